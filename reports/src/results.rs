@@ -1,0 +1,228 @@
+//! Reading and appending `results.jsonl`. Writing appends one line at a time and
+//! flushes it, so a kill loses at most the line being written; reading tolerates
+//! exactly that (a truncated or garbled line is skipped with a warning) and
+//! refuses what it cannot interpret (no header, another schema version).
+
+use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// Why a results file could not be read or written.
+#[derive(thiserror::Error, Debug)]
+pub enum ResultsError {
+    /// The file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file has no lines at all.
+    #[error("{0}: empty results file (no header line)")]
+    Empty(PathBuf),
+    /// The first line is not a header.
+    #[error("{0}: first line is not a results header")]
+    NoHeader(PathBuf),
+    /// Written by an incompatible version of the tool.
+    #[error("{path}: results schema version {found} is not supported (this tool reads version {SCHEMA_VERSION})")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version it declares.
+        found: u64,
+    },
+}
+
+/// A results file as read back: its header, its cell lines, and what was skipped.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The first line.
+    pub header: Header,
+    /// Every well-formed cell line, in file order.
+    pub records: Vec<CellRecord>,
+    /// One message per skipped line (`line N: ...`).
+    pub warnings: Vec<String>,
+}
+
+impl Results {
+    /// Reads a whole results file; bad cell lines become warnings, a bad header is an error.
+    pub fn read(path: &Path) -> Result<Results, ResultsError> {
+        let io_err = |source| ResultsError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io_err)?;
+        let mut lines = Vec::new();
+        for line in BufReader::new(file).split(b'\n') {
+            lines.push(line.map_err(io_err)?);
+        }
+        Self::parse(path, &lines)
+    }
+
+    fn parse(path: &Path, lines: &[Vec<u8>]) -> Result<Results, ResultsError> {
+        let mut lines = lines.iter().enumerate().filter(|(_, l)| !l.is_empty());
+        let (_, first) = lines
+            .next()
+            .ok_or_else(|| ResultsError::Empty(path.to_path_buf()))?;
+        let value: serde_json::Value = serde_json::from_slice(first)
+            .map_err(|_| ResultsError::NoHeader(path.to_path_buf()))?;
+        if value.get("kind").and_then(|k| k.as_str()) != Some("header") {
+            return Err(ResultsError::NoHeader(path.to_path_buf()));
+        }
+        let found = value.get("schema").and_then(|s| s.as_u64()).unwrap_or(0);
+        if found != u64::from(SCHEMA_VERSION) {
+            return Err(ResultsError::Version {
+                path: path.to_path_buf(),
+                found,
+            });
+        }
+        let header = match serde_json::from_value::<Record>(value) {
+            Ok(Record::Header(h)) => *h,
+            _ => return Err(ResultsError::NoHeader(path.to_path_buf())),
+        };
+        let mut records = Vec::new();
+        let mut warnings = Vec::new();
+        for (index, line) in lines {
+            match serde_json::from_slice::<Record>(line) {
+                Ok(Record::Cell(cell)) => records.push(*cell),
+                Ok(Record::Header(_)) => {
+                    warnings.push(format!("line {}: second header ignored", index + 1))
+                }
+                Err(e) => warnings.push(format!(
+                    "line {}: unreadable line skipped ({e})",
+                    index + 1
+                )),
+            }
+        }
+        Ok(Results {
+            path: path.to_path_buf(),
+            header,
+            records,
+            warnings,
+        })
+    }
+}
+
+/// Appends records to a results file, one flushed line each.
+pub struct ResultsWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl ResultsWriter {
+    /// Creates a new file (fails if it exists) and writes the header line.
+    pub fn create(path: &Path, header: &Header) -> Result<ResultsWriter, ResultsError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|source| ResultsError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let mut writer = ResultsWriter {
+            path: path.to_path_buf(),
+            file,
+        };
+        writer.append(&Record::Header(Box::new(header.clone())))?;
+        Ok(writer)
+    }
+
+    /// Opens an existing file for appending (resume). A last line cut short by a
+    /// kill is terminated first, so that the next record starts on its own line.
+    pub fn append_to(path: &Path) -> Result<ResultsWriter, ResultsError> {
+        let io_err = |source| ResultsError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let bytes = std::fs::read(path).map_err(io_err)?;
+        let mut file = OpenOptions::new().append(true).open(path).map_err(io_err)?;
+        if bytes.last().is_some_and(|b| *b != b'\n') {
+            file.write_all(b"\n").map_err(io_err)?;
+        }
+        Ok(ResultsWriter {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Writes one record as one line and makes sure it reached the file.
+    pub fn append(&mut self, record: &Record) -> Result<(), ResultsError> {
+        let mut line = serde_json::to_vec(record).expect("records always serialize");
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|_| self.file.flush())
+            .and_then(|_| self.file.sync_data())
+            .map_err(|source| ResultsError::Io {
+                path: self.path.clone(),
+                source,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_line() -> Vec<u8> {
+        let h = Header {
+            schema: SCHEMA_VERSION,
+            tool: crate::schema::Tool {
+                version: "0".into(),
+                commit: "x".into(),
+            },
+            machine: crate::schema::Machine {
+                hostname: "h".into(),
+                kernel: "6.18".into(),
+                cpu_model: "cpu".into(),
+                cpus: 2,
+                mitigations: Default::default(),
+                emulated: false,
+            },
+            io_uring: Default::default(),
+            run: crate::schema::RunInfo {
+                config_path: "c".into(),
+                config_hash: "h".into(),
+                started_unix: 0,
+                command: vec![],
+            },
+            anchors: vec![],
+        };
+        serde_json::to_vec(&Record::Header(Box::new(h))).unwrap()
+    }
+
+    #[test]
+    fn truncated_last_line_is_a_warning() {
+        let lines = vec![header_line(), b"{\"kind\":\"cell\",\"name\":\"x".to_vec()];
+        let r = Results::parse(Path::new("r"), &lines).unwrap();
+        assert!(r.records.is_empty());
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].starts_with("line 2:"));
+    }
+
+    #[test]
+    fn other_schema_version_is_refused() {
+        let mut v: serde_json::Value = serde_json::from_slice(&header_line()).unwrap();
+        v["schema"] = 99.into();
+        let lines = vec![serde_json::to_vec(&v).unwrap()];
+        let err = Results::parse(Path::new("r"), &lines).unwrap_err();
+        assert!(err.to_string().contains("schema version 99"));
+    }
+
+    #[test]
+    fn empty_and_headerless_files_are_errors() {
+        assert!(matches!(
+            Results::parse(Path::new("r"), &[]),
+            Err(ResultsError::Empty(_))
+        ));
+        assert!(matches!(
+            Results::parse(Path::new("r"), &[b"garbage".to_vec()]),
+            Err(ResultsError::NoHeader(_))
+        ));
+    }
+}

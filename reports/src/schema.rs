@@ -1,0 +1,278 @@
+//! The results schema: one JSON object per line. The first line of a file is a
+//! [`Header`] describing the machine and the run; every later line is a
+//! [`CellRecord`], one per repetition (timing pass) or per profile pass of a
+//! cell. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the line format; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One line of `results.jsonl`, tagged by `kind`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    /// The first line of every results file.
+    Header(Box<Header>),
+    /// Every later line.
+    Cell(Box<CellRecord>),
+}
+
+/// Describes where and how a results file was produced; results from several
+/// machines and kernels are told apart (and merged) by their headers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Header {
+    /// The [`SCHEMA_VERSION`] this file was written with.
+    pub schema: u32,
+    /// The tool that wrote the file.
+    pub tool: Tool,
+    /// The machine and kernel the cells ran on.
+    pub machine: Machine,
+    /// What io_uring offered on that kernel.
+    pub io_uring: IoUringInfo,
+    /// The run itself: config, its hash, when and how it was started.
+    pub run: RunInfo,
+    /// Physical anchors calibrated on the machine before the sweep (may be empty).
+    #[serde(default)]
+    pub anchors: Vec<AnchorValue>,
+}
+
+/// Name, version and source commit of the tool that wrote a file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Tool {
+    /// Crate version of bench-runner.
+    pub version: String,
+    /// Git commit of the source tree, `unknown` outside a checkout.
+    pub commit: String,
+}
+
+/// The machine a run happened on.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Machine {
+    /// Host name, to tell machines apart when results are merged.
+    pub hostname: String,
+    /// `uname -r`.
+    pub kernel: String,
+    /// CPU model name from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Online CPUs.
+    pub cpus: u32,
+    /// /sys/devices/system/cpu/vulnerabilities: file name → its text.
+    pub mitigations: BTreeMap<String, String>,
+    /// Set when the run happened under software emulation (timings not comparable).
+    #[serde(default)]
+    pub emulated: bool,
+}
+
+/// io_uring capabilities of the kernel, as the probe saw them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct IoUringInfo {
+    /// `IORING_FEAT_*` names the kernel reported at ring set-up.
+    pub features: Vec<String>,
+    /// Opcode names the kernel's probe reports as supported, of those the tool uses.
+    pub opcodes: Vec<String>,
+    /// Why io_uring could not be probed at all, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// How the run was started.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    /// The config file as given on the command line.
+    pub config_path: String,
+    /// sha256 of the config file's bytes; `--resume` refuses a different one.
+    pub config_hash: String,
+    /// Start time, seconds since the Unix epoch.
+    pub started_unix: u64,
+    /// The command line that reproduces the run.
+    pub command: Vec<String>,
+}
+
+/// One physical anchor (calibration) value, see DESIGN.md "Measurement rules".
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AnchorValue {
+    /// Stable name, e.g. `syscall`, `futex_wake_round_trip`.
+    pub name: String,
+    /// Nanoseconds per event, `None` when unsupported.
+    pub ns: Option<f64>,
+    /// Samples behind the value.
+    pub samples: u32,
+    /// Why the anchor could not be measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
+}
+
+/// The coordinates of a cell: everything but the repetition.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey {
+    /// Ordering style, e.g. `link`.
+    pub style: String,
+    /// Style variant, e.g. `queue`/`append` for sync-group; empty when none.
+    #[serde(default)]
+    pub variant: String,
+    /// Submission mode, e.g. `sqpoll`, with `+reg` when the ring fd is registered.
+    pub mode: String,
+    /// What a step does, e.g. `nop`, `pipe`.
+    pub op: String,
+    /// Whether every step was forced through io-wq (IOSQE_ASYNC).
+    pub forced_async: bool,
+    /// Number of groups.
+    pub groups: u32,
+    /// Steps per group.
+    pub steps: u32,
+    /// Steps per submission.
+    pub batch: u32,
+    /// Submitting threads.
+    pub submitters: u32,
+    /// How submitters share rings: `per-submitter` or `shared` (one ring behind a lock).
+    pub sharing: String,
+}
+
+impl CellKey {
+    /// The stable, human-readable cell name used across runs, reports and CI
+    /// (e.g. `link/default/nop/g1-s8-b8-t1`).
+    pub fn name(&self) -> String {
+        let style = if self.variant.is_empty() {
+            self.style.clone()
+        } else {
+            format!("{}:{}", self.style, self.variant)
+        };
+        let op = if self.forced_async {
+            format!("{}+async", self.op)
+        } else {
+            self.op.clone()
+        };
+        let sharing = if self.submitters > 1 {
+            format!("-{}", self.sharing)
+        } else {
+            String::new()
+        };
+        format!(
+            "{style}/{}/{op}/g{}-s{}-b{}-t{}{sharing}",
+            self.mode, self.groups, self.steps, self.batch, self.submitters
+        )
+    }
+}
+
+/// Which pass produced a line.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Pass {
+    /// No observers attached: the numbers to compare.
+    Timing,
+    /// Perf counters and BPF probes attached: the numbers that explain.
+    Profile,
+}
+
+/// What became of a cell repetition.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Ran and kept the order.
+    Ok,
+    /// Ran and broke the order, hung, or errored: never a timing.
+    Failed,
+    /// Not run: the machine lacks what the cell needs (reason given).
+    Skipped,
+    /// Abandoned by Ctrl-C/SIGTERM; re-run on `--resume`.
+    Interrupted,
+}
+
+/// The first place where a run broke the order.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ViolationRecord {
+    /// The group whose order broke.
+    pub group: u32,
+    /// The seq that should have come next.
+    pub expected: u32,
+    /// The seq that came.
+    pub got: u32,
+    /// Where it was seen: `cqe` (completion order) or `data` (bytes written).
+    pub source: String,
+}
+
+/// Wall and CPU time of one repetition.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Timing {
+    /// Times the whole shape was run in this repetition.
+    pub iterations: u64,
+    /// Steps executed (iterations × groups × steps).
+    pub steps: u64,
+    /// Wall-clock nanoseconds spent inside the style's runs.
+    pub wall_ns: u64,
+    /// CPU nanoseconds of all threads of the process (io_uring threads included).
+    pub cpu_ns: u64,
+    /// wall_ns / steps.
+    pub ns_per_step: f64,
+    /// cpu_ns / steps.
+    pub cpu_ns_per_step: f64,
+}
+
+/// One perf counter of the profile pass; `value` is `None` when unsupported.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CounterValue {
+    /// perf-style event name, e.g. `task-clock`.
+    pub name: String,
+    /// Scaled count for the whole pass.
+    pub value: Option<f64>,
+    /// value / steps.
+    pub per_step: Option<f64>,
+    /// time_running / time_enabled (1.0 when not multiplexed).
+    pub running_fraction: Option<f64>,
+    /// Why it was not counted, like perf stat's `<not supported>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
+}
+
+/// What the profile pass observed for a cell.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Profile {
+    /// Steps executed while observed.
+    pub steps: u64,
+    /// Perf counters; empty with `counters_skipped` set when unavailable.
+    pub counters: Vec<CounterValue>,
+    /// Why perf counters were not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters_skipped: Option<String>,
+    /// BPF probe event counts per step, by stable probe name.
+    pub probes_per_step: BTreeMap<String, f64>,
+    /// Why BPF probes were not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes_skipped: Option<String>,
+    /// ns/step under observation divided by ns/step of the timing pass.
+    pub overhead_ratio: Option<f64>,
+}
+
+/// One repetition (timing pass) or the profile pass of one cell.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CellRecord {
+    /// Stable cell name ([`CellKey::name`]).
+    pub name: String,
+    /// Coordinates of the cell.
+    pub cell: CellKey,
+    /// Timing or profile pass.
+    pub pass: Pass,
+    /// Repetition index within the cell (0 for skips and profile passes).
+    pub rep: u32,
+    /// What became of it.
+    pub status: Status,
+    /// Why it was skipped or failed; one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The first order violation, when the order broke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation: Option<ViolationRecord>,
+    /// Present when status is ok (timing pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// Present on profile-pass lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// Labels every consumer must show, e.g. `emulated` for sync-group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Seconds since the Unix epoch when the line was written.
+    pub finished_unix: u64,
+}

@@ -1,0 +1,8 @@
+//! The workloads crate owns everything that touches io_uring while a cell runs:
+//! ring set-up per mode, the ops a step performs, the ordering styles, the
+//! order verifier, the capability probe, CPU-time accounting, perf counters and
+//! the physical anchors. It must not know about configs, files on disk, results
+//! formats or reports: it takes a fully described cell and returns what happened.
+
+pub mod anchors;
+pub mod counters;
