@@ -5,4 +5,15 @@
 //! formats or reports: it takes a fully described cell and returns what happened.
 
 pub mod anchors;
+pub mod cancel;
+pub mod cell;
 pub mod counters;
+pub mod cputime;
+pub mod lane;
+pub mod mode;
+pub mod op;
+pub mod probe;
+pub mod ring;
+pub mod style;
+pub mod userdata;
+pub mod verify;

@@ -1,0 +1,367 @@
+//! The sweep configuration (TOML): the axes to sweep and how to measure. Every
+//! way a config can be wrong ends in one line naming the key and what is
+//! allowed; nothing is run and nothing is written for a bad config.
+
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+use workloads::cell::Sharing;
+use workloads::mode::ModeSpec;
+use workloads::op::{OpKind, OPS};
+use workloads::style::{self, Style, STYLES};
+
+/// A config that failed to load; its Display is the one-line message.
+#[derive(thiserror::Error, Debug)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    path: String,
+    message: String,
+}
+
+/// The largest value accepted for any count axis: beyond it a sweep would not
+/// finish, or a ring could not hold it.
+const MAX_COUNT: u32 = 1 << 20;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    styles: Vec<String>,
+    modes: Vec<String>,
+    ops: Vec<String>,
+    groups: Vec<u32>,
+    steps: Vec<u32>,
+    batch: Vec<u32>,
+    #[serde(default = "one")]
+    submitters: Vec<u32>,
+    #[serde(default = "per_submitter")]
+    sharing: Vec<String>,
+    #[serde(default = "no", rename = "async")]
+    forced_async: Vec<bool>,
+    repetitions: u32,
+    #[serde(default = "default_min_repetitions")]
+    min_repetitions: u32,
+    warmup: String,
+    time_budget: String,
+    #[serde(default = "default_rep_time")]
+    rep_time: String,
+    #[serde(default = "default_watchdog")]
+    watchdog: String,
+    #[serde(default = "default_ring_entries")]
+    ring_entries: u32,
+    #[serde(default = "yes")]
+    profile: bool,
+}
+
+fn one() -> Vec<u32> {
+    vec![1]
+}
+fn per_submitter() -> Vec<String> {
+    vec![Sharing::PerSubmitter.name().into()]
+}
+fn no() -> Vec<bool> {
+    vec![false]
+}
+fn yes() -> bool {
+    true
+}
+fn default_min_repetitions() -> u32 {
+    3
+}
+fn default_rep_time() -> String {
+    "20ms".into()
+}
+fn default_watchdog() -> String {
+    "20s".into()
+}
+fn default_ring_entries() -> u32 {
+    256
+}
+
+/// A style as selected by a config: the style and one of its variants.
+#[derive(Clone)]
+pub struct StyleChoice {
+    /// The style.
+    pub style: &'static dyn Style,
+    /// The variant (empty when the style has none).
+    pub variant: String,
+}
+
+/// A validated config.
+#[derive(Clone)]
+pub struct Config {
+    /// Styles (with variants) to sweep.
+    pub styles: Vec<StyleChoice>,
+    /// Modes to sweep.
+    pub modes: Vec<ModeSpec>,
+    /// Ops to sweep.
+    pub ops: Vec<OpKind>,
+    /// Whether steps are forced through io-wq, per value of the `async` axis.
+    pub forced_async: Vec<bool>,
+    /// Group counts.
+    pub groups: Vec<u32>,
+    /// Steps per group.
+    pub steps: Vec<u32>,
+    /// Steps per submission.
+    pub batch: Vec<u32>,
+    /// Submitter threads.
+    pub submitters: Vec<u32>,
+    /// How several submitters share rings.
+    pub sharing: Vec<Sharing>,
+    /// Timing repetitions per cell (at most).
+    pub repetitions: u32,
+    /// Repetitions run even when the time budget is spent.
+    pub min_repetitions: u32,
+    /// Warm-up per cell before the first repetition.
+    pub warmup: Duration,
+    /// Time per cell after which no further repetition starts (beyond the minimum).
+    pub time_budget: Duration,
+    /// Target duration of one repetition (sets passes per repetition).
+    pub rep_time: Duration,
+    /// A pass that takes longer than this is ended and recorded as failed.
+    pub watchdog: Duration,
+    /// SQ entries per ring.
+    pub ring_entries: u32,
+    /// Whether to run the profile pass after the timing pass.
+    pub profile: bool,
+}
+
+/// Parses `250ms`, `2s`, `1.5s`, `3m`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.trim().parse().ok()?;
+    let scale = match unit {
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        _ => return None,
+    };
+    let secs = value * scale;
+    (secs.is_finite() && (0.0..=86_400.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |message: String| ConfigError {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            err(format!(
+                "not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Config::parse(&text).map_err(err)
+    }
+
+    /// Parses and validates config text; `Err` is the message without the path.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| format!("line {}: ", line_of(text, s.start)))
+                .unwrap_or_default();
+            format!("{line}{}", e.message().replace('\n', " ").trim())
+        })?;
+        raw.validate()
+    }
+}
+
+fn nonempty<T>(key: &str, values: &[T]) -> Result<(), String> {
+    if values.is_empty() {
+        Err(format!("{key}: must list at least one value"))
+    } else {
+        Ok(())
+    }
+}
+
+fn counts(key: &str, values: &[u32], max: u32) -> Result<Vec<u32>, String> {
+    nonempty(key, values)?;
+    for &v in values {
+        if v == 0 {
+            return Err(format!("{key}: 0 is not allowed (1 to {max})"));
+        }
+        if v > max {
+            return Err(format!("{key}: {v} is too large (1 to {max})"));
+        }
+    }
+    Ok(values.to_vec())
+}
+
+fn duration(key: &str, text: &str) -> Result<Duration, String> {
+    parse_duration(text).ok_or_else(|| {
+        format!("{key}: `{text}` is not a duration (e.g. \"250ms\", \"2s\", \"1m\"; at most 24 h)")
+    })
+}
+
+fn style_choices(names: &[String]) -> Result<Vec<StyleChoice>, String> {
+    nonempty("styles", names)?;
+    let allowed = || {
+        STYLES
+            .iter()
+            .flat_map(|s| {
+                std::iter::once(s.name().to_string()).chain(
+                    s.variants()
+                        .iter()
+                        .map(move |v| format!("{}:{v}", s.name())),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let (base, variant) = name.split_once(':').unwrap_or((name, ""));
+        let style = style::find(base)
+            .ok_or_else(|| format!("styles: unknown style `{name}` (allowed: {})", allowed()))?;
+        match (variant, style.variants()) {
+            ("", []) => out.push(StyleChoice {
+                style,
+                variant: String::new(),
+            }),
+            ("", variants) => out.extend(variants.iter().map(|v| StyleChoice {
+                style,
+                variant: v.to_string(),
+            })),
+            (v, variants) if variants.contains(&v) => out.push(StyleChoice {
+                style,
+                variant: v.to_string(),
+            }),
+            _ => {
+                return Err(format!(
+                    "styles: unknown style `{name}` (allowed: {})",
+                    allowed()
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Raw {
+    fn validate(self) -> Result<Config, String> {
+        let styles = style_choices(&self.styles)?;
+        nonempty("modes", &self.modes)?;
+        let modes = self
+            .modes
+            .iter()
+            .map(|m| {
+                ModeSpec::parse(m).ok_or_else(|| {
+                    format!(
+                        "modes: unknown mode `{m}` (allowed: {})",
+                        ModeSpec::allowed().join(", ")
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        nonempty("ops", &self.ops)?;
+        let ops = self
+            .ops
+            .iter()
+            .map(|o| {
+                OpKind::parse(o).ok_or_else(|| {
+                    let names: Vec<_> = OPS.iter().map(|o| o.name()).collect();
+                    format!("ops: unknown op `{o}` (allowed: {})", names.join(", "))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        nonempty("async", &self.forced_async)?;
+        nonempty("sharing", &self.sharing)?;
+        let sharing = self
+            .sharing
+            .iter()
+            .map(|s| match s.as_str() {
+                "per-submitter" => Ok(Sharing::PerSubmitter),
+                "shared" => Ok(Sharing::Shared),
+                _ => Err(format!(
+                    "sharing: unknown value `{s}` (allowed: per-submitter, shared)"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !self.ring_entries.is_power_of_two() || !(8..=32768).contains(&self.ring_entries) {
+            return Err(format!(
+                "ring_entries: {} must be a power of two from 8 to 32768",
+                self.ring_entries
+            ));
+        }
+        let groups = counts("groups", &self.groups, MAX_COUNT)?;
+        let max_steps = ops.iter().map(|o| o.max_steps()).min().unwrap_or(MAX_COUNT);
+        let steps = counts("steps", &self.steps, MAX_COUNT.min(max_steps))?;
+        let batch = counts("batch", &self.batch, MAX_COUNT)?;
+        if let Some(b) = batch.iter().find(|&&b| b > self.ring_entries) {
+            return Err(format!(
+                "batch: {b} is larger than the ring (ring_entries = {})",
+                self.ring_entries
+            ));
+        }
+        let submitters = counts("submitters", &self.submitters, 64)?;
+        if let Some((s, g)) = submitters
+            .iter()
+            .flat_map(|&s| groups.iter().map(move |&g| (s, g)))
+            .find(|(s, g)| s > g)
+        {
+            return Err(format!(
+                "submitters: {s} submitters cannot share {g} group(s) (each needs at least one)"
+            ));
+        }
+        if self.repetitions == 0 || self.repetitions > 10_000 {
+            return Err(format!(
+                "repetitions: {} is out of range (1 to 10000)",
+                self.repetitions
+            ));
+        }
+        if self.min_repetitions == 0 || self.min_repetitions > self.repetitions {
+            return Err(format!(
+                "min_repetitions: {} must be from 1 to repetitions ({})",
+                self.min_repetitions, self.repetitions
+            ));
+        }
+        let watchdog = duration("watchdog", &self.watchdog)?;
+        if watchdog < Duration::from_millis(100) {
+            return Err("watchdog: must be at least 100ms".into());
+        }
+        Ok(Config {
+            styles,
+            modes,
+            ops,
+            forced_async: self.forced_async,
+            groups,
+            steps,
+            batch,
+            submitters,
+            sharing,
+            repetitions: self.repetitions,
+            min_repetitions: self.min_repetitions,
+            warmup: duration("warmup", &self.warmup)?,
+            time_budget: duration("time_budget", &self.time_budget)?,
+            rep_time: duration("rep_time", &self.rep_time)?,
+            watchdog,
+            ring_entries: self.ring_entries,
+            profile: self.profile,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("2h"), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! `bench-runner list`: every style, mode and op, and whether this kernel and
+//! this process can run it, with the reason when not, from the same probe that
+//! gates the cells of a sweep.
+
+use workloads::cell::{CellSpec, Shape, Sharing};
+use workloads::mode::ModeSpec;
+use workloads::op::{OpKind, OPS};
+use workloads::probe::{Capabilities, Need};
+use workloads::style::STYLES;
+
+fn verdict(result: Result<(), String>) -> String {
+    match result {
+        Ok(()) => "supported".into(),
+        Err(reason) => format!("unsupported: {reason}"),
+    }
+}
+
+/// Renders the listing as text.
+pub fn render(caps: &Capabilities) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "kernel {} ({} CPUs), io_uring: {}\n",
+        caps.kernel,
+        caps.cpus,
+        caps.unavailable.as_deref().unwrap_or("available")
+    ));
+    out.push_str("\nmodes:\n");
+    for name in ModeSpec::allowed() {
+        let spec = ModeSpec::parse(&name).expect("allowed names parse");
+        out.push_str(&format!(
+            "  {name:<32} {:<44} {}\n",
+            spec.mode.about,
+            verdict(caps.check(&Need::Mode(spec)))
+        ));
+    }
+    out.push_str("\nops:\n");
+    for op in OPS {
+        out.push_str(&format!(
+            "  {:<10} {:<58} {}\n",
+            op.name(),
+            op.about(),
+            verdict(caps.check_all(&op.needs()))
+        ));
+    }
+    out.push_str("\nstyles (per mode, on nop):\n");
+    for style in STYLES {
+        let name = match style.variants() {
+            [] => style.name().to_string(),
+            v => format!("{}:{{{}}}", style.name(), v.join(",")),
+        };
+        let labels = style.labels().join(", ");
+        out.push_str(&format!("  {name:<24} {}", style.about()));
+        if !labels.is_empty() {
+            out.push_str(&format!(" [{labels}]"));
+        }
+        out.push('\n');
+        for mode in ModeSpec::allowed() {
+            let spec = CellSpec {
+                style: *style,
+                variant: style.variants().first().unwrap_or(&"").to_string(),
+                mode: ModeSpec::parse(&mode).expect("allowed names parse"),
+                op: OpKind::Nop,
+                forced_async: false,
+                shape: Shape {
+                    groups: 1,
+                    steps: 2,
+                    batch: 2,
+                    submitters: 1,
+                    sharing: Sharing::PerSubmitter,
+                },
+                ring_entries: 64,
+            };
+            let result = spec.needs().and_then(|n| caps.check_all(&n));
+            out.push_str(&format!("      {mode:<30} {}\n", verdict(result)));
+        }
+    }
+    out
+}

@@ -1,0 +1,124 @@
+//! Expanding a config into its cells: every combination of the axes, in an
+//! order that runs the styles of one point next to each other, so that they are
+//! compared under the same conditions.
+
+use crate::config::Config;
+use itertools::iproduct;
+use reports::schema::CellKey;
+use workloads::cell::{CellSpec, Shape};
+
+/// One cell of the sweep.
+#[derive(Clone)]
+pub struct PlannedCell {
+    /// What to run.
+    pub spec: CellSpec,
+    /// Its coordinates in the results.
+    pub key: CellKey,
+    /// Its stable name.
+    pub name: String,
+    /// Labels to carry into every record of it.
+    pub labels: Vec<String>,
+}
+
+/// Matches `*` wildcards against the whole name; without `*`, a substring match.
+pub fn matches(pattern: &str, name: &str) -> bool {
+    if !pattern.contains('*') {
+        return name.contains(pattern);
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    rest.is_empty()
+}
+
+/// Every cell of the config, deduplicated, optionally filtered by name.
+pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
+    let c = config;
+    let mut cells: Vec<PlannedCell> = Vec::new();
+    let axes = iproduct!(
+        &c.modes,
+        &c.ops,
+        &c.forced_async,
+        &c.groups,
+        &c.steps,
+        &c.batch,
+        &c.submitters,
+        &c.sharing,
+        &c.styles
+    );
+    for (&mode, &op, &forced_async, &groups, &steps, &batch, &submitters, &sharing, choice) in axes
+    {
+        let shape = Shape {
+            groups,
+            steps,
+            // A batch larger than the whole stream is the whole stream.
+            batch: batch.min(groups * steps),
+            submitters,
+            sharing,
+        };
+        let key = CellKey {
+            style: choice.style.name().into(),
+            variant: choice.variant.clone(),
+            mode: mode.to_string(),
+            op: op.name().into(),
+            forced_async,
+            groups,
+            steps,
+            batch: shape.batch,
+            submitters,
+            sharing: sharing.name().into(),
+        };
+        let name = key.name();
+        if cells.iter().any(|c| c.name == name) || filter.is_some_and(|f| !matches(f, &name)) {
+            continue;
+        }
+        cells.push(PlannedCell {
+            spec: CellSpec {
+                style: choice.style,
+                variant: choice.variant.clone(),
+                mode,
+                op,
+                forced_async,
+                shape,
+                ring_entries: c.ring_entries,
+            },
+            key,
+            name,
+            labels: choice
+                .style
+                .labels()
+                .iter()
+                .map(|l| l.to_string())
+                .collect(),
+        });
+    }
+    cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn globs() {
+        assert!(matches("link/", "link/default/nop/g1-s8-b8-t1"));
+        assert!(matches("link/*/nop/*", "link/default/nop/g1-s8-b8-t1"));
+        assert!(!matches("link/*/pipe/*", "link/default/nop/g1-s8-b8-t1"));
+        assert!(matches("*-t1", "link/default/nop/g1-s8-b8-t1"));
+        assert!(!matches("hard*", "link/default/nop/g1-s8-b8-t1"));
+    }
+}

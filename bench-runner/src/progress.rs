@@ -1,0 +1,97 @@
+//! Progress of a sweep: an indicatif bar (cell name, done/total, ETA) on a
+//! terminal; plain lines, one per finished cell and at most every few seconds
+//! otherwise, so logs of CI runs stay readable.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Reports progress one way or the other.
+pub enum Progress {
+    /// An interactive bar.
+    Bar(ProgressBar),
+    /// Plain lines on stderr.
+    Lines {
+        /// Cells in the sweep.
+        total: u64,
+        /// Cells finished.
+        done: u64,
+        /// When the sweep started.
+        start: Instant,
+        /// When the last line was printed.
+        last: Option<Instant>,
+    },
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal, lines otherwise.
+    pub fn new(total: u64) -> Progress {
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                total,
+                done: 0,
+                start: Instant::now(),
+                last: None,
+            }
+        }
+    }
+
+    /// Shows the cell that is starting.
+    pub fn start_cell(&self, name: &str) {
+        if let Progress::Bar(bar) = self {
+            bar.set_message(name.to_string());
+        }
+    }
+
+    /// Records a finished cell with a one-line outcome.
+    pub fn finish_cell(&mut self, name: &str, outcome: &str) {
+        match self {
+            Progress::Bar(bar) => {
+                bar.inc(1);
+                if !outcome.starts_with("ok") {
+                    bar.println(format!("{name}: {outcome}"));
+                }
+            }
+            Progress::Lines {
+                total,
+                done,
+                start,
+                last,
+            } => {
+                *done += 1;
+                let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(5));
+                if due || !outcome.starts_with("ok") || *done == *total {
+                    let elapsed = start.elapsed().as_secs_f64();
+                    let eta = elapsed / *done as f64 * (*total - *done) as f64;
+                    eprintln!("[{done}/{total} {elapsed:.0}s, ETA {eta:.0}s] {name}: {outcome}");
+                    *last = Some(Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Prints a message without breaking the bar.
+    pub fn println(&self, line: &str) {
+        match self {
+            Progress::Bar(bar) => bar.println(line),
+            Progress::Lines { .. } => eprintln!("{line}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}

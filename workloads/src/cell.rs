@@ -1,0 +1,430 @@
+//! Running one cell: its submitter threads (one lane each), their rings and
+//! ops, the style instances, and the order check after every pass. The caller
+//! asks for N passes at a time and gets back wall and CPU time; a watchdog and
+//! an interrupt flag end a cell that hangs or that the user abandons.
+
+use crate::cancel::Cancel;
+use crate::cputime;
+use crate::lane::Lane;
+use crate::mode::{ModeSpec, MODES};
+use crate::op::{OpKind, Ops};
+use crate::probe::Need;
+use crate::ring::{Ring, RingSize};
+use crate::style::{StepCtx, StepError, Stream, Style};
+use crate::verify::{OrderLog, Violation};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The environment variable that adds a real busy delay per step (nanoseconds):
+/// a genuinely slower build, used to prove that comparisons catch regressions.
+pub const TEST_DELAY_ENV: &str = "URING_SYNCBENCH_TEST_DELAY_NS";
+
+/// How submitters share rings when there are several.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// Each submitter thread has its own ring.
+    PerSubmitter,
+    /// All submitters use one ring behind a lock.
+    Shared,
+}
+
+impl Sharing {
+    /// Name used in configs and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sharing::PerSubmitter => "per-submitter",
+            Sharing::Shared => "shared",
+        }
+    }
+}
+
+/// The shape of a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Ordered streams.
+    pub groups: u32,
+    /// Steps per group.
+    pub steps: u32,
+    /// Steps per submission.
+    pub batch: u32,
+    /// Submitter threads; groups are divided among them.
+    pub submitters: u32,
+    /// Ring per submitter or one shared ring.
+    pub sharing: Sharing,
+}
+
+/// Everything that defines a cell, minus the repetition.
+#[derive(Clone)]
+pub struct CellSpec {
+    /// The ordering style.
+    pub style: &'static dyn Style,
+    /// Its variant (empty when the style has none).
+    pub variant: String,
+    /// Ring set-up and driving.
+    pub mode: ModeSpec,
+    /// What each step does.
+    pub op: OpKind,
+    /// Force every step through io-wq (IOSQE_ASYNC).
+    pub forced_async: bool,
+    /// Groups, steps, batch, submitters.
+    pub shape: Shape,
+    /// SQ entries of each ring.
+    pub ring_entries: u32,
+}
+
+impl CellSpec {
+    /// Everything the cell needs from the machine, or why it does not apply.
+    pub fn needs(&self) -> Result<Vec<Need>, String> {
+        if self.shape.submitters > 1
+            && self.shape.sharing == Sharing::Shared
+            && self.mode.mode.defer_taskrun
+        {
+            return Err("a DEFER_TASKRUN ring has a single issuer; it cannot be shared".into());
+        }
+        let mut needs = self.op.needs();
+        needs.push(Need::Mode(self.mode));
+        needs.extend(self.style.needs(self)?);
+        Ok(needs)
+    }
+
+    /// Groups handled by submitter `index`: a contiguous share of all groups.
+    pub fn lane_groups(&self, index: u32) -> std::ops::Range<u32> {
+        let n = self.shape.submitters;
+        let per = self.shape.groups / n;
+        let extra = self.shape.groups % n;
+        let start = index * per + index.min(extra);
+        let len = per + u32::from(index < extra);
+        start..start + len
+    }
+}
+
+/// Wall and CPU time of some passes over a cell's shape.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Measurement {
+    /// Passes run.
+    pub iterations: u64,
+    /// Steps executed over all lanes.
+    pub steps: u64,
+    /// Wall-clock ns inside the style runs (the slowest lane).
+    pub wall_ns: u64,
+    /// CPU ns of the whole process during the passes, verification excluded.
+    pub cpu_ns: u64,
+}
+
+/// Why a cell could not produce a measurement.
+#[derive(thiserror::Error, Debug)]
+pub enum CellError {
+    /// Setting up rings, ops or the style failed.
+    #[error("setup: {0}")]
+    Setup(String),
+    /// The order broke.
+    #[error("{0}")]
+    Violation(Violation),
+    /// A step or the style failed.
+    #[error("{0}")]
+    Step(String),
+    /// The watchdog ended a cell that did not finish in time.
+    #[error("timeout after {} s", .0.as_secs())]
+    Timeout(Duration),
+    /// The user interrupted the sweep.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+enum Cmd {
+    Run(u64),
+}
+
+enum Reply {
+    Ready,
+    Done {
+        wall_ns: u64,
+        verify_cpu_ns: u64,
+        steps: u64,
+    },
+    Failed(CellError),
+}
+
+struct Worker {
+    cmd: Sender<Cmd>,
+    reply: Receiver<Reply>,
+    join: Option<JoinHandle<()>>,
+}
+
+/// A cell that is set up and ready to run passes.
+pub struct CellRun {
+    workers: Vec<Worker>,
+    cancel: Arc<Cancel>,
+    broken: bool,
+    _poller: Option<Ring>,
+}
+
+fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
+    let sq = spec.ring_entries;
+    let cq = (lane_steps + 64).next_power_of_two().clamp(2 * sq, 65536);
+    RingSize { sq, cq }
+}
+
+impl CellRun {
+    /// Sets the cell up: a thread per submitter, each building its ring (rings
+    /// belong to the thread that drives them), ops and style instance.
+    pub fn start(spec: &CellSpec, cancel: Arc<Cancel>) -> Result<CellRun, CellError> {
+        let delay_ns: u64 = std::env::var(TEST_DELAY_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let poller = if spec.mode.mode.shared_poller {
+            let owner = ModeSpec {
+                mode: &MODES[1],
+                registered: false,
+            };
+            let size = RingSize { sq: 8, cq: 16 };
+            Some(
+                Ring::build(owner, size, None, cancel.clone())
+                    .map_err(|e| CellError::Setup(format!("SQPOLL poller ring: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let attach = poller.as_ref().map(Ring::fd);
+        let mut run = CellRun {
+            workers: Vec::new(),
+            cancel: cancel.clone(),
+            broken: false,
+            _poller: poller,
+        };
+        for index in 0..spec.shape.submitters {
+            let (cmd_tx, cmd_rx) = mpsc::channel();
+            let (reply_tx, reply_rx) = mpsc::channel();
+            let spec = spec.clone();
+            let cancel = cancel.clone();
+            let join = std::thread::Builder::new()
+                .name(format!("submitter-{index}"))
+                .spawn(move || worker(&spec, index, attach, &cancel, delay_ns, cmd_rx, &reply_tx))
+                .map_err(|e| CellError::Setup(format!("spawn: {e}")))?;
+            run.workers.push(Worker {
+                cmd: cmd_tx,
+                reply: reply_rx,
+                join: Some(join),
+            });
+        }
+        for w in &run.workers {
+            match w.reply.recv() {
+                Ok(Reply::Ready) => {}
+                Ok(Reply::Failed(e)) => return Err(e),
+                _ => return Err(CellError::Setup("submitter thread died".into())),
+            }
+        }
+        Ok(run)
+    }
+
+    /// Runs `iterations` passes on every lane. Ends early with
+    /// [`CellError::Timeout`] when `watchdog` expires and with
+    /// [`CellError::Interrupted`] as soon as `interrupt` is set.
+    pub fn run(
+        &mut self,
+        iterations: u64,
+        watchdog: Duration,
+        interrupt: &AtomicBool,
+    ) -> Result<Measurement, CellError> {
+        if self.broken {
+            return Err(CellError::Setup("cell was cancelled".into()));
+        }
+        let deadline = Instant::now() + watchdog;
+        let cpu0 = cputime::process_ns();
+        for w in &self.workers {
+            let _ = w.cmd.send(Cmd::Run(iterations));
+        }
+        let mut m = Measurement {
+            iterations,
+            ..Measurement::default()
+        };
+        let mut verify_cpu = 0;
+        let mut first_error = None;
+        for i in 0..self.workers.len() {
+            let reply = loop {
+                match self.workers[i]
+                    .reply
+                    .recv_timeout(Duration::from_millis(20))
+                {
+                    Ok(r) => break r,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        break Reply::Failed(CellError::Step("submitter thread died".into()))
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        let cause = if interrupt.load(Ordering::Relaxed) {
+                            Some(CellError::Interrupted)
+                        } else if Instant::now() > deadline {
+                            Some(CellError::Timeout(watchdog))
+                        } else {
+                            None
+                        };
+                        if let Some(cause) = cause {
+                            first_error.get_or_insert(cause);
+                            self.cancel.cancel();
+                            self.broken = true;
+                        } else if self.broken {
+                            self.cancel.kick();
+                        }
+                    }
+                }
+            };
+            match reply {
+                Reply::Done {
+                    wall_ns,
+                    verify_cpu_ns,
+                    steps,
+                } => {
+                    m.wall_ns = m.wall_ns.max(wall_ns);
+                    m.steps += steps;
+                    verify_cpu += verify_cpu_ns;
+                }
+                Reply::Failed(e) => {
+                    first_error.get_or_insert(e);
+                    if !self.broken {
+                        self.cancel.cancel();
+                        self.broken = true;
+                    }
+                }
+                Reply::Ready => {}
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        m.cpu_ns = (cputime::process_ns() - cpu0).saturating_sub(verify_cpu);
+        Ok(m)
+    }
+}
+
+impl Drop for CellRun {
+    fn drop(&mut self) {
+        let workers = std::mem::take(&mut self.workers);
+        // Closing the command channels ends idle workers; cancelled ones left already.
+        let joins: Vec<_> = workers
+            .into_iter()
+            .filter_map(|mut w| {
+                drop(w.cmd);
+                w.join.take()
+            })
+            .collect();
+        for join in joins {
+            while !join.is_finished() {
+                self.cancel.kick();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let _ = join.join();
+        }
+    }
+}
+
+fn spin_for(ns: u64) {
+    let end = Instant::now() + Duration::from_nanos(ns);
+    while Instant::now() < end {
+        std::hint::spin_loop();
+    }
+}
+
+fn worker(
+    spec: &CellSpec,
+    index: u32,
+    attach: Option<i32>,
+    cancel: &Arc<Cancel>,
+    delay_ns: u64,
+    cmds: Receiver<Cmd>,
+    reply: &Sender<Reply>,
+) {
+    let _registration = cancel.register();
+    let groups = spec.lane_groups(index);
+    let lane_steps = (groups.end - groups.start) * spec.shape.steps;
+    let setup = || -> Result<_, CellError> {
+        let ring = Ring::build(
+            spec.mode,
+            ring_size(spec, lane_steps),
+            attach,
+            cancel.clone(),
+        )
+        .map_err(|e| CellError::Setup(format!("ring: {e}")))?;
+        let lane = Lane::new(Arc::new(ring));
+        let ops = Ops::new(
+            spec.op,
+            spec.forced_async,
+            groups.start,
+            groups.end - groups.start,
+            spec.shape.steps,
+        )
+        .map_err(|e| CellError::Setup(format!("{}: {e}", spec.op.name())))?;
+        let instance = spec
+            .style
+            .instance(spec, &lane)
+            .map_err(|e| CellError::Setup(e.to_string()))?;
+        Ok((lane, ops, instance))
+    };
+    let (lane, mut ops, mut instance) = match setup() {
+        Ok(parts) => parts,
+        Err(e) => {
+            let _ = reply.send(Reply::Failed(e));
+            return;
+        }
+    };
+    let stream = Stream::new(groups, spec.shape.steps, spec.shape.batch);
+    let mut log = OrderLog::new(spec.shape.groups, spec.shape.steps);
+    let _ = reply.send(Reply::Ready);
+    while let Ok(Cmd::Run(iterations)) = cmds.recv() {
+        let mut wall_ns = 0;
+        let mut verify_cpu_ns = 0;
+        let mut outcome = Ok(());
+        for _ in 0..iterations {
+            log.reset();
+            let start = Instant::now();
+            let mut ctx = StepCtx {
+                ops: &ops,
+                log: &mut log,
+                stream: &stream,
+            };
+            let result = instance.run(&lane, &mut ctx);
+            if delay_ns > 0 {
+                spin_for(delay_ns * u64::from(lane_steps));
+            }
+            wall_ns += start.elapsed().as_nanos() as u64;
+            if let Err(e) = result {
+                outcome = Err(match e {
+                    StepError::Ring(crate::ring::RingError::Cancelled) => CellError::Interrupted,
+                    e => CellError::Step(e.to_string()),
+                });
+                break;
+            }
+            if ops.has_data() {
+                let cpu = cputime::thread_ns();
+                if let Err(e) = ops.collect(&mut log) {
+                    outcome = Err(CellError::Step(format!("reading back data: {e}")));
+                    break;
+                }
+                verify_cpu_ns += cputime::thread_ns() - cpu;
+            }
+            if let Some(v) = log.violation() {
+                outcome = Err(CellError::Violation(v.clone()));
+                break;
+            }
+            if !log.all_done() {
+                outcome = Err(CellError::Step("a pass ended with steps missing".into()));
+                break;
+            }
+        }
+        let msg = match outcome {
+            Ok(()) => Reply::Done {
+                wall_ns,
+                verify_cpu_ns,
+                steps: iterations * u64::from(lane_steps),
+            },
+            Err(e) => Reply::Failed(e),
+        };
+        if reply.send(msg).is_err() {
+            break;
+        }
+    }
+    drop(instance);
+}

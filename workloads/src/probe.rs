@@ -1,0 +1,205 @@
+//! The capability probe: what this kernel and this process may do, found by
+//! asking (io_uring's opcode probe) and by trying (building a ring with each set
+//! of setup flags). A cell's needs are checked against it before the cell runs,
+//! and what is missing becomes a one-line skip reason such as `SQPOLL: EPERM`.
+
+use crate::cancel::Cancel;
+use crate::mode::{ModeSpec, MODES};
+use crate::ring::{Ring, RingSize};
+use io_uring::{IoUring, Probe as OpProbe};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+
+/// Something a cell needs from the machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// An io_uring opcode (code, name).
+    Opcode(u8, &'static str),
+    /// A mode's setup flags.
+    Mode(ModeSpec),
+    /// At least this many online CPUs (for styles that pin threads apart).
+    Cpus(u32),
+    /// A kernel feature found some other way, with its reason when missing.
+    Feature(&'static str),
+}
+
+/// What the probe found.
+#[derive(Clone, Debug)]
+pub struct Capabilities {
+    /// Why io_uring is unusable at all (`io_uring_setup: EPERM`), if it is.
+    pub unavailable: Option<String>,
+    /// IORING_FEAT_* names of a default ring.
+    pub features: Vec<&'static str>,
+    opcodes: BTreeSet<u8>,
+    modes: BTreeMap<String, Result<(), String>>,
+    features_found: BTreeMap<&'static str, Result<(), String>>,
+    /// Kernel release, for reasons such as `FUTEX_WAIT unsupported (kernel 6.1)`.
+    pub kernel: String,
+    /// Online CPUs.
+    pub cpus: u32,
+}
+
+/// Short errno name for reasons (`EPERM`), falling back to the message.
+pub fn errno_name(e: &io::Error) -> String {
+    let name = match e.raw_os_error() {
+        Some(libc::EPERM) => "EPERM",
+        Some(libc::EACCES) => "EACCES",
+        Some(libc::EINVAL) => "EINVAL",
+        Some(libc::ENOSYS) => "ENOSYS",
+        Some(libc::ENOMEM) => "ENOMEM",
+        Some(libc::EOPNOTSUPP) => "EOPNOTSUPP",
+        Some(libc::EMFILE) => "EMFILE",
+        Some(libc::EBADF) => "EBADF",
+        _ => return e.to_string(),
+    };
+    name.to_string()
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn online_cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
+impl Capabilities {
+    /// Probes this machine (builds a few short-lived rings).
+    pub fn detect() -> Capabilities {
+        let mut caps = Capabilities {
+            unavailable: None,
+            features: Vec::new(),
+            opcodes: BTreeSet::new(),
+            modes: BTreeMap::new(),
+            features_found: BTreeMap::new(),
+            kernel: kernel_release(),
+            cpus: online_cpus(),
+        };
+        let ring = match IoUring::new(8) {
+            Ok(ring) => ring,
+            Err(e) => {
+                caps.unavailable = Some(format!("io_uring_setup: {}", errno_name(&e)));
+                return caps;
+            }
+        };
+        let mut probe = OpProbe::new();
+        if ring.submitter().register_probe(&mut probe).is_ok() {
+            caps.opcodes = (0..=u8::MAX).filter(|&c| probe.is_supported(c)).collect();
+        }
+        let cancel = Cancel::new();
+        for mode in MODES {
+            for registered in [false, true] {
+                let spec = ModeSpec { mode, registered };
+                let result = try_mode(spec, &cancel).map(|ring| {
+                    if caps.features.is_empty() {
+                        caps.features = ring.feature_names();
+                    }
+                });
+                caps.modes.insert(spec.to_string(), result);
+            }
+        }
+        caps
+    }
+
+    /// Records the outcome of probing a named kernel feature (styles probe their
+    /// own features, e.g. a futex wait that must really be woken).
+    pub fn set_feature(&mut self, name: &'static str, result: Result<(), String>) {
+        self.features_found.insert(name, result);
+    }
+
+    /// Pretends the kernel lacks an opcode: the rest of the probe stays real.
+    /// Used to exercise skip paths on kernels that do have the opcode.
+    pub fn without_opcode(mut self, code: u8) -> Capabilities {
+        self.opcodes.remove(&code);
+        self
+    }
+
+    /// Whether an opcode is supported.
+    pub fn has_opcode(&self, code: u8) -> bool {
+        self.opcodes.contains(&code)
+    }
+
+    /// Checks one need; `Err` is the one-line skip reason.
+    pub fn check(&self, need: &Need) -> Result<(), String> {
+        if let Some(why) = &self.unavailable {
+            return Err(why.clone());
+        }
+        match need {
+            Need::Opcode(code, name) => {
+                if self.has_opcode(*code) {
+                    Ok(())
+                } else {
+                    Err(format!("{name} unsupported (kernel {})", self.kernel))
+                }
+            }
+            Need::Mode(spec) => self
+                .modes
+                .get(&spec.to_string())
+                .cloned()
+                .unwrap_or_else(|| Err(format!("{spec}: not probed"))),
+            Need::Cpus(n) => {
+                if self.cpus >= *n {
+                    Ok(())
+                } else {
+                    Err(format!("needs {n} CPUs, machine has {}", self.cpus))
+                }
+            }
+            Need::Feature(name) => self
+                .features_found
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Err(format!("{name}: not probed"))),
+        }
+    }
+
+    /// Checks all needs, returning the first missing one's reason.
+    pub fn check_all(&self, needs: &[Need]) -> Result<(), String> {
+        needs.iter().try_for_each(|n| self.check(n))
+    }
+
+    /// Names of the supported opcodes among those the tool uses.
+    pub fn opcode_names(&self, used: &[(u8, &'static str)]) -> Vec<String> {
+        used.iter()
+            .filter(|(code, _)| self.has_opcode(*code))
+            .map(|(_, name)| name.to_string())
+            .collect()
+    }
+}
+
+fn try_mode(spec: ModeSpec, cancel: &std::sync::Arc<Cancel>) -> Result<Ring, String> {
+    let label = |what: &str, e: &io::Error| format!("{what}: {}", errno_name(e));
+    let size = RingSize { sq: 8, cq: 16 };
+    let m = spec.mode;
+    let what = if m.sqpoll {
+        "SQPOLL"
+    } else if m.defer_taskrun {
+        "DEFER_TASKRUN"
+    } else if m.coop_taskrun {
+        "COOP_TASKRUN"
+    } else {
+        "io_uring_setup"
+    };
+    if m.shared_poller {
+        let owner = Ring::build(
+            ModeSpec {
+                mode: &MODES[1],
+                registered: false,
+            },
+            size,
+            None,
+            cancel.clone(),
+        )
+        .map_err(|e| label("SQPOLL", &e))?;
+        return Ring::build(spec, size, Some(owner.fd()), cancel.clone())
+            .map_err(|e| label("SQPOLL ATTACH_WQ", &e));
+    }
+    Ring::build(spec, size, None, cancel.clone()).map_err(|e| {
+        if spec.registered && e.raw_os_error() != Some(libc::EPERM) {
+            label("REGISTER_RING_FDS", &e)
+        } else {
+            label(what, &e)
+        }
+    })
+}

@@ -1,0 +1,325 @@
+//! One io_uring instance built for a [`ModeSpec`] and driven the way that mode
+//! wants: when to enter, with which flags, through the raw or the registered fd.
+//! Submission and completion sides each sit behind their own lock, so a style
+//! may submit from one thread and reap from another (the lock is uncontended
+//! when one thread does both).
+
+use crate::cancel::Cancel;
+use crate::mode::ModeSpec;
+use io_uring::{squeue::Entry, IoUring};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, ThreadId};
+
+const ENTER_GETEVENTS: u32 = 1 << 0;
+const ENTER_SQ_WAKEUP: u32 = 1 << 1;
+const ENTER_SQ_WAIT: u32 = 1 << 2;
+const ENTER_REGISTERED_RING: u32 = 1 << 4;
+const REGISTER_RING_FDS: u32 = 20;
+const UNREGISTER_RING_FDS: u32 = 21;
+
+/// Why driving a ring failed.
+#[derive(thiserror::Error, Debug)]
+pub enum RingError {
+    /// The cell was cancelled (watchdog or Ctrl-C) while waiting.
+    #[error("cancelled")]
+    Cancelled,
+    /// A syscall failed.
+    #[error("{what}: {source}")]
+    Sys {
+        /// Which call.
+        what: &'static str,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+/// The layout of `struct io_uring_rsrc_update` (uapi), for ring fd registration.
+#[repr(C)]
+struct RsrcUpdate {
+    offset: u32,
+    resv: u32,
+    data: u64,
+}
+
+/// A ring plus how its mode drives it.
+pub struct Ring {
+    uring: IoUring,
+    sq: Mutex<()>,
+    cq: Mutex<()>,
+    sqpoll: bool,
+    registered: Option<(u32, ThreadId)>,
+    cancel: Arc<Cancel>,
+}
+
+/// How large a ring to build.
+#[derive(Clone, Copy, Debug)]
+pub struct RingSize {
+    /// SQ entries.
+    pub sq: u32,
+    /// CQ entries (at least `sq`).
+    pub cq: u32,
+}
+
+impl Ring {
+    /// Builds a ring for `mode` in the calling thread (DEFER_TASKRUN rings and
+    /// registered fds belong to the task that creates them). `attach_to` is the
+    /// fd of a ring whose SQPOLL thread this ring shares.
+    pub fn build(
+        mode: ModeSpec,
+        size: RingSize,
+        attach_to: Option<RawFd>,
+        cancel: Arc<Cancel>,
+    ) -> io::Result<Ring> {
+        let m = mode.mode;
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(size.cq.max(size.sq));
+        if m.sqpoll {
+            builder.setup_sqpoll(1000);
+            if let Some(fd) = attach_to {
+                builder.setup_attach_wq(fd);
+            }
+        }
+        if m.defer_taskrun {
+            builder.setup_single_issuer().setup_defer_taskrun();
+        }
+        if m.coop_taskrun {
+            builder.setup_coop_taskrun().setup_taskrun_flag();
+        }
+        let uring = builder.build(size.sq)?;
+        let mut ring = Ring {
+            uring,
+            sq: Mutex::new(()),
+            cq: Mutex::new(()),
+            sqpoll: m.sqpoll,
+            registered: None,
+            cancel,
+        };
+        if mode.registered {
+            let mut update = RsrcUpdate {
+                offset: u32::MAX,
+                resv: 0,
+                data: ring.fd() as u64,
+            };
+            ring.register(REGISTER_RING_FDS, &mut update)?;
+            ring.registered = Some((update.offset, thread::current().id()));
+        }
+        Ok(ring)
+    }
+
+    fn register(&self, opcode: u32, update: &mut RsrcUpdate) -> io::Result<()> {
+        // SAFETY: io_uring_register with a pointer to one live rsrc update.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_register,
+                self.fd(),
+                opcode,
+                update as *mut RsrcUpdate,
+                1,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The ring's file descriptor (for MSG_RING targets and ATTACH_WQ).
+    pub fn fd(&self) -> RawFd {
+        self.uring.as_raw_fd()
+    }
+
+    /// Names of the IORING_FEAT_* bits the kernel reported for this ring.
+    pub fn feature_names(&self) -> Vec<&'static str> {
+        let p = self.uring.params();
+        [
+            ("SINGLE_MMAP", p.is_feature_single_mmap()),
+            ("NODROP", p.is_feature_nodrop()),
+            ("SUBMIT_STABLE", p.is_feature_submit_stable()),
+            ("RW_CUR_POS", p.is_feature_rw_cur_pos()),
+            ("CUR_PERSONALITY", p.is_feature_cur_personality()),
+            ("FAST_POLL", p.is_feature_fast_poll()),
+            ("POLL_32BITS", p.is_feature_poll_32bits()),
+            ("SQPOLL_NONFIXED", p.is_feature_sqpoll_nonfixed()),
+            ("EXT_ARG", p.is_feature_ext_arg()),
+            ("NATIVE_WORKERS", p.is_feature_native_workers()),
+            ("RSRC_TAGS", p.is_feature_resource_tagging()),
+            ("CQE_SKIP", p.is_feature_skip_cqe_on_success()),
+            ("LINKED_FILE", p.is_feature_linked_file()),
+            ("RECVSEND_BUNDLE", p.is_feature_recvsend_bundle()),
+            ("MIN_TIMEOUT", p.is_feature_min_timeout()),
+            ("NO_IOWAIT", p.is_feature_no_iowait()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect()
+    }
+
+    fn enter(&self, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<u32> {
+        let (fd, flags) = match self.registered {
+            Some((index, owner)) if owner == thread::current().id() => {
+                (index as i32, flags | ENTER_REGISTERED_RING)
+            }
+            _ => (self.fd(), flags),
+        };
+        // SAFETY: io_uring_enter without an argument block.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_enter,
+                fd,
+                to_submit,
+                min_complete,
+                flags,
+                std::ptr::null::<libc::c_void>(),
+                0usize,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(r as u32)
+        }
+    }
+
+    /// Enters, retrying on EINTR unless the cell was cancelled.
+    fn enter_retrying(&self, to_submit: u32, min: u32, flags: u32) -> Result<u32, RingError> {
+        loop {
+            match self.enter(to_submit, min, flags) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => {
+                    if self.cancel.is_cancelled() {
+                        return Err(RingError::Cancelled);
+                    }
+                }
+                Err(source) => {
+                    return Err(RingError::Sys {
+                        what: "io_uring_enter",
+                        source,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Queues `entries` (in order, as one submission where they fit) and enters
+    /// as the mode requires; then waits until at least `want` CQEs are ready.
+    pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
+        let mut rest = entries;
+        while !rest.is_empty() {
+            let pushed = self.push(rest);
+            rest = &rest[pushed..];
+            if !rest.is_empty() {
+                // SQ full: hand what is queued to the kernel before pushing more.
+                self.flush(0)?;
+            }
+        }
+        self.flush(want)
+    }
+
+    /// Pushes as many entries as fit; returns how many.
+    fn push(&self, entries: &[Entry]) -> usize {
+        let _guard = self.sq.lock().unwrap();
+        // SAFETY: the sq lock guarantees no other SubmissionQueue exists.
+        let mut sq = unsafe { self.uring.submission_shared() };
+        let room = sq.capacity() - sq.len();
+        let n = room.min(entries.len());
+        // SAFETY: entries point to buffers the caller keeps alive until completion
+        // (the ops own them for the whole cell).
+        unsafe { sq.push_multiple(&entries[..n]).expect("room was checked") };
+        n
+    }
+
+    fn sq_state(&self) -> (u32, bool) {
+        let _guard = self.sq.lock().unwrap();
+        // SAFETY: as in push.
+        let mut sq = unsafe { self.uring.submission_shared() };
+        sq.sync();
+        (sq.len() as u32, sq.need_wakeup())
+    }
+
+    fn cq_ready(&self) -> u32 {
+        let _guard = self.cq.lock().unwrap();
+        // SAFETY: the cq lock guarantees no other CompletionQueue exists.
+        let mut cq = unsafe { self.uring.completion_shared() };
+        cq.sync();
+        cq.len() as u32
+    }
+
+    /// Makes the kernel see every queued SQE and waits for `want` ready CQEs.
+    fn flush(&self, want: u32) -> Result<(), RingError> {
+        loop {
+            let (pending, need_wakeup) = self.sq_state();
+            let need_wait = want > 0 && self.cq_ready() < want;
+            let mut flags = if need_wait { ENTER_GETEVENTS } else { 0 };
+            let to_submit = if self.sqpoll {
+                if need_wakeup {
+                    flags |= ENTER_SQ_WAKEUP;
+                } else if pending > 0 && !need_wait && self.sq_full() {
+                    flags |= ENTER_SQ_WAIT;
+                } else if !need_wait {
+                    return Ok(());
+                }
+                0
+            } else {
+                if pending == 0 && !need_wait {
+                    return Ok(());
+                }
+                pending
+            };
+            self.enter_retrying(to_submit, if need_wait { want } else { 0 }, flags)?;
+            if self.sqpoll && !need_wait {
+                return Ok(());
+            }
+        }
+    }
+
+    fn sq_full(&self) -> bool {
+        let _guard = self.sq.lock().unwrap();
+        // SAFETY: as in push.
+        let sq = unsafe { self.uring.submission_shared() };
+        sq.is_full()
+    }
+
+    /// Runs pending task_work when the kernel asks for it (COOP_TASKRUN's
+    /// IORING_SQ_TASKRUN flag) and hands every ready CQE to `f(user_data, res)`.
+    /// Returns how many were reaped.
+    pub fn reap(&self, mut f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
+        if self.taskrun_pending() {
+            self.enter_retrying(0, 0, ENTER_GETEVENTS)?;
+        }
+        let _guard = self.cq.lock().unwrap();
+        // SAFETY: the cq lock guarantees no other CompletionQueue exists.
+        let cq = unsafe { self.uring.completion_shared() };
+        let mut n = 0;
+        for cqe in cq {
+            f(cqe.user_data(), cqe.result());
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn taskrun_pending(&self) -> bool {
+        let _guard = self.sq.lock().unwrap();
+        // SAFETY: as in push.
+        let sq = unsafe { self.uring.submission_shared() };
+        sq.taskrun()
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        if let Some((index, owner)) = self.registered {
+            if owner == thread::current().id() {
+                let mut update = RsrcUpdate {
+                    offset: index,
+                    resv: 0,
+                    data: 0,
+                };
+                // A failure only delays the release of the ring to thread exit.
+                let _ = self.register(UNREGISTER_RING_FDS, &mut update);
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Ordering styles: one type per style behind the [`Style`] trait, listed once in
+//! [`STYLES`]. A style turns the application's stream of steps (see [`Stream`])
+//! into submissions and reacts to completions; the runner around it times it and
+//! the verifier checks what the kernel did.
+
+mod chain;
+mod drain;
+mod independent;
+mod userspace;
+
+use crate::cell::CellSpec;
+use crate::lane::Lane;
+use crate::op::Ops;
+use crate::probe::Need;
+use crate::ring::RingError;
+use crate::userdata::{Tag, UserData};
+use crate::verify::OrderLog;
+use io_uring::squeue::Entry;
+use std::ops::Range;
+
+/// Why a run of a style stopped early.
+#[derive(thiserror::Error, Debug)]
+pub enum StepError {
+    /// Driving the ring failed or the cell was cancelled.
+    #[error(transparent)]
+    Ring(#[from] RingError),
+    /// A step completed with an unexpected result.
+    #[error("step group {group} seq {seq} failed: {}", describe_res(*res))]
+    Failed {
+        /// Its group.
+        group: u32,
+        /// Its seq.
+        seq: u32,
+        /// The CQE result.
+        res: i32,
+    },
+    /// A CQE whose user_data this tool never wrote.
+    #[error("unexpected completion user_data {0:#x}")]
+    Unexpected(u64),
+    /// A style-specific failure (a helper thread died, a lost wakeup...).
+    #[error("{0}")]
+    Style(String),
+}
+
+fn describe_res(res: i32) -> String {
+    if res < 0 {
+        format!("{} ({res})", std::io::Error::from_raw_os_error(-res))
+    } else {
+        format!("result {res}")
+    }
+}
+
+/// What a completion was, after the step ones were verified and logged.
+#[derive(Clone, Copy, Debug)]
+pub enum Completion {
+    /// Step `seq` of `group` completed successfully (already logged).
+    Step {
+        /// Its group.
+        group: u32,
+        /// Its seq.
+        seq: u32,
+    },
+    /// An auxiliary request of the style completed with `res`.
+    Aux {
+        /// The group it served.
+        group: u32,
+        /// The seq it served.
+        seq: u32,
+        /// Its CQE result.
+        res: i32,
+    },
+    /// A MSG_RING message arrived in this ring.
+    Msg {
+        /// The group it is about.
+        group: u32,
+        /// The seq it is about.
+        seq: u32,
+    },
+}
+
+/// Everything a style needs to run one pass over its groups.
+pub struct StepCtx<'a> {
+    /// Builds step SQEs and knows their success result.
+    pub ops: &'a Ops,
+    /// Where step completions are recorded for verification.
+    pub log: &'a mut OrderLog,
+    /// The application's stream of steps for this lane.
+    pub stream: &'a Stream,
+}
+
+impl StepCtx<'_> {
+    /// Submits `entries`, waits for `want` ready CQEs, and hands every reaped
+    /// completion to `on` (step completions are checked and logged first).
+    pub fn submit_and_reap(
+        &mut self,
+        lane: &Lane,
+        entries: &[Entry],
+        want: u32,
+        mut on: impl FnMut(Completion),
+    ) -> Result<usize, StepError> {
+        lane.submit_and_wait(entries, want)?;
+        let mut failure = None;
+        let n = lane.reap(|user_data, res| match UserData::decode(user_data) {
+            Some(UserData {
+                tag: Tag::Step,
+                group,
+                seq,
+            }) => {
+                if !self.ops.succeeded(res) {
+                    failure.get_or_insert(StepError::Failed { group, seq, res });
+                }
+                self.log.complete(group, seq);
+                on(Completion::Step { group, seq });
+            }
+            Some(UserData {
+                tag: Tag::Aux,
+                group,
+                seq,
+            }) => on(Completion::Aux { group, seq, res }),
+            Some(UserData {
+                tag: Tag::Msg,
+                group,
+                seq,
+            }) => on(Completion::Msg { group, seq }),
+            None => {
+                failure.get_or_insert(StepError::Unexpected(user_data));
+            }
+        })?;
+        failure.map_or(Ok(n), Err)
+    }
+
+    /// Waits until every step of the lane completed, reaping as it goes.
+    pub fn drain(&mut self, lane: &Lane) -> Result<(), StepError> {
+        while !self
+            .stream
+            .groups()
+            .all(|g| self.log.completed(g) == self.stream.steps)
+        {
+            self.submit_and_reap(lane, &[], 1, |_| {})?;
+        }
+        Ok(())
+    }
+}
+
+/// The order in which the application produces steps: round-robin over its
+/// groups (g0s0, g1s0, ..., g0s1, ...), cut into batches of `batch` steps, each
+/// batch handed to the kernel in one submission.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    groups: Range<u32>,
+    /// Steps per group.
+    pub steps: u32,
+    /// Steps per submission.
+    pub batch: u32,
+    batches: Vec<Vec<(u32, u32)>>,
+}
+
+impl Stream {
+    /// The stream of `steps` steps for each group of `groups`.
+    pub fn new(groups: Range<u32>, steps: u32, batch: u32) -> Stream {
+        let all: Vec<(u32, u32)> = (0..steps)
+            .flat_map(|s| groups.clone().map(move |g| (g, s)))
+            .collect();
+        let batches = all
+            .chunks(batch.max(1) as usize)
+            .map(<[_]>::to_vec)
+            .collect();
+        Stream {
+            groups,
+            steps,
+            batch,
+            batches,
+        }
+    }
+
+    /// This lane's groups.
+    pub fn groups(&self) -> Range<u32> {
+        self.groups.clone()
+    }
+
+    /// The batches, in submission order.
+    pub fn batches(&self) -> &[Vec<(u32, u32)>] {
+        &self.batches
+    }
+}
+
+/// Splits a batch into per-group runs (group, seqs) in order of first appearance:
+/// the chains a linking style submits contiguously.
+pub fn runs(batch: &[(u32, u32)]) -> Vec<(u32, Vec<u32>)> {
+    let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
+    for &(g, s) in batch {
+        match out.iter_mut().find(|(group, _)| *group == g) {
+            Some((_, seqs)) => seqs.push(s),
+            None => out.push((g, vec![s])),
+        }
+    }
+    out
+}
+
+/// One ordering style. Implementations are small types listed in [`STYLES`].
+pub trait Style: Send + Sync {
+    /// Name used in configs and results.
+    fn name(&self) -> &'static str;
+    /// One line for `bench-runner list`.
+    fn about(&self) -> &'static str;
+    /// Variants selectable in configs (`sync-group:queue`); empty when none.
+    fn variants(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Labels every output must show for this style's cells (e.g. `emulated`).
+    fn labels(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// What the style needs beyond the op and the mode, or why it does not
+    /// apply to this cell at all (`Err` is the reason).
+    fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
+        let _ = cell;
+        Ok(Vec::new())
+    }
+    /// Sets up per-lane state (threads, extra rings, futex words) for a cell.
+    fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError>;
+}
+
+/// A style set up for one lane of one cell; runs the lane's whole stream once per call.
+pub trait Instance: Send {
+    /// Runs every step of the stream once, returning when all have completed.
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError>;
+}
+
+/// Every style, in the order `list` and reports show them.
+pub static STYLES: &[&dyn Style] = &[
+    &independent::Independent,
+    &chain::LINK,
+    &chain::HARDLINK,
+    &drain::Drain,
+    &userspace::Userspace,
+];
+
+/// Finds a style by name.
+pub fn find(name: &str) -> Option<&'static dyn Style> {
+    STYLES.iter().copied().find(|s| s.name() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_is_round_robin_and_cut_into_batches() {
+        let s = Stream::new(0..2, 3, 4);
+        assert_eq!(
+            s.batches(),
+            &[vec![(0, 0), (1, 0), (0, 1), (1, 1)], vec![(0, 2), (1, 2)]]
+        );
+        assert_eq!(
+            runs(&s.batches()[0]),
+            vec![(0, vec![0, 1]), (1, vec![0, 1])]
+        );
+    }
+}

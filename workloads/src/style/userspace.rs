@@ -1,0 +1,67 @@
+//! `userspace`: the application submits a group's step k+1 only after it reaped
+//! step k's CQE. Every step is a round trip through userspace; up to one step per
+//! group (at most `batch` per submission) is in flight.
+
+use super::{Completion, Instance, StepCtx, StepError, Style};
+use crate::cell::CellSpec;
+use crate::lane::Lane;
+use io_uring::squeue::Entry;
+
+/// The style.
+pub struct Userspace;
+
+impl Style for Userspace {
+    fn name(&self) -> &'static str {
+        "userspace"
+    }
+    fn about(&self) -> &'static str {
+        "submit step k+1 only after reaping step k's CQE"
+    }
+    fn instance(&self, cell: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
+        Ok(Box::new(Run {
+            next: vec![0; cell.shape.groups as usize],
+            busy: vec![false; cell.shape.groups as usize],
+            entries: Vec::new(),
+        }))
+    }
+}
+
+struct Run {
+    /// Per group: the next seq to submit.
+    next: Vec<u32>,
+    /// Per group: whether a step is in flight.
+    busy: Vec<bool>,
+    entries: Vec<Entry>,
+}
+
+impl Instance for Run {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        let steps = ctx.stream.steps;
+        let batch = ctx.stream.batch as usize;
+        let groups = ctx.stream.groups();
+        groups.clone().for_each(|g| {
+            self.next[g as usize] = 0;
+            self.busy[g as usize] = false;
+        });
+        loop {
+            self.entries.clear();
+            for g in groups.clone() {
+                let gi = g as usize;
+                if !self.busy[gi] && self.next[gi] < steps && self.entries.len() < batch {
+                    self.entries.push(ctx.ops.step(g, self.next[gi]));
+                    self.next[gi] += 1;
+                    self.busy[gi] = true;
+                }
+            }
+            if self.entries.is_empty() && !self.busy.iter().any(|b| *b) {
+                return Ok(());
+            }
+            let busy = &mut self.busy;
+            ctx.submit_and_reap(lane, &self.entries, 1, |c| {
+                if let Completion::Step { group, .. } = c {
+                    busy[group as usize] = false;
+                }
+            })?;
+        }
+    }
+}
