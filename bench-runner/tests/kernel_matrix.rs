@@ -131,6 +131,10 @@ fn runs_the_probe_in_the_guest_and_on_the_host() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let exe = std::env::current_exe().expect("test binary path");
+    let config_files: Vec<&str> = ["config.toml", "configs"]
+        .into_iter()
+        .filter(|name| repo().join(name).exists())
+        .collect();
     let Some(out) = kernel_matrix(&[
         "--kernel",
         KERNEL,
@@ -191,13 +195,11 @@ fn runs_the_probe_in_the_guest_and_on_the_host() {
     assert_eq!(probe["release"], KERNEL);
     assert_eq!(probe["emulated"], "1");
     let entries = probe["cwd_entries"].as_array().expect("cwd entries");
-    for name in ["config.toml", "configs"] {
-        if repo().join(name).exists() {
-            assert!(
-                entries.iter().any(|e| e == name),
-                "{name} missing in the guest: {entries:?}"
-            );
-        }
+    for name in config_files {
+        assert!(
+            entries.iter().any(|e| e == name),
+            "{name} missing in the guest: {entries:?}"
+        );
     }
     let console = read(guest.join("console.log"));
     assert!(
