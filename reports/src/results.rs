@@ -92,10 +92,9 @@ impl Results {
                 Ok(Record::Header(_)) => {
                     warnings.push(format!("line {}: second header ignored", index + 1))
                 }
-                Err(e) => warnings.push(format!(
-                    "line {}: unreadable line skipped ({e})",
-                    index + 1
-                )),
+                Err(e) => {
+                    warnings.push(format!("line {}: unreadable line skipped ({e})", index + 1))
+                }
             }
         }
         Ok(Results {

@@ -1,0 +1,565 @@
+//! Baseline against candidate: cells matched by name, each with the change
+//! of its median, the bootstrap confidence interval of that change, a
+//! Mann–Whitney U test on the repetitions, and a verdict that needs both
+//! significance and a minimum effect size. Cells present on one side only
+//! are listed, and header differences (kernel, machine, tool, config) come
+//! first, since they explain most changes.
+
+use crate::bench_json::{bmf_metric, to_bytes};
+use crate::doc::{Block, Document};
+use crate::email::{command_lines, machine_lines, wrap, Footnotes, MAIL_WIDTH};
+use crate::error::ReportError;
+use crate::exporter::{write_all, Exporter};
+use crate::format::{num, signed_pct};
+use crate::markdown::to_markdown;
+use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
+use crate::results::Results;
+use crate::schema::Header;
+use crate::stats::{bootstrap_ratio_ci, mann_whitney, seed_for, Interval, CONFIDENCE, RESAMPLES};
+use crate::table::{Align, Table};
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+
+/// How strict `compare` is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CompareOptions {
+    /// Smallest relative change of the median that counts (0.05 = 5%).
+    pub threshold: f64,
+    /// Significance level of the Mann–Whitney U test.
+    pub alpha: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            threshold: 0.05,
+            alpha: 0.05,
+        }
+    }
+}
+
+/// What the comparison concludes for one cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Significantly slower by at least the threshold.
+    Regression,
+    /// Significantly faster by at least the threshold.
+    Improvement,
+    /// Not significant, or smaller than the threshold.
+    NoChange,
+    /// Too few repetitions for the test to ever reach significance.
+    Inconclusive,
+    /// The candidate broke the order or failed where the baseline did not.
+    Broken,
+    /// One side has no timing (skipped, interrupted, or failed on the baseline).
+    NotComparable,
+}
+
+impl Verdict {
+    /// Word shown in tables (upper case where action is needed).
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Regression => "REGRESSION",
+            Verdict::Improvement => "improvement",
+            Verdict::NoChange => "no change",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Broken => "BROKEN",
+            Verdict::NotComparable => "not comparable",
+        }
+    }
+
+    /// Whether this verdict fails a CI run.
+    pub fn fails(self) -> bool {
+        matches!(self, Verdict::Regression | Verdict::Broken)
+    }
+}
+
+/// The measured change of one cell's median.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Change {
+    /// Candidate median over baseline median.
+    pub ratio: f64,
+    /// Bootstrap confidence interval of `ratio`.
+    pub ci: Interval,
+    /// Two-sided Mann–Whitney p-value.
+    pub p: f64,
+}
+
+/// One cell present on both sides.
+#[derive(Clone, Debug)]
+pub struct CellComparison {
+    /// Cell name.
+    pub name: String,
+    /// Labels of either side.
+    pub labels: Vec<String>,
+    /// The baseline's summary.
+    pub base: CellSummary,
+    /// The candidate's summary.
+    pub cand: CellSummary,
+    /// The change, when both sides have timings.
+    pub change: Option<Change>,
+    /// The conclusion.
+    pub verdict: Verdict,
+    /// Why, for verdicts other than the plain statistical ones.
+    pub why: Option<String>,
+}
+
+/// A complete baseline/candidate comparison.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// The baseline input.
+    pub base: Source,
+    /// The candidate input.
+    pub cand: Source,
+    /// How the two headers differ (kernel, machine, tool, config), one line each.
+    pub header_diff: Vec<String>,
+    /// Cells on both sides, in report order.
+    pub cells: Vec<CellComparison>,
+    /// Cell names only the baseline has.
+    pub only_base: Vec<String>,
+    /// Cell names only the candidate has.
+    pub only_cand: Vec<String>,
+    /// The options used.
+    pub options: CompareOptions,
+}
+
+/// Compares a candidate run against a baseline run.
+pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Comparison {
+    let b = Report::build(std::slice::from_ref(base));
+    let c = Report::build(std::slice::from_ref(cand));
+    let cells = b
+        .cells
+        .iter()
+        .filter_map(|bc| {
+            let cc = c.find(0, &bc.name)?;
+            Some(compare_cell(bc, cc, opts))
+        })
+        .collect();
+    let missing = |from: &Report, other: &Report| -> Vec<String> {
+        from.cells
+            .iter()
+            .filter(|x| other.find(0, &x.name).is_none())
+            .map(|x| x.name.clone())
+            .collect()
+    };
+    Comparison {
+        header_diff: header_diff(&base.header, &cand.header),
+        only_base: missing(&b, &c),
+        only_cand: missing(&c, &b),
+        cells,
+        base: b.sources[0].clone(),
+        cand: c.sources[0].clone(),
+        options: *opts,
+    }
+}
+
+fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -> CellComparison {
+    let mut labels = base.labels.clone();
+    for l in &cand.labels {
+        if !labels.contains(l) {
+            labels.push(l.clone());
+        }
+    }
+    let (change, verdict, why) = match (base.status, cand.status) {
+        (CellStatus::Ok, CellStatus::Ok)
+            if !base.ns_samples.is_empty() && !cand.ns_samples.is_empty() =>
+        {
+            let (b, c) = (&base.ns_samples, &cand.ns_samples);
+            let test = mann_whitney(b, c);
+            let ratio = crate::stats::median(c) / crate::stats::median(b);
+            let ci = bootstrap_ratio_ci(b, c, CONFIDENCE, RESAMPLES, seed_for(&base.name));
+            let change = Change {
+                ratio,
+                ci,
+                p: test.p,
+            };
+            let significant = test.p < opts.alpha;
+            let big = (ratio - 1.0).abs() >= opts.threshold;
+            let (verdict, why) = if test.min_p >= opts.alpha {
+                (
+                    Verdict::Inconclusive,
+                    Some(format!(
+                        "{} vs {} repetitions cannot reach p < {}",
+                        b.len(),
+                        c.len(),
+                        opts.alpha
+                    )),
+                )
+            } else if significant && big && ratio > 1.0 {
+                (Verdict::Regression, None)
+            } else if significant && big {
+                (Verdict::Improvement, None)
+            } else {
+                (Verdict::NoChange, None)
+            };
+            (Some(change), verdict, why)
+        }
+        (b, CellStatus::Failed) if b != CellStatus::Failed => (
+            None,
+            Verdict::Broken,
+            Some(format!(
+                "candidate {}",
+                cand.reason.clone().unwrap_or_else(|| cand.order_verdict())
+            )),
+        ),
+        (b, c) => (
+            None,
+            Verdict::NotComparable,
+            Some(format!("baseline {}, candidate {}", b.word(), c.word())),
+        ),
+    };
+    CellComparison {
+        name: base.name.clone(),
+        labels,
+        base: base.clone(),
+        cand: cand.clone(),
+        change,
+        verdict,
+        why,
+    }
+}
+
+/// One line per header field that differs, most decisive first.
+fn header_diff(a: &Header, b: &Header) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, x: String, y: String| {
+        if x != y {
+            out.push(format!("{name}: {x} -> {y}"));
+        }
+    };
+    let (ma, mb) = (&a.machine, &b.machine);
+    field("kernel", ma.kernel.clone(), mb.kernel.clone());
+    field("host", ma.hostname.clone(), mb.hostname.clone());
+    field("cpu", ma.cpu_model.clone(), mb.cpu_model.clone());
+    field("cpus", ma.cpus.to_string(), mb.cpus.to_string());
+    field("emulated", ma.emulated.to_string(), mb.emulated.to_string());
+    field("tool", a.tool.version.clone(), b.tool.version.clone());
+    field("commit", a.tool.commit.clone(), b.tool.commit.clone());
+    field(
+        "config hash",
+        a.run.config_hash.clone(),
+        b.run.config_hash.clone(),
+    );
+    let changed: Vec<&str> = ma
+        .mitigations
+        .keys()
+        .chain(mb.mitigations.keys())
+        .filter(|k| ma.mitigations.get(*k) != mb.mitigations.get(*k))
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !changed.is_empty() {
+        out.push(format!("mitigations changed: {}", changed.join(", ")));
+    }
+    for (name, x, y) in [
+        (
+            "io_uring features",
+            &a.io_uring.features,
+            &b.io_uring.features,
+        ),
+        ("io_uring opcodes", &a.io_uring.opcodes, &b.io_uring.opcodes),
+    ] {
+        let gone: Vec<&str> = x
+            .iter()
+            .filter(|f| !y.contains(f))
+            .map(String::as_str)
+            .collect();
+        let new: Vec<&str> = y
+            .iter()
+            .filter(|f| !x.contains(f))
+            .map(String::as_str)
+            .collect();
+        if !gone.is_empty() || !new.is_empty() {
+            out.push(format!(
+                "{name}: removed [{}], added [{}]",
+                gone.join(" "),
+                new.join(" ")
+            ));
+        }
+    }
+    out
+}
+
+impl Comparison {
+    /// Whether any cell regressed or broke: drives exit code 1.
+    pub fn has_regression(&self) -> bool {
+        self.cells.iter().any(|c| c.verdict.fails())
+    }
+
+    /// How many cells got each verdict, as one line.
+    pub fn summary_line(&self) -> String {
+        let count = |v: Verdict| self.cells.iter().filter(|c| c.verdict == v).count();
+        let mut parts: Vec<String> = [
+            Verdict::Regression,
+            Verdict::Broken,
+            Verdict::Improvement,
+            Verdict::NoChange,
+            Verdict::Inconclusive,
+            Verdict::NotComparable,
+        ]
+        .iter()
+        .filter(|v| count(**v) > 0)
+        .map(|v| format!("{} {}", count(*v), v.word()))
+        .collect();
+        if !self.only_base.is_empty() {
+            parts.push(format!("{} only in baseline", self.only_base.len()));
+        }
+        if !self.only_cand.is_empty() {
+            parts.push(format!("{} only in candidate", self.only_cand.len()));
+        }
+        format!(
+            "{} cells compared (threshold {}, alpha {}): {}",
+            self.cells.len(),
+            signed_pct(self.options.threshold).trim_start_matches('+'),
+            self.options.alpha,
+            parts.join(", ")
+        )
+    }
+
+    fn table(&self) -> Table {
+        let mut t = Table::new(&[
+            ("cell", Align::Left),
+            ("base ns/step", Align::Right),
+            ("cand ns/step", Align::Right),
+            ("change", Align::Right),
+            ("95% CI of change", Align::Right),
+            ("p", Align::Right),
+            ("verdict", Align::Left),
+            ("notes", Align::Left),
+        ]);
+        for c in &self.cells {
+            let value = |s: &CellSummary| s.median().map_or(s.status.word().to_string(), num);
+            let (change, ci, p) = match &c.change {
+                Some(ch) => (
+                    signed_pct(ch.ratio - 1.0),
+                    format!(
+                        "[{}, {}]",
+                        signed_pct(ch.ci.lo - 1.0),
+                        signed_pct(ch.ci.hi - 1.0)
+                    ),
+                    format!("{:.3}", ch.p),
+                ),
+                None => ("-".into(), "-".into(), "-".into()),
+            };
+            let mut notes = c.labels.clone();
+            notes.extend(c.why.clone());
+            t.push(vec![
+                c.name.clone(),
+                value(&c.base),
+                value(&c.cand),
+                change,
+                ci,
+                p,
+                c.verdict.word().into(),
+                notes.join("; "),
+            ]);
+        }
+        t
+    }
+
+    /// Plain text for the terminal: header differences first, then the table,
+    /// the cells missing on either side, and the summary line.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.header_diff.is_empty() {
+            out.push_str("Baseline and candidate runs differ:\n");
+            for line in &self.header_diff {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "baseline:  {}\ncandidate: {}\n\n",
+            self.base.path.display(),
+            self.cand.path.display()
+        ));
+        out.push_str(&self.table().to_text(2, None));
+        for (side, names) in [
+            ("baseline", &self.only_base),
+            ("candidate", &self.only_cand),
+        ] {
+            if !names.is_empty() {
+                out.push_str(&format!("\nOnly in the {side}:\n"));
+                for n in names {
+                    out.push_str(&format!("  {n}\n"));
+                }
+            }
+        }
+        out.push('\n');
+        out.push_str(&self.summary_line());
+        out.push('\n');
+        out
+    }
+
+    /// The comparison as a document (for compare.md).
+    pub fn document(&self) -> Document {
+        let mut doc = Document::new("uring-syncbench comparison");
+        if !self.header_diff.is_empty() {
+            doc.push(Block::Heading(2, "Runs differ".into()));
+            doc.push(Block::List(self.header_diff.clone()));
+        }
+        doc.push(Block::List(vec![
+            format!(
+                "baseline: {} ({})",
+                self.base.path.display(),
+                self.base.label
+            ),
+            format!(
+                "candidate: {} ({})",
+                self.cand.path.display(),
+                self.cand.label
+            ),
+        ]));
+        doc.push(Block::Paragraph(format!(
+            "A verdict needs both a Mann-Whitney U p-value below {} on the \
+             repetitions and a change of the median of at least {}; the interval \
+             is the bootstrap {:.0}% CI of the ratio of medians.",
+            self.options.alpha,
+            signed_pct(self.options.threshold).trim_start_matches('+'),
+            CONFIDENCE * 100.0
+        )));
+        doc.push(Block::Table(self.table()));
+        for (side, names) in [
+            ("baseline", &self.only_base),
+            ("candidate", &self.only_cand),
+        ] {
+            if !names.is_empty() {
+                doc.push(Block::Heading(2, format!("Only in the {side}")));
+                doc.push(Block::List(names.clone()));
+            }
+        }
+        doc.push(Block::Paragraph(self.summary_line()));
+        doc
+    }
+
+    /// Plain text for the mailing list (72 columns).
+    pub fn email(&self) -> String {
+        let mut out: Vec<String> = vec!["uring-syncbench: baseline vs candidate".into()];
+        if !self.header_diff.is_empty() {
+            out.push(String::new());
+            out.push("The runs differ:".into());
+            for line in &self.header_diff {
+                out.extend(wrap(line, MAIL_WIDTH, "  ", "    "));
+            }
+        }
+        for (side, src) in [("Baseline", &self.base), ("Candidate", &self.cand)] {
+            out.push(String::new());
+            out.push(format!("{side}:"));
+            out.extend(machine_lines(src));
+            out.extend(command_lines(&src.header.run.command));
+        }
+        let mut notes = Footnotes::default();
+        for (op, cells) in group_consecutive(&self.cells, |c| c.base.parts().op) {
+            out.push(String::new());
+            out.push(format!("op {op}:"));
+            let mut t = Table::new(&[
+                ("style", Align::Left),
+                ("mode", Align::Left),
+                ("shape", Align::Left),
+                ("base", Align::Right),
+                ("cand", Align::Right),
+                ("change", Align::Right),
+                ("verdict", Align::Left),
+            ]);
+            for c in cells {
+                let p = c.base.parts();
+                let value = |s: &CellSummary| s.median().map_or("-".to_string(), num);
+                let verdict = format!("{}{}", c.verdict.word(), notes.marker(&c.labels));
+                t.push(vec![
+                    p.style,
+                    p.mode,
+                    p.shape,
+                    value(&c.base),
+                    value(&c.cand),
+                    c.change.map_or("-".into(), |ch| signed_pct(ch.ratio - 1.0)),
+                    verdict,
+                ]);
+            }
+            out.extend(t.to_text(1, Some(MAIL_WIDTH)).lines().map(str::to_string));
+        }
+        for (side, names) in [
+            ("baseline", &self.only_base),
+            ("candidate", &self.only_cand),
+        ] {
+            if !names.is_empty() {
+                out.push(String::new());
+                out.push(format!("Only in the {side}:"));
+                for n in names {
+                    out.extend(wrap(n, MAIL_WIDTH, "- ", "  "));
+                }
+            }
+        }
+        out.push(String::new());
+        out.extend(wrap(&self.summary_line(), MAIL_WIDTH, "", ""));
+        let footnotes = notes.lines();
+        if !footnotes.is_empty() {
+            out.push(String::new());
+            out.extend(footnotes);
+        }
+        let mut text = out.join("\n");
+        text.push('\n');
+        text
+    }
+
+    /// Writes compare.md, compare-email.txt and compare-bench.json into `out_dir`.
+    pub fn render(&self, out_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        write_all(
+            &[&CompareMarkdown, &CompareEmail, &CompareBench],
+            self,
+            out_dir,
+        )
+    }
+}
+
+struct CompareMarkdown;
+struct CompareEmail;
+struct CompareBench;
+
+impl Exporter<Comparison> for CompareMarkdown {
+    fn file_name(&self) -> &'static str {
+        "compare.md"
+    }
+
+    fn serialize(&self, input: &Comparison) -> Result<Vec<u8>, ReportError> {
+        Ok(to_markdown(&input.document()).into_bytes())
+    }
+}
+
+impl Exporter<Comparison> for CompareEmail {
+    fn file_name(&self) -> &'static str {
+        "compare-email.txt"
+    }
+
+    fn serialize(&self, input: &Comparison) -> Result<Vec<u8>, ReportError> {
+        Ok(input.email().into_bytes())
+    }
+}
+
+/// BMF of the candidate: its ns/step and its ratio to the baseline.
+impl Exporter<Comparison> for CompareBench {
+    fn file_name(&self) -> &'static str {
+        "compare-bench.json"
+    }
+
+    fn serialize(&self, input: &Comparison) -> Result<Vec<u8>, ReportError> {
+        let mut root = Map::new();
+        for c in &input.cells {
+            let (Some(ns), Some(change)) = (&c.cand.ns, &c.change) else {
+                continue;
+            };
+            root.insert(
+                c.name.clone(),
+                json!({
+                    crate::bench_json::MEASURE_NS: bmf_metric(ns),
+                    "ratio_to_baseline": {
+                        "value": change.ratio,
+                        "lower_value": change.ci.lo,
+                        "upper_value": change.ci.hi,
+                    },
+                }),
+            );
+        }
+        Ok(to_bytes(&Value::Object(root)))
+    }
+}

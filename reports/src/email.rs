@@ -1,0 +1,395 @@
+//! email.txt: the report as plain text for the io-uring mailing list. Every
+//! line fits in [`MAIL_WIDTH`] columns and is ASCII: a fixed-width table per
+//! op, a short ASCII chart, the kernel and machine, and the exact command
+//! that reproduces the run.
+
+use crate::doc::shell_quote;
+use crate::error::ReportError;
+use crate::exporter::Exporter;
+use crate::format::{num, pct, ratio};
+use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
+use crate::stats::NOISY_CV;
+use crate::table::{Align, Table};
+use crate::Rendered;
+
+/// Widest line a mail may have.
+pub const MAIL_WIDTH: usize = 72;
+/// Width of the ASCII chart's longest bar.
+const BAR_WIDTH: usize = 36;
+
+/// Writes email.txt.
+pub struct EmailExporter;
+
+impl Exporter<Rendered> for EmailExporter {
+    fn file_name(&self) -> &'static str {
+        "email.txt"
+    }
+
+    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
+        Ok(report_email(&input.report).into_bytes())
+    }
+}
+
+/// Word-wraps `text` to `width` columns; the first line starts with `first`,
+/// the others with `rest`. Words longer than a line are cut.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    wrap_words(text.split_whitespace(), width, first, rest)
+}
+
+/// [`wrap`] over given words (which may contain spaces, e.g. quoted arguments).
+fn wrap_words<'a>(
+    words: impl Iterator<Item = &'a str>,
+    width: usize,
+    first: &str,
+    rest: &str,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in words {
+        let mut word = word.to_string();
+        loop {
+            let sep = usize::from(!empty);
+            if line.chars().count() + sep + word.chars().count() <= width {
+                if !empty {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                empty = false;
+                break;
+            }
+            if !empty {
+                lines.push(std::mem::replace(&mut line, rest.to_string()));
+                empty = true;
+                continue;
+            }
+            let room = width.saturating_sub(line.chars().count()).max(1);
+            let head: String = word.chars().take(room).collect();
+            word = word.chars().skip(room).collect();
+            line.push_str(&head);
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !empty || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The command as shell lines joined by backslash continuations, each
+/// within the mail width; lines break between arguments only (an argument
+/// longer than a line is the one exception, cut where it must be).
+pub fn command_lines(args: &[String]) -> Vec<String> {
+    let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
+    let mut lines = wrap_words(
+        quoted.iter().map(String::as_str),
+        MAIL_WIDTH - 2,
+        "  ",
+        "      ",
+    );
+    let last = lines.len() - 1;
+    for line in &mut lines[..last] {
+        line.push_str(" \\");
+    }
+    lines
+}
+
+/// The kernel and machine of one input, wrapped.
+pub fn machine_lines(src: &Source) -> Vec<String> {
+    let m = &src.header.machine;
+    let mut text = format!(
+        "Kernel {} on {} ({} CPUs), host {}, uring-syncbench {} ({}).",
+        m.kernel, m.cpu_model, m.cpus, m.hostname, src.header.tool.version, src.header.tool.commit
+    );
+    if m.emulated {
+        text.push_str(" Software emulation: timings not comparable.");
+    }
+    wrap(&text, MAIL_WIDTH, "", "")
+}
+
+/// Footnote markers for cell labels, shared by one mail.
+#[derive(Default)]
+pub struct Footnotes {
+    labels: Vec<String>,
+}
+
+impl Footnotes {
+    /// `*`, `**`, ... for the cell's labels, empty when it has none.
+    pub fn marker(&mut self, labels: &[String]) -> String {
+        if labels.is_empty() {
+            return String::new();
+        }
+        let text = labels.join(", ");
+        let index = match self.labels.iter().position(|l| *l == text) {
+            Some(i) => i,
+            None => {
+                self.labels.push(text);
+                self.labels.len() - 1
+            }
+        };
+        "*".repeat(index + 1)
+    }
+
+    /// The footnote lines, wrapped.
+    pub fn lines(&self) -> Vec<String> {
+        self.labels
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| {
+                let mark = "*".repeat(i + 1);
+                let pad = " ".repeat(mark.len() + 1);
+                wrap(l, MAIL_WIDTH, &format!("{mark} "), &pad)
+            })
+            .collect()
+    }
+}
+
+fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> Table {
+    let mut t = Table::new(&[
+        ("style", Align::Left),
+        ("mode", Align::Left),
+        ("shape", Align::Left),
+        ("ns/step", Align::Right),
+        ("+-CI", Align::Right),
+        ("x link", Align::Right),
+        ("", Align::Left),
+    ]);
+    for c in cells {
+        let p = c.parts();
+        let mut flags = notes.marker(&c.labels);
+        let (value, ci, x_link) = match &c.ns {
+            Some(s) => {
+                if s.noisy() {
+                    flags.push('!');
+                }
+                (
+                    num(s.median),
+                    num(s.ci.half_width_around(s.median)),
+                    report.link_ratio(c).map_or("-".into(), ratio),
+                )
+            }
+            None => (
+                match c.status {
+                    CellStatus::Failed => "FAILED".to_string(),
+                    status => status.word().to_string(),
+                },
+                "-".into(),
+                "-".into(),
+            ),
+        };
+        t.push(vec![p.style, p.mode, p.shape, value, ci, x_link, flags]);
+    }
+    t
+}
+
+/// A short horizontal ASCII bar chart of one mode/op/shape: the one with the
+/// most timed styles.
+fn ascii_chart(report: &Report, source: usize, notes: &mut Footnotes) -> Vec<String> {
+    let groups = group_consecutive(report.cells.iter().filter(|c| c.source == source), |c| {
+        let p = c.parts();
+        format!("{} {} {}", p.op, p.shape, p.mode)
+    });
+    let Some((title, cells)) = groups.into_iter().min_by_key(|(_, cells)| {
+        std::cmp::Reverse(cells.iter().filter(|c| c.ns.is_some()).count())
+    }) else {
+        return Vec::new();
+    };
+    let max = cells.iter().filter_map(|c| c.median()).fold(0.0, f64::max);
+    if max <= 0.0 {
+        return Vec::new();
+    }
+    let label_w = cells
+        .iter()
+        .map(|c| c.parts().style.len() + notes.marker(&c.labels).len())
+        .max()
+        .unwrap_or(0)
+        .min(MAIL_WIDTH - BAR_WIDTH - 12);
+    let mut lines = wrap(
+        &format!(
+            "ns/step, {title} (one # = {} ns):",
+            num(max / BAR_WIDTH as f64)
+        ),
+        MAIL_WIDTH,
+        "",
+        "  ",
+    );
+    for c in cells {
+        let mut style = c.parts().style;
+        style.push_str(&notes.marker(&c.labels));
+        style.truncate(label_w);
+        let bar = match c.median() {
+            Some(m) => {
+                let n = ((m / max) * BAR_WIDTH as f64).round().max(1.0) as usize;
+                format!("{:<BAR_WIDTH$} {}", "#".repeat(n), num(m))
+            }
+            None => format!("({})", c.status.word()),
+        };
+        lines.push(format!("{style:<label_w$} |{bar}"));
+    }
+    lines
+}
+
+/// Cells without a timing, one entry per distinct status and reason; a
+/// reason shared by many cells names them by pattern (`bpf-loop/*/*/*`).
+fn not_timed_lines(cells: &[&CellSummary]) -> Vec<String> {
+    let why = |c: &CellSummary| c.reason.clone().unwrap_or_else(|| c.order_verdict());
+    let groups = group_consecutive(cells.iter().copied(), |c| {
+        format!("{} {}", c.status.word(), why(c))
+    });
+    let mut lines = Vec::new();
+    for (_, group) in groups {
+        let first = group[0];
+        let text = if group.len() <= 3 {
+            let names: Vec<&str> = group.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "{} {}: {}",
+                names.join(", "),
+                first.status.word(),
+                why(first)
+            )
+        } else {
+            let parts: Vec<Vec<String>> = group
+                .iter()
+                .map(|c| c.name.splitn(4, '/').map(str::to_string).collect())
+                .collect();
+            let pattern: Vec<&str> = (0..4)
+                .map(|i| {
+                    let v = parts[0].get(i).map_or("", String::as_str);
+                    if parts
+                        .iter()
+                        .all(|p| p.get(i).map(String::as_str) == Some(v))
+                    {
+                        v
+                    } else {
+                        "*"
+                    }
+                })
+                .collect();
+            format!(
+                "{} cells {} ({}): {}",
+                group.len(),
+                first.status.word(),
+                pattern.join("/"),
+                why(first)
+            )
+        };
+        lines.extend(wrap(&text, MAIL_WIDTH, "- ", "  "));
+    }
+    lines
+}
+
+/// The whole mail body.
+pub fn report_email(report: &Report) -> String {
+    let mut out: Vec<String> = vec![
+        "uring-syncbench: what ordering io_uring work costs per step".into(),
+        String::new(),
+    ];
+    out.extend(wrap(
+        &format!(
+            "Median ns per step over the timing repetitions; +-CI is the wider \
+             side of its bootstrap 95% confidence interval; x link is the ratio \
+             to link with the same mode, op and shape; ! marks a noisy cell \
+             (CV over {}).",
+            pct(NOISY_CV)
+        ),
+        MAIL_WIDTH,
+        "",
+        "",
+    ));
+    let mut notes = Footnotes::default();
+    for (s, src) in report.sources.iter().enumerate() {
+        out.push(String::new());
+        if report.multi() {
+            out.push(format!("=== {} ===", src.label));
+        }
+        out.extend(machine_lines(src));
+        let ops = group_consecutive(report.cells.iter().filter(|c| c.source == s), |c| {
+            c.parts().op
+        });
+        for (op, cells) in ops {
+            out.push(String::new());
+            out.push(format!("op {op}:"));
+            let table = op_table(report, &cells, &mut notes);
+            out.extend(
+                table
+                    .to_text(1, Some(MAIL_WIDTH))
+                    .lines()
+                    .map(str::to_string),
+            );
+        }
+        let chart = ascii_chart(report, s, &mut notes);
+        if !chart.is_empty() {
+            out.push(String::new());
+            out.extend(chart);
+        }
+        let not_run: Vec<&CellSummary> = report
+            .cells
+            .iter()
+            .filter(|c| c.source == s && c.status != CellStatus::Ok)
+            .collect();
+        if !not_run.is_empty() {
+            out.push(String::new());
+            out.push("Not timed:".into());
+            out.extend(not_timed_lines(&not_run));
+        }
+        out.push(String::new());
+        out.push("Reproduce with:".into());
+        out.extend(command_lines(&src.header.run.command));
+    }
+    let footnotes = notes.lines();
+    if !footnotes.is_empty() {
+        out.push(String::new());
+        out.extend(footnotes);
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_respects_width_and_cuts_long_words() {
+        let long = "x".repeat(100);
+        let lines = wrap(&format!("a few words then {long} end"), 20, "- ", "  ");
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        assert!(lines[0].starts_with("- a few"));
+        assert!(lines.last().unwrap().ends_with("x end"));
+        assert_eq!(lines.concat().matches('x').count(), 100);
+        assert_eq!(wrap("", 10, "", ""), vec![String::new()]);
+    }
+
+    #[test]
+    fn command_lines_continue_with_backslashes() {
+        let mut args: Vec<String> = (0..30).map(|i| format!("--arg{i}")).collect();
+        args.insert(9, "a path/with spaces in it".into());
+        let lines = command_lines(&args);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.len() <= MAIL_WIDTH));
+        assert!(lines[..lines.len() - 1].iter().all(|l| l.ends_with(" \\")));
+        let joined: String = lines
+            .iter()
+            .map(|l| l.trim_end_matches('\\').trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(joined, crate::doc::shell_line(&args));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("'a path/with spaces in it'")));
+    }
+
+    #[test]
+    fn footnote_markers_are_stable_per_label_set() {
+        let mut f = Footnotes::default();
+        assert_eq!(f.marker(&[]), "");
+        assert_eq!(f.marker(&["emulated".into()]), "*");
+        assert_eq!(f.marker(&["other".into()]), "**");
+        assert_eq!(f.marker(&["emulated".into()]), "*");
+        assert_eq!(f.lines(), vec!["* emulated", "** other"]);
+    }
+}

@@ -1,0 +1,93 @@
+//! report.md: the document as GitHub-flavoured Markdown, plots linked from
+//! the `plots/` directory next to it.
+
+use crate::doc::{Block, Document};
+use crate::error::ReportError;
+use crate::exporter::Exporter;
+use crate::plots::PLOTS_DIR;
+use crate::table::{Align, Table};
+use crate::Rendered;
+
+/// Writes report.md.
+pub struct MarkdownExporter;
+
+impl Exporter<Rendered> for MarkdownExporter {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
+        Ok(to_markdown(&input.document()).into_bytes())
+    }
+}
+
+/// Renders a document as Markdown.
+pub fn to_markdown(doc: &Document) -> String {
+    let mut out = format!("# {}\n", doc.title);
+    for block in &doc.blocks {
+        out.push('\n');
+        match block {
+            Block::Heading(level, text) => {
+                out.push_str(&format!("{} {text}\n", "#".repeat(usize::from(*level))));
+            }
+            Block::Paragraph(text) => out.push_str(&format!("{text}\n")),
+            Block::List(items) => {
+                for item in items {
+                    out.push_str(&format!("- {}\n", item.replace('\n', " ")));
+                }
+            }
+            Block::Table(table) => out.push_str(&table_md(table)),
+            Block::Code(text) => out.push_str(&format!("```\n{text}\n```\n")),
+            Block::Figure(plot) => {
+                let png = if plot.png_path.is_some() {
+                    format!(" ([PNG]({PLOTS_DIR}/{}.png))", plot.slug)
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "![{}]({PLOTS_DIR}/{}.svg){png}\n",
+                    plot.title, plot.slug
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn escape(cell: &str) -> String {
+    cell.replace('|', "\\|").replace('\n', " ")
+}
+
+fn table_md(table: &Table) -> String {
+    let row = |cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|c| escape(c)).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let mut out = row(&table.headers);
+    let rule: Vec<String> = table
+        .align
+        .iter()
+        .map(|a| match a {
+            Align::Left => "---".to_string(),
+            Align::Right => "---:".to_string(),
+        })
+        .collect();
+    out.push_str(&format!("| {} |\n", rule.join(" | ")));
+    for r in &table.rows {
+        out.push_str(&row(r));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_escape_pipes_and_align_numbers() {
+        let mut t = Table::new(&[("a", Align::Left), ("n", Align::Right)]);
+        t.push(vec!["x|y".into(), "1".into()]);
+        let md = table_md(&t);
+        assert_eq!(md, "| a | n |\n| --- | ---: |\n| x\\|y | 1 |\n");
+    }
+}

@@ -1,0 +1,437 @@
+//! The report model: results files folded into one summary per cell (status,
+//! order verdict, labels, statistics, profile). Every rendering reads this
+//! model, never the raw lines, so all outputs agree on every number.
+
+use crate::results::Results;
+use crate::schema::ViolationRecord;
+use crate::schema::{AnchorValue, CellKey, CellRecord, Header, Pass, Profile, Status};
+use crate::stats::{seed_for, Summary};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// Label put on every cell of a run made under software emulation.
+pub const EMULATED_MACHINE_LABEL: &str = "emulated: timings not comparable";
+
+/// Styles in the order the design lists them; others sort after, by name.
+const STYLE_ORDER: &[&str] = &[
+    "independent",
+    "link",
+    "hardlink",
+    "drain",
+    "userspace",
+    "sync-group",
+    "msg-ring",
+    "futex",
+    "futex-syscall",
+    "bpf-loop",
+];
+
+/// The style every `×link` ratio is taken against.
+pub const BASELINE_STYLE: &str = "link";
+
+/// One input results file as the report sees it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: Header,
+    /// Name on the kernel axis: the kernel, made unique with host/index when needed.
+    pub label: String,
+    /// Labels that apply to every cell of this input.
+    pub labels: Vec<String>,
+    /// Lines the reader skipped.
+    pub warnings: Vec<String>,
+}
+
+/// What became of a cell as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellStatus {
+    /// At least one repetition ran and none broke the order.
+    Ok,
+    /// A repetition broke the order or errored: no timing is shown.
+    Failed,
+    /// Not run on this machine.
+    Skipped,
+    /// Every repetition was interrupted.
+    Interrupted,
+}
+
+impl CellStatus {
+    /// Lower-case word used in tables and plots.
+    pub fn word(self) -> &'static str {
+        match self {
+            CellStatus::Ok => "ok",
+            CellStatus::Failed => "failed",
+            CellStatus::Skipped => "skipped",
+            CellStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// The parts of [`CellKey::name`], for tables that show them as columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameParts {
+    /// Style with its variant, e.g. `sync-group:append`.
+    pub style: String,
+    /// Mode, e.g. `sqpoll+reg`.
+    pub mode: String,
+    /// Op with `+async` when forced through io-wq.
+    pub op: String,
+    /// Shape, e.g. `g1-s8-b8-t1`.
+    pub shape: String,
+}
+
+impl NameParts {
+    /// Splits a cell name (`style/mode/op/shape`).
+    pub fn of(key: &CellKey) -> NameParts {
+        let name = key.name();
+        let mut parts = name.splitn(4, '/').map(str::to_string);
+        let mut next = || parts.next().unwrap_or_default();
+        NameParts {
+            style: next(),
+            mode: next(),
+            op: next(),
+            shape: next(),
+        }
+    }
+}
+
+/// Everything the report says about one cell of one input.
+#[derive(Clone, Debug)]
+pub struct CellSummary {
+    /// Index into [`Report::sources`].
+    pub source: usize,
+    /// Coordinates.
+    pub key: CellKey,
+    /// [`CellKey::name`].
+    pub name: String,
+    /// Overall status.
+    pub status: CellStatus,
+    /// Why it was skipped or failed.
+    pub reason: Option<String>,
+    /// The first order violation seen.
+    pub violation: Option<ViolationRecord>,
+    /// Labels to show wherever the cell is shown (cell's and input's).
+    pub labels: Vec<String>,
+    /// ns/step of every ok timing repetition, in file order.
+    pub ns_samples: Vec<f64>,
+    /// Statistics of `ns_samples`.
+    pub ns: Option<Summary>,
+    /// Statistics of CPU ns/step of the same repetitions.
+    pub cpu_ns: Option<Summary>,
+    /// Repetitions abandoned by an interrupt.
+    pub interrupted: usize,
+    /// The profile pass, when it ran.
+    pub profile: Option<Profile>,
+    /// Why the profile pass is missing or failed, when it is.
+    pub profile_note: Option<String>,
+}
+
+impl CellSummary {
+    /// One-line verdict of the order check.
+    pub fn order_verdict(&self) -> String {
+        match (self.status, &self.violation) {
+            (_, Some(v)) => format!(
+                "BROKEN: group {} expected seq {}, got {} ({})",
+                v.group, v.expected, v.got, v.source
+            ),
+            (CellStatus::Ok, None) => "held".to_string(),
+            (CellStatus::Failed, None) => "error".to_string(),
+            (CellStatus::Skipped, None) => "not run".to_string(),
+            (CellStatus::Interrupted, None) => "interrupted".to_string(),
+        }
+    }
+
+    /// Median ns/step when the cell has a timing.
+    pub fn median(&self) -> Option<f64> {
+        self.ns.as_ref().map(|s| s.median)
+    }
+
+    /// The cell name's parts.
+    pub fn parts(&self) -> NameParts {
+        NameParts::of(&self.key)
+    }
+}
+
+/// All inputs folded into cell summaries, sorted so that cells to compare
+/// (same op and shape, then mode, then style, then kernel) sit together.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The inputs, in the order given.
+    pub sources: Vec<Source>,
+    /// One entry per (input, cell).
+    pub cells: Vec<CellSummary>,
+    index: HashMap<(usize, String), usize>,
+}
+
+impl Report {
+    /// Folds results files into the report model.
+    pub fn build(inputs: &[Results]) -> Report {
+        let sources = sources_of(inputs);
+        let mut order = Order::default();
+        let mut cells = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let mut grouped: BTreeMap<String, Vec<&CellRecord>> = BTreeMap::new();
+            for record in &input.records {
+                order.see(&record.cell);
+                grouped.entry(record.name.clone()).or_default().push(record);
+            }
+            cells.extend(
+                grouped
+                    .into_values()
+                    .map(|records| summarize(i, &sources[i].labels, &records)),
+            );
+        }
+        cells.sort_by_cached_key(|c| order.key(c));
+        let index = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.source, c.name.clone()), i))
+            .collect();
+        Report {
+            sources,
+            cells,
+            index,
+        }
+    }
+
+    /// Whether several inputs are set side by side (a kernel axis).
+    pub fn multi(&self) -> bool {
+        self.sources.len() > 1
+    }
+
+    /// The cell of `source` with this name.
+    pub fn find(&self, source: usize, name: &str) -> Option<&CellSummary> {
+        self.index
+            .get(&(source, name.to_string()))
+            .map(|&i| &self.cells[i])
+    }
+
+    /// Median of this cell over the median of `link` with the same mode, op
+    /// and shape on the same input.
+    pub fn link_ratio(&self, cell: &CellSummary) -> Option<f64> {
+        let link = CellKey {
+            style: BASELINE_STYLE.to_string(),
+            variant: String::new(),
+            ..cell.key.clone()
+        };
+        let base = self.find(cell.source, &link.name())?.median()?;
+        Some(cell.median()? / base)
+    }
+
+    /// The anchors of the cell's input that have a value.
+    pub fn anchors_of(&self, cell: &CellSummary) -> Vec<&AnchorValue> {
+        self.sources[cell.source]
+            .header
+            .anchors
+            .iter()
+            .filter(|a| a.ns.is_some_and(|ns| ns > 0.0))
+            .collect()
+    }
+
+    /// Cells grouped by op and shape (everything but mode and style), in report order.
+    pub fn by_op_shape(&self) -> Vec<(String, Vec<&CellSummary>)> {
+        group_consecutive(&self.cells, |c| {
+            let p = c.parts();
+            format!("{} {}", p.op, p.shape)
+        })
+    }
+}
+
+/// Groups items by a key, keeping first-appearance order of keys and items.
+pub fn group_consecutive<'a, T>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&T) -> String,
+) -> Vec<(String, Vec<&'a T>)> {
+    let mut groups: Vec<(String, Vec<&T>)> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for item in items {
+        let k = key(item);
+        match at.get(&k) {
+            Some(&i) => groups[i].1.push(item),
+            None => {
+                at.insert(k.clone(), groups.len());
+                groups.push((k, vec![item]));
+            }
+        }
+    }
+    groups
+}
+
+fn sources_of(inputs: &[Results]) -> Vec<Source> {
+    let kernels: Vec<&str> = inputs
+        .iter()
+        .map(|r| r.header.machine.kernel.as_str())
+        .collect();
+    let hosts: Vec<String> = inputs
+        .iter()
+        .map(|r| format!("{}@{}", r.header.machine.kernel, r.header.machine.hostname))
+        .collect();
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let count = |v: &[&str], x: &str| v.iter().filter(|y| **y == x).count();
+            let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+            let label = if count(&kernels, kernels[i]) == 1 {
+                kernels[i].to_string()
+            } else if count(&host_refs, &hosts[i]) == 1 {
+                hosts[i].clone()
+            } else {
+                format!("{}#{}", hosts[i], i + 1)
+            };
+            let labels = if r.header.machine.emulated {
+                vec![EMULATED_MACHINE_LABEL.to_string()]
+            } else {
+                Vec::new()
+            };
+            Source {
+                path: r.path.clone(),
+                header: r.header.clone(),
+                label,
+                labels,
+                warnings: r.warnings.clone(),
+            }
+        })
+        .collect()
+}
+
+fn summarize(source: usize, source_labels: &[String], records: &[&CellRecord]) -> CellSummary {
+    let first = records[0];
+    let timing: Vec<&CellRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| r.pass == Pass::Timing)
+        .collect();
+    let profile_rec = records.iter().copied().find(|r| r.pass == Pass::Profile);
+    let has = |s: Status| timing.iter().any(|r| r.status == s);
+    let violation = records.iter().find_map(|r| r.violation.clone());
+    let status = if has(Status::Failed) || violation.is_some() {
+        CellStatus::Failed
+    } else if has(Status::Ok) {
+        CellStatus::Ok
+    } else if has(Status::Skipped) || timing.is_empty() {
+        CellStatus::Skipped
+    } else {
+        CellStatus::Interrupted
+    };
+    let reason = match status {
+        CellStatus::Failed => records
+            .iter()
+            .find(|r| r.status == Status::Failed)
+            .and_then(|r| r.reason.clone()),
+        CellStatus::Skipped if timing.is_empty() => Some("no timing repetition recorded".into()),
+        _ => timing.iter().find_map(|r| r.reason.clone()),
+    };
+    let ok: Vec<&CellRecord> = timing
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Ok)
+        .collect();
+    let ns_samples: Vec<f64> = ok
+        .iter()
+        .filter_map(|r| r.timing.as_ref().map(|t| t.ns_per_step))
+        .collect();
+    let cpu: Vec<f64> = ok
+        .iter()
+        .filter_map(|r| r.timing.as_ref().map(|t| t.cpu_ns_per_step))
+        .collect();
+    let seed = seed_for(&first.name);
+    let timed = status == CellStatus::Ok;
+    let mut labels: Vec<String> = Vec::new();
+    for label in records
+        .iter()
+        .flat_map(|r| r.labels.iter())
+        .chain(source_labels)
+    {
+        if !labels.contains(label) {
+            labels.push(label.clone());
+        }
+    }
+    let profile_note = match profile_rec {
+        None => Some("no profile pass recorded".to_string()),
+        Some(p) if p.status != Status::Ok => Some(format!(
+            "profile pass {}: {}",
+            match p.status {
+                Status::Failed => "failed",
+                Status::Skipped => "skipped",
+                _ => "interrupted",
+            },
+            p.reason.as_deref().unwrap_or("no reason given")
+        )),
+        Some(_) => None,
+    };
+    CellSummary {
+        source,
+        key: first.cell.clone(),
+        name: first.name.clone(),
+        status,
+        reason,
+        violation,
+        labels,
+        ns: timed.then(|| Summary::of(&ns_samples, seed)).flatten(),
+        cpu_ns: timed.then(|| Summary::of(&cpu, seed ^ 1)).flatten(),
+        ns_samples: if timed { ns_samples } else { Vec::new() },
+        interrupted: timing
+            .iter()
+            .filter(|r| r.status == Status::Interrupted)
+            .count(),
+        profile: profile_rec.and_then(|p| p.profile.clone()),
+        profile_note,
+    }
+}
+
+/// First-appearance ranks of ops and modes, so the report follows the
+/// config's order rather than the alphabet.
+#[derive(Default)]
+struct Order {
+    ops: HashMap<String, usize>,
+    modes: HashMap<String, usize>,
+}
+
+type SortKey = (
+    usize,
+    bool,
+    u32,
+    u32,
+    u32,
+    u32,
+    String,
+    usize,
+    usize,
+    String,
+    String,
+    usize,
+);
+
+impl Order {
+    fn see(&mut self, key: &CellKey) {
+        let n = self.ops.len();
+        self.ops.entry(key.op.clone()).or_insert(n);
+        let n = self.modes.len();
+        self.modes.entry(key.mode.clone()).or_insert(n);
+    }
+
+    fn key(&self, c: &CellSummary) -> SortKey {
+        let k = &c.key;
+        let style_rank = STYLE_ORDER
+            .iter()
+            .position(|s| *s == k.style)
+            .unwrap_or(STYLE_ORDER.len());
+        (
+            self.ops[&k.op],
+            k.forced_async,
+            k.groups,
+            k.steps,
+            k.batch,
+            k.submitters,
+            k.sharing.clone(),
+            self.modes[&k.mode],
+            style_rank,
+            k.style.clone(),
+            k.variant.clone(),
+            c.source,
+        )
+    }
+}

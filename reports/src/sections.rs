@@ -1,0 +1,325 @@
+//! The content of a report (machine headers, cell table, anchors, profile,
+//! plots, skips) as a [`Document`], plus the cell table the terminal prints.
+
+use crate::doc::{shell_line, Block, Document};
+use crate::format::{interval, num, pct, ratio};
+use crate::model::{CellStatus, CellSummary, Report, Source};
+use crate::plots::PlotFile;
+use crate::table::{Align, Table};
+
+/// Title of every rendered report.
+pub const REPORT_TITLE: &str = "uring-syncbench report";
+
+/// Cells that ran, plus those that did not with why: the main table.
+pub fn cells_table(report: &Report) -> Table {
+    let mut columns = Vec::new();
+    if report.multi() {
+        columns.push(("kernel", Align::Left));
+    }
+    columns.extend([
+        ("style", Align::Left),
+        ("mode", Align::Left),
+        ("op", Align::Left),
+        ("shape", Align::Left),
+        ("ns/step", Align::Right),
+        ("95% CI", Align::Right),
+        ("CV", Align::Right),
+        ("out", Align::Right),
+        ("cpu ns/step", Align::Right),
+        ("x link", Align::Right),
+        ("order", Align::Left),
+        ("notes", Align::Left),
+    ]);
+    let mut table = Table::new(&columns);
+    for cell in &report.cells {
+        let p = cell.parts();
+        let mut row = Vec::new();
+        if report.multi() {
+            row.push(report.sources[cell.source].label.clone());
+        }
+        row.extend([p.style, p.mode, p.op, p.shape]);
+        match &cell.ns {
+            Some(s) => row.extend([
+                num(s.median),
+                interval(s.ci.lo, s.ci.hi),
+                s.cv.map_or("-".into(), |cv| {
+                    format!("{}{}", pct(cv), if s.noisy() { " noisy" } else { "" })
+                }),
+                format!("{}/{}", s.outliers, s.n),
+                cell.cpu_ns.as_ref().map_or("-".into(), |c| num(c.median)),
+                report.link_ratio(cell).map_or("-".into(), ratio),
+            ]),
+            None => {
+                row.push(cell.status.word().to_string());
+                row.extend(std::iter::repeat_n("-".to_string(), 5));
+            }
+        }
+        row.push(cell.order_verdict());
+        row.push(notes(cell));
+        table.push(row);
+    }
+    table
+}
+
+/// Labels, the skip/failure reason and interrupted repetitions of a cell, in one line.
+pub fn notes(cell: &CellSummary) -> String {
+    let mut parts: Vec<String> = cell.labels.clone();
+    if cell.status != CellStatus::Ok {
+        if let Some(reason) = &cell.reason {
+            parts.push(reason.clone());
+        }
+    }
+    if cell.interrupted > 0 && cell.status == CellStatus::Ok {
+        parts.push(format!("{} repetition(s) interrupted", cell.interrupted));
+    }
+    parts.join("; ")
+}
+
+/// One line per fact of an input's header.
+pub fn machine_facts(src: &Source) -> Vec<String> {
+    let h = &src.header;
+    let m = &h.machine;
+    let vulnerable = m
+        .mitigations
+        .iter()
+        .filter(|(_, v)| v.starts_with("Vulnerable"))
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>();
+    let mut facts = vec![
+        format!(
+            "kernel {} on {} ({} CPUs), host {}",
+            m.kernel, m.cpu_model, m.cpus, m.hostname
+        ),
+        format!(
+            "mitigations: {} entries{}",
+            m.mitigations.len(),
+            if vulnerable.is_empty() {
+                String::new()
+            } else {
+                format!(", vulnerable: {}", vulnerable.join(", "))
+            }
+        ),
+    ];
+    if m.emulated {
+        facts.push("software emulation: timings not comparable".into());
+    }
+    match &h.io_uring.unavailable {
+        Some(why) => facts.push(format!("io_uring unavailable: {why}")),
+        None => {
+            facts.push(format!(
+                "io_uring features: {}",
+                h.io_uring.features.join(" ")
+            ));
+            facts.push(format!(
+                "io_uring opcodes: {}",
+                h.io_uring.opcodes.join(" ")
+            ));
+        }
+    }
+    facts.push(format!(
+        "tool {} (commit {})",
+        h.tool.version, h.tool.commit
+    ));
+    facts.push(format!(
+        "config {} (sha256 {}), started at {} (unix)",
+        h.run.config_path, h.run.config_hash, h.run.started_unix
+    ));
+    facts.push(format!("results file {}", src.path.display()));
+    facts
+}
+
+fn anchors_table(src: &Source) -> Option<Table> {
+    if src.header.anchors.is_empty() {
+        return None;
+    }
+    let mut t = Table::new(&[
+        ("anchor", Align::Left),
+        ("ns", Align::Right),
+        ("samples", Align::Right),
+        ("note", Align::Left),
+    ]);
+    for a in &src.header.anchors {
+        t.push(vec![
+            a.name.clone(),
+            a.ns.map_or("-".into(), num),
+            a.samples.to_string(),
+            a.unsupported.clone().unwrap_or_default(),
+        ]);
+    }
+    Some(t)
+}
+
+/// Each timed cell's median as a multiple of every anchor of its machine.
+fn in_anchors_table(report: &Report) -> Option<Table> {
+    let mut names: Vec<String> = Vec::new();
+    for src in &report.sources {
+        for a in src
+            .header
+            .anchors
+            .iter()
+            .filter(|a| a.ns.is_some_and(|ns| ns > 0.0))
+        {
+            if !names.contains(&a.name) {
+                names.push(a.name.clone());
+            }
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
+    if report.multi() {
+        columns.push(("kernel", Align::Left));
+    }
+    columns.push(("ns/step", Align::Right));
+    let headers: Vec<String> = names.iter().map(|n| format!("x {n}")).collect();
+    columns.extend(headers.iter().map(|h| (h.as_str(), Align::Right)));
+    let mut t = Table::new(&columns);
+    for cell in &report.cells {
+        let Some(median) = cell.median() else {
+            continue;
+        };
+        let anchors = report.anchors_of(cell);
+        let mut row = vec![cell.name.clone()];
+        if report.multi() {
+            row.push(report.sources[cell.source].label.clone());
+        }
+        row.push(num(median));
+        for name in &names {
+            row.push(
+                anchors
+                    .iter()
+                    .find(|a| a.name == *name)
+                    .and_then(|a| a.ns)
+                    .map_or("-".into(), |ns| ratio(median / ns)),
+            );
+        }
+        t.push(row);
+    }
+    Some(t)
+}
+
+fn profile_table(report: &Report) -> Option<Table> {
+    let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
+    if report.multi() {
+        columns.push(("kernel", Align::Left));
+    }
+    columns.extend([
+        ("overhead", Align::Right),
+        ("counters per step", Align::Left),
+        ("probes per step", Align::Left),
+        ("notes", Align::Left),
+    ]);
+    let mut t = Table::new(&columns);
+    for cell in &report.cells {
+        let Some(p) = &cell.profile else { continue };
+        let mut row = vec![cell.name.clone()];
+        if report.multi() {
+            row.push(report.sources[cell.source].label.clone());
+        }
+        let counters: Vec<String> = p
+            .counters
+            .iter()
+            .map(|c| match (c.per_step, &c.unsupported) {
+                (Some(v), _) => format!("{} {}", c.name, num(v)),
+                (None, Some(why)) => format!("{} <not supported: {why}>", c.name),
+                (None, None) => format!("{} <not counted>", c.name),
+            })
+            .collect();
+        let probes: Vec<String> = p
+            .probes_per_step
+            .iter()
+            .map(|(k, v)| format!("{k} {}", num(*v)))
+            .collect();
+        let mut notes: Vec<String> = cell.labels.clone();
+        notes.extend(p.counters_skipped.iter().map(|s| format!("counters: {s}")));
+        notes.extend(p.probes_skipped.iter().map(|s| format!("probes: {s}")));
+        notes.extend(cell.profile_note.clone());
+        row.extend([
+            p.overhead_ratio.map_or("-".into(), ratio),
+            counters.join(", "),
+            probes.join(", "),
+            notes.join("; "),
+        ]);
+        t.push(row);
+    }
+    (!t.rows.is_empty()).then_some(t)
+}
+
+/// The whole report as a document.
+pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
+    let mut doc = Document::new(REPORT_TITLE);
+    for src in &report.sources {
+        doc.push(Block::Heading(2, format!("Machine: {}", src.label)));
+        doc.push(Block::List(machine_facts(src)));
+        doc.push(Block::Paragraph("Reproduce with:".into()));
+        doc.push(Block::Code(shell_line(&src.header.run.command)));
+        if let Some(t) = anchors_table(src) {
+            doc.push(Block::Heading(
+                3,
+                format!("Physical anchors ({})", src.label),
+            ));
+            doc.push(Block::Table(t));
+        }
+        if !src.warnings.is_empty() {
+            doc.push(Block::Heading(3, "Lines skipped while reading".into()));
+            doc.push(Block::List(src.warnings.clone()));
+        }
+    }
+    doc.push(Block::Heading(2, "Cells".into()));
+    doc.push(Block::Paragraph(format!(
+        "Median ns per step over the timing repetitions with its bootstrap 95% \
+         confidence interval; CV is the coefficient of variation (noisy above {}); \
+         out counts repetitions outside Tukey's fences; x link is the ratio to \
+         link with the same mode, op and shape; order is the verdict of the \
+         order check.",
+        pct(crate::stats::NOISY_CV)
+    )));
+    doc.push(Block::Table(cells_table(report)));
+    if let Some(t) = in_anchors_table(report) {
+        doc.push(Block::Heading(2, "Cost in physical anchors".into()));
+        doc.push(Block::Paragraph(
+            "Each cell's median ns/step divided by the anchors calibrated on its machine.".into(),
+        ));
+        doc.push(Block::Table(t));
+    }
+    if let Some(t) = profile_table(report) {
+        doc.push(Block::Heading(2, "Profile pass".into()));
+        doc.push(Block::Paragraph(
+            "Counts per step with perf counters and BPF probes attached; overhead is \
+             ns/step under observation over the timing pass."
+                .into(),
+        ));
+        doc.push(Block::Table(t));
+    }
+    if !plots.is_empty() {
+        doc.push(Block::Heading(2, "Plots".into()));
+        doc.blocks.extend(plots.iter().cloned().map(Block::Figure));
+    }
+    let not_run: Vec<String> = report
+        .cells
+        .iter()
+        .filter(|c| c.status != CellStatus::Ok)
+        .map(|c| {
+            let kernel = if report.multi() {
+                format!(" @{}", report.sources[c.source].label)
+            } else {
+                String::new()
+            };
+            format!(
+                "{}{kernel}: {} ({})",
+                c.name,
+                c.status.word(),
+                c.reason.as_deref().unwrap_or(&c.order_verdict())
+            )
+        })
+        .collect();
+    if !not_run.is_empty() {
+        doc.push(Block::Heading(
+            2,
+            "Skipped, failed and interrupted cells".into(),
+        ));
+        doc.push(Block::List(not_run));
+    }
+    doc
+}

@@ -1,0 +1,381 @@
+//! Every output of `render` checked for its shape on synthetic sweeps.
+
+mod common;
+
+use common::*;
+use reports::{render, text_table, RenderOptions};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Instant;
+
+fn small_sweep(dir: &Path) -> reports::Results {
+    let records: Vec<_> = sweep(1, 5)
+        .into_iter()
+        .filter(|r| r.cell.op == "nop")
+        .collect();
+    write(dir, "small.jsonl", &header("6.18.0-test", false), &records)
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+/// The text contents of an SVG's `<text>` elements, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = t.split_once('>')?.1;
+            Some(body.split_once("</text>")?.0.trim().to_string())
+        })
+        .collect()
+}
+
+fn cell_names(results: &reports::Results) -> BTreeSet<String> {
+    results.records.iter().map(|r| r.name.clone()).collect()
+}
+
+#[test]
+fn renders_every_output_of_a_200_cell_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "big.jsonl",
+        &header("6.18.0-test", false),
+        &sweep(2, 10),
+    );
+    let names = cell_names(&input);
+    assert_eq!(names.len(), 216);
+    let out = dir.path().join("report");
+    let start = Instant::now();
+    let written = render(&[input], &out, &RenderOptions::default()).unwrap();
+    let elapsed = start.elapsed();
+    eprintln!(
+        "rendered 216 cells ({} files) in {:.2} s",
+        written.len(),
+        elapsed.as_secs_f64()
+    );
+    for file in [
+        "report.md",
+        "report.html",
+        "email.txt",
+        "bench.json",
+        "bench-github.json",
+    ] {
+        assert!(written.contains(&out.join(file)), "{file} not reported");
+        assert!(out.join(file).metadata().unwrap().len() > 0, "{file} empty");
+    }
+    let svgs = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"));
+    let pngs = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"));
+    // 6 op/shape groups: styles-by-mode and cost each; 16 batch and 16 steps families.
+    assert_eq!(svgs.count(), 6 + 6 + 8 + 8);
+    assert_eq!(pngs.count(), 6 + 6 + 8 + 8);
+    for p in &written {
+        assert!(p.exists(), "{} missing", p.display());
+    }
+    let md = read(&out, "report.md");
+    for name in &names {
+        let key_parts: Vec<&str> = name.split('/').collect();
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| ") && key_parts.iter().all(|p| l.contains(p)));
+        assert!(row.is_some(), "no table row for {name}");
+    }
+    assert!(md.contains("![ns per step by style and mode: nop g1-s8-b8-t1](plots/styles-01-"));
+    assert!(md.contains("BROKEN: group 0 expected seq 3, got 4 (cqe)"));
+    assert!(md.contains("bpf-loop needs Linux 7.1+"));
+    assert!(md.contains("x syscall"), "anchor multiples table");
+    assert!(
+        md.contains("bench-runner sweep --config config.toml --out 'results dir/results.jsonl'")
+    );
+}
+
+#[test]
+fn email_fits_72_columns_with_table_chart_machine_and_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_sweep(dir.path());
+    render(
+        &[input],
+        dir.path(),
+        &RenderOptions {
+            plots: false,
+            png: false,
+        },
+    )
+    .unwrap();
+    let mail = read(dir.path(), "email.txt");
+    for (i, line) in mail.lines().enumerate() {
+        assert!(
+            line.chars().count() <= 72,
+            "line {} too long: {line:?}",
+            i + 1
+        );
+        assert!(line.is_ascii(), "line {} not ASCII: {line:?}", i + 1);
+    }
+    let header_line = mail
+        .lines()
+        .find(|l| l.starts_with("style"))
+        .expect("table header");
+    for col in ["mode", "shape", "ns/step", "+-CI", "x link"] {
+        assert!(header_line.contains(col), "{col} missing: {header_line}");
+    }
+    assert!(mail.contains("Kernel 6.18.0-test on Synthetic CPU"));
+    assert!(mail.contains(
+        "Reproduce with:\n  bench-runner sweep --config config.toml --out \\\n      'results dir/results.jsonl'\n"
+    ));
+    assert!(mail.contains("|#"), "ASCII chart bars");
+    let link_row = mail
+        .lines()
+        .find(|l| l.starts_with("link ") && l.contains("g1-s8-b8-t1"))
+        .unwrap();
+    assert!(link_row.contains("1.00x"), "link vs itself: {link_row}");
+    assert!(mail.contains("* emulated"), "label footnote");
+    assert!(mail
+        .lines()
+        .any(|l| l.starts_with("sync-group:queue") && l.ends_with('*')));
+    assert!(mail.contains("skipped"), "skipped cells shown");
+}
+
+#[test]
+fn bench_json_matches_bencher_and_github_action_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_sweep(dir.path());
+    let timed: BTreeSet<String> = input
+        .records
+        .iter()
+        .filter(|r| r.timing.is_some())
+        .map(|r| r.name.clone())
+        .filter(|n| !n.starts_with("futex/sqpoll/nop/g1-s32-b8"))
+        .collect();
+    render(
+        &[input],
+        dir.path(),
+        &RenderOptions {
+            plots: false,
+            png: false,
+        },
+    )
+    .unwrap();
+    let bmf: Value = serde_json::from_str(&read(dir.path(), "bench.json")).unwrap();
+    let obj = bmf.as_object().expect("BMF is an object");
+    assert_eq!(obj.keys().cloned().collect::<BTreeSet<_>>(), timed);
+    for (name, measures) in obj {
+        let m = &measures["ns_per_step"];
+        let (v, lo, hi) = (
+            m["value"].as_f64().unwrap(),
+            m["lower_value"].as_f64().unwrap(),
+            m["upper_value"].as_f64().unwrap(),
+        );
+        assert!(lo <= v && v <= hi && lo > 0.0, "{name}: {lo} {v} {hi}");
+        assert!(measures["cpu_ns_per_step"]["value"].is_f64());
+    }
+    let gab: Value = serde_json::from_str(&read(dir.path(), "bench-github.json")).unwrap();
+    let entries = gab.as_array().expect("an array");
+    assert_eq!(entries.len(), timed.len());
+    for e in entries {
+        let e = e.as_object().unwrap();
+        assert_eq!(
+            e.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+            ["extra", "name", "range", "unit", "value"]
+                .into_iter()
+                .collect()
+        );
+        assert!(timed.contains(e["name"].as_str().unwrap()));
+        assert_eq!(e["unit"], "ns/step");
+        assert!(e["value"].as_f64().unwrap() > 0.0);
+        assert!(e["range"].as_str().unwrap().starts_with("± "));
+        let extra = e["extra"].as_str().unwrap();
+        assert!(extra.contains("95% CI"));
+        if e["name"].as_str().unwrap().starts_with("sync-group") {
+            assert!(extra.contains("labels: emulated"), "{extra}");
+        }
+    }
+}
+
+#[test]
+fn kernels_side_by_side_with_emulated_label_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let records: Vec<_> = sweep(3, 5)
+        .into_iter()
+        .filter(|r| r.cell.op == "nop" && r.cell.steps == 8)
+        .collect();
+    let a = write(dir.path(), "a.jsonl", &header("6.18.0", false), &records);
+    let b = write(dir.path(), "b.jsonl", &header("7.1.0-emu", true), &records);
+    let out = dir.path().join("out");
+    render(
+        &[a, b],
+        &out,
+        &RenderOptions {
+            plots: true,
+            png: false,
+        },
+    )
+    .unwrap();
+    let label = "emulated: timings not comparable";
+    let md = read(&out, "report.md");
+    let emu_rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| 7.1.0-emu |"))
+        .collect();
+    assert!(!emu_rows.is_empty());
+    assert!(
+        emu_rows.iter().all(|r| r.contains(label)),
+        "every emulated row labelled"
+    );
+    assert!(md.lines().any(|l| l.starts_with("| 6.18.0 |")));
+    let html = read(&out, "report.html");
+    assert!(html.contains(label));
+    let mail = read(&out, "email.txt");
+    assert!(mail.contains("=== 6.18.0 ===") && mail.contains("=== 7.1.0-emu ==="));
+    assert!(mail.contains("Software emulation: timings not"));
+    let bmf: Value = serde_json::from_str(&read(&out, "bench.json")).unwrap();
+    assert!(bmf.get("link/default/nop/g1-s8-b8-t1@6.18.0").is_some());
+    assert!(bmf.get("link/default/nop/g1-s8-b8-t1@7.1.0-emu").is_some());
+    let gab = read(&out, "bench-github.json");
+    assert!(gab.contains(label));
+    let svg = std::fs::read_dir(out.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("styles-01")
+        })
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .unwrap();
+    let texts = svg_texts(&svg);
+    assert!(
+        texts.contains(&"6.18.0".to_string()),
+        "a panel per kernel: {texts:?}"
+    );
+    assert!(
+        texts.contains(&format!("7.1.0-emu ({label})")),
+        "emulated panel caption: {texts:?}"
+    );
+}
+
+#[test]
+fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = |style| key(style, "default", "nop", 8, 8);
+    let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
+    records.push(skipped(&k("bpf-loop"), "needs 7.1"));
+    records.push(failed(&k("futex")));
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let out = dir.path().join("out");
+    render(
+        &[input],
+        &out,
+        &RenderOptions {
+            plots: true,
+            png: false,
+        },
+    )
+    .unwrap();
+    let svg = std::fs::read_to_string(out.join("plots/styles-01-nop-g1-s8-b8-t1.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    assert!(
+        texts.contains(&"skipped".to_string()),
+        "skipped word drawn: {texts:?}"
+    );
+    assert!(
+        texts.contains(&"failed".to_string()),
+        "failed word drawn: {texts:?}"
+    );
+    // Hatching: many short grey diagonal lines.
+    let hatch_lines = svg.matches("stroke=\"#969696\"").count();
+    assert!(hatch_lines > 20, "hatch lines: {hatch_lines}");
+}
+
+#[test]
+fn text_table_lists_every_cell_with_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_sweep(dir.path());
+    let names = cell_names(&input);
+    let text = text_table(&[input]);
+    assert!(text.starts_with("6.18.0-test: kernel 6.18.0-test on Synthetic CPU"));
+    let rows = text.lines().skip(4).count();
+    assert_eq!(rows, names.len());
+    assert!(text.contains("noisy") || text.contains("%"));
+    assert!(text.contains("BROKEN"));
+    assert!(text.contains("skipped"));
+}
+
+#[test]
+fn noisy_cells_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key("link", "default", "nop", 8, 8);
+    let quiet = key("drain", "default", "nop", 8, 8);
+    let mut records = reps(&k, &[100.0, 130.0, 80.0, 120.0, 90.0]);
+    records.extend(reps(&quiet, &[100.0, 100.5, 99.5, 100.2, 99.8]));
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let text = text_table(&[input]);
+    let row = |style: &str| {
+        text.lines()
+            .find(|l| l.starts_with(style))
+            .unwrap()
+            .to_string()
+    };
+    assert!(row("link").contains("noisy"), "{}", row("link"));
+    assert!(!row("drain").contains("noisy"), "{}", row("drain"));
+}
+
+const PROBE_OUT: &str = "REPORTS_FONT_PROBE_OUT";
+
+/// Run by `png_title_glyphs_drawn_without_system_fonts` in a child process
+/// whose environment hides every system font.
+#[test]
+#[ignore = "helper: run by png_title_glyphs_drawn_without_system_fonts"]
+fn font_probe_child() {
+    let out = std::path::PathBuf::from(std::env::var(PROBE_OUT).expect("run by the parent test"));
+    let records = reps(&key("link", "default", "nop", 8, 8), &[100.0, 101.0, 99.0]);
+    let input = write(&out, "r.jsonl", &header("6.18", false), &records);
+    render(&[input], &out, &RenderOptions::default()).unwrap();
+}
+
+#[test]
+fn png_title_glyphs_drawn_without_system_fonts() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "font_probe_child",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(PROBE_OUT, dir.path())
+        .env("FONTCONFIG_FILE", "/dev/null")
+        .env("FONTCONFIG_PATH", "/nonexistent")
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .env("XDG_DATA_DIRS", "/nonexistent")
+        .status()
+        .unwrap();
+    assert!(status.success(), "child render failed");
+    let png = dir.path().join("plots/styles-01-nop-g1-s8-b8-t1.png");
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (800, 500));
+    let background = image::Rgb([255u8, 255, 255]);
+    let inked = |y0: u32, y1: u32| {
+        (y0..y1)
+            .flat_map(|y| (0..img.width()).map(move |x| (x, y)))
+            .filter(|&(x, y)| *img.get_pixel(x, y) != background)
+            .count()
+    };
+    let title = inked(0, 30);
+    assert!(title > 300, "title area has {title} inked pixels");
+    // The legend text (right strip) is drawn too, not only the colour boxes.
+    let legend_text = (40..70)
+        .flat_map(|y| (664..800).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = img.get_pixel(x, y);
+            p[0] < 100 && p[1] < 100 && p[2] < 100
+        })
+        .count();
+    assert!(legend_text > 20, "legend text pixels: {legend_text}");
+}
