@@ -22,7 +22,8 @@ impl Exporter<Rendered> for HtmlExporter {
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0;font-size:13px}\
-th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
+th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;white-space:nowrap}\
+div.scroll{overflow-x:auto}\
 th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}\
 tr:nth-child(even){background:#f7f7f7}pre{background:#f4f4f4;padding:.6em;overflow-x:auto}\
 figure{margin:1.5em 0}figcaption{font-size:13px;color:#555}";
@@ -78,7 +79,7 @@ pub fn to_html(doc: &Document) -> String {
 }
 
 fn table_html(table: &Table) -> String {
-    let mut out = String::from("<table><thead><tr>");
+    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
     for h in &table.headers {
         out.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -94,7 +95,7 @@ fn table_html(table: &Table) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
     out
 }
 

@@ -276,6 +276,10 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
         pct(crate::stats::NOISY_CV)
     )));
     doc.push(Block::Table(cells_table(report)));
+    if !plots.is_empty() {
+        doc.push(Block::Heading(2, "Plots".into()));
+        doc.blocks.extend(plots.iter().cloned().map(Block::Figure));
+    }
     if let Some(t) = in_anchors_table(report) {
         doc.push(Block::Heading(2, "Cost in physical anchors".into()));
         doc.push(Block::Paragraph(
@@ -291,10 +295,6 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
                 .into(),
         ));
         doc.push(Block::Table(t));
-    }
-    if !plots.is_empty() {
-        doc.push(Block::Heading(2, "Plots".into()));
-        doc.blocks.extend(plots.iter().cloned().map(Block::Figure));
     }
     let not_run: Vec<String> = report
         .cells

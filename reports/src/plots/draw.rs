@@ -179,6 +179,7 @@ fn hatched<DB: DrawingBackend>(
     };
     let tw = word.len() as i32 * 4 + 6;
     let (bw, bh) = if vertical_text { (9, tw) } else { (tw, 9) };
+    let (bw, bh) = (bw.min((x1 - x0) / 2), bh.min((y1 - y0) / 2));
     root.draw(&Rectangle::new(
         [(cx - bw, cy - bh), (cx + bw, cy + bh)],
         WHITE.filled(),
@@ -200,7 +201,7 @@ fn grouped<DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.caption, text_style(14))
         .margin(8)
-        .x_label_area_size(44)
+        .x_label_area_size(54)
         .y_label_area_size(62)
         .build_cartesian_2d(0f64..groups.len() as f64, 0f64..ymax)?;
     chart
@@ -215,9 +216,14 @@ fn grouped<DB: DrawingBackend>(
         .x_desc(x_desc)
         .y_desc(y_desc)
         .draw()?;
+    // Labels wider than their group are staggered on two rows.
+    let group_px = chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0;
+    let widest = groups.iter().map(|g| g.chars().count()).max().unwrap_or(0) as i32;
+    let stagger = widest * 7 > group_px;
     for (g, name) in groups.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
-        root.draw_text(name, &anchored(12, HPos::Center, VPos::Top), (x, y + 6))?;
+        let dy = if stagger && g % 2 == 1 { 20 } else { 6 };
+        root.draw_text(name, &anchored(12, HPos::Center, VPos::Top), (x, y + dy))?;
     }
     let width = 0.84 / slots.max(1) as f64;
     for bar in &panel.items {

@@ -378,11 +378,16 @@ impl<'a> Ctx<'a> {
                         .map(|c| notes.marker(self.report, c))
                         .find(|m| !m.is_empty())
                         .unwrap_or_default();
-                    let missing: Vec<String> = line_cells
-                        .iter()
-                        .filter(|c| c.status != CellStatus::Ok)
-                        .map(|c| format!("{} at {}", c.status.word(), value(c)))
-                        .collect();
+                    let untimed_cells = line_cells.iter().filter(|c| c.status != CellStatus::Ok);
+                    let missing: Vec<String> =
+                        group_consecutive(untimed_cells.map(|c| **c), |c| c.status.word().into())
+                            .into_iter()
+                            .map(|(word, cells)| {
+                                let at: Vec<String> =
+                                    cells.iter().map(|c| value(c).to_string()).collect();
+                                format!("{word} at {}", at.join(", "))
+                            })
+                            .collect();
                     if !missing.is_empty() {
                         let kernel = if self.report.multi() {
                             format!(" @{}", self.report.sources[*source].label)

@@ -1,0 +1,173 @@
+//! report.html loaded in a real headless Chromium: the browser must parse
+//! the inline SVG plots and the tables, and actually paint the plots.
+
+mod common;
+
+use common::*;
+use reports::{render, RenderOptions};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Ways to install the browser, tried in order until one works.
+const INSTALL: &[&[&str]] = &[
+    &["apt-get", "install", "-y", "chromium"],
+    // A fresh machine may have no package lists yet.
+    &["sh", "-c", "apt-get update && apt-get install -y chromium"],
+];
+
+/// The browser binary, installing it when missing; `Err` says why it
+/// cannot be had (the caller skips with that reason).
+fn ensure_browser(path: &Path, installs: &[&[&str]]) -> Result<PathBuf, String> {
+    let mut failures = Vec::new();
+    for install in installs {
+        if path.exists() {
+            break;
+        }
+        match Command::new(install[0]).args(&install[1..]).status() {
+            Ok(s) if s.success() => {}
+            Ok(s) => failures.push(format!("`{}` failed ({s})", install.join(" "))),
+            Err(e) => failures.push(format!("cannot run {}: {e}", install.join(" "))),
+        }
+    }
+    if path.exists() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(format!(
+            "{} missing: {}",
+            path.display(),
+            failures.join("; ")
+        ))
+    }
+}
+
+fn chromium(browser: &Path, profile: &Path, extra: &[&str], page: &Path) -> std::process::Output {
+    let out = Command::new("timeout")
+        .arg("180")
+        .arg(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn skip_path_reports_why_the_browser_is_missing() {
+    let why = ensure_browser(
+        Path::new("/nonexistent/chromium"),
+        &[&["false"], &["/nonexistent/apt"]],
+    )
+    .unwrap_err();
+    assert!(why.starts_with("/nonexistent/chromium missing: "), "{why}");
+    assert!(why.contains("`false` failed"), "{why}");
+    assert!(why.contains("cannot run /nonexistent/apt"), "{why}");
+    // An installed browser needs no install at all.
+    assert!(ensure_browser(Path::new("/bin/sh"), &[&["false"]]).is_ok());
+}
+
+#[test]
+fn report_html_renders_plots_and_tables_in_chromium() {
+    let browser = match ensure_browser(Path::new(CHROMIUM), INSTALL) {
+        Ok(b) => b,
+        Err(why) => {
+            eprintln!("skipping: no headless browser: {why}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // One mode and op: a short cell table, so the plots are within the screenshot.
+    let records: Vec<_> = sweep(5, 5)
+        .into_iter()
+        .filter(|r| r.cell.op == "nop" && r.cell.mode == "default")
+        .collect();
+    let cells: std::collections::BTreeSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    let input = write(dir.path(), "r.jsonl", &header("6.18.0", false), &records);
+    let out = dir.path().join("report");
+    let written = render(
+        &[input],
+        &out,
+        &RenderOptions {
+            plots: true,
+            png: false,
+        },
+    )
+    .unwrap();
+    let figures = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .count();
+    assert!(figures >= 4, "{figures} figures");
+    let page = out.join("report.html");
+    let profile = dir.path().join("profile");
+
+    let dom = String::from_utf8(
+        chromium(
+            &browser,
+            &profile,
+            &["--dump-dom", "--virtual-time-budget=2000"],
+            &page,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        dom.matches("<svg").count(),
+        figures,
+        "one inline svg per figure"
+    );
+    assert_eq!(dom.matches("<figure class=\"plot\"").count(), figures);
+    assert!(dom.matches("<rect").count() > 50, "bars drawn as rects");
+    assert!(dom.contains("ns per step by style and mode"));
+    for name in &cells {
+        let parts: Vec<&str> = name.split('/').collect();
+        let row = dom
+            .split("<tr>")
+            .find(|row| parts.iter().all(|p| row.contains(&format!("<td>{p}</td>"))));
+        assert!(row.is_some(), "no table row for {name}");
+    }
+
+    let shot = dir.path().join("shot.png");
+    chromium(
+        &browser,
+        &profile,
+        &[
+            "--window-size=1100,4000",
+            &format!("--screenshot={}", shot.display()),
+        ],
+        &page,
+    );
+    if let Ok(keep) = std::env::var("REPORTS_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+    let img = image::open(&shot).unwrap().to_rgb8();
+    // The first style's colour (plots' palette) is painted only by the plots.
+    let blue = img
+        .pixels()
+        .filter(|p| {
+            let [r, g, b] = p.0;
+            r.abs_diff(31) < 8 && g.abs_diff(119) < 8 && b.abs_diff(180) < 8
+        })
+        .count();
+    assert!(blue > 2000, "plot bars painted: {blue} pixels");
+    let dark = img.pixels().filter(|p| p.0.iter().all(|&c| c < 80)).count();
+    assert!(dark > 5000, "text painted: {dark} pixels");
+}
