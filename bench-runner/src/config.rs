@@ -146,6 +146,13 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// The key assigned on line `n` (1-based), to name it in type errors.
+fn key_on_line(text: &str, n: usize) -> Option<&str> {
+    let (key, _) = text.lines().nth(n - 1)?.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(key)
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -168,7 +175,13 @@ impl Config {
         let raw: Raw = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| format!("line {}: ", line_of(text, s.start)))
+                .map(|s| {
+                    let n = line_of(text, s.start);
+                    match key_on_line(text, n) {
+                        Some(key) => format!("line {n}: {key}: "),
+                        None => format!("line {n}: "),
+                    }
+                })
                 .unwrap_or_default();
             format!("{line}{}", e.message().replace('\n', " ").trim())
         })?;

@@ -6,6 +6,7 @@ mod config;
 mod header;
 mod list;
 mod plan;
+mod profile;
 mod progress;
 mod sweep;
 
@@ -36,6 +37,14 @@ enum Command {
         #[arg(long)]
         resume: bool,
         /// Only run cells whose name matches (substring, or glob with `*`).
+        #[arg(long, value_name = "PATTERN")]
+        filter: Option<String>,
+    },
+    /// Validate a config and print its cells, without running anything.
+    Plan {
+        /// The sweep config (TOML).
+        config: PathBuf,
+        /// Only cells whose name matches (substring, or glob with `*`).
         #[arg(long, value_name = "PATTERN")]
         filter: Option<String>,
     },
@@ -115,6 +124,20 @@ fn main() -> ExitCode {
             resume,
             filter,
         }),
+        Command::Plan { config, filter } => match config::Config::load(&config) {
+            Ok(c) => {
+                let cells = plan::plan(&c, filter.as_deref());
+                for cell in &cells {
+                    println!("{}", cell.name);
+                }
+                println!("{} cell(s)", cells.len());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::List => {
             print!(
                 "{}",

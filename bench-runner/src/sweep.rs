@@ -6,6 +6,7 @@
 use crate::config::{Config, ConfigError};
 use crate::header;
 use crate::plan::{plan, PlannedCell};
+use crate::profile::Observers;
 use crate::progress::Progress;
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord};
@@ -90,7 +91,6 @@ fn now_unix() -> u64 {
 struct Done {
     ok_reps: Vec<u32>,
     finished: bool,
-    interrupted: bool,
     profiled: bool,
 }
 
@@ -100,9 +100,7 @@ fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
         let d = done.entry(r.name.clone()).or_default();
         match (r.pass, r.status) {
             (Pass::Timing, Status::Ok) => d.ok_reps.push(r.rep),
-            (Pass::Profile, Status::Interrupted) | (Pass::Timing, Status::Interrupted) => {
-                d.interrupted = true
-            }
+            (_, Status::Interrupted) => {}
             (Pass::Profile, _) => d.profiled = true,
             (_, Status::Failed | Status::Skipped) => d.finished = true,
         }
@@ -115,6 +113,7 @@ struct Sweeper<'a> {
     caps: &'a Capabilities,
     writer: ResultsWriter,
     interrupt: &'a AtomicBool,
+    observers: Option<Observers>,
     written: usize,
 }
 
@@ -194,8 +193,7 @@ impl Sweeper<'_> {
         let started = Instant::now();
         let mut medians = Vec::new();
         let todo = (0..self.config.repetitions).filter(|r| !done.ok_reps.contains(r));
-        let mut ok_reps = done.ok_reps.len() as u32;
-        for rep in todo {
+        for (ok_reps, rep) in (done.ok_reps.len() as u32..).zip(todo) {
             if ok_reps >= self.config.min_repetitions && started.elapsed() > self.config.time_budget
             {
                 break;
@@ -211,11 +209,49 @@ impl Sweeper<'_> {
             })?;
             ok_reps += 1;
         }
+        drop(run);
         medians.sort_by(f64::total_cmp);
-        Ok(match medians.get(medians.len() / 2) {
+        let median = medians.get(medians.len() / 2).copied();
+        self.profile(cell, iterations, median)?;
+        Ok(match median {
             Some(m) => format!("ok {m:.0} ns/step"),
-            None => "ok (already measured)".into(),
+            None => "ok (profile pass only)".into(),
         })
+    }
+
+    /// Writes the cell's profile-pass line; its presence marks the cell complete.
+    fn profile(
+        &mut self,
+        cell: &PlannedCell,
+        iterations: u64,
+        median: Option<f64>,
+    ) -> Result<(), SweepError> {
+        let Some(observers) = &mut self.observers else {
+            return self.write(cell, Pass::Profile, 0, Status::Skipped, |r| {
+                r.reason = Some("profile pass disabled by the config".into())
+            });
+        };
+        let result = observers.profile(
+            &cell.spec,
+            iterations,
+            median,
+            self.config.watchdog,
+            self.interrupt,
+        );
+        match result {
+            Ok(profile) => self.write(cell, Pass::Profile, 0, Status::Ok, |r| {
+                r.profile = Some(profile)
+            }),
+            Err(e) => {
+                let status = match e {
+                    CellError::Interrupted => Status::Interrupted,
+                    _ => Status::Failed,
+                };
+                self.write(cell, Pass::Profile, 0, status, |r| {
+                    r.reason = Some(e.to_string())
+                })
+            }
+        }
     }
 
     /// Runs passes for the warm-up time and returns how many passes make one
@@ -334,6 +370,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         caps: &caps,
         writer,
         interrupt,
+        observers: config.profile.then(Observers::load),
         written: 0,
     };
     let mut progress = Progress::new(cells.len() as u64);
@@ -345,10 +382,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             break;
         }
         let done = done.get(&cell.name).unwrap_or(&empty);
-        let complete = done.finished
-            || done.ok_reps.len() as u32 >= config.repetitions
-            || (done.ok_reps.len() as u32 >= config.min_repetitions && !done.interrupted);
-        if complete {
+        if done.finished || done.profiled {
             progress.finish_cell(&cell.name, "ok (already measured)");
             continue;
         }

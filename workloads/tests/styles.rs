@@ -1,0 +1,185 @@
+//! Every registered style in every mode, on real rings: ordering styles keep
+//! the order on ops that can reorder, and `independent` is caught breaking it,
+//! which proves the verifier is not a check that cannot fail.
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use workloads::cancel::Cancel;
+use workloads::cell::{CellError, CellRun, CellSpec, Measurement, Shape, Sharing};
+use workloads::mode::ModeSpec;
+use workloads::op::OpKind;
+use workloads::probe::Capabilities;
+use workloads::style::{self, Style, STYLES};
+
+fn spec(
+    style: &'static dyn Style,
+    variant: &str,
+    mode: &str,
+    op: OpKind,
+    forced_async: bool,
+    shape: Shape,
+) -> CellSpec {
+    CellSpec {
+        style,
+        variant: variant.into(),
+        mode: ModeSpec::parse(mode).unwrap(),
+        op,
+        forced_async,
+        shape,
+        ring_entries: 64,
+    }
+}
+
+fn shape(groups: u32, steps: u32, batch: u32) -> Shape {
+    Shape {
+        groups,
+        steps,
+        batch,
+        submitters: 1,
+        sharing: Sharing::PerSubmitter,
+    }
+}
+
+/// Runs a cell for `passes` passes; `None` when the machine cannot run it (reason printed).
+fn run(
+    caps: &Capabilities,
+    cell: &CellSpec,
+    passes: u64,
+) -> Option<Result<Measurement, CellError>> {
+    if let Err(reason) = cell.needs().and_then(|n| caps.check_all(&n)) {
+        eprintln!("skip {} {}: {reason}", cell.style.name(), cell.mode);
+        return None;
+    }
+    let never = AtomicBool::new(false);
+    let mut run = match CellRun::start(cell, Cancel::new()) {
+        Ok(run) => run,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(run.run(passes, Duration::from_secs(20), &never))
+}
+
+fn ordering_styles() -> impl Iterator<Item = (&'static dyn Style, &'static str)> {
+    STYLES
+        .iter()
+        .filter(|s| s.name() != "independent")
+        .flat_map(|s| {
+            let variants: &'static [&'static str] = if s.variants().is_empty() {
+                &[""]
+            } else {
+                s.variants()
+            };
+            variants.iter().map(move |v| (*s, *v))
+        })
+}
+
+#[test]
+fn every_ordering_style_keeps_order_in_every_mode() {
+    let caps = Capabilities::detect();
+    let cases = [
+        (OpKind::Nop, false, shape(3, 8, 4)),
+        (OpKind::Timeout, false, shape(2, 6, 4)),
+        (OpKind::Pipe, true, shape(2, 8, 3)),
+    ];
+    let mut ran = 0;
+    for (style, variant) in ordering_styles() {
+        for mode in ModeSpec::allowed() {
+            for (op, forced_async, shape) in cases {
+                let cell = spec(style, variant, &mode, op, forced_async, shape);
+                if let Some(result) = run(&caps, &cell, 3) {
+                    let m = result.unwrap_or_else(|e| {
+                        panic!("{}:{variant} {mode} {}: {e}", style.name(), op.name())
+                    });
+                    assert_eq!(m.steps, 3 * u64::from(shape.groups * shape.steps));
+                    assert!(m.wall_ns > 0 && m.cpu_ns > 0);
+                    ran += 1;
+                }
+            }
+        }
+    }
+    assert!(ran > 0, "no style could run at all");
+}
+
+#[test]
+fn verifier_catches_independent_reordering_while_link_passes() {
+    let caps = Capabilities::detect();
+    let independent = style::find("independent").unwrap();
+    let link = style::find("link").unwrap();
+    for (op, forced_async) in [
+        (OpKind::Timeout, false),
+        (OpKind::Pipe, true),
+        (OpKind::Nop, true),
+    ] {
+        // Several groups, small batches: unordered steps really do finish out of order.
+        let shape = shape(4, 32, 4);
+        let broken = (0..20).find_map(|_| {
+            match run(
+                &caps,
+                &spec(independent, "", "default", op, forced_async, shape),
+                5,
+            ) {
+                Some(Err(CellError::Violation(v))) => Some(v),
+                Some(Err(e)) => panic!("independent {}: unexpected error {e}", op.name()),
+                Some(Ok(_)) => None,
+                None => panic!("default mode unsupported"),
+            }
+        });
+        let v = broken
+            .unwrap_or_else(|| panic!("independent on {} never reordered in 20 tries", op.name()));
+        assert_ne!(v.expected, v.got);
+        let ok = run(
+            &caps,
+            &spec(link, "", "default", op, forced_async, shape),
+            5,
+        )
+        .unwrap();
+        assert!(ok.is_ok(), "link on {}: {:?}", op.name(), ok.err());
+    }
+}
+
+#[test]
+fn sqpoll_cpu_time_is_counted() {
+    let caps = Capabilities::detect();
+    let cell = spec(
+        style::find("userspace").unwrap(),
+        "",
+        "sqpoll",
+        OpKind::Timeout,
+        false,
+        shape(1, 16, 1),
+    );
+    let Some(result) = run(&caps, &cell, 50) else {
+        return;
+    };
+    let m = result.unwrap();
+    // The application thread sleeps in the wait for each 1-20 us timeout; the
+    // SQPOLL thread spins all along, and its time must be in the process's CPU time.
+    assert!(
+        m.cpu_ns as f64 > 0.5 * m.wall_ns as f64,
+        "cpu {} ns vs wall {} ns: the SQPOLL thread is not counted",
+        m.cpu_ns,
+        m.wall_ns
+    );
+}
+
+#[test]
+fn missing_opcode_is_a_skip_reason() {
+    let caps = Capabilities::detect();
+    if caps.unavailable.is_some() {
+        eprintln!("skip: io_uring unavailable: {:?}", caps.unavailable);
+        return;
+    }
+    let caps = caps.without_opcode(io_uring::opcode::Timeout::CODE);
+    let cell = spec(
+        style::find("link").unwrap(),
+        "",
+        "default",
+        OpKind::Timeout,
+        false,
+        shape(1, 2, 2),
+    );
+    let reason = cell.needs().and_then(|n| caps.check_all(&n)).unwrap_err();
+    assert!(
+        reason.starts_with("TIMEOUT unsupported (kernel "),
+        "{reason}"
+    );
+}
