@@ -207,7 +207,6 @@ impl Sweeper<'_> {
             self.write(cell, Pass::Timing, rep, Status::Ok, |r| {
                 r.timing = Some(timing)
             })?;
-            ok_reps += 1;
         }
         drop(run);
         medians.sort_by(f64::total_cmp);
