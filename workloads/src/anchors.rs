@@ -413,7 +413,7 @@ fn ping_pong(
 }
 
 /// The CPUs the calling thread may run on (threads it spawns inherit them).
-fn allowed_cpus() -> Vec<usize> {
+pub(crate) fn allowed_cpus() -> Vec<usize> {
     // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is a valid, writable cpu_set_t of the given size.
@@ -460,7 +460,7 @@ fn parse_cpu_list(list: &str) -> Vec<usize> {
 }
 
 /// Pins the calling thread to `cpu`.
-fn pin_to(cpu: usize) -> Result<(), String> {
+pub(crate) fn pin_to(cpu: usize) -> Result<(), String> {
     // SAFETY: cpu_set_t is plain data.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is a valid cpu_set_t and the caller's CPU came from

@@ -84,10 +84,21 @@ impl CellSpec {
         {
             return Err("a DEFER_TASKRUN ring has a single issuer; it cannot be shared".into());
         }
+        if self.shares_ring() && self.mode.registered {
+            return Err(
+                "a registered ring fd belongs to one thread; shared submitters would bypass it"
+                    .into(),
+            );
+        }
         let mut needs = self.op.needs();
         needs.push(Need::Mode(self.mode));
         needs.extend(self.style.needs(self)?);
         Ok(needs)
+    }
+
+    /// Whether all submitters use one ring (built once, before their threads start).
+    pub fn shares_ring(&self) -> bool {
+        self.shape.submitters > 1 && self.shape.sharing == Sharing::Shared
     }
 
     /// Groups handled by submitter `index`: a contiguous share of all groups.
@@ -159,6 +170,7 @@ pub struct CellRun {
     workers: Vec<Worker>,
     cancel: Arc<Cancel>,
     broken: bool,
+    _shared: Option<Arc<Ring>>,
     _poller: Option<Ring>,
 }
 
@@ -190,20 +202,48 @@ impl CellRun {
             None
         };
         let attach = poller.as_ref().map(Ring::fd);
+        let shared = if spec.shares_ring() {
+            let ring = Ring::build(
+                spec.mode,
+                ring_size(spec, spec.shape.groups * spec.shape.steps),
+                attach,
+                cancel.clone(),
+            )
+            .map_err(|e| CellError::Setup(format!("shared ring: {e}")))?;
+            Some(Arc::new(ring))
+        } else {
+            None
+        };
+        let mut shared_lanes = match &shared {
+            Some(ring) => {
+                let groups = (0..spec.shape.submitters).map(|i| spec.lane_groups(i));
+                Lane::shared(ring.clone(), cancel.clone(), groups.collect())
+            }
+            None => Vec::new(),
+        }
+        .into_iter();
         let mut run = CellRun {
             workers: Vec::new(),
             cancel: cancel.clone(),
             broken: false,
+            _shared: shared,
             _poller: poller,
         };
         for index in 0..spec.shape.submitters {
+            let shared_lane = shared_lanes.next();
             let (cmd_tx, cmd_rx) = mpsc::channel();
             let (reply_tx, reply_rx) = mpsc::channel();
             let spec = spec.clone();
             let cancel = cancel.clone();
             let join = std::thread::Builder::new()
                 .name(format!("submitter-{index}"))
-                .spawn(move || worker(&spec, index, attach, &cancel, delay_ns, cmd_rx, &reply_tx))
+                .spawn(move || {
+                    let ring = RingChoice {
+                        attach,
+                        shared_lane,
+                    };
+                    worker(&spec, index, ring, &cancel, delay_ns, cmd_rx, &reply_tx)
+                })
                 .map_err(|e| CellError::Setup(format!("spawn: {e}")))?;
             run.workers.push(Worker {
                 cmd: cmd_tx,
@@ -328,10 +368,17 @@ fn spin_for(ns: u64) {
     }
 }
 
+/// Where a worker's lane comes from: a ring it builds itself (attached to the
+/// shared poller, if any) or its lane on the cell's shared ring.
+struct RingChoice {
+    attach: Option<i32>,
+    shared_lane: Option<Lane>,
+}
+
 fn worker(
     spec: &CellSpec,
     index: u32,
-    attach: Option<i32>,
+    ring: RingChoice,
     cancel: &Arc<Cancel>,
     delay_ns: u64,
     cmds: Receiver<Cmd>,
@@ -341,14 +388,19 @@ fn worker(
     let groups = spec.lane_groups(index);
     let lane_steps = (groups.end - groups.start) * spec.shape.steps;
     let setup = || -> Result<_, CellError> {
-        let ring = Ring::build(
-            spec.mode,
-            ring_size(spec, lane_steps),
-            attach,
-            cancel.clone(),
-        )
-        .map_err(|e| CellError::Setup(format!("ring: {e}")))?;
-        let lane = Lane::new(Arc::new(ring));
+        let lane = match ring.shared_lane {
+            Some(lane) => lane,
+            None => {
+                let ring = Ring::build(
+                    spec.mode,
+                    ring_size(spec, lane_steps),
+                    ring.attach,
+                    cancel.clone(),
+                )
+                .map_err(|e| CellError::Setup(format!("ring: {e}")))?;
+                Lane::new(Arc::new(ring), cancel.clone(), groups.clone())
+            }
+        };
         let ops = Ops::new(
             spec.op,
             spec.forced_async,

@@ -1,21 +1,104 @@
 //! A lane is what one submitter thread drives: its view of a ring. Styles talk
 //! to lanes, never to rings, so the same style runs on a ring of its own or on
 //! a ring shared by several submitters.
+//!
+//! On a shared ring every lane sees only the CQEs of its own groups. One thread
+//! at a time reaps the ring (waiting in io_uring_enter for any CQE) and routes
+//! what it reaps to the owners' inboxes; the others wait on a condvar. That
+//! avoids the lost wakeup of a thread sleeping in io_uring_enter for a CQE that
+//! another thread already took off the ring.
 
+use crate::cancel::Cancel;
 use crate::ring::{Ring, RingError};
+use crate::userdata::UserData;
 use io_uring::squeue::Entry;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// One submitter's view of a ring.
 #[derive(Clone)]
 pub struct Lane {
     ring: Arc<Ring>,
+    cancel: Arc<Cancel>,
+    groups: Range<u32>,
+    shared: Option<(Arc<Router>, usize)>,
+}
+
+/// The routing state of a ring shared by several lanes.
+struct Router {
+    /// The groups of each lane, by lane index.
+    owners: Vec<Range<u32>>,
+    /// Held across push + enter so that one lane's submission stays contiguous.
+    submit: Mutex<()>,
+    state: Mutex<Inboxes>,
+    /// Signalled whenever a reaper hands over CQEs or gives up its turn.
+    turn: Condvar,
+}
+
+struct Inboxes {
+    /// CQEs (user_data, res) reaped for each lane and not yet handed to it.
+    queued: Vec<VecDeque<(u64, i32)>>,
+    /// Whether some lane is currently reaping the ring.
+    reaping: bool,
+}
+
+impl Router {
+    fn owner(&self, user_data: u64, fallback: usize) -> usize {
+        UserData::decode(user_data)
+            .and_then(|d| self.owners.iter().position(|r| r.contains(&d.group)))
+            .unwrap_or(fallback)
+    }
+
+    /// Takes the reaping turn if it is free; the caller must call `hand_back`.
+    fn try_turn(&self, state: &mut MutexGuard<'_, Inboxes>) -> bool {
+        !std::mem::replace(&mut state.reaping, true)
+    }
+
+    fn hand_back(&self, me: usize, reaped: Vec<(u64, i32)>) -> MutexGuard<'_, Inboxes> {
+        let mut state = self.state.lock().unwrap();
+        for (user_data, res) in reaped {
+            let owner = self.owner(user_data, me);
+            state.queued[owner].push_back((user_data, res));
+        }
+        state.reaping = false;
+        self.turn.notify_all();
+        state
+    }
 }
 
 impl Lane {
-    /// A lane that owns its ring alone.
-    pub fn new(ring: Arc<Ring>) -> Lane {
-        Lane { ring }
+    /// A lane for `groups` that owns its ring alone.
+    pub fn new(ring: Arc<Ring>, cancel: Arc<Cancel>, groups: Range<u32>) -> Lane {
+        Lane {
+            ring,
+            cancel,
+            groups,
+            shared: None,
+        }
+    }
+
+    /// One lane per entry of `groups` on a ring they all share; each lane sees
+    /// only the CQEs whose user_data names one of its groups.
+    pub fn shared(ring: Arc<Ring>, cancel: Arc<Cancel>, groups: Vec<Range<u32>>) -> Vec<Lane> {
+        let lanes = groups.len();
+        let router = Arc::new(Router {
+            owners: groups.clone(),
+            submit: Mutex::new(()),
+            state: Mutex::new(Inboxes {
+                queued: vec![VecDeque::new(); lanes],
+                reaping: false,
+            }),
+            turn: Condvar::new(),
+        });
+        (0..lanes)
+            .map(|i| Lane {
+                ring: ring.clone(),
+                cancel: cancel.clone(),
+                groups: groups[i].clone(),
+                shared: Some((router.clone(), i)),
+            })
+            .collect()
     }
 
     /// The ring (for its fd, e.g. as a MSG_RING target).
@@ -23,13 +106,73 @@ impl Lane {
         &self.ring
     }
 
-    /// Submits `entries` and waits until `want` CQEs are ready for this lane.
-    pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
-        self.ring.submit_and_wait(entries, want)
+    /// The cell's cancel token: helper threads a style spawns register with it.
+    pub fn cancel(&self) -> &Arc<Cancel> {
+        &self.cancel
     }
 
-    /// Hands this lane's ready CQEs to `f(user_data, res)`.
-    pub fn reap(&self, f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
-        self.ring.reap(f)
+    /// The groups whose steps this lane submits. A style's own requests carry
+    /// one of them in their user_data, so a shared ring routes them here.
+    pub fn groups(&self) -> Range<u32> {
+        self.groups.clone()
+    }
+
+    /// Whether other lanes share this lane's ring.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Submits `entries` (contiguously, even on a shared ring) and waits until
+    /// `want` CQEs are ready for this lane.
+    pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
+        let Some((router, me)) = &self.shared else {
+            return self.ring.submit_and_wait(entries, want);
+        };
+        if !entries.is_empty() {
+            let _contiguous = router.submit.lock().unwrap();
+            self.ring.submit_and_wait(entries, 0)?;
+        }
+        let mut state = router.state.lock().unwrap();
+        loop {
+            if state.queued[*me].len() >= want as usize {
+                return Ok(());
+            }
+            if self.cancel.is_cancelled() {
+                return Err(RingError::Cancelled);
+            }
+            if !router.try_turn(&mut state) {
+                state = router.turn.wait(state).unwrap();
+                continue;
+            }
+            drop(state);
+            let mut reaped = Vec::new();
+            let result = self
+                .ring
+                .submit_and_wait(&[], 1)
+                .and_then(|()| self.ring.reap(|u, r| reaped.push((u, r))));
+            state = router.hand_back(*me, reaped);
+            result?;
+        }
+    }
+
+    /// Hands this lane's ready CQEs to `f(user_data, res)`; returns how many.
+    pub fn reap(&self, mut f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
+        let Some((router, me)) = &self.shared else {
+            return self.ring.reap(f);
+        };
+        let mut state = router.state.lock().unwrap();
+        let mut result = Ok(0);
+        if router.try_turn(&mut state) {
+            drop(state);
+            let mut reaped = Vec::new();
+            result = self.ring.reap(|u, r| reaped.push((u, r)));
+            state = router.hand_back(*me, reaped);
+        }
+        let mine: Vec<(u64, i32)> = state.queued[*me].drain(..).collect();
+        drop(state);
+        result?;
+        let n = mine.len();
+        mine.into_iter().for_each(|(u, r)| f(u, r));
+        Ok(n)
     }
 }

@@ -3,10 +3,16 @@
 //! into submissions and reacts to completions; the runner around it times it and
 //! the verifier checks what the kernel did.
 
+mod broken;
 mod chain;
 mod drain;
+mod handoff;
+mod helper;
 mod independent;
+mod sync_group;
 mod userspace;
+
+pub use broken::BROKEN_SUFFIX;
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
@@ -234,6 +240,7 @@ pub static STYLES: &[&dyn Style] = &[
     &chain::HARDLINK,
     &drain::Drain,
     &userspace::Userspace,
+    &sync_group::SyncGroup,
 ];
 
 /// Finds a style by name.

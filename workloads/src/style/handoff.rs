@@ -1,0 +1,239 @@
+//! What a style's helper thread (a completer or a reactor) shares with the lane
+//! thread that runs the pass: the step SQEs it may submit, the completions it
+//! saw in the order the kernel posted them (replayed into the verifier), a
+//! futex-backed event to wait on, and the first failure it met.
+
+use super::{StepCtx, StepError, Stream};
+use crate::cancel::Cancel;
+use crate::op::Ops;
+use crate::ring::RingError;
+use crate::userdata::UserData;
+use io_uring::squeue::Entry;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// The seq of a style's own stop request (never a step's seq).
+pub(super) const STOP_SEQ: u32 = u32::MAX;
+
+/// Completions recorded by one producer thread, read by the lane thread once it
+/// knows the pass is over. Lock-free so that recording costs the producer no
+/// more than two stores.
+pub(super) struct Relay {
+    steps: Box<[AtomicU64]>,
+    results: Box<[AtomicI32]>,
+    len: AtomicUsize,
+    overflow: AtomicBool,
+}
+
+impl Relay {
+    /// Room for `capacity` completions per pass.
+    pub fn new(capacity: usize) -> Relay {
+        Relay {
+            steps: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
+            results: (0..capacity).map(|_| AtomicI32::new(0)).collect(),
+            len: AtomicUsize::new(0),
+            overflow: AtomicBool::new(false),
+        }
+    }
+
+    /// Empties the relay; only while nothing is in flight.
+    pub fn reset(&self) {
+        self.len.store(0, Ordering::Release);
+        self.overflow.store(false, Ordering::Release);
+    }
+
+    /// Records that step `seq` of `group` completed with `res` (producer only).
+    pub fn push(&self, group: u32, seq: u32, res: i32) {
+        let i = self.len.load(Ordering::Relaxed);
+        if i == self.steps.len() {
+            self.overflow.store(true, Ordering::Release);
+            return;
+        }
+        self.steps[i].store(UserData::step(group, seq), Ordering::Relaxed);
+        self.results[i].store(res, Ordering::Relaxed);
+        self.len.store(i + 1, Ordering::Release);
+    }
+
+    /// Completions recorded so far.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Logs every recorded completion, in recorded order, into the pass's order
+    /// log, checking each step's result as [`StepCtx::submit_and_reap`] does.
+    pub fn replay(&self, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        if self.overflow.load(Ordering::Acquire) {
+            return Err(StepError::Style(
+                "more step completions than steps in a pass".into(),
+            ));
+        }
+        let mut failure = None;
+        for i in 0..self.len() {
+            let word = self.steps[i].load(Ordering::Relaxed);
+            let d = UserData::decode(word).ok_or(StepError::Unexpected(word))?;
+            let res = self.results[i].load(Ordering::Relaxed);
+            if !ctx.ops.succeeded(res) {
+                failure.get_or_insert(StepError::Failed {
+                    group: d.group,
+                    seq: d.seq,
+                    res,
+                });
+            }
+            ctx.log.complete(d.group, d.seq);
+        }
+        failure.map_or(Ok(()), Err)
+    }
+}
+
+/// A counter another thread can sleep on in futex(2). Bit 0 says the waiter is
+/// (about to be) asleep, so a notifier only enters the kernel when needed.
+pub(super) struct Event {
+    word: AtomicU32,
+}
+
+const SLEEPING: u32 = 1;
+
+impl Event {
+    fn new() -> Event {
+        Event {
+            word: AtomicU32::new(0),
+        }
+    }
+
+    /// The current value, read before checking the condition to wait for.
+    pub fn current(&self) -> u32 {
+        self.word.load(Ordering::Acquire)
+    }
+
+    /// Publishes progress and wakes the waiter if it sleeps.
+    pub fn notify(&self) {
+        if self.word.fetch_add(2, Ordering::AcqRel) & SLEEPING != 0 {
+            futex(&self.word, libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1);
+        }
+    }
+
+    /// Sleeps until the value differs from `seen` (one waiter only). EINTR from
+    /// the cancel kick ends the wait with [`RingError::Cancelled`].
+    pub fn wait(&self, seen: u32, cancel: &Cancel) -> Result<(), StepError> {
+        let asleep = seen | SLEEPING;
+        if self
+            .word
+            .compare_exchange(seen, asleep, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+            || seen == asleep
+        {
+            let r = futex(
+                &self.word,
+                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                asleep,
+            );
+            if r < 0 && errno() == libc::EINTR && cancel.is_cancelled() {
+                return Err(RingError::Cancelled.into());
+            }
+        }
+        self.word.fetch_and(!SLEEPING, Ordering::AcqRel);
+        Ok(())
+    }
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+fn futex(word: &AtomicU32, op: i32, val: u32) -> libc::c_long {
+    // SAFETY: futex(2) on a live, aligned u32 without timeout.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            op,
+            val,
+            std::ptr::null::<libc::timespec>(),
+        )
+    }
+}
+
+/// Everything a helper thread hands back to the lane thread.
+pub(super) struct Handoff {
+    /// Step completions in the order the helper reaped them.
+    pub relay: Relay,
+    /// Bumped whenever the helper made progress or failed.
+    pub event: Event,
+    failure: Mutex<Option<String>>,
+    failed: AtomicBool,
+}
+
+impl Handoff {
+    /// A handoff for passes of `steps` steps.
+    pub fn new(steps: usize) -> Handoff {
+        Handoff {
+            relay: Relay::new(steps),
+            event: Event::new(),
+            failure: Mutex::new(None),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    /// Records the helper's first failure and wakes the lane thread.
+    pub fn fail(&self, why: String) {
+        self.failure.lock().unwrap().get_or_insert(why);
+        self.failed.store(true, Ordering::Release);
+        self.event.notify();
+    }
+
+    /// The helper's failure, if it had one.
+    pub fn check(&self) -> Result<(), StepError> {
+        if !self.failed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let why = self.failure.lock().unwrap().clone().unwrap_or_default();
+        Err(StepError::Style(why))
+    }
+
+    /// Sleeps on the event until `done()` holds, the helper failed, or the cell
+    /// was cancelled.
+    pub fn wait_until(&self, cancel: &Cancel, done: impl Fn() -> bool) -> Result<(), StepError> {
+        loop {
+            let seen = self.event.current();
+            self.check()?;
+            if done() {
+                return Ok(());
+            }
+            self.event.wait(seen, cancel)?;
+        }
+    }
+}
+
+/// The SQE of every step of a lane, built once by the lane thread from its ops
+/// (whose buffers live for the whole cell) so that a helper thread can submit
+/// steps without touching the ops.
+#[derive(Default)]
+pub(super) struct StepTable {
+    entries: OnceLock<(u32, u32, Box<[Entry]>)>,
+}
+
+impl StepTable {
+    /// Builds the table on the first call; later calls do nothing.
+    pub fn fill(&self, ops: &Ops, stream: &Stream) {
+        self.entries.get_or_init(|| {
+            let groups = stream.groups();
+            let entries = groups
+                .clone()
+                .flat_map(|g| (0..stream.steps).map(move |s| ops.step(g, s)))
+                .collect();
+            (groups.start, stream.steps, entries)
+        });
+    }
+
+    /// Step `seq` of `group`. Panics if the table was not filled first, which
+    /// would be a bug of the style (it fills before anything is submitted).
+    pub fn get(&self, group: u32, seq: u32) -> Entry {
+        let (first, steps, entries) = self.entries.get().expect("step table filled");
+        entries[((group - first) * steps + seq) as usize].clone()
+    }
+}
+
+/// The decoded user_data of a CQE of a helper's ring, or the error to report.
+pub(super) fn decode(user_data: u64) -> Result<UserData, String> {
+    UserData::decode(user_data).ok_or_else(|| StepError::Unexpected(user_data).to_string())
+}

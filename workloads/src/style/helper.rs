@@ -1,0 +1,155 @@
+//! Helper threads of a style (completer, reactor, stall watcher): started
+//! registered for the cell's cancel kicks and optionally pinned to a CPU, plus
+//! the completer shared by the styles that reap in a second thread while the
+//! lane thread only submits.
+
+use super::handoff::{decode, Handoff, STOP_SEQ};
+use super::StepError;
+use crate::anchors::{allowed_cpus, pin_to};
+use crate::cancel::Cancel;
+use crate::lane::Lane;
+use crate::userdata::{Tag, UserData};
+use io_uring::{opcode, squeue::Entry};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+/// Two CPUs to pin a pair of threads apart (submitter, completer), if the
+/// process may run on two.
+pub(super) fn cpu_pair() -> Option<(usize, usize)> {
+    match allowed_cpus()[..] {
+        [a, b, ..] => Some((a, b)),
+        _ => None,
+    }
+}
+
+/// Pins the calling thread; the error is a one-line reason.
+pub(super) fn pin(cpu: usize) -> Result<(), StepError> {
+    pin_to(cpu).map_err(StepError::Style)
+}
+
+/// Starts `body` in a thread named `name`, registered for `cancel`'s kicks and
+/// pinned to `cpu` when given. Returns once the thread is registered, so that
+/// a cancel issued after this returns reaches it.
+pub(super) fn spawn(
+    name: String,
+    cancel: &Arc<Cancel>,
+    cpu: Option<usize>,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, StepError> {
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let cancel = cancel.clone();
+    let join = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let _registration = cancel.register();
+            let pinned = cpu.map_or(Ok(()), pin);
+            let ok = pinned.is_ok();
+            let _ = ready_tx.send(pinned);
+            if ok {
+                body();
+            }
+        })
+        .map_err(|e| StepError::Style(format!("spawn: {e}")))?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => Ok(join),
+        Ok(Err(e)) => {
+            let _ = join.join();
+            Err(e)
+        }
+        Err(_) => Err(StepError::Style("helper thread died".into())),
+    }
+}
+
+/// What a completer does with each step CQE after recording it: it may queue
+/// SQEs (e.g. the next chain of the group) to submit before it waits again.
+pub(super) type OnStep = Box<dyn FnMut(u32, u32, i32, &mut Vec<Entry>) + Send>;
+
+/// A thread that reaps a lane for the lane thread: records every step CQE in
+/// the handoff's relay, in the order the kernel posted them, and notifies its
+/// event. Stopped on drop by a NOP carrying [`STOP_SEQ`].
+pub(super) struct Completer {
+    lane: Lane,
+    stop_group: u32,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Completer {
+    /// Starts reaping `lane`.
+    pub fn start(
+        lane: &Lane,
+        cpu: Option<usize>,
+        handoff: Arc<Handoff>,
+        mut on: OnStep,
+    ) -> Result<Completer, StepError> {
+        let reaped = lane.clone();
+        let join = spawn("completer".into(), lane.cancel(), cpu, move || {
+            if let Err(why) = reap_until_stopped(&reaped, &handoff, &mut on) {
+                handoff.fail(why);
+            }
+        })?;
+        Ok(Completer {
+            lane: lane.clone(),
+            stop_group: lane.groups().start,
+            join: Some(join),
+        })
+    }
+}
+
+fn reap_until_stopped(lane: &Lane, handoff: &Handoff, on: &mut OnStep) -> Result<(), String> {
+    let mut queued = Vec::new();
+    let mut next = Vec::new();
+    loop {
+        lane.submit_and_wait(&queued, 1)
+            .map_err(|e| e.to_string())?;
+        let (mut steps, mut stop, mut bad) = (0, false, None);
+        lane.reap(|user_data, res| match decode(user_data) {
+            Ok(UserData {
+                tag: Tag::Step,
+                group,
+                seq,
+            }) => {
+                handoff.relay.push(group, seq, res);
+                on(group, seq, res, &mut next);
+                steps += 1;
+            }
+            Ok(UserData {
+                tag: Tag::Aux,
+                seq: STOP_SEQ,
+                ..
+            }) => stop = true,
+            Ok(_) => {
+                bad.get_or_insert(StepError::Unexpected(user_data).to_string());
+            }
+            Err(why) => {
+                bad.get_or_insert(why);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        if steps > 0 {
+            handoff.event.notify();
+        }
+        if let Some(why) = bad {
+            return Err(why);
+        }
+        if stop {
+            return Ok(());
+        }
+        std::mem::swap(&mut queued, &mut next);
+        next.clear();
+    }
+}
+
+impl Drop for Completer {
+    fn drop(&mut self) {
+        let stop = opcode::Nop::new()
+            .build()
+            .user_data(UserData::aux(self.stop_group, STOP_SEQ));
+        if self.lane.submit_and_wait(&[stop], 0).is_err() {
+            // The ring is unusable: only the cancel kick can end the thread's wait.
+            self.lane.cancel().cancel();
+        }
+        if let Some(join) = self.join.take() {
+            let _ = join.join();
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! `sync-group` (emulated): the 2021 RFC's sync groups, where a step is
+//! appended to its group's chain even while that chain is in flight, so the
+//! stream never stalls at a batch boundary the way `link` does.
+//!
+//! - `queue`: one thread; each group has a pending queue in userspace, and when
+//!   the in-flight chain's tail CQE arrives the pending steps are submitted as
+//!   the group's next linked chain.
+//! - `append`: models the proposed in-kernel lock-free append. Each group has a
+//!   tail word (in flight?, appended end, end handed to the kernel) shared by
+//!   the submitter (the lane thread) and a completer thread pinned to another
+//!   CPU. The submitter appends with a CAS; the completer, on the tail CQE,
+//!   either marks the group idle or submits what was appended meanwhile. The
+//!   cache-line traffic of that append is what this variant measures.
+//!
+//! Neither exists upstream: every output of this style is labelled `emulated`.
+
+use super::broken;
+use super::handoff::{Handoff, StepTable};
+use super::helper::{cpu_pair, pin, Completer};
+use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use crate::cell::CellSpec;
+use crate::lane::Lane;
+use crate::probe::Need;
+use io_uring::squeue::{Entry, Flags};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The style.
+pub struct SyncGroup;
+
+const VARIANTS: &[&str] = &["queue", "append"];
+
+impl Style for SyncGroup {
+    fn name(&self) -> &'static str {
+        "sync-group"
+    }
+    fn about(&self) -> &'static str {
+        "RFC sync groups: append to the group's in-flight chain (queue: userspace re-link; append: lock-free tail words, 2 pinned threads)"
+    }
+    fn variants(&self) -> &'static [&'static str] {
+        VARIANTS
+    }
+    fn labels(&self) -> &'static [&'static str] {
+        &["emulated"]
+    }
+    fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
+        let (variant, _) = broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
+        if variant == "queue" {
+            return Ok(Vec::new());
+        }
+        if cell.mode.mode.defer_taskrun {
+            return Err(
+                "the append variant reaps in a completer thread; a DEFER_TASKRUN ring completes only in its submitter task".into(),
+            );
+        }
+        Ok(vec![Need::Cpus(2)])
+    }
+    fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
+        let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
+        let groups = lane.groups();
+        let cap = (cell.ring_entries / 2).max(1);
+        if variant == "queue" {
+            Ok(Box::new(Queue::new(groups, cap, cell.ring_entries, broken)))
+        } else {
+            Ok(Box::new(Append::start(cell, lane, groups, cap, broken)?))
+        }
+    }
+}
+
+/// Appends `seqs` of `group` to `out` as one chain: IOSQE_IO_LINK on all but the last.
+fn push_chain(out: &mut Vec<Entry>, seqs: Range<u32>, mut step: impl FnMut(u32) -> Entry) {
+    let last = seqs.end - 1;
+    out.extend(seqs.map(|s| {
+        let e = step(s);
+        if s < last {
+            e.flags(Flags::IO_LINK)
+        } else {
+            e
+        }
+    }));
+}
+
+/// Per-group state of the `queue` variant, indexed by group.
+struct Queue {
+    broken: bool,
+    /// Longest chain handed to the kernel at once.
+    cap: u32,
+    /// SQ entries: a submission of several chains is cut where it would not fit.
+    sq: u32,
+    /// End of the steps the application produced so far.
+    appended: Vec<u32>,
+    /// End of the steps handed to the kernel.
+    kernel_end: Vec<u32>,
+    /// Whether a chain is in flight.
+    busy: Vec<bool>,
+    /// Groups whose tail completed while steps were pending.
+    ready: Vec<u32>,
+    entries: Vec<Entry>,
+}
+
+impl Queue {
+    fn new(groups: Range<u32>, cap: u32, sq: u32, broken: bool) -> Queue {
+        let n = groups.end as usize;
+        Queue {
+            broken,
+            cap,
+            sq,
+            appended: vec![0; n],
+            kernel_end: vec![0; n],
+            busy: vec![false; n],
+            ready: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Queues group `g`'s next chain (its pending steps, up to the cap).
+    fn push_next(&mut self, g: u32, ctx: &StepCtx<'_>) {
+        let gi = g as usize;
+        let start = self.kernel_end[gi];
+        let end = self.appended[gi].min(start + self.cap);
+        if end > start {
+            push_chain(&mut self.entries, start..end, |s| ctx.ops.step(g, s));
+            self.kernel_end[gi] = end;
+            self.busy[gi] = true;
+        }
+    }
+
+    fn submit(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>, want: u32) -> Result<(), StepError> {
+        let (busy, kernel_end, appended, ready) = (
+            &mut self.busy,
+            &self.kernel_end,
+            &self.appended,
+            &mut self.ready,
+        );
+        ctx.submit_and_reap(lane, &self.entries, want, |c| {
+            if let Completion::Step { group, seq } = c {
+                let g = group as usize;
+                if seq + 1 == kernel_end[g] {
+                    busy[g] = false;
+                    if appended[g] > kernel_end[g] {
+                        ready.push(group);
+                    }
+                }
+            }
+        })?;
+        self.entries.clear();
+        Ok(())
+    }
+
+    /// Submits the next chain of every group whose tail completed, until none is left.
+    fn flush_ready(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        while !self.ready.is_empty() {
+            let ready = std::mem::take(&mut self.ready);
+            for g in ready {
+                if self.busy[g as usize] {
+                    continue;
+                }
+                if self.entries.len() as u32 + self.cap > self.sq {
+                    self.submit(lane, ctx, 0)?;
+                }
+                self.push_next(g, ctx);
+            }
+            self.submit(lane, ctx, 0)?;
+        }
+        Ok(())
+    }
+}
+
+impl Instance for Queue {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        for g in ctx.stream.groups() {
+            let gi = g as usize;
+            (self.appended[gi], self.kernel_end[gi], self.busy[gi]) = (0, 0, false);
+        }
+        self.ready.clear();
+        for batch in ctx.stream.batches() {
+            for (g, seqs) in runs(batch) {
+                let gi = g as usize;
+                self.appended[gi] = seqs[seqs.len() - 1] + 1;
+                if self.broken {
+                    // Broken on purpose: each run becomes its own chain at once,
+                    // overlapping the group's chain in flight.
+                    self.kernel_end[gi] = seqs[0];
+                    self.busy[gi] = false;
+                }
+                if !self.busy[gi] {
+                    self.push_next(g, ctx);
+                }
+            }
+            self.submit(lane, ctx, 0)?;
+            self.flush_ready(lane, ctx)?;
+        }
+        let groups = ctx.stream.groups();
+        while !groups
+            .clone()
+            .all(|g| ctx.log.completed(g) == ctx.stream.steps)
+        {
+            self.submit(lane, ctx, 1)?;
+            self.flush_ready(lane, ctx)?;
+        }
+        Ok(())
+    }
+}
+
+/// A group's tail word: bit 63 = a chain is in flight, bits 32..63 = end of the
+/// steps appended, bits 0..32 = end of the steps handed to the kernel.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Tail {
+    busy: bool,
+    appended: u32,
+    kernel_end: u32,
+}
+
+const BUSY: u64 = 1 << 63;
+
+impl Tail {
+    fn load(word: &AtomicU64) -> Tail {
+        let w = word.load(Ordering::Acquire);
+        Tail {
+            busy: w & BUSY != 0,
+            appended: ((w >> 32) as u32) & 0x7fff_ffff,
+            kernel_end: w as u32,
+        }
+    }
+
+    fn word(self) -> u64 {
+        (if self.busy { BUSY } else { 0 })
+            | u64::from(self.appended) << 32
+            | u64::from(self.kernel_end)
+    }
+
+    fn replace(word: &AtomicU64, old: Tail, new: Tail) -> bool {
+        word.compare_exchange(old.word(), new.word(), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
+
+/// The `append` variant: the lane thread submits or appends, a pinned
+/// completer reaps and continues chains.
+struct Append {
+    broken: bool,
+    tails: Arc<[AtomicU64]>,
+    table: Arc<StepTable>,
+    handoff: Arc<Handoff>,
+    _completer: Completer,
+    entries: Vec<Entry>,
+}
+
+impl Append {
+    fn start(
+        cell: &CellSpec,
+        lane: &Lane,
+        groups: Range<u32>,
+        cap: u32,
+        broken: bool,
+    ) -> Result<Append, StepError> {
+        let (submitter_cpu, completer_cpu) =
+            cpu_pair().ok_or_else(|| StepError::Style("needs 2 CPUs".into()))?;
+        pin(submitter_cpu)?;
+        let tails: Arc<[AtomicU64]> = (0..groups.end).map(|_| AtomicU64::new(0)).collect();
+        let table = Arc::new(StepTable::default());
+        let lane_steps = groups.len() * cell.shape.steps as usize;
+        let handoff = Arc::new(Handoff::new(lane_steps));
+        let (t, tbl) = (tails.clone(), table.clone());
+        let on_step = move |group: u32, seq: u32, _res: i32, out: &mut Vec<Entry>| {
+            continue_chain(&t[group as usize], group, seq, cap, &tbl, out)
+        };
+        let completer = Completer::start(
+            lane,
+            Some(completer_cpu),
+            handoff.clone(),
+            Box::new(on_step),
+        )?;
+        Ok(Append {
+            broken,
+            tails,
+            table,
+            handoff,
+            _completer: completer,
+            entries: Vec::new(),
+        })
+    }
+}
+
+/// The completer's side of the append: on the CQE of step `seq`, if it was the
+/// end of what the kernel had, either mark the group idle or hand the kernel
+/// what the submitter appended meanwhile.
+fn continue_chain(
+    word: &AtomicU64,
+    group: u32,
+    seq: u32,
+    cap: u32,
+    table: &StepTable,
+    out: &mut Vec<Entry>,
+) {
+    loop {
+        let old = Tail::load(word);
+        if seq + 1 != old.kernel_end {
+            return;
+        }
+        let new = if old.appended == old.kernel_end {
+            Tail { busy: false, ..old }
+        } else {
+            Tail {
+                kernel_end: old.appended.min(old.kernel_end + cap),
+                ..old
+            }
+        };
+        if Tail::replace(word, old, new) {
+            if new.busy {
+                push_chain(out, old.kernel_end..new.kernel_end, |s| table.get(group, s));
+            }
+            return;
+        }
+    }
+}
+
+impl Instance for Append {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        self.table.fill(ctx.ops, ctx.stream);
+        self.handoff.relay.reset();
+        for g in ctx.stream.groups() {
+            self.tails[g as usize].store(0, Ordering::Release);
+        }
+        for batch in ctx.stream.batches() {
+            self.entries.clear();
+            for (g, seqs) in runs(batch) {
+                let word = &self.tails[g as usize];
+                let (start, end) = (seqs[0], seqs[seqs.len() - 1] + 1);
+                loop {
+                    let old = Tail::load(word);
+                    let own = !old.busy || self.broken;
+                    let new = Tail {
+                        busy: true,
+                        appended: end,
+                        kernel_end: if own { end } else { old.kernel_end },
+                    };
+                    if Tail::replace(word, old, new) {
+                        if own {
+                            push_chain(&mut self.entries, start..end, |s| self.table.get(g, s));
+                        }
+                        break;
+                    }
+                }
+            }
+            if !self.entries.is_empty() {
+                lane.submit_and_wait(&self.entries, 0)?;
+            }
+        }
+        let steps = ctx.stream.steps as usize * ctx.stream.groups().len();
+        let relay = &self.handoff.relay;
+        self.handoff
+            .wait_until(lane.cancel(), || relay.len() >= steps)?;
+        self.handoff.relay.replay(ctx)
+    }
+}
