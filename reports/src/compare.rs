@@ -15,7 +15,10 @@ use crate::markdown::to_markdown;
 use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
 use crate::results::Results;
 use crate::schema::Header;
-use crate::stats::{bootstrap_ratio_ci, mann_whitney, seed_for, Interval, CONFIDENCE, RESAMPLES};
+use crate::stats::{
+    benjamini_hochberg, bootstrap_ratio_ci, mann_whitney, median, seed_for, Interval, CONFIDENCE,
+    RESAMPLES,
+};
 use crate::table::{Align, Table};
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -83,6 +86,10 @@ pub struct Change {
     pub ci: Interval,
     /// Two-sided Mann–Whitney p-value.
     pub p: f64,
+    /// `p` adjusted for the number of cells compared (Benjamini–Hochberg).
+    pub q: f64,
+    /// The smallest p-value the repetition counts allow.
+    pub min_p: f64,
 }
 
 /// One cell present on both sides.
@@ -127,14 +134,12 @@ pub struct Comparison {
 pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Comparison {
     let b = Report::build(std::slice::from_ref(base));
     let c = Report::build(std::slice::from_ref(cand));
-    let cells = b
+    let mut cells: Vec<CellComparison> = b
         .cells
         .iter()
-        .filter_map(|bc| {
-            let cc = c.find(0, &bc.name)?;
-            Some(compare_cell(bc, cc, opts))
-        })
+        .filter_map(|bc| Some(compare_cell(bc, c.find(0, &bc.name)?)))
         .collect();
+    decide(&mut cells, opts);
     let missing = |from: &Report, other: &Report| -> Vec<String> {
         from.cells
             .iter()
@@ -153,7 +158,7 @@ pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Compari
     }
 }
 
-fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -> CellComparison {
+fn compare_cell(base: &CellSummary, cand: &CellSummary) -> CellComparison {
     let mut labels = base.labels.clone();
     for l in &cand.labels {
         if !labels.contains(l) {
@@ -166,33 +171,15 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
         {
             let (b, c) = (&base.ns_samples, &cand.ns_samples);
             let test = mann_whitney(b, c);
-            let ratio = crate::stats::median(c) / crate::stats::median(b);
-            let ci = bootstrap_ratio_ci(b, c, CONFIDENCE, RESAMPLES, seed_for(&base.name));
             let change = Change {
-                ratio,
-                ci,
+                ratio: median(c) / median(b),
+                ci: bootstrap_ratio_ci(b, c, CONFIDENCE, RESAMPLES, seed_for(&base.name)),
                 p: test.p,
+                q: test.p,
+                min_p: test.min_p,
             };
-            let significant = test.p < opts.alpha;
-            let big = (ratio - 1.0).abs() >= opts.threshold;
-            let (verdict, why) = if test.min_p >= opts.alpha {
-                (
-                    Verdict::Inconclusive,
-                    Some(format!(
-                        "{} vs {} repetitions cannot reach p < {}",
-                        b.len(),
-                        c.len(),
-                        opts.alpha
-                    )),
-                )
-            } else if significant && big && ratio > 1.0 {
-                (Verdict::Regression, None)
-            } else if significant && big {
-                (Verdict::Improvement, None)
-            } else {
-                (Verdict::NoChange, None)
-            };
-            (Some(change), verdict, why)
+            // Provisional: the verdict waits for the q-values of all cells.
+            (Some(change), Verdict::NoChange, None)
         }
         (b, CellStatus::Failed) if b != CellStatus::Failed => (
             None,
@@ -216,6 +203,44 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
         change,
         verdict,
         why,
+    }
+}
+
+/// Adjusts the p-values of all measured cells for their number, then gives
+/// each its verdict: significance (q below alpha) and the minimum effect.
+fn decide(cells: &mut [CellComparison], opts: &CompareOptions) {
+    let measured: Vec<usize> = (0..cells.len())
+        .filter(|&i| cells[i].change.is_some())
+        .collect();
+    let p: Vec<f64> = measured
+        .iter()
+        .filter_map(|&i| cells[i].change.map(|c| c.p))
+        .collect();
+    for (&i, q) in measured.iter().zip(benjamini_hochberg(&p)) {
+        let cell = &mut cells[i];
+        let Some(change) = cell.change.as_mut() else {
+            continue;
+        };
+        change.q = q;
+        let big = (change.ratio - 1.0).abs() >= opts.threshold;
+        let significant = q < opts.alpha;
+        (cell.verdict, cell.why) = if change.min_p >= opts.alpha {
+            (
+                Verdict::Inconclusive,
+                Some(format!(
+                    "{} vs {} repetitions cannot reach p < {}",
+                    cell.base.ns_samples.len(),
+                    cell.cand.ns_samples.len(),
+                    opts.alpha
+                )),
+            )
+        } else if significant && big && change.ratio > 1.0 {
+            (Verdict::Regression, None)
+        } else if significant && big {
+            (Verdict::Improvement, None)
+        } else {
+            (Verdict::NoChange, None)
+        };
     }
 }
 
@@ -325,12 +350,13 @@ impl Comparison {
             ("change", Align::Right),
             ("95% CI of change", Align::Right),
             ("p", Align::Right),
+            ("q", Align::Right),
             ("verdict", Align::Left),
             ("notes", Align::Left),
         ]);
         for c in &self.cells {
             let value = |s: &CellSummary| s.median().map_or(s.status.word().to_string(), num);
-            let (change, ci, p) = match &c.change {
+            let (change, ci, p, q) = match &c.change {
                 Some(ch) => (
                     signed_pct(ch.ratio - 1.0),
                     format!(
@@ -339,8 +365,9 @@ impl Comparison {
                         signed_pct(ch.ci.hi - 1.0)
                     ),
                     format!("{:.3}", ch.p),
+                    format!("{:.3}", ch.q),
                 ),
-                None => ("-".into(), "-".into(), "-".into()),
+                None => ("-".into(), "-".into(), "-".into(), "-".into()),
             };
             let mut notes = c.labels.clone();
             notes.extend(c.why.clone());
@@ -351,6 +378,7 @@ impl Comparison {
                 change,
                 ci,
                 p,
+                q,
                 c.verdict.word().into(),
                 notes.join("; "),
             ]);
@@ -412,9 +440,10 @@ impl Comparison {
             ),
         ]));
         doc.push(Block::Paragraph(format!(
-            "A verdict needs both a Mann-Whitney U p-value below {} on the \
-             repetitions and a change of the median of at least {}; the interval \
-             is the bootstrap {:.0}% CI of the ratio of medians.",
+            "A verdict needs both significance (the Mann-Whitney U p-value of the \
+             repetitions, adjusted for the number of cells compared by \
+             Benjamini-Hochberg into q, below {}) and a change of the median of \
+             at least {}; the interval is the bootstrap {:.0}% CI of the ratio of medians.",
             self.options.alpha,
             signed_pct(self.options.threshold).trim_start_matches('+'),
             CONFIDENCE * 100.0

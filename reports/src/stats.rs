@@ -235,6 +235,22 @@ pub struct MannWhitney {
     pub min_p: f64,
 }
 
+/// Benjamini–Hochberg adjusted p-values (q-values), in the input order:
+/// rejecting every q below alpha keeps the expected share of false
+/// discoveries among many compared cells at alpha.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut q = vec![0.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        q[i] = running.min(1.0);
+    }
+    q
+}
+
 /// Largest sample size for which the exact null distribution is used.
 const EXACT_MAX_N: usize = 20;
 
@@ -457,6 +473,18 @@ mod tests {
             }
         }
         assert!((8..=36).contains(&rejections), "{rejections} of 400");
+    }
+
+    #[test]
+    fn benjamini_hochberg_matches_hand_computation() {
+        let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.005]);
+        // Sorted: 0.005 (x4/1 = 0.02), 0.01 (x4/2 = 0.02), 0.03 (x4/3 = 0.04), 0.04 (x4/4 = 0.04).
+        let expect = [0.02, 0.04, 0.04, 0.02];
+        for (a, b) in q.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-12, "{q:?}");
+        }
+        assert!(benjamini_hochberg(&[]).is_empty());
+        assert_eq!(benjamini_hochberg(&[0.9, 0.8]), vec![0.9, 0.9]);
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn two_percent_slower_with_low_noise_is_below_the_threshold() {
     for c in &cmp.cells {
         let ch = c.change.unwrap();
         // Clearly significant: only the 5% threshold keeps it from being a regression.
-        assert!(ch.p < 0.05, "{}: p {}", c.name, ch.p);
+        assert!(ch.q < 0.05, "{}: q {}", c.name, ch.q);
         assert_eq!(c.verdict, Verdict::NoChange, "{}", c.name);
     }
     assert!(!cmp.has_regression());
@@ -186,4 +186,32 @@ fn renders_markdown_mail_and_bench_json() {
         assert!(lo <= v && v <= hi && v > 1.1);
         assert!(measures["ns_per_step"]["value"].as_f64().unwrap() > 0.0);
     }
+}
+
+#[test]
+fn many_cells_of_pure_noise_raise_no_false_alarm_even_without_threshold() {
+    // 216 cells, same distributions, independent noise: uncorrected p-values
+    // would flag about 5% of them; the adjusted q-values flag (almost) none.
+    let base = sweep(10, 10);
+    let cand = sweep(11, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let b = write(dir.path(), "b.jsonl", &header("6.18.0", false), &base);
+    let c = write(dir.path(), "c.jsonl", &header("6.18.0", false), &cand);
+    let no_threshold = CompareOptions {
+        threshold: 0.0,
+        ..CompareOptions::default()
+    };
+    let cmp = compare(&b, &c, &no_threshold);
+    let measured: Vec<_> = cmp.cells.iter().filter_map(|c| c.change).collect();
+    assert_eq!(measured.len(), 216 - 24 - 2);
+    let raw = measured.iter().filter(|c| c.p < 0.05).count();
+    let flagged = cmp
+        .cells
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Regression | Verdict::Improvement))
+        .count();
+    assert!(raw >= 3, "uncorrected tests do flag noise: {raw}");
+    assert!(flagged <= 1, "{flagged} false alarms");
+    // The two failed cells fail on both sides: listed, not a regression.
+    assert!(!cmp.has_regression());
 }
