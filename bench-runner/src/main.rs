@@ -11,7 +11,8 @@ mod progress;
 mod sweep;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use reports::results::Results;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -50,14 +51,38 @@ enum Command {
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
-    /// Summarise a results file as a plain-text table.
+    /// Print a results table and render report.md/html, email.txt, bench.json and plots.
     Report {
         /// results.jsonl files (several: kernels or machines side by side).
         #[arg(required = true)]
         results: Vec<PathBuf>,
+        /// Where to write the reports (default: beside the first results file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Skip the plots (text outputs only).
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
+    Compare {
+        /// Baseline results.jsonl.
+        base: PathBuf,
+        /// Candidate results.jsonl.
+        candidate: PathBuf,
+        /// Smallest relative change of the median that counts, in percent.
+        #[arg(long, default_value_t = 5.0)]
+        threshold: f64,
+        /// Significance level of the test.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Where to write compare.md, compare-email.txt and compare-bench.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
+/// Exit code of `compare` when any cell regressed.
+const EXIT_REGRESSION: u8 = 1;
 /// Exit code for a bad invocation or a bad config.
 const EXIT_USAGE: u8 = 2;
 /// Exit code after Ctrl-C/SIGTERM (128 + SIGINT).
@@ -96,7 +121,16 @@ fn run_sweep(args: sweep::SweepArgs) -> ExitCode {
                 outcome.written,
                 outcome.results.display()
             );
-            ExitCode::SUCCESS
+            let rendered = Results::read(&outcome.results)
+                .map_err(|e| e.to_string())
+                .and_then(|r| render(&[r], &args.out, true));
+            match rendered {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: rendering reports: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -145,14 +179,26 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Report { results } => report(&results),
+        Command::Report {
+            results,
+            out,
+            no_plots,
+        } => report(&results, out, no_plots),
+        Command::Compare {
+            base,
+            candidate,
+            threshold,
+            alpha,
+            out,
+        } => compare(&base, &candidate, threshold / 100.0, alpha, out),
     }
 }
 
-fn report(paths: &[PathBuf]) -> ExitCode {
+/// Reads results files, printing their warnings; `Err` is the exit code.
+fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     let mut inputs = Vec::new();
     for path in paths {
-        match reports::results::Results::read(path) {
+        match Results::read(path) {
             Ok(r) => {
                 for w in &r.warnings {
                     eprintln!("warning: {}: {w}", path.display());
@@ -161,20 +207,72 @@ fn report(paths: &[PathBuf]) -> ExitCode {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(EXIT_USAGE);
+                return Err(ExitCode::from(EXIT_USAGE));
             }
         }
     }
-    for r in &inputs {
-        for rec in &r.records {
-            println!(
-                "{:<48} {:?} {:?} {}",
-                rec.name,
-                rec.status,
-                rec.timing.as_ref().map(|t| t.ns_per_step),
-                rec.reason.as_deref().unwrap_or("")
-            );
+    Ok(inputs)
+}
+
+/// Renders every report output of `inputs` into `out`, printing what was written.
+fn render(inputs: &[Results], out: &Path, plots: bool) -> Result<(), String> {
+    let opts = reports::RenderOptions { plots, png: plots };
+    let start = std::time::Instant::now();
+    let written = reports::render(inputs, out, &opts).map_err(|e| e.to_string())?;
+    eprintln!(
+        "reports: {} file(s) in {} ({:.2} s)",
+        written.len(),
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
+    let inputs = match read_all(paths) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    print!("{}", reports::text_table(&inputs));
+    let out = out.unwrap_or_else(|| beside(&paths[0]));
+    match render(&inputs, &out, !no_plots) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
-    ExitCode::SUCCESS
+}
+
+/// The directory of a results file, where its reports go by default.
+fn beside(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn compare(
+    base: &Path,
+    candidate: &Path,
+    threshold: f64,
+    alpha: f64,
+    out: Option<PathBuf>,
+) -> ExitCode {
+    let inputs = match read_all(&[base.to_path_buf(), candidate.to_path_buf()]) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let opts = reports::compare::CompareOptions { threshold, alpha };
+    let comparison = reports::compare(&inputs[0], &inputs[1], &opts);
+    print!("{}", comparison.text());
+    let out = out.unwrap_or_else(|| beside(candidate));
+    if let Err(e) = comparison.render(&out) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    if comparison.has_regression() {
+        ExitCode::from(EXIT_REGRESSION)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -9,13 +9,16 @@ use crate::plan::{plan, PlannedCell};
 use crate::profile::Observers;
 use crate::progress::Progress;
 use reports::results::{Results, ResultsError, ResultsWriter};
-use reports::schema::{CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord};
+use reports::schema::{
+    AnchorValue, CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord,
+};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use workloads::anchors;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
 use workloads::op::OPS;
@@ -360,7 +363,16 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
                 _ => None,
             })
             .collect();
-        let header = header::build(&caps, run, caps.opcode_names(&used));
+        let mut header = header::build(&caps, run, caps.opcode_names(&used));
+        header.anchors = anchors::calibrate(anchors::DEFAULT_BUDGET)
+            .into_iter()
+            .map(|a| AnchorValue {
+                name: a.name,
+                ns: a.ns,
+                samples: a.samples,
+                unsupported: a.unsupported,
+            })
+            .collect();
         (ResultsWriter::create(&path, &header)?, BTreeMap::new())
     };
     let cells = plan(&config, args.filter.as_deref());
