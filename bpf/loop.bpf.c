@@ -15,9 +15,13 @@
  * has no room left for another step, leaving userspace to reap and enter
  * again (the state below survives between entries).
  *
- * The ring's layout and the cell's shape are load-time constants (`cfg` in
+ * The cell's shape and the ring's sizes are load-time constants (`cfg` in
  * .rodata, filled by bpf/src/event_loop.rs before load): the region sizes
- * passed to bpf_io_uring_get_region() must be known to the verifier.
+ * passed to bpf_io_uring_get_region() must be known to the verifier. The
+ * IOU_REGION_CQ region is the kernel's `struct io_rings` (the SQ/CQ headers
+ * and the CQEs), whose field offsets come from the running kernel's BTF
+ * (CO-RE). The SQ index array is left alone: the ring's creator fills it with
+ * the identity mapping, so the SQE at sqes[tail & mask] is the one submitted.
  *
  * Compiled against the 7.2 kernel's BTF (see the marker line above and
  * scripts/build-bpf): the running kernel of the build machine may lack the
@@ -34,6 +38,7 @@
 #pragma clang diagnostic pop
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -53,12 +58,6 @@ extern int bpf_io_uring_submit_sqes(struct iou_ctx *ctx, u32 nr) __ksym;
 struct loop_cfg {
 	__u32 sq_entries;
 	__u32 cq_entries;
-	__u32 sq_tail_off;
-	__u32 sq_array_off; /* 0: the ring has no SQ index array (NO_SQARRAY) */
-	__u32 cq_head_off;
-	__u32 cq_tail_off;
-	__u32 cqes_off;
-	__u32 rings_size;
 	__u32 group_base;
 	__u32 groups;
 	__u32 steps;
@@ -92,19 +91,24 @@ int BPF_PROG(loop_step, struct iou_ctx *ring, struct iou_loop_params *lp)
 	__u32 cq_mask = cfg.cq_entries - 1, sq_mask = cfg.sq_entries - 1;
 	struct io_uring_sqe *sqes, *sqe;
 	struct io_uring_cqe *cqe;
+	__u32 sq_tail_off = bpf_core_field_offset(struct io_rings, sq.tail);
+	__u32 cq_head_off = bpf_core_field_offset(struct io_rings, cq.head);
+	__u32 cq_tail_off = bpf_core_field_offset(struct io_rings, cq.tail);
+	__u32 cqes_off = bpf_core_field_offset(struct io_rings, cqes);
+	__u32 rings_size = cqes_off + cfg.cq_entries * sizeof(*cqe);
 	__u32 cq_tail, cq_head, sq_tail, room, count = 0, i, g, n;
 	__u8 *rings;
 
-	rings = bpf_io_uring_get_region(ring, IOU_REGION_CQ, cfg.rings_size);
+	rings = bpf_io_uring_get_region(ring, IOU_REGION_CQ, rings_size);
 	sqes = (void *)bpf_io_uring_get_region(ring, IOU_REGION_SQ,
 					       cfg.sq_entries * sizeof(struct io_uring_sqe));
 	if (!rings || !sqes)
 		return IOU_LOOP_STOP;
-	if (cfg.cq_tail_off > cfg.rings_size - 4 || cfg.cq_head_off > cfg.rings_size - 4 ||
-	    cfg.sq_tail_off > cfg.rings_size - 4)
+	if (cq_tail_off > rings_size - 4 || cq_head_off > rings_size - 4 ||
+	    sq_tail_off > rings_size - 4)
 		return IOU_LOOP_STOP;
 
-	cq_tail = load_u32(rings, cfg.cq_tail_off);
+	cq_tail = load_u32(rings, cq_tail_off);
 	if (!st.started) {
 		st.started = 1;
 		st.cursor = cq_tail;
@@ -118,12 +122,12 @@ int BPF_PROG(loop_step, struct iou_ctx *ring, struct iou_loop_params *lp)
 
 	n = cq_tail - st.cursor;
 	for (i = 0; i < MAX_SCAN && i < n; i++) {
-		__u32 off = cfg.cqes_off + (st.cursor & cq_mask) * sizeof(*cqe);
+		__u32 off = cqes_off + (st.cursor & cq_mask) * sizeof(*cqe);
 		__u64 ud;
 		__u32 seq;
 
 		st.cursor++;
-		if (off > cfg.rings_size - sizeof(*cqe))
+		if (off > rings_size - sizeof(*cqe))
 			return IOU_LOOP_STOP;
 		cqe = (void *)(rings + off);
 		ud = cqe->user_data;
@@ -142,11 +146,11 @@ int BPF_PROG(loop_step, struct iou_ctx *ring, struct iou_loop_params *lp)
 	}
 
 	/* Room in the CQ for completions not yet posted: never overflow it. */
-	cq_head = load_u32(rings, cfg.cq_head_off);
+	cq_head = load_u32(rings, cq_head_off);
 	room = cfg.cq_entries - (cq_tail - cq_head);
 	room = room > st.inflight ? room - st.inflight : 0;
 
-	sq_tail = load_u32(rings, cfg.sq_tail_off);
+	sq_tail = load_u32(rings, sq_tail_off);
 	for (g = 0; g < MAX_GROUPS && g < cfg.groups; g++) {
 		__u32 idx;
 
@@ -158,20 +162,13 @@ int BPF_PROG(loop_step, struct iou_ctx *ring, struct iou_loop_params *lp)
 		sqe->opcode = IORING_OP_NOP;
 		sqe->fd = -1;
 		sqe->user_data = STEP_TAG << 56 | (__u64)(cfg.group_base + g) << 32 | st.next[g];
-		if (cfg.sq_array_off) {
-			__u32 aoff = cfg.sq_array_off + idx * 4;
-
-			if (aoff > cfg.rings_size - 4)
-				return IOU_LOOP_STOP;
-			*(__u32 *)(rings + aoff) = idx;
-		}
 		st.ready[g] = 0;
 		st.next[g]++;
 		count++;
 		room--;
 	}
 	if (count) {
-		*(volatile __u32 *)(rings + cfg.sq_tail_off) = sq_tail + count;
+		*(volatile __u32 *)(rings + sq_tail_off) = sq_tail + count;
 		if (bpf_io_uring_submit_sqes(ring, count) != (int)count)
 			return IOU_LOOP_STOP;
 		st.inflight += count;
