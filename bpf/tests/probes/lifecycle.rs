@@ -9,21 +9,39 @@ use std::{
 };
 
 use aya::programs::{loaded_links, loaded_programs};
-use bpf::Probes;
+use bpf::{ProbeError, Probes};
 use io_uring::{opcode, IoUring};
 
 use crate::common::{child, child_lines, child_role, exclusive, probes_or_skip, run_batch, tgid};
 
 const ATTACH_ERROR_TEST: &str = "lifecycle::a_failed_attach_leaves_nothing_attached";
 
-/// Ids of loaded kernel programs carrying one of our names.
-fn our_program_ids() -> BTreeSet<u32> {
+/// Ids of loaded kernel programs carrying one of our names (any process's).
+fn programs_named_like_ours() -> BTreeSet<u32> {
     let names: Vec<&str> = Probes::program_names().collect();
     loaded_programs()
         .filter_map(Result::ok)
         .filter(|info| info.name_as_str().is_some_and(|name| names.contains(&name)))
         .map(|info| info.id())
         .collect()
+}
+
+/// Loads the probes and tells which loaded programs are theirs: the ones
+/// with our names that were not there before (another process may run the
+/// same probes meanwhile).
+fn load_and_find_ours() -> Result<(Probes, BTreeSet<u32>), ProbeError> {
+    let before = programs_named_like_ours();
+    let probes = Probes::load()?;
+    let ours: BTreeSet<u32> = programs_named_like_ours()
+        .difference(&before)
+        .copied()
+        .collect();
+    Ok((probes, ours))
+}
+
+/// How many of `programs` are still loaded.
+fn still_loaded(programs: &BTreeSet<u32>) -> usize {
+    programs_named_like_ours().intersection(programs).count()
 }
 
 /// Links currently attaching one of `programs`.
@@ -46,11 +64,12 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn finish_detaches_and_drop_unloads() {
     let _kernel = exclusive();
-    let Some(mut probes) = probes_or_skip() else {
-        return;
+    let (mut probes, ours) = match load_and_find_ours() {
+        Ok(loaded) => loaded,
+        Err(error) if error.is_unsupported() => return eprintln!("skipped: {error}"),
+        Err(error) => panic!("{error}"),
     };
     let expected = Probes::program_names().count() - probes.missing_tracepoints().len();
-    let ours = our_program_ids();
     assert_eq!(ours.len(), expected, "our programs are not all loaded");
     assert_eq!(links_of(&ours), 0, "attached before attach()");
 
@@ -69,7 +88,7 @@ fn finish_detaches_and_drop_unloads() {
 
     drop(probes);
     eventually("programs left after dropping Probes", || {
-        our_program_ids().is_empty()
+        still_loaded(&ours) == 0
     });
 }
 
@@ -118,8 +137,7 @@ fn a_failed_attach_leaves_nothing_attached() {
 /// Child role: attach with a descriptor limit that lets only a few links be
 /// created, so attach() fails half-way through; then prove it undid itself.
 fn attach_with_too_few_descriptors() {
-    let mut probes = Probes::load().unwrap();
-    let ours = our_program_ids();
+    let (mut probes, ours) = load_and_find_ours().unwrap();
     assert!(!ours.is_empty());
     let open = fs::read_dir("/proc/self/fd").unwrap().count() as u64;
     let mut limit = libc::rlimit {
@@ -146,11 +164,17 @@ fn attach_with_too_few_descriptors() {
     assert!(!error.is_unsupported(), "{error}");
     let message = error.to_string();
     assert!(message.contains("os error 24"), "not EMFILE: {message}");
+    // Not the first program: some links were made and must have been undone.
+    let first = Probes::program_names().next().unwrap();
+    assert!(
+        !message.contains(first),
+        "failed at the first attach: {message}"
+    );
     println!("child: attach failed: {error}");
     eventually("links left after a failed attach", || links_of(&ours) == 0);
     drop(probes);
     eventually("programs left after dropping Probes", || {
-        our_program_ids().is_empty()
+        still_loaded(&ours) == 0
     });
     println!("child: clean");
 }
