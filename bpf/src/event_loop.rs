@@ -174,12 +174,12 @@ impl EventLoop {
             return Err(LoopError::Object(OPS_MAP));
         }
         let mut object = open.load().map_err(libbpf("load"))?;
-        let mut map = object
+        let link = object
             .maps_mut()
             .find(|m| m.name() == OPS_MAP)
-            .ok_or(LoopError::Object(OPS_MAP))?;
-        let link = map.attach_struct_ops().map_err(libbpf("attach"))?;
-        drop(map);
+            .ok_or(LoopError::Object(OPS_MAP))?
+            .attach_struct_ops()
+            .map_err(libbpf("attach"))?;
         Ok(EventLoop {
             _link: link,
             _object: object,

@@ -19,5 +19,8 @@ mod event_loop;
 mod privilege;
 mod profile;
 
-pub use event_loop::{supported as event_loop_supported, EventLoop, LoopError, LoopSpec};
+pub use event_loop::{
+    supported as event_loop_supported, EventLoop, LoopError, LoopSpec,
+    MAX_GROUPS as MAX_LOOP_GROUPS,
+};
 pub use profile::{Attached, ProbeCounts, ProbeError, Probes};

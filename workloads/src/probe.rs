@@ -10,6 +10,10 @@ use io_uring::{IoUring, Probe as OpProbe};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
+/// The [`Need::Feature`] of the `bpf-loop` style: io_uring BPF struct_ops
+/// (`io_uring_bpf_ops` in the kernel's BTF, Linux 7.1+).
+pub const BPF_LOOP: &str = "io_uring BPF loop";
+
 /// Something a cell needs from the machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -84,6 +88,10 @@ impl Capabilities {
                 return caps;
             }
         };
+        caps.set_feature(
+            BPF_LOOP,
+            bpf::event_loop_supported().map_err(|e| e.to_string()),
+        );
         let mut probe = OpProbe::new();
         if ring.submitter().register_probe(&mut probe).is_ok() {
             caps.opcodes = (0..=u8::MAX).filter(|&c| probe.is_supported(c)).collect();

@@ -131,6 +131,13 @@ impl Ring {
         self.uring.as_raw_fd()
     }
 
+    /// SQ and CQ entries as the kernel sized them (powers of two), for
+    /// programs that index the rings themselves (the BPF event loop).
+    pub fn entries(&self) -> (u32, u32) {
+        let p = self.uring.params();
+        (p.sq_entries(), p.cq_entries())
+    }
+
     /// Names of the IORING_FEAT_* bits the kernel reported for this ring.
     pub fn feature_names(&self) -> Vec<&'static str> {
         let p = self.uring.params();

@@ -3,6 +3,7 @@
 //! into submissions and reacts to completions; the runner around it times it and
 //! the verifier checks what the kernel did.
 
+mod bpf_loop;
 mod broken;
 mod chain;
 mod drain;
@@ -241,6 +242,7 @@ pub static STYLES: &[&dyn Style] = &[
     &drain::Drain,
     &userspace::Userspace,
     &sync_group::SyncGroup,
+    &bpf_loop::BpfLoop,
 ];
 
 /// Finds a style by name.
