@@ -66,7 +66,8 @@ counters! {
     link = 6 from ["io_uring_link"],
     /// Linked requests cancelled because an earlier one failed (`io_uring_fail_link`).
     fail_link = 7 from ["io_uring_fail_link"],
-    /// Waits for CQEs that had to sleep or spin (`io_uring_cqring_wait`).
+    /// Waits in io_uring_enter that found too few CQEs and had to wait
+    /// (`io_uring_cqring_wait`).
     cqring_wait = 8 from ["io_uring_cqring_wait"],
     /// Requests held back by IOSQE_IO_DRAIN (`io_uring_defer`).
     defer = 9 from ["io_uring_defer"],

@@ -5,7 +5,8 @@
 //! - submit_req, link, defer, cqring_wait, local_work_run and task_work_run
 //!   fire in a thread of the submitting process (the app, its SQPOLL thread
 //!   or an io-wq worker, all of which share its tgid): counted by the
-//!   current task's tgid; each also records its ring as the process's.
+//!   current task's tgid; those carrying a ring also record it as the
+//!   process's. The two work runs count only when they ran something.
 //! - complete, task_add, queue_async_work and fail_link can fire in timer or
 //!   device interrupts, in another process (a pipe write waking a poll) or in
 //!   a kworker: counted when their ring (`struct io_ring_ctx`) was seen in
