@@ -364,8 +364,8 @@ impl Comparison {
                         signed_pct(ch.ci.lo - 1.0),
                         signed_pct(ch.ci.hi - 1.0)
                     ),
-                    format!("{:.3}", ch.p),
-                    format!("{:.3}", ch.q),
+                    p_value(ch.p),
+                    p_value(ch.q),
                 ),
                 None => ("-".into(), "-".into(), "-".into(), "-".into()),
             };
@@ -538,6 +538,15 @@ impl Comparison {
             self,
             out_dir,
         )
+    }
+}
+
+/// A p-value with three decimals, `<0.001` below that.
+fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "<0.001".into()
+    } else {
+        format!("{p:.3}")
     }
 }
 

@@ -122,7 +122,7 @@ fn y_max<'a>(marks: impl Iterator<Item = &'a Mark>) -> f64 {
 }
 
 /// Axis tick text: 1234 → "1.2k".
-pub fn compact(v: f64) -> String {
+fn compact(v: f64) -> String {
     let a = v.abs();
     let s = if a >= 1e6 {
         format!("{:.1}M", v / 1e6)
@@ -132,6 +132,9 @@ pub fn compact(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     };
     s.replace(".0k", "k").replace(".0M", "M")
 }
@@ -402,4 +405,20 @@ fn stacked<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact;
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(0.5), "0.5");
+        assert_eq!(compact(2.0), "2");
+        assert_eq!(compact(250.0), "250");
+        assert_eq!(compact(1500.0), "1.5k");
+        assert_eq!(compact(35_000.0), "35k");
+        assert_eq!(compact(2_000_000.0), "2M");
+    }
 }

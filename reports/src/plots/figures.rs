@@ -152,8 +152,8 @@ const COST_SOURCES: &[CostSource] = &[
         counters: &[],
     },
     CostSource {
-        name: "task_work adds",
-        probes: &["task_add"],
+        name: "task_work runs",
+        probes: &["task_work_run", "local_work_run"],
         counters: &[],
     },
     CostSource {
@@ -346,9 +346,14 @@ impl<'a> Ctx<'a> {
                 Axis::Steps => format!("b{}", k.batch),
             };
             let p = c.parts();
+            let sharing = if k.submitters > 1 {
+                format!("-{}", k.sharing)
+            } else {
+                String::new()
+            };
             format!(
-                "{} {} g{}-{}-t{}-{}",
-                p.mode, p.op, k.groups, fixed, k.submitters, k.sharing
+                "{} {} g{}-{}-t{}{sharing}",
+                p.mode, p.op, k.groups, fixed, k.submitters
             )
         });
         let mut out = Vec::new();

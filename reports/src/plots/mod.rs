@@ -5,7 +5,6 @@
 mod draw;
 mod figures;
 
-pub use draw::compact;
 pub use figures::{figures, Figure};
 
 /// Directory (inside the output directory) that holds the plot files.
@@ -45,14 +44,28 @@ pub struct PlotFile {
     pub png_path: Option<PathBuf>,
 }
 
-/// Draws every figure of `report` into `dir` (created if needed).
+/// Draws every figure of `report` into `dir` (created if needed), and
+/// removes plot files a previous rendering left there that this one did not
+/// write, so the directory matches the report.
 pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Vec<PlotFile>, ReportError> {
     register_embedded_font();
     std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
-    figures(report)
+    let plots = figures(report)
         .iter()
         .map(|fig| render_one(fig, dir, png))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let current: Vec<&Path> = plots
+        .iter()
+        .flat_map(|p| std::iter::once(p.svg_path.as_path()).chain(p.png_path.as_deref()))
+        .collect();
+    for entry in std::fs::read_dir(dir).map_err(ReportError::io(dir))? {
+        let path = entry.map_err(ReportError::io(dir))?.path();
+        let is_plot = path.extension().is_some_and(|e| e == "svg" || e == "png");
+        if is_plot && !current.contains(&path.as_path()) {
+            std::fs::remove_file(&path).map_err(ReportError::io(&path))?;
+        }
+    }
+    Ok(plots)
 }
 
 /// Draws one figure as SVG (and PNG when `png`) into `dir`.
