@@ -78,16 +78,6 @@ fn renders_every_output_of_a_200_cell_sweep() {
     for p in &written {
         assert!(p.exists(), "{} missing", p.display());
     }
-    // Re-rendering a smaller input into the same place leaves no stale plots.
-    let small = small_sweep(dir.path());
-    let again = render(&[small], &out, &RenderOptions::default()).unwrap();
-    let on_disk = std::fs::read_dir(out.join("plots")).unwrap().count();
-    let plot_files = again
-        .iter()
-        .filter(|p| p.starts_with(out.join("plots")))
-        .count();
-    assert_eq!(on_disk, plot_files);
-    assert!(plot_files < 56);
     let md = read(&out, "report.md");
     for name in &names {
         let key_parts: Vec<&str> = name.split('/').collect();
@@ -103,6 +93,16 @@ fn renders_every_output_of_a_200_cell_sweep() {
     assert!(
         md.contains("bench-runner sweep --config config.toml --out 'results dir/results.jsonl'")
     );
+    // Re-rendering a smaller input into the same place leaves no stale plots.
+    let small = small_sweep(dir.path());
+    let again = render(&[small], &out, &RenderOptions::default()).unwrap();
+    let on_disk = std::fs::read_dir(out.join("plots")).unwrap().count();
+    let plot_files = again
+        .iter()
+        .filter(|p| p.starts_with(out.join("plots")))
+        .count();
+    assert_eq!(on_disk, plot_files);
+    assert!(plot_files < 56);
 }
 
 #[test]
