@@ -7,9 +7,15 @@ mod bpf_loop;
 mod broken;
 mod chain;
 mod drain;
+mod fresh_process;
+mod futex;
+mod futex_syscall;
+mod futex_words;
 mod handoff;
 mod helper;
 mod independent;
+mod msg_ring;
+mod stall;
 mod sync_group;
 mod userspace;
 
@@ -242,6 +248,9 @@ pub static STYLES: &[&dyn Style] = &[
     &drain::Drain,
     &userspace::Userspace,
     &sync_group::SyncGroup,
+    &msg_ring::MsgRing,
+    &futex::Futex,
+    &futex_syscall::FutexSyscall,
     &bpf_loop::BpfLoop,
 ];
 

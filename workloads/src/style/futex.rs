@@ -1,0 +1,362 @@
+//! `futex`: ordering across batch boundaries kept in the kernel with io_uring
+//! futex requests (IORING_OP_FUTEX_WAIT / FUTEX_WAKE, Linux 6.7+). Every chain
+//! but a group's first starts with a hardlinked FUTEX_WAIT on the word of the
+//! group's previous chain; every chain but the last ends with a linked bump of
+//! its own word, then a FUTEX_WAKE of that word. The bump happens in the kernel
+//! before the wake, so a wait armed after it fails with -EAGAIN (hardlinked, so
+//! the chain goes on) and a wait armed before it is woken: the application
+//! submits every batch without waiting. One word per chain, because several
+//! chains of a group may be in flight and FUTEX_WAIT can only wait while a word
+//! still holds a value.
+//!
+//! The words (in a MAP_SHARED memfd mapping) start at 1 and the bump is an
+//! IORING_OP_READ of 4 bytes from /dev/zero into the word, which completes
+//! inline. (An IORING_OP_WRITE of the new value to the memfd works too, but
+//! shmem writes are punted to io-wq: on 6.18 that costs about 8 us per bump
+//! against under 1 us, and adds an io-wq thread to the picture.)
+//!
+//! Variants: `shared` and `private` (FUTEX2_PRIVATE) words; `shared-fresh` and
+//! `private-fresh` run each pass in a freshly forked, single-threaded process
+//! whose first extra thread (the stall watcher) starts once the waits are
+//! armed. That reproduces, on purpose, the 6.17/6.18 behaviour where a private
+//! wait armed before a process's first extra thread is never woken: the pass
+//! then fails with `lost wakeup (group G, step S, scope private)`. The fresh
+//! variants are reproductions, not measurements (a fork per pass).
+
+use super::broken;
+use super::fresh_process::run_in_child;
+use super::futex_words::FutexWords;
+use super::stall::{Progress, Watcher, STALL_SEQ};
+use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use crate::cancel::Cancel;
+use crate::cell::CellSpec;
+use crate::lane::Lane;
+use crate::mode::ModeSpec;
+use crate::probe::Need;
+use crate::ring::{Ring, RingSize};
+use crate::userdata::UserData;
+use crate::verify::OrderLog;
+use io_uring::{opcode, squeue::Entry, squeue::Flags, types};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+/// The style.
+pub struct Futex;
+
+const VARIANTS: &[&str] = &["shared", "private", "shared-fresh", "private-fresh"];
+
+/// Requests a chain adds around its steps: FUTEX_WAIT, the bump, FUTEX_WAKE.
+const AUX_PER_CHAIN: u32 = 3;
+
+const FUTEX2_SIZE_U32: u32 = libc::FUTEX2_SIZE_U32 as u32;
+const FUTEX2_PRIVATE: u32 = libc::FUTEX2_PRIVATE as u32;
+const MATCH_ANY: u64 = u32::MAX as u64;
+
+/// A word's value until its chain's bump reads 0 from /dev/zero into it.
+const PENDING: u32 = 1;
+
+impl Style for Futex {
+    fn name(&self) -> &'static str {
+        "futex"
+    }
+    fn about(&self) -> &'static str {
+        "chains wait on the previous chain's futex word (FUTEX_WAIT/WAKE, bumped by a linked READ); *-fresh: reproduction in a forked process"
+    }
+    fn variants(&self) -> &'static [&'static str] {
+        VARIANTS
+    }
+    fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
+        let (variant, _) = broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
+        if variant.ends_with("-fresh") && cell.mode.mode.sqpoll {
+            return Err(
+                "an SQPOLL thread makes the fresh process multi-threaded before any wait is armed"
+                    .into(),
+            );
+        }
+        let chain = cell.shape.batch.min(cell.shape.steps) + AUX_PER_CHAIN;
+        if chain > cell.ring_entries {
+            return Err(format!(
+                "a chain of {chain} requests does not fit the SQ (ring_entries = {})",
+                cell.ring_entries
+            ));
+        }
+        Ok(vec![
+            Need::Opcode(opcode::FutexWait::CODE, "FUTEX_WAIT"),
+            Need::Opcode(opcode::FutexWake::CODE, "FUTEX_WAKE"),
+            Need::Opcode(opcode::Read::CODE, "READ"),
+            Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING"),
+        ])
+    }
+    fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
+        let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
+        let groups = lane.groups();
+        let steps = cell.shape.steps;
+        let words = FutexWords::new(groups.len() * steps as usize)
+            .map_err(|e| StepError::Style(format!("futex words: {e}")))?;
+        let zero = std::fs::File::open("/dev/zero")
+            .map_err(|e| StepError::Style(format!("/dev/zero: {e}")))?;
+        let fresh = variant.ends_with("-fresh");
+        let progress = Arc::new(Progress::default());
+        let watcher = if fresh {
+            None
+        } else {
+            Some(Watcher::start(
+                lane.ring().fd(),
+                groups.start,
+                progress.clone(),
+                lane.cancel(),
+            )?)
+        };
+        let sq = cell.ring_entries;
+        Ok(Box::new(Run {
+            private: variant.starts_with("private"),
+            fresh,
+            broken,
+            first_group: groups.start,
+            steps,
+            words,
+            zero,
+            heads: Vec::new(),
+            progress,
+            watcher,
+            sq,
+            mode: cell.mode,
+            size: RingSize {
+                sq,
+                cq: (groups.len() as u32 * steps * 2 + 64)
+                    .next_power_of_two()
+                    .clamp(2 * sq, 65536),
+            },
+            entries: Vec::new(),
+        }))
+    }
+}
+
+struct Run {
+    private: bool,
+    fresh: bool,
+    broken: bool,
+    first_group: u32,
+    steps: u32,
+    words: FutexWords,
+    /// Where bumps read their 0 from.
+    zero: std::fs::File,
+    /// Per (group, seq) of the lane: whether the step heads a chain.
+    heads: Vec<bool>,
+    progress: Arc<Progress>,
+    watcher: Option<Watcher>,
+    sq: u32,
+    /// For the ring of a fresh process.
+    mode: ModeSpec,
+    size: RingSize,
+    entries: Vec<Entry>,
+}
+
+impl Run {
+    fn index(&self, group: u32, seq: u32) -> usize {
+        ((group - self.first_group) * self.steps + seq) as usize
+    }
+
+    fn scope(&self) -> &'static str {
+        if self.private {
+            "private"
+        } else {
+            "shared"
+        }
+    }
+
+    fn futex_flags(&self) -> u32 {
+        FUTEX2_SIZE_U32 | if self.private { FUTEX2_PRIVATE } else { 0 }
+    }
+
+    /// Appends the chain of steps `start..end` of `group` to `self.entries`.
+    fn push_chain(&mut self, ctx: &StepCtx<'_>, group: u32, start: u32, end: u32) {
+        let chain_start = self.entries.len();
+        let flags = self.futex_flags();
+        if start > 0 {
+            let word = self.words.word(self.index(group, start - 1));
+            let wait = opcode::FutexWait::new(word.as_ptr(), u64::from(PENDING), MATCH_ANY, flags)
+                .build()
+                .flags(Flags::SKIP_SUCCESS)
+                .user_data(UserData::aux(group, start));
+            self.entries.push(wait);
+        }
+        let bump = (end < self.steps).then(|| {
+            let word = self.words.word(self.index(group, end - 1)).as_ptr();
+            let read = opcode::Read::new(types::Fd(self.zero.as_raw_fd()), word.cast(), 4)
+                .offset(0)
+                .build()
+                .flags(Flags::SKIP_SUCCESS)
+                .user_data(UserData::aux(group, end - 1));
+            let wake = opcode::FutexWake::new(word, 1, MATCH_ANY, flags)
+                .build()
+                .flags(Flags::SKIP_SUCCESS)
+                .user_data(UserData::aux(group, end - 1));
+            [read, wake]
+        });
+        if self.broken {
+            // Broken on purpose: the next chain is released before these steps run.
+            self.entries.extend(bump.iter().flatten().cloned());
+        }
+        self.entries
+            .extend((start..end).map(|s| ctx.ops.step(group, s)));
+        if !self.broken {
+            self.entries.extend(bump.into_iter().flatten());
+        }
+        let last = self.entries.len() - 1;
+        for e in &mut self.entries[chain_start..last] {
+            *e = e.clone().flags(Flags::IO_HARDLINK);
+        }
+    }
+
+    /// Finds a group stuck behind a wait whose word shows the bump happened.
+    fn lost_wakeup(&self, ctx: &StepCtx<'_>) -> Option<StepError> {
+        ctx.stream.groups().find_map(|g| {
+            let next = ctx.log.completed(g);
+            let waits = next > 0 && next < self.steps && self.heads[self.index(g, next)];
+            let bumped = waits
+                && self
+                    .words
+                    .word(self.index(g, next - 1))
+                    .load(std::sync::atomic::Ordering::Acquire)
+                    != PENDING;
+            bumped.then(|| {
+                StepError::Style(format!(
+                    "lost wakeup (group {g}, step {next}, scope {})",
+                    self.scope()
+                ))
+            })
+        })
+    }
+
+    fn submit(
+        &mut self,
+        lane: &Lane,
+        ctx: &mut StepCtx<'_>,
+        want: u32,
+        record: &mut Vec<(u32, u32)>,
+    ) -> Result<(), StepError> {
+        let mut stalled = false;
+        let mut failed = None;
+        let n = ctx.submit_and_reap(lane, &self.entries, want, |c| match c {
+            Completion::Step { group, seq } => {
+                if self.fresh {
+                    record.push((group, seq));
+                }
+            }
+            Completion::Aux { seq: STALL_SEQ, .. } => stalled = true,
+            Completion::Aux { res, .. } if res == -libc::EAGAIN => {}
+            Completion::Aux { group, seq, res } => {
+                failed.get_or_insert(StepError::Style(format!(
+                    "futex request of group {group} at step {seq} failed: {}",
+                    std::io::Error::from_raw_os_error(-res)
+                )));
+            }
+            Completion::Msg { group, seq } => {
+                failed.get_or_insert(StepError::Unexpected(UserData::step(group, seq)));
+            }
+        })?;
+        self.entries.clear();
+        self.progress.reaped(n);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match stalled.then(|| self.lost_wakeup(ctx)).flatten() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// One pass on `lane`. In a fresh process the stall watcher starts once
+    /// every batch is submitted (the process's first extra thread), and step
+    /// completions are recorded for the parent.
+    fn pass(
+        &mut self,
+        lane: &Lane,
+        ctx: &mut StepCtx<'_>,
+        record: &mut Vec<(u32, u32)>,
+    ) -> Result<(), StepError> {
+        self.words.reset(PENDING);
+        self.progress.in_pass(true);
+        let result = self.submit_all(lane, ctx, record);
+        self.progress.in_pass(false);
+        result
+    }
+
+    fn submit_all(
+        &mut self,
+        lane: &Lane,
+        ctx: &mut StepCtx<'_>,
+        record: &mut Vec<(u32, u32)>,
+    ) -> Result<(), StepError> {
+        for batch in ctx.stream.batches() {
+            for (g, seqs) in runs(batch) {
+                let (start, end) = (seqs[0], seqs[seqs.len() - 1] + 1);
+                let chain = end - start + AUX_PER_CHAIN;
+                if self.entries.len() as u32 + chain > self.sq {
+                    self.submit(lane, ctx, 0, record)?;
+                }
+                self.push_chain(ctx, g, start, end);
+            }
+            self.submit(lane, ctx, 0, record)?;
+        }
+        if self.watcher.is_none() {
+            let progress = self.progress.clone();
+            let watcher =
+                Watcher::start(lane.ring().fd(), self.first_group, progress, lane.cancel())?;
+            self.watcher = Some(watcher);
+        }
+        let groups = ctx.stream.groups();
+        while !groups.clone().all(|g| ctx.log.completed(g) == self.steps) {
+            self.submit(lane, ctx, 1, record)?;
+        }
+        Ok(())
+    }
+
+    /// A pass in a forked single-threaded child on a ring of its own.
+    fn fresh_pass(&mut self, ctx: &mut StepCtx<'_>, cancel: &Cancel) -> Result<(), StepError> {
+        let report = run_in_child(cancel, |record| {
+            // The parent's Cancel may have been locked by another thread at fork time.
+            let cancel = Cancel::new();
+            let ring = Ring::build(self.mode, self.size, None, cancel.clone())
+                .map_err(|e| format!("ring: {e}"))?;
+            let lane = Lane::new(Arc::new(ring), cancel, ctx.stream.groups());
+            let total = ctx.stream.groups().end;
+            let mut log = OrderLog::new(total, self.steps);
+            let mut child = StepCtx {
+                ops: ctx.ops,
+                log: &mut log,
+                stream: ctx.stream,
+            };
+            let result = self.pass(&lane, &mut child, record);
+            self.watcher = None;
+            result.map_err(|e| e.to_string())
+        })?;
+        for (g, s) in report.completions {
+            ctx.log.complete(g, s);
+        }
+        match report.error {
+            Some(why) => Err(StepError::Style(why)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Instance for Run {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        if self.heads.is_empty() {
+            self.heads = vec![false; ctx.stream.groups().len() * self.steps as usize];
+            for batch in ctx.stream.batches() {
+                for (g, seqs) in runs(batch) {
+                    let i = self.index(g, seqs[0]);
+                    self.heads[i] = true;
+                }
+            }
+        }
+        if self.fresh {
+            self.fresh_pass(ctx, lane.cancel())
+        } else {
+            self.pass(lane, ctx, &mut Vec::new())
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `futex-syscall`: the classic two-thread baseline. The lane thread submits;
+//! a completer thread reaps. The submitter blocks in futex(2) until the
+//! completer has reaped a group's step k, then submits step k+1 (one step per
+//! group in flight, at most `batch` per submission).
+
+use super::broken;
+use super::handoff::Handoff;
+use super::helper::Completer;
+use super::{Instance, StepCtx, StepError, Style};
+use crate::cell::CellSpec;
+use crate::lane::Lane;
+use io_uring::squeue::Entry;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// The style.
+pub struct FutexSyscall;
+
+impl Style for FutexSyscall {
+    fn name(&self) -> &'static str {
+        "futex-syscall"
+    }
+    fn about(&self) -> &'static str {
+        "submitter sleeps in futex(2) until a completer thread reaped step k, then submits k+1"
+    }
+    fn needs(&self, cell: &CellSpec) -> Result<Vec<crate::probe::Need>, String> {
+        broken::parse(&cell.variant, &[]).map_err(|e| e.to_string())?;
+        if cell.mode.mode.defer_taskrun {
+            return Err(
+                "the completer thread reaps; a DEFER_TASKRUN ring completes only in its submitter task".into(),
+            );
+        }
+        Ok(Vec::new())
+    }
+    fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
+        let (_, broken) = broken::parse(&cell.variant, &[])?;
+        let groups = lane.groups();
+        let handoff = Arc::new(Handoff::new(groups.len() * cell.shape.steps as usize));
+        let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
+        let counts = reaped.clone();
+        let completer = Completer::start(
+            lane,
+            None,
+            handoff.clone(),
+            Box::new(move |group, _seq, _res, _out| {
+                counts[group as usize].fetch_add(1, Ordering::Release);
+            }),
+        )?;
+        Ok(Box::new(Run {
+            broken,
+            handoff,
+            reaped,
+            next: vec![0; groups.end as usize],
+            entries: Vec::new(),
+            _completer: completer,
+        }))
+    }
+}
+
+struct Run {
+    broken: bool,
+    handoff: Arc<Handoff>,
+    /// Per group: steps the completer reaped this pass.
+    reaped: Arc<[AtomicU32]>,
+    /// Per group: the next seq to submit.
+    next: Vec<u32>,
+    entries: Vec<Entry>,
+    _completer: Completer,
+}
+
+impl Instance for Run {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        let steps = ctx.stream.steps;
+        let batch = ctx.stream.batch as usize;
+        let groups = ctx.stream.groups();
+        self.handoff.relay.reset();
+        for g in groups.clone() {
+            self.next[g as usize] = 0;
+            self.reaped[g as usize].store(0, Ordering::Release);
+        }
+        let total = groups.len() * steps as usize;
+        loop {
+            let seen = self.handoff.event.current();
+            self.handoff.check()?;
+            self.entries.clear();
+            for g in groups.clone() {
+                let gi = g as usize;
+                let idle = self.broken || self.reaped[gi].load(Ordering::Acquire) == self.next[gi];
+                if idle && self.next[gi] < steps && self.entries.len() < batch {
+                    self.entries.push(ctx.ops.step(g, self.next[gi]));
+                    self.next[gi] += 1;
+                }
+            }
+            if !self.entries.is_empty() {
+                lane.submit_and_wait(&self.entries, 0)?;
+            } else if self.handoff.relay.len() >= total {
+                break;
+            } else {
+                self.handoff.event.wait(seen, lane.cancel())?;
+            }
+        }
+        self.handoff.relay.replay(ctx)
+    }
+}

@@ -1,0 +1,123 @@
+//! Noticing a lane that stopped making progress, without arming any timer on
+//! the lane's own hot path: a watcher thread looks at the lane's CQE count
+//! every [`STALL_BOUND`] and, when a pass made no progress for that long, posts
+//! a "stalled" message into the lane's ring through IORING_OP_MSG_RING (which
+//! also reaches DEFER_TASKRUN rings). Woken by it, the style looks for evidence
+//! of what went wrong (e.g. a lost futex wakeup) instead of hanging until the
+//! watchdog ends the cell with a bare timeout.
+
+use super::helper::spawn;
+use super::StepError;
+use crate::cancel::Cancel;
+use crate::mode::{ModeSpec, MODES};
+use crate::ring::{Ring, RingSize};
+use crate::userdata::UserData;
+use io_uring::{opcode, squeue::Flags, types};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How long a pass may go without any CQE before the watcher reports it.
+pub(super) const STALL_BOUND: Duration = Duration::from_millis(500);
+
+/// The seq of the "stalled" message (never a step's seq).
+pub(super) const STALL_SEQ: u32 = u32::MAX - 1;
+
+/// What the lane publishes for the watcher.
+#[derive(Default)]
+pub(super) struct Progress {
+    reaped: AtomicU64,
+    in_pass: AtomicBool,
+}
+
+impl Progress {
+    /// Counts CQEs reaped by the lane.
+    pub fn reaped(&self, n: usize) {
+        if n > 0 {
+            self.reaped.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Marks the start or end of a pass; a start counts as progress, so a pass
+    /// is reported only after a whole bound without any CQE.
+    pub fn in_pass(&self, on: bool) {
+        if on {
+            self.reaped.fetch_add(1, Ordering::Relaxed);
+        }
+        self.in_pass.store(on, Ordering::Relaxed);
+    }
+}
+
+/// The watcher thread; stopped and joined on drop.
+pub(super) struct Watcher {
+    stop: Option<mpsc::Sender<()>>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Watcher {
+    /// Starts watching `progress` of the lane whose ring is `ring_fd`; the
+    /// message carries `group` (a group of that lane, for routing).
+    pub fn start(
+        ring_fd: RawFd,
+        group: u32,
+        progress: Arc<Progress>,
+        cancel: &Arc<Cancel>,
+    ) -> Result<Watcher, StepError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let ring_cancel = cancel.clone();
+        let join = spawn("stall-watcher".into(), cancel, None, move || {
+            let default = ModeSpec {
+                mode: &MODES[0],
+                registered: false,
+            };
+            let ring = match Ring::build(default, RingSize { sq: 4, cq: 8 }, None, ring_cancel) {
+                Ok(ring) => {
+                    let _ = ready_tx.send(Ok(()));
+                    ring
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(format!("stall watcher ring: {e}")));
+                    return;
+                }
+            };
+            let ping = opcode::MsgRingData::new(
+                types::Fd(ring_fd),
+                0,
+                UserData::aux(group, STALL_SEQ),
+                None,
+            )
+            .build()
+            .flags(Flags::SKIP_SUCCESS);
+            let mut last = u64::MAX;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(STALL_BOUND) {
+                let now = progress.reaped.load(Ordering::Relaxed);
+                if progress.in_pass.load(Ordering::Relaxed) && now == last {
+                    // A failed ping leaves only the watchdog; nothing else to do.
+                    let _ = ring.submit_and_wait(&[ping.clone()], 0);
+                    let _ = ring.reap(|_, _| {});
+                }
+                last = now;
+            }
+        })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Watcher {
+                stop: Some(stop),
+                join: Some(join),
+            }),
+            Ok(Err(why)) => Err(StepError::Style(why)),
+            Err(_) => Err(StepError::Style("stall watcher died".into())),
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(join) = self.join.take() {
+            let _ = join.join();
+        }
+    }
+}
