@@ -240,6 +240,11 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     assert!(md.lines().any(|l| l.starts_with("| 6.18.0 |")));
     let html = read(&out, "report.html");
     assert!(html.contains(label));
+    // Self-contained: plots inline, nothing to load.
+    assert_eq!(html.matches("<svg").count(), 2, "styles and cost figures inline");
+    for external in ["<script", " src=", " href=", "<link", "url("] {
+        assert!(!html.contains(external), "{external} in report.html");
+    }
     let mail = read(&out, "email.txt");
     assert!(mail.contains("=== 6.18.0 ===") && mail.contains("=== 7.1.0-emu ==="));
     assert!(mail.contains("Software emulation: timings not"));

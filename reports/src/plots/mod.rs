@@ -5,7 +5,7 @@
 mod draw;
 mod figures;
 
-pub use figures::{figures, Figure};
+use figures::{figures, Figure};
 
 /// Directory (inside the output directory) that holds the plot files.
 pub const PLOTS_DIR: &str = "plots";
@@ -69,7 +69,7 @@ pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Vec<PlotFile
 }
 
 /// Draws one figure as SVG (and PNG when `png`) into `dir`.
-pub fn render_one(fig: &Figure, dir: &Path, png: bool) -> Result<PlotFile, ReportError> {
+fn render_one(fig: &Figure, dir: &Path, png: bool) -> Result<PlotFile, ReportError> {
     register_embedded_font();
     let plot_err = |e: &dyn std::fmt::Display| ReportError::Plot {
         plot: fig.slug.clone(),
