@@ -241,7 +241,11 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     let html = read(&out, "report.html");
     assert!(html.contains(label));
     // Self-contained: plots inline, nothing to load.
-    assert_eq!(html.matches("<svg").count(), 2, "styles and cost figures inline");
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "styles and cost figures inline"
+    );
     for external in ["<script", " src=", " href=", "<link", "url("] {
         assert!(!html.contains(external), "{external} in report.html");
     }
