@@ -361,7 +361,7 @@ fn font_probe_child() {
 #[test]
 fn png_title_glyphs_drawn_without_system_fonts() {
     let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "font_probe_child",
@@ -373,9 +373,14 @@ fn png_title_glyphs_drawn_without_system_fonts() {
         .env("FONTCONFIG_PATH", "/nonexistent")
         .env("XDG_DATA_HOME", "/nonexistent")
         .env("XDG_DATA_DIRS", "/nonexistent")
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success(), "child render failed");
+    assert!(
+        child.status.success(),
+        "child render failed:\n{}{}",
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
+    );
     let png = dir.path().join("plots/styles-01-nop-g1-s8-b8-t1.png");
     let img = image::open(&png).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (800, 500));
