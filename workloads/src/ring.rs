@@ -231,7 +231,13 @@ impl Ring {
         // SAFETY: the sq lock guarantees no other SubmissionQueue exists.
         let mut sq = unsafe { self.uring.submission_shared() };
         let room = sq.capacity() - sq.len();
-        let n = room.min(entries.len());
+        // A submission that fits the SQ goes in whole or not at all: a prefix
+        // that an SQPOLL thread picks up alone would cut its link chains.
+        let n = if entries.len() <= sq.capacity() && entries.len() > room {
+            0
+        } else {
+            room.min(entries.len())
+        };
         // SAFETY: entries point to buffers the caller keeps alive until completion
         // (the ops own them for the whole cell).
         unsafe { sq.push_multiple(&entries[..n]).expect("room was checked") };
