@@ -117,6 +117,8 @@ impl Style for Futex {
             words,
             zero,
             heads: Vec::new(),
+            waited: Vec::new(),
+            split_rounds: cell.mode.mode.shared_poller,
             progress,
             watcher,
             sq,
@@ -143,6 +145,10 @@ struct Run {
     zero: std::fs::File,
     /// Per (group, seq) of the lane: whether the step heads a chain.
     heads: Vec<bool>,
+    /// Per (group, seq): whether the FUTEX_WAIT of the chain it heads completed this pass.
+    waited: Vec<bool>,
+    /// Shared SQPOLL rounds take at most 8 SQEs and split longer chains.
+    split_rounds: bool,
     progress: Arc<Progress>,
     watcher: Option<Watcher>,
     sq: u32,
@@ -175,9 +181,10 @@ impl Run {
         let flags = self.futex_flags();
         if start > 0 {
             let word = self.words.word(self.index(group, start - 1));
+            // Its CQE (0 when woken, -EAGAIN when the word was bumped already)
+            // is what tells a lost wakeup apart from a slow chain.
             let wait = opcode::FutexWait::new(word.as_ptr(), u64::from(PENDING), MATCH_ANY, flags)
                 .build()
-                .flags(Flags::SKIP_SUCCESS)
                 .user_data(UserData::aux(group, start));
             self.entries.push(wait);
         }
@@ -209,23 +216,28 @@ impl Run {
         }
     }
 
-    /// Finds a group stuck behind a wait whose word shows the bump happened.
-    fn lost_wakeup(&self, ctx: &StepCtx<'_>) -> Option<StepError> {
-        ctx.stream.groups().find_map(|g| {
-            let next = ctx.log.completed(g);
-            let waits = next > 0 && next < self.steps && self.heads[self.index(g, next)];
-            let bumped = waits
-                && self
-                    .words
-                    .word(self.index(g, next - 1))
-                    .load(std::sync::atomic::Ordering::Acquire)
-                    != PENDING;
-            bumped.then(|| {
-                StepError::Style(format!(
-                    "lost wakeup (group {g}, step {next}, scope {})",
-                    self.scope()
-                ))
-            })
+    /// Finds a chain whose FUTEX_WAIT never completed although the word it
+    /// waits on shows the previous chain's bump: its wakeup was lost.
+    fn lost_wakeup(&self) -> Option<StepError> {
+        let groups = self.heads.len() as u32 / self.steps;
+        (self.first_group..self.first_group + groups).find_map(|g| {
+            let head = (1..self.steps).find(|&s| {
+                let i = self.index(g, s);
+                self.heads[i] && !self.waited[i]
+            })?;
+            let word = self.words.word(self.index(g, head - 1));
+            if word.load(std::sync::atomic::Ordering::Acquire) == PENDING {
+                return None;
+            }
+            let hint = if self.split_rounds {
+                "; a shared SQPOLL round takes at most 8 SQEs and may have split the chain, running the wake before the bump"
+            } else {
+                ""
+            };
+            Some(StepError::Style(format!(
+                "lost wakeup (group {g}, step {head}, scope {}){hint}",
+                self.scope()
+            )))
         })
     }
 
@@ -238,6 +250,7 @@ impl Run {
     ) -> Result<(), StepError> {
         let mut stalled = false;
         let mut failed = None;
+        let (first, steps, waited) = (self.first_group, self.steps, &mut self.waited);
         let n = ctx.submit_and_reap(lane, &self.entries, want, |c| match c {
             Completion::Step { group, seq } => {
                 if self.fresh {
@@ -245,7 +258,9 @@ impl Run {
                 }
             }
             Completion::Aux { seq: STALL_SEQ, .. } => stalled = true,
-            Completion::Aux { res, .. } if res == -libc::EAGAIN => {}
+            Completion::Aux { group, seq, res } if res == 0 || res == -libc::EAGAIN => {
+                waited[((group - first) * steps + seq) as usize] = true;
+            }
             Completion::Aux { group, seq, res } => {
                 failed.get_or_insert(StepError::Style(format!(
                     "futex request of group {group} at step {seq} failed: {}",
@@ -261,7 +276,7 @@ impl Run {
         if let Some(e) = failed {
             return Err(e);
         }
-        match stalled.then(|| self.lost_wakeup(ctx)).flatten() {
+        match stalled.then(|| self.lost_wakeup()).flatten() {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -277,6 +292,7 @@ impl Run {
         record: &mut Vec<(u32, u32)>,
     ) -> Result<(), StepError> {
         self.words.reset(PENDING);
+        self.waited.iter_mut().for_each(|w| *w = false);
         self.progress.in_pass(true);
         let result = self.submit_all(lane, ctx, record);
         self.progress.in_pass(false);
@@ -346,6 +362,7 @@ impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         if self.heads.is_empty() {
             self.heads = vec![false; ctx.stream.groups().len() * self.steps as usize];
+            self.waited = self.heads.clone();
             for batch in ctx.stream.batches() {
                 for (g, seqs) in runs(batch) {
                     let i = self.index(g, seqs[0]);
