@@ -462,7 +462,10 @@ fn worker(
                 break;
             }
             // The log covers every group of the cell; this lane runs only its own.
-            if !stream.groups().all(|g| log.completed(g) == spec.shape.steps) {
+            if !stream
+                .groups()
+                .all(|g| log.completed(g) == spec.shape.steps)
+            {
                 outcome = Err(CellError::Step("a pass ended with steps missing".into()));
                 break;
             }
