@@ -7,6 +7,7 @@ use crate::config::{Config, ConfigError};
 use crate::header;
 use crate::plan::{plan, PlannedCell};
 use crate::profile::Observers;
+use itertools::Itertools;
 use crate::progress::Progress;
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
@@ -362,6 +363,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
                 workloads::probe::Need::Opcode(code, name) => Some((code, name)),
                 _ => None,
             })
+            .unique()
             .collect();
         let mut header = header::build(&caps, run, caps.opcode_names(&used));
         header.anchors = anchors::calibrate(anchors::DEFAULT_BUDGET)
