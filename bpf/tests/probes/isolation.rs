@@ -83,8 +83,10 @@ fn another_process_running_nops_is_not_counted() {
 fn assert_submitting(counts: &ProbeCounts) {
     let submitted = counts.submit_req.unwrap();
     assert!(submitted > 1000, "{counts:?}");
+    // Requests in flight when the probes attach or detach are counted on one
+    // side only: a few batches of the child's, more when the machine is busy.
     assert!(
-        counts.complete.unwrap().abs_diff(submitted) <= 64,
+        counts.complete.unwrap().abs_diff(submitted) <= 64.max(submitted / 100),
         "{counts:?}"
     );
 }
