@@ -1,0 +1,365 @@
+//! The cross-submission sync styles (sync-group, msg-ring, futex,
+//! futex-syscall) on real rings: order holds across batch boundaries in every
+//! applicable mode on ops that can reorder; each style broken on purpose is
+//! caught by the verifier; missing kernel support is a skip with its reason;
+//! and a private io_uring futex wait armed before a process's first extra
+//! thread is reported as a lost wakeup, or the test says the kernel woke it.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use workloads::cancel::Cancel;
+use workloads::cell::{CellError, CellRun, CellSpec, Measurement, Shape, Sharing};
+use workloads::mode::ModeSpec;
+use workloads::op::OpKind;
+use workloads::probe::Capabilities;
+use workloads::style::{self, BROKEN_SUFFIX};
+
+/// Every style × variant this file is about.
+const STYLES: &[(&str, &str)] = &[
+    ("sync-group", "queue"),
+    ("sync-group", "append"),
+    ("msg-ring", "group"),
+    ("msg-ring", "step"),
+    ("futex", "shared"),
+    ("futex", "private"),
+    ("futex-syscall", ""),
+];
+
+fn caps() -> &'static Capabilities {
+    static CAPS: OnceLock<Capabilities> = OnceLock::new();
+    CAPS.get_or_init(Capabilities::detect)
+}
+
+fn shape(groups: u32, steps: u32, batch: u32) -> Shape {
+    Shape {
+        groups,
+        steps,
+        batch,
+        submitters: 1,
+        sharing: Sharing::PerSubmitter,
+    }
+}
+
+fn spec(
+    style: &str,
+    variant: &str,
+    mode: &str,
+    op: OpKind,
+    forced_async: bool,
+    shape: Shape,
+) -> CellSpec {
+    CellSpec {
+        style: style::find(style).unwrap_or_else(|| panic!("no style {style}")),
+        variant: variant.into(),
+        mode: ModeSpec::parse(mode).unwrap(),
+        op,
+        forced_async,
+        shape,
+        ring_entries: 64,
+    }
+}
+
+fn name(cell: &CellSpec) -> String {
+    let asy = if cell.forced_async { "+async" } else { "" };
+    format!(
+        "{}:{} {} {}{asy}",
+        cell.style.name(),
+        cell.variant,
+        cell.mode,
+        cell.op.name()
+    )
+}
+
+/// Runs `passes` passes; `None` (reason printed) when the cell does not apply here.
+fn run(cell: &CellSpec, passes: u64, watchdog: Duration) -> Option<Result<Measurement, CellError>> {
+    if let Err(reason) = cell.needs().and_then(|n| caps().check_all(&n)) {
+        eprintln!("skip {}: {reason}", name(cell));
+        return None;
+    }
+    let never = AtomicBool::new(false);
+    let mut run = match CellRun::start(cell, Cancel::new()) {
+        Ok(run) => run,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(run.run(passes, watchdog, &never))
+}
+
+/// Whether a failure is one of the two ways a shared SQPOLL round (at most 8
+/// SQEs) shows up: order broken, or a wake split from its bump.
+fn split_by_shared_rounds(e: &CellError) -> bool {
+    match e {
+        CellError::Violation(_) => true,
+        CellError::Step(why) => {
+            why.starts_with("lost wakeup") && why.contains("shared SQPOLL round")
+        }
+        _ => false,
+    }
+}
+
+/// Each style on a nop and on ops that finish out of order, in every mode it
+/// applies to, with shapes whose groups keep appending across batch boundaries.
+fn keeps_order(style: &str, variant: &str) {
+    let cases = [
+        (OpKind::Nop, false, shape(3, 12, 4)),
+        (OpKind::Timeout, false, shape(2, 12, 3)),
+        (OpKind::Pipe, true, shape(2, 16, 3)),
+    ];
+    let mut ran = 0;
+    for mode in ModeSpec::allowed() {
+        for (op, forced_async, shape) in cases {
+            let cell = spec(style, variant, &mode, op, forced_async, shape);
+            let Some(result) = run(&cell, 8, Duration::from_secs(20)) else {
+                continue;
+            };
+            ran += 1;
+            match result {
+                Ok(m) => assert_eq!(
+                    m.steps,
+                    8 * u64::from(shape.groups * shape.steps),
+                    "{}",
+                    name(&cell)
+                ),
+                Err(e) if cell.mode.mode.shared_poller && split_by_shared_rounds(&e) => {
+                    eprintln!("{}: verified, order broke: {e}", name(&cell));
+                }
+                Err(e) => panic!("{}: {e}", name(&cell)),
+            }
+        }
+    }
+    assert!(ran >= 3, "{style}:{variant} ran in no mode at all");
+}
+
+#[test]
+fn sync_group_queue_keeps_order() {
+    keeps_order("sync-group", "queue");
+}
+
+#[test]
+fn sync_group_append_keeps_order() {
+    keeps_order("sync-group", "append");
+}
+
+#[test]
+fn msg_ring_keeps_order() {
+    keeps_order("msg-ring", "group");
+    keeps_order("msg-ring", "step");
+}
+
+#[test]
+fn futex_keeps_order() {
+    keeps_order("futex", "shared");
+    keeps_order("futex", "private");
+}
+
+#[test]
+fn futex_syscall_keeps_order() {
+    keeps_order("futex-syscall", "");
+}
+
+/// A style broken on purpose must be reported out of order on timeouts of
+/// varied length (several tries: a reorder is likely, not certain, per pass).
+fn broken_is_caught(style: &str, variant: &str) {
+    let broken = format!("{variant}{BROKEN_SUFFIX}");
+    let cell = spec(
+        style,
+        &broken,
+        "default",
+        OpKind::Timeout,
+        false,
+        shape(2, 16, 4),
+    );
+    for _ in 0..30 {
+        match run(&cell, 5, Duration::from_secs(20)) {
+            Some(Err(CellError::Violation(v))) => {
+                assert_ne!(v.expected, v.got);
+                return;
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("{}: unexpected error {e}", name(&cell)),
+            None => panic!("{}: does not apply in default mode", name(&cell)),
+        }
+    }
+    panic!("{} was never caught out of order in 30 tries", name(&cell));
+}
+
+#[test]
+fn every_style_broken_on_purpose_is_caught() {
+    for &(style, variant) in STYLES {
+        broken_is_caught(style, variant);
+    }
+}
+
+#[test]
+fn unknown_variants_are_refused() {
+    for &(style, _) in STYLES {
+        let cell = spec(
+            style,
+            "turbo",
+            "default",
+            OpKind::Nop,
+            false,
+            shape(1, 2, 2),
+        );
+        let reason = cell.needs().unwrap_err();
+        assert!(
+            reason.contains("unknown variant `turbo`"),
+            "{style}: {reason}"
+        );
+    }
+}
+
+#[test]
+fn not_applicable_pairs_say_why() {
+    let cases = [
+        ("sync-group", "append", "defer-taskrun", "DEFER_TASKRUN"),
+        (
+            "futex-syscall",
+            "",
+            "defer-taskrun+registered-ring",
+            "DEFER_TASKRUN",
+        ),
+        ("futex", "private-fresh", "sqpoll", "SQPOLL thread"),
+    ];
+    for (style, variant, mode, why) in cases {
+        let cell = spec(style, variant, mode, OpKind::Nop, false, shape(1, 2, 2));
+        let reason = cell.needs().unwrap_err();
+        assert!(reason.contains(why), "{style}:{variant} {mode}: {reason}");
+    }
+    // The single-threaded variants do apply to DEFER_TASKRUN.
+    for (style, variant) in [
+        ("sync-group", "queue"),
+        ("msg-ring", "step"),
+        ("futex", "shared"),
+    ] {
+        let cell = spec(
+            style,
+            variant,
+            "defer-taskrun",
+            OpKind::Nop,
+            false,
+            shape(1, 2, 2),
+        );
+        assert!(cell.needs().is_ok(), "{style}:{variant}");
+    }
+}
+
+#[test]
+fn missing_futex_or_msg_ring_support_is_a_skip_reason() {
+    let real = caps();
+    if let Some(why) = &real.unavailable {
+        eprintln!("skip: io_uring unavailable: {why}");
+        return;
+    }
+    let futex = spec(
+        "futex",
+        "private",
+        "default",
+        OpKind::Nop,
+        false,
+        shape(1, 4, 2),
+    );
+    let needs = futex.needs().unwrap();
+    let without_wait = real
+        .clone()
+        .without_opcode(io_uring::opcode::FutexWait::CODE);
+    let reason = without_wait.check_all(&needs).unwrap_err();
+    assert!(
+        reason.starts_with("FUTEX_WAIT unsupported (kernel "),
+        "{reason}"
+    );
+    let msg = spec(
+        "msg-ring",
+        "step",
+        "default",
+        OpKind::Nop,
+        false,
+        shape(1, 4, 2),
+    );
+    let without_msg = real
+        .clone()
+        .without_opcode(io_uring::opcode::MsgRingData::CODE);
+    let reason = without_msg.check_all(&msg.needs().unwrap()).unwrap_err();
+    assert!(
+        reason.starts_with("MSG_RING unsupported (kernel "),
+        "{reason}"
+    );
+    // The rest of the probe is real: with every opcode present the same cells pass.
+    match real.check_all(&needs) {
+        Ok(()) => {}
+        Err(why) => eprintln!("this kernel cannot run futex cells at all: {why}"),
+    }
+}
+
+/// The cell that arms private waits in a fresh single-threaded process and
+/// starts its first extra thread before the wakes: DEFER_TASKRUN issues the
+/// bump and wake only when the process waits, after every wait is armed.
+fn fresh(scope: &str) -> CellSpec {
+    spec(
+        "futex",
+        &format!("{scope}-fresh"),
+        "defer-taskrun",
+        OpKind::Nop,
+        false,
+        shape(2, 8, 2),
+    )
+}
+
+#[test]
+fn private_wait_armed_before_the_first_thread_is_reported_as_lost() {
+    let cell = fresh("private");
+    let Some(result) = run(&cell, 3, Duration::from_secs(20)) else {
+        return;
+    };
+    match result {
+        Err(CellError::Step(why)) => {
+            assert!(
+                why.starts_with("lost wakeup (group ") && why.ends_with(", scope private)"),
+                "{why}"
+            );
+            eprintln!("this kernel lost the wakeup: {why}");
+        }
+        Ok(_) => eprintln!("this kernel woke the private wait: the lost wakeup is fixed here"),
+        Err(e) => panic!("expected a lost wakeup or success, got {e}"),
+    }
+    // Shared words in the same fresh process are never affected.
+    let control = run(&fresh("shared"), 3, Duration::from_secs(20)).unwrap();
+    assert!(control.is_ok(), "shared words: {:?}", control.err());
+    // Nor are private words armed by the (multi-threaded) runner itself.
+    let in_process = spec(
+        "futex",
+        "private",
+        "defer-taskrun",
+        OpKind::Nop,
+        false,
+        shape(2, 8, 2),
+    );
+    let result = run(&in_process, 3, Duration::from_secs(20)).unwrap();
+    assert!(
+        result.is_ok(),
+        "in-process private words: {:?}",
+        result.err()
+    );
+}
+
+#[test]
+fn watchdog_ends_a_lost_wakeup_before_the_style_can_explain_it() {
+    // A watchdog shorter than the stall bound: the cell must end as a timeout,
+    // promptly, with the forked process killed.
+    let cell = fresh("private");
+    let watchdog = Duration::from_millis(200);
+    let start = Instant::now();
+    let Some(result) = run(&cell, 3, watchdog) else {
+        return;
+    };
+    match result {
+        Err(CellError::Timeout(d)) => {
+            assert_eq!(d, watchdog);
+            let took = start.elapsed();
+            assert!(took < Duration::from_secs(5), "cancelling took {took:?}");
+            eprintln!("the watchdog ended the lost wakeup after {took:?}");
+        }
+        Ok(_) => eprintln!("this kernel woke the private wait: nothing for the watchdog to end"),
+        Err(e) => panic!("expected a timeout, got {e}"),
+    }
+}
