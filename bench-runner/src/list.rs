@@ -42,7 +42,7 @@ pub fn render(caps: &Capabilities) -> String {
             verdict(caps.check_all(&op.needs()))
         ));
     }
-    out.push_str("\nstyles (per mode, on nop):\n");
+    out.push_str("\nstyles (on nop, by mode):\n");
     for style in STYLES {
         let name = match style.variants() {
             [] => style.name().to_string(),
@@ -54,6 +54,8 @@ pub fn render(caps: &Capabilities) -> String {
             out.push_str(&format!(" [{labels}]"));
         }
         out.push('\n');
+        // Modes grouped by verdict, so that a style that runs everywhere takes one line.
+        let mut verdicts: Vec<(String, Vec<String>)> = Vec::new();
         for mode in ModeSpec::allowed() {
             let spec = CellSpec {
                 style: *style,
@@ -70,8 +72,19 @@ pub fn render(caps: &Capabilities) -> String {
                 },
                 ring_entries: 64,
             };
-            let result = spec.needs().and_then(|n| caps.check_all(&n));
-            out.push_str(&format!("      {mode:<30} {}\n", verdict(result)));
+            let v = verdict(spec.needs().and_then(|n| caps.check_all(&n)));
+            match verdicts.iter_mut().find(|(text, _)| *text == v) {
+                Some((_, modes)) => modes.push(mode),
+                None => verdicts.push((v, vec![mode])),
+            }
+        }
+        for (v, modes) in verdicts {
+            let modes = if modes.len() == ModeSpec::allowed().len() {
+                "all modes".to_string()
+            } else {
+                modes.join(", ")
+            };
+            out.push_str(&format!("      {v}: {modes}\n"));
         }
     }
     out
