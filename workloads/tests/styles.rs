@@ -93,13 +93,6 @@ fn every_ordering_style_keeps_order_in_every_mode() {
             for (op, forced_async, shape) in cases {
                 let cell = spec(style, variant, &mode, op, forced_async, shape);
                 if let Some(result) = run(&caps, &cell, 3) {
-                    if let (Err(e), true) = (&result, cell.mode.mode.shared_poller) {
-                        // A shared SQPOLL round takes at most 8 SQEs: a chain that
-                        // crosses a round is split and its head punted to io-wq, so
-                        // order may really break here. That is a finding, not a bug.
-                        eprintln!("{}:{variant} {mode} {}: {e}", style.name(), op.name());
-                        continue;
-                    }
                     let m = result.unwrap_or_else(|e| {
                         panic!("{}:{variant} {mode} {}: {e}", style.name(), op.name())
                     });
