@@ -96,7 +96,7 @@ impl Watcher {
                 let now = progress.reaped.load(Ordering::Relaxed);
                 if progress.in_pass.load(Ordering::Relaxed) && now == last {
                     // A failed ping leaves only the watchdog; nothing else to do.
-                    let _ = ring.submit_and_wait(&[ping.clone()], 0);
+                    let _ = ring.submit_and_wait(std::slice::from_ref(&ping), 0);
                     let _ = ring.reap(|_, _| {});
                 }
                 last = now;
