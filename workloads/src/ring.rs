@@ -220,12 +220,17 @@ impl Ring {
             if !rest.is_empty() {
                 // SQ full: hand what is queued to the kernel before pushing more.
                 self.flush(0)?;
+                if pushed == 0 && self.sqpoll {
+                    // The SQPOLL thread makes the room; let it run if it shares our CPU.
+                    std::thread::yield_now();
+                }
             }
         }
         self.flush(want)
     }
 
-    /// Pushes as many entries as fit; returns how many.
+    /// Pushes the entries if they all fit, or as many as fit when they are more
+    /// than the SQ holds; returns how many.
     fn push(&self, entries: &[Entry]) -> usize {
         let _guard = self.sq.lock().unwrap();
         // SAFETY: the sq lock guarantees no other SubmissionQueue exists.
