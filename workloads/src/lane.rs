@@ -117,11 +117,6 @@ impl Lane {
         self.groups.clone()
     }
 
-    /// Whether other lanes share this lane's ring.
-    pub fn is_shared(&self) -> bool {
-        self.shared.is_some()
-    }
-
     /// Submits `entries` (contiguously, even on a shared ring) and waits until
     /// `want` CQEs are ready for this lane.
     pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
