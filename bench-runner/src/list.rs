@@ -6,13 +6,53 @@ use workloads::cell::{CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::{OpKind, OPS};
 use workloads::probe::{Capabilities, Need};
-use workloads::style::STYLES;
+use workloads::style::{Style, STYLES};
 
 fn verdict(result: Result<(), String>) -> String {
     match result {
         Ok(()) => "supported".into(),
         Err(reason) => format!("unsupported: {reason}"),
     }
+}
+
+/// One line per distinct verdict of a style variant across all modes, naming
+/// the modes, so that a style that runs everywhere takes one line.
+fn mode_verdicts(caps: &Capabilities, style: &'static dyn Style, variant: &str) -> Vec<String> {
+    let mut verdicts: Vec<(String, Vec<String>)> = Vec::new();
+    let all = ModeSpec::allowed();
+    for mode in &all {
+        let spec = CellSpec {
+            style,
+            variant: variant.to_string(),
+            mode: ModeSpec::parse(mode).expect("allowed names parse"),
+            op: OpKind::Nop,
+            forced_async: false,
+            shape: Shape {
+                groups: 1,
+                steps: 2,
+                batch: 2,
+                submitters: 1,
+                sharing: Sharing::PerSubmitter,
+            },
+            ring_entries: 64,
+        };
+        let v = verdict(spec.needs().and_then(|n| caps.check_all(&n)));
+        match verdicts.iter_mut().find(|(text, _)| *text == v) {
+            Some((_, modes)) => modes.push(mode.clone()),
+            None => verdicts.push((v, vec![mode.clone()])),
+        }
+    }
+    verdicts
+        .into_iter()
+        .map(|(v, modes)| {
+            let modes = if modes.len() == all.len() {
+                "all modes".to_string()
+            } else {
+                modes.join(", ")
+            };
+            format!("{v}: {modes}")
+        })
+        .collect()
 }
 
 /// Renders the listing as text.
@@ -54,37 +94,17 @@ pub fn render(caps: &Capabilities) -> String {
             out.push_str(&format!(" [{labels}]"));
         }
         out.push('\n');
-        // Modes grouped by verdict, so that a style that runs everywhere takes one line.
-        let mut verdicts: Vec<(String, Vec<String>)> = Vec::new();
-        for mode in ModeSpec::allowed() {
-            let spec = CellSpec {
-                style: *style,
-                variant: style.variants().first().unwrap_or(&"").to_string(),
-                mode: ModeSpec::parse(&mode).expect("allowed names parse"),
-                op: OpKind::Nop,
-                forced_async: false,
-                shape: Shape {
-                    groups: 1,
-                    steps: 2,
-                    batch: 2,
-                    submitters: 1,
-                    sharing: Sharing::PerSubmitter,
-                },
-                ring_entries: 64,
-            };
-            let v = verdict(spec.needs().and_then(|n| caps.check_all(&n)));
-            match verdicts.iter_mut().find(|(text, _)| *text == v) {
-                Some((_, modes)) => modes.push(mode),
-                None => verdicts.push((v, vec![mode])),
+        let variants: &[&str] = match style.variants() {
+            [] => &[""],
+            v => v,
+        };
+        for variant in variants {
+            if !variant.is_empty() {
+                out.push_str(&format!("    :{variant}\n"));
             }
-        }
-        for (v, modes) in verdicts {
-            let modes = if modes.len() == ModeSpec::allowed().len() {
-                "all modes".to_string()
-            } else {
-                modes.join(", ")
-            };
-            out.push_str(&format!("      {v}: {modes}\n"));
+            for line in mode_verdicts(caps, *style, variant) {
+                out.push_str(&format!("      {line}\n"));
+            }
         }
     }
     out
