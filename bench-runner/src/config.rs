@@ -22,6 +22,10 @@ pub struct ConfigError {
 /// finish, or a ring could not hold it.
 const MAX_COUNT: u32 = 1 << 20;
 
+/// The most cells one config may expand to: beyond it a sweep would run for
+/// weeks, and a typo in an axis should not read as a plan.
+const MAX_CELLS: u64 = 100_000;
+
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -210,6 +214,10 @@ fn counts(key: &str, values: &[u32], max: u32) -> Result<Vec<u32>, String> {
     Ok(values.to_vec())
 }
 
+fn max(values: &[u32]) -> u32 {
+    values.iter().copied().max().unwrap_or(0)
+}
+
 fn duration(key: &str, text: &str) -> Result<Duration, String> {
     parse_duration(text).ok_or_else(|| {
         format!("{key}: `{text}` is not a duration (e.g. \"250ms\", \"2s\", \"1m\"; at most 24 h)")
@@ -309,6 +317,12 @@ impl Raw {
         let groups = counts("groups", &self.groups, MAX_COUNT)?;
         let max_steps = ops.iter().map(|o| o.max_steps()).min().unwrap_or(MAX_COUNT);
         let steps = counts("steps", &self.steps, MAX_COUNT.min(max_steps))?;
+        let (most_groups, most_steps) = (max(&groups), max(&steps));
+        if u64::from(most_groups) * u64::from(most_steps) > u64::from(MAX_COUNT) {
+            return Err(format!(
+                "groups, steps: {most_groups} groups of {most_steps} steps is too many steps per pass (at most {MAX_COUNT})"
+            ));
+        }
         let batch = counts("batch", &self.batch, MAX_COUNT)?;
         if let Some(b) = batch.iter().find(|&&b| b > self.ring_entries) {
             return Err(format!(
@@ -324,6 +338,24 @@ impl Raw {
         {
             return Err(format!(
                 "submitters: {s} submitters cannot share {g} group(s) (each needs at least one)"
+            ));
+        }
+        let cells = [
+            styles.len(),
+            modes.len(),
+            ops.len(),
+            self.forced_async.len(),
+            groups.len(),
+            steps.len(),
+            batch.len(),
+            submitters.len(),
+            sharing.len(),
+        ]
+        .iter()
+        .fold(1u64, |n, &len| n.saturating_mul(len as u64));
+        if cells > MAX_CELLS {
+            return Err(format!(
+                "the axes make {cells} cells (at most {MAX_CELLS}): split the sweep into several configs"
             ));
         }
         if self.repetitions == 0 || self.repetitions > 10_000 {

@@ -49,6 +49,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
     let c = config;
     let mut cells: Vec<PlannedCell> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let axes = iproduct!(
         &c.modes,
         &c.ops,
@@ -83,7 +84,7 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
             sharing: sharing.name().into(),
         };
         let name = key.name();
-        if cells.iter().any(|c| c.name == name) || filter.is_some_and(|f| !matches(f, &name)) {
+        if filter.is_some_and(|f| !matches(f, &name)) || !seen.insert(name.clone()) {
             continue;
         }
         cells.push(PlannedCell {

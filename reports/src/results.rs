@@ -1,5 +1,6 @@
 //! Reading and appending `results.jsonl`. Writing appends one line at a time and
-//! flushes it, so a kill loses at most the line being written; reading tolerates
+//! flushes it, so a kill loses at most the line being written, and a write that
+//! fails (a full disk) is undone so the file still ends on a whole line; reading tolerates
 //! exactly that (a truncated or garbled line is skipped with a warning) and
 //! refuses what it cannot interpret (no header, another schema version).
 
@@ -110,13 +111,15 @@ impl Results {
 pub struct ResultsWriter {
     path: PathBuf,
     file: File,
+    /// Bytes of whole lines in the file: where a failed append is cut back to.
+    len: u64,
 }
 
 impl ResultsWriter {
     /// Creates a new file (fails if it exists) and writes the header line.
     pub fn create(path: &Path, header: &Header) -> Result<ResultsWriter, ResultsError> {
         let file = OpenOptions::new()
-            .write(true)
+            .append(true)
             .create_new(true)
             .open(path)
             .map_err(|source| ResultsError::Io {
@@ -126,6 +129,7 @@ impl ResultsWriter {
         let mut writer = ResultsWriter {
             path: path.to_path_buf(),
             file,
+            len: 0,
         };
         writer.append(&Record::Header(Box::new(header.clone())))?;
         Ok(writer)
@@ -140,27 +144,42 @@ impl ResultsWriter {
         };
         let bytes = std::fs::read(path).map_err(io_err)?;
         let mut file = OpenOptions::new().append(true).open(path).map_err(io_err)?;
+        let mut len = bytes.len() as u64;
         if bytes.last().is_some_and(|b| *b != b'\n') {
             file.write_all(b"\n").map_err(io_err)?;
+            len += 1;
         }
         Ok(ResultsWriter {
             path: path.to_path_buf(),
             file,
+            len,
         })
     }
 
-    /// Writes one record as one line and makes sure it reached the file.
+    /// Writes one record as one line and makes sure it reached the file. When
+    /// that fails, the part of the line that was written is cut off again.
     pub fn append(&mut self, record: &Record) -> Result<(), ResultsError> {
         let mut line = serde_json::to_vec(record).expect("records always serialize");
         line.push(b'\n');
-        self.file
+        let written = self
+            .file
             .write_all(&line)
             .and_then(|_| self.file.flush())
-            .and_then(|_| self.file.sync_data())
-            .map_err(|source| ResultsError::Io {
-                path: self.path.clone(),
-                source,
-            })
+            .and_then(|_| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(source) => {
+                // Best effort: if even this fails, the reader skips the cut line.
+                let _ = self.file.set_len(self.len);
+                Err(ResultsError::Io {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        }
     }
 }
 

@@ -22,6 +22,12 @@ use std::time::{Duration, Instant};
 /// a genuinely slower build, used to prove that comparisons catch regressions.
 pub const TEST_DELAY_ENV: &str = "URING_SYNCBENCH_TEST_DELAY_NS";
 
+/// Test-only: the cells of the style named by this environment variable never
+/// finish a pass (see [`Hang`]), so tests can prove that the watchdog ends a
+/// hung cell and tears its ring down. No config can select it.
+#[doc(hidden)]
+pub const TEST_HANG_ENV: &str = "URING_SYNCBENCH_TEST_HANG_STYLE";
+
 /// How submitters share rings when there are several.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sharing {
@@ -138,7 +144,7 @@ pub enum CellError {
     #[error("{0}")]
     Step(String),
     /// The watchdog ended a cell that did not finish in time.
-    #[error("timeout after {} s", .0.as_secs())]
+    #[error("timeout after {} s", .0.as_secs_f64())]
     Timeout(Duration),
     /// The user interrupted the sweep.
     #[error("interrupted")]
@@ -361,6 +367,52 @@ impl Drop for CellRun {
     }
 }
 
+/// A wait that never ends on its own: a read, forced through io-wq, of a pipe
+/// whose write end stays open and is never written.
+struct Hang {
+    read: std::fs::File,
+    _write: std::os::fd::OwnedFd,
+    buf: std::cell::UnsafeCell<[u8; 8]>,
+}
+
+impl Hang {
+    fn new() -> std::io::Result<Hang> {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two fds on success.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: both fds were just created and are owned here.
+        let (read, write) = unsafe {
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+            )
+        };
+        Ok(Hang {
+            read,
+            _write: write,
+            buf: std::cell::UnsafeCell::new([0; 8]),
+        })
+    }
+
+    /// Submits the read and waits for its completion, which never comes: only
+    /// cancelling the cell ends the wait.
+    fn wait(&self, lane: &Lane) -> Result<(), StepError> {
+        use io_uring::{opcode, squeue::Flags, types};
+        use std::os::fd::AsRawFd;
+        let read = opcode::Read::new(types::Fd(self.read.as_raw_fd()), self.buf.get().cast(), 8)
+            .build()
+            .flags(Flags::ASYNC)
+            .user_data(crate::userdata::UserData::aux(lane.groups().start, 0));
+        lane.submit_and_wait(&[read], 1)?;
+        Err(StepError::Style(
+            "test hang: the read of a pipe nobody writes completed".into(),
+        ))
+    }
+}
+
 fn spin_for(ns: u64) {
     let end = Instant::now() + Duration::from_nanos(ns);
     while Instant::now() < end {
@@ -385,6 +437,17 @@ fn worker(
     reply: &Sender<Reply>,
 ) {
     let _registration = cancel.register();
+    // Declared before the lane so that its pipe outlives the ring holding its read.
+    let hang = match std::env::var(TEST_HANG_ENV) {
+        Ok(style) if style == spec.style.name() => match Hang::new() {
+            Ok(hang) => Some(hang),
+            Err(e) => {
+                let _ = reply.send(Reply::Failed(CellError::Setup(format!("test hang: {e}"))));
+                return;
+            }
+        },
+        _ => None,
+    };
     let groups = spec.lane_groups(index);
     let lane_steps = (groups.end - groups.start) * spec.shape.steps;
     let setup = || -> Result<_, CellError> {
@@ -437,7 +500,10 @@ fn worker(
                 log: &mut log,
                 stream: &stream,
             };
-            let result = instance.run(&lane, &mut ctx);
+            let result = match &hang {
+                Some(hang) => hang.wait(&lane),
+                None => instance.run(&lane, &mut ctx),
+            };
             if delay_ns > 0 {
                 spin_for(delay_ns * u64::from(lane_steps));
             }
