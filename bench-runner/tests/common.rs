@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output};
 
 /// The binary under test.
 pub fn bin() -> Command {
@@ -68,4 +69,346 @@ pub fn cell_lines(results: &Path) -> Vec<serde_json::Value> {
         .skip(1)
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+/// A sweep command with `TMPDIR` pointed at `tmp` (where the `file` op puts
+/// its temp dirs), in a process group of its own, so that whatever it leaves
+/// running can be found by [`assert_clean_exit`].
+pub fn sweep_command(config: &Path, out: &Path, tmp: &Path, extra: &[&str]) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = bin();
+    cmd.arg("sweep")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .env("TMPDIR", tmp)
+        .process_group(0);
+    cmd
+}
+
+/// Waits for `child`, killing it and failing the test after `limit`.
+pub fn wait_within(child: &mut std::process::Child, limit: std::time::Duration) -> ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bench-runner still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Names of the cells `plan` lists for a config.
+pub fn planned(config: &Path) -> BTreeSet<String> {
+    let output = bin().arg("plan").arg(config).output().unwrap();
+    assert!(output.status.success(), "plan failed: {output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.contains('/'))
+        .map(String::from)
+        .collect()
+}
+
+/// A results file read line by line, without the tolerance of the tool's reader.
+pub struct Lines {
+    /// The whole file.
+    pub bytes: Vec<u8>,
+    /// Every line that parses as JSON, header first, with its 0-based line index.
+    pub parsed: Vec<(usize, serde_json::Value)>,
+    /// 0-based indexes of the lines that do not parse.
+    pub bad: Vec<usize>,
+}
+
+impl Lines {
+    /// Reads `path`; a missing file reads as empty.
+    pub fn read(path: &Path) -> Lines {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let mut parsed = Vec::new();
+        let mut bad = Vec::new();
+        for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            match serde_json::from_slice(line) {
+                Ok(v) => parsed.push((i, v)),
+                Err(_) => bad.push(i),
+            }
+        }
+        Lines { bytes, parsed, bad }
+    }
+
+    /// The cell lines (not the header).
+    pub fn cells(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.parsed
+            .iter()
+            .map(|(_, v)| v)
+            .filter(|v| v["kind"] == "cell")
+    }
+
+    /// Whether the file ends on a whole line (or is empty).
+    pub fn ends_whole(&self) -> bool {
+        self.bytes.last().is_none_or(|b| *b == b'\n')
+    }
+
+    /// Index of the last line (cut or not), if any.
+    pub fn last_index(&self) -> Option<usize> {
+        let n = self.bytes.split(|b| *b == b'\n').count();
+        match self.bytes.last() {
+            None => None,
+            Some(b'\n') => Some(n - 2),
+            Some(_) => Some(n - 1),
+        }
+    }
+}
+
+/// Checks the cell lines of a finished sweep against its plan: every planned
+/// cell measured, each timing repetition 0..`repetitions` recorded ok exactly
+/// once, exactly one profile line that is not `interrupted`, nothing failed.
+/// Returns a description of what differs (empty when nothing does).
+pub fn complete_sweep_problems(
+    lines: &Lines,
+    planned: &BTreeSet<String>,
+    repetitions: u64,
+) -> Vec<String> {
+    let mut reps: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut profiles: BTreeMap<String, usize> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for line in lines.cells() {
+        let name = line["name"].as_str().unwrap_or("?").to_string();
+        match (line["pass"].as_str(), line["status"].as_str()) {
+            (Some("timing"), Some("ok")) => reps
+                .entry(name)
+                .or_default()
+                .push(line["rep"].as_u64().unwrap()),
+            (_, Some("interrupted")) => {}
+            (Some("profile"), Some("ok" | "skipped")) => *profiles.entry(name).or_default() += 1,
+            _ => problems.push(format!("unexpected line: {line}")),
+        }
+    }
+    let expected: Vec<u64> = (0..repetitions).collect();
+    for name in planned {
+        let mut r = reps.remove(name).unwrap_or_default();
+        r.sort_unstable();
+        if r != expected {
+            problems.push(format!(
+                "{name}: ok repetitions {r:?}, expected {expected:?}"
+            ));
+        }
+        if profiles.remove(name) != Some(1) {
+            problems.push(format!("{name}: not exactly one profile line"));
+        }
+    }
+    for name in reps.keys().chain(profiles.keys()) {
+        problems.push(format!("{name}: recorded but not planned"));
+    }
+    problems
+}
+
+/// Fails unless everything a finished bench-runner (process group `pgid`) had
+/// is gone: no process of its group, no BPF program of ours loaded without an
+/// owner, and (when given) nothing left in its `TMPDIR`.
+pub fn assert_clean_exit(pgid: u32, tmp: Option<&Path>) {
+    eventually("a process of the sweep's group survived", || {
+        // SAFETY: signal 0 only checks whether the group has members.
+        unsafe { libc::kill(-(pgid as i32), 0) == -1 }
+    });
+    let mut leaked = Vec::new();
+    eventually("a BPF program of ours stayed loaded", || {
+        leaked = ownerless_bpf_programs();
+        leaked.is_empty()
+    });
+    if let Some(tmp) = tmp {
+        let left: Vec<_> = std::fs::read_dir(tmp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "temp files left in {}: {left:?}",
+            tmp.display()
+        );
+    }
+}
+
+/// Polls `done` for up to 5 s (the kernel frees some things asynchronously).
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Loaded BPF programs named like ours (`ursb_*`) that no live process holds,
+/// directly or through a link: nothing can ever unload them.
+pub fn ownerless_bpf_programs() -> Vec<String> {
+    let ours: Vec<(u32, String)> = aya::programs::loaded_programs()
+        .filter_map(Result::ok)
+        .filter_map(|p| {
+            let name = p.name_as_str()?.to_string();
+            name.starts_with("ursb_").then(|| (p.id(), name))
+        })
+        .collect();
+    if ours.is_empty() {
+        return Vec::new();
+    }
+    let held = held_bpf_program_ids();
+    ours.into_iter()
+        .filter(|(id, _)| !held.contains(id))
+        .map(|(id, name)| format!("{name} (id {id})"))
+        .collect()
+}
+
+/// Ids of the BPF programs some process holds a program or link fd of.
+fn held_bpf_program_ids() -> BTreeSet<u32> {
+    let mut held = BTreeSet::new();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return held;
+    };
+    for proc in procs.filter_map(Result::ok) {
+        let Ok(fds) = std::fs::read_dir(proc.path().join("fdinfo")) else {
+            continue;
+        };
+        for fd in fds.filter_map(Result::ok) {
+            let Ok(info) = std::fs::read_to_string(fd.path()) else {
+                continue;
+            };
+            held.extend(info.lines().filter_map(|l| {
+                l.strip_prefix("prog_id:")
+                    .and_then(|id| id.trim().parse::<u32>().ok())
+            }));
+        }
+    }
+    held
+}
+
+/// What /proc shows of a running process: its io_uring instances, its own
+/// pipes, and its threads by name.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Open io_uring fds.
+    pub rings: usize,
+    /// Fds of pipes whose both ends the process holds (an inherited pipe end
+    /// does not count).
+    pub pipes: usize,
+    /// Threads: (tid, name).
+    pub threads: Vec<(u32, String)>,
+}
+
+impl Snapshot {
+    /// Looks at `pid`; `None` once it is gone.
+    pub fn take(pid: u32) -> Option<Snapshot> {
+        let mut s = Snapshot::default();
+        let mut pipes: BTreeMap<String, usize> = BTreeMap::new();
+        for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()? {
+            let Ok(fd) = fd else { continue };
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let target = target.to_string_lossy().into_owned();
+            if target == "anon_inode:[io_uring]" {
+                s.rings += 1;
+            } else if target.starts_with("pipe:") {
+                *pipes.entry(target).or_default() += 1;
+            }
+        }
+        s.pipes = pipes.values().filter(|&&n| n >= 2).sum();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+            let Ok(task) = task else { continue };
+            let tid = task.file_name().to_string_lossy().parse().unwrap_or(0);
+            if let Ok(comm) = std::fs::read_to_string(task.path().join("comm")) {
+                s.threads.push((tid, comm.trim().to_string()));
+            }
+        }
+        Some(s)
+    }
+
+    /// Threads whose name starts with `prefix`.
+    pub fn threads_named(&self, prefix: &str) -> usize {
+        self.threads
+            .iter()
+            .filter(|(_, name)| name.starts_with(prefix))
+            .count()
+    }
+}
+
+/// Temp dirs the `file` op left in `tmp`.
+pub fn temp_dirs(tmp: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(tmp)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sends `signal` to `pid`.
+pub fn signal(pid: u32, signal: i32) {
+    // SAFETY: signalling a child of this test.
+    unsafe { libc::kill(pid as i32, signal) };
+}
+
+/// Runs `cmd` to completion with its output captured, failing the test after
+/// `limit`; returns its pid too (its process group, with [`sweep_command`]).
+pub fn output_within(mut cmd: Command, limit: std::time::Duration) -> (u32, Output) {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = wait_within(&mut child, limit);
+    let output = Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    (child.id(), output)
+}
+
+/// A small seeded generator (splitmix64), so that a failing run can be
+/// repeated exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform value in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The seed of the randomised fault tests: `FAULTS_SEED` or a fixed default.
+pub fn seed() -> u64 {
+    std::env::var("FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_2024)
 }

@@ -1,0 +1,246 @@
+//! Hung cells: a cell whose pass never completes (a read, through io-wq, of a
+//! pipe nobody writes to; selected by the test-only
+//! `URING_SYNCBENCH_TEST_HANG_STYLE`, which no config can reach) is ended by
+//! the per-cell watchdog, recorded `failed` with `timeout after N s`, its
+//! ring, threads, pipe and temp dir are torn down, and the sweep goes on with
+//! the next cell. Ctrl-C is not held up by a hung cell either.
+
+mod common;
+
+use common::{
+    assert_clean_exit, config, output_within, planned, sweep_command, temp_dirs, wait_within,
+    write_config, Lines, Snapshot,
+};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use workloads::cell::TEST_HANG_ENV;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// `link` cells hang; each is followed by a `userspace` cell long enough to
+/// be watched while it runs.
+fn hang_config(watchdog: &str) -> String {
+    config(&format!(
+        "styles = [\"link\", \"userspace\"]\n\
+         modes = [\"default\", \"sqpoll\", \"defer-taskrun\"]\n\
+         ops = [\"file\"]\n\
+         repetitions = 5\n\
+         min_repetitions = 5\n\
+         rep_time = \"60ms\"\n\
+         time_budget = \"10s\"\n\
+         watchdog = \"{watchdog}\""
+    ))
+}
+
+/// What was seen of the sweep while it ran.
+#[derive(Default)]
+struct Watch {
+    /// For each recorded timeout: when it was seen, and the threads of the
+    /// hung cell (all but the main thread) in the sample just before.
+    timeouts: Vec<(Instant, Vec<(u32, String)>)>,
+    /// The hung cell's ring and pipe, as last seen before each timeout.
+    hung: Vec<Snapshot>,
+    /// Threads of a hung cell seen more than [`TEARDOWN`] after its timeout.
+    survivors: Vec<String>,
+    /// Most rings and temp dirs at once after the first timeout.
+    most_rings: usize,
+    most_temp_dirs: usize,
+    /// Samples while a `userspace` cell was between two of its repetitions.
+    healthy: Vec<Snapshot>,
+}
+
+/// How long the kernel may take to end a torn-down ring's threads (its exit
+/// work retries cancelling the io-wq read every 50 ms).
+const TEARDOWN: Duration = Duration::from_secs(1);
+
+/// The last whole line of the results file, and how many there are.
+fn last_line(path: &std::path::Path) -> (usize, String) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let n = text.lines().count();
+    (n, text.lines().last().unwrap_or("").to_string())
+}
+
+/// Samples the sweep's process until it exits.
+fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) -> Watch {
+    let mut w = Watch::default();
+    let mut previous: Option<Snapshot> = None;
+    let mut seen_lines = 0;
+    loop {
+        let (n, before) = last_line(results);
+        let Some(snap) = Snapshot::take(pid) else {
+            break;
+        };
+        let (m, after) = last_line(results);
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        let now = Instant::now();
+        if m != seen_lines {
+            seen_lines = m;
+            if after.contains("timeout after") {
+                let hung = previous.clone().unwrap_or_default();
+                let threads = hung.threads.iter().filter(|(t, _)| *t != pid).cloned();
+                w.timeouts.push((now, threads.collect()));
+                w.hung.push(hung);
+            }
+        }
+        if !w.timeouts.is_empty() {
+            for (at, threads) in &w.timeouts {
+                for t in threads.iter().filter(|t| snap.threads.contains(t)) {
+                    if now > *at + TEARDOWN {
+                        w.survivors.push(format!("{} ({})", t.1, t.0));
+                    }
+                }
+            }
+            w.most_rings = w.most_rings.max(snap.rings);
+            w.most_temp_dirs = w.most_temp_dirs.max(temp_dirs(tmp).len());
+            // After a repetition other than the last, the cell still runs.
+            let between_reps = n == m
+                && before.contains("\"userspace/")
+                && before.contains("\"pass\":\"timing\"")
+                && !before.contains("\"rep\":4,");
+            if between_reps {
+                w.healthy.push(snap.clone());
+            }
+        }
+        previous = Some(snap);
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    w
+}
+
+#[test]
+fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &hang_config("1500ms"));
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = dir.path().join("out");
+    let results = out.join("results.jsonl");
+    let start = Instant::now();
+    let mut child = sweep_command(&path, &out, &tmp, &[])
+        .env(TEST_HANG_ENV, "link")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let w = watch(pid, &mut child, &results, &tmp);
+    let status = wait_within(&mut child, LIMIT);
+    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_clean_exit(pid, Some(&tmp));
+
+    let lines = Lines::read(&results);
+    assert!(lines.bad.is_empty());
+    let plan = planned(&path);
+    for name in &plan {
+        let of_cell: Vec<_> = lines
+            .cells()
+            .filter(|l| l["name"] == name.as_str())
+            .collect();
+        if name.starts_with("link/") {
+            assert_eq!(of_cell.len(), 1, "{name}: {of_cell:?}");
+            assert_eq!(of_cell[0]["status"], "failed", "{name}");
+            assert_eq!(of_cell[0]["reason"], "timeout after 1.5 s", "{name}");
+            assert!(
+                stderr.contains(&format!("{name}: timeout after 1.5 s")),
+                "{name}: {stderr}"
+            );
+        } else {
+            let ok = of_cell.iter().filter(|l| l["status"] == "ok").count();
+            assert_eq!(ok, 5, "{name}: the sweep did not go on after the hung cell");
+        }
+    }
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "three 1.5 s watchdogs took {elapsed:?}"
+    );
+
+    // Each hung cell was seen with its ring, pipe and threads (a submitter,
+    // and the io-wq worker blocked in the read)...
+    assert_eq!(w.timeouts.len(), 3, "timeouts seen");
+    for (hung, (_, threads)) in w.hung.iter().zip(&w.timeouts) {
+        assert_eq!((hung.rings, hung.pipes), (1, 2), "hung cell: {hung:?}");
+        let names: Vec<&str> = threads.iter().map(|(_, n)| n.as_str()).collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("submitter-"))
+                && names.iter().any(|n| n.starts_with("iou-")),
+            "hung cell's threads: {names:?}"
+        );
+    }
+    // ...and after its timeout all of it is gone: the ring and pipe at once,
+    // the kernel's threads within the teardown time.
+    assert!(
+        w.survivors.is_empty(),
+        "threads of hung cells survived: {:?}",
+        w.survivors
+    );
+    assert!(w.most_rings <= 1, "a hung cell's ring survived");
+    assert!(w.most_temp_dirs <= 1, "a hung cell's temp dir survived");
+    assert!(
+        w.healthy.len() >= 3,
+        "too few samples of the cells after a hang: {}",
+        w.healthy.len()
+    );
+    for s in &w.healthy {
+        assert_eq!(
+            (s.rings, s.pipes),
+            (1, 0),
+            "while a healthy cell ran: {s:?}"
+        );
+    }
+    eprintln!(
+        "3 hung cells ended by the watchdog in {elapsed:?}; their threads ({:?}) gone within {TEARDOWN:?}; {} samples while a healthy cell ran",
+        w.timeouts.iter().map(|(_, t)| t.len()).collect::<Vec<_>>(),
+        w.healthy.len()
+    );
+}
+
+#[test]
+fn ctrl_c_is_not_held_up_by_a_hung_cell_and_resume_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &hang_config("20s"));
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = dir.path().join("out");
+    let results = out.join("results.jsonl");
+    let mut child = sweep_command(&path, &out, &tmp, &[])
+        .env(TEST_HANG_ENV, "link")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait until the first (hanging) cell has its ring.
+    let deadline = Instant::now() + LIMIT;
+    while !(last_line(&results).0 >= 1 && Snapshot::take(pid).is_some_and(|s| s.pipes == 2)) {
+        assert!(Instant::now() < deadline, "the hung cell never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = Instant::now();
+    common::signal(pid, libc::SIGINT);
+    let status = wait_within(&mut child, LIMIT);
+    let waited = sent.elapsed();
+    let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(waited < Duration::from_secs(2), "Ctrl-C took {waited:?}");
+    assert_clean_exit(pid, Some(&tmp));
+    let lines = Lines::read(&results);
+    let recorded: Vec<_> = lines.cells().collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0]["status"], "interrupted");
+
+    let cmd = sweep_command(&path, &out, &tmp, &["--resume"]);
+    let (resume_pid, resumed) = output_within(cmd, LIMIT);
+    assert!(resumed.status.success(), "{resumed:?}");
+    assert_clean_exit(resume_pid, Some(&tmp));
+    let lines = Lines::read(&results);
+    let problems = common::complete_sweep_problems(&lines, &planned(&path), 5);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(temp_dirs(&tmp).is_empty());
+    eprintln!("Ctrl-C during a hung cell: exit 130 after {waited:?}; resume completed every cell");
+}
