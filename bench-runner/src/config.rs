@@ -179,6 +179,8 @@ impl Config {
         let raw: Raw = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
+                // A missing key spans the whole document (or none of it): no line.
+                .filter(|s| s.start > 0 || (s.end > 0 && s.end < text.trim_end().len()))
                 .map(|s| {
                     let n = line_of(text, s.start);
                     match key_on_line(text, n) {
@@ -245,6 +247,13 @@ fn style_choices(names: &[String]) -> Result<Vec<StyleChoice>, String> {
         let style = style::find(base)
             .ok_or_else(|| format!("styles: unknown style `{name}` (allowed: {})", allowed()))?;
         match (variant, style.variants()) {
+            // `style:` names no variant; it is a typo, not "every variant".
+            ("", _) if name.ends_with(':') => {
+                return Err(format!(
+                    "styles: unknown style `{name}` (allowed: {})",
+                    allowed()
+                ))
+            }
             ("", []) => out.push(StyleChoice {
                 style,
                 variant: String::new(),

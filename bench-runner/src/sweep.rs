@@ -7,8 +7,8 @@ use crate::config::{Config, ConfigError};
 use crate::header;
 use crate::plan::{plan, PlannedCell};
 use crate::profile::Observers;
-use itertools::Itertools;
 use crate::progress::Progress;
+use itertools::Itertools;
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
     AnchorValue, CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord,
@@ -96,6 +96,18 @@ struct Done {
     ok_reps: Vec<u32>,
     finished: bool,
     profiled: bool,
+}
+
+impl Done {
+    /// Whether nothing of the cell is left to run: it failed or was skipped,
+    /// or its profile line is there and none of its timing lines went missing
+    /// (repetitions run in order, so a complete cell holds 0..n, n at least
+    /// the minimum; a gap is a line lost to corruption, run again).
+    fn complete(&self, min_repetitions: u32) -> bool {
+        let reps: std::collections::BTreeSet<u32> = self.ok_reps.iter().copied().collect();
+        let in_order = reps.iter().zip(0..).all(|(&rep, i)| rep == i);
+        self.finished || (self.profiled && in_order && reps.len() as u32 >= min_repetitions)
+    }
 }
 
 fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
@@ -215,7 +227,9 @@ impl Sweeper<'_> {
         drop(run);
         medians.sort_by(f64::total_cmp);
         let median = medians.get(medians.len() / 2).copied();
-        self.profile(cell, iterations, median)?;
+        if !done.profiled {
+            self.profile(cell, iterations, median)?;
+        }
         Ok(match median {
             Some(m) => format!("ok {m:.0} ns/step"),
             None => "ok (profile pass only)".into(),
@@ -395,7 +409,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             break;
         }
         let done = done.get(&cell.name).unwrap_or(&empty);
-        if done.finished || done.profiled {
+        if done.complete(config.min_repetitions) {
             progress.finish_cell(&cell.name, "ok (already measured)");
             continue;
         }
