@@ -142,6 +142,14 @@ impl Lines {
         Lines { bytes, parsed, bad }
     }
 
+    /// The same file without the lines at `indexes` (0-based): what the
+    /// tool's reader kept after skipping them with a warning.
+    pub fn skipping(mut self, indexes: &[usize]) -> Lines {
+        self.parsed.retain(|(i, _)| !indexes.contains(i));
+        self.bad.retain(|i| !indexes.contains(i));
+        self
+    }
+
     /// The cell lines (not the header).
     pub fn cells(&self) -> impl Iterator<Item = &serde_json::Value> {
         self.parsed
