@@ -71,6 +71,10 @@ pub enum CounterError {
     /// The kernel offers no perf events at all.
     #[error("perf counters unavailable: perf_event_open: {0}")]
     Unavailable(io::Error),
+    /// Refused although the process holds CAP_PERFMON: something else forbids
+    /// it (a seccomp filter, a security module).
+    #[error("perf counters refused although this process holds CAP_PERFMON (seccomp or a security module?): perf_event_open: {0}")]
+    Refused(io::Error),
     /// Opening a counter failed for a reason other than missing support.
     #[error("cannot open perf counter {counter}: {source}")]
     Open {
@@ -97,7 +101,9 @@ impl CounterError {
     pub fn is_skip(&self) -> bool {
         matches!(
             self,
-            CounterError::NeedsPrivilege { .. } | CounterError::Unavailable(_)
+            CounterError::NeedsPrivilege { .. }
+                | CounterError::Unavailable(_)
+                | CounterError::Refused(_)
         )
     }
 }
@@ -311,11 +317,7 @@ fn unsupported_reason(name: &'static str, error: io::Error) -> Result<String, Co
         };
     };
     let why = match errno {
-        libc::EACCES | libc::EPERM => {
-            return Err(CounterError::NeedsPrivilege {
-                paranoid: perf_event_paranoid(),
-            })
-        }
+        libc::EACCES | libc::EPERM => return Err(refusal(error, holds_perfmon())),
         libc::ENOSYS => return Err(CounterError::Unavailable(error)),
         libc::ENOENT => "event not provided by this CPU's PMU (ENOENT)",
         libc::ENODEV => "no PMU for this event (ENODEV)",
@@ -333,6 +335,32 @@ fn unsupported_reason(name: &'static str, error: io::Error) -> Result<String, Co
 }
 
 /// The value of /proc/sys/kernel/perf_event_paranoid, if readable.
+/// A permission error: missing privilege, or, when the process holds it, a
+/// refusal by something else.
+fn refusal(error: io::Error, privileged: bool) -> CounterError {
+    if privileged {
+        CounterError::Refused(error)
+    } else {
+        CounterError::NeedsPrivilege {
+            paranoid: perf_event_paranoid(),
+        }
+    }
+}
+
+/// Whether the calling thread holds CAP_PERFMON (or CAP_SYS_ADMIN, which
+/// stands in for it).
+fn holds_perfmon() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    std::fs::read_to_string("/proc/thread-self/status")
+        .ok()
+        .and_then(|status| {
+            let hex = status.lines().find_map(|l| l.strip_prefix("CapEff:"))?;
+            u64::from_str_radix(hex.trim(), 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_SYS_ADMIN | 1 << CAP_PERFMON) != 0)
+}
+
 fn perf_event_paranoid() -> Option<i32> {
     std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
         .ok()?
@@ -416,12 +444,16 @@ mod tests {
 
     #[test]
     fn permission_errors_skip_the_whole_set() {
-        let error = unsupported_reason("task-clock", io::Error::from_raw_os_error(libc::EACCES))
-            .unwrap_err();
+        let error = refusal(io::Error::from_raw_os_error(libc::EACCES), false);
         assert!(error.is_skip());
         assert!(error
             .to_string()
             .starts_with("perf counters need CAP_PERFMON"));
+        let refused = refusal(io::Error::from_raw_os_error(libc::EACCES), true);
+        assert!(refused.is_skip());
+        assert!(refused
+            .to_string()
+            .starts_with("perf counters refused although this process holds CAP_PERFMON"));
         let missing = unsupported_reason("cycles", io::Error::from_raw_os_error(libc::ENOENT));
         assert_eq!(
             missing.unwrap(),

@@ -59,6 +59,24 @@ pub fn errno_name(e: &io::Error) -> String {
     name.to_string()
 }
 
+/// Names the `kernel.io_uring_disabled` sysctl when it explains an EPERM from
+/// io_uring_setup (empty otherwise: e.g. a seccomp filter refused it).
+fn sysctl_note(e: &io::Error) -> String {
+    if e.raw_os_error() != Some(libc::EPERM) {
+        return String::new();
+    }
+    let setting = std::fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    match setting {
+        Some(2) => " (disabled by sysctl kernel.io_uring_disabled=2)".into(),
+        Some(1) => {
+            " (sysctl kernel.io_uring_disabled=1: only kernel.io_uring_group may use it)".into()
+        }
+        _ => String::new(),
+    }
+}
+
 fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
@@ -84,7 +102,11 @@ impl Capabilities {
         let ring = match IoUring::new(8) {
             Ok(ring) => ring,
             Err(e) => {
-                caps.unavailable = Some(format!("io_uring_setup: {}", errno_name(&e)));
+                caps.unavailable = Some(format!(
+                    "io_uring_setup: {}{}",
+                    errno_name(&e),
+                    sysctl_note(&e)
+                ));
                 return caps;
             }
         };
