@@ -274,25 +274,41 @@ pub fn ownerless_bpf_programs() -> Vec<String> {
 
 /// Ids of the BPF programs some process holds a program or link fd of.
 fn held_bpf_program_ids() -> BTreeSet<u32> {
-    let mut held = BTreeSet::new();
     let Ok(procs) = std::fs::read_dir("/proc") else {
-        return held;
+        return BTreeSet::new();
     };
-    for proc in procs.filter_map(Result::ok) {
-        let Ok(fds) = std::fs::read_dir(proc.path().join("fdinfo")) else {
-            continue;
-        };
-        for fd in fds.filter_map(Result::ok) {
-            let Ok(info) = std::fs::read_to_string(fd.path()) else {
-                continue;
-            };
-            held.extend(info.lines().filter_map(|l| {
-                l.strip_prefix("prog_id:")
-                    .and_then(|id| id.trim().parse::<u32>().ok())
-            }));
-        }
-    }
-    held
+    procs
+        .filter_map(Result::ok)
+        .flat_map(|proc| bpf_programs_in(&proc.path()))
+        .collect()
+}
+
+/// Ids of the BPF programs process `pid` holds (program or link fds).
+pub fn bpf_programs_held_by(pid: u32) -> BTreeSet<u32> {
+    bpf_programs_in(Path::new(&format!("/proc/{pid}")))
+}
+
+/// Ids of the BPF programs still loaded, among `ids`.
+pub fn still_loaded(ids: &BTreeSet<u32>) -> BTreeSet<u32> {
+    aya::programs::loaded_programs()
+        .filter_map(Result::ok)
+        .map(|p| p.id())
+        .filter(|id| ids.contains(id))
+        .collect()
+}
+
+fn bpf_programs_in(proc: &Path) -> BTreeSet<u32> {
+    let Ok(fds) = std::fs::read_dir(proc.join("fdinfo")) else {
+        return BTreeSet::new();
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_to_string(fd.path()).ok())
+        .flat_map(|info| {
+            info.lines()
+                .filter_map(|l| l.strip_prefix("prog_id:")?.trim().parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 /// What /proc shows of a running process: its io_uring instances, its own
@@ -419,4 +435,84 @@ pub fn seed() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_2024)
+}
+
+/// uid and gid of the `nobody` user.
+pub fn nobody() -> (u32, u32) {
+    // SAFETY: getpwnam with a NUL-terminated name; the fields are copied out at once.
+    let pw = unsafe { libc::getpwnam(c"nobody".as_ptr()) };
+    assert!(!pw.is_null(), "no user `nobody` on this machine");
+    // SAFETY: checked non-null above.
+    unsafe { ((*pw).pw_uid, (*pw).pw_gid) }
+}
+
+/// Makes `cmd` run as `nobody`, with no supplementary groups and so no
+/// capabilities (uid 0 leaves, and with it CAP_BPF, CAP_PERFMON, ...).
+pub fn as_nobody(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let (uid, gid) = nobody();
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Creates `path` as a directory `nobody` owns, inside `parent` (opened up so
+/// that `nobody` can reach it).
+pub fn nobody_dir(parent: &Path, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = parent.join(name);
+    std::fs::create_dir(&path).unwrap();
+    let (uid, gid) = nobody();
+    std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+    path
+}
+
+/// Whether this test runs as root (needed to mount, switch users, write sysctls).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A seccomp filter making `syscall` fail with `errno` (everything else allowed).
+pub fn deny(syscall: i64, errno: i32) -> seccompiler::BpfProgram {
+    let rules = BTreeMap::from([(syscall, vec![])]);
+    let filter = seccompiler::SeccompFilter::new(
+        rules,
+        seccompiler::SeccompAction::Allow,
+        seccompiler::SeccompAction::Errno(errno as u32),
+        std::env::consts::ARCH.try_into().unwrap(),
+    )
+    .unwrap();
+    filter.try_into().unwrap()
+}
+
+/// Installs `filters` in the child of `cmd` before it runs the binary.
+pub fn with_seccomp(cmd: &mut Command, filters: Vec<seccompiler::BpfProgram>) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only prctl-based filter installation runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            for f in &filters {
+                seccompiler::apply_filter(f).map_err(std::io::Error::other)?;
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The value of a sysctl under /proc/sys (e.g. `kernel/perf_event_paranoid`).
+pub fn sysctl(name: &str) -> Option<String> {
+    std::fs::read_to_string(Path::new("/proc/sys").join(name))
+        .ok()
+        .map(|s| s.trim().to_string())
 }
