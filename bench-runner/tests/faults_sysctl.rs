@@ -25,35 +25,47 @@ const SYSCTL: &str = "/proc/sys/kernel/io_uring_disabled";
 /// Held by whichever test changes the sysctl.
 const LOCK: &str = "/tmp/uring-syncbench-io_uring_disabled.lock";
 
-/// Sets the sysctl and restores its previous value when dropped.
-struct Disabled {
-    previous: String,
-    _lock: File,
+/// Holds the lock file: nobody else changes the sysctl meanwhile.
+struct Lock {
+    _file: File,
 }
 
-impl Disabled {
+impl Lock {
     /// `None` (after saying why) when this machine or user cannot change it.
-    fn set(value: &str) -> Option<Disabled> {
+    fn acquire() -> Option<Lock> {
         if !is_root() {
             eprintln!("skipped: changing kernel.io_uring_disabled needs root");
             return None;
         }
-        let Some(previous) = sysctl("kernel/io_uring_disabled") else {
+        if sysctl("kernel/io_uring_disabled").is_none() {
             eprintln!("skipped: this kernel has no kernel.io_uring_disabled (before 6.6)");
             return None;
-        };
-        let lock = File::create(LOCK).unwrap();
+        }
+        let file = File::create(LOCK).unwrap();
         // SAFETY: flock on an fd we own; blocks until other holders are done.
-        assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-        std::fs::write(SYSCTL, value).unwrap();
-        Some(Disabled {
-            previous,
-            _lock: lock,
-        })
+        assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+        Some(Lock { _file: file })
     }
 }
 
-impl Drop for Disabled {
+/// Sets the sysctl and restores its previous value when dropped.
+struct Disabled<'a> {
+    previous: String,
+    _lock: &'a Lock,
+}
+
+impl Disabled<'_> {
+    fn set<'a>(lock: &'a Lock, value: &str) -> Disabled<'a> {
+        let previous = sysctl("kernel/io_uring_disabled").unwrap();
+        std::fs::write(SYSCTL, value).unwrap();
+        Disabled {
+            previous,
+            _lock: lock,
+        }
+    }
+}
+
+impl Drop for Disabled<'_> {
     fn drop(&mut self) {
         std::fs::write(SYSCTL, &self.previous).expect("restoring kernel.io_uring_disabled");
     }
@@ -102,9 +114,10 @@ fn io_uring_disabled_for_everyone() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(dir.path(), &sysctl_config());
     let cells = common::planned(&path).len();
-    let Some(disabled) = Disabled::set("2") else {
+    let Some(lock) = Lock::acquire() else {
         return;
     };
+    let disabled = Disabled::set(&lock, "2");
     let (pid, output, lines, tmp) = run(dir.path(), &path, "root", false);
     drop(disabled);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -126,9 +139,10 @@ fn io_uring_disabled_for_the_unprivileged() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_config(dir.path(), &sysctl_config());
     let cells = common::planned(&path).len();
-    let Some(disabled) = Disabled::set("1") else {
+    let Some(lock) = Lock::acquire() else {
         return;
     };
+    let disabled = Disabled::set(&lock, "1");
     let (nobody_pid, nobody, nobody_lines, nobody_tmp) = run(dir.path(), &path, "nobody", true);
     let (root_pid, root, root_lines, root_tmp) = run(dir.path(), &path, "root", false);
     drop(disabled);
@@ -160,15 +174,14 @@ fn io_uring_disabled_for_the_unprivileged() {
 
 #[test]
 fn the_guard_restores_the_sysctl_after_a_panic() {
+    let Some(lock) = Lock::acquire() else {
+        return;
+    };
     let before = sysctl("kernel/io_uring_disabled");
-    let result = std::panic::catch_unwind(|| {
-        let Some(_disabled) = Disabled::set("2") else {
-            return;
-        };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _disabled = Disabled::set(&lock, "2");
         panic!("deliberate panic while io_uring is disabled: the guard must restore the sysctl");
-    });
-    if is_root() && before.is_some() {
-        assert!(result.is_err());
-    }
+    }));
+    assert!(result.is_err());
     assert_eq!(sysctl("kernel/io_uring_disabled"), before);
 }
