@@ -9,7 +9,10 @@
 
 mod common;
 
-use common::{bin, complete_sweep_problems, output_within, planned, seed, sweep_command, Lines};
+use common::{
+    assert_clean_exit, bin, complete_sweep_problems, output_within, planned, seed, sweep_command,
+    Lines,
+};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config as RunnerConfig, RngSeed, TestCaseError, TestRunner};
@@ -460,7 +463,8 @@ fn corrupt_results_give_one_line_errors_or_skip_with_a_warning() {
             .unwrap();
         let tmp = work.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
-        let (_, resume) = output_within(sweep_command(&config, &out, &tmp, &["--resume"]), LIMIT);
+        let (pid, resume) = output_within(sweep_command(&config, &out, &tmp, &["--resume"]), LIMIT);
+        assert_clean_exit(pid, Some(&tmp));
         let resume_err = String::from_utf8_lossy(&resume.stderr).into_owned();
         match expected {
             Err(message) => {
