@@ -124,6 +124,8 @@ fn run_sweep(args: sweep::SweepArgs) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| render(&[r], &args.out, true));
+            // Only now may another sweep use the directory.
+            drop(outcome.lock);
             match rendered {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -82,6 +82,9 @@ pub struct SweepOutcome {
     pub interrupted: bool,
     /// Records written by this invocation.
     pub written: usize,
+    /// The output directory's lock, held until the caller has rendered the
+    /// reports, so that another sweep cannot write there meanwhile.
+    pub lock: File,
 }
 
 fn now_unix() -> u64 {
@@ -343,7 +346,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         source,
     })?;
     let hash = format!("{:x}", Sha256::digest(&bytes));
-    let _lock = lock_dir(&args.out)?;
+    let lock = lock_dir(&args.out)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
     let (writer, done) = if path.exists() {
@@ -427,5 +430,6 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         results: path,
         interrupted,
         written: sweeper.written,
+        lock,
     })
 }

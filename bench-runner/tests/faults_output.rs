@@ -1,8 +1,9 @@
 //! Output safety: a full disk (a tiny tmpfs as the output directory) ends the
 //! sweep with one clear error line and leaves every earlier line intact (the
 //! line being written is cut back, so `--resume` continues cleanly once there
-//! is room); a second sweep on a directory in use refuses at once and never
-//! interleaves a line; everything is written with the user's umask. Nothing
+//! is room); a second sweep on a directory in use refuses at once, up to the
+//! end of the first one's report rendering, and never interleaves a line;
+//! everything is written with the user's umask. Nothing
 //! of any of them survives its exit: processes, BPF programs, temp files.
 
 mod common;
