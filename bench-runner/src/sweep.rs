@@ -349,6 +349,14 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
     let lock = lock_dir(&args.out)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
+    // A kill between creating the file and writing its header leaves it empty:
+    // it holds nothing to keep, so it is started afresh.
+    if fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+        fs::remove_file(&path).map_err(|source| SweepError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
     let (writer, done) = if path.exists() {
         if !args.resume {
             return Err(SweepError::Exists(path));
