@@ -334,3 +334,66 @@ fn skip_reason_names_root_only_when_tools_are_missing() {
     assert_eq!(skip_reason(true, false), None);
     assert_eq!(skip_reason(false, true), None);
 }
+
+/// The `bpf-loop` style where it exists: inside the 7.2 guest the BPF event
+/// loop attaches, runs its chains, and the runner's order verification passes
+/// for it and for `link` on the same shapes; the results say they were taken
+/// under emulation, and the rendered report says timings are not comparable.
+#[test]
+fn bpf_loop_keeps_order_inside_the_7_2_guest() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(out) = kernel_matrix(&[
+        "--kernel",
+        KERNEL,
+        "--bin",
+        env!("CARGO_BIN_EXE_bench-runner"),
+        "--out",
+        dir.path().to_str().expect("utf-8 path"),
+        "--",
+        "sweep",
+        "configs/bpf-loop.toml",
+    ]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", describe(&out));
+    let results = dir.path().join(KERNEL).join("results.jsonl");
+    let text = read(&results);
+    let mut lines = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"));
+    let header = lines.next().expect("header");
+    assert_eq!(header["machine"]["emulated"], true);
+    let cells: Vec<_> = lines.filter(|l| l["pass"] == "timing").collect();
+    for style in ["bpf-loop", "link"] {
+        for steps in [2, 16] {
+            let ok = cells
+                .iter()
+                .filter(|l| l["cell"]["style"] == style && l["cell"]["steps"] == steps)
+                .filter(|l| l["status"] == "ok")
+                .count();
+            assert!(
+                ok >= 5,
+                "{style} steps={steps}: {ok} verified repetitions in the guest\n{text}"
+            );
+        }
+    }
+    assert!(
+        cells.iter().all(|l| l["status"] == "ok"),
+        "a cell failed or was skipped in the guest:\n{text}"
+    );
+    let report = Command::new(env!("CARGO_BIN_EXE_bench-runner"))
+        .arg("report")
+        .arg(&results)
+        .arg("--no-plots")
+        .output()
+        .expect("report");
+    assert!(report.status.success(), "{}", describe(&report));
+    let email = read(dir.path().join(KERNEL).join("email.txt"));
+    assert!(
+        email.contains("emulated: timings not comparable"),
+        "{email}"
+    );
+}
