@@ -4,25 +4,19 @@
 //! styles, unordered submitters are caught, and the set-ups that cannot be
 //! shared say why.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::Mutex;
+mod common;
+
+use common::{run, WATCHDOG};
 use workloads::cancel::Cancel;
-use workloads::cell::{CellError, CellRun, CellSpec, Measurement, Shape, Sharing};
-use workloads::mode::ModeSpec;
+use workloads::cell::{CellError, CellRun, CellSpec, Shape, Sharing};
 use workloads::op::OpKind;
-use workloads::probe::Capabilities;
-use workloads::style;
 
 /// Tests here count the process's io_uring fds: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn caps() -> &'static Capabilities {
-    static CAPS: OnceLock<Capabilities> = OnceLock::new();
-    CAPS.get_or_init(Capabilities::detect)
-}
-
-fn spec(
+/// A cell of 6 groups over 3 submitters sharing (or not) one ring.
+fn shared_spec(
     style: &str,
     variant: &str,
     mode: &str,
@@ -30,39 +24,14 @@ fn spec(
     forced_async: bool,
     sharing: Sharing,
 ) -> CellSpec {
-    CellSpec {
-        style: style::find(style).unwrap(),
-        variant: variant.into(),
-        mode: ModeSpec::parse(mode).unwrap(),
-        op,
-        forced_async,
-        shape: Shape {
-            groups: 6,
-            steps: 12,
-            batch: 4,
-            submitters: 3,
-            sharing,
-        },
-        ring_entries: 64,
-    }
-}
-
-fn run(cell: &CellSpec, passes: u64) -> Option<Result<Measurement, CellError>> {
-    if let Err(reason) = cell.needs().and_then(|n| caps().check_all(&n)) {
-        eprintln!(
-            "skip {}:{} {}: {reason}",
-            cell.style.name(),
-            cell.variant,
-            cell.mode
-        );
-        return None;
-    }
-    let never = AtomicBool::new(false);
-    let mut run = match CellRun::start(cell, Cancel::new()) {
-        Ok(run) => run,
-        Err(e) => return Some(Err(e)),
+    let shape = Shape {
+        groups: 6,
+        steps: 12,
+        batch: 4,
+        submitters: 3,
+        sharing,
     };
-    Some(run.run(passes, Duration::from_secs(20), &never))
+    common::spec(style, variant, mode, op, forced_async, shape)
 }
 
 fn io_uring_fds() -> usize {
@@ -78,7 +47,7 @@ fn shared_submitters_use_one_ring() {
     let _serial = SERIAL.lock().unwrap();
     let before = io_uring_fds();
     for (sharing, rings) in [(Sharing::Shared, 1), (Sharing::PerSubmitter, 3)] {
-        let cell = spec("link", "", "default", OpKind::Nop, false, sharing);
+        let cell = shared_spec("link", "", "default", OpKind::Nop, false, sharing);
         let run = CellRun::start(&cell, Cancel::new()).unwrap();
         assert_eq!(io_uring_fds() - before, rings, "{}", sharing.name());
         drop(run);
@@ -107,8 +76,8 @@ fn shared_ring_submitters_keep_order() {
     for (style, variant) in styles {
         for mode in ["default", "sqpoll", "coop-taskrun"] {
             for (op, forced_async) in ops {
-                let cell = spec(style, variant, mode, op, forced_async, Sharing::Shared);
-                let Some(result) = run(&cell, 6) else {
+                let cell = shared_spec(style, variant, mode, op, forced_async, Sharing::Shared);
+                let Some(result) = run(&cell, 6, WATCHDOG) else {
                     continue;
                 };
                 let m = result
@@ -124,7 +93,7 @@ fn shared_ring_submitters_keep_order() {
 #[test]
 fn unordered_submitters_on_a_shared_ring_are_caught() {
     let _serial = SERIAL.lock().unwrap();
-    let cell = spec(
+    let cell = shared_spec(
         "independent",
         "",
         "default",
@@ -133,7 +102,7 @@ fn unordered_submitters_on_a_shared_ring_are_caught() {
         Sharing::Shared,
     );
     for _ in 0..20 {
-        match run(&cell, 5).expect("default mode applies") {
+        match run(&cell, 5, WATCHDOG).expect("default mode applies") {
             Err(CellError::Violation(v)) => {
                 assert_ne!(v.expected, v.got);
                 return;
@@ -147,7 +116,7 @@ fn unordered_submitters_on_a_shared_ring_are_caught() {
 
 #[test]
 fn rings_that_cannot_be_shared_say_why() {
-    let defer = spec(
+    let defer = shared_spec(
         "link",
         "",
         "defer-taskrun",
@@ -156,7 +125,7 @@ fn rings_that_cannot_be_shared_say_why() {
         Sharing::Shared,
     );
     assert!(defer.needs().unwrap_err().contains("single issuer"));
-    let registered = spec(
+    let registered = shared_spec(
         "link",
         "",
         "registered-ring",

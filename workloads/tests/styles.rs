@@ -2,61 +2,13 @@
 //! the order on ops that can reorder, and `independent` is caught breaking it,
 //! which proves the verifier is not a check that cannot fail.
 
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
-use workloads::cancel::Cancel;
-use workloads::cell::{CellError, CellRun, CellSpec, Measurement, Shape, Sharing};
+mod common;
+
+use common::{caps, run, shape, spec, WATCHDOG};
+use workloads::cell::CellError;
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
-use workloads::probe::Capabilities;
-use workloads::style::{self, Style, STYLES};
-
-fn spec(
-    style: &'static dyn Style,
-    variant: &str,
-    mode: &str,
-    op: OpKind,
-    forced_async: bool,
-    shape: Shape,
-) -> CellSpec {
-    CellSpec {
-        style,
-        variant: variant.into(),
-        mode: ModeSpec::parse(mode).unwrap(),
-        op,
-        forced_async,
-        shape,
-        ring_entries: 64,
-    }
-}
-
-fn shape(groups: u32, steps: u32, batch: u32) -> Shape {
-    Shape {
-        groups,
-        steps,
-        batch,
-        submitters: 1,
-        sharing: Sharing::PerSubmitter,
-    }
-}
-
-/// Runs a cell for `passes` passes; `None` when the machine cannot run it (reason printed).
-fn run(
-    caps: &Capabilities,
-    cell: &CellSpec,
-    passes: u64,
-) -> Option<Result<Measurement, CellError>> {
-    if let Err(reason) = cell.needs().and_then(|n| caps.check_all(&n)) {
-        eprintln!("skip {} {}: {reason}", cell.style.name(), cell.mode);
-        return None;
-    }
-    let never = AtomicBool::new(false);
-    let mut run = match CellRun::start(cell, Cancel::new()) {
-        Ok(run) => run,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(run.run(passes, Duration::from_secs(20), &never))
-}
+use workloads::style::{Style, STYLES};
 
 fn ordering_styles() -> impl Iterator<Item = (&'static dyn Style, &'static str)> {
     STYLES
@@ -76,7 +28,6 @@ fn ordering_styles() -> impl Iterator<Item = (&'static dyn Style, &'static str)>
 
 #[test]
 fn every_ordering_style_keeps_order_in_every_mode() {
-    let caps = Capabilities::detect();
     let cases = [
         (OpKind::Nop, false, shape(3, 8, 4)),
         (OpKind::Timeout, false, shape(2, 6, 4)),
@@ -91,8 +42,8 @@ fn every_ordering_style_keeps_order_in_every_mode() {
             .filter(|m| !m.starts_with("sqpoll-shared"))
         {
             for (op, forced_async, shape) in cases {
-                let cell = spec(style, variant, &mode, op, forced_async, shape);
-                if let Some(result) = run(&caps, &cell, 3) {
+                let cell = spec(style.name(), variant, &mode, op, forced_async, shape);
+                if let Some(result) = run(&cell, 3, WATCHDOG) {
                     let m = result.unwrap_or_else(|e| {
                         panic!("{}:{variant} {mode} {}: {e}", style.name(), op.name())
                     });
@@ -108,15 +59,14 @@ fn every_ordering_style_keeps_order_in_every_mode() {
 
 #[test]
 fn verifier_catches_independent_reordering_while_link_passes() {
-    let caps = Capabilities::detect();
-    let independent = style::find("independent").unwrap();
-    let link = style::find("link").unwrap();
+    let independent = "independent";
+    let link = "link";
     // Timeouts of varied length finish out of submission order every time.
     let shape = shape(4, 32, 4);
     let broken = run(
-        &caps,
         &spec(independent, "", "default", OpKind::Timeout, false, shape),
         5,
+        WATCHDOG,
     )
     .expect("default mode is supported");
     match broken {
@@ -124,9 +74,9 @@ fn verifier_catches_independent_reordering_while_link_passes() {
         other => panic!("independent on timeouts was not caught: {other:?}"),
     }
     let ok = run(
-        &caps,
         &spec(link, "", "default", OpKind::Timeout, false, shape),
         5,
+        WATCHDOG,
     )
     .unwrap();
     assert!(ok.is_ok(), "link on timeouts: {:?}", ok.err());
@@ -138,8 +88,7 @@ fn verifier_catches_independent_reordering_while_link_passes() {
 /// that fit in a round, and drain, keep their order.
 #[test]
 fn shared_sqpoll_splits_chains_longer_than_its_round() {
-    let caps = Capabilities::detect();
-    let link = style::find("link").unwrap();
+    let link = "link";
     let cell = spec(
         link,
         "",
@@ -148,7 +97,7 @@ fn shared_sqpoll_splits_chains_longer_than_its_round() {
         false,
         shape(1, 16, 16),
     );
-    let Some(result) = run(&caps, &cell, 20) else {
+    let Some(result) = run(&cell, 20, WATCHDOG) else {
         return;
     };
     match result {
@@ -171,11 +120,11 @@ fn shared_sqpoll_splits_chains_longer_than_its_round() {
         shape(1, 16, 8),
     );
     assert!(
-        run(&caps, &fits, 20).unwrap().is_ok(),
+        run(&fits, 20, WATCHDOG).unwrap().is_ok(),
         "8-step chains fit in one round"
     );
     let drain = spec(
-        style::find("drain").unwrap(),
+        "drain",
         "",
         "sqpoll-shared",
         OpKind::Nop,
@@ -183,23 +132,22 @@ fn shared_sqpoll_splits_chains_longer_than_its_round() {
         shape(1, 16, 16),
     );
     assert!(
-        run(&caps, &drain, 20).unwrap().is_ok(),
+        run(&drain, 20, WATCHDOG).unwrap().is_ok(),
         "drain keeps order on a shared poller"
     );
 }
 
 #[test]
 fn sqpoll_cpu_time_is_counted() {
-    let caps = Capabilities::detect();
     let cell = spec(
-        style::find("userspace").unwrap(),
+        "userspace",
         "",
         "sqpoll",
         OpKind::Timeout,
         false,
         shape(1, 16, 1),
     );
-    let Some(result) = run(&caps, &cell, 50) else {
+    let Some(result) = run(&cell, 50, WATCHDOG) else {
         return;
     };
     let m = result.unwrap();
@@ -215,14 +163,14 @@ fn sqpoll_cpu_time_is_counted() {
 
 #[test]
 fn missing_opcode_is_a_skip_reason() {
-    let caps = Capabilities::detect();
+    let caps = caps().clone();
     if caps.unavailable.is_some() {
         eprintln!("skip: io_uring unavailable: {:?}", caps.unavailable);
         return;
     }
     let caps = caps.without_opcode(io_uring::opcode::Timeout::CODE);
     let cell = spec(
-        style::find("link").unwrap(),
+        "link",
         "",
         "default",
         OpKind::Timeout,

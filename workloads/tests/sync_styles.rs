@@ -5,15 +5,14 @@
 //! and a private io_uring futex wait armed before a process's first extra
 //! thread is reported as a lost wakeup, or the test says the kernel woke it.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use workloads::cancel::Cancel;
-use workloads::cell::{CellError, CellRun, CellSpec, Measurement, Shape, Sharing};
+mod common;
+
+use common::{caps, label, run, shape, spec};
+use workloads::cell::{CellError, CellSpec};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
-use workloads::probe::Capabilities;
-use workloads::style::{self, BROKEN_SUFFIX};
+use workloads::style::BROKEN_SUFFIX;
 
 /// Every style × variant this file is about.
 const STYLES: &[(&str, &str)] = &[
@@ -25,65 +24,6 @@ const STYLES: &[(&str, &str)] = &[
     ("futex", "private"),
     ("futex-syscall", ""),
 ];
-
-fn caps() -> &'static Capabilities {
-    static CAPS: OnceLock<Capabilities> = OnceLock::new();
-    CAPS.get_or_init(Capabilities::detect)
-}
-
-fn shape(groups: u32, steps: u32, batch: u32) -> Shape {
-    Shape {
-        groups,
-        steps,
-        batch,
-        submitters: 1,
-        sharing: Sharing::PerSubmitter,
-    }
-}
-
-fn spec(
-    style: &str,
-    variant: &str,
-    mode: &str,
-    op: OpKind,
-    forced_async: bool,
-    shape: Shape,
-) -> CellSpec {
-    CellSpec {
-        style: style::find(style).unwrap_or_else(|| panic!("no style {style}")),
-        variant: variant.into(),
-        mode: ModeSpec::parse(mode).unwrap(),
-        op,
-        forced_async,
-        shape,
-        ring_entries: 64,
-    }
-}
-
-fn name(cell: &CellSpec) -> String {
-    let asy = if cell.forced_async { "+async" } else { "" };
-    format!(
-        "{}:{} {} {}{asy}",
-        cell.style.name(),
-        cell.variant,
-        cell.mode,
-        cell.op.name()
-    )
-}
-
-/// Runs `passes` passes; `None` (reason printed) when the cell does not apply here.
-fn run(cell: &CellSpec, passes: u64, watchdog: Duration) -> Option<Result<Measurement, CellError>> {
-    if let Err(reason) = cell.needs().and_then(|n| caps().check_all(&n)) {
-        eprintln!("skip {}: {reason}", name(cell));
-        return None;
-    }
-    let never = AtomicBool::new(false);
-    let mut run = match CellRun::start(cell, Cancel::new()) {
-        Ok(run) => run,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(run.run(passes, watchdog, &never))
-}
 
 /// Whether a failure is one of the two ways a shared SQPOLL round (at most 8
 /// SQEs) shows up: order broken, or a wake split from its bump.
@@ -118,12 +58,12 @@ fn keeps_order(style: &str, variant: &str) {
                     m.steps,
                     8 * u64::from(shape.groups * shape.steps),
                     "{}",
-                    name(&cell)
+                    label(&cell)
                 ),
                 Err(e) if cell.mode.mode.shared_poller && split_by_shared_rounds(&e) => {
-                    eprintln!("{}: verified, order broke: {e}", name(&cell));
+                    eprintln!("{}: verified, order broke: {e}", label(&cell));
                 }
-                Err(e) => panic!("{}: {e}", name(&cell)),
+                Err(e) => panic!("{}: {e}", label(&cell)),
             }
         }
     }
@@ -176,11 +116,11 @@ fn broken_is_caught(style: &str, variant: &str) {
                 return;
             }
             Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("{}: unexpected error {e}", name(&cell)),
-            None => panic!("{}: does not apply in default mode", name(&cell)),
+            Some(Err(e)) => panic!("{}: unexpected error {e}", label(&cell)),
+            None => panic!("{}: does not apply in default mode", label(&cell)),
         }
     }
-    panic!("{} was never caught out of order in 30 tries", name(&cell));
+    panic!("{} was never caught out of order in 30 tries", label(&cell));
 }
 
 #[test]

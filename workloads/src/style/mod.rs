@@ -6,14 +6,13 @@
 mod bpf_loop;
 mod broken;
 mod chain;
-mod drain;
+mod flagged;
 mod fresh_process;
 mod futex;
 mod futex_syscall;
 mod futex_words;
 mod handoff;
 mod helper;
-mod independent;
 mod msg_ring;
 mod stall;
 mod sync_group;
@@ -242,10 +241,10 @@ pub trait Instance: Send {
 
 /// Every style, in the order `list` and reports show them.
 pub static STYLES: &[&dyn Style] = &[
-    &independent::Independent,
+    &flagged::INDEPENDENT,
     &chain::LINK,
     &chain::HARDLINK,
-    &drain::Drain,
+    &flagged::DRAIN,
     &userspace::Userspace,
     &sync_group::SyncGroup,
     &msg_ring::MsgRing,

@@ -1,0 +1,66 @@
+//! Styles that hand the stream to the kernel batch by batch, every step
+//! carrying the same SQE flags, and wait only at the end of the pass:
+//! - `independent`: no flag, nothing orders the steps. The upper bound every
+//!   ordering style is compared with; on ops that finish out of order it must
+//!   fail the order check, which is what proves the verifier works.
+//! - `drain`: IOSQE_IO_DRAIN on every step, so each starts only after every
+//!   earlier request of the ring completed: order holds across batches and
+//!   groups, at the price of serialising everything (the over-serialising baseline).
+
+use super::{Instance, StepCtx, StepError, Style};
+use crate::cell::CellSpec;
+use crate::lane::Lane;
+use io_uring::squeue::Flags;
+
+/// A style whose steps all carry `flags`.
+pub struct Flagged {
+    name: &'static str,
+    flags: Flags,
+    about: &'static str,
+}
+
+/// No ordering at all.
+pub const INDEPENDENT: Flagged = Flagged {
+    name: "independent",
+    flags: Flags::empty(),
+    about: "no ordering at all (upper bound; reorders on timeout/async ops)",
+};
+
+/// IOSQE_IO_DRAIN on every step.
+pub const DRAIN: Flagged = Flagged {
+    name: "drain",
+    flags: Flags::IO_DRAIN,
+    about: "IOSQE_IO_DRAIN on every step (orders against all earlier requests)",
+};
+
+impl Style for Flagged {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn about(&self) -> &'static str {
+        self.about
+    }
+    fn instance(&self, _: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
+        Ok(Box::new(Run { flags: self.flags }))
+    }
+}
+
+struct Run {
+    flags: Flags,
+}
+
+impl Instance for Run {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        let mut entries = Vec::with_capacity(ctx.stream.batch as usize);
+        for batch in ctx.stream.batches() {
+            entries.clear();
+            entries.extend(
+                batch
+                    .iter()
+                    .map(|&(g, s)| ctx.ops.step(g, s).flags(self.flags)),
+            );
+            ctx.submit_and_reap(lane, &entries, 0, |_| {})?;
+        }
+        ctx.drain(lane)
+    }
+}
