@@ -12,9 +12,9 @@ pub enum Progress {
     Bar(ProgressBar),
     /// Plain lines on stderr.
     Lines {
-        /// Cells in the sweep.
+        /// Units of work in the sweep (repetitions and profile passes).
         total: u64,
-        /// Cells finished.
+        /// Units done.
         done: u64,
         /// When the sweep started.
         start: Instant,
@@ -53,11 +53,11 @@ impl Progress {
         }
     }
 
-    /// Records a finished cell with a one-line outcome.
-    pub fn finish_cell(&mut self, name: &str, outcome: &str) {
+    /// Records `units` of work done on a cell, with a one-line outcome.
+    pub fn advance(&mut self, units: u64, name: &str, outcome: &str) {
         match self {
             Progress::Bar(bar) => {
-                bar.inc(1);
+                bar.inc(units);
                 if !outcome.starts_with("ok") {
                     bar.println(format!("{name}: {outcome}"));
                 }
@@ -68,7 +68,7 @@ impl Progress {
                 start,
                 last,
             } => {
-                *done += 1;
+                *done += units;
                 let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(5));
                 if due || !outcome.starts_with("ok") || *done == *total {
                     let elapsed = start.elapsed().as_secs_f64();

@@ -14,11 +14,11 @@ use reports::schema::{
     AnchorValue, CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord,
 };
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use workloads::anchors;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
@@ -113,6 +113,33 @@ impl Done {
     }
 }
 
+/// A cell being measured across the rounds of a sweep.
+struct Active<'c> {
+    cell: &'c PlannedCell,
+    /// Repetitions recorded ok, earlier runs included.
+    reps: BTreeSet<u32>,
+    /// Passes per repetition, found by the first warm-up of this run.
+    iterations: Option<u64>,
+    /// Time spent timing its repetitions in this run (against `time_budget`).
+    spent: Duration,
+    /// ns/step of this run's repetitions.
+    medians: Vec<f64>,
+    /// Its profile line is already recorded (a resume re-runs only lost repetitions).
+    profiled: bool,
+    /// Failed or interrupted: no more visits.
+    ended: bool,
+}
+
+/// What one visit of a cell came to.
+enum Visit {
+    /// A repetition was recorded (ns/step).
+    Measured(f64),
+    /// The cell failed (reason recorded); it is not visited again.
+    Ended(String),
+    /// Ctrl-C or SIGTERM: the sweep stops.
+    Interrupted,
+}
+
 fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
     let mut done: BTreeMap<String, Done> = BTreeMap::new();
     for r in &results.records {
@@ -129,7 +156,6 @@ fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
 
 struct Sweeper<'a> {
     config: &'a Config,
-    caps: &'a Capabilities,
     writer: ResultsWriter,
     interrupt: &'a AtomicBool,
     observers: Option<Observers>,
@@ -191,52 +217,84 @@ impl Sweeper<'_> {
         Ok(reason)
     }
 
-    /// Runs one cell's missing repetitions; returns its one-line outcome.
-    fn run_cell(&mut self, cell: &PlannedCell, done: &Done) -> Result<String, SweepError> {
-        let needs = cell.spec.needs().and_then(|n| self.caps.check_all(&n));
-        if let Err(reason) = needs {
-            self.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
-                r.reason = Some(reason.clone())
-            })?;
-            return Ok(format!("skipped: {reason}"));
-        }
-        let cancel = Cancel::new();
-        let mut run = match CellRun::start(&cell.spec, cancel) {
+    /// Runs repetition `rep` of a cell on a fresh set-up: warmed up (the first
+    /// visit also finds how many passes make a repetition), timed, recorded.
+    fn visit(&mut self, a: &mut Active<'_>, rep: u32) -> Result<Visit, SweepError> {
+        let mut run = match CellRun::start(&a.cell.spec, Cancel::new()) {
             Ok(run) => run,
-            Err(e) => return self.write_error(cell, 0, &e),
+            Err(e) => return self.visit_failed(a, rep, &e),
         };
-        let iterations = match self.warm_up(&mut run) {
+        let warmed = match a.iterations {
+            Some(n) => run
+                .run((n / 4).max(1), self.config.watchdog, self.interrupt)
+                .map(|_| n),
+            None => self.warm_up(&mut run),
+        };
+        let iterations = match warmed {
             Ok(n) => n,
-            Err(e) => return self.write_error(cell, 0, &e),
+            Err(e) => return self.visit_failed(a, rep, &e),
         };
+        a.iterations = Some(iterations);
         let started = Instant::now();
-        let mut medians = Vec::new();
-        let todo = (0..self.config.repetitions).filter(|r| !done.ok_reps.contains(r));
-        for (ok_reps, rep) in (done.ok_reps.len() as u32..).zip(todo) {
-            if ok_reps >= self.config.min_repetitions && started.elapsed() > self.config.time_budget
-            {
-                break;
-            }
-            let m = match run.run(iterations, self.config.watchdog, self.interrupt) {
-                Ok(m) => m,
-                Err(e) => return self.write_error(cell, rep, &e),
-            };
-            let timing = timing(&m);
-            medians.push(timing.ns_per_step);
-            self.write(cell, Pass::Timing, rep, Status::Ok, |r| {
-                r.timing = Some(timing)
-            })?;
-        }
-        drop(run);
-        medians.sort_by(f64::total_cmp);
-        let median = medians.get(medians.len() / 2).copied();
-        if !done.profiled {
-            self.profile(cell, iterations, median)?;
-        }
-        Ok(match median {
+        let measured = run.run(iterations, self.config.watchdog, self.interrupt);
+        a.spent += started.elapsed();
+        let m = match measured {
+            Ok(m) => m,
+            Err(e) => return self.visit_failed(a, rep, &e),
+        };
+        let timing = timing(&m);
+        a.medians.push(timing.ns_per_step);
+        a.reps.insert(rep);
+        let ns = timing.ns_per_step;
+        self.write(a.cell, Pass::Timing, rep, Status::Ok, |r| {
+            r.timing = Some(timing)
+        })?;
+        Ok(Visit::Measured(ns))
+    }
+
+    fn visit_failed(
+        &mut self,
+        a: &mut Active<'_>,
+        rep: u32,
+        e: &CellError,
+    ) -> Result<Visit, SweepError> {
+        a.ended = true;
+        let reason = self.write_error(a.cell, rep, e)?;
+        Ok(match e {
+            CellError::Interrupted => Visit::Interrupted,
+            _ => Visit::Ended(reason),
+        })
+    }
+
+    /// The profile pass of a cell whose repetitions are all recorded (unless
+    /// it has one already); returns its one-line outcome.
+    fn finish(&mut self, a: &mut Active<'_>) -> Result<String, SweepError> {
+        a.medians.sort_by(f64::total_cmp);
+        let median = a.medians.get(a.medians.len() / 2).copied();
+        let outcome = match median {
             Some(m) => format!("ok {m:.0} ns/step"),
             None => "ok (profile pass only)".into(),
-        })
+        };
+        if a.profiled {
+            return Ok(outcome);
+        }
+        let iterations = match a.iterations {
+            Some(n) => n,
+            // Every repetition was measured before a resume: calibrate anew.
+            None => {
+                let calibrated = CellRun::start(&a.cell.spec, Cancel::new())
+                    .and_then(|mut run| self.warm_up(&mut run));
+                match calibrated {
+                    Ok(n) => n,
+                    Err(e) => {
+                        a.ended = true;
+                        return self.write_error(a.cell, 0, &e);
+                    }
+                }
+            }
+        };
+        self.profile(a.cell, iterations, median)?;
+        Ok(outcome)
     }
 
     /// Writes the cell's profile-pass line; its presence marks the cell complete.
@@ -405,33 +463,82 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
     let cells = plan(&config, args.filter.as_deref());
     let mut sweeper = Sweeper {
         config: &config,
-        caps: &caps,
         writer,
         interrupt,
         observers: config.profile.then(Observers::load),
         written: 0,
     };
-    let mut progress = Progress::new(cells.len() as u64);
-    let mut interrupted = false;
+    // Every cell takes `repetitions` units of progress for its repetitions and
+    // one for its profile pass (or its skip).
+    let per_cell = u64::from(config.repetitions) + 1;
+    let mut progress = Progress::new(cells.len() as u64 * per_cell);
     let empty = Done::default();
+    let mut active = Vec::new();
     for cell in &cells {
-        if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
-            interrupted = true;
-            break;
-        }
         let done = done.get(&cell.name).unwrap_or(&empty);
         if done.complete(config.min_repetitions) {
-            progress.finish_cell(&cell.name, "ok (already measured)");
+            progress.advance(per_cell, &cell.name, "ok (already measured)");
             continue;
         }
-        progress.start_cell(&cell.name);
-        let outcome = sweeper.run_cell(cell, done)?;
-        if outcome.starts_with("interrupted") {
-            interrupted = true;
-            progress.println(&format!("{}: interrupted", cell.name));
-            break;
+        if let Err(reason) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
+            sweeper.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
+                r.reason = Some(reason.clone())
+            })?;
+            progress.advance(per_cell, &cell.name, &format!("skipped: {reason}"));
+            continue;
         }
-        progress.finish_cell(&cell.name, &outcome);
+        active.push(Active {
+            cell,
+            reps: done.ok_reps.iter().copied().collect(),
+            iterations: None,
+            spent: Duration::ZERO,
+            medians: Vec::new(),
+            profiled: done.profiled,
+            ended: false,
+        });
+    }
+    // Repetitions run in rounds over all cells, so that a slow drift of the
+    // machine (frequency, host load, placement) spreads over every cell instead
+    // of landing on the few measured while it lasted.
+    let mut interrupted = false;
+    'rounds: for rep in 0..config.repetitions {
+        for a in active.iter_mut().filter(|a| !a.ended) {
+            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                interrupted = true;
+                break 'rounds;
+            }
+            let spent_budget =
+                a.reps.len() as u32 >= config.min_repetitions && a.spent > config.time_budget;
+            if a.reps.contains(&rep) || spent_budget {
+                progress.advance(1, &a.cell.name, "ok");
+                continue;
+            }
+            progress.start_cell(&a.cell.name);
+            match sweeper.visit(a, rep)? {
+                Visit::Measured(ns) => {
+                    progress.advance(1, &a.cell.name, &format!("ok {ns:.0} ns/step"))
+                }
+                Visit::Ended(reason) => {
+                    progress.advance(per_cell - u64::from(rep), &a.cell.name, &reason)
+                }
+                Visit::Interrupted => {
+                    interrupted = true;
+                    progress.println(&format!("{}: interrupted", a.cell.name));
+                    break 'rounds;
+                }
+            }
+        }
+    }
+    if !interrupted {
+        for a in active.iter_mut().filter(|a| !a.ended) {
+            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                interrupted = true;
+                break;
+            }
+            progress.start_cell(&a.cell.name);
+            let outcome = sweeper.finish(a)?;
+            progress.advance(1, &a.cell.name, &outcome);
+        }
     }
     progress.finish();
     Ok(SweepOutcome {

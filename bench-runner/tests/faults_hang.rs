@@ -20,6 +20,9 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 /// `link` cells hang; each is followed by a `userspace` cell long enough to
 /// be watched while it runs.
+/// The cells of `hang_config` that hang: `link` in each of its three modes.
+const HUNG_CELLS: usize = 3;
+
 fn hang_config(watchdog: &str) -> String {
     config(&format!(
         "styles = [\"link\", \"userspace\"]\n\
@@ -95,8 +98,11 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
             }
             w.most_rings = w.most_rings.max(snap.rings);
             w.most_temp_dirs = w.most_temp_dirs.max(temp_dirs(tmp).len());
-            // After a repetition other than the last, the cell still runs.
-            let between_reps = n == m
+            // Repetitions run in rounds over all cells: once the last hung cell
+            // timed out, only the healthy cells' repetitions remain, each on a
+            // fresh set-up of at most one ring and no pipe of the hung cells.
+            let between_reps = w.timeouts.len() == HUNG_CELLS
+                && n == m
                 && before.contains("\"userspace/")
                 && before.contains("\"pass\":\"timing\"")
                 && !before.contains("\"rep\":4,");
@@ -161,7 +167,7 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
 
     // Each hung cell was seen with its ring, pipe and threads (a submitter,
     // and the io-wq worker blocked in the read)...
-    assert_eq!(w.timeouts.len(), 3, "timeouts seen");
+    assert_eq!(w.timeouts.len(), HUNG_CELLS, "timeouts seen");
     for (hung, (_, threads)) in w.hung.iter().zip(&w.timeouts) {
         assert_eq!((hung.rings, hung.pipes), (1, 2), "hung cell: {hung:?}");
         let names: Vec<&str> = threads.iter().map(|(_, n)| n.as_str()).collect();
@@ -186,10 +192,9 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
         w.healthy.len()
     );
     for s in &w.healthy {
-        assert_eq!(
-            (s.rings, s.pipes),
-            (1, 0),
-            "while a healthy cell ran: {s:?}"
+        assert!(
+            s.rings <= 1 && s.pipes == 0,
+            "while a healthy cell ran, a hung cell's ring or pipe was still there: {s:?}"
         );
     }
     eprintln!(
