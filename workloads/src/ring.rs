@@ -43,6 +43,18 @@ struct RsrcUpdate {
     data: u64,
 }
 
+/// What the SQ ring's head, tail and flags say at one moment.
+struct SqState {
+    /// SQEs queued that the kernel has not consumed.
+    pending: u32,
+    /// No room for another SQE.
+    full: bool,
+    /// The SQPOLL thread sleeps and must be woken.
+    need_wakeup: bool,
+    /// COOP_TASKRUN: task_work is waiting for an enter.
+    taskrun: bool,
+}
+
 /// A ring plus how its mode drives it.
 pub struct Ring {
     uring: IoUring,
@@ -249,12 +261,18 @@ impl Ring {
         n
     }
 
-    fn sq_state(&self) -> (u32, bool) {
+    /// One look at the SQ, under one lock, for everything `flush` and `reap` decide on.
+    fn sq_state(&self) -> SqState {
         let _guard = self.sq.lock().unwrap();
         // SAFETY: as in push.
         let mut sq = unsafe { self.uring.submission_shared() };
         sq.sync();
-        (sq.len() as u32, sq.need_wakeup())
+        SqState {
+            pending: sq.len() as u32,
+            full: sq.is_full(),
+            need_wakeup: sq.need_wakeup(),
+            taskrun: sq.taskrun(),
+        }
     }
 
     fn cq_ready(&self) -> u32 {
@@ -268,13 +286,18 @@ impl Ring {
     /// Makes the kernel see every queued SQE and waits for `want` ready CQEs.
     fn flush(&self, want: u32) -> Result<(), RingError> {
         loop {
-            let (pending, need_wakeup) = self.sq_state();
+            let SqState {
+                pending,
+                full,
+                need_wakeup,
+                ..
+            } = self.sq_state();
             let need_wait = want > 0 && self.cq_ready() < want;
             let mut flags = if need_wait { ENTER_GETEVENTS } else { 0 };
             let to_submit = if self.sqpoll {
                 if need_wakeup {
                     flags |= ENTER_SQ_WAKEUP;
-                } else if pending > 0 && !need_wait && self.sq_full() {
+                } else if pending > 0 && !need_wait && full {
                     flags |= ENTER_SQ_WAIT;
                 } else if !need_wait {
                     return Ok(());
@@ -293,18 +316,11 @@ impl Ring {
         }
     }
 
-    fn sq_full(&self) -> bool {
-        let _guard = self.sq.lock().unwrap();
-        // SAFETY: as in push.
-        let sq = unsafe { self.uring.submission_shared() };
-        sq.is_full()
-    }
-
     /// Runs pending task_work when the kernel asks for it (COOP_TASKRUN's
     /// IORING_SQ_TASKRUN flag) and hands every ready CQE to `f(user_data, res)`.
     /// Returns how many were reaped.
     pub fn reap(&self, mut f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
-        if self.taskrun_pending() {
+        if self.sq_state().taskrun {
             self.enter_retrying(0, 0, ENTER_GETEVENTS)?;
         }
         let _guard = self.cq.lock().unwrap();
@@ -316,13 +332,6 @@ impl Ring {
             n += 1;
         }
         Ok(n)
-    }
-
-    fn taskrun_pending(&self) -> bool {
-        let _guard = self.sq.lock().unwrap();
-        // SAFETY: as in push.
-        let sq = unsafe { self.uring.submission_shared() };
-        sq.taskrun()
     }
 }
 
