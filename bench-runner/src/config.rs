@@ -3,6 +3,7 @@
 //! allowed; nothing is run and nothing is written for a bad config.
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Duration;
 use workloads::cell::Sharing;
@@ -93,6 +94,9 @@ pub struct StyleChoice {
 /// A validated config.
 #[derive(Clone)]
 pub struct Config {
+    /// sha256 of the config text: `--resume` refuses a results file written
+    /// with another.
+    pub hash: String,
     /// Styles (with variants) to sweep.
     pub styles: Vec<StyleChoice>,
     /// Modes to sweep.
@@ -191,7 +195,7 @@ impl Config {
                 .unwrap_or_default();
             format!("{line}{}", e.message().replace('\n', " ").trim())
         })?;
-        raw.validate()
+        raw.validate(format!("{:x}", Sha256::digest(text.as_bytes())))
     }
 }
 
@@ -278,7 +282,7 @@ fn style_choices(names: &[String]) -> Result<Vec<StyleChoice>, String> {
 }
 
 impl Raw {
-    fn validate(self) -> Result<Config, String> {
+    fn validate(self, hash: String) -> Result<Config, String> {
         let styles = style_choices(&self.styles)?;
         nonempty("modes", &self.modes)?;
         let modes = self
@@ -384,6 +388,7 @@ impl Raw {
             return Err("watchdog: must be at least 100ms".into());
         }
         Ok(Config {
+            hash,
             styles,
             modes,
             ops,

@@ -13,7 +13,6 @@ use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
     AnchorValue, CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord,
 };
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -399,11 +398,6 @@ pub fn command_line(args: &SweepArgs, resume: bool) -> Vec<String> {
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
     let config = Config::load(&args.config)?;
-    let bytes = fs::read(&args.config).map_err(|source| SweepError::Io {
-        path: args.config.clone(),
-        source,
-    })?;
-    let hash = format!("{:x}", Sha256::digest(&bytes));
     let lock = lock_dir(&args.out)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
@@ -423,19 +417,19 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         for w in &existing.warnings {
             eprintln!("warning: {}: {w}", path.display());
         }
-        if existing.header.run.config_hash != hash {
+        if existing.header.run.config_hash != config.hash {
             return Err(SweepError::HashMismatch {
                 path,
                 config: args.config.display().to_string(),
                 found: existing.header.run.config_hash,
-                expected: hash,
+                expected: config.hash.clone(),
             });
         }
         (ResultsWriter::append_to(&path)?, done_by_cell(&existing))
     } else {
         let run = RunInfo {
             config_path: args.config.display().to_string(),
-            config_hash: hash,
+            config_hash: config.hash.clone(),
             started_unix: now_unix(),
             command: command_line(args, false),
         };
