@@ -251,6 +251,65 @@ fn failing_command_is_reported_with_its_status() {
 }
 
 #[test]
+fn a_kernel_that_dies_before_init_is_booted_again() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    // With no such init the kernel panics before any of the guest's code
+    // runs: the stand-in for a boot that emulation crashed.
+    let Some(out) = kernel_matrix(&[
+        "--btf-out",
+        dir.path().join("vmlinux.btf").to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+        "--append",
+        "rdinit=/no-such-init",
+        "--boot-attempts",
+        "2",
+    ]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let kdir = dir.path().join("out").join(KERNEL);
+    assert_eq!(read(kdir.join("exit-status")).trim(), "no-results");
+    assert!(read(kdir.join("console.boot-1.log")).contains("Kernel panic"));
+    assert!(read(kdir.join("console.log")).contains("Kernel panic"));
+    assert!(!kdir.join("console.boot-2.log").exists(), "booted 3 times");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("died before /init started (boot 1 of 2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_kernel_crash_during_the_command_is_a_result_not_a_reboot() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(out) = kernel_matrix(&[
+        "--bin",
+        "/bin/sh",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--",
+        "-c",
+        "echo c >/proc/sysrq-trigger",
+    ]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let kdir = dir.path().join(KERNEL);
+    assert_eq!(read(kdir.join("exit-status")).trim(), "no-results");
+    let console = read(kdir.join("console.log"));
+    assert!(console.contains("kernel-matrix: guest up:"), "{console}");
+    assert!(console.contains("sysrq"), "{console}");
+    assert!(!kdir.join("console.boot-1.log").exists(), "booted again");
+}
+
+#[test]
 fn timeout_kills_the_guest() {
     if should_skip() {
         return;
