@@ -20,6 +20,7 @@
  *    completion events, so its ring is known by then.
  *  - Scheduler events count when the task switched out (sched_switch) or
  *    woken (sched_wakeup) belongs to the target, whoever caused it.
+ *  - System calls (sys_enter) count when the calling task is the target's.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -42,6 +43,8 @@ enum counter {
 	CTX_SWITCHES_WRK,
 	WAKEUPS,
 	WAKEUPS_CROSS_CPU,
+	SYSCALLS,
+	IO_URING_ENTER,
 	NR_COUNTERS,
 };
 
@@ -271,6 +274,21 @@ int BPF_PROG(ursb_wakeup, struct task_struct *p)
 	if (*from != p->thread_info.cpu)
 		bump(WAKEUPS_CROSS_CPU);
 	bpf_map_delete_elem(&waker_cpu, &pid);
+	return 0;
+}
+
+/* io_uring_enter(2)'s number on x86-64 (and every architecture using the generic table). */
+#define NR_IO_URING_ENTER 426
+
+/* Every system call of the target's threads, and io_uring_enter(2) on its own. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ursb_sys_enter, struct pt_regs *regs, long id)
+{
+	if (!current_is_target())
+		return 0;
+	bump(SYSCALLS);
+	if (id == NR_IO_URING_ENTER)
+		bump(IO_URING_ENTER);
 	return 0;
 }
 

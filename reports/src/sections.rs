@@ -1,6 +1,8 @@
 //! The content of a report (machine headers, cell table, anchors, profile,
 //! plots, skips) as a [`Document`], plus the cell table the terminal prints.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
@@ -222,8 +224,10 @@ fn profile_table(report: &Report) -> Option<Table> {
             .iter()
             .map(|c| match (c.per_step, &c.unsupported) {
                 (Some(v), _) => format!("{} {}", c.name, num(v)),
-                (None, Some(why)) => format!("{} <not supported: {why}>", c.name),
-                (None, None) => format!("{} <not counted>", c.name),
+                (None, Some(why)) if why.starts_with("not supported") => {
+                    format!("{} <not supported>", c.name)
+                }
+                (None, _) => format!("{} <not counted>", c.name),
             })
             .collect();
         let probes: Vec<String> = p
@@ -244,6 +248,33 @@ fn profile_table(report: &Report) -> Option<Table> {
         t.push(row);
     }
     (!t.rows.is_empty()).then_some(t)
+}
+
+/// One line per reason a perf counter has no value, naming the counters and
+/// how many profiled cells it applies to: said once under the profile table
+/// rather than in every row, as `perf stat` says `<not supported>` and no more.
+fn counters_without_value(report: &Report) -> Vec<String> {
+    let mut by_reason: BTreeMap<&str, (BTreeSet<&str>, usize)> = BTreeMap::new();
+    for cell in &report.cells {
+        let Some(p) = &cell.profile else { continue };
+        let mut reasons_here = BTreeSet::new();
+        for c in p.counters.iter().filter(|c| c.per_step.is_none()) {
+            let why = c.unsupported.as_deref().unwrap_or("not counted");
+            by_reason.entry(why).or_default().0.insert(c.name.as_str());
+            reasons_here.insert(why);
+        }
+        for why in reasons_here {
+            by_reason.entry(why).or_default().1 += 1;
+        }
+    }
+    by_reason
+        .into_iter()
+        .map(|(why, (names, cells))| {
+            let names: Vec<&str> = names.into_iter().collect();
+            let word = if cells == 1 { "cell" } else { "cells" };
+            format!("{}: {why} (in {cells} {word})", names.join(", "))
+        })
+        .collect()
 }
 
 /// The whole report as a document.
@@ -295,6 +326,13 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
                 .into(),
         ));
         doc.push(Block::Table(t));
+        let why = counters_without_value(report);
+        if !why.is_empty() {
+            doc.push(Block::Paragraph(
+                "Counters without a value, and why:".into(),
+            ));
+            doc.push(Block::List(why));
+        }
     }
     let not_run: Vec<String> = report
         .cells

@@ -90,6 +90,15 @@ fn renders_every_output_of_a_200_cell_sweep() {
     assert!(md.contains("BROKEN: group 0 expected seq 3, got 4 (cqe)"));
     assert!(md.contains("bpf-loop needs Linux 7.1+"));
     assert!(md.contains("x syscall"), "anchor multiples table");
+    // An unsupported counter is marked in its row, and why is said once.
+    assert!(md.contains("cycles <not supported>"));
+    let why = "- cycles: not supported: event not provided by this CPU's PMU (ENOENT) (in ";
+    assert_eq!(md.matches(why).count(), 1, "{md}");
+    let cost = std::fs::read_to_string(out.join("plots/cost-01-nop-g1-s8-b8-t1.svg")).unwrap();
+    assert!(
+        cost.contains("syscalls"),
+        "cost chart lacks its syscall segment"
+    );
     assert!(
         md.contains("bench-runner sweep --config config.toml --out 'results dir/results.jsonl'")
     );

@@ -82,6 +82,11 @@ counters! {
     /// Wakeups of its threads onto a CPU other than the waker's: the
     /// visible trace of cache-line bouncing where hardware counters are missing.
     wakeups_cross_cpu = 14 from ["sched_waking", "sched_wakeup"],
+    /// System calls made by any of its threads (`sys_enter`).
+    syscalls = 15 from ["sys_enter"],
+    /// Of those, `io_uring_enter(2)` calls: what SQPOLL saves and
+    /// batching amortises.
+    io_uring_enter = 16 from ["sys_enter"],
 }
 
 #[cfg(test)]

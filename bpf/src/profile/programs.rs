@@ -34,4 +34,5 @@ pub(crate) const PROGRAMS: &[ProgramSpec] = &[
     spec("ursb_switch", "sched_switch"),
     spec("ursb_waking", "sched_waking"),
     spec("ursb_wakeup", "sched_wakeup"),
+    spec("ursb_sys_enter", "sys_enter"),
 ];

@@ -266,6 +266,34 @@ fn defer_taskrun_rings_run_local_work() {
 }
 
 #[test]
+fn syscalls_are_counted_with_io_uring_enter_on_its_own() {
+    let _kernel = exclusive();
+    let Some(mut probes) = probes_or_skip() else {
+        return;
+    };
+    let mut ring = IoUring::new(64).unwrap();
+    let (batches, other_calls) = (16u64, 500u64);
+    let attached = probes.attach(tgid()).unwrap();
+    for _ in 0..batches {
+        // NOPs complete inside the submitting call: one io_uring_enter each.
+        run_batch(&mut ring, &nops(BATCH, squeue::Flags::empty()));
+    }
+    for _ in 0..other_calls {
+        // SAFETY: getppid has no preconditions and cannot fail.
+        unsafe { libc::syscall(libc::SYS_getppid) };
+    }
+    let counts = attached.finish().unwrap();
+    eprintln!("{batches} batches and {other_calls} getppid: {counts:?}");
+    assert_eq!(counts.io_uring_enter, Some(batches), "{counts:?}");
+    let syscalls = counts.syscalls.unwrap();
+    // Attaching and detaching make a few bpf(2) calls of their own.
+    assert!(
+        (batches + other_calls..batches + other_calls + 100).contains(&syscalls),
+        "{counts:?}"
+    );
+}
+
+#[test]
 fn sqpoll_submissions_count_for_the_process() {
     let _kernel = exclusive();
     let Some(mut probes) = probes_or_skip() else {

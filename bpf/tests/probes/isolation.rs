@@ -73,6 +73,8 @@ fn another_process_running_nops_is_not_counted() {
     eprintln!("child ({child_nops} NOPs in all), 100 ms of it: {theirs:?}");
     assert_eq!(ours.submit_req, Some(steps));
     assert_eq!(ours.complete, Some(steps));
+    // One io_uring_enter per round, however many the child made meanwhile.
+    assert_eq!(ours.io_uring_enter, Some(rounds as u64));
     assert!(
         child_nops > 10 * steps,
         "the child ran only {child_nops} NOPs"
@@ -89,6 +91,7 @@ fn assert_submitting(counts: &ProbeCounts) {
         counts.complete.unwrap().abs_diff(submitted) <= 64.max(submitted / 100),
         "{counts:?}"
     );
+    assert!(counts.io_uring_enter.unwrap() > 10, "{counts:?}");
 }
 
 /// Child role: NOPs in batches of 16 until the parent closes our stdin.

@@ -153,6 +153,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
     let mut r = record(key, Pass::Profile, 0, Status::Ok);
     let mut probes = std::collections::BTreeMap::new();
     probes.insert("submit_req".to_string(), 1.0);
+    probes.insert("syscalls".to_string(), 0.25 * scale);
     probes.insert("task_add".to_string(), 0.5 * scale);
     probes.insert(
         "queue_async_work".to_string(),
@@ -176,7 +177,9 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
                 value: None,
                 per_step: None,
                 running_fraction: None,
-                unsupported: Some("not supported".into()),
+                unsupported: Some(
+                    "not supported: event not provided by this CPU's PMU (ENOENT)".into(),
+                ),
             },
         ],
         counters_skipped: None,
