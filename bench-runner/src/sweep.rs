@@ -21,7 +21,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use workloads::anchors;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
-use workloads::op::OPS;
 use workloads::probe::Capabilities;
 
 /// What `bench-runner sweep` was asked to do.
@@ -409,6 +408,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             source,
         })?;
     }
+    let cells = plan(&config, args.filter.as_deref());
     let (writer, done) = if path.exists() {
         if !args.resume {
             return Err(SweepError::Exists(path));
@@ -433,9 +433,12 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             started_unix: now_unix(),
             command: command_line(args, false),
         };
-        let used: Vec<_> = OPS
+        // Every opcode the planned cells need (their ops' and their styles'),
+        // so the header says which of them this kernel has.
+        let used: Vec<_> = cells
             .iter()
-            .flat_map(|op| op.needs())
+            .filter_map(|cell| cell.spec.needs().ok())
+            .flatten()
             .filter_map(|n| match n {
                 workloads::probe::Need::Opcode(code, name) => Some((code, name)),
                 _ => None,
@@ -454,7 +457,6 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             .collect();
         (ResultsWriter::create(&path, &header)?, BTreeMap::new())
     };
-    let cells = plan(&config, args.filter.as_deref());
     let mut sweeper = Sweeper {
         config: &config,
         writer,

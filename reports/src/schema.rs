@@ -70,7 +70,8 @@ pub struct Machine {
 pub struct IoUringInfo {
     /// `IORING_FEAT_*` names the kernel reported at ring set-up.
     pub features: Vec<String>,
-    /// Opcode names the kernel's probe reports as supported, of those the tool uses.
+    /// Opcode names the kernel's probe reports as supported, of those the
+    /// sweep's cells use (their ops' and their styles').
     pub opcodes: Vec<String>,
     /// Why io_uring could not be probed at all, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
