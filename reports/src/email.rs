@@ -3,6 +3,7 @@
 //! op, a short ASCII chart, the kernel and machine, and the exact command
 //! that reproduces the run.
 
+use crate::cost::{CostSource, COST_SOURCES};
 use crate::doc::shell_quote;
 use crate::error::ReportError;
 use crate::exporter::Exporter;
@@ -185,18 +186,20 @@ fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> T
     t
 }
 
-/// A short horizontal ASCII bar chart of one mode/op/shape: the one with the
-/// most timed styles.
-fn ascii_chart(report: &Report, source: usize, notes: &mut Footnotes) -> Vec<String> {
+/// The mode/op/shape of one input that the mail charts: the one with the
+/// most timed styles, with its title.
+fn featured_group(report: &Report, source: usize) -> Option<(String, Vec<&CellSummary>)> {
     let groups = group_consecutive(report.cells.iter().filter(|c| c.source == source), |c| {
         let p = c.parts();
         format!("{} {} {}", p.op, p.shape, p.mode)
     });
-    let Some((title, cells)) = groups.into_iter().min_by_key(|(_, cells)| {
-        std::cmp::Reverse(cells.iter().filter(|c| c.ns.is_some()).count())
-    }) else {
-        return Vec::new();
-    };
+    groups
+        .into_iter()
+        .min_by_key(|(_, cells)| std::cmp::Reverse(cells.iter().filter(|c| c.ns.is_some()).count()))
+}
+
+/// A short horizontal ASCII bar chart of the featured group.
+fn ascii_chart(title: &str, cells: &[&CellSummary], notes: &mut Footnotes) -> Vec<String> {
     let max = cells.iter().filter_map(|c| c.median()).fold(0.0, f64::max);
     if max <= 0.0 {
         return Vec::new();
@@ -229,6 +232,45 @@ fn ascii_chart(report: &Report, source: usize, notes: &mut Footnotes) -> Vec<Str
         };
         lines.push(format!("{style:<label_w$} |{bar}"));
     }
+    lines
+}
+
+/// Where the cost goes in the featured group: profile events per step by
+/// source, one row per profiled style; nothing when no cell was profiled.
+fn cost_table(title: &str, cells: &[&CellSummary], notes: &mut Footnotes) -> Vec<String> {
+    let present: Vec<&CostSource> = COST_SOURCES
+        .iter()
+        .filter(|s| {
+            cells
+                .iter()
+                .any(|c| c.profile.as_ref().is_some_and(|p| s.per_step(p).is_some()))
+        })
+        .collect();
+    if present.is_empty() {
+        return Vec::new();
+    }
+    let mut columns = vec![("style", Align::Left)];
+    columns.extend(present.iter().map(|s| (s.short, Align::Right)));
+    let mut t = Table::new(&columns);
+    for c in cells {
+        let Some(p) = &c.profile else { continue };
+        let mut style = c.parts().style;
+        style.push_str(&notes.marker(&c.labels));
+        let mut row = vec![style];
+        row.extend(
+            present
+                .iter()
+                .map(|s| s.per_step(p).map_or("-".into(), num)),
+        );
+        t.push(row);
+    }
+    let mut lines = wrap(
+        &format!("Where the cost goes, events per step (profile pass), {title}:"),
+        MAIL_WIDTH,
+        "",
+        "  ",
+    );
+    lines.extend(t.to_text(1, Some(MAIL_WIDTH)).lines().map(str::to_string));
     lines
 }
 
@@ -320,10 +362,16 @@ pub fn report_email(report: &Report) -> String {
                     .map(str::to_string),
             );
         }
-        let chart = ascii_chart(report, s, &mut notes);
-        if !chart.is_empty() {
-            out.push(String::new());
-            out.extend(chart);
+        if let Some((title, cells)) = featured_group(report, s) {
+            for block in [
+                ascii_chart(&title, &cells, &mut notes),
+                cost_table(&title, &cells, &mut notes),
+            ] {
+                if !block.is_empty() {
+                    out.push(String::new());
+                    out.extend(block);
+                }
+            }
         }
         let not_run: Vec<&CellSummary> = report
             .cells

@@ -11,6 +11,7 @@
 
 pub mod bench_json;
 pub mod compare;
+pub mod cost;
 pub mod doc;
 pub mod email;
 pub mod error;

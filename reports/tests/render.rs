@@ -158,6 +158,14 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
         .lines()
         .any(|l| l.starts_with("sync-group:queue") && l.ends_with('*')));
     assert!(mail.contains("skipped"), "skipped cells shown");
+    let cost_header = mail
+        .lines()
+        .skip_while(|l| !l.starts_with("Where the cost goes"))
+        .find(|l| l.starts_with("style"))
+        .expect("where-the-cost-goes table");
+    for col in ["syscalls", "io-wq", "ctx sw", "x-CPU wk"] {
+        assert!(cost_header.contains(col), "{col} missing: {cost_header}");
+    }
 }
 
 #[test]

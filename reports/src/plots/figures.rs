@@ -3,8 +3,8 @@
 //! plotters. Cells that did not run are carried as [`Mark::Missing`] so they
 //! are drawn as such, never as zero.
 
+use crate::cost::COST_SOURCES;
 use crate::model::{group_consecutive, CellStatus, CellSummary, Report};
-use crate::schema::Profile;
 use std::collections::BTreeMap;
 
 /// Default figure size: readable as a mailing-list attachment.
@@ -134,62 +134,6 @@ pub struct Figure {
     pub notes: Vec<String>,
     /// What is drawn.
     pub chart: Chart,
-}
-
-/// Where a step's cost goes: one stacked segment per source, from the profile
-/// pass. Probe names are the bpf crate's stable report names; a perf counter
-/// is the fallback when no probe of the source was recorded.
-struct CostSource {
-    name: &'static str,
-    probes: &'static [&'static str],
-    counters: &'static [&'static str],
-}
-
-const COST_SOURCES: &[CostSource] = &[
-    CostSource {
-        name: "syscalls",
-        probes: &["syscalls"],
-        counters: &[],
-    },
-    CostSource {
-        name: "task_work runs",
-        probes: &["task_work_run", "local_work_run"],
-        counters: &[],
-    },
-    CostSource {
-        name: "io-wq punts",
-        probes: &["queue_async_work"],
-        counters: &[],
-    },
-    CostSource {
-        name: "context switches",
-        probes: &["ctx_switches_app", "ctx_switches_sqp", "ctx_switches_wrk"],
-        counters: &["context-switches"],
-    },
-    CostSource {
-        name: "cross-CPU wakeups",
-        probes: &["wakeups_cross_cpu"],
-        counters: &[],
-    },
-];
-
-/// Events per step of one source in a profile, `None` when not recorded.
-fn source_value(profile: &Profile, source: &CostSource) -> Option<f64> {
-    let probes: Vec<f64> = source
-        .probes
-        .iter()
-        .filter_map(|p| profile.probes_per_step.get(*p).copied())
-        .collect();
-    if !probes.is_empty() {
-        return Some(probes.iter().sum());
-    }
-    let counters: Vec<f64> = profile
-        .counters
-        .iter()
-        .filter(|c| source.counters.contains(&c.name.as_str()))
-        .filter_map(|c| c.per_step)
-        .collect();
-    (!counters.is_empty()).then(|| counters.iter().sum())
 }
 
 /// Builds every figure of a report, in the order they appear in it.
@@ -442,7 +386,7 @@ impl<'a> Ctx<'a> {
                 cells.iter().any(|c| {
                     c.profile
                         .as_ref()
-                        .is_some_and(|p| source_value(p, &COST_SOURCES[s]).is_some())
+                        .is_some_and(|p| COST_SOURCES[s].per_step(p).is_some())
                 })
             })
             .collect();
@@ -473,7 +417,7 @@ impl<'a> Ctx<'a> {
                     .map(|prof| {
                         present
                             .iter()
-                            .map(|&s| (s, source_value(prof, &COST_SOURCES[s]).unwrap_or(0.0)))
+                            .map(|&s| (s, COST_SOURCES[s].per_step(prof).unwrap_or(0.0)))
                             .collect()
                     })
                     .unwrap_or_default();
