@@ -103,10 +103,11 @@ fn shared_sqpoll_splits_chains_longer_than_its_round() {
     match result {
         Err(CellError::Violation(v)) => {
             eprintln!("16-step chain on a shared poller: {v}");
-            assert_eq!(
-                (v.group, v.expected),
-                (0, 0),
-                "the chain's second half ran first"
+            // Usually "expected 0, got 8": the second half ran first. Either
+            // way a step of the second half overtook one of the first.
+            assert!(
+                v.group == 0 && v.expected < 8 && v.got >= 8,
+                "not the two halves of a chain cut at 8 SQEs: {v}"
             );
         }
         other => panic!("a 16-step chain on a shared SQPOLL kept its order: {other:?}"),
