@@ -460,3 +460,27 @@ fn bpf_loop_keeps_order_inside_the_7_2_guest() {
         "{email}"
     );
 }
+
+#[test]
+fn bad_options_are_one_line_errors_before_any_work() {
+    for (args, says) in [
+        (
+            &["--tcg-thread", "many"][..],
+            "--tcg-thread must be single or multi",
+        ),
+        (
+            &["--boot-attempts", "0"][..],
+            "--boot-attempts must be a positive number",
+        ),
+    ] {
+        let out = Command::new(script())
+            .args(args)
+            .args(["--bin", "/bin/true", "--", "x"])
+            .output()
+            .expect("run scripts/kernel-matrix");
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
