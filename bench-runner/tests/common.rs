@@ -49,6 +49,18 @@ pub fn write_config(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
+/// A temporary directory laid out for one sweep of `config_text`: the
+/// directory itself (removed when dropped: keep it bound), the config's path,
+/// the `TMPDIR` to hand to [`sweep_command`] (created) and the output dir.
+pub fn sweep_dir(config_text: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), config_text);
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = dir.path().join("out");
+    (dir, config, tmp, out)
+}
+
 /// Runs a sweep and returns its output.
 pub fn sweep(config: &Path, out: &Path, extra: &[&str]) -> Output {
     bin()

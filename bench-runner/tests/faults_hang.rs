@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    assert_clean_exit, config, output_within, planned, sweep_command, temp_dirs, wait_within,
-    write_config, Lines, Snapshot,
+    assert_clean_exit, config, output_within, planned, sweep_command, sweep_dir, temp_dirs,
+    wait_within, Lines, Snapshot,
 };
 use std::path::Path;
 use std::process::Stdio;
@@ -118,11 +118,7 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
 
 #[test]
 fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &hang_config("1500ms"));
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let out = dir.path().join("out");
+    let (_dir, path, tmp, out) = sweep_dir(&hang_config("1500ms"));
     let results = out.join("results.jsonl");
     let start = Instant::now();
     let mut child = sweep_command(&path, &out, &tmp, &[])
@@ -206,11 +202,7 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
 
 #[test]
 fn ctrl_c_is_not_held_up_by_a_hung_cell_and_resume_completes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &hang_config("20s"));
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let out = dir.path().join("out");
+    let (_dir, path, tmp, out) = sweep_dir(&hang_config("20s"));
     let results = out.join("results.jsonl");
     let mut child = sweep_command(&path, &out, &tmp, &[])
         .env(TEST_HANG_ENV, "link")

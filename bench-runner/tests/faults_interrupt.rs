@@ -13,7 +13,7 @@ mod common;
 
 use common::{
     assert_clean_exit, complete_sweep_problems, config, output_within, planned, seed,
-    sweep_command, temp_dirs, wait_within, write_config, Lines, Rng,
+    sweep_command, sweep_dir, temp_dirs, wait_within, Lines, Rng,
 };
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
@@ -51,11 +51,7 @@ struct Reference {
 fn reference() -> &'static Reference {
     static REFERENCE: OnceLock<Reference> = OnceLock::new();
     REFERENCE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = write_config(dir.path(), &sweep_config());
-        let tmp = dir.path().join("tmp");
-        std::fs::create_dir(&tmp).unwrap();
-        let out = dir.path().join("out");
+        let (dir, path, tmp, out) = sweep_dir(&sweep_config());
         let start = Instant::now();
         let cmd = sweep_command(&path, &out, &tmp, &[]);
         let (_, output) = output_within(cmd, LIMIT);
@@ -92,11 +88,7 @@ struct Point {
 /// and checks the resumed file against the reference.
 fn interrupt_at(sig: i32, at: Duration) -> Point {
     let reference = reference();
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &sweep_config());
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let out = dir.path().join("out");
+    let (_dir, path, tmp, out) = sweep_dir(&sweep_config());
     let results = out.join("results.jsonl");
     let what = format!("signal {sig} at {at:?}");
 

@@ -10,7 +10,7 @@ mod common;
 
 use common::{
     as_nobody, assert_clean_exit, config, deny, is_root, nobody, nobody_dir, output_within,
-    planned, sweep_command, sysctl, with_seccomp, write_config, Lines,
+    planned, sweep_command, sweep_dir, sysctl, with_seccomp, write_config, Lines,
 };
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -127,11 +127,7 @@ fn unprivileged_user_gets_precise_skips_and_a_complete_sweep() {
 
 #[test]
 fn bpf_and_perf_refused_by_seccomp_are_recorded_on_the_profile_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &privilege_config());
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let out = dir.path().join("out");
+    let (_dir, path, tmp, out) = sweep_dir(&privilege_config());
     let mut cmd = sweep_command(&path, &out, &tmp, &[]);
     with_seccomp(
         &mut cmd,
@@ -172,11 +168,7 @@ fn bpf_and_perf_refused_by_seccomp_are_recorded_on_the_profile_line() {
 
 #[test]
 fn kernel_without_io_uring_skips_every_cell() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &privilege_config());
-    let tmp = dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let out = dir.path().join("out");
+    let (_dir, path, tmp, out) = sweep_dir(&privilege_config());
     let mut cmd = sweep_command(&path, &out, &tmp, &[]);
     with_seccomp(&mut cmd, vec![deny(libc::SYS_io_uring_setup, libc::ENOSYS)]);
     let (pid, output) = output_within(cmd, LIMIT);
