@@ -9,6 +9,7 @@ use std::time::Duration;
 use workloads::cell::Sharing;
 use workloads::mode::ModeSpec;
 use workloads::op::{OpKind, OPS};
+use workloads::placement::Placement;
 use workloads::style::{self, Style, STYLES};
 
 /// A config that failed to load; its Display is the one-line message.
@@ -55,6 +56,8 @@ struct Raw {
     ring_entries: u32,
     #[serde(default = "yes")]
     profile: bool,
+    #[serde(default)]
+    placement: Option<toml::Value>,
 }
 
 fn one() -> Vec<u32> {
@@ -131,6 +134,8 @@ pub struct Config {
     pub ring_entries: u32,
     /// Whether to run the profile pass after the timing pass.
     pub profile: bool,
+    /// Where the threads of every cell run.
+    pub placement: Placement,
 }
 
 /// Parses `250ms`, `2s`, `1.5s`, `3m`.
@@ -281,6 +286,59 @@ fn style_choices(names: &[String]) -> Result<Vec<StyleChoice>, String> {
     Ok(out)
 }
 
+/// What `placement` accepts, for its error messages.
+const PLACEMENT_FORMS: &str =
+    "\"spread\", or a table such as { submitters = [0], sqpoll = 1, helpers = [1] }";
+
+/// A CPU number of a placement key.
+fn cpu_number(key: &str, value: &toml::Value) -> Result<usize, String> {
+    value
+        .as_integer()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| format!("placement.{key}: `{value}` is not a CPU number"))
+}
+
+/// A list of CPU numbers of a placement key.
+fn cpu_numbers(key: &str, value: &toml::Value) -> Result<Vec<usize>, String> {
+    value
+        .as_array()
+        .ok_or_else(|| format!("placement.{key}: must be a list of CPU numbers, e.g. [0, 1]"))?
+        .iter()
+        .map(|v| cpu_number(key, v))
+        .collect()
+}
+
+/// `placement`: absent or `"spread"` spreads every role over the CPUs this
+/// process may use; a table declares the CPUs of some roles.
+fn placement(value: Option<&toml::Value>) -> Result<Placement, String> {
+    let table = match value {
+        None => return Placement::spread().map_err(|e| e.to_string()),
+        Some(toml::Value::String(s)) if s == "spread" => {
+            return Placement::spread().map_err(|e| e.to_string())
+        }
+        Some(toml::Value::Table(table)) => table,
+        Some(other) => {
+            return Err(format!(
+                "placement: `{other}` is not a placement (allowed: {PLACEMENT_FORMS})"
+            ))
+        }
+    };
+    if let Some(key) = table
+        .keys()
+        .find(|k| !["submitters", "sqpoll", "helpers"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "placement: unknown key `{key}` (allowed: submitters, sqpoll, helpers)"
+        ));
+    }
+    let list = |key| table.get(key).map(|v| cpu_numbers(key, v)).transpose();
+    let sqpoll = table
+        .get("sqpoll")
+        .map(|v| cpu_number("sqpoll", v))
+        .transpose()?;
+    Placement::declared(list("submitters")?, sqpoll, list("helpers")?).map_err(|e| e.to_string())
+}
+
 impl Raw {
     fn validate(self, hash: String) -> Result<Config, String> {
         let styles = style_choices(&self.styles)?;
@@ -406,6 +464,7 @@ impl Raw {
             watchdog,
             ring_entries: self.ring_entries,
             profile: self.profile,
+            placement: placement(self.placement.as_ref())?,
         })
     }
 }

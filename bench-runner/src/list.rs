@@ -5,6 +5,7 @@
 use workloads::cell::{CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::{OpKind, OPS};
+use workloads::placement::Placement;
 use workloads::probe::{Capabilities, Need};
 use workloads::style::{Style, STYLES};
 
@@ -35,6 +36,8 @@ fn mode_verdicts(caps: &Capabilities, style: &'static dyn Style, variant: &str) 
                 sharing: Sharing::PerSubmitter,
             },
             ring_entries: 64,
+            // What a cell needs does not depend on where its threads run.
+            placement: Placement::spread_over(vec![0]),
         };
         let v = verdict(spec.needs().and_then(|n| caps.check_all(&n)));
         match verdicts.iter_mut().find(|(text, _)| *text == v) {

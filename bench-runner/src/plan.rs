@@ -4,8 +4,9 @@
 
 use crate::config::Config;
 use itertools::iproduct;
-use reports::schema::CellKey;
+use reports::schema::{CellKey, Oversubscribed, PlacementRecord};
 use workloads::cell::{CellSpec, Shape};
+use workloads::threads::CellThreads;
 
 /// One cell of the sweep.
 #[derive(Clone)]
@@ -18,6 +19,24 @@ pub struct PlannedCell {
     pub name: String,
     /// Labels to carry into every record of it.
     pub labels: Vec<String>,
+    /// Where its threads run, for every record of it.
+    pub placement: PlacementRecord,
+    /// Set when it needs more busy threads than CPUs, for every record of it.
+    pub oversubscribed: Option<Oversubscribed>,
+}
+
+/// The placement of a cell's threads as the results record it.
+fn placement_record(threads: &CellThreads) -> PlacementRecord {
+    PlacementRecord {
+        cpus: threads.cpus.clone(),
+        submitters: threads.submitters.clone(),
+        sqpoll: threads.sqpoll.map(|s| s.cpu),
+        helpers: threads
+            .helpers
+            .iter()
+            .map(|h| (h.helper.role.name().to_string(), h.cpus.clone()))
+            .collect(),
+    }
 }
 
 /// Matches `*` wildcards against the whole name; without `*`, a substring match.
@@ -87,16 +106,18 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
         if filter.is_some_and(|f| !matches(f, &name)) || !seen.insert(name.clone()) {
             continue;
         }
+        let spec = CellSpec {
+            style: choice.style,
+            variant: choice.variant.clone(),
+            mode,
+            op,
+            forced_async,
+            shape,
+            ring_entries: c.ring_entries,
+            placement: c.placement.clone(),
+        };
+        let threads = CellThreads::of(&spec);
         cells.push(PlannedCell {
-            spec: CellSpec {
-                style: choice.style,
-                variant: choice.variant.clone(),
-                mode,
-                op,
-                forced_async,
-                shape,
-                ring_entries: c.ring_entries,
-            },
             key,
             name,
             labels: choice
@@ -105,6 +126,12 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
                 .iter()
                 .map(|l| l.to_string())
                 .collect(),
+            placement: placement_record(&threads),
+            oversubscribed: threads.oversubscription().map(|o| Oversubscribed {
+                busy_threads: o.busy_threads,
+                cpus: o.cpus,
+            }),
+            spec,
         });
     }
     cells

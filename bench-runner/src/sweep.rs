@@ -180,6 +180,8 @@ impl Sweeper<'_> {
             timing: None,
             profile: None,
             labels: cell.labels.clone(),
+            placement: Some(cell.placement.clone()),
+            oversubscribed: cell.oversubscribed,
             finished_unix: now_unix(),
         };
         fill(&mut record);
@@ -446,7 +448,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             .unique()
             .collect();
         let mut header = header::build(&caps, run, caps.opcode_names(&used));
-        header.anchors = anchors::calibrate(anchors::DEFAULT_BUDGET)
+        header.anchors = anchors::calibrate(anchors::DEFAULT_BUDGET, &config.placement)
             .into_iter()
             .map(|a| AnchorValue {
                 name: a.name,

@@ -120,6 +120,7 @@ const KEYS: &[&str] = &[
     "watchdog",
     "ring_entries",
     "profile",
+    "placement",
 ];
 
 /// Any value at all: right and wrong types, names, extremes.
@@ -208,6 +209,18 @@ fn plausible(key: &str) -> BoxedStrategy<String> {
             .prop_map(|n| n.to_string())
             .boxed(),
         "profile" => any::<bool>().prop_map(|b| b.to_string()).boxed(),
+        "placement" => prop_oneof![
+            Just("\"spread\"".to_string()),
+            (
+                prop::collection::vec(0usize..3, 0..3),
+                0usize..3,
+                prop::collection::vec(0usize..3, 0..3),
+            )
+                .prop_map(|(submitters, sqpoll, helpers)| format!(
+                    "{{ submitters = {submitters:?}, sqpoll = {sqpoll}, helpers = {helpers:?} }}"
+                )),
+        ]
+        .boxed(),
         _ => duration,
     }
 }

@@ -246,6 +246,45 @@ pub struct Profile {
     pub overhead_ratio: Option<f64>,
 }
 
+/// Which CPU each thread role of a cell was pinned to, and the CPUs the cell
+/// could use; the same on every line of a cell.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct PlacementRecord {
+    /// The CPUs the cell may use (the process's affinity), ascending.
+    pub cpus: Vec<usize>,
+    /// The CPU of submitter thread `i`.
+    pub submitters: Vec<usize>,
+    /// The CPU of the SQPOLL thread(s), when the mode has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqpoll: Option<usize>,
+    /// The CPUs of the style's helper threads by role name (`completer`,
+    /// `reactor`, `stall-watcher`), one per submitter.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub helpers: BTreeMap<String, Vec<usize>>,
+}
+
+/// A cell that needs more busy threads (submitters, SQPOLL threads, helpers
+/// on every step's path) than the CPUs it may use: its number is recorded but
+/// never ranked or compared by default.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Oversubscribed {
+    /// Threads busy on every step.
+    pub busy_threads: u32,
+    /// CPUs the cell may use.
+    pub cpus: u32,
+}
+
+impl std::fmt::Display for Oversubscribed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.cpus == 1 { "" } else { "s" };
+        write!(
+            f,
+            "oversubscribed: {} busy threads on {} CPU{s}",
+            self.busy_threads, self.cpus
+        )
+    }
+}
+
 /// One repetition (timing pass) or the profile pass of one cell.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct CellRecord {
@@ -274,6 +313,12 @@ pub struct CellRecord {
     /// Labels every consumer must show, e.g. `emulated` for sync-group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// Where the cell's threads ran (absent in files from before placement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<PlacementRecord>,
+    /// Set when the cell needs more busy threads than CPUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversubscribed: Option<Oversubscribed>,
     /// Seconds since the Unix epoch when the line was written.
     pub finished_unix: u64,
 }

@@ -10,6 +10,7 @@ use workloads::cancel::Cancel;
 use workloads::cell::{CellRun, CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
+use workloads::placement::Placement;
 use workloads::probe::Capabilities;
 use workloads::style::STYLES;
 
@@ -41,6 +42,7 @@ fn styles(c: &mut Criterion) {
                     forced_async: false,
                     shape,
                     ring_entries: 64,
+                    placement: Placement::spread().expect("this process may use some CPU"),
                 };
                 let name = if variant.is_empty() {
                     style.name().to_string()

@@ -6,9 +6,11 @@
 //!
 //! Each anchor is the median over repeated samples (each sample a timed batch
 //! of iterations) of the wall-clock nanoseconds per iteration. The two-thread
-//! anchors pin an initiator and a responder to two CPUs that are not SMT
-//! siblings when the calling thread may use such a pair; the initiator does the
-//! timing.
+//! anchors pin an initiator and a responder to the CPUs the sweep's placement
+//! gives a cell's submitter and its first helper ([`Placement::pair`]: by
+//! default two CPUs that are not SMT siblings when the process may use such a
+//! pair), so that they measure what the cells' thread pairs pay; the
+//! initiator does the timing.
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -18,9 +20,11 @@ use std::time::{Duration, Instant};
 use io_uring::{opcode, squeue, types, IoUring, Probe};
 use serde::{Deserialize, Serialize};
 
+use crate::placement::{pin_to, Placement};
+
 /// Two threads on two different cores hand one 64-byte aligned atomic back
 /// and forth by spinning: ns per round trip, i.e. two cache-line transfers
-/// between cores. Unsupported when the calling thread may run on one CPU only.
+/// between cores. Unsupported when the placement puts both threads on one CPU.
 pub const CACHE_LINE_ROUND_TRIP: &str = "cache_line_round_trip";
 /// One bare system call (`getppid`), entry to exit: ns per call.
 pub const SYSCALL: &str = "syscall";
@@ -53,31 +57,28 @@ pub struct Anchor {
 
 /// Measures all four anchors, in the order of their constants, spending
 /// about `budget` in total (a little more when the machine is very slow:
-/// every anchor takes at least a few samples).
-pub fn calibrate(budget: Duration) -> Vec<Anchor> {
+/// every anchor takes at least a few samples). The two-thread anchors run on
+/// `placement`'s submitter/helper pair; when both are one CPU, the cache-line
+/// anchor is unsupported and the others include a context switch instead of
+/// a cross-CPU wake-up.
+pub fn calibrate(budget: Duration, placement: &Placement) -> Vec<Anchor> {
     let share = budget / 4;
-    let cpus = allowed_cpus();
-    let pair = cpu_pair(&cpus);
+    let pair = placement.pair();
     vec![
         anchor(
             CACHE_LINE_ROUND_TRIP,
-            match pair {
-                Some(pair) => cache_line_round_trip(share, pair),
-                None => Err(format!(
-                    "not supported: needs two CPUs, the calling thread may run on {}",
-                    cpus.len()
-                )),
+            if pair.0 == pair.1 {
+                Err(format!(
+                    "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU {}",
+                    pair.0
+                ))
+            } else {
+                cache_line_round_trip(share, pair)
             },
         ),
         anchor(SYSCALL, measure(share, bare_syscalls)),
-        anchor(
-            FUTEX_WAKE_ROUND_TRIP,
-            futex_wake_round_trip(share, pair_or_shared(pair, &cpus)),
-        ),
-        anchor(
-            MSG_RING_ROUND_TRIP,
-            msg_ring_round_trip(share, pair_or_shared(pair, &cpus)),
-        ),
+        anchor(FUTEX_WAKE_ROUND_TRIP, futex_wake_round_trip(share, pair)),
+        anchor(MSG_RING_ROUND_TRIP, msg_ring_round_trip(share, pair)),
     ]
 }
 
@@ -412,81 +413,9 @@ fn ping_pong(
     })
 }
 
-/// The CPUs the calling thread may run on (threads it spawns inherit them).
-pub(crate) fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid, writable cpu_set_t of the given size.
-    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
-    if rc != 0 {
-        return Vec::new();
-    }
-    (0..libc::CPU_SETSIZE as usize)
-        // SAFETY: the index is below CPU_SETSIZE.
-        .filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-        .collect()
-}
-
-/// Two allowed CPUs on different cores when possible (SMT siblings share
-/// their caches, which would hide the transfer), else any two.
-fn cpu_pair(cpus: &[usize]) -> Option<(usize, usize)> {
-    let first = *cpus.first()?;
-    let siblings = std::fs::read_to_string(format!(
-        "/sys/devices/system/cpu/cpu{first}/topology/thread_siblings_list"
-    ))
-    .map(|list| parse_cpu_list(&list))
-    .unwrap_or_default();
-    let other = cpus[1..].iter().find(|cpu| !siblings.contains(cpu));
-    other.or(cpus.get(1)).map(|&second| (first, second))
-}
-
-/// The pair of CPUs, or both threads on the only one (the round trip then
-/// includes a context switch instead of a cross-CPU wake-up).
-fn pair_or_shared(pair: Option<(usize, usize)>, cpus: &[usize]) -> (usize, usize) {
-    let only = cpus.first().copied().unwrap_or(0);
-    pair.unwrap_or((only, only))
-}
-
-/// Parses the kernel's CPU list format ("0-3,8,10-11").
-fn parse_cpu_list(list: &str) -> Vec<usize> {
-    list.trim()
-        .split(',')
-        .filter_map(|part| match part.split_once('-') {
-            Some((lo, hi)) => Some(lo.parse().ok()?..=hi.parse().ok()?),
-            None => part.parse().ok().map(|cpu| cpu..=cpu),
-        })
-        .flatten()
-        .collect()
-}
-
-/// Pins the calling thread to `cpu`.
-pub(crate) fn pin_to(cpu: usize) -> Result<(), String> {
-    // SAFETY: cpu_set_t is plain data.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid cpu_set_t and the caller's CPU came from
-    // sched_getaffinity, so it is below CPU_SETSIZE.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    // SAFETY: `set` is a valid cpu_set_t of the given size.
-    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(format!(
-            "cannot pin to CPU {cpu}: {}",
-            std::io::Error::last_os_error()
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_lists_parse_ranges_and_singles() {
-        assert_eq!(parse_cpu_list("0-2,8,10-11\n"), vec![0, 1, 2, 8, 10, 11]);
-        assert_eq!(parse_cpu_list("5"), vec![5]);
-    }
 
     #[test]
     fn median_of_a_constant_rate_is_that_rate() {

@@ -8,9 +8,11 @@ use crate::cputime;
 use crate::lane::Lane;
 use crate::mode::{ModeSpec, MODES};
 use crate::op::{OpKind, Ops};
+use crate::placement::{pin_to, Placement, Role, Roles};
 use crate::probe::Need;
 use crate::ring::{Ring, RingSize};
-use crate::style::{StepCtx, StepError, Stream, Style};
+use crate::style::{HelperRole, StepCtx, StepError, Stream, Style};
+use crate::threads::CellThreads;
 use crate::verify::{OrderLog, Violation};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -79,6 +81,8 @@ pub struct CellSpec {
     pub shape: Shape,
     /// SQ entries of each ring.
     pub ring_entries: u32,
+    /// Where its threads run.
+    pub placement: Placement,
 }
 
 impl CellSpec {
@@ -105,6 +109,29 @@ impl CellSpec {
     /// Whether all submitters use one ring (built once, before their threads start).
     pub fn shares_ring(&self) -> bool {
         self.shape.submitters > 1 && self.shape.sharing == Sharing::Shared
+    }
+
+    /// The roles that decide where the cell's threads go.
+    pub fn roles(&self) -> Roles {
+        Roles {
+            submitters: self.shape.submitters,
+            sqpoll: self.mode.mode.sqpoll,
+        }
+    }
+
+    /// The CPU of the cell's SQPOLL thread, when its mode has one.
+    pub fn sqpoll_cpu(&self) -> Option<usize> {
+        let roles = self.roles();
+        roles
+            .sqpoll
+            .then(|| self.placement.cpu(roles, Role::Sqpoll))
+    }
+
+    /// The CPU of the `role` helper of the lane running `groups`, when the
+    /// style declares that role.
+    pub fn helper_cpu(&self, groups: &std::ops::Range<u32>, role: HelperRole) -> Option<usize> {
+        let lane = (0..self.shape.submitters).find(|&i| self.lane_groups(i) == *groups)?;
+        CellThreads::of(self).helper_cpu(lane, role)
     }
 
     /// Groups handled by submitter `index`: a contiguous share of all groups.
@@ -187,8 +214,10 @@ fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
 }
 
 impl CellRun {
-    /// Sets the cell up: a thread per submitter, each building its ring (rings
-    /// belong to the thread that drives them), ops and style instance.
+    /// Sets the cell up: a thread per submitter, each pinned to the CPU the
+    /// placement gives it and building its ring (rings belong to the thread
+    /// that drives them; their SQPOLL thread goes to the placement's SQPOLL
+    /// CPU), ops and style instance.
     pub fn start(spec: &CellSpec, cancel: Arc<Cancel>) -> Result<CellRun, CellError> {
         let delay_ns: u64 = std::env::var(TEST_DELAY_ENV)
             .ok()
@@ -201,7 +230,7 @@ impl CellRun {
             };
             let size = RingSize { sq: 8, cq: 16 };
             Some(
-                Ring::build(owner, size, None, cancel.clone())
+                Ring::build(owner, size, None, spec.sqpoll_cpu(), cancel.clone())
                     .map_err(|e| CellError::Setup(format!("SQPOLL poller ring: {e}")))?,
             )
         } else {
@@ -213,6 +242,7 @@ impl CellRun {
                 spec.mode,
                 ring_size(spec, spec.shape.groups * spec.shape.steps),
                 attach,
+                spec.sqpoll_cpu(),
                 cancel.clone(),
             )
             .map_err(|e| CellError::Setup(format!("shared ring: {e}")))?;
@@ -437,6 +467,13 @@ fn worker(
     reply: &Sender<Reply>,
 ) {
     let _registration = cancel.register();
+    let cpu = spec.placement.cpu(spec.roles(), Role::Submitter(index));
+    if let Err(e) = pin_to(cpu) {
+        let _ = reply.send(Reply::Failed(CellError::Setup(format!(
+            "submitter {index}: {e}"
+        ))));
+        return;
+    }
     // Declared before the lane so that its pipe outlives the ring holding its read.
     let hang = match std::env::var(TEST_HANG_ENV) {
         Ok(style) if style == spec.style.name() => match Hang::new() {
@@ -458,6 +495,7 @@ fn worker(
                     spec.mode,
                     ring_size(spec, lane_steps),
                     ring.attach,
+                    spec.sqpoll_cpu(),
                     cancel.clone(),
                 )
                 .map_err(|e| CellError::Setup(format!("ring: {e}")))?;

@@ -219,13 +219,14 @@ fn try_mode(spec: ModeSpec, cancel: &std::sync::Arc<Cancel>) -> Result<Ring, Str
             },
             size,
             None,
+            None,
             cancel.clone(),
         )
         .map_err(|e| label("SQPOLL", &e))?;
-        return Ring::build(spec, size, Some(owner.fd()), cancel.clone())
+        return Ring::build(spec, size, Some(owner.fd()), None, cancel.clone())
             .map_err(|e| label("SQPOLL ATTACH_WQ", &e));
     }
-    Ring::build(spec, size, None, cancel.clone()).map_err(|e| {
+    Ring::build(spec, size, None, None, cancel.clone()).map_err(|e| {
         if spec.registered && e.raw_os_error() != Some(libc::EPERM) {
             label("REGISTER_RING_FDS", &e)
         } else {

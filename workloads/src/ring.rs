@@ -77,11 +77,13 @@ pub struct RingSize {
 impl Ring {
     /// Builds a ring for `mode` in the calling thread (DEFER_TASKRUN rings and
     /// registered fds belong to the task that creates them). `attach_to` is the
-    /// fd of a ring whose SQPOLL thread this ring shares.
+    /// fd of a ring whose SQPOLL thread this ring shares; otherwise an SQPOLL
+    /// mode's thread is pinned to `sqpoll_cpu` (IORING_SETUP_SQ_AFF) when given.
     pub fn build(
         mode: ModeSpec,
         size: RingSize,
         attach_to: Option<RawFd>,
+        sqpoll_cpu: Option<usize>,
         cancel: Arc<Cancel>,
     ) -> io::Result<Ring> {
         let m = mode.mode;
@@ -89,8 +91,15 @@ impl Ring {
         builder.setup_cqsize(size.cq.max(size.sq));
         if m.sqpoll {
             builder.setup_sqpoll(1000);
-            if let Some(fd) = attach_to {
-                builder.setup_attach_wq(fd);
+            match (attach_to, sqpoll_cpu) {
+                (Some(fd), _) => {
+                    builder.setup_attach_wq(fd);
+                }
+                (None, Some(cpu)) => {
+                    let cpu = u32::try_from(cpu).map_err(|_| io::ErrorKind::InvalidInput)?;
+                    builder.setup_sqpoll_cpu(cpu);
+                }
+                (None, None) => {}
             }
         }
         if m.defer_taskrun {

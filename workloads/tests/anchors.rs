@@ -8,6 +8,7 @@ use workloads::anchors::{
     calibrate, Anchor, CACHE_LINE_ROUND_TRIP, DEFAULT_BUDGET, FUTEX_WAKE_ROUND_TRIP,
     MSG_RING_ROUND_TRIP, SYSCALL,
 };
+use workloads::placement::{allowed_cpus, pin_to, Placement};
 
 /// The anchors pin threads to CPUs: calibrations running side by side would
 /// disturb each other.
@@ -24,6 +25,11 @@ fn ns(anchors: &[Anchor], name: &str) -> Option<f64> {
     anchor.ns
 }
 
+/// The default placement of the calling thread's CPUs.
+fn placement() -> Placement {
+    Placement::spread().expect("this thread may use some CPU")
+}
+
 fn available_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -32,7 +38,7 @@ fn available_cpus() -> usize {
 fn calibration_is_plausible_and_within_budget() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let started = Instant::now();
-    let anchors = calibrate(DEFAULT_BUDGET);
+    let anchors = calibrate(DEFAULT_BUDGET, &placement());
     let took = started.elapsed();
     eprintln!("calibration took {took:?}");
     for anchor in &anchors {
@@ -102,23 +108,10 @@ fn single_cpu_skips_only_the_cache_line_anchor() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // Affinity is per thread and inherited: confine a thread to one CPU and
     // calibrate from it.
-    let anchors = std::thread::spawn(|| {
-        // SAFETY: cpu_set_t is plain data; CPU 0 is below CPU_SETSIZE.
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        // SAFETY: sched_getaffinity fills a valid cpu_set_t.
-        let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
-        assert_eq!(rc, 0);
-        let first = (0..libc::CPU_SETSIZE as usize)
-            // SAFETY: the index is below CPU_SETSIZE.
-            .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
-            .unwrap();
-        // SAFETY: as above.
-        unsafe { libc::CPU_ZERO(&mut set) };
-        unsafe { libc::CPU_SET(first, &mut set) };
-        // SAFETY: `set` is a valid cpu_set_t of the given size.
-        let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) };
-        assert_eq!(rc, 0, "{}", std::io::Error::last_os_error());
-        calibrate(Duration::from_millis(200))
+    let (first, anchors) = std::thread::spawn(|| {
+        let first = allowed_cpus().unwrap()[0];
+        pin_to(first).unwrap();
+        (first, calibrate(Duration::from_millis(200), &placement()))
     })
     .join()
     .unwrap();
@@ -130,10 +123,10 @@ fn single_cpu_skips_only_the_cache_line_anchor() {
         .iter()
         .find(|a| a.name == CACHE_LINE_ROUND_TRIP)
         .unwrap();
-    assert_eq!(
-        line.unsupported.as_deref(),
-        Some("not supported: needs two CPUs, the calling thread may run on 1")
+    let expected = format!(
+        "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU {first}"
     );
+    assert_eq!(line.unsupported.as_deref(), Some(expected.as_str()));
     assert_eq!(line.samples, 0);
     // The other anchors still run, both threads sharing the one CPU.
     for name in [SYSCALL, FUTEX_WAKE_ROUND_TRIP, MSG_RING_ROUND_TRIP] {

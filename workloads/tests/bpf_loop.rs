@@ -9,6 +9,7 @@ use workloads::cancel::Cancel;
 use workloads::cell::{CellRun, CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
+use workloads::placement::Placement;
 use workloads::probe::{Capabilities, BPF_LOOP};
 use workloads::style;
 
@@ -27,6 +28,7 @@ fn cell(mode: &str, op: OpKind, groups: u32, steps: u32) -> CellSpec {
             sharing: Sharing::PerSubmitter,
         },
         ring_entries: 64,
+        placement: Placement::spread().expect("this process may use some CPU"),
     }
 }
 

@@ -106,6 +106,8 @@ fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord {
         } else {
             vec![]
         },
+        placement: None,
+        oversubscribed: None,
         finished_unix: 1_700_000_100,
     }
 }

@@ -26,8 +26,9 @@
 use super::broken;
 use super::fresh_process::run_in_child;
 use super::futex_words::FutexWords;
-use super::stall::{Progress, Watcher, STALL_SEQ};
-use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use super::helper::cpu_of;
+use super::stall::{Progress, Watcher, STALL_SEQ, STALL_WATCHER};
+use super::{runs, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cancel::Cancel;
 use crate::cell::CellSpec;
 use crate::lane::Lane;
@@ -87,6 +88,10 @@ impl Style for Futex {
             Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING"),
         ])
     }
+    fn helpers(&self, _cell: &CellSpec) -> &'static [Helper] {
+        // In a fresh process too: the child's first extra thread.
+        &[STALL_WATCHER]
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
         let groups = lane.groups();
@@ -97,15 +102,11 @@ impl Style for Futex {
             .map_err(|e| StepError::Style(format!("/dev/zero: {e}")))?;
         let fresh = variant.ends_with("-fresh");
         let progress = Arc::new(Progress::default());
+        let watcher_cpu = cpu_of(cell, lane, HelperRole::StallWatcher)?;
         let watcher = if fresh {
             None
         } else {
-            Some(Watcher::start(
-                lane.ring().fd(),
-                groups.start,
-                progress.clone(),
-                lane.cancel(),
-            )?)
+            Some(Watcher::start(lane, progress.clone(), watcher_cpu)?)
         };
         let sq = cell.ring_entries;
         Ok(Box::new(Run {
@@ -121,6 +122,7 @@ impl Style for Futex {
             split_rounds: cell.mode.mode.shared_poller,
             progress,
             watcher,
+            watcher_cpu,
             sq,
             mode: cell.mode,
             size: RingSize {
@@ -151,6 +153,8 @@ struct Run {
     split_rounds: bool,
     progress: Arc<Progress>,
     watcher: Option<Watcher>,
+    /// Where the watcher runs (in a fresh process, it starts there late).
+    watcher_cpu: usize,
     sq: u32,
     /// For the ring of a fresh process.
     mode: ModeSpec,
@@ -318,8 +322,7 @@ impl Run {
         }
         if self.watcher.is_none() {
             let progress = self.progress.clone();
-            let watcher =
-                Watcher::start(lane.ring().fd(), self.first_group, progress, lane.cancel())?;
+            let watcher = Watcher::start(lane, progress, self.watcher_cpu)?;
             self.watcher = Some(watcher);
         }
         let groups = ctx.stream.groups();
@@ -334,7 +337,7 @@ impl Run {
         let report = run_in_child(cancel, |record| {
             // The parent's Cancel may have been locked by another thread at fork time.
             let cancel = Cancel::new();
-            let ring = Ring::build(self.mode, self.size, None, cancel.clone())
+            let ring = Ring::build(self.mode, self.size, None, None, cancel.clone())
                 .map_err(|e| format!("ring: {e}"))?;
             let lane = Lane::new(Arc::new(ring), cancel, ctx.stream.groups());
             let total = ctx.stream.groups().end;

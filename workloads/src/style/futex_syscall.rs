@@ -5,8 +5,8 @@
 
 use super::broken;
 use super::handoff::Handoff;
-use super::helper::Completer;
-use super::{Instance, StepCtx, StepError, Style};
+use super::helper::{cpu_of, Completer, COMPLETER};
+use super::{Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use io_uring::squeue::Entry;
@@ -32,6 +32,9 @@ impl Style for FutexSyscall {
         }
         Ok(Vec::new())
     }
+    fn helpers(&self, _cell: &CellSpec) -> &'static [Helper] {
+        &[COMPLETER]
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (_, broken) = broken::parse(&cell.variant, &[])?;
         let groups = lane.groups();
@@ -40,7 +43,7 @@ impl Style for FutexSyscall {
         let counts = reaped.clone();
         let completer = Completer::start(
             lane,
-            None,
+            cpu_of(cell, lane, HelperRole::Completer)?,
             handoff.clone(),
             Box::new(move |group, _seq, _res, _out| {
                 counts[group as usize].fetch_add(1, Ordering::Release);

@@ -1,48 +1,55 @@
 //! Helper threads of a style (completer, reactor, stall watcher): started
-//! registered for the cell's cancel kicks and optionally pinned to a CPU, plus
-//! the completer shared by the styles that reap in a second thread while the
-//! lane thread only submits.
+//! registered for the cell's cancel kicks and pinned to the CPU the cell's
+//! placement gives their role, plus the completer shared by the styles that
+//! reap in a second thread while the lane thread only submits.
 
 use super::handoff::{decode, Handoff, STOP_SEQ};
-use super::StepError;
-use crate::anchors::{allowed_cpus, pin_to};
+use super::{Helper, HelperRole, StepError};
 use crate::cancel::Cancel;
+use crate::cell::CellSpec;
 use crate::lane::Lane;
+use crate::placement::pin_to;
 use crate::userdata::{Tag, UserData};
 use io_uring::{opcode, squeue::Entry};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
-/// Two CPUs to pin a pair of threads apart (submitter, completer), if the
-/// process may run on two.
-pub(super) fn cpu_pair() -> Option<(usize, usize)> {
-    match allowed_cpus()[..] {
-        [a, b, ..] => Some((a, b)),
-        _ => None,
-    }
+/// The completer as a style declares it: on every step's path.
+pub(super) const COMPLETER: Helper = Helper {
+    role: HelperRole::Completer,
+    busy: true,
+    mode_ring: false,
+};
+
+/// The CPU `cell`'s placement gives the `role` thread of `lane`. A role the
+/// style did not declare in [`super::Style::helpers`] is refused: its thread
+/// would run unplaced and unrecorded.
+pub(super) fn cpu_of(cell: &CellSpec, lane: &Lane, role: HelperRole) -> Result<usize, StepError> {
+    cell.helper_cpu(&lane.groups(), role).ok_or_else(|| {
+        StepError::Style(format!(
+            "{} thread not declared by style {}",
+            role.name(),
+            cell.style.name()
+        ))
+    })
 }
 
-/// Pins the calling thread; the error is a one-line reason.
-pub(super) fn pin(cpu: usize) -> Result<(), StepError> {
-    pin_to(cpu).map_err(StepError::Style)
-}
-
-/// Starts `body` in a thread named `name`, registered for `cancel`'s kicks and
-/// pinned to `cpu` when given. Returns once the thread is registered, so that
+/// Starts `body` in a thread named for `role`, registered for `cancel`'s
+/// kicks and pinned to `cpu`. Returns once the thread is registered, so that
 /// a cancel issued after this returns reaches it.
 pub(super) fn spawn(
-    name: String,
+    role: HelperRole,
+    cpu: usize,
     cancel: &Arc<Cancel>,
-    cpu: Option<usize>,
     body: impl FnOnce() + Send + 'static,
 ) -> Result<JoinHandle<()>, StepError> {
     let (ready_tx, ready_rx) = mpsc::channel();
     let cancel = cancel.clone();
     let join = std::thread::Builder::new()
-        .name(name)
+        .name(role.name().into())
         .spawn(move || {
             let _registration = cancel.register();
-            let pinned = cpu.map_or(Ok(()), pin);
+            let pinned = pin_to(cpu).map_err(|e| format!("{}: {e}", role.name()));
             let ok = pinned.is_ok();
             let _ = ready_tx.send(pinned);
             if ok {
@@ -54,9 +61,9 @@ pub(super) fn spawn(
         Ok(Ok(())) => Ok(join),
         Ok(Err(e)) => {
             let _ = join.join();
-            Err(e)
+            Err(StepError::Style(e))
         }
-        Err(_) => Err(StepError::Style("helper thread died".into())),
+        Err(_) => Err(StepError::Style(format!("{} thread died", role.name()))),
     }
 }
 
@@ -74,15 +81,15 @@ pub(super) struct Completer {
 }
 
 impl Completer {
-    /// Starts reaping `lane`.
+    /// Starts reaping `lane` on `cpu`.
     pub fn start(
         lane: &Lane,
-        cpu: Option<usize>,
+        cpu: usize,
         handoff: Arc<Handoff>,
         mut on: OnStep,
     ) -> Result<Completer, StepError> {
         let reaped = lane.clone();
-        let join = spawn("completer".into(), lane.cancel(), cpu, move || {
+        let join = spawn(HelperRole::Completer, cpu, lane.cancel(), move || {
             if let Err(why) = reap_until_stopped(&reaped, &handoff, &mut on) {
                 handoff.fail(why);
             }

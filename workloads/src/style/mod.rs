@@ -209,6 +209,42 @@ pub fn runs(batch: &[(u32, u32)]) -> Vec<(u32, Vec<u32>)> {
     out
 }
 
+/// What a style's helper thread does; also the thread's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HelperRole {
+    /// Reaps the lane's ring while the submitter only submits.
+    Completer,
+    /// Runs the lane's steps on a ring of its own, told what to run by MSG_RING.
+    Reactor,
+    /// Looks at the lane's progress twice a second and reports a stalled pass.
+    StallWatcher,
+}
+
+impl HelperRole {
+    /// The role's name in results and the thread's name (`/proc/*/task/*/comm`).
+    pub fn name(self) -> &'static str {
+        match self {
+            HelperRole::Completer => "completer",
+            HelperRole::Reactor => "reactor",
+            HelperRole::StallWatcher => "stall-watcher",
+        }
+    }
+}
+
+/// A helper thread a style starts for each lane, beside the lane's submitter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Helper {
+    /// What it does.
+    pub role: HelperRole,
+    /// Whether it works on every step's path (a completer or a reactor the
+    /// next step waits for): such a thread needs a CPU of its own, and counts
+    /// towards oversubscription. A thread that sleeps between checks does not.
+    pub busy: bool,
+    /// Whether it builds a ring set up in the cell's mode: under SQPOLL
+    /// (unshared) that ring brings an SQPOLL thread of its own.
+    pub mode_ring: bool,
+}
+
 /// One ordering style. Implementations are small types listed in [`STYLES`].
 pub trait Style: Send + Sync {
     /// Name used in configs and results.
@@ -228,6 +264,14 @@ pub trait Style: Send + Sync {
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
         let _ = cell;
         Ok(Vec::new())
+    }
+    /// The helper threads the style starts for each lane of `cell`, in the
+    /// order they take the placement's helper slots. Every thread a style
+    /// starts is declared here: the placement pins it, the results record its
+    /// CPU, and its busy flag decides whether the cell is oversubscribed.
+    fn helpers(&self, cell: &CellSpec) -> &'static [Helper] {
+        let _ = cell;
+        &[]
     }
     /// Sets up per-lane state (threads, extra rings, futex words) for a cell.
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError>;

@@ -14,8 +14,8 @@
 
 use super::broken;
 use super::handoff::{decode, Handoff, StepTable, STOP_SEQ};
-use super::helper::spawn;
-use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use super::helper::{cpu_of, spawn};
+use super::{runs, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
@@ -32,6 +32,13 @@ pub struct MsgRing;
 
 const VARIANTS: &[&str] = &["group", "step"];
 
+/// The reactor: it runs every step, on a ring set up in the cell's mode.
+const REACTOR: Helper = Helper {
+    role: HelperRole::Reactor,
+    busy: true,
+    mode_ring: true,
+};
+
 impl Style for MsgRing {
     fn name(&self) -> &'static str {
         "msg-ring"
@@ -45,6 +52,9 @@ impl Style for MsgRing {
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
         broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
         Ok(vec![Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING")])
+    }
+    fn helpers(&self, _cell: &CellSpec) -> &'static [Helper] {
+        &[REACTOR]
     }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
@@ -116,10 +126,12 @@ impl Run {
         };
         let mode = cell.mode;
         let attach = mode.mode.shared_poller.then(|| lane.ring().fd());
+        let sqpoll_cpu = cell.sqpoll_cpu();
+        let cpu = cpu_of(cell, lane, HelperRole::Reactor)?;
         let cancel = lane.cancel().clone();
         let (fd_tx, fd_rx) = mpsc::channel();
-        let join = spawn("reactor".into(), lane.cancel(), None, move || {
-            let ring = match Ring::build(mode, size, attach, cancel) {
+        let join = spawn(HelperRole::Reactor, cpu, lane.cancel(), move || {
+            let ring = match Ring::build(mode, size, attach, sqpoll_cpu, cancel) {
                 Ok(ring) => ring,
                 Err(e) => {
                     let _ = fd_tx.send(Err(format!("reactor ring: {e}")));

@@ -7,13 +7,12 @@
 //! watchdog ends the cell with a bare timeout.
 
 use super::helper::spawn;
-use super::StepError;
-use crate::cancel::Cancel;
+use super::{Helper, HelperRole, StepError};
+use crate::lane::Lane;
 use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
 use crate::userdata::UserData;
 use io_uring::{opcode, squeue::Flags, types};
-use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
@@ -24,6 +23,13 @@ pub(super) const STALL_BOUND: Duration = Duration::from_millis(500);
 
 /// The seq of the "stalled" message (never a step's seq).
 pub(super) const STALL_SEQ: u32 = u32::MAX - 1;
+
+/// The watcher as a style declares it: asleep but for a look twice a second.
+pub(super) const STALL_WATCHER: Helper = Helper {
+    role: HelperRole::StallWatcher,
+    busy: false,
+    mode_ring: false,
+};
 
 /// What the lane publishes for the watcher.
 #[derive(Default)]
@@ -57,32 +63,29 @@ pub(super) struct Watcher {
 }
 
 impl Watcher {
-    /// Starts watching `progress` of the lane whose ring is `ring_fd`; the
-    /// message carries `group` (a group of that lane, for routing).
-    pub fn start(
-        ring_fd: RawFd,
-        group: u32,
-        progress: Arc<Progress>,
-        cancel: &Arc<Cancel>,
-    ) -> Result<Watcher, StepError> {
+    /// Starts watching `progress` of `lane`, on `cpu`; the message carries
+    /// the lane's first group, for routing.
+    pub fn start(lane: &Lane, progress: Arc<Progress>, cpu: usize) -> Result<Watcher, StepError> {
+        let (ring_fd, group, cancel) = (lane.ring().fd(), lane.groups().start, lane.cancel());
         let (stop, stopped) = mpsc::channel::<()>();
         let (ready_tx, ready_rx) = mpsc::channel();
         let ring_cancel = cancel.clone();
-        let join = spawn("stall-watcher".into(), cancel, None, move || {
+        let join = spawn(HelperRole::StallWatcher, cpu, cancel, move || {
             let default = ModeSpec {
                 mode: &MODES[0],
                 registered: false,
             };
-            let ring = match Ring::build(default, RingSize { sq: 4, cq: 8 }, None, ring_cancel) {
-                Ok(ring) => {
-                    let _ = ready_tx.send(Ok(()));
-                    ring
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(format!("stall watcher ring: {e}")));
-                    return;
-                }
-            };
+            let ring =
+                match Ring::build(default, RingSize { sq: 4, cq: 8 }, None, None, ring_cancel) {
+                    Ok(ring) => {
+                        let _ = ready_tx.send(Ok(()));
+                        ring
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("stall watcher ring: {e}")));
+                        return;
+                    }
+                };
             let ping = opcode::MsgRingData::new(
                 types::Fd(ring_fd),
                 0,

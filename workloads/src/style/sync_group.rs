@@ -7,8 +7,8 @@
 //!   the group's next linked chain.
 //! - `append`: models the proposed in-kernel lock-free append. Each group has a
 //!   tail word (in flight?, appended end, end handed to the kernel) shared by
-//!   the submitter (the lane thread) and a completer thread pinned to another
-//!   CPU. The submitter appends with a CAS; the completer, on the tail CQE,
+//!   the submitter (the lane thread) and a completer thread, each on the CPU
+//!   the cell's placement gives its role (by default two different CPUs). The submitter appends with a CAS; the completer, on the tail CQE,
 //!   either marks the group idle or submits what was appended meanwhile. The
 //!   cache-line traffic of that append is what this variant measures.
 //!
@@ -16,8 +16,8 @@
 
 use super::broken;
 use super::handoff::{Handoff, StepTable};
-use super::helper::{cpu_pair, pin, Completer};
-use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use super::helper::{cpu_of, Completer, COMPLETER};
+use super::{runs, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
@@ -36,7 +36,7 @@ impl Style for SyncGroup {
         "sync-group"
     }
     fn about(&self) -> &'static str {
-        "RFC sync groups: append to the group's in-flight chain (queue: userspace re-link; append: lock-free tail words, 2 pinned threads)"
+        "RFC sync groups: append to the group's in-flight chain (queue: userspace re-link; append: lock-free tail words, a submitter and a completer thread)"
     }
     fn variants(&self) -> &'static [&'static str] {
         VARIANTS
@@ -55,6 +55,12 @@ impl Style for SyncGroup {
             );
         }
         Ok(vec![Need::Cpus(2)])
+    }
+    fn helpers(&self, cell: &CellSpec) -> &'static [Helper] {
+        match broken::parse(&cell.variant, VARIANTS) {
+            Ok(("append", _)) => &[COMPLETER],
+            _ => &[],
+        }
     }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
@@ -236,8 +242,8 @@ impl Tail {
     }
 }
 
-/// The `append` variant: the lane thread submits or appends, a pinned
-/// completer reaps and continues chains.
+/// The `append` variant: the lane thread submits or appends, a completer
+/// (placed as a helper) reaps and continues chains.
 struct Append {
     broken: bool,
     tails: Arc<[AtomicU64]>,
@@ -255,9 +261,6 @@ impl Append {
         cap: u32,
         broken: bool,
     ) -> Result<Append, StepError> {
-        let (submitter_cpu, completer_cpu) =
-            cpu_pair().ok_or_else(|| StepError::Style("needs 2 CPUs".into()))?;
-        pin(submitter_cpu)?;
         let tails: Arc<[AtomicU64]> = (0..groups.end).map(|_| AtomicU64::new(0)).collect();
         let table = Arc::new(StepTable::default());
         let lane_steps = groups.len() * cell.shape.steps as usize;
@@ -268,7 +271,7 @@ impl Append {
         };
         let completer = Completer::start(
             lane,
-            Some(completer_cpu),
+            cpu_of(cell, lane, HelperRole::Completer)?,
             handoff.clone(),
             Box::new(on_step),
         )?;

@@ -11,6 +11,7 @@ use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, CellSpec, Measurement, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
+use workloads::placement::Placement;
 use workloads::probe::Capabilities;
 use workloads::style;
 
@@ -51,6 +52,7 @@ pub fn spec(
         forced_async,
         shape,
         ring_entries: 64,
+        placement: Placement::spread().expect("this process may use some CPU"),
     }
 }
 
