@@ -75,6 +75,9 @@ enum Command {
         /// Significance level of the test.
         #[arg(long, default_value_t = 0.05)]
         alpha: f64,
+        /// Also give verdicts to oversubscribed cells (more busy threads than CPUs).
+        #[arg(long)]
+        include_oversubscribed: bool,
         /// Where to write compare.md, compare-email.txt and compare-bench.json.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -191,8 +194,16 @@ fn main() -> ExitCode {
             candidate,
             threshold,
             alpha,
+            include_oversubscribed,
             out,
-        } => compare(&base, &candidate, threshold / 100.0, alpha, out),
+        } => {
+            let opts = reports::compare::CompareOptions {
+                threshold: threshold / 100.0,
+                alpha,
+                include_oversubscribed,
+            };
+            compare(&base, &candidate, &opts, out)
+        }
     }
 }
 
@@ -256,16 +267,14 @@ fn beside(path: &Path) -> PathBuf {
 fn compare(
     base: &Path,
     candidate: &Path,
-    threshold: f64,
-    alpha: f64,
+    opts: &reports::compare::CompareOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let inputs = match read_all(&[base.to_path_buf(), candidate.to_path_buf()]) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let opts = reports::compare::CompareOptions { threshold, alpha };
-    let comparison = reports::compare(&inputs[0], &inputs[1], &opts);
+    let comparison = reports::compare(&inputs[0], &inputs[1], opts);
     print!("{}", comparison.text());
     let out = out.unwrap_or_else(|| beside(candidate));
     if let Err(e) = comparison.render(&out) {

@@ -1,6 +1,7 @@
 //! bench.json for CI dashboards, in two shapes: Bencher's metric format
 //! (BMF, `bench.json`) and github-action-benchmark's `customSmallerIsBetter`
-//! (`bench-github.json`). Only timed cells appear; names are stable across
+//! (`bench-github.json`). Only ranked cells appear (timed, and not
+//! oversubscribed: dashboards compare what they get); names are stable across
 //! runs ([`crate::schema::CellKey::name`], plus `@kernel` with several inputs).
 
 use crate::error::ReportError;
@@ -54,7 +55,7 @@ impl Exporter<Rendered> for BencherExporter {
         let report = &input.report;
         let mut root = Map::new();
         for cell in &report.cells {
-            let Some(ns) = &cell.ns else { continue };
+            let Some(ns) = cell.ranked() else { continue };
             let mut measures = Map::new();
             measures.insert(MEASURE_NS.into(), bmf_metric(ns));
             if let Some(cpu) = &cell.cpu_ns {
@@ -77,7 +78,7 @@ impl Exporter<Rendered> for GithubBenchmarkExporter {
             .cells
             .iter()
             .filter_map(|cell| {
-                let ns = cell.ns.as_ref()?;
+                let ns = cell.ranked()?;
                 let mut extra = format!(
                     "{:.0}% CI {} ns; CV {}; {} repetitions",
                     CONFIDENCE * 100.0,

@@ -30,6 +30,9 @@ pub struct CompareOptions {
     pub threshold: f64,
     /// Significance level of the Mann–Whitney U test.
     pub alpha: f64,
+    /// Give oversubscribed cells a verdict too (by default they are not
+    /// comparable: their threads took turns on a CPU).
+    pub include_oversubscribed: bool,
 }
 
 impl Default for CompareOptions {
@@ -37,6 +40,7 @@ impl Default for CompareOptions {
         CompareOptions {
             threshold: 0.05,
             alpha: 0.05,
+            include_oversubscribed: false,
         }
     }
 }
@@ -54,7 +58,8 @@ pub enum Verdict {
     Inconclusive,
     /// The candidate broke the order or failed where the baseline did not.
     Broken,
-    /// One side has no timing (skipped, interrupted, or failed on the baseline).
+    /// One side has no timing (skipped, interrupted, or failed on the baseline),
+    /// or one is oversubscribed and the comparison leaves those out.
     NotComparable,
 }
 
@@ -137,7 +142,7 @@ pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Compari
     let mut cells: Vec<CellComparison> = b
         .cells
         .iter()
-        .filter_map(|bc| Some(compare_cell(bc, c.find(0, &bc.name)?)))
+        .filter_map(|bc| Some(compare_cell(bc, c.find(0, &bc.name)?, opts)))
         .collect();
     decide(&mut cells, opts);
     let missing = |from: &Report, other: &Report| -> Vec<String> {
@@ -158,17 +163,27 @@ pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Compari
     }
 }
 
-fn compare_cell(base: &CellSummary, cand: &CellSummary) -> CellComparison {
+fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -> CellComparison {
     let mut labels = base.labels.clone();
     for l in &cand.labels {
         if !labels.contains(l) {
             labels.push(l.clone());
         }
     }
-    let (change, verdict, why) = match (base.status, cand.status) {
-        (CellStatus::Ok, CellStatus::Ok)
-            if !base.ns_samples.is_empty() && !cand.ns_samples.is_empty() =>
-        {
+    let oversubscribed = [("baseline", base), ("candidate", cand)]
+        .into_iter()
+        .filter(|_| !opts.include_oversubscribed)
+        .find_map(|(side, s)| Some((side, s.oversubscribed?)));
+    let timed = !base.ns_samples.is_empty() && !cand.ns_samples.is_empty();
+    let (change, verdict, why) = match (base.status, cand.status, oversubscribed) {
+        (CellStatus::Ok, CellStatus::Ok, Some((side, o))) if timed => (
+            None,
+            Verdict::NotComparable,
+            Some(format!(
+                "{side} {o} (--include-oversubscribed gives it a verdict)"
+            )),
+        ),
+        (CellStatus::Ok, CellStatus::Ok, None) if timed => {
             let (b, c) = (&base.ns_samples, &cand.ns_samples);
             let test = mann_whitney(b, c);
             let change = Change {
@@ -181,7 +196,7 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary) -> CellComparison {
             // Provisional: the verdict waits for the q-values of all cells.
             (Some(change), Verdict::NoChange, None)
         }
-        (b, CellStatus::Failed) if b != CellStatus::Failed => (
+        (b, CellStatus::Failed, _) if b != CellStatus::Failed => (
             None,
             Verdict::Broken,
             Some(format!(
@@ -189,7 +204,7 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary) -> CellComparison {
                 cand.reason.clone().unwrap_or_else(|| cand.order_verdict())
             )),
         ),
-        (b, c) => (
+        (b, c, _) => (
             None,
             Verdict::NotComparable,
             Some(format!("baseline {}, candidate {}", b.word(), c.word())),
@@ -448,6 +463,23 @@ impl Comparison {
             signed_pct(self.options.threshold).trim_start_matches('+'),
             CONFIDENCE * 100.0
         )));
+        let oversubscribed = self
+            .cells
+            .iter()
+            .any(|c| c.base.oversubscribed.is_some() || c.cand.oversubscribed.is_some());
+        if oversubscribed {
+            doc.push(Block::Paragraph(
+                if self.options.include_oversubscribed {
+                    "Oversubscribed cells (more busy threads than CPUs) were given verdicts \
+                     too (--include-oversubscribed): their threads took turns on a CPU."
+                } else {
+                    "Oversubscribed cells (more busy threads than CPUs) are not comparable: \
+                     their threads took turns on a CPU. --include-oversubscribed gives \
+                     them verdicts."
+                }
+                .into(),
+            ));
+        }
         doc.push(Block::Table(self.table()));
         for (side, names) in [
             ("baseline", &self.only_base),

@@ -187,20 +187,24 @@ fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> T
 }
 
 /// The mode/op/shape of one input that the mail charts: the one with the
-/// most timed styles, with its title.
+/// most ranked (timed, not oversubscribed) styles, with its title.
 fn featured_group(report: &Report, source: usize) -> Option<(String, Vec<&CellSummary>)> {
     let groups = group_consecutive(report.cells.iter().filter(|c| c.source == source), |c| {
         let p = c.parts();
         format!("{} {} {}", p.op, p.shape, p.mode)
     });
-    groups
-        .into_iter()
-        .min_by_key(|(_, cells)| std::cmp::Reverse(cells.iter().filter(|c| c.ns.is_some()).count()))
+    groups.into_iter().min_by_key(|(_, cells)| {
+        std::cmp::Reverse(cells.iter().filter(|c| c.ranked().is_some()).count())
+    })
 }
 
-/// A short horizontal ASCII bar chart of the featured group.
+/// A short horizontal ASCII bar chart of the featured group; cells without a
+/// ranked value show why instead of a bar.
 fn ascii_chart(title: &str, cells: &[&CellSummary], notes: &mut Footnotes) -> Vec<String> {
-    let max = cells.iter().filter_map(|c| c.median()).fold(0.0, f64::max);
+    let max = cells
+        .iter()
+        .filter_map(|c| c.ranked_median())
+        .fold(0.0, f64::max);
     if max <= 0.0 {
         return Vec::new();
     }
@@ -223,12 +227,12 @@ fn ascii_chart(title: &str, cells: &[&CellSummary], notes: &mut Footnotes) -> Ve
         let mut style = c.parts().style;
         style.push_str(&notes.marker(&c.labels));
         style.truncate(label_w);
-        let bar = match c.median() {
+        let bar = match c.ranked_median() {
             Some(m) => {
                 let n = ((m / max) * BAR_WIDTH as f64).round().max(1.0) as usize;
                 format!("{:<BAR_WIDTH$} {}", "#".repeat(n), num(m))
             }
-            None => format!("({})", c.status.word()),
+            None => format!("({})", c.unranked_word().unwrap_or_default()),
         };
         lines.push(format!("{style:<label_w$} |{bar}"));
     }
@@ -329,18 +333,20 @@ pub fn report_email(report: &Report) -> String {
         "uring-syncbench: what ordering io_uring work costs per step".into(),
         String::new(),
     ];
-    out.extend(wrap(
-        &format!(
-            "Median ns per step over the timing repetitions; +-CI is the wider \
-             side of its bootstrap 95% confidence interval; x link is the ratio \
-             to link with the same mode, op and shape; ! marks a noisy cell \
-             (CV over {}).",
-            pct(NOISY_CV)
-        ),
-        MAIL_WIDTH,
-        "",
-        "",
-    ));
+    let mut intro = format!(
+        "Median ns per step over the timing repetitions; +-CI is the wider \
+         side of its bootstrap 95% confidence interval; x link is the ratio \
+         to link with the same mode, op and shape; ! marks a noisy cell \
+         (CV over {}).",
+        pct(NOISY_CV)
+    );
+    if report.cells.iter().any(|c| c.oversubscribed.is_some()) {
+        intro.push_str(
+            " An oversubscribed cell needed more busy threads than CPUs: its \
+             number is shown, never charted or set against link.",
+        );
+    }
+    out.extend(wrap(&intro, MAIL_WIDTH, "", ""));
     let mut notes = Footnotes::default();
     for (s, src) in report.sources.iter().enumerate() {
         out.push(String::new());

@@ -4,7 +4,9 @@
 
 use crate::results::Results;
 use crate::schema::ViolationRecord;
-use crate::schema::{AnchorValue, CellKey, CellRecord, Header, Pass, Profile, Status};
+use crate::schema::{
+    AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, Status,
+};
 use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -25,6 +27,9 @@ const STYLE_ORDER: &[&str] = &[
     "futex-syscall",
     "bpf-loop",
 ];
+
+/// The word shown for an oversubscribed cell where its value is left out.
+pub const OVERSUBSCRIBED: &str = "oversubscribed";
 
 /// The style every `×link` ratio is taken against.
 pub const BASELINE_STYLE: &str = "link";
@@ -112,8 +117,12 @@ pub struct CellSummary {
     pub reason: Option<String>,
     /// The first order violation seen.
     pub violation: Option<ViolationRecord>,
-    /// Labels to show wherever the cell is shown (cell's and input's).
+    /// Labels to show wherever the cell is shown (cell's and input's, and its
+    /// oversubscription).
     pub labels: Vec<String>,
+    /// Set when the cell needed more busy threads than CPUs: its numbers are
+    /// shown, but kept out of ratios, chart scales, CI files and verdicts.
+    pub oversubscribed: Option<Oversubscribed>,
     /// ns/step of every ok timing repetition, in file order.
     pub ns_samples: Vec<f64>,
     /// Statistics of `ns_samples`.
@@ -146,6 +155,29 @@ impl CellSummary {
     /// Median ns/step when the cell has a timing.
     pub fn median(&self) -> Option<f64> {
         self.ns.as_ref().map(|s| s.median)
+    }
+
+    /// The ns/step statistics when they may be set against other cells'
+    /// (ratios, chart scales, CI dashboards): timed and not oversubscribed.
+    pub fn ranked(&self) -> Option<&Summary> {
+        self.ns.as_ref().filter(|_| self.oversubscribed.is_none())
+    }
+
+    /// The median of [`CellSummary::ranked`].
+    pub fn ranked_median(&self) -> Option<f64> {
+        self.ranked().map(|s| s.median)
+    }
+
+    /// Why the cell has no ranked value, in one word: its status when it has
+    /// no timing, `oversubscribed` when it has one that must not be ranked.
+    pub fn unranked_word(&self) -> Option<&'static str> {
+        if self.ranked().is_some() {
+            None
+        } else if self.ns.is_some() {
+            Some(OVERSUBSCRIBED)
+        } else {
+            Some(self.status.word())
+        }
     }
 
     /// The cell name's parts.
@@ -209,15 +241,15 @@ impl Report {
     }
 
     /// Median of this cell over the median of `link` with the same mode, op
-    /// and shape on the same input.
+    /// and shape on the same input; none when either is oversubscribed.
     pub fn link_ratio(&self, cell: &CellSummary) -> Option<f64> {
         let link = CellKey {
             style: BASELINE_STYLE.to_string(),
             variant: String::new(),
             ..cell.key.clone()
         };
-        let base = self.find(cell.source, &link.name())?.median()?;
-        Some(cell.median()? / base)
+        let base = self.find(cell.source, &link.name())?.ranked_median()?;
+        Some(cell.ranked_median()? / base)
     }
 
     /// The anchors of the cell's input that have a value.
@@ -339,14 +371,17 @@ fn summarize(source: usize, source_labels: &[String], records: &[&CellRecord]) -
         .collect();
     let seed = seed_for(&first.name);
     let timed = status == CellStatus::Ok;
+    let oversubscribed = records.iter().find_map(|r| r.oversubscribed);
     let mut labels: Vec<String> = Vec::new();
     for label in records
         .iter()
         .flat_map(|r| r.labels.iter())
         .chain(source_labels)
+        .cloned()
+        .chain(oversubscribed.map(|o| o.to_string()))
     {
-        if !labels.contains(label) {
-            labels.push(label.clone());
+        if !labels.contains(&label) {
+            labels.push(label);
         }
     }
     let profile_note = match profile_rec {
@@ -370,6 +405,7 @@ fn summarize(source: usize, source_labels: &[String], records: &[&CellRecord]) -
         reason,
         violation,
         labels,
+        oversubscribed,
         ns: timed.then(|| Summary::of(&ns_samples, seed)).flatten(),
         cpu_ns: timed.then(|| Summary::of(&cpu, seed ^ 1)).flatten(),
         ns_samples: if timed { ns_samples } else { Vec::new() },

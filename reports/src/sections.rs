@@ -151,7 +151,7 @@ fn anchors_table(src: &Source) -> Option<Table> {
     Some(t)
 }
 
-/// Each timed cell's median as a multiple of every anchor of its machine.
+/// Each ranked cell's median as a multiple of every anchor of its machine.
 fn in_anchors_table(report: &Report) -> Option<Table> {
     let mut names: Vec<String> = Vec::new();
     for src in &report.sources {
@@ -178,7 +178,7 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
     columns.extend(headers.iter().map(|h| (h.as_str(), Align::Right)));
     let mut t = Table::new(&columns);
     for cell in &report.cells {
-        let Some(median) = cell.median() else {
+        let Some(median) = cell.ranked_median() else {
             continue;
         };
         let anchors = report.anchors_of(cell);
@@ -303,7 +303,10 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
          confidence interval; CV is the coefficient of variation (noisy above {}); \
          out counts repetitions outside Tukey's fences; x link is the ratio to \
          link with the same mode, op and shape; order is the verdict of the \
-         order check.",
+         order check. A cell noted oversubscribed needed more busy threads \
+         (submitters, SQPOLL threads, helpers on every step's path) than the \
+         CPUs it could use: its threads took turns on a CPU, so its number is \
+         shown but left out of every ratio, chart scale and comparison.",
         pct(crate::stats::NOISY_CV)
     )));
     doc.push(Block::Table(cells_table(report)));

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use reports::markdown::to_markdown;
 use reports::schema::CellRecord;
 use reports::stats::Rng;
 use reports::{compare, CompareOptions, Verdict};
@@ -129,6 +130,54 @@ fn a_candidate_that_breaks_the_order_fails_the_comparison() {
     assert_eq!(c.verdict, Verdict::Broken);
     assert!(c.why.as_deref().unwrap().contains("order violated"));
     assert!(cmp.has_regression());
+}
+
+#[test]
+fn oversubscribed_cells_get_no_verdict_unless_included() {
+    let (base, mut cand) = pair(1.2, 0.01, 10);
+    let k = key("drain", "sqpoll", "nop", 8, 8);
+    oversubscribe(&mut cand, &k.name(), 3, 2);
+    let (dir, cmp) = run(&base, &cand, "6.18.0");
+    let cell = |cmp: &reports::Comparison| {
+        cmp.cells
+            .iter()
+            .find(|c| c.name == k.name())
+            .unwrap()
+            .clone()
+    };
+    let kept_out = cell(&cmp);
+    assert_eq!(kept_out.verdict, Verdict::NotComparable);
+    assert_eq!(kept_out.change, None);
+    assert!(
+        kept_out
+            .why
+            .as_deref()
+            .unwrap()
+            .starts_with("candidate oversubscribed: 3 busy threads on 2 CPUs"),
+        "{:?}",
+        kept_out.why
+    );
+    // Its numbers are still shown, with the flag.
+    let text = cmp.text();
+    let row = text.lines().find(|l| l.starts_with(&k.name())).unwrap();
+    assert!(
+        row.contains("not comparable") && row.contains("oversubscribed"),
+        "{row}"
+    );
+    assert!(cmp
+        .summary_line()
+        .contains("5 REGRESSION, 1 not comparable"));
+    let md = cmp.document();
+    assert!(to_markdown(&md).contains("--include-oversubscribed gives"));
+    let included = CompareOptions {
+        include_oversubscribed: true,
+        ..CompareOptions::default()
+    };
+    let b = reports::Results::read(&dir.path().join("base.jsonl")).unwrap();
+    let c = reports::Results::read(&dir.path().join("cand.jsonl")).unwrap();
+    let with = compare(&b, &c, &included);
+    assert_eq!(cell(&with).verdict, Verdict::Regression);
+    assert!(with.summary_line().contains("6 REGRESSION"));
 }
 
 #[test]

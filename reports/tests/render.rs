@@ -329,6 +329,95 @@ fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
     assert!(hatch_lines > 20, "hatch lines: {hatch_lines}");
 }
 
+/// Whether a table row has a ratio (`1.20x`) in it.
+fn has_ratio(row: &str) -> bool {
+    row.split(|c: char| c.is_whitespace() || c == '|')
+        .filter_map(|t| t.strip_suffix('x'))
+        .any(|t| t.parse::<f64>().is_ok())
+}
+
+#[test]
+fn oversubscribed_cells_show_their_number_flagged_but_no_ratio_bar_or_ci_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = |style| key(style, "default", "nop", 8, 8);
+    let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
+    records.extend(reps(&k("userspace"), &[120.0, 121.0, 119.0]));
+    records.extend(reps(&k("msg-ring"), &[5000.0, 5050.0, 4950.0]));
+    oversubscribe(&mut records, &k("msg-ring").name(), 3, 2);
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let flag = "oversubscribed: 3 busy threads on 2 CPUs";
+    // The terminal table: the number and the flag, but no ratio to link.
+    let text = text_table(std::slice::from_ref(&input));
+    let row = |style: &str| text.lines().find(|l| l.starts_with(style)).unwrap();
+    assert!(row("msg-ring").contains(" 5000 "), "{}", row("msg-ring"));
+    assert!(row("msg-ring").contains(flag), "{}", row("msg-ring"));
+    assert!(!has_ratio(row("msg-ring")), "{}", row("msg-ring"));
+    assert!(row("userspace").contains("1.20x"), "{}", row("userspace"));
+    assert!(!row("userspace").contains(flag));
+    let out = dir.path().join("out");
+    render(
+        &[input],
+        &out,
+        &RenderOptions {
+            plots: true,
+            png: false,
+        },
+    )
+    .unwrap();
+    let md = read(&out, "report.md");
+    let md_row = md.lines().find(|l| l.contains("| msg-ring")).unwrap();
+    assert!(
+        md_row.contains(flag) && md_row.contains("| 5000 |"),
+        "{md_row}"
+    );
+    assert!(!has_ratio(md_row), "{md_row}");
+    // Cost in anchors is a ratio too.
+    let anchors = md
+        .split("## Cost in physical anchors")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    assert!(anchors.contains("link/default"), "{anchors}");
+    assert!(!anchors.contains("msg-ring"), "{anchors}");
+    assert!(read(&out, "report.html").contains(flag));
+    // The mail: the number with a footnote, no bar.
+    let mail = read(&out, "email.txt");
+    assert!(mail.contains(&format!("* {flag}")), "{mail}");
+    assert!(
+        mail.lines()
+            .any(|l| l.starts_with("msg-ring*") && l.contains("|(oversubscribed)")),
+        "{mail}"
+    );
+    // The plot: hatched with the word, off the scale (no tick near 5000).
+    let svg = read(&out, "plots/styles-01-nop-g1-s8-b8-t1.svg");
+    let texts = svg_texts(&svg);
+    assert!(
+        texts.iter().any(|t| t.starts_with("oversubscribed")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains(flag)),
+        "footnote: {texts:?}"
+    );
+    let top_tick = texts
+        .iter()
+        .filter_map(|t| t.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    let thousands = texts.iter().any(|t| {
+        t.strip_suffix('k')
+            .is_some_and(|n| n.parse::<f64>().is_ok())
+    });
+    assert!(top_tick < 200.0 && !thousands, "scale set by it: {texts:?}");
+    // CI dashboards compare what they get: it is left out.
+    let bench: Value = serde_json::from_str(&read(&out, "bench.json")).unwrap();
+    assert!(bench.get(k("link").name()).is_some());
+    assert!(bench.get(k("msg-ring").name()).is_none(), "{bench}");
+    let github: Value = serde_json::from_str(&read(&out, "bench-github.json")).unwrap();
+    assert_eq!(github.as_array().unwrap().len(), 2);
+}
+
 #[test]
 fn text_table_lists_every_cell_with_status() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,8 @@
 //! Which figures a report has and what goes into them, as plain data: the
 //! drawing code (`draw.rs`) never looks at cells, and these specs never touch
-//! plotters. Cells that did not run are carried as [`Mark::Missing`] so they
-//! are drawn as such, never as zero.
+//! plotters. Cells that did not run, and oversubscribed cells, are carried as
+//! [`Mark::Missing`] so they are drawn as such, never as zero, and never set
+//! a chart's scale.
 
 use crate::cost::COST_SOURCES;
 use crate::model::{group_consecutive, CellStatus, CellSummary, Report};
@@ -24,7 +25,7 @@ pub enum Mark {
         /// Upper bound of the interval.
         hi: f64,
     },
-    /// Not run or failed: drawn hatched with this word.
+    /// Not run, failed or oversubscribed: drawn hatched with this word.
     Missing(String),
 }
 
@@ -182,13 +183,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn mark(cell: &CellSummary) -> Mark {
-        match (&cell.ns, cell.status) {
-            (Some(s), CellStatus::Ok) => Mark::Value {
+        match cell.ranked() {
+            Some(s) => Mark::Value {
                 median: s.median,
                 lo: s.ci.lo,
                 hi: s.ci.hi,
             },
-            (_, status) => Mark::Missing(status.word().to_string()),
+            None => Mark::Missing(cell.unranked_word().unwrap_or_default().to_string()),
         }
     }
 
@@ -327,16 +328,16 @@ impl<'a> Ctx<'a> {
                         .map(|c| notes.marker(self.report, c))
                         .find(|m| !m.is_empty())
                         .unwrap_or_default();
-                    let untimed_cells = line_cells.iter().filter(|c| c.status != CellStatus::Ok);
-                    let missing: Vec<String> =
-                        group_consecutive(untimed_cells.map(|c| **c), |c| c.status.word().into())
-                            .into_iter()
-                            .map(|(word, cells)| {
-                                let at: Vec<String> =
-                                    cells.iter().map(|c| value(c).to_string()).collect();
-                                format!("{word} at {}", at.join(", "))
-                            })
-                            .collect();
+                    let untimed_cells = line_cells.iter().filter(|c| c.unranked_word().is_some());
+                    let missing: Vec<String> = group_consecutive(untimed_cells.map(|c| **c), |c| {
+                        c.unranked_word().unwrap_or_default().into()
+                    })
+                    .into_iter()
+                    .map(|(word, cells)| {
+                        let at: Vec<String> = cells.iter().map(|c| value(c).to_string()).collect();
+                        format!("{word} at {}", at.join(", "))
+                    })
+                    .collect();
                     if !missing.is_empty() {
                         let kernel = if self.report.multi() {
                             format!(" @{}", self.report.sources[*source].label)

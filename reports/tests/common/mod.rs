@@ -192,6 +192,16 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
     r
 }
 
+/// Marks every line of the cell `name` oversubscribed: `busy` threads on `cpus` CPUs.
+pub fn oversubscribe(records: &mut [CellRecord], name: &str, busy: u32, cpus: u32) {
+    for r in records.iter_mut().filter(|r| r.name == name) {
+        r.oversubscribed = Some(Oversubscribed {
+            busy_threads: busy,
+            cpus,
+        });
+    }
+}
+
 /// `n` values around `center` with relative noise `sigma` (seeded).
 pub fn noisy(rng: &mut Rng, center: f64, sigma: f64, n: usize) -> Vec<f64> {
     (0..n)
