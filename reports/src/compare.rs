@@ -173,14 +173,14 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
     let oversubscribed = [("baseline", base), ("candidate", cand)]
         .into_iter()
         .filter(|_| !opts.include_oversubscribed)
-        .find_map(|(side, s)| Some((side, s.oversubscribed?)));
+        .find_map(|(side, s)| s.oversubscribed.map(|_| side));
     let timed = !base.ns_samples.is_empty() && !cand.ns_samples.is_empty();
     let (change, verdict, why) = match (base.status, cand.status, oversubscribed) {
-        (CellStatus::Ok, CellStatus::Ok, Some((side, o))) if timed => (
+        (CellStatus::Ok, CellStatus::Ok, Some(side)) if timed => (
             None,
             Verdict::NotComparable,
             Some(format!(
-                "{side} {o} (--include-oversubscribed gives it a verdict)"
+                "{side} is oversubscribed (--include-oversubscribed gives it a verdict)"
             )),
         ),
         (CellStatus::Ok, CellStatus::Ok, None) if timed => {
