@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use reports::{render, RenderOptions};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -102,15 +101,7 @@ fn report_html_renders_plots_and_tables_in_chromium() {
     let cells: std::collections::BTreeSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
     let input = write(dir.path(), "r.jsonl", &header("6.18.0", false), &records);
     let out = dir.path().join("report");
-    let written = render(
-        &[input],
-        &out,
-        &RenderOptions {
-            plots: true,
-            png: false,
-        },
-    )
-    .unwrap();
+    let written = render_svg(&[input], &out);
     let figures = written
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "svg"))

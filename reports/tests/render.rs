@@ -234,15 +234,7 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     let a = write(dir.path(), "a.jsonl", &header("6.18.0", false), &records);
     let b = write(dir.path(), "b.jsonl", &header("7.1.0-emu", true), &records);
     let out = dir.path().join("out");
-    render(
-        &[a, b],
-        &out,
-        &RenderOptions {
-            plots: true,
-            png: false,
-        },
-    )
-    .unwrap();
+    render_svg(&[a, b], &out);
     let label = "emulated: timings not comparable";
     let md = read(&out, "report.md");
     let emu_rows: Vec<&str> = md
@@ -305,15 +297,7 @@ fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
     records.push(failed(&k("futex")));
     let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
     let out = dir.path().join("out");
-    render(
-        &[input],
-        &out,
-        &RenderOptions {
-            plots: true,
-            png: false,
-        },
-    )
-    .unwrap();
+    render_svg(&[input], &out);
     let svg = std::fs::read_to_string(out.join("plots/styles-01-nop-g1-s8-b8-t1.svg")).unwrap();
     let texts = svg_texts(&svg);
     assert!(
@@ -355,15 +339,7 @@ fn oversubscribed_cells_show_their_number_flagged_but_no_ratio_bar_or_ci_entry()
     assert!(row("userspace").contains("1.20x"), "{}", row("userspace"));
     assert!(!row("userspace").contains(flag));
     let out = dir.path().join("out");
-    render(
-        &[input],
-        &out,
-        &RenderOptions {
-            plots: true,
-            png: false,
-        },
-    )
-    .unwrap();
+    render_svg(&[input], &out);
     let md = read(&out, "report.md");
     let md_row = md.lines().find(|l| l.contains("| msg-ring")).unwrap();
     assert!(

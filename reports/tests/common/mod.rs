@@ -7,7 +7,7 @@
 use reports::results::{Results, ResultsWriter};
 use reports::schema::*;
 use reports::stats::Rng;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn header(kernel: &str, emulated: bool) -> Header {
     Header {
@@ -190,6 +190,16 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
         overhead_ratio: Some(1.1),
     });
     r
+}
+
+/// Renders every output of `inputs` into `out`, the plots as SVG only; the
+/// paths written.
+pub fn render_svg(inputs: &[Results], out: &Path) -> Vec<PathBuf> {
+    let opts = reports::RenderOptions {
+        plots: true,
+        png: false,
+    };
+    reports::render(inputs, out, &opts).unwrap()
 }
 
 /// Marks every line of the cell `name` oversubscribed: `busy` threads on `cpus` CPUs.
