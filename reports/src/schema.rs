@@ -264,13 +264,14 @@ pub struct PlacementRecord {
 }
 
 /// A cell that needs more busy threads (submitters, SQPOLL threads, helpers
-/// on every step's path) than the CPUs it may use: its number is recorded but
+/// on every step's path) than the CPUs they run on (the CPUs it may use, or
+/// fewer where a declared placement stacks them): its number is recorded but
 /// never ranked or compared by default.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Oversubscribed {
     /// Threads busy on every step.
     pub busy_threads: u32,
-    /// CPUs the cell may use.
+    /// Distinct CPUs those threads are pinned to.
     pub cpus: u32,
 }
 

@@ -15,8 +15,6 @@
 //! ([`Placement::declared`]) gives the CPUs of some roles explicitly; the roles
 //! it leaves out are spread as above.
 
-use std::fmt;
-
 /// A thread role of a cell, as the placement resolves it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -182,16 +180,6 @@ impl Placement {
         };
         let helper = Role::Helper { lane: 0, slot: 0 };
         (self.cpu(roles, Role::Submitter(0)), self.cpu(roles, helper))
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Role::Submitter(i) => write!(f, "submitter {i}"),
-            Role::Sqpoll => write!(f, "SQPOLL thread"),
-            Role::Helper { lane, slot } => write!(f, "helper {slot} of submitter {lane}"),
-        }
     }
 }
 

@@ -1,7 +1,10 @@
 //! The threads a cell runs, by role, each with the CPU its placement gives it,
 //! and how many of them are busy on every step. A cell with more busy threads
-//! than CPUs it may use is oversubscribed: it still runs, but its threads take
-//! turns on a CPU, so its number measures the scheduler as much as the style.
+//! than CPUs to run them on is oversubscribed: it still runs, but its threads
+//! take turns on a CPU, so its number measures the scheduler as much as the
+//! style. Those CPUs are the ones its busy threads are pinned to: with the
+//! spread, as many as the cell may use (or as it has busy threads); fewer when
+//! a declared placement stacks threads on one CPU.
 //!
 //! Busy threads are the submitters, the SQPOLL threads (one per ring that has
 //! its own; one in all with a shared poller) and the helpers a style declares
@@ -42,12 +45,12 @@ pub struct PlacedHelper {
     pub cpus: Vec<usize>,
 }
 
-/// A cell that needs more busy threads than the CPUs it may use.
+/// A cell whose busy threads outnumber the CPUs they are pinned to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Oversubscription {
     /// Threads busy on every step.
     pub busy_threads: u32,
-    /// CPUs the cell may use.
+    /// Distinct CPUs those threads are pinned to.
     pub cpus: u32,
 }
 
@@ -83,22 +86,29 @@ impl CellThreads {
         placed.cpus.get(lane as usize).copied()
     }
 
-    /// Threads busy on every step: submitters, SQPOLL threads, busy helpers.
-    pub fn busy(&self) -> u32 {
-        let helpers: usize = self
-            .helpers
+    /// The CPU of every thread busy on every step: submitters, SQPOLL
+    /// threads, busy helpers.
+    pub fn busy(&self) -> Vec<usize> {
+        let sqpoll = self
+            .sqpoll
             .iter()
-            .filter(|h| h.helper.busy)
-            .map(|h| h.cpus.len())
-            .sum();
-        self.submitters.len() as u32 + self.sqpoll.map_or(0, |s| s.pollers) + helpers as u32
+            .flat_map(|s| std::iter::repeat_n(s.cpu, s.pollers as usize));
+        let helpers = self.helpers.iter().filter(|h| h.helper.busy);
+        self.submitters
+            .iter()
+            .copied()
+            .chain(sqpoll)
+            .chain(helpers.flat_map(|h| h.cpus.iter().copied()))
+            .collect()
     }
 
-    /// The oversubscription, when busy threads outnumber the CPUs.
+    /// The oversubscription, when busy threads outnumber their CPUs.
     pub fn oversubscription(&self) -> Option<Oversubscription> {
+        let busy = self.busy();
+        let cpus: std::collections::BTreeSet<usize> = busy.iter().copied().collect();
         let o = Oversubscription {
-            busy_threads: self.busy(),
-            cpus: self.cpus.len() as u32,
+            busy_threads: busy.len() as u32,
+            cpus: cpus.len() as u32,
         };
         (o.busy_threads > o.cpus).then_some(o)
     }
@@ -144,8 +154,10 @@ mod tests {
         }
     }
 
-    fn busy(style: &str, variant: &str, mode: &str) -> u32 {
-        CellThreads::of(&cell(style, variant, mode, 1, Sharing::PerSubmitter)).busy()
+    fn busy(style: &str, variant: &str, mode: &str) -> usize {
+        CellThreads::of(&cell(style, variant, mode, 1, Sharing::PerSubmitter))
+            .busy()
+            .len()
     }
 
     #[test]
@@ -167,8 +179,8 @@ mod tests {
     fn several_submitters_have_a_poller_per_ring() {
         let per = cell("link", "", "sqpoll", 2, Sharing::PerSubmitter);
         let shared = cell("link", "", "sqpoll", 2, Sharing::Shared);
-        assert_eq!(CellThreads::of(&per).busy(), 4);
-        assert_eq!(CellThreads::of(&shared).busy(), 3);
+        assert_eq!(CellThreads::of(&per).busy(), vec![0, 1, 0, 0]);
+        assert_eq!(CellThreads::of(&shared).busy(), vec![0, 1, 0]);
         let o = CellThreads::of(&per).oversubscription().unwrap();
         assert_eq!((o.busy_threads, o.cpus), (4, 2));
     }
@@ -196,5 +208,14 @@ mod tests {
         ));
         assert_eq!(fits.helper_cpu(0, HelperRole::Completer), Some(1));
         assert_eq!(fits.oversubscription(), None);
+    }
+
+    #[test]
+    fn a_declared_placement_that_stacks_busy_threads_is_oversubscribed() {
+        let mut stacked = cell("futex-syscall", "", "default", 1, Sharing::PerSubmitter);
+        let cpu = crate::placement::allowed_cpus().unwrap()[0];
+        stacked.placement = Placement::declared(Some(vec![cpu]), None, Some(vec![cpu])).unwrap();
+        let o = CellThreads::of(&stacked).oversubscription().unwrap();
+        assert_eq!((o.busy_threads, o.cpus), (2, 1));
     }
 }
