@@ -52,14 +52,23 @@ struct Run {
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         let mut entries = Vec::with_capacity(ctx.stream.batch as usize);
-        for batch in ctx.stream.batches() {
+        let batches = ctx.stream.batches();
+        for (i, batch) in batches.iter().enumerate() {
             entries.clear();
             entries.extend(
                 batch
+                    .steps
                     .iter()
                     .map(|&(g, s)| ctx.ops.step(g, s).flags(self.flags)),
             );
-            ctx.submit_and_reap(lane, &entries, 0, |_| {})?;
+            // Nothing needs a completion before the end of the pass: the last
+            // submission also waits for everything.
+            let want = if i + 1 == batches.len() {
+                ctx.outstanding()
+            } else {
+                0
+            };
+            ctx.submit_and_reap(lane, &entries, want, |_| {})?;
         }
         ctx.drain(lane)
     }

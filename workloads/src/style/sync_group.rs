@@ -16,14 +16,14 @@
 
 use super::broken;
 use super::handoff::{Handoff, StepTable};
-use super::helper::{cpu_pair, pin, Completer};
-use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use super::helper::{cpu_pair, pin, Completer, OnStep};
+use super::{Completion, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
 use io_uring::squeue::{Entry, Flags};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The style.
@@ -148,6 +148,23 @@ impl Queue {
         Ok(())
     }
 
+    /// The CQEs the next decision needs: the rest of the shortest chain in
+    /// flight that has steps waiting behind it (its tail lets them go), or,
+    /// when no steps wait, every step in flight. A lower bound either way,
+    /// since other groups' CQEs count too.
+    fn want(&self, ctx: &StepCtx<'_>) -> u32 {
+        let in_flight = |g: u32| self.kernel_end[g as usize].saturating_sub(ctx.log.completed(g));
+        let groups = ctx.stream.groups();
+        let waiting = groups
+            .clone()
+            .filter(|&g| self.appended[g as usize] > self.kernel_end[g as usize]);
+        waiting
+            .map(in_flight)
+            .min()
+            .unwrap_or_else(|| groups.map(in_flight).sum())
+            .max(1)
+    }
+
     /// Submits the next chain of every group whose tail completed, until none is left.
     fn flush_ready(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         while !self.ready.is_empty() {
@@ -174,29 +191,35 @@ impl Instance for Queue {
             (self.appended[gi], self.kernel_end[gi], self.busy[gi]) = (0, 0, false);
         }
         self.ready.clear();
-        for batch in ctx.stream.batches() {
-            for (g, seqs) in runs(batch) {
-                let gi = g as usize;
-                self.appended[gi] = seqs[seqs.len() - 1] + 1;
+        let batches = ctx.stream.batches();
+        for (i, batch) in batches.iter().enumerate() {
+            for run in &batch.runs {
+                let gi = run.group as usize;
+                self.appended[gi] = run.end;
                 if self.broken {
                     // Broken on purpose: each run becomes its own chain at once,
                     // overlapping the group's chain in flight.
-                    self.kernel_end[gi] = seqs[0];
+                    self.kernel_end[gi] = run.start;
                     self.busy[gi] = false;
                 }
                 if !self.busy[gi] {
-                    self.push_next(g, ctx);
+                    self.push_next(run.group, ctx);
                 }
             }
-            self.submit(lane, ctx, 0)?;
+            // The last submission already waits for the next decision.
+            let want = if i + 1 == batches.len() {
+                self.want(ctx)
+            } else {
+                0
+            };
+            self.submit(lane, ctx, want)?;
             self.flush_ready(lane, ctx)?;
         }
-        let groups = ctx.stream.groups();
-        while !groups
-            .clone()
-            .all(|g| ctx.log.completed(g) == ctx.stream.steps)
-        {
-            self.submit(lane, ctx, 1)?;
+        // Each wait is sized to the next decision, so that a DEFER_TASKRUN
+        // ring runs a whole chain in flight in one enter.
+        while ctx.outstanding() > 0 {
+            let want = self.want(ctx);
+            self.submit(lane, ctx, want)?;
             self.flush_ready(lane, ctx)?;
         }
         Ok(())
@@ -241,6 +264,8 @@ impl Tail {
 struct Append {
     broken: bool,
     tails: Arc<[AtomicU64]>,
+    /// The completer's per-group count of step CQEs, reset between passes.
+    reaped: Arc<[AtomicU32]>,
     table: Arc<StepTable>,
     handoff: Arc<Handoff>,
     _completer: Completer,
@@ -262,19 +287,18 @@ impl Append {
         let table = Arc::new(StepTable::default());
         let lane_steps = groups.len() * cell.shape.steps as usize;
         let handoff = Arc::new(Handoff::new(lane_steps));
-        let (t, tbl) = (tails.clone(), table.clone());
-        let on_step = move |group: u32, seq: u32, _res: i32, out: &mut Vec<Entry>| {
-            continue_chain(&t[group as usize], group, seq, cap, &tbl, out)
+        let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
+        let continuation = Continue {
+            tails: tails.clone(),
+            table: table.clone(),
+            cap,
+            reaped: reaped.clone(),
         };
-        let completer = Completer::start(
-            lane,
-            Some(completer_cpu),
-            handoff.clone(),
-            Box::new(on_step),
-        )?;
+        let completer = Completer::start(lane, Some(completer_cpu), handoff.clone(), continuation)?;
         Ok(Append {
             broken,
             tails,
+            reaped,
             table,
             handoff,
             _completer: completer,
@@ -283,7 +307,41 @@ impl Append {
     }
 }
 
-/// The completer's side of the append: on the CQE of step `seq`, if it was the
+/// The completer's side of the append.
+struct Continue {
+    tails: Arc<[AtomicU64]>,
+    table: Arc<StepTable>,
+    cap: u32,
+    /// Per group: step CQEs reaped this pass (reset by the lane between passes).
+    reaped: Arc<[AtomicU32]>,
+}
+
+impl OnStep for Continue {
+    fn step(&mut self, group: u32, seq: u32, _res: i32, out: &mut Vec<Entry>) {
+        self.reaped[group as usize].fetch_add(1, Ordering::Relaxed);
+        let word = &self.tails[group as usize];
+        continue_chain(word, group, seq, self.cap, &self.table, out);
+    }
+
+    /// The rest of the shortest chain in flight: its tail is the next
+    /// decision, and at least that many CQEs come; 1 when none is in flight.
+    fn want(&self) -> u32 {
+        self.tails
+            .iter()
+            .map(|word| Tail::load(word))
+            .zip(self.reaped.iter())
+            .filter(|(tail, _)| tail.busy)
+            .map(|(tail, reaped)| {
+                tail.kernel_end
+                    .saturating_sub(reaped.load(Ordering::Relaxed))
+            })
+            .filter(|&left| left > 0)
+            .min()
+            .unwrap_or(1)
+    }
+}
+
+/// On the CQE of step `seq`, if it was the
 /// end of what the kernel had, either mark the group idle or hand the kernel
 /// what the submitter appended meanwhile.
 fn continue_chain(
@@ -320,14 +378,16 @@ impl Instance for Append {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         self.table.fill(ctx.ops, ctx.stream);
         self.handoff.relay.reset();
+        // Nothing is in flight between passes: the completer sees these first.
         for g in ctx.stream.groups() {
             self.tails[g as usize].store(0, Ordering::Release);
+            self.reaped[g as usize].store(0, Ordering::Relaxed);
         }
         for batch in ctx.stream.batches() {
             self.entries.clear();
-            for (g, seqs) in runs(batch) {
+            for run in &batch.runs {
+                let (g, start, end) = (run.group, run.start, run.end);
                 let word = &self.tails[g as usize];
-                let (start, end) = (seqs[0], seqs[seqs.len() - 1] + 1);
                 loop {
                     let old = Tail::load(word);
                     let own = !old.busy || self.broken;
