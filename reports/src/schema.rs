@@ -244,6 +244,11 @@ pub struct Profile {
     pub probes_skipped: Option<String>,
     /// ns/step under observation divided by ns/step of the timing pass.
     pub overhead_ratio: Option<f64>,
+    /// The style's syscall budget: the most io_uring_enter(2) calls per step
+    /// its semantics need (on steps that complete inline), to read beside the
+    /// `io_uring_enter` probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enter_budget_per_step: Option<f64>,
 }
 
 /// One repetition (timing pass) or the profile pass of one cell.

@@ -201,6 +201,14 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
     Some(t)
 }
 
+/// The probe that counts the process's io_uring_enter(2) calls.
+const ENTER_PROBE: &str = "io_uring_enter";
+
+/// How far above its syscall budget a cell may go before the report says so:
+/// the styles with a helper thread may need an extra enter when the threads
+/// interleave differently.
+pub const ENTER_BUDGET_SLACK: f64 = 0.25;
+
 fn profile_table(report: &Report) -> Option<Table> {
     let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
     if report.multi() {
@@ -208,6 +216,7 @@ fn profile_table(report: &Report) -> Option<Table> {
     }
     columns.extend([
         ("overhead", Align::Right),
+        ("enters/step (budget)", Align::Right),
         ("counters per step", Align::Left),
         ("probes per step", Align::Left),
         ("notes", Align::Left),
@@ -239,8 +248,19 @@ fn profile_table(report: &Report) -> Option<Table> {
         notes.extend(p.counters_skipped.iter().map(|s| format!("counters: {s}")));
         notes.extend(p.probes_skipped.iter().map(|s| format!("probes: {s}")));
         notes.extend(cell.profile_note.clone());
+        let enters = p.probes_per_step.get(ENTER_PROBE).copied();
+        if let (Some(e), Some(b)) = (enters, p.enter_budget_per_step) {
+            if e > b * (1.0 + ENTER_BUDGET_SLACK) {
+                notes.push(format!("over its syscall budget ({} > {})", num(e), num(b)));
+            }
+        }
         row.extend([
             p.overhead_ratio.map_or("-".into(), ratio),
+            match (enters, p.enter_budget_per_step) {
+                (Some(e), Some(b)) => format!("{} ({})", num(e), num(b)),
+                (Some(e), None) => num(e),
+                _ => "-".into(),
+            },
             counters.join(", "),
             probes.join(", "),
             notes.join("; "),

@@ -330,6 +330,36 @@ fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
 }
 
 #[test]
+fn a_cell_over_its_syscall_budget_is_flagged_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let within = key("link", "default", "nop", 8, 8);
+    let over = key("link", "defer-taskrun", "nop", 8, 8);
+    let mut records = reps(&within, &[100.0, 101.0, 99.0]);
+    records.extend(reps(&over, &[100.0, 101.0, 99.0]));
+    records.push(profile(&within, 1.0));
+    records.push(profile(&over, 8.0));
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let out = dir.path().join("out");
+    let options = RenderOptions {
+        plots: false,
+        png: false,
+    };
+    render(&[input], &out, &options).unwrap();
+    let md = read(&out, "report.md");
+    let flagged: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("over its syscall budget"))
+        .collect();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert!(flagged[0].contains(&over.name()), "{}", flagged[0]);
+    assert!(
+        flagged[0].contains("1.00 > 0.125") || flagged[0].contains("> 0.125"),
+        "{}",
+        flagged[0]
+    );
+}
+
+#[test]
 fn text_table_lists_every_cell_with_status() {
     let dir = tempfile::tempdir().unwrap();
     let input = small_sweep(dir.path());

@@ -62,6 +62,26 @@ pub struct Shape {
     pub sharing: Sharing,
 }
 
+impl Shape {
+    /// Steps of one pass over every group.
+    pub fn steps_per_pass(&self) -> u32 {
+        self.groups * self.steps
+    }
+
+    /// Submissions of one pass: the stream cut into batches.
+    pub fn batches_per_pass(&self) -> u32 {
+        self.steps_per_pass().div_ceil(self.batch.max(1))
+    }
+
+    /// Submissions of one pass when at most one step per group is in flight
+    /// (each step waits for the previous one's CQE), as many at once as the
+    /// groups and the batch allow.
+    pub fn one_step_rounds(&self) -> u32 {
+        self.steps_per_pass()
+            .div_ceil(self.groups.min(self.batch).max(1))
+    }
+}
+
 /// Everything that defines a cell, minus the repetition.
 #[derive(Clone)]
 pub struct CellSpec {

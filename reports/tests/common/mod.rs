@@ -154,6 +154,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
     let mut probes = std::collections::BTreeMap::new();
     probes.insert("submit_req".to_string(), 1.0);
     probes.insert("syscalls".to_string(), 0.25 * scale);
+    probes.insert("io_uring_enter".to_string(), 0.125 * scale);
     probes.insert("task_add".to_string(), 0.5 * scale);
     probes.insert(
         "queue_async_work".to_string(),
@@ -186,6 +187,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
         probes_per_step: probes,
         probes_skipped: None,
         overhead_ratio: Some(1.1),
+        enter_budget_per_step: Some(0.125),
     });
     r
 }

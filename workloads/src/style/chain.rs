@@ -37,6 +37,11 @@ impl Style for Chain {
     fn about(&self) -> &'static str {
         self.about
     }
+    /// One enter per batch: it submits the batch's chains and waits for the
+    /// tails the next batch continues (with SQPOLL, only the wait is left).
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        cell.shape.batches_per_pass()
+    }
     fn instance(&self, cell: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
         Ok(Box::new(Run {
             flag: self.flag,
@@ -89,7 +94,7 @@ impl Instance for Run {
                         e
                     }
                 }));
-                self.in_flight[run.group as usize] = run.len();
+                self.in_flight[run.group as usize] = run.steps();
             }
             // One enter submits this batch and waits for what the next needs
             // (all that is left, after the last).

@@ -40,6 +40,15 @@ impl Style for Flagged {
     fn about(&self) -> &'static str {
         self.about
     }
+    /// One enter per batch, the last one also waiting for the whole pass;
+    /// an SQPOLL thread submits, leaving only that one wait.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        if cell.mode.mode.sqpoll {
+            1
+        } else {
+            cell.shape.batches_per_pass()
+        }
+    }
     fn instance(&self, _: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
         Ok(Box::new(Run { flags: self.flags }))
     }

@@ -87,6 +87,11 @@ impl Style for Futex {
             Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING"),
         ])
     }
+    /// One enter per batch: the kernel orders every chain after it, and the
+    /// last one waits for every CQE of the pass.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        cell.shape.batches_per_pass()
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
         let groups = lane.groups();
@@ -225,7 +230,9 @@ impl Run {
             .iter()
             .zip(&self.waited)
             .enumerate()
-            .filter(|&(i, (&head, &waited))| head && !waited && i as u32 % self.steps > 0)
+            .filter(|&(i, (&head, &waited))| {
+                head && !waited && !(i as u32).is_multiple_of(self.steps)
+            })
             .count() as u32;
         ctx.outstanding() + waits
     }
@@ -323,7 +330,7 @@ impl Run {
         let batches = ctx.stream.batches();
         for (i, batch) in batches.iter().enumerate() {
             for run in &batch.runs {
-                let chain = run.len() + AUX_PER_CHAIN;
+                let chain = run.steps() + AUX_PER_CHAIN;
                 if self.entries.len() as u32 + chain > self.sq {
                     self.submit(lane, ctx, 0, record)?;
                 }

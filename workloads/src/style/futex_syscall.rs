@@ -32,6 +32,11 @@ impl Style for FutexSyscall {
         }
         Ok(Vec::new())
     }
+    /// Per round of one step per free group: the submitter's enter and the
+    /// completer's wait for the first CQE.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        2 * cell.shape.one_step_rounds()
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (_, broken) = broken::parse(&cell.variant, &[])?;
         let groups = lane.groups();

@@ -187,8 +187,8 @@ impl Run {
         self.end - 1
     }
 
-    /// How many steps it holds.
-    pub fn len(&self) -> u32 {
+    /// How many steps it holds (at least one).
+    pub fn steps(&self) -> u32 {
         self.end - self.start
     }
 }
@@ -289,6 +289,14 @@ pub trait Style: Send + Sync {
         let _ = cell;
         Ok(Vec::new())
     }
+    /// The syscall budget: the most io_uring_enter(2) calls, every thread of
+    /// the cell counted, that one pass needs when the style drives the ring as
+    /// a careful liburing user would (one enter per submission that both
+    /// submits and waits, waits sized to the next decision) on steps that
+    /// complete inline (`nop`), for a cell with one submitter. The test suite
+    /// holds every style to it in every mode, so a regression of a wait
+    /// strategy fails; the profile pass reports it beside the measured calls.
+    fn enter_budget(&self, cell: &CellSpec) -> u32;
     /// Sets up per-lane state (threads, extra rings, futex words) for a cell.
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError>;
 }
@@ -341,7 +349,12 @@ mod tests {
         let runs: Vec<Vec<(u32, u32, u32)>> = s
             .batches()
             .iter()
-            .map(|b| b.runs.iter().map(|r| (r.group, r.start, r.len())).collect())
+            .map(|b| {
+                b.runs
+                    .iter()
+                    .map(|r| (r.group, r.start, r.steps()))
+                    .collect()
+            })
             .collect();
         assert_eq!(
             runs,

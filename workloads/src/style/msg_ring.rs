@@ -46,6 +46,12 @@ impl Style for MsgRing {
         broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
         Ok(vec![Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING")])
     }
+    /// The lane: one enter per batch and one final wait. The reactor: one
+    /// enter per round of one step per free group, plus one wait per batch for
+    /// its request message.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        2 * cell.shape.batches_per_pass() + 1 + cell.shape.one_step_rounds()
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
         Ok(Box::new(Run::start(cell, lane, variant == "step", broken)?))
@@ -171,7 +177,7 @@ impl Instance for Run {
                     let requests = run.seqs().map(|s| message(fd, msg(g, s), 1, g));
                     self.entries.extend(requests);
                 } else {
-                    let count = run.len() as i32;
+                    let count = run.steps() as i32;
                     self.entries.push(message(fd, msg(g, run.start), count, g));
                 }
             }

@@ -56,6 +56,17 @@ impl Style for SyncGroup {
         }
         Ok(vec![Need::Cpus(2)])
     }
+    /// `queue`: one enter per batch (its re-linked chains ride along, and
+    /// the last one waits for the next tail). `append`: the lane's enter per
+    /// batch, plus the completer's wait for each chain's tail, at most one
+    /// per batch.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        let batches = cell.shape.batches_per_pass();
+        match broken::parse(&cell.variant, VARIANTS) {
+            Ok(("append", _)) => 2 * batches,
+            _ => batches,
+        }
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
         let groups = lane.groups();
@@ -148,37 +159,36 @@ impl Queue {
         Ok(())
     }
 
-    /// The CQEs the next decision needs: the rest of the shortest chain in
-    /// flight that has steps waiting behind it (its tail lets them go), or,
-    /// when no steps wait, every step in flight. A lower bound either way,
-    /// since other groups' CQEs count too.
+    /// The CQEs the next decision needs: the rest of every chain in flight
+    /// that has steps waiting behind it (their tails let them go), or, when
+    /// no steps wait, every step in flight. Chains complete in order, so
+    /// that many CQEs come at least.
     fn want(&self, ctx: &StepCtx<'_>) -> u32 {
         let in_flight = |g: u32| self.kernel_end[g as usize].saturating_sub(ctx.log.completed(g));
         let groups = ctx.stream.groups();
-        let waiting = groups
+        let waiting: u32 = groups
             .clone()
-            .filter(|&g| self.appended[g as usize] > self.kernel_end[g as usize]);
-        waiting
+            .filter(|&g| self.appended[g as usize] > self.kernel_end[g as usize])
             .map(in_flight)
-            .min()
-            .unwrap_or_else(|| groups.map(in_flight).sum())
-            .max(1)
+            .sum();
+        match waiting {
+            0 => groups.map(in_flight).sum::<u32>().max(1),
+            n => n,
+        }
     }
 
-    /// Submits the next chain of every group whose tail completed, until none is left.
-    fn flush_ready(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        while !self.ready.is_empty() {
-            let ready = std::mem::take(&mut self.ready);
-            for g in ready {
-                if self.busy[g as usize] {
-                    continue;
-                }
-                if self.entries.len() as u32 + self.cap > self.sq {
-                    self.submit(lane, ctx, 0)?;
-                }
-                self.push_next(g, ctx);
+    /// Queues the next chain of every group whose tail completed, to ride
+    /// along with the next submission (submitting early only when the SQ would
+    /// not hold them).
+    fn push_ready(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        while let Some(g) = self.ready.pop() {
+            if self.busy[g as usize] {
+                continue;
             }
-            self.submit(lane, ctx, 0)?;
+            if self.entries.len() as u32 + self.cap > self.sq {
+                self.submit(lane, ctx, 0)?;
+            }
+            self.push_next(g, ctx);
         }
         Ok(())
     }
@@ -206,6 +216,7 @@ impl Instance for Queue {
                     self.push_next(run.group, ctx);
                 }
             }
+            self.push_ready(lane, ctx)?;
             // The last submission already waits for the next decision.
             let want = if i + 1 == batches.len() {
                 self.want(ctx)
@@ -213,14 +224,13 @@ impl Instance for Queue {
                 0
             };
             self.submit(lane, ctx, want)?;
-            self.flush_ready(lane, ctx)?;
         }
-        // Each wait is sized to the next decision, so that a DEFER_TASKRUN
-        // ring runs a whole chain in flight in one enter.
+        // Each enter submits the chains the last tails released and waits for
+        // the next decision, so a DEFER_TASKRUN ring runs a whole chain in one.
         while ctx.outstanding() > 0 {
+            self.push_ready(lane, ctx)?;
             let want = self.want(ctx);
             self.submit(lane, ctx, want)?;
-            self.flush_ready(lane, ctx)?;
         }
         Ok(())
     }
@@ -323,21 +333,22 @@ impl OnStep for Continue {
         continue_chain(word, group, seq, self.cap, &self.table, out);
     }
 
-    /// The rest of the shortest chain in flight: its tail is the next
-    /// decision, and at least that many CQEs come; 1 when none is in flight.
+    /// The rest of every chain in flight: their tails are the decisions the
+    /// completer makes, and chains complete in order, so that many CQEs come
+    /// at least; 1 when none is in flight.
     fn want(&self) -> u32 {
-        self.tails
+        let left: u32 = self
+            .tails
             .iter()
-            .map(|word| Tail::load(word))
+            .map(Tail::load)
             .zip(self.reaped.iter())
             .filter(|(tail, _)| tail.busy)
             .map(|(tail, reaped)| {
                 tail.kernel_end
                     .saturating_sub(reaped.load(Ordering::Relaxed))
             })
-            .filter(|&left| left > 0)
-            .min()
-            .unwrap_or(1)
+            .sum();
+        left.max(1)
     }
 }
 
