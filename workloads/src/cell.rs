@@ -512,9 +512,12 @@ fn worker(
         let mut wall_ns = 0;
         let mut verify_cpu_ns = 0;
         let mut outcome = Ok(());
+        // One clock read per repetition, not per pass: at a few hundred ns
+        // per step, two reads per pass would be a visible part of a short
+        // pass. The clock stops only while data is read back for the check.
+        let mut clock = Instant::now();
         for _ in 0..iterations {
             log.reset();
-            let start = Instant::now();
             let mut ctx = StepCtx {
                 ops: &ops,
                 log: &mut log,
@@ -527,7 +530,6 @@ fn worker(
             if delay_ns > 0 {
                 spin_for(delay_ns * u64::from(lane_steps));
             }
-            wall_ns += start.elapsed().as_nanos() as u64;
             if let Err(e) = result {
                 outcome = Err(match e {
                     StepError::Ring(crate::ring::RingError::Cancelled) => CellError::Interrupted,
@@ -536,12 +538,14 @@ fn worker(
                 break;
             }
             if ops.has_data() {
+                wall_ns += clock.elapsed().as_nanos() as u64;
                 let cpu = cputime::thread_ns();
                 if let Err(e) = ops.collect(&mut log) {
                     outcome = Err(CellError::Step(format!("reading back data: {e}")));
                     break;
                 }
                 verify_cpu_ns += cputime::thread_ns() - cpu;
+                clock = Instant::now();
             }
             if let Some(v) = log.violation() {
                 outcome = Err(CellError::Violation(v.clone()));
@@ -556,6 +560,7 @@ fn worker(
                 break;
             }
         }
+        wall_ns += clock.elapsed().as_nanos() as u64;
         let msg = match outcome {
             Ok(()) => Reply::Done {
                 wall_ns,
