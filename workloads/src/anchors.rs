@@ -41,8 +41,8 @@ pub const MSG_RING_ROUND_TRIP: &str = "msg_ring_round_trip";
 /// How many anchors a calibration measures; each gets this share of its budget.
 const ANCHORS: u32 = 4;
 
-/// What a sweep calibrates to: each anchor's median within ±1% (its bootstrap
-/// 95% confidence interval), in about 1.2 s (0.3 s per anchor).
+/// What a sweep calibrates to: each anchor's median to ±1% (the wider side of
+/// its confidence interval), in about 1.2 s (0.3 s per anchor).
 pub const DEFAULT_TARGET: Target = Target {
     precision: 0.01,
     budget: Duration::from_millis(1200),
