@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::anchors;
 use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
@@ -130,25 +131,22 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
     facts
 }
 
-fn anchors_table(src: &Source) -> Option<Table> {
-    if src.header.anchors.is_empty() {
-        return None;
+/// The anchors of one input, one line each, and how they were calibrated.
+fn anchor_blocks(src: &Source) -> Vec<Block> {
+    let h = &src.header;
+    if h.anchors.is_empty() {
+        return Vec::new();
     }
-    let mut t = Table::new(&[
-        ("anchor", Align::Left),
-        ("ns", Align::Right),
-        ("samples", Align::Right),
-        ("note", Align::Left),
-    ]);
-    for a in &src.header.anchors {
-        t.push(vec![
-            a.name.clone(),
-            a.ns.map_or("-".into(), num),
-            a.samples.to_string(),
-            a.unsupported.clone().unwrap_or_default(),
-        ]);
-    }
-    Some(t)
+    let mut blocks = vec![
+        Block::Heading(3, format!("Physical anchors ({})", src.label)),
+        Block::List(h.anchors.iter().map(anchors::line).collect()),
+    ];
+    blocks.extend(
+        h.calibration
+            .as_ref()
+            .map(|c| Block::Paragraph(anchors::calibration_sentence(c))),
+    );
+    blocks
 }
 
 /// Each timed cell's median as a multiple of every anchor of its machine.
@@ -305,13 +303,7 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
         doc.push(Block::List(machine_facts(src)));
         doc.push(Block::Paragraph("Reproduce with:".into()));
         doc.push(Block::Code(shell_line(&src.header.run.command)));
-        if let Some(t) = anchors_table(src) {
-            doc.push(Block::Heading(
-                3,
-                format!("Physical anchors ({})", src.label),
-            ));
-            doc.push(Block::Table(t));
-        }
+        doc.blocks.extend(anchor_blocks(src));
         if !src.warnings.is_empty() {
             doc.push(Block::Heading(3, "Lines skipped while reading".into()));
             doc.push(Block::List(src.warnings.clone()));

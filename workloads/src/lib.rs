@@ -14,6 +14,7 @@ pub mod mode;
 pub mod op;
 pub mod probe;
 pub mod ring;
+pub mod sampling;
 pub mod style;
 pub mod userdata;
 pub mod verify;
