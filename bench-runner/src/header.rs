@@ -1,9 +1,16 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
 
-use reports::schema::{Header, IoUringInfo, Machine, RunInfo, Tool, SCHEMA_VERSION};
+use reports::schema::{
+    AnchorStop, AnchorValue, Calibration, Header, IoUringInfo, Machine, RunInfo, Tool,
+    SCHEMA_VERSION,
+};
+use reports::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use std::collections::BTreeMap;
 use std::fs;
+use workloads::anchors;
+use workloads::placement::Placement;
 use workloads::probe::Capabilities;
+use workloads::sampling::{Estimate, Stop};
 
 /// Set (to anything but `0`) when the sweep runs under software emulation; every
 /// output then says `emulated: timings not comparable`.
@@ -68,5 +75,111 @@ pub fn build(caps: &Capabilities, run: RunInfo, opcodes: Vec<String>) -> Header 
         },
         run,
         anchors: Vec::new(),
+        calibration: None,
+    }
+}
+
+/// The median of an anchor's samples and its bootstrap confidence interval,
+/// computed as the reports compute a cell's, so that an anchor's "±" means
+/// what a cell's does.
+fn bootstrap_median(samples: &[f64]) -> Estimate {
+    let ci = bootstrap_median_ci(samples, CONFIDENCE, RESAMPLES, seed_for("anchors"));
+    Estimate {
+        median: median(samples),
+        low: ci.lo,
+        high: ci.hi,
+    }
+}
+
+/// Calibrates the physical anchors to [`anchors::DEFAULT_TARGET`], the
+/// two-thread ones on `placement`'s submitter/helper pair, and records them,
+/// each with its interval and why it stopped, and the calibration's budget,
+/// time spent and overshoot, in `header`.
+pub fn calibrate_anchors(header: &mut Header, placement: &Placement) {
+    let calibration = anchors::calibrate(anchors::DEFAULT_TARGET, &bootstrap_median, placement);
+    let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    header.anchors = calibration
+        .anchors
+        .iter()
+        .map(|a| {
+            let spent_ns = Some(ns(a.spent));
+            match &a.measured {
+                Ok(sampled) => AnchorValue {
+                    name: a.name.to_string(),
+                    ns: Some(sampled.estimate.median),
+                    samples: sampled.samples,
+                    ci_low: Some(sampled.estimate.low),
+                    ci_high: Some(sampled.estimate.high),
+                    precision: Some(sampled.estimate.precision()),
+                    stop: Some(match sampled.stop {
+                        Stop::Precision => AnchorStop::Precision,
+                        Stop::Budget => AnchorStop::Budget,
+                    }),
+                    spent_ns,
+                    unsupported: None,
+                },
+                Err(reason) => AnchorValue {
+                    name: a.name.to_string(),
+                    spent_ns,
+                    unsupported: Some(reason.clone()),
+                    ..AnchorValue::default()
+                },
+            }
+        })
+        .collect();
+    header.calibration = Some(Calibration {
+        target_precision: calibration.target.precision,
+        budget_ns: ns(calibration.target.budget),
+        spent_ns: ns(calibration.spent),
+        overshoot_ns: ns(calibration.overshoot()),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use workloads::sampling::{Sampler, Target, MIN_SAMPLES};
+
+    /// Feeds `samples` through the stopping rule with the bootstrap, one per
+    /// millisecond of a 1 s budget, until it stops.
+    fn sampled(samples: impl IntoIterator<Item = f64>) -> workloads::sampling::Sampled {
+        let target = Target {
+            precision: 0.01,
+            budget: Duration::from_secs(1),
+        };
+        let mut sampler = Sampler::new(target, &bootstrap_median);
+        samples
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, s)| sampler.push(s, Duration::from_millis(i as u64)))
+            .expect("the budget ends it")
+    }
+
+    #[test]
+    fn the_bootstrap_stops_steady_samples_at_the_precision() {
+        // ±0.5% of uniform jitter around 1000 ns.
+        let mut rng = reports::stats::Rng::new(1);
+        let done = sampled((0..2000).map(|_| 995.0 + 10.0 * rng.unit()));
+        assert_eq!(done.stop, Stop::Precision);
+        assert_eq!(done.samples as usize, MIN_SAMPLES);
+        assert!((995.0..1005.0).contains(&done.estimate.median), "{done:?}");
+        assert!(done.estimate.precision() <= 0.01, "{done:?}");
+    }
+
+    #[test]
+    fn the_bootstrap_keeps_sampling_noisy_samples_until_precise_or_spent() {
+        // ±5% of uniform jitter: the median's interval narrows as 1/√n and
+        // reaches ±1% at about a hundred samples; a bimodal spread never does.
+        let mut rng = reports::stats::Rng::new(2);
+        let noisy = sampled((0..2000).map(|_| 950.0 + 100.0 * rng.unit()));
+        assert_eq!(noisy.stop, Stop::Precision, "{noisy:?}");
+        assert!((50..400).contains(&noisy.samples), "{noisy:?}");
+        let bimodal = sampled((0..2000).map(|i| if i % 2 == 0 { 500.0 } else { 1500.0 }));
+        assert_eq!(bimodal.stop, Stop::Budget, "{bimodal:?}");
+        assert_eq!(
+            bimodal.samples, 1001,
+            "stopped at the first sample past 1 s"
+        );
     }
 }

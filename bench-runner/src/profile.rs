@@ -61,6 +61,9 @@ impl Observers {
         let mut profile = Profile {
             steps: m.steps,
             overhead_ratio: timing_ns_per_step.map(|t| m.wall_ns as f64 / steps / t),
+            enter_budget_per_step: (spec.shape.submitters == 1).then(|| {
+                f64::from(spec.style.enter_budget(spec)) / f64::from(spec.shape.steps_per_pass())
+            }),
             ..Profile::default()
         };
         match readings {

@@ -10,15 +10,12 @@ use crate::profile::Observers;
 use crate::progress::Progress;
 use itertools::Itertools;
 use reports::results::{Results, ResultsError, ResultsWriter};
-use reports::schema::{
-    AnchorValue, CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord,
-};
+use reports::schema::{CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use workloads::anchors;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
 use workloads::probe::Capabilities;
@@ -448,15 +445,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
             .unique()
             .collect();
         let mut header = header::build(&caps, run, caps.opcode_names(&used));
-        header.anchors = anchors::calibrate(anchors::DEFAULT_BUDGET, &config.placement)
-            .into_iter()
-            .map(|a| AnchorValue {
-                name: a.name,
-                ns: a.ns,
-                samples: a.samples,
-                unsupported: a.unsupported,
-            })
-            .collect();
+        header::calibrate_anchors(&mut header, &config.placement);
         (ResultsWriter::create(&path, &header)?, BTreeMap::new())
     };
     let mut sweeper = Sweeper {

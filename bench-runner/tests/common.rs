@@ -255,9 +255,11 @@ pub fn assert_clean_exit(pgid: u32, tmp: Option<&Path>) {
     }
 }
 
-/// Polls `done` for up to 5 s (the kernel frees some things asynchronously).
+/// Polls `done` for up to 30 s (the kernel frees some things asynchronously).
+/// What is under test is that the thing goes, not how fast: the bound only
+/// turns "never" into a failure, and is generous for a loaded machine.
 pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !done() {
         assert!(std::time::Instant::now() < deadline, "{what}");
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -44,6 +44,9 @@ struct Watch {
     timeouts: Vec<(Instant, Vec<(u32, String)>)>,
     /// The hung cell's ring and pipe, as last seen before each timeout.
     hung: Vec<Snapshot>,
+    /// For each timeout, how long its cell had been seen hanging (its pipe
+    /// open) when the timeout was recorded.
+    hung_for: Vec<Duration>,
     /// Threads of a hung cell seen more than [`TEARDOWN`] after its timeout.
     survivors: Vec<String>,
     /// Most rings and temp dirs at once after the first timeout.
@@ -54,8 +57,15 @@ struct Watch {
 }
 
 /// How long the kernel may take to end a torn-down ring's threads (its exit
-/// work retries cancelling the io-wq read every 50 ms).
-const TEARDOWN: Duration = Duration::from_secs(1);
+/// work retries cancelling the io-wq read every 50 ms). That they go is under
+/// test; the bound is generous (tens of retries) for a loaded machine.
+const TEARDOWN: Duration = Duration::from_secs(5);
+
+/// The longest a hung cell may be seen before its 1.5 s watchdog is recorded.
+/// The bound is the behaviour under test (a watchdog that fires far later
+/// than asked fails it) but not a speed: it is generous, so that a loaded
+/// machine, where the sweep and this watcher both wait for a CPU, passes.
+const WATCHDOG_BOUND: Duration = Duration::from_secs(10);
 
 /// The last whole line of the results file, and how many there are.
 fn last_line(path: &std::path::Path) -> (usize, String) {
@@ -69,6 +79,7 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
     let mut w = Watch::default();
     let mut previous: Option<Snapshot> = None;
     let mut seen_lines = 0;
+    let mut hung_since: Option<Instant> = None;
     loop {
         let (n, before) = last_line(results);
         let Some(snap) = Snapshot::take(pid) else {
@@ -79,6 +90,10 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
             break;
         }
         let now = Instant::now();
+        // Only a hung cell holds a pipe (the healthy cells write files).
+        if snap.pipes > 0 {
+            hung_since.get_or_insert(now);
+        }
         if m != seen_lines {
             seen_lines = m;
             if after.contains("timeout after") {
@@ -86,6 +101,8 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
                 let threads = hung.threads.iter().filter(|(t, _)| *t != pid).cloned();
                 w.timeouts.push((now, threads.collect()));
                 w.hung.push(hung);
+                w.hung_for
+                    .push(hung_since.take().map_or(Duration::ZERO, |t| now - t));
             }
         }
         if !w.timeouts.is_empty() {
@@ -120,7 +137,6 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
 fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
     let (_dir, path, tmp, out) = sweep_dir(&hang_config("1500ms"));
     let results = out.join("results.jsonl");
-    let start = Instant::now();
     let mut child = sweep_command(&path, &out, &tmp, &[])
         .env(TEST_HANG_ENV, "link")
         .stdout(Stdio::null())
@@ -155,11 +171,15 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
             assert_eq!(ok, 5, "{name}: the sweep did not go on after the hung cell");
         }
     }
-    let elapsed = start.elapsed();
-    assert!(
-        elapsed < Duration::from_secs(20),
-        "three 1.5 s watchdogs took {elapsed:?}"
-    );
+    // Each was ended by its watchdog (the recorded reason above), not long
+    // after the watchdog's time.
+    assert_eq!(w.hung_for.len(), HUNG_CELLS, "timeouts seen");
+    for hung_for in &w.hung_for {
+        assert!(
+            *hung_for < WATCHDOG_BOUND,
+            "a 1.5 s watchdog ended its cell after {hung_for:?}"
+        );
+    }
 
     // Each hung cell was seen with its ring, pipe and threads (a submitter,
     // and the io-wq worker blocked in the read)...
@@ -194,7 +214,8 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
         );
     }
     eprintln!(
-        "3 hung cells ended by the watchdog in {elapsed:?}; their threads ({:?}) gone within {TEARDOWN:?}; {} samples while a healthy cell ran",
+        "3 hung cells ended by the watchdog after {:?}; their threads ({:?}) gone within {TEARDOWN:?}; {} samples while a healthy cell ran",
+        w.hung_for,
         w.timeouts.iter().map(|(_, t)| t.len()).collect::<Vec<_>>(),
         w.healthy.len()
     );
@@ -224,7 +245,11 @@ fn ctrl_c_is_not_held_up_by_a_hung_cell_and_resume_completes() {
     let waited = sent.elapsed();
     let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
-    assert!(waited < Duration::from_secs(2), "Ctrl-C took {waited:?}");
+    // Not held up is the behaviour under test: a sweep that waited for the
+    // hung cell would end only with its 20 s watchdog. Half of that is the
+    // bound, generous for a loaded machine; the recorded `interrupted`
+    // below says which of the two ended the cell.
+    assert!(waited < Duration::from_secs(10), "Ctrl-C took {waited:?}");
     assert_clean_exit(pid, Some(&tmp));
     let lines = Lines::read(&results);
     let recorded: Vec<_> = lines.cells().collect();

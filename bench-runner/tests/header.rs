@@ -1,9 +1,12 @@
 //! The results header describes the machine a sweep ran on, including the
-//! io_uring opcodes its cells' styles needed, not only those of its ops.
+//! io_uring opcodes its cells' styles needed, not only those of its ops, and
+//! its physical anchors with their intervals and the calibration's accounting.
 
 mod common;
 
 use common::{cell_lines, config, sweep, write_config};
+use workloads::anchors::DEFAULT_TARGET;
+use workloads::sampling::MIN_SAMPLES;
 
 #[test]
 fn header_lists_the_opcodes_every_timed_cell_used() {
@@ -41,4 +44,54 @@ fn header_lists_the_opcodes_every_timed_cell_used() {
     } else {
         eprintln!("futex cells skipped on this kernel: FUTEX_* not checked");
     }
+}
+
+#[test]
+fn header_records_each_anchor_with_its_interval_and_why_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config(r#"styles = ["link"]"#));
+    let out = sweep(&cfg, &dir.path().join("out"), &[]);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(dir.path().join("out/results.jsonl")).unwrap();
+    let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let calibration = &header["calibration"];
+    let target = DEFAULT_TARGET.precision;
+    eprintln!("calibration: {calibration}");
+    let field = |name: &str| {
+        calibration[name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("calibration.{name}: {calibration}"))
+    };
+    let (budget, spent, overshoot) = (field("budget_ns"), field("spent_ns"), field("overshoot_ns"));
+    assert_eq!(calibration["target_precision"], target);
+    assert_eq!(overshoot, spent.saturating_sub(budget), "{calibration}");
+    let anchors = header["anchors"].as_array().expect("header.anchors");
+    assert_eq!(anchors.len(), 4, "{anchors:?}");
+    let mut spent_by_anchors = 0;
+    for a in anchors {
+        eprintln!("{a}");
+        spent_by_anchors += a["spent_ns"].as_u64().expect("spent_ns");
+        if a["ns"].is_null() {
+            assert!(a["unsupported"].is_string(), "{a}");
+            assert!(a["stop"].is_null(), "{a}");
+            continue;
+        }
+        let value = |name: &str| a[name].as_f64().unwrap_or_else(|| panic!("{name}: {a}"));
+        let (ns, lo, hi, precision) = (
+            value("ns"),
+            value("ci_low"),
+            value("ci_high"),
+            value("precision"),
+        );
+        assert!(lo <= ns && ns <= hi, "{a}");
+        let wider = (ns - lo).max(hi - ns) / ns;
+        assert!((precision - wider).abs() < 1e-9, "{a}");
+        assert!(a["samples"].as_u64().unwrap() >= MIN_SAMPLES as u64, "{a}");
+        match a["stop"].as_str() {
+            Some("precision") => assert!(precision <= target, "{a}"),
+            Some("budget") => assert!(a["spent_ns"].as_u64().unwrap() >= budget / 4, "{a}"),
+            other => panic!("stop {other:?}: {a}"),
+        }
+    }
+    assert!(spent >= spent_by_anchors, "{calibration}");
 }

@@ -5,12 +5,13 @@
 //! are listed, and header differences (kernel, machine, tool, config) come
 //! first, since they explain most changes.
 
+use crate::anchors;
 use crate::bench_json::{bmf_metric, to_bytes};
 use crate::doc::{Block, Document};
-use crate::email::{command_lines, machine_lines, wrap, Footnotes, MAIL_WIDTH};
+use crate::email::{anchor_lines, command_lines, machine_lines, wrap, Footnotes, MAIL_WIDTH};
 use crate::error::ReportError;
 use crate::exporter::{write_all, Exporter};
-use crate::format::{num, signed_pct};
+use crate::format::{ascii, num, signed_pct};
 use crate::markdown::to_markdown;
 use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
 use crate::results::Results;
@@ -318,6 +319,11 @@ fn header_diff(a: &Header, b: &Header) -> Vec<String> {
             ));
         }
     }
+    for x in &a.anchors {
+        if let Some(y) = b.anchors.iter().find(|y| y.name == x.name) {
+            out.extend(anchors::moved(x, y));
+        }
+    }
     out
 }
 
@@ -501,13 +507,14 @@ impl Comparison {
             out.push(String::new());
             out.push("The runs differ:".into());
             for line in &self.header_diff {
-                out.extend(wrap(line, MAIL_WIDTH, "  ", "    "));
+                out.extend(wrap(&ascii(line), MAIL_WIDTH, "  ", "    "));
             }
         }
         for (side, src) in [("Baseline", &self.base), ("Candidate", &self.cand)] {
             out.push(String::new());
             out.push(format!("{side}:"));
             out.extend(machine_lines(src));
+            out.extend(anchor_lines(src));
             out.extend(command_lines(&src.header.run.command));
         }
         let mut notes = Footnotes::default();

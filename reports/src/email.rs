@@ -3,11 +3,12 @@
 //! op, a short ASCII chart, the kernel and machine, and the exact command
 //! that reproduces the run.
 
+use crate::anchors;
 use crate::cost::{CostSource, COST_SOURCES};
 use crate::doc::shell_quote;
 use crate::error::ReportError;
 use crate::exporter::Exporter;
-use crate::format::{num, pct, ratio};
+use crate::format::{ascii, num, pct, ratio};
 use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
 use crate::stats::NOISY_CV;
 use crate::table::{Align, Table};
@@ -109,6 +110,28 @@ pub fn machine_lines(src: &Source) -> Vec<String> {
         text.push_str(" Software emulation: timings not comparable.");
     }
     wrap(&text, MAIL_WIDTH, "", "")
+}
+
+/// The physical anchors of one input and how they were calibrated, wrapped
+/// and in ASCII; nothing when the input has none.
+pub fn anchor_lines(src: &Source) -> Vec<String> {
+    let h = &src.header;
+    if h.anchors.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec!["Physical anchors:".to_string()];
+    for a in &h.anchors {
+        lines.extend(wrap(&ascii(&anchors::line(a)), MAIL_WIDTH, "- ", "  "));
+    }
+    if let Some(c) = &h.calibration {
+        lines.extend(wrap(
+            &ascii(&anchors::calibration_sentence(c)),
+            MAIL_WIDTH,
+            "",
+            "",
+        ));
+    }
+    lines
 }
 
 /// Footnote markers for cell labels, shared by one mail.
@@ -354,6 +377,11 @@ pub fn report_email(report: &Report) -> String {
             out.push(format!("=== {} ===", src.label));
         }
         out.extend(machine_lines(src));
+        let anchors = anchor_lines(src);
+        if !anchors.is_empty() {
+            out.push(String::new());
+            out.extend(anchors);
+        }
         let ops = group_consecutive(report.cells.iter().filter(|c| c.source == s), |c| {
             c.parts().op
         });

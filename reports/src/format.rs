@@ -15,6 +15,34 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// The unit a time of `ns` nanoseconds reads best in, and its size in
+/// nanoseconds: 95 → ns, 45 100 → µs, 1.2e9 → s. Values that must read in
+/// one unit (a median and its interval) share the unit of the median.
+pub fn time_unit(ns: f64) -> (&'static str, f64) {
+    let a = ns.abs();
+    if a >= 1e9 {
+        ("s", 1e9)
+    } else if a >= 1e6 {
+        ("ms", 1e6)
+    } else if a >= 1e3 {
+        ("µs", 1e3)
+    } else {
+        ("ns", 1.0)
+    }
+}
+
+/// A time in the unit [`time_unit`] picks: 45 100.0 → "45.1 µs".
+pub fn time(ns: f64) -> String {
+    let (unit, size) = time_unit(ns);
+    format!("{} {unit}", num(ns / size))
+}
+
+/// The text with the few non-ASCII signs the renderings use spelled in
+/// ASCII, for the mail: µ → u, ± → +-, – → -.
+pub fn ascii(text: &str) -> String {
+    text.replace('µ', "u").replace('±', "+-").replace('–', "-")
+}
+
 /// A confidence interval as `[lo, hi]`.
 pub fn interval(lo: f64, hi: f64) -> String {
     format!("[{}, {}]", num(lo), num(hi))
@@ -56,5 +84,14 @@ mod tests {
         assert_eq!(ratio(2.345), "2.35x");
         assert_eq!(ratio(0.997), "1.00x");
         assert_eq!(ratio(25.31), "25.3x");
+        assert_eq!(time(95.0), "95.0 ns");
+        assert_eq!(time(45_120.0), "45.1 µs");
+        assert_eq!(time(1_234_567.0), "1.23 ms");
+        assert_eq!(time(1.2e9), "1.20 s");
+        assert_eq!(time_unit(999.0), ("ns", 1.0));
+        assert_eq!(
+            ascii("45.1 µs (95% CI 44.8–45.5, ±0.8%)"),
+            "45.1 us (95% CI 44.8-45.5, +-0.8%)"
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! and [`compare()`] builds a [`Comparison`] (baseline vs candidate) whose
 //! [`Comparison::has_regression`] drives the CLI's exit code.
 
+pub mod anchors;
 pub mod bench_json;
 pub mod compare;
 pub mod cost;

@@ -210,6 +210,7 @@ mod tests {
                 command: vec![],
             },
             anchors: vec![],
+            calibration: None,
         };
         serde_json::to_vec(&Record::Header(Box::new(h))).unwrap()
     }

@@ -36,6 +36,10 @@ pub struct Header {
     /// Physical anchors calibrated on the machine before the sweep (may be empty).
     #[serde(default)]
     pub anchors: Vec<AnchorValue>,
+    /// How the anchors were calibrated: the precision asked, the budget, the
+    /// time it took. Absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
 }
 
 /// Name, version and source commit of the tool that wrote a file.
@@ -92,17 +96,58 @@ pub struct RunInfo {
 }
 
 /// One physical anchor (calibration) value, see DESIGN.md "Measurement rules".
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// Files written before anchors had an interval carry only `name`, `ns`,
+/// `samples` and `unsupported`; the other fields then read as `None`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct AnchorValue {
     /// Stable name, e.g. `syscall`, `futex_wake_round_trip`.
     pub name: String,
-    /// Nanoseconds per event, `None` when unsupported.
+    /// Median nanoseconds per event, `None` when unsupported.
     pub ns: Option<f64>,
     /// Samples behind the value.
     pub samples: u32,
+    /// Lower bound of the median's bootstrap 95% confidence interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_low: Option<f64>,
+    /// Upper bound of the median's bootstrap 95% confidence interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_high: Option<f64>,
+    /// The precision reached: the interval's wider side over the median
+    /// (0.008 = ±0.8%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<f64>,
+    /// Why sampling stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<AnchorStop>,
+    /// Wall nanoseconds the anchor took, set-up included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spent_ns: Option<u64>,
     /// Why the anchor could not be measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<String>,
+}
+
+/// Why an anchor's sampling stopped.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorStop {
+    /// Its interval reached [`Calibration::target_precision`].
+    Precision,
+    /// Its share of [`Calibration::budget_ns`] was spent first.
+    Budget,
+}
+
+/// How the anchors of a run were calibrated, and what it cost.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The precision asked of each anchor (0.01 = ±1%).
+    pub target_precision: f64,
+    /// Wall nanoseconds the calibration was given, shared equally by the anchors.
+    pub budget_ns: u64,
+    /// Wall nanoseconds it took.
+    pub spent_ns: u64,
+    /// How far it ran past its budget (`spent_ns - budget_ns`, zero within it).
+    pub overshoot_ns: u64,
 }
 
 /// The coordinates of a cell: everything but the repetition.
@@ -244,6 +289,11 @@ pub struct Profile {
     pub probes_skipped: Option<String>,
     /// ns/step under observation divided by ns/step of the timing pass.
     pub overhead_ratio: Option<f64>,
+    /// The style's syscall budget: the most io_uring_enter(2) calls per step
+    /// its semantics need (on steps that complete inline), to read beside the
+    /// `io_uring_enter` probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enter_budget_per_step: Option<f64>,
 }
 
 /// Which CPU each thread role of a cell was pinned to, and the CPUs the cell
@@ -322,4 +372,69 @@ pub struct CellRecord {
     pub oversubscribed: Option<Oversubscribed>,
     /// Seconds since the Unix epoch when the line was written.
     pub finished_unix: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header as written before anchors had an interval and the
+    /// calibration its accounting.
+    const OLD_HEADER: &str = r#"{"kind":"header","schema":1,
+        "tool":{"version":"0.1.0","commit":"abc"},
+        "machine":{"hostname":"vm","kernel":"6.18","cpu_model":"cpu","cpus":2,"mitigations":{}},
+        "io_uring":{"features":[],"opcodes":["NOP"]},
+        "run":{"config_path":"c.toml","config_hash":"00","started_unix":0,"command":[]},
+        "anchors":[{"name":"syscall","ns":95.5,"samples":40},
+                   {"name":"cache_line_round_trip","ns":null,"samples":0,
+                    "unsupported":"not supported: needs two CPUs"}]}"#;
+
+    fn header(line: &str) -> Header {
+        match serde_json::from_str::<Record>(line).unwrap() {
+            Record::Header(h) => *h,
+            other => panic!("not a header: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn headers_without_anchor_intervals_still_read() {
+        let h = header(OLD_HEADER);
+        assert_eq!(h.calibration, None);
+        assert_eq!(
+            h.anchors[0],
+            AnchorValue {
+                name: "syscall".into(),
+                ns: Some(95.5),
+                samples: 40,
+                ..AnchorValue::default()
+            }
+        );
+        assert_eq!(
+            h.anchors[1].unsupported.as_deref(),
+            Some("not supported: needs two CPUs")
+        );
+        assert_eq!(h.anchors[1].stop, None);
+    }
+
+    #[test]
+    fn anchor_intervals_and_the_calibration_round_trip() {
+        let mut h = header(OLD_HEADER);
+        h.anchors[0] = AnchorValue {
+            ci_low: Some(95.0),
+            ci_high: Some(96.1),
+            precision: Some(0.0063),
+            stop: Some(AnchorStop::Budget),
+            spent_ns: Some(300_000_000),
+            ..h.anchors[0].clone()
+        };
+        h.calibration = Some(Calibration {
+            target_precision: 0.01,
+            budget_ns: 1_200_000_000,
+            spent_ns: 1_250_000_000,
+            overshoot_ns: 50_000_000,
+        });
+        let line = serde_json::to_string(&Record::Header(Box::new(h.clone()))).unwrap();
+        assert!(line.contains(r#""stop":"budget""#), "{line}");
+        assert_eq!(header(&line), h);
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::anchors;
 use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
@@ -130,25 +131,22 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
     facts
 }
 
-fn anchors_table(src: &Source) -> Option<Table> {
-    if src.header.anchors.is_empty() {
-        return None;
+/// The anchors of one input, one line each, and how they were calibrated.
+fn anchor_blocks(src: &Source) -> Vec<Block> {
+    let h = &src.header;
+    if h.anchors.is_empty() {
+        return Vec::new();
     }
-    let mut t = Table::new(&[
-        ("anchor", Align::Left),
-        ("ns", Align::Right),
-        ("samples", Align::Right),
-        ("note", Align::Left),
-    ]);
-    for a in &src.header.anchors {
-        t.push(vec![
-            a.name.clone(),
-            a.ns.map_or("-".into(), num),
-            a.samples.to_string(),
-            a.unsupported.clone().unwrap_or_default(),
-        ]);
-    }
-    Some(t)
+    let mut blocks = vec![
+        Block::Heading(3, format!("Physical anchors ({})", src.label)),
+        Block::List(h.anchors.iter().map(anchors::line).collect()),
+    ];
+    blocks.extend(
+        h.calibration
+            .as_ref()
+            .map(|c| Block::Paragraph(anchors::calibration_sentence(c))),
+    );
+    blocks
 }
 
 /// Each ranked cell's median as a multiple of every anchor of its machine.
@@ -201,6 +199,14 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
     Some(t)
 }
 
+/// The probe that counts the process's io_uring_enter(2) calls.
+const ENTER_PROBE: &str = "io_uring_enter";
+
+/// How far above its syscall budget a cell may go before the report says so:
+/// the styles with a helper thread may need an extra enter when the threads
+/// interleave differently.
+pub const ENTER_BUDGET_SLACK: f64 = 0.25;
+
 fn profile_table(report: &Report) -> Option<Table> {
     let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
     if report.multi() {
@@ -208,6 +214,7 @@ fn profile_table(report: &Report) -> Option<Table> {
     }
     columns.extend([
         ("overhead", Align::Right),
+        ("enters/step (budget)", Align::Right),
         ("counters per step", Align::Left),
         ("probes per step", Align::Left),
         ("notes", Align::Left),
@@ -239,8 +246,19 @@ fn profile_table(report: &Report) -> Option<Table> {
         notes.extend(p.counters_skipped.iter().map(|s| format!("counters: {s}")));
         notes.extend(p.probes_skipped.iter().map(|s| format!("probes: {s}")));
         notes.extend(cell.profile_note.clone());
+        let enters = p.probes_per_step.get(ENTER_PROBE).copied();
+        if let (Some(e), Some(b)) = (enters, p.enter_budget_per_step) {
+            if e > b * (1.0 + ENTER_BUDGET_SLACK) {
+                notes.push(format!("over its syscall budget ({} > {})", num(e), num(b)));
+            }
+        }
         row.extend([
             p.overhead_ratio.map_or("-".into(), ratio),
+            match (enters, p.enter_budget_per_step) {
+                (Some(e), Some(b)) => format!("{} ({})", num(e), num(b)),
+                (Some(e), None) => num(e),
+                _ => "-".into(),
+            },
             counters.join(", "),
             probes.join(", "),
             notes.join("; "),
@@ -285,13 +303,7 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
         doc.push(Block::List(machine_facts(src)));
         doc.push(Block::Paragraph("Reproduce with:".into()));
         doc.push(Block::Code(shell_line(&src.header.run.command)));
-        if let Some(t) = anchors_table(src) {
-            doc.push(Block::Heading(
-                3,
-                format!("Physical anchors ({})", src.label),
-            ));
-            doc.push(Block::Table(t));
-        }
+        doc.blocks.extend(anchor_blocks(src));
         if !src.warnings.is_empty() {
             doc.push(Block::Heading(3, "Lines skipped while reading".into()));
             doc.push(Block::List(src.warnings.clone()));

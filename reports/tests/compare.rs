@@ -261,3 +261,28 @@ fn many_cells_of_pure_noise_raise_no_false_alarm_even_without_threshold() {
     // The two failed cells fail on both sides: listed, not a regression.
     assert!(!cmp.has_regression());
 }
+
+#[test]
+fn an_anchor_that_moved_beyond_its_interval_is_a_header_difference() {
+    let (base, cand) = pair(2.0, 0.01, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let b = write(dir.path(), "base.jsonl", &header("6.18.0", false), &base);
+    let mut slower = header("6.18.0", false);
+    let syscall = &mut slower.anchors[0];
+    assert_eq!(syscall.name, "syscall");
+    (syscall.ns, syscall.ci_low, syscall.ci_high) = (Some(190.0), Some(188.0), Some(191.0));
+    let c = write(dir.path(), "cand.jsonl", &slower, &cand);
+    let cmp = compare(&b, &c, &CompareOptions::default());
+    assert_eq!(
+        cmp.header_diff,
+        vec!["syscall: 95.0 ns -> 190 ns, 95% CIs apart".to_string()]
+    );
+    let mail = cmp.email();
+    for line in mail.lines() {
+        assert!(line.chars().count() <= 72 && line.is_ascii(), "{line:?}");
+    }
+    assert!(
+        mail.contains("- syscall 190 ns (95% CI 188-191, +-0.8%)"),
+        "{mail}"
+    );
+}

@@ -90,6 +90,16 @@ fn renders_every_output_of_a_200_cell_sweep() {
     assert!(md.contains("BROKEN: group 0 expected seq 3, got 4 (cqe)"));
     assert!(md.contains("bpf-loop needs Linux 7.1+"));
     assert!(md.contains("x syscall"), "anchor multiples table");
+    // Each anchor with its interval and precision, or what it has instead,
+    // and how the calibration went.
+    assert!(
+        md.contains("- syscall 95.0 ns (95% CI 94.2–95.6, ±0.8%)"),
+        "{md}"
+    );
+    assert!(md.contains("- cache-to-cache: needs 2 online CPUs"), "{md}");
+    assert!(md.contains("- futex wake round trip 2.40 µs (500 samples, no interval recorded)"));
+    assert!(md.contains("within ±1.0% or its share of the 1.20 s budget was spent"));
+    assert!(md.contains("the calibration took 1.26 s, 60.0 ms over."));
     // An unsupported counter is marked in its row, and why is said once.
     assert!(md.contains("cycles <not supported>"));
     let why = "- cycles: not supported: event not provided by this CPU's PMU (ENOENT) (in ";
@@ -144,6 +154,11 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
         assert!(header_line.contains(col), "{col} missing: {header_line}");
     }
     assert!(mail.contains("Kernel 6.18.0-test on Synthetic CPU"));
+    assert!(
+        mail.contains("Physical anchors:\n- syscall 95.0 ns (95% CI 94.2-95.6, +-0.8%)\n"),
+        "{mail}"
+    );
+    assert!(mail.contains("- futex wake round trip 2.40 us (500 samples"));
     assert!(mail.contains(
         "Reproduce with:\n  bench-runner sweep --config config.toml --out \\\n      'results dir/results.jsonl'\n"
     ));
@@ -392,6 +407,36 @@ fn oversubscribed_cells_show_their_number_flagged_but_no_ratio_bar_or_ci_entry()
     assert!(bench.get(k("msg-ring").name()).is_none(), "{bench}");
     let github: Value = serde_json::from_str(&read(&out, "bench-github.json")).unwrap();
     assert_eq!(github.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_cell_over_its_syscall_budget_is_flagged_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let within = key("link", "default", "nop", 8, 8);
+    let over = key("link", "defer-taskrun", "nop", 8, 8);
+    let mut records = reps(&within, &[100.0, 101.0, 99.0]);
+    records.extend(reps(&over, &[100.0, 101.0, 99.0]));
+    records.push(profile(&within, 1.0));
+    records.push(profile(&over, 8.0));
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let out = dir.path().join("out");
+    let options = RenderOptions {
+        plots: false,
+        png: false,
+    };
+    render(&[input], &out, &options).unwrap();
+    let md = read(&out, "report.md");
+    let flagged: Vec<&str> = md
+        .lines()
+        .filter(|l| l.contains("over its syscall budget"))
+        .collect();
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    assert!(flagged[0].contains(&over.name()), "{}", flagged[0]);
+    assert!(
+        flagged[0].contains("1.00 > 0.125") || flagged[0].contains("> 0.125"),
+        "{}",
+        flagged[0]
+    );
 }
 
 #[test]

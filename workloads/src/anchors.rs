@@ -5,12 +5,15 @@
 //! comparable.
 //!
 //! Each anchor is the median over repeated samples (each sample a timed batch
-//! of iterations) of the wall-clock nanoseconds per iteration. The two-thread
-//! anchors pin an initiator and a responder to the CPUs the sweep's placement
-//! gives a cell's submitter and its first helper ([`Placement::pair`]: by
-//! default two CPUs that are not SMT siblings when the process may use such a
-//! pair), so that they measure what the cells' thread pairs pay; the
-//! initiator does the timing.
+//! of iterations) of the wall-clock nanoseconds per iteration, with its
+//! confidence interval: samples are taken until the interval is within a
+//! target precision or the anchor's share of the budget is spent, and which
+//! of the two happened is recorded with it (see [`crate::sampling`]). The
+//! two-thread anchors pin an initiator and a responder to the CPUs the sweep's
+//! placement gives a cell's submitter and its first helper
+//! ([`Placement::pair`]: by default two CPUs that are not SMT siblings when
+//! the process may use such a pair), so that they measure what the cells'
+//! thread pairs pay; the initiator does the timing.
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -18,9 +21,9 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, squeue, types, IoUring, Probe};
-use serde::{Deserialize, Serialize};
 
 use crate::placement::{pin_to, Placement};
+use crate::sampling::{Estimator, Sampled, Sampler, Target};
 
 /// Two threads on two different cores hand one 64-byte aligned atomic back
 /// and forth by spinning: ns per round trip, i.e. two cache-line transfers
@@ -38,88 +41,114 @@ pub const FUTEX_WAKE_ROUND_TRIP: &str = "futex_wake_round_trip";
 /// round trip.
 pub const MSG_RING_ROUND_TRIP: &str = "msg_ring_round_trip";
 
-/// The budget that keeps a calibration within about 1.2 s (0.3 s per anchor).
-pub const DEFAULT_BUDGET: Duration = Duration::from_millis(1200);
+/// How many anchors a calibration measures; each gets this share of its budget.
+const ANCHORS: u32 = 4;
 
-/// One calibrated anchor, as stored in the results header.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// What a sweep calibrates to: each anchor's median to ±1% (the wider side of
+/// its confidence interval), in about 1.2 s (0.3 s per anchor).
+pub const DEFAULT_TARGET: Target = Target {
+    precision: 0.01,
+    budget: Duration::from_millis(1200),
+};
+
+/// One calibrated anchor.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Anchor {
     /// Stable name: [`CACHE_LINE_ROUND_TRIP`], [`SYSCALL`],
     /// [`FUTEX_WAKE_ROUND_TRIP`] or [`MSG_RING_ROUND_TRIP`].
-    pub name: String,
-    /// Median nanoseconds per iteration; `None` when unsupported.
-    pub ns: Option<f64>,
-    /// How many samples the median was taken over.
-    pub samples: u32,
-    /// Why there is no value (missing CPU, opcode or failure).
-    pub unsupported: Option<String>,
+    pub name: &'static str,
+    /// Nanoseconds per iteration (median, interval, samples, why sampling
+    /// stopped), or why there is no value (missing CPU, opcode or failure).
+    pub measured: Result<Sampled, String>,
+    /// Wall time the anchor took, its set-up and threads included.
+    pub spent: Duration,
 }
 
-/// Measures all four anchors, in the order of their constants, spending
-/// about `budget` in total (a little more when the machine is very slow:
-/// every anchor takes at least a few samples). The two-thread anchors run on
+/// The anchors of one calibration and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// The precision asked of every anchor, and the budget of all of them.
+    pub target: Target,
+    /// The anchors, in the order of their constants.
+    pub anchors: Vec<Anchor>,
+    /// Wall time of the whole calibration.
+    pub spent: Duration,
+}
+
+impl Calibration {
+    /// How far the calibration ran past its budget (zero within it): every
+    /// anchor takes [`MIN_SAMPLES`](crate::sampling::MIN_SAMPLES) samples and
+    /// finishes the one under way, and set-up and threads take time too.
+    pub fn overshoot(&self) -> Duration {
+        self.spent.saturating_sub(self.target.budget)
+    }
+}
+
+/// Measures all four anchors, in the order of their constants. Each samples
+/// until its median is within `target.precision` (as `estimator` judges it)
+/// or its quarter of `target.budget` is spent. The two-thread anchors run on
 /// `placement`'s submitter/helper pair; when both are one CPU, the cache-line
 /// anchor is unsupported and the others include a context switch instead of
 /// a cross-CPU wake-up.
-pub fn calibrate(budget: Duration, placement: &Placement) -> Vec<Anchor> {
-    let share = budget / 4;
+pub fn calibrate(target: Target, estimator: &impl Estimator, placement: &Placement) -> Calibration {
+    let started = Instant::now();
+    let share = Target {
+        budget: target.budget / ANCHORS,
+        ..target
+    };
     let pair = placement.pair();
-    vec![
-        anchor(
-            CACHE_LINE_ROUND_TRIP,
+    let timed = |name, measure: &dyn Fn() -> Result<Sampled, String>| {
+        let start = Instant::now();
+        let measured = measure();
+        Anchor {
+            name,
+            measured,
+            spent: start.elapsed(),
+        }
+    };
+    let anchors = vec![
+        timed(CACHE_LINE_ROUND_TRIP, &|| {
             if pair.0 == pair.1 {
                 Err(format!(
                     "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU {}",
                     pair.0
                 ))
             } else {
-                cache_line_round_trip(share, pair)
-            },
-        ),
-        anchor(SYSCALL, measure(share, bare_syscalls)),
-        anchor(FUTEX_WAKE_ROUND_TRIP, futex_wake_round_trip(share, pair)),
-        anchor(MSG_RING_ROUND_TRIP, msg_ring_round_trip(share, pair)),
-    ]
-}
-
-fn anchor(name: &str, measured: Result<Median, String>) -> Anchor {
-    match measured {
-        Ok(median) => Anchor {
-            name: name.to_string(),
-            ns: Some(median.ns),
-            samples: median.samples,
-            unsupported: None,
-        },
-        Err(reason) => Anchor {
-            name: name.to_string(),
-            ns: None,
-            samples: 0,
-            unsupported: Some(reason),
-        },
+                cache_line_round_trip(share, estimator, pair)
+            }
+        }),
+        timed(SYSCALL, &|| measure(share, estimator, bare_syscalls)),
+        timed(FUTEX_WAKE_ROUND_TRIP, &|| {
+            futex_wake_round_trip(share, estimator, pair)
+        }),
+        timed(MSG_RING_ROUND_TRIP, &|| {
+            msg_ring_round_trip(share, estimator, pair)
+        }),
+    ];
+    Calibration {
+        target,
+        anchors,
+        spent: started.elapsed(),
     }
 }
 
-/// The median of the per-iteration samples and how many there were.
-struct Median {
-    ns: f64,
-    samples: u32,
-}
-
-const MIN_SAMPLES: usize = 5;
-const MAX_SAMPLES: usize = 10_000;
+/// Samples a budget is cut into: each sample is a batch of iterations that
+/// lasts about this fraction of it.
+const SAMPLES_PER_BUDGET: u32 = 64;
 const MAX_BATCH: u64 = 1 << 30;
 
-/// Times `run(n)` (which performs `n` iterations) in batches. The warm-up
-/// doubles the batch until it lasts half of a fortieth of the budget, twice in
-/// a row (so that a thread still starting or a stalled vCPU does not fix the
-/// batch too small); then batches of that size are sampled until the budget
-/// is spent.
+/// Times `run(n)` (which performs `n` iterations) in batches, each sample
+/// being the ns per iteration of one batch. The warm-up doubles the batch
+/// until it lasts half of a sample's share of the budget, twice in a row (so
+/// that a thread still starting or a stalled vCPU does not fix the batch too
+/// small); then batches of that size are sampled until the [`Sampler`] stops.
 fn measure(
-    budget: Duration,
+    target: Target,
+    estimator: &dyn Estimator,
     mut run: impl FnMut(u64) -> Result<(), String>,
-) -> Result<Median, String> {
+) -> Result<Sampled, String> {
     let started = Instant::now();
-    let sample_target = (budget / 40).max(Duration::from_micros(20));
+    let sample_target = (target.budget / SAMPLES_PER_BUDGET).max(Duration::from_micros(20));
     let mut timed = |n: u64| -> Result<Duration, String> {
         let start = Instant::now();
         run(n)?;
@@ -130,22 +159,13 @@ fn measure(
     while batch < MAX_BATCH && (timed(batch)? < long_enough || timed(batch)? < long_enough) {
         batch *= 2;
     }
-    let mut samples = Vec::new();
-    while (samples.len() < MIN_SAMPLES || started.elapsed() < budget) && samples.len() < MAX_SAMPLES
-    {
-        samples.push(timed(batch)?.as_nanos() as f64 / batch as f64);
+    let mut sampler = Sampler::new(target, estimator);
+    loop {
+        let sample = timed(batch)?.as_nanos() as f64 / batch as f64;
+        if let Some(done) = sampler.push(sample, started.elapsed()) {
+            return Ok(done);
+        }
     }
-    samples.sort_by(f64::total_cmp);
-    let mid = samples.len() / 2;
-    let ns = if samples.len() % 2 == 0 {
-        (samples[mid - 1] + samples[mid]) / 2.0
-    } else {
-        samples[mid]
-    };
-    Ok(Median {
-        ns,
-        samples: samples.len() as u32,
-    })
 }
 
 fn bare_syscalls(n: u64) -> Result<(), String> {
@@ -160,7 +180,11 @@ fn bare_syscalls(n: u64) -> Result<(), String> {
 #[repr(align(64))]
 struct Line<T>(T);
 
-fn cache_line_round_trip(budget: Duration, pair: (usize, usize)) -> Result<Median, String> {
+fn cache_line_round_trip(
+    target: Target,
+    estimator: &dyn Estimator,
+    pair: (usize, usize),
+) -> Result<Sampled, String> {
     // The initiator makes the value odd, the responder makes it even again.
     let line = Line(AtomicU64::new(0));
     let stop = Line(AtomicBool::new(false));
@@ -188,14 +212,18 @@ fn cache_line_round_trip(budget: Duration, pair: (usize, usize)) -> Result<Media
         Ok(())
     };
     let halt = || stop.0.store(true, Ordering::Relaxed);
-    ping_pong(budget, pair, respond, ping, halt)
+    ping_pong(target, estimator, pair, respond, ping, halt)
 }
 
 const INITIATOR_TURN: u32 = 0;
 const RESPONDER_TURN: u32 = 1;
 const HALTED: u32 = 2;
 
-fn futex_wake_round_trip(budget: Duration, pair: (usize, usize)) -> Result<Median, String> {
+fn futex_wake_round_trip(
+    target: Target,
+    estimator: &dyn Estimator,
+    pair: (usize, usize),
+) -> Result<Sampled, String> {
     let turn = Line(AtomicU32::new(INITIATOR_TURN));
     let stop = Line(AtomicBool::new(false));
     let respond = || {
@@ -233,7 +261,7 @@ fn futex_wake_round_trip(budget: Duration, pair: (usize, usize)) -> Result<Media
         turn.0.store(HALTED, Ordering::Release);
         futex_wake(&turn.0);
     };
-    ping_pong(budget, pair, respond, ping, halt)
+    ping_pong(target, estimator, pair, respond, ping, halt)
 }
 
 fn futex_wait(word: &AtomicU32, expected: u32) {
@@ -270,7 +298,11 @@ const STOP: u64 = 3;
 /// user_data of a MSG_RING request itself: its CQE only appears on failure.
 const SEND: u64 = 4;
 
-fn msg_ring_round_trip(budget: Duration, pair: (usize, usize)) -> Result<Median, String> {
+fn msg_ring_round_trip(
+    target: Target,
+    estimator: &dyn Estimator,
+    pair: (usize, usize),
+) -> Result<Sampled, String> {
     let setup = |what| IoUring::new(8).map_err(|e| format!("not supported: {what} ring: {e}"));
     let mut ring_a: IoUring = setup("initiator")?;
     let mut ring_b: IoUring = setup("responder")?;
@@ -326,7 +358,7 @@ fn msg_ring_round_trip(budget: Duration, pair: (usize, usize)) -> Result<Median,
             }
         }
     };
-    ping_pong(budget, pair, respond, ping, halt)
+    ping_pong(target, estimator, pair, respond, ping, halt)
 }
 
 /// Queues a MSG_RING carrying `message` to the ring `target`; nothing is
@@ -380,12 +412,13 @@ const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
 /// initiator calls it when done, and so does a watchdog when the initiator
 /// overruns its budget by [`WATCHDOG_GRACE`] (a lost message).
 fn ping_pong(
-    budget: Duration,
+    target: Target,
+    estimator: &dyn Estimator,
     pair: (usize, usize),
     respond: impl FnOnce() -> Result<(), String> + Send,
     ping: impl FnMut(u64) -> Result<(), String> + Send,
     halt: impl Fn() + Sync,
-) -> Result<Median, String> {
+) -> Result<Sampled, String> {
     let (done, finished) = mpsc::channel();
     std::thread::scope(|scope| {
         let halt = &halt;
@@ -395,12 +428,15 @@ fn ping_pong(
             pinned.and(served)
         });
         let initiator = scope.spawn(move || {
-            let measured = pin_to(pair.0).and_then(|()| measure(budget, ping));
+            let measured = pin_to(pair.0).and_then(|()| measure(target, estimator, ping));
             halt();
             let _ = done.send(());
             measured
         });
-        if finished.recv_timeout(budget + WATCHDOG_GRACE).is_err() {
+        if finished
+            .recv_timeout(target.budget + WATCHDOG_GRACE)
+            .is_err()
+        {
             halt();
         }
         let measured = initiator
@@ -416,26 +452,48 @@ fn ping_pong(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sampling::{Estimate, Stop, MIN_SAMPLES};
+
+    /// An estimator whose "median" is the fastest sample, with no interval:
+    /// the least disturbed sample of a spin of known length.
+    fn fastest(samples: &[f64]) -> Estimate {
+        let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        Estimate {
+            median: min,
+            low: min,
+            high: min,
+        }
+    }
+
+    const TARGET: Target = Target {
+        precision: 0.01,
+        budget: Duration::from_millis(20),
+    };
 
     #[test]
-    fn median_of_a_constant_rate_is_that_rate() {
-        let median = measure(Duration::from_millis(20), |n| {
+    fn samples_are_nanoseconds_per_iteration() {
+        let sampled = measure(TARGET, &fastest, |n| {
             let until = Instant::now() + Duration::from_micros(10) * n as u32;
             while Instant::now() < until {}
             Ok(())
         })
         .unwrap();
-        assert!(median.samples as usize >= MIN_SAMPLES);
+        assert_eq!(sampled.stop, Stop::Precision);
+        assert_eq!(sampled.samples as usize, MIN_SAMPLES);
+        // A batch of n spins until n × 10 µs have passed: no sample can be
+        // faster. The fastest of ten is slower only if all ten were
+        // preempted past their end by half their length; a wrong divisor
+        // (a batch off by a factor of two) fails one bound or the other.
+        let ns = sampled.estimate.median;
         assert!(
-            (10_000.0..15_000.0).contains(&median.ns),
-            "{} ns per 10 µs iteration",
-            median.ns
+            (10_000.0..15_000.0).contains(&ns),
+            "{ns} ns per 10 µs iteration"
         );
     }
 
     #[test]
     fn a_failing_run_fails_the_measure() {
-        let failed = measure(Duration::from_millis(5), |_| Err("boom".to_string()));
+        let failed = measure(TARGET, &fastest, |_| Err("boom".to_string()));
         assert_eq!(failed.err(), Some("boom".to_string()));
     }
 }

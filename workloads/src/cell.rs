@@ -64,6 +64,26 @@ pub struct Shape {
     pub sharing: Sharing,
 }
 
+impl Shape {
+    /// Steps of one pass over every group.
+    pub fn steps_per_pass(&self) -> u32 {
+        self.groups * self.steps
+    }
+
+    /// Submissions of one pass: the stream cut into batches.
+    pub fn batches_per_pass(&self) -> u32 {
+        self.steps_per_pass().div_ceil(self.batch.max(1))
+    }
+
+    /// Submissions of one pass when at most one step per group is in flight
+    /// (each step waits for the previous one's CQE), as many at once as the
+    /// groups and the batch allow.
+    pub fn one_step_rounds(&self) -> u32 {
+        self.steps_per_pass()
+            .div_ceil(self.groups.min(self.batch).max(1))
+    }
+}
+
 /// Everything that defines a cell, minus the repetition.
 #[derive(Clone)]
 pub struct CellSpec {
@@ -530,9 +550,12 @@ fn worker(
         let mut wall_ns = 0;
         let mut verify_cpu_ns = 0;
         let mut outcome = Ok(());
+        // One clock read per repetition, not per pass: at a few hundred ns
+        // per step, two reads per pass would be a visible part of a short
+        // pass. The clock stops only while data is read back for the check.
+        let mut clock = Instant::now();
         for _ in 0..iterations {
             log.reset();
-            let start = Instant::now();
             let mut ctx = StepCtx {
                 ops: &ops,
                 log: &mut log,
@@ -545,7 +568,6 @@ fn worker(
             if delay_ns > 0 {
                 spin_for(delay_ns * u64::from(lane_steps));
             }
-            wall_ns += start.elapsed().as_nanos() as u64;
             if let Err(e) = result {
                 outcome = Err(match e {
                     StepError::Ring(crate::ring::RingError::Cancelled) => CellError::Interrupted,
@@ -554,12 +576,14 @@ fn worker(
                 break;
             }
             if ops.has_data() {
+                wall_ns += clock.elapsed().as_nanos() as u64;
                 let cpu = cputime::thread_ns();
                 if let Err(e) = ops.collect(&mut log) {
                     outcome = Err(CellError::Step(format!("reading back data: {e}")));
                     break;
                 }
                 verify_cpu_ns += cputime::thread_ns() - cpu;
+                clock = Instant::now();
             }
             if let Some(v) = log.violation() {
                 outcome = Err(CellError::Violation(v.clone()));
@@ -574,6 +598,7 @@ fn worker(
                 break;
             }
         }
+        wall_ns += clock.elapsed().as_nanos() as u64;
         let msg = match outcome {
             Ok(()) => Reply::Done {
                 wall_ns,

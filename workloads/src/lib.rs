@@ -15,6 +15,7 @@ pub mod op;
 pub mod placement;
 pub mod probe;
 pub mod ring;
+pub mod sampling;
 pub mod style;
 pub mod threads;
 pub mod userdata;

@@ -49,9 +49,9 @@ struct SqState {
     pending: u32,
     /// No room for another SQE.
     full: bool,
-    /// The SQPOLL thread sleeps and must be woken.
+    /// The SQPOLL thread sleeps and must be woken (SQPOLL rings only).
     need_wakeup: bool,
-    /// COOP_TASKRUN: task_work is waiting for an enter.
+    /// COOP_TASKRUN: task_work is waiting for an enter (COOP_TASKRUN rings only).
     taskrun: bool,
 }
 
@@ -61,6 +61,8 @@ pub struct Ring {
     sq: Mutex<()>,
     cq: Mutex<()>,
     sqpoll: bool,
+    /// COOP_TASKRUN with TASKRUN_FLAG: reaping checks IORING_SQ_TASKRUN.
+    coop: bool,
     registered: Option<(u32, ThreadId)>,
     cancel: Arc<Cancel>,
 }
@@ -114,6 +116,7 @@ impl Ring {
             sq: Mutex::new(()),
             cq: Mutex::new(()),
             sqpoll: m.sqpoll,
+            coop: m.coop_taskrun,
             registered: None,
             cancel,
         };
@@ -231,28 +234,39 @@ impl Ring {
         }
     }
 
-    /// Queues `entries` (in order, as one submission where they fit) and enters
-    /// as the mode requires; then waits until at least `want` CQEs are ready.
+    /// Queues `entries` (in order, as one submission where they fit), makes the
+    /// kernel see them and waits until at least `want` CQEs are ready, in as few
+    /// io_uring_enter calls as the mode allows: one that both submits and
+    /// waits without SQPOLL, none when an SQPOLL thread is awake and the CQEs
+    /// are already there.
     pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
         let mut rest = entries;
-        while !rest.is_empty() {
-            let pushed = self.push(rest);
+        loop {
+            let (pushed, sq) = self.push(rest);
             rest = &rest[pushed..];
-            if !rest.is_empty() {
-                // SQ full: hand what is queued to the kernel before pushing more.
-                self.flush(0)?;
-                if pushed == 0 && self.sqpoll {
-                    // The SQPOLL thread makes the room; let it run if it shares our CPU.
-                    std::thread::yield_now();
+            // With entries left over, the SQ is full: hand it over before waiting.
+            let more = !rest.is_empty();
+            let wait = if more { 0 } else { want };
+            if self.sqpoll {
+                self.kick_poller(&sq, wait, more)?;
+            } else if sq.pending > 0 || (wait > 0 && self.cq_ready() < wait) {
+                let flags = if wait > 0 { ENTER_GETEVENTS } else { 0 };
+                let submitted = self.enter_retrying(sq.pending, wait, flags)?;
+                if submitted < sq.pending {
+                    // The kernel stopped early (a failed SQE): the rest is still queued.
+                    continue;
                 }
             }
+            if !more {
+                return Ok(());
+            }
         }
-        self.flush(want)
     }
 
     /// Pushes the entries if they all fit, or as many as fit when they are more
-    /// than the SQ holds; returns how many.
-    fn push(&self, entries: &[Entry]) -> usize {
+    /// than the SQ holds; returns how many, and the SQ as the kernel sees it
+    /// afterwards (one lock for both).
+    fn push(&self, entries: &[Entry]) -> (usize, SqState) {
         let _guard = self.sq.lock().unwrap();
         // SAFETY: the sq lock guarantees no other SubmissionQueue exists.
         let mut sq = unsafe { self.uring.submission_shared() };
@@ -267,21 +281,38 @@ impl Ring {
         // SAFETY: entries point to buffers the caller keeps alive until completion
         // (the ops own them for the whole cell).
         unsafe { sq.push_multiple(&entries[..n]).expect("room was checked") };
-        n
-    }
-
-    /// One look at the SQ, under one lock, for everything `flush` and `reap` decide on.
-    fn sq_state(&self) -> SqState {
-        let _guard = self.sq.lock().unwrap();
-        // SAFETY: as in push.
-        let mut sq = unsafe { self.uring.submission_shared() };
         sq.sync();
-        SqState {
+        let state = SqState {
             pending: sq.len() as u32,
             full: sq.is_full(),
-            need_wakeup: sq.need_wakeup(),
-            taskrun: sq.taskrun(),
+            need_wakeup: self.sqpoll && sq.need_wakeup(),
+            taskrun: self.coop && sq.taskrun(),
+        };
+        (n, state)
+    }
+
+    /// SQPOLL: the poller submits; enter only to wake it, to wait for room in a
+    /// full SQ, or to wait for CQEs that are not there yet.
+    fn kick_poller(&self, sq: &SqState, want: u32, more: bool) -> Result<(), RingError> {
+        let mut flags = 0;
+        if sq.need_wakeup {
+            flags |= ENTER_SQ_WAKEUP;
         }
+        if more && sq.full {
+            flags |= ENTER_SQ_WAIT;
+        }
+        if want > 0 && self.cq_ready() < want {
+            flags |= ENTER_GETEVENTS;
+        }
+        if flags != 0 {
+            let min = if flags & ENTER_GETEVENTS != 0 {
+                want
+            } else {
+                0
+            };
+            self.enter_retrying(0, min, flags)?;
+        }
+        Ok(())
     }
 
     fn cq_ready(&self) -> u32 {
@@ -292,44 +323,11 @@ impl Ring {
         cq.len() as u32
     }
 
-    /// Makes the kernel see every queued SQE and waits for `want` ready CQEs.
-    fn flush(&self, want: u32) -> Result<(), RingError> {
-        loop {
-            let SqState {
-                pending,
-                full,
-                need_wakeup,
-                ..
-            } = self.sq_state();
-            let need_wait = want > 0 && self.cq_ready() < want;
-            let mut flags = if need_wait { ENTER_GETEVENTS } else { 0 };
-            let to_submit = if self.sqpoll {
-                if need_wakeup {
-                    flags |= ENTER_SQ_WAKEUP;
-                } else if pending > 0 && !need_wait && full {
-                    flags |= ENTER_SQ_WAIT;
-                } else if !need_wait {
-                    return Ok(());
-                }
-                0
-            } else {
-                if pending == 0 && !need_wait {
-                    return Ok(());
-                }
-                pending
-            };
-            self.enter_retrying(to_submit, if need_wait { want } else { 0 }, flags)?;
-            if self.sqpoll && !need_wait {
-                return Ok(());
-            }
-        }
-    }
-
     /// Runs pending task_work when the kernel asks for it (COOP_TASKRUN's
     /// IORING_SQ_TASKRUN flag) and hands every ready CQE to `f(user_data, res)`.
     /// Returns how many were reaped.
     pub fn reap(&self, mut f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
-        if self.sq_state().taskrun {
+        if self.coop && self.push(&[]).1.taskrun {
             self.enter_retrying(0, 0, ENTER_GETEVENTS)?;
         }
         let _guard = self.cq.lock().unwrap();

@@ -294,9 +294,14 @@ fn watchdog_ends_a_lost_wakeup_before_the_style_can_explain_it() {
     };
     match result {
         Err(CellError::Timeout(d)) => {
+            // The watchdog, not the style's 500 ms stall bound, ended it.
             assert_eq!(d, watchdog);
+            // Promptly is the behaviour under test: the run must not wait on
+            // the forked process once the watchdog fired. The bound is
+            // generous (a hundred times the watchdog) so that a loaded
+            // machine passes.
             let took = start.elapsed();
-            assert!(took < Duration::from_secs(5), "cancelling took {took:?}");
+            assert!(took < Duration::from_secs(20), "cancelling took {took:?}");
             eprintln!("the watchdog ended the lost wakeup after {took:?}");
         }
         Ok(_) => eprintln!("this kernel woke the private wait: nothing for the watchdog to end"),

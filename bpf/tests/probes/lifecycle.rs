@@ -52,9 +52,11 @@ fn links_of(programs: &BTreeSet<u32>) -> usize {
         .count()
 }
 
-/// Waits for the kernel to free what it releases asynchronously.
+/// Waits for the kernel to free what it releases asynchronously. That it
+/// goes is under test, not how fast: the 30 s bound only turns "never" into a
+/// failure, and is generous for a loaded machine.
 fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
         assert!(Instant::now() < deadline, "{what}");
         thread::sleep(Duration::from_millis(10));

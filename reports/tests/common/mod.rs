@@ -52,21 +52,32 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
                 name: "syscall".into(),
                 ns: Some(95.0),
                 samples: 1000,
+                ci_low: Some(94.2),
+                ci_high: Some(95.6),
+                precision: Some(0.0084),
+                stop: Some(AnchorStop::Precision),
+                spent_ns: Some(120_000_000),
                 unsupported: None,
             },
             AnchorValue {
                 name: "cache-to-cache".into(),
-                ns: None,
-                samples: 0,
                 unsupported: Some("needs 2 online CPUs".into()),
+                ..AnchorValue::default()
             },
+            // As written before anchors had an interval.
             AnchorValue {
                 name: "futex_wake_round_trip".into(),
                 ns: Some(2400.0),
                 samples: 500,
-                unsupported: None,
+                ..AnchorValue::default()
             },
         ],
+        calibration: Some(Calibration {
+            target_precision: 0.01,
+            budget_ns: 1_200_000_000,
+            spent_ns: 1_260_000_000,
+            overshoot_ns: 60_000_000,
+        }),
     }
 }
 
@@ -156,6 +167,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
     let mut probes = std::collections::BTreeMap::new();
     probes.insert("submit_req".to_string(), 1.0);
     probes.insert("syscalls".to_string(), 0.25 * scale);
+    probes.insert("io_uring_enter".to_string(), 0.125 * scale);
     probes.insert("task_add".to_string(), 0.5 * scale);
     probes.insert(
         "queue_async_work".to_string(),
@@ -188,6 +200,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
         probes_per_step: probes,
         probes_skipped: None,
         overhead_ratio: Some(1.1),
+        enter_budget_per_step: Some(0.125),
     });
     r
 }

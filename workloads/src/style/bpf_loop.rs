@@ -50,6 +50,11 @@ impl Style for BpfLoop {
         }
         Ok(vec![Need::Feature(BPF_LOOP)])
     }
+    /// The whole pass runs inside one enter: the program submits each next
+    /// step from the kernel.
+    fn enter_budget(&self, _: &CellSpec) -> u32 {
+        1
+    }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
         let ring = lane.ring();
         let (sq_entries, cq_entries) = ring.entries();

@@ -4,7 +4,7 @@
 //! while its previous chain is still in flight, the application has to wait for
 //! that chain's tail CQE before submitting them: the cross-batch cost.
 
-use super::{runs, Completion, Instance, StepCtx, StepError, Style};
+use super::{Batch, Completion, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use io_uring::squeue::{Entry, Flags};
@@ -37,10 +37,15 @@ impl Style for Chain {
     fn about(&self) -> &'static str {
         self.about
     }
+    /// One enter per batch: it submits the batch's chains and waits for the
+    /// tails the next batch continues (with SQPOLL, only the wait is left).
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        cell.shape.batches_per_pass()
+    }
     fn instance(&self, cell: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
         Ok(Box::new(Run {
             flag: self.flag,
-            tails: vec![None; cell.shape.groups as usize],
+            in_flight: vec![0; cell.shape.groups as usize],
             entries: Vec::new(),
         }))
     }
@@ -48,48 +53,68 @@ impl Style for Chain {
 
 struct Run {
     flag: Flags,
-    /// Per group: the seq of the tail of its chain in flight.
-    tails: Vec<Option<u32>>,
+    /// Per group: CQEs of its chain in flight still to come (0: none in flight).
+    in_flight: Vec<u32>,
     entries: Vec<Entry>,
+}
+
+impl Run {
+    /// The CQEs that must arrive before `batch` may be submitted: the rest of
+    /// every chain in flight of a group the batch continues. Chains complete in
+    /// order, so a group is free exactly when all of them arrived.
+    fn blocking(&self, batch: &Batch) -> u32 {
+        batch
+            .runs
+            .iter()
+            .map(|r| self.in_flight[r.group as usize])
+            .sum()
+    }
 }
 
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        let tails = &mut self.tails;
-        for batch in ctx.stream.batches() {
-            let chains = runs(batch);
-            while chains.iter().any(|(g, _)| tails[*g as usize].is_some()) {
-                ctx.submit_and_reap(lane, &[], 1, |c| {
-                    if let Completion::Step { group, seq } = c {
-                        if tails[group as usize] == Some(seq) {
-                            tails[group as usize] = None;
-                        }
-                    }
-                })?;
+        let batches = ctx.stream.batches();
+        for (i, batch) in batches.iter().enumerate() {
+            // Only when the previous wait was satisfied by other groups' CQEs.
+            loop {
+                let want = self.blocking(batch);
+                if want == 0 {
+                    break;
+                }
+                let in_flight = &mut self.in_flight;
+                ctx.submit_and_reap(lane, &[], want, |c| arrived(in_flight, c))?;
             }
             self.entries.clear();
-            for (group, seqs) in &chains {
-                let last = seqs.len() - 1;
-                self.entries.extend(seqs.iter().enumerate().map(|(i, &s)| {
-                    let e = ctx.ops.step(*group, s);
-                    if i < last {
+            for run in &batch.runs {
+                self.entries.extend(run.seqs().map(|s| {
+                    let e = ctx.ops.step(run.group, s);
+                    if s < run.last() {
                         e.flags(self.flag)
                     } else {
                         e
                     }
                 }));
-                tails[*group as usize] = seqs.last().copied();
+                self.in_flight[run.group as usize] = run.steps();
             }
-            ctx.submit_and_reap(lane, &self.entries, 0, |c| {
-                if let Completion::Step { group, seq } = c {
-                    if tails[group as usize] == Some(seq) {
-                        tails[group as usize] = None;
-                    }
-                }
-            })?;
+            // One enter submits this batch and waits for what the next needs
+            // (all that is left, after the last).
+            let want = match batches.get(i + 1) {
+                Some(next) => self.blocking(next),
+                None => ctx.outstanding(),
+            };
+            let in_flight = &mut self.in_flight;
+            ctx.submit_and_reap(lane, &self.entries, want, |c| arrived(in_flight, c))?;
         }
         ctx.drain(lane)?;
-        tails.iter_mut().for_each(|t| *t = None);
+        self.in_flight.iter_mut().for_each(|n| *n = 0);
         Ok(())
+    }
+}
+
+/// Counts a step CQE against its group's chain in flight.
+fn arrived(in_flight: &mut [u32], c: Completion) {
+    if let Completion::Step { group, .. } = c {
+        let n = &mut in_flight[group as usize];
+        *n = n.saturating_sub(1);
     }
 }

@@ -40,6 +40,15 @@ impl Style for Flagged {
     fn about(&self) -> &'static str {
         self.about
     }
+    /// One enter per batch, the last one also waiting for the whole pass;
+    /// an SQPOLL thread submits, leaving only that one wait.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        if cell.mode.mode.sqpoll {
+            1
+        } else {
+            cell.shape.batches_per_pass()
+        }
+    }
     fn instance(&self, _: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
         Ok(Box::new(Run { flags: self.flags }))
     }
@@ -52,14 +61,23 @@ struct Run {
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         let mut entries = Vec::with_capacity(ctx.stream.batch as usize);
-        for batch in ctx.stream.batches() {
+        let batches = ctx.stream.batches();
+        for (i, batch) in batches.iter().enumerate() {
             entries.clear();
             entries.extend(
                 batch
+                    .steps
                     .iter()
                     .map(|&(g, s)| ctx.ops.step(g, s).flags(self.flags)),
             );
-            ctx.submit_and_reap(lane, &entries, 0, |_| {})?;
+            // Nothing needs a completion before the end of the pass: the last
+            // submission also waits for everything.
+            let want = if i + 1 == batches.len() {
+                ctx.outstanding()
+            } else {
+                0
+            };
+            ctx.submit_and_reap(lane, &entries, want, |_| {})?;
         }
         ctx.drain(lane)
     }

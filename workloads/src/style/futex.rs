@@ -28,7 +28,7 @@ use super::fresh_process::run_in_child;
 use super::futex_words::FutexWords;
 use super::helper::cpu_of;
 use super::stall::{Progress, Watcher, STALL_SEQ, STALL_WATCHER};
-use super::{runs, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
+use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cancel::Cancel;
 use crate::cell::CellSpec;
 use crate::lane::Lane;
@@ -87,6 +87,11 @@ impl Style for Futex {
             Need::Opcode(opcode::Read::CODE, "READ"),
             Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING"),
         ])
+    }
+    /// One enter per batch: the kernel orders every chain after it, and the
+    /// last one waits for every CQE of the pass.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        cell.shape.batches_per_pass()
     }
     fn helpers(&self, _cell: &CellSpec) -> &'static [Helper] {
         // In a fresh process too: the child's first extra thread.
@@ -220,6 +225,22 @@ impl Run {
         }
     }
 
+    /// CQEs still to come once everything is submitted: one per outstanding
+    /// step and one per FUTEX_WAIT not completed yet (bumps and wakes skip
+    /// theirs on success).
+    fn want(&self, ctx: &StepCtx<'_>) -> u32 {
+        let waits = self
+            .heads
+            .iter()
+            .zip(&self.waited)
+            .enumerate()
+            .filter(|&(i, (&head, &waited))| {
+                head && !waited && !(i as u32).is_multiple_of(self.steps)
+            })
+            .count() as u32;
+        ctx.outstanding() + waits
+    }
+
     /// Finds a chain whose FUTEX_WAIT never completed although the word it
     /// waits on shows the previous chain's bump: its wakeup was lost.
     fn lost_wakeup(&self) -> Option<StepError> {
@@ -254,6 +275,7 @@ impl Run {
     ) -> Result<(), StepError> {
         let mut stalled = false;
         let mut failed = None;
+        self.progress.waiting(want);
         let (first, steps, waited) = (self.first_group, self.steps, &mut self.waited);
         let n = ctx.submit_and_reap(lane, &self.entries, want, |c| match c {
             Completion::Step { group, seq } => {
@@ -309,25 +331,30 @@ impl Run {
         ctx: &mut StepCtx<'_>,
         record: &mut Vec<(u32, u32)>,
     ) -> Result<(), StepError> {
-        for batch in ctx.stream.batches() {
-            for (g, seqs) in runs(batch) {
-                let (start, end) = (seqs[0], seqs[seqs.len() - 1] + 1);
-                let chain = end - start + AUX_PER_CHAIN;
+        let batches = ctx.stream.batches();
+        for (i, batch) in batches.iter().enumerate() {
+            for run in &batch.runs {
+                let chain = run.steps() + AUX_PER_CHAIN;
                 if self.entries.len() as u32 + chain > self.sq {
                     self.submit(lane, ctx, 0, record)?;
                 }
-                self.push_chain(ctx, g, start, end);
+                self.push_chain(ctx, run.group, run.start, run.end);
             }
-            self.submit(lane, ctx, 0, record)?;
+            // The kernel orders the rest: the last submission also waits for
+            // everything, once the stall watcher is there to end a lost wakeup.
+            let last = i + 1 == batches.len() && self.watcher.is_some();
+            let want = if last { self.want(ctx) } else { 0 };
+            self.submit(lane, ctx, want, record)?;
         }
         if self.watcher.is_none() {
             let progress = self.progress.clone();
             let watcher = Watcher::start(lane, progress, self.watcher_cpu)?;
             self.watcher = Some(watcher);
         }
-        let groups = ctx.stream.groups();
-        while !groups.clone().all(|g| ctx.log.completed(g) == self.steps) {
-            self.submit(lane, ctx, 1, record)?;
+        // One enter runs the whole of a DEFER_TASKRUN ring's deferred chains.
+        while ctx.outstanding() > 0 {
+            let want = self.want(ctx);
+            self.submit(lane, ctx, want, record)?;
         }
         Ok(())
     }
@@ -367,8 +394,8 @@ impl Instance for Run {
             self.heads = vec![false; ctx.stream.groups().len() * self.steps as usize];
             self.waited = self.heads.clone();
             for batch in ctx.stream.batches() {
-                for (g, seqs) in runs(batch) {
-                    let i = self.index(g, seqs[0]);
+                for run in &batch.runs {
+                    let i = self.index(run.group, run.start);
                     self.heads[i] = true;
                 }
             }

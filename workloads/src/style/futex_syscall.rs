@@ -5,7 +5,7 @@
 
 use super::broken;
 use super::handoff::Handoff;
-use super::helper::{cpu_of, Completer, COMPLETER};
+use super::helper::{cpu_of, Completer, OnStep, COMPLETER};
 use super::{Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
@@ -32,6 +32,11 @@ impl Style for FutexSyscall {
         }
         Ok(Vec::new())
     }
+    /// Per round of one step per free group: the submitter's enter and the
+    /// completer's wait for the first CQE.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        2 * cell.shape.one_step_rounds()
+    }
     fn helpers(&self, _cell: &CellSpec) -> &'static [Helper] {
         &[COMPLETER]
     }
@@ -40,14 +45,11 @@ impl Style for FutexSyscall {
         let groups = lane.groups();
         let handoff = Arc::new(Handoff::new(groups.len() * cell.shape.steps as usize));
         let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
-        let counts = reaped.clone();
         let completer = Completer::start(
             lane,
             cpu_of(cell, lane, HelperRole::Completer)?,
             handoff.clone(),
-            Box::new(move |group, _seq, _res, _out| {
-                counts[group as usize].fetch_add(1, Ordering::Release);
-            }),
+            Count(reaped.clone()),
         )?;
         Ok(Box::new(Run {
             broken,
@@ -57,6 +59,16 @@ impl Style for FutexSyscall {
             entries: Vec::new(),
             _completer: completer,
         }))
+    }
+}
+
+/// The completer's side: counts each group's reaped steps, which is all the
+/// submitter waits for (every step CQE is a decision).
+struct Count(Arc<[AtomicU32]>);
+
+impl OnStep for Count {
+    fn step(&mut self, group: u32, _seq: u32, _res: i32, _out: &mut Vec<Entry>) {
+        self.0[group as usize].fetch_add(1, Ordering::Release);
     }
 }
 

@@ -67,9 +67,20 @@ pub(super) fn spawn(
     }
 }
 
-/// What a completer does with each step CQE after recording it: it may queue
-/// SQEs (e.g. the next chain of the group) to submit before it waits again.
-pub(super) type OnStep = Box<dyn FnMut(u32, u32, i32, &mut Vec<Entry>) + Send>;
+/// What a completer does besides recording step CQEs: it may queue SQEs
+/// (e.g. the next chain of the group) on each one, and it says how many CQEs
+/// its next decision needs, so that each of its waits is one io_uring_enter
+/// sized like a careful application's.
+pub(super) trait OnStep: Send + 'static {
+    /// Called for each step CQE after it was recorded; SQEs pushed to `out`
+    /// are submitted before the completer waits again.
+    fn step(&mut self, group: u32, seq: u32, res: i32, out: &mut Vec<Entry>);
+    /// CQEs the completer's next wait asks for: a lower bound of those that
+    /// will arrive, or it could wait forever; 1 when every CQE is a decision.
+    fn want(&self) -> u32 {
+        1
+    }
+}
 
 /// A thread that reaps a lane for the lane thread: records every step CQE in
 /// the handoff's relay, in the order the kernel posted them, and notifies its
@@ -86,7 +97,7 @@ impl Completer {
         lane: &Lane,
         cpu: usize,
         handoff: Arc<Handoff>,
-        mut on: OnStep,
+        mut on: impl OnStep,
     ) -> Result<Completer, StepError> {
         let reaped = lane.clone();
         let join = spawn(HelperRole::Completer, cpu, lane.cancel(), move || {
@@ -102,11 +113,11 @@ impl Completer {
     }
 }
 
-fn reap_until_stopped(lane: &Lane, handoff: &Handoff, on: &mut OnStep) -> Result<(), String> {
+fn reap_until_stopped(lane: &Lane, handoff: &Handoff, on: &mut impl OnStep) -> Result<(), String> {
     let mut queued = Vec::new();
     let mut next = Vec::new();
     loop {
-        lane.submit_and_wait(&queued, 1)
+        lane.submit_and_wait(&queued, on.want())
             .map_err(|e| e.to_string())?;
         let (mut steps, mut stop, mut bad) = (0, false, None);
         lane.reap(|user_data, res| match decode(user_data) {
@@ -116,7 +127,7 @@ fn reap_until_stopped(lane: &Lane, handoff: &Handoff, on: &mut OnStep) -> Result
                 seq,
             }) => {
                 handoff.relay.push(group, seq, res);
-                on(group, seq, res, &mut next);
+                on.step(group, seq, res, &mut next);
                 steps += 1;
             }
             Ok(UserData {

@@ -141,16 +141,89 @@ impl StepCtx<'_> {
         failure.map_or(Ok(n), Err)
     }
 
-    /// Waits until every step of the lane completed, reaping as it goes.
-    pub fn drain(&mut self, lane: &Lane) -> Result<(), StepError> {
-        while !self
-            .stream
+    /// Steps of this lane's groups that have not completed yet: a lower bound
+    /// of the CQEs still to come, hence a wait that never waits too long.
+    pub fn outstanding(&self) -> u32 {
+        self.stream
             .groups()
-            .all(|g| self.log.completed(g) == self.stream.steps)
-        {
-            self.submit_and_reap(lane, &[], 1, |_| {})?;
+            .map(|g| self.stream.steps - self.log.completed(g))
+            .sum()
+    }
+
+    /// Waits until every step of the lane completed, reaping as it goes. Each
+    /// wait asks for every outstanding step at once, so that a DEFER_TASKRUN
+    /// ring runs a whole chain's task_work in one io_uring_enter.
+    pub fn drain(&mut self, lane: &Lane) -> Result<(), StepError> {
+        loop {
+            let want = self.outstanding();
+            if want == 0 {
+                return Ok(());
+            }
+            self.submit_and_reap(lane, &[], want, |_| {})?;
         }
-        Ok(())
+    }
+}
+
+/// A group's steps within one batch, seqs `start..end`: consecutive, since the
+/// stream is round-robin. The chain a linking style submits contiguously.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// The group.
+    pub group: u32,
+    /// Its first seq in the batch.
+    pub start: u32,
+    /// One past its last seq in the batch.
+    pub end: u32,
+}
+
+impl Run {
+    /// The seqs of the run.
+    pub fn seqs(&self) -> Range<u32> {
+        self.start..self.end
+    }
+
+    /// Its last seq: the chain's tail.
+    pub fn last(&self) -> u32 {
+        self.end - 1
+    }
+
+    /// How many steps it holds (at least one).
+    pub fn steps(&self) -> u32 {
+        self.end - self.start
+    }
+}
+
+/// One submission's worth of the stream: its steps in stream order and the
+/// same steps as per-group runs in order of first appearance. Both are built
+/// once per cell, so no pass allocates them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// (group, seq) in the order the application produced them.
+    pub steps: Vec<(u32, u32)>,
+    /// The steps grouped into one run per group.
+    pub runs: Vec<Run>,
+}
+
+impl Batch {
+    fn new(steps: Vec<(u32, u32)>) -> Batch {
+        let mut runs: Vec<Run> = Vec::new();
+        for &(group, seq) in &steps {
+            match runs.iter_mut().find(|r| r.group == group) {
+                Some(run) => {
+                    debug_assert_eq!(
+                        run.end, seq,
+                        "a round-robin stream keeps a group's seqs consecutive"
+                    );
+                    run.end = seq + 1;
+                }
+                None => runs.push(Run {
+                    group,
+                    start: seq,
+                    end: seq + 1,
+                }),
+            }
+        }
+        Batch { steps, runs }
     }
 }
 
@@ -164,7 +237,7 @@ pub struct Stream {
     pub steps: u32,
     /// Steps per submission.
     pub batch: u32,
-    batches: Vec<Vec<(u32, u32)>>,
+    batches: Vec<Batch>,
 }
 
 impl Stream {
@@ -175,7 +248,7 @@ impl Stream {
             .collect();
         let batches = all
             .chunks(batch.max(1) as usize)
-            .map(<[_]>::to_vec)
+            .map(|c| Batch::new(c.to_vec()))
             .collect();
         Stream {
             groups,
@@ -191,22 +264,9 @@ impl Stream {
     }
 
     /// The batches, in submission order.
-    pub fn batches(&self) -> &[Vec<(u32, u32)>] {
+    pub fn batches(&self) -> &[Batch] {
         &self.batches
     }
-}
-
-/// Splits a batch into per-group runs (group, seqs) in order of first appearance:
-/// the chains a linking style submits contiguously.
-pub fn runs(batch: &[(u32, u32)]) -> Vec<(u32, Vec<u32>)> {
-    let mut out: Vec<(u32, Vec<u32>)> = Vec::new();
-    for &(g, s) in batch {
-        match out.iter_mut().find(|(group, _)| *group == g) {
-            Some((_, seqs)) => seqs.push(s),
-            None => out.push((g, vec![s])),
-        }
-    }
-    out
 }
 
 /// What a style's helper thread does; also the thread's name.
@@ -273,6 +333,14 @@ pub trait Style: Send + Sync {
         let _ = cell;
         &[]
     }
+    /// The syscall budget: the most io_uring_enter(2) calls, every thread of
+    /// the cell counted, that one pass needs when the style drives the ring as
+    /// a careful liburing user would (one enter per submission that both
+    /// submits and waits, waits sized to the next decision) on steps that
+    /// complete inline (`nop`), for a cell with one submitter. The test suite
+    /// holds every style to it in every mode, so a regression of a wait
+    /// strategy fails; the profile pass reports it beside the measured calls.
+    fn enter_budget(&self, cell: &CellSpec) -> u32;
     /// Sets up per-lane state (threads, extra rings, futex words) for a cell.
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError>;
 }
@@ -309,13 +377,36 @@ mod tests {
     #[test]
     fn stream_is_round_robin_and_cut_into_batches() {
         let s = Stream::new(0..2, 3, 4);
+        let steps: Vec<_> = s.batches().iter().map(|b| b.steps.clone()).collect();
         assert_eq!(
-            s.batches(),
-            &[vec![(0, 0), (1, 0), (0, 1), (1, 1)], vec![(0, 2), (1, 2)]]
+            steps,
+            [vec![(0, 0), (1, 0), (0, 1), (1, 1)], vec![(0, 2), (1, 2)]]
         );
+        let run = |group, start, end| Run { group, start, end };
+        assert_eq!(s.batches()[0].runs, [run(0, 0, 2), run(1, 0, 2)]);
+        assert_eq!(s.batches()[1].runs, [run(0, 2, 3), run(1, 2, 3)]);
+    }
+
+    #[test]
+    fn a_batch_smaller_than_the_groups_holds_one_step_of_some_groups() {
+        let s = Stream::new(2..5, 2, 2);
+        let runs: Vec<Vec<(u32, u32, u32)>> = s
+            .batches()
+            .iter()
+            .map(|b| {
+                b.runs
+                    .iter()
+                    .map(|r| (r.group, r.start, r.steps()))
+                    .collect()
+            })
+            .collect();
         assert_eq!(
-            runs(&s.batches()[0]),
-            vec![(0, vec![0, 1]), (1, vec![0, 1])]
+            runs,
+            [
+                vec![(2, 0, 1), (3, 0, 1)],
+                vec![(4, 0, 1), (2, 1, 1)],
+                vec![(3, 1, 1), (4, 1, 1)]
+            ]
         );
     }
 }

@@ -15,7 +15,7 @@
 use super::broken;
 use super::handoff::{decode, Handoff, StepTable, STOP_SEQ};
 use super::helper::{cpu_of, spawn};
-use super::{runs, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
+use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
@@ -52,6 +52,12 @@ impl Style for MsgRing {
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
         broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
         Ok(vec![Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING")])
+    }
+    /// The lane: one enter per batch and one final wait. The reactor: one
+    /// enter per round of one step per free group, plus one wait per batch for
+    /// its request message.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        2 * cell.shape.batches_per_pass() + 1 + cell.shape.one_step_rounds()
     }
     fn helpers(&self, _cell: &CellSpec) -> &'static [Helper] {
         &[REACTOR]
@@ -177,20 +183,22 @@ impl Instance for Run {
         let mut tally = Tally::default();
         for batch in ctx.stream.batches() {
             self.entries.clear();
-            for (g, seqs) in runs(batch) {
-                let fd = self.reactor_fd;
+            for run in &batch.runs {
+                let (fd, g) = (self.reactor_fd, run.group);
                 if self.per_step {
-                    let requests = seqs.iter().map(|&s| message(fd, msg(g, s), 1, g));
+                    let requests = run.seqs().map(|s| message(fd, msg(g, s), 1, g));
                     self.entries.extend(requests);
                 } else {
-                    let count = seqs.len() as i32;
-                    self.entries.push(message(fd, msg(g, seqs[0]), count, g));
+                    let count = run.steps() as i32;
+                    self.entries.push(message(fd, msg(g, run.start), count, g));
                 }
             }
             ctx.submit_and_reap(lane, &self.entries, 0, |c| tally.on(c))?;
         }
+        // Every message still to come is one CQE: wait for all of them at once.
         while tally.received < expected && tally.failed.is_none() {
-            ctx.submit_and_reap(lane, &[], 1, |c| tally.on(c))?;
+            let want = expected - tally.received;
+            ctx.submit_and_reap(lane, &[], want, |c| tally.on(c))?;
         }
         self.handoff.check()?;
         if let Some(e) = tally.failed {

@@ -1,8 +1,9 @@
 //! Noticing a lane that stopped making progress, without arming any timer on
 //! the lane's own hot path: a watcher thread looks at the lane's CQE count
 //! every [`STALL_BOUND`] and, when a pass made no progress for that long, posts
-//! a "stalled" message into the lane's ring through IORING_OP_MSG_RING (which
-//! also reaches DEFER_TASKRUN rings). Woken by it, the style looks for evidence
+//! "stalled" messages into the lane's ring through IORING_OP_MSG_RING (which
+//! also reaches DEFER_TASKRUN rings), as many as the lane's wait asks for
+//! CQEs. Woken by them, the style looks for evidence
 //! of what went wrong (e.g. a lost futex wakeup) instead of hanging until the
 //! watchdog ends the cell with a bare timeout.
 
@@ -13,13 +14,16 @@ use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
 use crate::userdata::UserData;
 use io_uring::{opcode, squeue::Flags, types};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How long a pass may go without any CQE before the watcher reports it.
 pub(super) const STALL_BOUND: Duration = Duration::from_millis(500);
+
+/// The most "stalled" messages the watcher submits at once.
+const PINGS_PER_SUBMISSION: usize = 64;
 
 /// The seq of the "stalled" message (never a step's seq).
 pub(super) const STALL_SEQ: u32 = u32::MAX - 1;
@@ -36,6 +40,9 @@ pub(super) const STALL_WATCHER: Helper = Helper {
 pub(super) struct Progress {
     reaped: AtomicU64,
     in_pass: AtomicBool,
+    /// CQEs the lane's current wait asks for: a stalled wait is ended by as
+    /// many "stalled" messages, however many of its CQEs never came.
+    waiting: AtomicU32,
 }
 
 impl Progress {
@@ -44,6 +51,11 @@ impl Progress {
         if n > 0 {
             self.reaped.fetch_add(n as u64, Ordering::Relaxed);
         }
+    }
+
+    /// Publishes how many CQEs the lane is about to wait for.
+    pub fn waiting(&self, want: u32) {
+        self.waiting.store(want, Ordering::Relaxed);
     }
 
     /// Marks the start or end of a pass; a start counts as progress, so a pass
@@ -75,17 +87,20 @@ impl Watcher {
                 mode: &MODES[0],
                 registered: false,
             };
-            let ring =
-                match Ring::build(default, RingSize { sq: 4, cq: 8 }, None, None, ring_cancel) {
-                    Ok(ring) => {
-                        let _ = ready_tx.send(Ok(()));
-                        ring
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(format!("stall watcher ring: {e}")));
-                        return;
-                    }
-                };
+            let size = RingSize {
+                sq: PINGS_PER_SUBMISSION as u32,
+                cq: 2 * PINGS_PER_SUBMISSION as u32,
+            };
+            let ring = match Ring::build(default, size, None, None, ring_cancel) {
+                Ok(ring) => {
+                    let _ = ready_tx.send(Ok(()));
+                    ring
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(format!("stall watcher ring: {e}")));
+                    return;
+                }
+            };
             let ping = opcode::MsgRingData::new(
                 types::Fd(ring_fd),
                 0,
@@ -98,9 +113,14 @@ impl Watcher {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(STALL_BOUND) {
                 let now = progress.reaped.load(Ordering::Relaxed);
                 if progress.in_pass.load(Ordering::Relaxed) && now == last {
-                    // A failed ping leaves only the watchdog; nothing else to do.
-                    let _ = ring.submit_and_wait(std::slice::from_ref(&ping), 0);
-                    let _ = ring.reap(|_, _| {});
+                    let mut left = progress.waiting.load(Ordering::Relaxed).max(1) as usize;
+                    while left > 0 {
+                        let n = left.min(PINGS_PER_SUBMISSION);
+                        // A failed ping leaves only the watchdog; nothing else to do.
+                        let _ = ring.submit_and_wait(&vec![ping.clone(); n], 0);
+                        let _ = ring.reap(|_, _| {});
+                        left -= n;
+                    }
                 }
                 last = now;
             }

@@ -16,14 +16,14 @@
 
 use super::broken;
 use super::handoff::{Handoff, StepTable};
-use super::helper::{cpu_of, Completer, COMPLETER};
-use super::{runs, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
+use super::helper::{cpu_of, Completer, OnStep, COMPLETER};
+use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
 use io_uring::squeue::{Entry, Flags};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The style.
@@ -55,6 +55,17 @@ impl Style for SyncGroup {
             );
         }
         Ok(vec![Need::Cpus(2)])
+    }
+    /// `queue`: one enter per batch (its re-linked chains ride along, and
+    /// the last one waits for the next tail). `append`: the lane's enter per
+    /// batch, plus the completer's wait for each chain's tail, at most one
+    /// per batch.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        let batches = cell.shape.batches_per_pass();
+        match broken::parse(&cell.variant, VARIANTS) {
+            Ok(("append", _)) => 2 * batches,
+            _ => batches,
+        }
     }
     fn helpers(&self, cell: &CellSpec) -> &'static [Helper] {
         match broken::parse(&cell.variant, VARIANTS) {
@@ -154,20 +165,36 @@ impl Queue {
         Ok(())
     }
 
-    /// Submits the next chain of every group whose tail completed, until none is left.
-    fn flush_ready(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        while !self.ready.is_empty() {
-            let ready = std::mem::take(&mut self.ready);
-            for g in ready {
-                if self.busy[g as usize] {
-                    continue;
-                }
-                if self.entries.len() as u32 + self.cap > self.sq {
-                    self.submit(lane, ctx, 0)?;
-                }
-                self.push_next(g, ctx);
+    /// The CQEs the next decision needs: the rest of every chain in flight
+    /// that has steps waiting behind it (their tails let them go), or, when
+    /// no steps wait, every step in flight. Chains complete in order, so
+    /// that many CQEs come at least.
+    fn want(&self, ctx: &StepCtx<'_>) -> u32 {
+        let in_flight = |g: u32| self.kernel_end[g as usize].saturating_sub(ctx.log.completed(g));
+        let groups = ctx.stream.groups();
+        let waiting: u32 = groups
+            .clone()
+            .filter(|&g| self.appended[g as usize] > self.kernel_end[g as usize])
+            .map(in_flight)
+            .sum();
+        match waiting {
+            0 => groups.map(in_flight).sum::<u32>().max(1),
+            n => n,
+        }
+    }
+
+    /// Queues the next chain of every group whose tail completed, to ride
+    /// along with the next submission (submitting early only when the SQ would
+    /// not hold them).
+    fn push_ready(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        while let Some(g) = self.ready.pop() {
+            if self.busy[g as usize] {
+                continue;
             }
-            self.submit(lane, ctx, 0)?;
+            if self.entries.len() as u32 + self.cap > self.sq {
+                self.submit(lane, ctx, 0)?;
+            }
+            self.push_next(g, ctx);
         }
         Ok(())
     }
@@ -180,30 +207,36 @@ impl Instance for Queue {
             (self.appended[gi], self.kernel_end[gi], self.busy[gi]) = (0, 0, false);
         }
         self.ready.clear();
-        for batch in ctx.stream.batches() {
-            for (g, seqs) in runs(batch) {
-                let gi = g as usize;
-                self.appended[gi] = seqs[seqs.len() - 1] + 1;
+        let batches = ctx.stream.batches();
+        for (i, batch) in batches.iter().enumerate() {
+            for run in &batch.runs {
+                let gi = run.group as usize;
+                self.appended[gi] = run.end;
                 if self.broken {
                     // Broken on purpose: each run becomes its own chain at once,
                     // overlapping the group's chain in flight.
-                    self.kernel_end[gi] = seqs[0];
+                    self.kernel_end[gi] = run.start;
                     self.busy[gi] = false;
                 }
                 if !self.busy[gi] {
-                    self.push_next(g, ctx);
+                    self.push_next(run.group, ctx);
                 }
             }
-            self.submit(lane, ctx, 0)?;
-            self.flush_ready(lane, ctx)?;
+            self.push_ready(lane, ctx)?;
+            // The last submission already waits for the next decision.
+            let want = if i + 1 == batches.len() {
+                self.want(ctx)
+            } else {
+                0
+            };
+            self.submit(lane, ctx, want)?;
         }
-        let groups = ctx.stream.groups();
-        while !groups
-            .clone()
-            .all(|g| ctx.log.completed(g) == ctx.stream.steps)
-        {
-            self.submit(lane, ctx, 1)?;
-            self.flush_ready(lane, ctx)?;
+        // Each enter submits the chains the last tails released and waits for
+        // the next decision, so a DEFER_TASKRUN ring runs a whole chain in one.
+        while ctx.outstanding() > 0 {
+            self.push_ready(lane, ctx)?;
+            let want = self.want(ctx);
+            self.submit(lane, ctx, want)?;
         }
         Ok(())
     }
@@ -247,6 +280,8 @@ impl Tail {
 struct Append {
     broken: bool,
     tails: Arc<[AtomicU64]>,
+    /// The completer's per-group count of step CQEs, reset between passes.
+    reaped: Arc<[AtomicU32]>,
     table: Arc<StepTable>,
     handoff: Arc<Handoff>,
     _completer: Completer,
@@ -265,19 +300,23 @@ impl Append {
         let table = Arc::new(StepTable::default());
         let lane_steps = groups.len() * cell.shape.steps as usize;
         let handoff = Arc::new(Handoff::new(lane_steps));
-        let (t, tbl) = (tails.clone(), table.clone());
-        let on_step = move |group: u32, seq: u32, _res: i32, out: &mut Vec<Entry>| {
-            continue_chain(&t[group as usize], group, seq, cap, &tbl, out)
+        let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
+        let continuation = Continue {
+            tails: tails.clone(),
+            table: table.clone(),
+            cap,
+            reaped: reaped.clone(),
         };
         let completer = Completer::start(
             lane,
             cpu_of(cell, lane, HelperRole::Completer)?,
             handoff.clone(),
-            Box::new(on_step),
+            continuation,
         )?;
         Ok(Append {
             broken,
             tails,
+            reaped,
             table,
             handoff,
             _completer: completer,
@@ -286,7 +325,42 @@ impl Append {
     }
 }
 
-/// The completer's side of the append: on the CQE of step `seq`, if it was the
+/// The completer's side of the append.
+struct Continue {
+    tails: Arc<[AtomicU64]>,
+    table: Arc<StepTable>,
+    cap: u32,
+    /// Per group: step CQEs reaped this pass (reset by the lane between passes).
+    reaped: Arc<[AtomicU32]>,
+}
+
+impl OnStep for Continue {
+    fn step(&mut self, group: u32, seq: u32, _res: i32, out: &mut Vec<Entry>) {
+        self.reaped[group as usize].fetch_add(1, Ordering::Relaxed);
+        let word = &self.tails[group as usize];
+        continue_chain(word, group, seq, self.cap, &self.table, out);
+    }
+
+    /// The rest of every chain in flight: their tails are the decisions the
+    /// completer makes, and chains complete in order, so that many CQEs come
+    /// at least; 1 when none is in flight.
+    fn want(&self) -> u32 {
+        let left: u32 = self
+            .tails
+            .iter()
+            .map(Tail::load)
+            .zip(self.reaped.iter())
+            .filter(|(tail, _)| tail.busy)
+            .map(|(tail, reaped)| {
+                tail.kernel_end
+                    .saturating_sub(reaped.load(Ordering::Relaxed))
+            })
+            .sum();
+        left.max(1)
+    }
+}
+
+/// On the CQE of step `seq`, if it was the
 /// end of what the kernel had, either mark the group idle or hand the kernel
 /// what the submitter appended meanwhile.
 fn continue_chain(
@@ -323,14 +397,16 @@ impl Instance for Append {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         self.table.fill(ctx.ops, ctx.stream);
         self.handoff.relay.reset();
+        // Nothing is in flight between passes: the completer sees these first.
         for g in ctx.stream.groups() {
             self.tails[g as usize].store(0, Ordering::Release);
+            self.reaped[g as usize].store(0, Ordering::Relaxed);
         }
         for batch in ctx.stream.batches() {
             self.entries.clear();
-            for (g, seqs) in runs(batch) {
+            for run in &batch.runs {
+                let (g, start, end) = (run.group, run.start, run.end);
                 let word = &self.tails[g as usize];
-                let (start, end) = (seqs[0], seqs[seqs.len() - 1] + 1);
                 loop {
                     let old = Tail::load(word);
                     let own = !old.busy || self.broken;

@@ -17,6 +17,11 @@ impl Style for Userspace {
     fn about(&self) -> &'static str {
         "submit step k+1 only after reaping step k's CQE"
     }
+    /// One enter per round of one step per free group: it submits them and
+    /// waits for the first CQE, the next decision.
+    fn enter_budget(&self, cell: &CellSpec) -> u32 {
+        cell.shape.one_step_rounds()
+    }
     fn instance(&self, cell: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
         Ok(Box::new(Run {
             next: vec![0; cell.shape.groups as usize],
