@@ -227,7 +227,9 @@ pub struct CellRun {
     _poller: Option<Ring>,
 }
 
-fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
+/// The size of a ring for a lane of `lane_steps` steps per pass: the CQ holds
+/// a whole pass (up to the kernel's limit), so that no style overflows it.
+pub(crate) fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
     let sq = spec.ring_entries;
     let cq = (lane_steps + 64).next_power_of_two().clamp(2 * sq, 65536);
     RingSize { sq, cq }

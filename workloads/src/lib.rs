@@ -14,6 +14,7 @@ pub mod mode;
 pub mod op;
 pub mod placement;
 pub mod probe;
+pub mod reference;
 pub mod ring;
 pub mod sampling;
 pub mod style;

@@ -3,6 +3,10 @@
 //! ring fd ([`ModeSpec::registered`]).
 
 use std::fmt;
+use std::os::fd::RawFd;
+
+/// How long an idle SQPOLL thread keeps polling before it sleeps, in ms.
+pub const SQPOLL_IDLE_MS: u32 = 1000;
 
 /// One way of setting up and driving a ring.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,6 +70,26 @@ pub const MODES: &[Mode] = &[
         about: "COOP_TASKRUN + TASKRUN_FLAG: no IPI for task_work",
     },
 ];
+
+impl Mode {
+    /// Sets this mode's setup flags on a ring builder; `attach_to` is the fd
+    /// of a ring whose SQPOLL thread the new ring shares (ATTACH_WQ). The one
+    /// place that turns a row of [`MODES`] into IORING_SETUP_* flags.
+    pub fn configure(&self, builder: &mut io_uring::Builder, attach_to: Option<RawFd>) {
+        if self.sqpoll {
+            builder.setup_sqpoll(SQPOLL_IDLE_MS);
+            if let Some(fd) = attach_to {
+                builder.setup_attach_wq(fd);
+            }
+        }
+        if self.defer_taskrun {
+            builder.setup_single_issuer().setup_defer_taskrun();
+        }
+        if self.coop_taskrun {
+            builder.setup_coop_taskrun().setup_taskrun_flag();
+        }
+    }
+}
 
 /// The suffix that combines a registered ring fd with a mode.
 pub const REGISTERED_SUFFIX: &str = "registered-ring";
