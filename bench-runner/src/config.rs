@@ -44,8 +44,10 @@ struct Raw {
     #[serde(default = "no", rename = "async")]
     forced_async: Vec<bool>,
     repetitions: u32,
-    #[serde(default = "default_min_repetitions")]
-    min_repetitions: u32,
+    /// Default: [`DEFAULT_MIN_REPETITIONS`], or `repetitions` when fewer.
+    min_repetitions: Option<u32>,
+    #[serde(default = "default_precision")]
+    precision: f64,
     warmup: String,
     time_budget: String,
     #[serde(default = "default_rep_time")]
@@ -58,6 +60,8 @@ struct Raw {
     profile: bool,
     #[serde(default)]
     placement: Option<toml::Value>,
+    #[serde(default = "yes")]
+    reference: bool,
 }
 
 fn one() -> Vec<u32> {
@@ -72,11 +76,17 @@ fn no() -> Vec<bool> {
 fn yes() -> bool {
     true
 }
-fn default_min_repetitions() -> u32 {
-    3
+/// The fewest repetitions a cell runs when the config does not say: below
+/// five the bootstrap interval of the median is the samples' whole range,
+/// which a few lucky repetitions can make look narrow.
+const DEFAULT_MIN_REPETITIONS: u32 = 5;
+fn default_precision() -> f64 {
+    0.01
 }
+/// Long enough for a repetition to average over the scheduler's and the
+/// host's short disturbances.
 fn default_rep_time() -> String {
-    "20ms".into()
+    "50ms".into()
 }
 fn default_watchdog() -> String {
     "20s".into()
@@ -120,8 +130,11 @@ pub struct Config {
     pub sharing: Vec<Sharing>,
     /// Timing repetitions per cell (at most).
     pub repetitions: u32,
-    /// Repetitions run even when the time budget is spent.
+    /// Repetitions run even when the time budget is spent or the precision reached.
     pub min_repetitions: u32,
+    /// Repetitions stop once the median's bootstrap 95% interval half-width
+    /// is within this fraction of the median.
+    pub precision: f64,
     /// Warm-up per cell before the first repetition.
     pub warmup: Duration,
     /// Time per cell after which no further repetition starts (beyond the minimum).
@@ -136,6 +149,8 @@ pub struct Config {
     pub profile: bool,
     /// Where the threads of every cell run.
     pub placement: Placement,
+    /// Whether to run the raw reference loop beside every cell that has one.
+    pub reference: bool,
 }
 
 /// Parses `250ms`, `2s`, `1.5s`, `3m`.
@@ -435,10 +450,19 @@ impl Raw {
                 self.repetitions
             ));
         }
-        if self.min_repetitions == 0 || self.min_repetitions > self.repetitions {
+        let min_repetitions = self
+            .min_repetitions
+            .unwrap_or(DEFAULT_MIN_REPETITIONS.min(self.repetitions));
+        if min_repetitions == 0 || min_repetitions > self.repetitions {
             return Err(format!(
-                "min_repetitions: {} must be from 1 to repetitions ({})",
-                self.min_repetitions, self.repetitions
+                "min_repetitions: {min_repetitions} must be from 1 to repetitions ({})",
+                self.repetitions
+            ));
+        }
+        if !(self.precision > 0.0 && self.precision <= 1.0) {
+            return Err(format!(
+                "precision: {} must be above 0 and at most 1 (0.01 = 1%)",
+                self.precision
             ));
         }
         let watchdog = duration("watchdog", &self.watchdog)?;
@@ -457,7 +481,8 @@ impl Raw {
             submitters,
             sharing,
             repetitions: self.repetitions,
-            min_repetitions: self.min_repetitions,
+            min_repetitions,
+            precision: self.precision,
             warmup: duration("warmup", &self.warmup)?,
             time_budget: duration("time_budget", &self.time_budget)?,
             rep_time: duration("rep_time", &self.rep_time)?,
@@ -465,6 +490,7 @@ impl Raw {
             ring_entries: self.ring_entries,
             profile: self.profile,
             placement: placement(self.placement.as_ref())?,
+            reference: self.reference,
         })
     }
 }

@@ -8,6 +8,7 @@ mod list;
 mod plan;
 mod profile;
 mod progress;
+mod stopping;
 mod sweep;
 
 use clap::{Parser, Subcommand};

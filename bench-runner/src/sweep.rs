@@ -1,6 +1,7 @@
 //! The sweep: plan the cells, gate each on the probe, warm it up, time its
-//! repetitions, and append every outcome to results.jsonl the moment it is
-//! known. An interrupted sweep keeps everything measured and resumes from the
+//! repetitions (each beside a repetition of the raw reference loop, for the
+//! cells that have one) until the stopping rule says enough, and append every
+//! outcome to results.jsonl the moment it is known. An interrupted sweep keeps everything measured and resumes from the
 //! file; a cell that breaks the order is recorded as failed, never as a timing.
 
 use crate::config::{Config, ConfigError};
@@ -8,9 +9,14 @@ use crate::header;
 use crate::plan::{plan, PlannedCell};
 use crate::profile::Observers;
 use crate::progress::Progress;
+use crate::stopping::{self, Rule};
 use itertools::Itertools;
 use reports::results::{Results, ResultsError, ResultsWriter};
-use reports::schema::{CellRecord, Pass, Record, RunInfo, Status, Timing, ViolationRecord};
+use reports::schema::{
+    CellRecord, Pass, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status, StopReason,
+    Stopping, Timing, ViolationRecord,
+};
+use reports::stats::median;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -19,6 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
 use workloads::probe::Capabilities;
+use workloads::reference::{self, ReferenceMeasurement, ReferenceRun};
 
 /// What `bench-runner sweep` was asked to do.
 pub struct SweepArgs {
@@ -91,7 +98,14 @@ fn now_unix() -> u64 {
 /// What the results file already holds for each cell (for `--resume`).
 #[derive(Default)]
 struct Done {
-    ok_reps: Vec<u32>,
+    /// Repetition index and ns/step of every ok timing line, in file order.
+    ok: Vec<(u32, f64)>,
+    /// wall_ns summed over those lines: the time their budget counts.
+    spent_ns: u64,
+    /// Plain and checked ns/step of every ok reference line, in file order.
+    reference: Vec<(f64, f64)>,
+    /// A reference line failed: the cell's reference is not run again.
+    reference_failed: bool,
     finished: bool,
     profiled: bool,
 }
@@ -102,9 +116,37 @@ impl Done {
     /// (repetitions run in order, so a complete cell holds 0..n, n at least
     /// the minimum; a gap is a line lost to corruption, run again).
     fn complete(&self, min_repetitions: u32) -> bool {
-        let reps: std::collections::BTreeSet<u32> = self.ok_reps.iter().copied().collect();
+        let reps: BTreeSet<u32> = self.ok.iter().map(|&(rep, _)| rep).collect();
         let in_order = reps.iter().zip(0..).all(|(&rep, i)| rep == i);
         self.finished || (self.profiled && in_order && reps.len() as u32 >= min_repetitions)
+    }
+}
+
+/// The raw reference loop beside a cell (see `workloads::reference`).
+struct Reference {
+    /// Passes of each variant per repetition, found by its first warm-up in this run.
+    iterations: Option<u64>,
+    /// Plain and checked ns/step of every repetition, earlier runs' first.
+    samples: Vec<(f64, f64)>,
+}
+
+impl Reference {
+    /// Its medians and the harness's overhead over them, given the cell's
+    /// median; `None` before any repetition.
+    fn summary(&self, cell_median: f64) -> Option<ReferenceSummary> {
+        let column = |f: fn(&(f64, f64)) -> f64| self.samples.iter().map(f).collect::<Vec<_>>();
+        let plain = column(|s| s.0);
+        if plain.is_empty() {
+            return None;
+        }
+        let ns_per_step = median(&plain);
+        Some(ReferenceSummary {
+            repetitions: plain.len() as u32,
+            ns_per_step,
+            checked_ns_per_step: median(&column(|s| s.1)),
+            order_check_ns_per_step: median(&column(|s| s.1 - s.0)),
+            harness_overhead: cell_median / ns_per_step,
+        })
     }
 }
 
@@ -115,14 +157,26 @@ struct Active<'c> {
     reps: BTreeSet<u32>,
     /// Passes per repetition, found by the first warm-up of this run.
     iterations: Option<u64>,
-    /// Time spent timing its repetitions in this run (against `time_budget`).
-    spent: Duration,
-    /// ns/step of this run's repetitions.
-    medians: Vec<f64>,
+    /// ns/step of every ok repetition, earlier runs' first (results-file order).
+    samples: Vec<f64>,
+    /// wall_ns of those repetitions, summed: what `time_budget` is counted in.
+    spent_ns: u64,
+    /// Why its repetitions stopped, once they did.
+    stopped: Option<StopReason>,
+    /// Its raw reference loop; `None` when it has none, the config turned it
+    /// off, or it failed.
+    reference: Option<Reference>,
     /// Its profile line is already recorded (a resume re-runs only lost repetitions).
     profiled: bool,
     /// Failed or interrupted: no more visits.
     ended: bool,
+}
+
+impl Active<'_> {
+    /// Whether a round still visits it.
+    fn running(&self) -> bool {
+        !self.ended && self.stopped.is_none()
+    }
 }
 
 /// What one visit of a cell came to.
@@ -139,14 +193,43 @@ fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
     let mut done: BTreeMap<String, Done> = BTreeMap::new();
     for r in &results.records {
         let d = done.entry(r.name.clone()).or_default();
-        match (r.pass, r.status) {
-            (Pass::Timing, Status::Ok) => d.ok_reps.push(r.rep),
-            (_, Status::Interrupted) => {}
-            (Pass::Profile, _) => d.profiled = true,
-            (_, Status::Failed | Status::Skipped) => d.finished = true,
+        match (r.pass, r.status, &r.timing, &r.reference_timing) {
+            (_, Status::Interrupted, _, _) => {}
+            (Pass::Timing, Status::Ok, Some(t), _) => {
+                d.ok.push((r.rep, t.ns_per_step));
+                d.spent_ns += t.wall_ns;
+            }
+            (Pass::Reference, Status::Ok, _, Some(t)) => {
+                d.reference.push((t.ns_per_step, t.checked_ns_per_step))
+            }
+            (Pass::Reference, _, _, _) => d.reference_failed = true,
+            (Pass::Profile, _, _, _) => d.profiled = true,
+            (Pass::Timing, _, _, _) => d.finished = true,
         }
     }
     done
+}
+
+/// Runs passes for the warm-up time, in batches that double, and returns how
+/// many passes make one repetition of about `rep_time`; `run(n)` runs n
+/// passes. The estimate comes from the last batch alone, so that the first,
+/// cold passes (a new SQPOLL thread's first wake-up can take a scheduler
+/// tick) do not shrink a repetition to a pass or two.
+fn calibrate(
+    config: &Config,
+    mut run: impl FnMut(u64) -> Result<(), CellError>,
+) -> Result<u64, CellError> {
+    let start = Instant::now();
+    let mut batch = 1u64;
+    let per_pass = loop {
+        let began = Instant::now();
+        run(batch)?;
+        if batch > 1 && start.elapsed() >= config.warmup {
+            break began.elapsed().as_secs_f64() / batch as f64;
+        }
+        batch = (batch * 2).min(1 << 16);
+    };
+    Ok(((config.rep_time.as_secs_f64() / per_pass).ceil() as u64).clamp(1, 1 << 24))
 }
 
 struct Sweeper<'a> {
@@ -176,6 +259,9 @@ impl Sweeper<'_> {
             violation: None,
             timing: None,
             profile: None,
+            reference_timing: None,
+            stopping: None,
+            reference: None,
             labels: cell.labels.clone(),
             placement: Some(cell.placement.clone()),
             oversubscribed: cell.oversubscribed,
@@ -190,6 +276,7 @@ impl Sweeper<'_> {
     fn write_error(
         &mut self,
         cell: &PlannedCell,
+        pass: Pass,
         rep: u32,
         error: &CellError,
     ) -> Result<String, SweepError> {
@@ -207,15 +294,133 @@ impl Sweeper<'_> {
             _ => None,
         };
         let reason = error.to_string();
-        self.write(cell, Pass::Timing, rep, status, |r| {
+        self.write(cell, pass, rep, status, |r| {
             r.reason = Some(reason.clone());
             r.violation = violation;
         })?;
         Ok(reason)
     }
 
+    /// Units of progress per cell: one per repetition and one for its profile
+    /// pass (or its skip).
+    fn units_per_cell(&self) -> u64 {
+        u64::from(self.config.repetitions) + 1
+    }
+
+    /// The cells still to measure: complete ones are counted done, and those
+    /// the machine cannot run are recorded as skipped with the reason.
+    fn admit<'c>(
+        &mut self,
+        cells: &'c [PlannedCell],
+        done: &BTreeMap<String, Done>,
+        caps: &Capabilities,
+        progress: &mut Progress,
+    ) -> Result<Vec<Active<'c>>, SweepError> {
+        let per_cell = self.units_per_cell();
+        let empty = Done::default();
+        let mut active = Vec::new();
+        for cell in cells {
+            let done = done.get(&cell.name).unwrap_or(&empty);
+            if done.complete(self.config.min_repetitions) {
+                progress.advance(per_cell, &cell.name, "ok (already measured)");
+                continue;
+            }
+            if let Err(reason) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
+                self.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
+                    r.reason = Some(reason.clone())
+                })?;
+                progress.advance(per_cell, &cell.name, &format!("skipped: {reason}"));
+                continue;
+            }
+            let has_reference = self.config.reference
+                && !done.reference_failed
+                && reference::applies(&cell.spec).is_ok();
+            active.push(Active {
+                cell,
+                reps: done.ok.iter().map(|&(rep, _)| rep).collect(),
+                iterations: None,
+                samples: done.ok.iter().map(|&(_, ns)| ns).collect(),
+                spent_ns: done.spent_ns,
+                stopped: None,
+                reference: has_reference.then(|| Reference {
+                    iterations: None,
+                    samples: done.reference.clone(),
+                }),
+                profiled: done.profiled,
+                ended: false,
+            });
+        }
+        Ok(active)
+    }
+
+    /// Repetitions run in rounds over all cells, so that a slow drift of the
+    /// machine (frequency, host load, placement) spreads over every cell
+    /// instead of landing on the few measured while it lasted. Each round
+    /// visits every cell the stopping rule has not stopped. Returns whether
+    /// the sweep was interrupted.
+    fn rounds(
+        &mut self,
+        active: &mut [Active<'_>],
+        progress: &mut Progress,
+    ) -> Result<bool, SweepError> {
+        let rule = Rule::of(self.config);
+        let max = self.config.repetitions;
+        for rep in 0..max {
+            for a in active.iter_mut().filter(|a| a.running()) {
+                if self.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(true);
+                }
+                if a.reps.contains(&rep) {
+                    progress.advance(1, &a.cell.name, "ok");
+                } else {
+                    progress.start_cell(&a.cell.name);
+                    match self.visit(a, rep)? {
+                        Visit::Measured(ns) => {
+                            progress.advance(1, &a.cell.name, &format!("ok {ns:.0} ns/step"))
+                        }
+                        Visit::Ended(reason) => {
+                            progress.advance(u64::from(max - rep) + 1, &a.cell.name, &reason);
+                            continue;
+                        }
+                        Visit::Interrupted => {
+                            progress.println(&format!("{}: interrupted", a.cell.name));
+                            return Ok(true);
+                        }
+                    }
+                }
+                let spent = Duration::from_nanos(a.spent_ns);
+                a.stopped = rule.decide(&a.cell.name, &a.samples, spent);
+                if let Some(reason) = a.stopped {
+                    let outcome = format!("ok, stopped on {}", reason.word());
+                    progress.advance(u64::from(max - rep - 1), &a.cell.name, &outcome);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The final line of every cell whose repetitions stopped; returns whether
+    /// the sweep was interrupted.
+    fn finish_all(
+        &mut self,
+        active: &mut [Active<'_>],
+        progress: &mut Progress,
+    ) -> Result<bool, SweepError> {
+        for a in active.iter_mut().filter(|a| !a.ended) {
+            let Some(reason) = a.stopped else { continue };
+            if self.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(true);
+            }
+            progress.start_cell(&a.cell.name);
+            let outcome = self.finish(a, reason)?;
+            progress.advance(1, &a.cell.name, &outcome);
+        }
+        Ok(false)
+    }
+
     /// Runs repetition `rep` of a cell on a fresh set-up: warmed up (the first
-    /// visit also finds how many passes make a repetition), timed, recorded.
+    /// visit also finds how many passes make a repetition), timed, recorded;
+    /// then the raw reference loop's repetition beside it.
     fn visit(&mut self, a: &mut Active<'_>, rep: u32) -> Result<Visit, SweepError> {
         let mut run = match CellRun::start(&a.cell.spec, Cancel::new()) {
             Ok(run) => run,
@@ -232,21 +437,62 @@ impl Sweeper<'_> {
             Err(e) => return self.visit_failed(a, rep, &e),
         };
         a.iterations = Some(iterations);
-        let started = Instant::now();
         let measured = run.run(iterations, self.config.watchdog, self.interrupt);
-        a.spent += started.elapsed();
+        drop(run);
         let m = match measured {
             Ok(m) => m,
             Err(e) => return self.visit_failed(a, rep, &e),
         };
         let timing = timing(&m);
-        a.medians.push(timing.ns_per_step);
-        a.reps.insert(rep);
         let ns = timing.ns_per_step;
+        a.samples.push(ns);
+        a.spent_ns += m.wall_ns;
+        a.reps.insert(rep);
         self.write(a.cell, Pass::Timing, rep, Status::Ok, |r| {
             r.timing = Some(timing)
         })?;
-        Ok(Visit::Measured(ns))
+        Ok(self.visit_reference(a, rep)?.unwrap_or(Visit::Measured(ns)))
+    }
+
+    /// The raw reference loop's repetition `rep`, right after the cell's: a
+    /// fresh set-up, warmed up like the cell, for the same `rep_time`. It runs
+    /// on the sweep's own thread, so wherever the sweep places its thread it
+    /// places the loop. A reference that fails is recorded and not run again;
+    /// the cell goes on. `Some` only when the sweep was interrupted.
+    fn visit_reference(
+        &mut self,
+        a: &mut Active<'_>,
+        rep: u32,
+    ) -> Result<Option<Visit>, SweepError> {
+        let Some(reference) = &mut a.reference else {
+            return Ok(None);
+        };
+        let interrupt = self.interrupt;
+        let measured = ReferenceRun::start(&a.cell.spec).and_then(|mut run| {
+            let n = match reference.iterations {
+                Some(n) => run.measure((n / 4).max(1), interrupt).map(|_| n)?,
+                None => calibrate(self.config, |k| run.measure(k, interrupt).map(drop))?,
+            };
+            reference.iterations = Some(n);
+            run.measure(n, interrupt)
+        });
+        match measured {
+            Ok(m) => {
+                let t = reference_timing(&m);
+                reference
+                    .samples
+                    .push((t.ns_per_step, t.checked_ns_per_step));
+                self.write(a.cell, Pass::Reference, rep, Status::Ok, |r| {
+                    r.reference_timing = Some(t)
+                })?;
+                Ok(None)
+            }
+            Err(e) => {
+                a.reference = None;
+                self.write_error(a.cell, Pass::Reference, rep, &e)?;
+                Ok(matches!(e, CellError::Interrupted).then_some(Visit::Interrupted))
+            }
+        }
     }
 
     fn visit_failed(
@@ -256,18 +502,18 @@ impl Sweeper<'_> {
         e: &CellError,
     ) -> Result<Visit, SweepError> {
         a.ended = true;
-        let reason = self.write_error(a.cell, rep, e)?;
+        let reason = self.write_error(a.cell, Pass::Timing, rep, e)?;
         Ok(match e {
             CellError::Interrupted => Visit::Interrupted,
             _ => Visit::Ended(reason),
         })
     }
 
-    /// The profile pass of a cell whose repetitions are all recorded (unless
-    /// it has one already); returns its one-line outcome.
-    fn finish(&mut self, a: &mut Active<'_>) -> Result<String, SweepError> {
-        a.medians.sort_by(f64::total_cmp);
-        let median = a.medians.get(a.medians.len() / 2).copied();
+    /// The profile pass of a cell whose repetitions stopped for `reason`
+    /// (unless it has one already), carrying how they stopped and the raw
+    /// reference's verdict; returns its one-line outcome.
+    fn finish(&mut self, a: &mut Active<'_>, reason: StopReason) -> Result<String, SweepError> {
+        let median = (!a.samples.is_empty()).then(|| median(&a.samples));
         let outcome = match median {
             Some(m) => format!("ok {m:.0} ns/step"),
             None => "ok (profile pass only)".into(),
@@ -285,64 +531,81 @@ impl Sweeper<'_> {
                     Ok(n) => n,
                     Err(e) => {
                         a.ended = true;
-                        return self.write_error(a.cell, 0, &e);
+                        return self.write_error(a.cell, Pass::Timing, 0, &e);
                     }
                 }
             }
         };
-        self.profile(a.cell, iterations, median)?;
+        let conclusion = Conclusion {
+            stopping: Stopping {
+                repetitions: a.samples.len() as u32,
+                precision: stopping::precision(&a.cell.name, &a.samples),
+                target: self.config.precision,
+                reason,
+                spent_ns: a.spent_ns,
+            },
+            reference: a
+                .reference
+                .as_ref()
+                .zip(median)
+                .and_then(|(r, m)| r.summary(m)),
+        };
+        self.profile(a.cell, iterations, median, conclusion)?;
         Ok(outcome)
     }
 
-    /// Writes the cell's profile-pass line; its presence marks the cell complete.
+    /// Writes the cell's profile-pass line, its final line: its presence
+    /// marks the cell complete.
     fn profile(
         &mut self,
         cell: &PlannedCell,
         iterations: u64,
         median: Option<f64>,
+        conclusion: Conclusion,
     ) -> Result<(), SweepError> {
-        let Some(observers) = &mut self.observers else {
-            return self.write(cell, Pass::Profile, 0, Status::Skipped, |r| {
-                r.reason = Some("profile pass disabled by the config".into())
-            });
+        let (status, reason, profile) = match &mut self.observers {
+            None => (
+                Status::Skipped,
+                Some("profile pass disabled by the config".to_string()),
+                None,
+            ),
+            Some(observers) => match observers.profile(
+                &cell.spec,
+                iterations,
+                median,
+                self.config.watchdog,
+                self.interrupt,
+            ) {
+                Ok(profile) => (Status::Ok, None, Some(profile)),
+                Err(e) => {
+                    let status = match e {
+                        CellError::Interrupted => Status::Interrupted,
+                        _ => Status::Failed,
+                    };
+                    (status, Some(e.to_string()), None)
+                }
+            },
         };
-        let result = observers.profile(
-            &cell.spec,
-            iterations,
-            median,
-            self.config.watchdog,
-            self.interrupt,
-        );
-        match result {
-            Ok(profile) => self.write(cell, Pass::Profile, 0, Status::Ok, |r| {
-                r.profile = Some(profile)
-            }),
-            Err(e) => {
-                let status = match e {
-                    CellError::Interrupted => Status::Interrupted,
-                    _ => Status::Failed,
-                };
-                self.write(cell, Pass::Profile, 0, status, |r| {
-                    r.reason = Some(e.to_string())
-                })
-            }
-        }
+        self.write(cell, Pass::Profile, 0, status, |r| {
+            r.reason = reason;
+            r.profile = profile;
+            r.stopping = Some(conclusion.stopping);
+            r.reference = conclusion.reference;
+        })
     }
 
-    /// Runs passes for the warm-up time and returns how many passes make one
-    /// repetition of about `rep_time`.
-    fn warm_up(&mut self, run: &mut CellRun) -> Result<u64, CellError> {
-        let start = Instant::now();
-        let mut passes = 0u64;
-        let mut batch = 1u64;
-        while passes == 0 || start.elapsed() < self.config.warmup {
-            run.run(batch, self.config.watchdog, self.interrupt)?;
-            passes += batch;
-            batch = (batch * 2).min(1 << 16);
-        }
-        let per_pass = start.elapsed().as_secs_f64() / passes as f64;
-        Ok(((self.config.rep_time.as_secs_f64() / per_pass).ceil() as u64).clamp(1, 1 << 24))
+    /// Finds how many passes of the cell make one repetition (see [`calibrate`]).
+    fn warm_up(&self, run: &mut CellRun) -> Result<u64, CellError> {
+        calibrate(self.config, |n| {
+            run.run(n, self.config.watchdog, self.interrupt).map(drop)
+        })
     }
+}
+
+/// What a cell's final line says about its repetitions besides the profile.
+struct Conclusion {
+    stopping: Stopping,
+    reference: Option<ReferenceSummary>,
 }
 
 fn timing(m: &Measurement) -> Timing {
@@ -354,6 +617,18 @@ fn timing(m: &Measurement) -> Timing {
         cpu_ns: m.cpu_ns,
         ns_per_step: m.wall_ns as f64 / steps as f64,
         cpu_ns_per_step: m.cpu_ns as f64 / steps as f64,
+    }
+}
+
+fn reference_timing(m: &ReferenceMeasurement) -> ReferenceTiming {
+    let steps = m.steps.max(1) as f64;
+    ReferenceTiming {
+        iterations: m.passes,
+        steps: m.steps,
+        wall_ns: m.wall_ns,
+        ns_per_step: m.wall_ns as f64 / steps,
+        checked_wall_ns: m.checked_wall_ns,
+        checked_ns_per_step: m.checked_wall_ns as f64 / steps,
     }
 }
 
@@ -393,61 +668,73 @@ pub fn command_line(args: &SweepArgs, resume: bool) -> Vec<String> {
     cmd
 }
 
+/// Opens the results file: a new one with its header (machine, run, the
+/// opcodes the planned cells use, the anchors), or, with `--resume`, the
+/// existing one written with the same config, with what it already holds.
+fn open_results(
+    args: &SweepArgs,
+    config: &Config,
+    path: &Path,
+    cells: &[PlannedCell],
+    caps: &Capabilities,
+) -> Result<(ResultsWriter, BTreeMap<String, Done>), SweepError> {
+    // A kill between creating the file and writing its header leaves it empty:
+    // it holds nothing to keep, so it is started afresh.
+    if fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        fs::remove_file(path).map_err(|source| SweepError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    if path.exists() {
+        if !args.resume {
+            return Err(SweepError::Exists(path.to_path_buf()));
+        }
+        let existing = Results::read(path)?;
+        for w in &existing.warnings {
+            eprintln!("warning: {}: {w}", path.display());
+        }
+        if existing.header.run.config_hash != config.hash {
+            return Err(SweepError::HashMismatch {
+                path: path.to_path_buf(),
+                config: args.config.display().to_string(),
+                found: existing.header.run.config_hash,
+                expected: config.hash.clone(),
+            });
+        }
+        return Ok((ResultsWriter::append_to(path)?, done_by_cell(&existing)));
+    }
+    let run = RunInfo {
+        config_path: args.config.display().to_string(),
+        config_hash: config.hash.clone(),
+        started_unix: now_unix(),
+        command: command_line(args, false),
+    };
+    // Every opcode the planned cells need (their ops' and their styles'),
+    // so the header says which of them this kernel has.
+    let used: Vec<_> = cells
+        .iter()
+        .filter_map(|cell| cell.spec.needs().ok())
+        .flatten()
+        .filter_map(|n| match n {
+            workloads::probe::Need::Opcode(code, name) => Some((code, name)),
+            _ => None,
+        })
+        .unique()
+        .collect();
+    let mut header = header::build(caps, run, caps.opcode_names(&used));
+    header::calibrate_anchors(&mut header, &config.placement);
+    Ok((ResultsWriter::create(path, &header)?, BTreeMap::new()))
+}
+
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
     let config = Config::load(&args.config)?;
     let lock = lock_dir(&args.out)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
-    // A kill between creating the file and writing its header leaves it empty:
-    // it holds nothing to keep, so it is started afresh.
-    if fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
-        fs::remove_file(&path).map_err(|source| SweepError::Io {
-            path: path.clone(),
-            source,
-        })?;
-    }
     let cells = plan(&config, args.filter.as_deref());
-    let (writer, done) = if path.exists() {
-        if !args.resume {
-            return Err(SweepError::Exists(path));
-        }
-        let existing = Results::read(&path)?;
-        for w in &existing.warnings {
-            eprintln!("warning: {}: {w}", path.display());
-        }
-        if existing.header.run.config_hash != config.hash {
-            return Err(SweepError::HashMismatch {
-                path,
-                config: args.config.display().to_string(),
-                found: existing.header.run.config_hash,
-                expected: config.hash.clone(),
-            });
-        }
-        (ResultsWriter::append_to(&path)?, done_by_cell(&existing))
-    } else {
-        let run = RunInfo {
-            config_path: args.config.display().to_string(),
-            config_hash: config.hash.clone(),
-            started_unix: now_unix(),
-            command: command_line(args, false),
-        };
-        // Every opcode the planned cells need (their ops' and their styles'),
-        // so the header says which of them this kernel has.
-        let used: Vec<_> = cells
-            .iter()
-            .filter_map(|cell| cell.spec.needs().ok())
-            .flatten()
-            .filter_map(|n| match n {
-                workloads::probe::Need::Opcode(code, name) => Some((code, name)),
-                _ => None,
-            })
-            .unique()
-            .collect();
-        let mut header = header::build(&caps, run, caps.opcode_names(&used));
-        header::calibrate_anchors(&mut header, &config.placement);
-        (ResultsWriter::create(&path, &header)?, BTreeMap::new())
-    };
+    let (writer, done) = open_results(args, &config, &path, &cells, &caps)?;
     let mut sweeper = Sweeper {
         config: &config,
         writer,
@@ -455,78 +742,10 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         observers: config.profile.then(Observers::load),
         written: 0,
     };
-    // Every cell takes `repetitions` units of progress for its repetitions and
-    // one for its profile pass (or its skip).
-    let per_cell = u64::from(config.repetitions) + 1;
-    let mut progress = Progress::new(cells.len() as u64 * per_cell);
-    let empty = Done::default();
-    let mut active = Vec::new();
-    for cell in &cells {
-        let done = done.get(&cell.name).unwrap_or(&empty);
-        if done.complete(config.min_repetitions) {
-            progress.advance(per_cell, &cell.name, "ok (already measured)");
-            continue;
-        }
-        if let Err(reason) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
-            sweeper.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
-                r.reason = Some(reason.clone())
-            })?;
-            progress.advance(per_cell, &cell.name, &format!("skipped: {reason}"));
-            continue;
-        }
-        active.push(Active {
-            cell,
-            reps: done.ok_reps.iter().copied().collect(),
-            iterations: None,
-            spent: Duration::ZERO,
-            medians: Vec::new(),
-            profiled: done.profiled,
-            ended: false,
-        });
-    }
-    // Repetitions run in rounds over all cells, so that a slow drift of the
-    // machine (frequency, host load, placement) spreads over every cell instead
-    // of landing on the few measured while it lasted.
-    let mut interrupted = false;
-    'rounds: for rep in 0..config.repetitions {
-        for a in active.iter_mut().filter(|a| !a.ended) {
-            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
-                interrupted = true;
-                break 'rounds;
-            }
-            let spent_budget =
-                a.reps.len() as u32 >= config.min_repetitions && a.spent > config.time_budget;
-            if a.reps.contains(&rep) || spent_budget {
-                progress.advance(1, &a.cell.name, "ok");
-                continue;
-            }
-            progress.start_cell(&a.cell.name);
-            match sweeper.visit(a, rep)? {
-                Visit::Measured(ns) => {
-                    progress.advance(1, &a.cell.name, &format!("ok {ns:.0} ns/step"))
-                }
-                Visit::Ended(reason) => {
-                    progress.advance(per_cell - u64::from(rep), &a.cell.name, &reason)
-                }
-                Visit::Interrupted => {
-                    interrupted = true;
-                    progress.println(&format!("{}: interrupted", a.cell.name));
-                    break 'rounds;
-                }
-            }
-        }
-    }
-    if !interrupted {
-        for a in active.iter_mut().filter(|a| !a.ended) {
-            if interrupt.load(std::sync::atomic::Ordering::Relaxed) {
-                interrupted = true;
-                break;
-            }
-            progress.start_cell(&a.cell.name);
-            let outcome = sweeper.finish(a)?;
-            progress.advance(1, &a.cell.name, &outcome);
-        }
-    }
+    let mut progress = Progress::new(cells.len() as u64 * sweeper.units_per_cell());
+    let mut active = sweeper.admit(&cells, &done, &caps, &mut progress)?;
+    let interrupted = sweeper.rounds(&mut active, &mut progress)?
+        || sweeper.finish_all(&mut active, &mut progress)?;
     progress.finish();
     Ok(SweepOutcome {
         results: path,

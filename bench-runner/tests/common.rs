@@ -188,7 +188,8 @@ impl Lines {
 
 /// Checks the cell lines of a finished sweep against its plan: every planned
 /// cell measured, each timing repetition 0..`repetitions` recorded ok exactly
-/// once, exactly one profile line that is not `interrupted`, nothing failed.
+/// once, exactly one profile line that is not `interrupted`, nothing failed
+/// (raw reference lines may sit beside the repetitions).
 /// Returns a description of what differs (empty when nothing does).
 pub fn complete_sweep_problems(
     lines: &Lines,
@@ -206,6 +207,7 @@ pub fn complete_sweep_problems(
                 .or_default()
                 .push(line["rep"].as_u64().unwrap()),
             (_, Some("interrupted")) => {}
+            (Some("reference"), Some("ok")) => {}
             (Some("profile"), Some("ok" | "skipped")) => *profiles.entry(name).or_default() += 1,
             _ => problems.push(format!("unexpected line: {line}")),
         }

@@ -114,6 +114,7 @@ const KEYS: &[&str] = &[
     "async",
     "repetitions",
     "min_repetitions",
+    "precision",
     "warmup",
     "time_budget",
     "rep_time",
@@ -121,6 +122,7 @@ const KEYS: &[&str] = &[
     "ring_entries",
     "profile",
     "placement",
+    "reference",
 ];
 
 /// Any value at all: right and wrong types, names, extremes.
@@ -208,7 +210,7 @@ fn plausible(key: &str) -> BoxedStrategy<String> {
         "ring_entries" => prop::sample::select(vec![4u32, 8, 100, 256, 32768])
             .prop_map(|n| n.to_string())
             .boxed(),
-        "profile" => any::<bool>().prop_map(|b| b.to_string()).boxed(),
+        "profile" | "reference" => any::<bool>().prop_map(|b| b.to_string()).boxed(),
         "placement" => prop_oneof![
             Just("\"spread\"".to_string()),
             (
@@ -221,6 +223,9 @@ fn plausible(key: &str) -> BoxedStrategy<String> {
                 )),
         ]
         .boxed(),
+        "precision" => prop::sample::select(vec!["0.01", "0.5", "1", "0", "-0.1", "1.5", "nan"])
+            .prop_map(String::from)
+            .boxed(),
         _ => duration,
     }
 }

@@ -1,7 +1,7 @@
 //! The results schema: one JSON object per line. The first line of a file is a
 //! [`Header`] describing the machine and the run; every later line is a
-//! [`CellRecord`], one per repetition (timing pass) or per profile pass of a
-//! cell. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
+//! [`CellRecord`], one per repetition (timing pass), per repetition of the raw
+//! reference loop beside it (reference pass) or per profile pass of a cell. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -210,6 +210,82 @@ pub enum Pass {
     Timing,
     /// Perf counters and BPF probes attached: the numbers that explain.
     Profile,
+    /// The raw reference loop run beside a timing repetition (same round,
+    /// same `rep`): the numbers the harness states its overhead against.
+    /// Never a repetition of the cell itself.
+    Reference,
+}
+
+/// Why a cell's timing repetitions stopped.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The median's confidence interval came within the target precision.
+    Precision,
+    /// The cell's time budget was spent (after the minimum repetitions).
+    Budget,
+    /// The most repetitions the config allows ran.
+    MaxRepetitions,
+}
+
+impl StopReason {
+    /// The word used in results and reports (the serialised name).
+    pub fn word(self) -> &'static str {
+        match self {
+            StopReason::Precision => "precision",
+            StopReason::Budget => "budget",
+            StopReason::MaxRepetitions => "max_repetitions",
+        }
+    }
+}
+
+/// How a cell's timing repetitions ended: written on its final line.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Stopping {
+    /// Timing repetitions recorded ok (earlier runs of a resumed sweep included).
+    pub repetitions: u32,
+    /// Precision reached: half-width of the median's bootstrap 95% interval
+    /// over the median; `None` when the median is zero.
+    pub precision: Option<f64>,
+    /// The precision the config asked for.
+    pub target: f64,
+    /// Why no further repetition ran.
+    pub reason: StopReason,
+    /// Nanoseconds spent timing the repetitions, the time the budget is counted in.
+    pub spent_ns: u64,
+}
+
+/// One repetition of the raw reference loop (a `reference` line): the plain
+/// loop's passes, then as many with the order check, back to back.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReferenceTiming {
+    /// Passes of each variant.
+    pub iterations: u64,
+    /// Steps each variant executed.
+    pub steps: u64,
+    /// Wall-clock nanoseconds of the plain loop's passes.
+    pub wall_ns: u64,
+    /// wall_ns / steps.
+    pub ns_per_step: f64,
+    /// Wall-clock nanoseconds of the passes that also checked the order.
+    pub checked_wall_ns: u64,
+    /// checked_wall_ns / steps.
+    pub checked_ns_per_step: f64,
+}
+
+/// The raw reference loop's verdict on the harness: written on a cell's final line.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReferenceSummary {
+    /// Reference repetitions behind the medians.
+    pub repetitions: u32,
+    /// Median ns/step of the plain raw loop.
+    pub ns_per_step: f64,
+    /// Median ns/step of the raw loop with the order check.
+    pub checked_ns_per_step: f64,
+    /// Median, over the repetitions, of what the order check added per step.
+    pub order_check_ns_per_step: f64,
+    /// The cell's median ns/step over the raw loop's median ns/step.
+    pub harness_overhead: f64,
 }
 
 /// What became of a cell repetition.
@@ -336,16 +412,18 @@ impl std::fmt::Display for Oversubscribed {
     }
 }
 
-/// One repetition (timing pass) or the profile pass of one cell.
+/// One repetition (timing pass), one raw reference repetition or the profile
+/// pass of one cell. The profile line is the cell's final line.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct CellRecord {
     /// Stable cell name ([`CellKey::name`]).
     pub name: String,
     /// Coordinates of the cell.
     pub cell: CellKey,
-    /// Timing or profile pass.
+    /// Timing, reference or profile pass.
     pub pass: Pass,
-    /// Repetition index within the cell (0 for skips and profile passes).
+    /// Repetition index within the cell (0 for skips and profile passes; a
+    /// reference line carries the repetition it ran beside).
     pub rep: u32,
     /// What became of it.
     pub status: Status,
@@ -361,6 +439,16 @@ pub struct CellRecord {
     /// Present on profile-pass lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// Present on ok `reference` lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_timing: Option<ReferenceTiming>,
+    /// How the timing repetitions ended (on the cell's final line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<Stopping>,
+    /// The harness's overhead over the raw reference loop (on the final line
+    /// of a cell that has a reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceSummary>,
     /// Labels every consumer must show, e.g. `emulated` for sync-group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,

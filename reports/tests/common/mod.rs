@@ -101,7 +101,7 @@ pub fn key(style: &str, mode: &str, op: &str, steps: u32, batch: u32) -> CellKey
     }
 }
 
-fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord {
+pub fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord {
     CellRecord {
         name: key.name(),
         cell: key.clone(),
@@ -112,6 +112,9 @@ fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord {
         violation: None,
         timing: None,
         profile: None,
+        reference_timing: None,
+        stopping: None,
+        reference: None,
         labels: if key.style == "sync-group" {
             vec!["emulated".into()]
         } else {
