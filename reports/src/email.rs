@@ -10,6 +10,7 @@ use crate::error::ReportError;
 use crate::exporter::Exporter;
 use crate::format::{ascii, num, pct, ratio};
 use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
+use crate::sections::measurement_lines;
 use crate::stats::NOISY_CV;
 use crate::table::{Align, Table};
 use crate::Rendered;
@@ -377,6 +378,9 @@ pub fn report_email(report: &Report) -> String {
             out.push(format!("=== {} ===", src.label));
         }
         out.extend(machine_lines(src));
+        for line in measurement_lines(report, s) {
+            out.extend(wrap(&format!("{line}."), MAIL_WIDTH, "", "  "));
+        }
         let anchors = anchor_lines(src);
         if !anchors.is_empty() {
             out.push(String::new());

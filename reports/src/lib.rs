@@ -112,16 +112,20 @@ pub fn render(
 pub fn text_table(inputs: &[Results]) -> String {
     let report = Report::build(inputs);
     let mut out = String::new();
-    for src in &report.sources {
+    for (s, src) in report.sources.iter().enumerate() {
         out.push_str(&format!(
             "{}: {}\n",
             src.label,
             sections::machine_facts(src)[0]
         ));
+        for line in sections::measurement_lines(&report, s) {
+            out.push_str(&format!("  {line}\n"));
+        }
         for w in &src.warnings {
             out.push_str(&format!("  warning: {w}\n"));
         }
     }
+
     out.push('\n');
     out.push_str(&sections::cells_table(&report).to_text(2, None));
     out

@@ -5,7 +5,8 @@
 use crate::results::Results;
 use crate::schema::ViolationRecord;
 use crate::schema::{
-    AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, Status,
+    AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
+    Status, Stopping,
 };
 use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, HashMap};
@@ -135,6 +136,12 @@ pub struct CellSummary {
     pub profile: Option<Profile>,
     /// Why the profile pass is missing or failed, when it is.
     pub profile_note: Option<String>,
+    /// How its timing repetitions stopped (a timed cell's final line).
+    pub stopping: Option<Stopping>,
+    /// The harness's overhead over the raw reference loop (a timed cell that has one).
+    pub reference: Option<ReferenceSummary>,
+    /// Why its raw reference loop failed, when it did (the cell's own timing stands).
+    pub reference_note: Option<String>,
 }
 
 impl CellSummary {
@@ -178,6 +185,13 @@ impl CellSummary {
         } else {
             Some(self.status.word())
         }
+    }
+
+    /// Whether its repetitions stopped within their target precision.
+    pub fn precise(&self) -> bool {
+        self.stopping
+            .as_ref()
+            .is_some_and(|s| s.precision.is_some_and(|p| p <= s.target))
     }
 
     /// The cell name's parts.
@@ -329,8 +343,12 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
         .collect()
 }
 
-fn summarize(source: usize, source_labels: &[String], records: &[&CellRecord]) -> CellSummary {
-    let first = records[0];
+fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> CellSummary {
+    let first = all[0];
+    // Reference lines are the raw loop's, never the cell's: they neither time
+    // nor fail it.
+    let (reference_lines, records): (Vec<&CellRecord>, Vec<&CellRecord>) =
+        all.iter().partition(|r| r.pass == Pass::Reference);
     let timing: Vec<&CellRecord> = records
         .iter()
         .copied()
@@ -415,6 +433,21 @@ fn summarize(source: usize, source_labels: &[String], records: &[&CellRecord]) -
             .count(),
         profile: profile_rec.and_then(|p| p.profile.clone()),
         profile_note,
+        stopping: profile_rec
+            .filter(|_| timed)
+            .and_then(|p| p.stopping.clone()),
+        reference: profile_rec
+            .filter(|_| timed)
+            .and_then(|p| p.reference.clone()),
+        reference_note: reference_lines
+            .iter()
+            .find(|r| r.status == Status::Failed)
+            .map(|r| {
+                format!(
+                    "raw reference failed: {}",
+                    r.reason.as_deref().unwrap_or("no reason given")
+                )
+            }),
     }
 }
 

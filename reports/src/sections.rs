@@ -8,6 +8,8 @@ use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
 use crate::plots::PlotFile;
+use crate::schema::{StopReason, Stopping};
+use crate::stats::{median, sorted};
 use crate::table::{Align, Table};
 
 /// Title of every rendered report.
@@ -30,6 +32,8 @@ pub fn cells_table(report: &Report) -> Table {
         ("out", Align::Right),
         ("cpu ns/step", Align::Right),
         ("x link", Align::Right),
+        ("x raw", Align::Right),
+        ("precision", Align::Right),
         ("order", Align::Left),
         ("notes", Align::Left),
     ]);
@@ -51,10 +55,14 @@ pub fn cells_table(report: &Report) -> Table {
                 format!("{}/{}", s.outliers, s.n),
                 cell.cpu_ns.as_ref().map_or("-".into(), |c| num(c.median)),
                 report.link_ratio(cell).map_or("-".into(), ratio),
+                cell.reference
+                    .as_ref()
+                    .map_or("-".into(), |r| ratio(r.harness_overhead)),
+                precision(cell),
             ]),
             None => {
                 row.push(cell.status.word().to_string());
-                row.extend(std::iter::repeat_n("-".to_string(), 5));
+                row.extend(std::iter::repeat_n("-".to_string(), 7));
             }
         }
         row.push(cell.order_verdict());
@@ -62,6 +70,119 @@ pub fn cells_table(report: &Report) -> Table {
         table.push(row);
     }
     table
+}
+
+/// The precision a cell's repetitions reached, with why they stopped when
+/// that was not the precision: `0.8%`, `2.1% budget`, `1.4% max`.
+pub fn precision(cell: &CellSummary) -> String {
+    let Some(s) = &cell.stopping else {
+        return "-".into();
+    };
+    let reached = s.precision.map_or("-".into(), pct);
+    match s.reason {
+        StopReason::Precision => reached,
+        StopReason::Budget => format!("{reached} budget"),
+        StopReason::MaxRepetitions => format!("{reached} max"),
+    }
+}
+
+/// What a source's cells say about the measurement itself: the harness's
+/// overhead over the raw reference loop and the order check's cost, and how
+/// many cells reached their target precision. One line each, said only when
+/// there is something to say; shared by every rendering.
+pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
+    let timed: Vec<&CellSummary> = report
+        .cells
+        .iter()
+        .filter(|c| c.source == source && c.status == CellStatus::Ok)
+        .collect();
+    let mut lines = Vec::new();
+    let references: Vec<_> = timed.iter().filter_map(|c| c.reference.as_ref()).collect();
+    if !references.is_empty() {
+        let overheads = sorted(
+            &references
+                .iter()
+                .map(|r| r.harness_overhead)
+                .collect::<Vec<_>>(),
+        );
+        let (lo, hi) = (overheads[0], overheads[overheads.len() - 1]);
+        let range = if ratio(lo) == ratio(hi) {
+            ratio(lo)
+        } else {
+            format!("{}-{}", ratio(lo), ratio(hi))
+        };
+        let checks: Vec<f64> = references
+            .iter()
+            .map(|r| r.order_check_ns_per_step)
+            .collect();
+        let n = references.len();
+        lines.push(format!(
+            "harness overhead {range} over {n} raw-reference cell{}; order check {} ns/step",
+            if n == 1 { "" } else { "s" },
+            num(median(&checks)),
+        ));
+    }
+    let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
+    if let Some(first) = stopped.first() {
+        let target = if stopped.iter().all(|s| s.target == first.target) {
+            format!("precision <={}", pct(first.target))
+        } else {
+            "target precision".to_string()
+        };
+        let reached = timed.iter().filter(|c| c.precise()).count();
+        let by_reason: Vec<String> = [StopReason::Budget, StopReason::MaxRepetitions]
+            .iter()
+            .filter_map(|&reason| {
+                let n = stopped.iter().filter(|s| s.reason == reason).count();
+                (n > 0).then(|| format!("{n} on {}", reason.word()))
+            })
+            .collect();
+        let others = if by_reason.is_empty() {
+            String::new()
+        } else {
+            format!(" (stopped {})", by_reason.join(", "))
+        };
+        lines.push(format!(
+            "{target} reached on {reached} of {} cells{others}",
+            stopped.len()
+        ));
+    }
+    lines
+}
+
+/// Each timed cell with a raw reference: its median, the raw loop's, their
+/// ratio and what the order check costs the raw loop.
+fn harness_table(report: &Report) -> Option<Table> {
+    let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
+    if report.multi() {
+        columns.push(("kernel", Align::Left));
+    }
+    columns.extend([
+        ("ns/step", Align::Right),
+        ("raw ns/step", Align::Right),
+        ("x raw", Align::Right),
+        ("order check ns/step", Align::Right),
+        ("raw reps", Align::Right),
+    ]);
+    let mut t = Table::new(&columns);
+    for cell in &report.cells {
+        let (Some(median), Some(r)) = (cell.median(), &cell.reference) else {
+            continue;
+        };
+        let mut row = vec![cell.name.clone()];
+        if report.multi() {
+            row.push(report.sources[cell.source].label.clone());
+        }
+        row.extend([
+            num(median),
+            num(r.ns_per_step),
+            ratio(r.harness_overhead),
+            num(r.order_check_ns_per_step),
+            r.repetitions.to_string(),
+        ]);
+        t.push(row);
+    }
+    (!t.rows.is_empty()).then_some(t)
 }
 
 /// Labels, the skip/failure reason and interrupted repetitions of a cell, in one line.
@@ -75,6 +196,7 @@ pub fn notes(cell: &CellSummary) -> String {
     if cell.interrupted > 0 && cell.status == CellStatus::Ok {
         parts.push(format!("{} repetition(s) interrupted", cell.interrupted));
     }
+    parts.extend(cell.reference_note.clone());
     parts.join("; ")
 }
 
@@ -298,9 +420,14 @@ fn counters_without_value(report: &Report) -> Vec<String> {
 /// The whole report as a document.
 pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
-    for src in &report.sources {
+    for (s, src) in report.sources.iter().enumerate() {
         doc.push(Block::Heading(2, format!("Machine: {}", src.label)));
         doc.push(Block::List(machine_facts(src)));
+        let measurement = measurement_lines(report, s);
+        if !measurement.is_empty() {
+            doc.push(Block::Paragraph("Measurement:".into()));
+            doc.push(Block::List(measurement));
+        }
         doc.push(Block::Paragraph("Reproduce with:".into()));
         doc.push(Block::Code(shell_line(&src.header.run.command)));
         doc.blocks.extend(anchor_blocks(src));
@@ -314,14 +441,27 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
         "Median ns per step over the timing repetitions with its bootstrap 95% \
          confidence interval; CV is the coefficient of variation (noisy above {}); \
          out counts repetitions outside Tukey's fences; x link is the ratio to \
-         link with the same mode, op and shape; order is the verdict of the \
-         order check. A cell noted oversubscribed needed more busy threads \
+         link with the same mode, op and shape; x raw is the harness's overhead, \
+         the ratio to the raw reference loop run beside the cell; precision is the \
+         half-width of the interval over the median, with why the repetitions \
+         stopped when that was not the target precision (budget, max); order is \
+         the verdict of the order check. A cell noted oversubscribed needed more busy threads \
          (submitters, SQPOLL threads, helpers on every step's path) than the \
          CPUs it could use: its threads took turns on a CPU, so its number is \
          shown but left out of every ratio, chart scale and comparison.",
         pct(crate::stats::NOISY_CV)
     )));
     doc.push(Block::Table(cells_table(report)));
+    if let Some(t) = harness_table(report) {
+        doc.push(Block::Heading(2, "Harness overhead".into()));
+        doc.push(Block::Paragraph(
+            "Each cell with a raw reference loop (the same stream of NOPs on the io-uring \
+             crate, no harness, run beside every repetition): its median ns/step, the raw \
+             loop's, their ratio, and what the order check adds to the raw loop per step."
+                .into(),
+        ));
+        doc.push(Block::Table(t));
+    }
     if !plots.is_empty() {
         doc.push(Block::Heading(2, "Plots".into()));
         doc.blocks.extend(plots.iter().cloned().map(Block::Figure));
