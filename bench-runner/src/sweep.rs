@@ -301,6 +301,11 @@ impl Sweeper<'_> {
         Ok(reason)
     }
 
+    /// Whether Ctrl-C or SIGTERM asked the sweep to stop.
+    fn interrupted(&self) -> bool {
+        self.interrupt.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Units of progress per cell: one per repetition and one for its profile
     /// pass (or its skip).
     fn units_per_cell(&self) -> u64 {
@@ -367,7 +372,7 @@ impl Sweeper<'_> {
         let max = self.config.repetitions;
         for rep in 0..max {
             for a in active.iter_mut().filter(|a| a.running()) {
-                if self.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+                if self.interrupted() {
                     return Ok(true);
                 }
                 if a.reps.contains(&rep) {
@@ -408,7 +413,7 @@ impl Sweeper<'_> {
     ) -> Result<bool, SweepError> {
         for a in active.iter_mut().filter(|a| !a.ended) {
             let Some(reason) = a.stopped else { continue };
-            if self.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            if self.interrupted() {
                 return Ok(true);
             }
             progress.start_cell(&a.cell.name);

@@ -5,26 +5,16 @@
 
 mod common;
 
-use common::{cell_lines, config, sweep, write_config};
+use common::{config, finished_sweep};
 use reports::stats::{seed_for, Summary};
 use serde_json::Value;
 
 /// One cell's sweep with `extra` settings: its timing samples and wall
 /// times, and its final line; `None` (reason printed) when it was not timed.
 fn run_one(extra: &str) -> Option<(Vec<f64>, Vec<u64>, Value)> {
-    let dir = tempfile::tempdir().unwrap();
-    let text = config(&format!(
+    let (_dir, _, lines) = finished_sweep(&config(&format!(
         "styles = [\"link\"]\ngroups = [2]\nsteps = [16]\nbatch = [4]\nreference = false\n{extra}"
-    ));
-    let path = write_config(dir.path(), &text);
-    let out = dir.path().join("out");
-    let output = sweep(&path, &out, &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines = cell_lines(&out.join("results.jsonl"));
+    )));
     let timing: Vec<&Value> = lines
         .iter()
         .filter(|l| l["pass"] == "timing" && l["status"] == "ok")

@@ -73,6 +73,24 @@ pub fn sweep(config: &Path, out: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs a sweep of `config_text` in a fresh directory that must succeed;
+/// returns the directory (removed when dropped: keep it bound), the results
+/// file and its cell lines.
+pub fn finished_sweep(config_text: &str) -> (tempfile::TempDir, PathBuf, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), config_text);
+    let out = dir.path().join("out");
+    let output = sweep(&path, &out, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results = out.join("results.jsonl");
+    let lines = cell_lines(&results);
+    (dir, results, lines)
+}
+
 /// The cell lines of a results file as JSON values.
 pub fn cell_lines(results: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(results)

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bin, cell_lines, config, sweep, write_config};
+use common::{bin, cell_lines, config, finished_sweep, sweep};
 use reports::stats::median;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -41,16 +41,7 @@ fn f(v: &Value) -> f64 {
 /// Runs the sweep of `extra` in a fresh directory; its lines, or `None` (the
 /// reason printed) when this machine timed nothing.
 fn run(extra: &str) -> Option<(tempfile::TempDir, Vec<Value>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &config(extra));
-    let out = dir.path().join("out");
-    let output = sweep(&path, &out, &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines = cell_lines(&out.join("results.jsonl"));
+    let (dir, _, lines) = finished_sweep(&config(extra));
     if !lines.iter().any(|l| l["status"] == "ok") {
         eprintln!("skip: no cell was timed on this machine: {lines:?}");
         return None;
@@ -230,12 +221,7 @@ fn reference_false_turns_it_off() {
 /// from the kept lines, running no repetition of either kind.
 #[test]
 fn resume_keeps_the_reference_of_finished_repetitions() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = write_config(dir.path(), &config("styles = [\"link\", \"userspace\"]"));
-    let out = dir.path().join("out");
-    assert!(sweep(&path, &out, &[]).status.success());
-    let results = out.join("results.jsonl");
-    let full = cell_lines(&results);
+    let (dir, results, full) = finished_sweep(&config("styles = [\"link\", \"userspace\"]"));
     if !full.iter().any(|l| l["pass"] == "reference") {
         eprintln!("skip: no reference ran on this machine: {full:?}");
         return;
@@ -247,7 +233,11 @@ fn resume_keeps_the_reference_of_finished_repetitions() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&results, &kept).unwrap();
-    let resumed = sweep(&path, &out, &["--resume"]);
+    let resumed = sweep(
+        &dir.path().join("config.toml"),
+        &dir.path().join("out"),
+        &["--resume"],
+    );
     assert!(
         resumed.status.success(),
         "{}",

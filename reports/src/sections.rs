@@ -150,29 +150,44 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
     lines
 }
 
-/// Each timed cell with a raw reference: its median, the raw loop's, their
-/// ratio and what the order check costs the raw loop.
-fn harness_table(report: &Report) -> Option<Table> {
-    let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
+/// The columns of a table with a row per cell: the cell (and its kernel when
+/// several inputs are set side by side), then `rest`.
+fn per_cell_columns<'a>(report: &Report, rest: &[(&'a str, Align)]) -> Vec<(&'a str, Align)> {
+    let mut columns = vec![("cell", Align::Left)];
     if report.multi() {
         columns.push(("kernel", Align::Left));
     }
-    columns.extend([
-        ("ns/step", Align::Right),
-        ("raw ns/step", Align::Right),
-        ("x raw", Align::Right),
-        ("order check ns/step", Align::Right),
-        ("raw reps", Align::Right),
-    ]);
-    let mut t = Table::new(&columns);
+    columns.extend_from_slice(rest);
+    columns
+}
+
+/// The first entries of a cell's row in a [`per_cell_columns`] table.
+fn per_cell_row(report: &Report, cell: &CellSummary) -> Vec<String> {
+    let mut row = vec![cell.name.clone()];
+    if report.multi() {
+        row.push(report.sources[cell.source].label.clone());
+    }
+    row
+}
+
+/// Each timed cell with a raw reference: its median, the raw loop's, their
+/// ratio and what the order check costs the raw loop.
+fn harness_table(report: &Report) -> Option<Table> {
+    let mut t = Table::new(&per_cell_columns(
+        report,
+        &[
+            ("ns/step", Align::Right),
+            ("raw ns/step", Align::Right),
+            ("x raw", Align::Right),
+            ("order check ns/step", Align::Right),
+            ("raw reps", Align::Right),
+        ],
+    ));
     for cell in &report.cells {
         let (Some(median), Some(r)) = (cell.median(), &cell.reference) else {
             continue;
         };
-        let mut row = vec![cell.name.clone()];
-        if report.multi() {
-            row.push(report.sources[cell.source].label.clone());
-        }
+        let mut row = per_cell_row(report, cell);
         row.extend([
             num(median),
             num(r.ns_per_step),
@@ -289,23 +304,17 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
     if names.is_empty() {
         return None;
     }
-    let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
-    if report.multi() {
-        columns.push(("kernel", Align::Left));
-    }
-    columns.push(("ns/step", Align::Right));
     let headers: Vec<String> = names.iter().map(|n| format!("x {n}")).collect();
+    let mut columns = vec![("ns/step", Align::Right)];
     columns.extend(headers.iter().map(|h| (h.as_str(), Align::Right)));
+    let columns = per_cell_columns(report, &columns);
     let mut t = Table::new(&columns);
     for cell in &report.cells {
         let Some(median) = cell.ranked_median() else {
             continue;
         };
         let anchors = report.anchors_of(cell);
-        let mut row = vec![cell.name.clone()];
-        if report.multi() {
-            row.push(report.sources[cell.source].label.clone());
-        }
+        let mut row = per_cell_row(report, cell);
         row.push(num(median));
         for name in &names {
             row.push(
@@ -330,24 +339,19 @@ const ENTER_PROBE: &str = "io_uring_enter";
 pub const ENTER_BUDGET_SLACK: f64 = 0.25;
 
 fn profile_table(report: &Report) -> Option<Table> {
-    let mut columns: Vec<(&str, Align)> = vec![("cell", Align::Left)];
-    if report.multi() {
-        columns.push(("kernel", Align::Left));
-    }
-    columns.extend([
-        ("overhead", Align::Right),
-        ("enters/step (budget)", Align::Right),
-        ("counters per step", Align::Left),
-        ("probes per step", Align::Left),
-        ("notes", Align::Left),
-    ]);
-    let mut t = Table::new(&columns);
+    let mut t = Table::new(&per_cell_columns(
+        report,
+        &[
+            ("overhead", Align::Right),
+            ("enters/step (budget)", Align::Right),
+            ("counters per step", Align::Left),
+            ("probes per step", Align::Left),
+            ("notes", Align::Left),
+        ],
+    ));
     for cell in &report.cells {
         let Some(p) = &cell.profile else { continue };
-        let mut row = vec![cell.name.clone()];
-        if report.multi() {
-            row.push(report.sources[cell.source].label.clone());
-        }
+        let mut row = per_cell_row(report, cell);
         let counters: Vec<String> = p
             .counters
             .iter()
