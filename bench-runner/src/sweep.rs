@@ -460,10 +460,12 @@ impl Sweeper<'_> {
     }
 
     /// The raw reference loop's repetition `rep`, right after the cell's: a
-    /// fresh set-up, warmed up like the cell, for the same `rep_time`. It runs
-    /// on the sweep's own thread, so wherever the sweep places its thread it
-    /// places the loop. A reference that fails is recorded and not run again;
-    /// the cell goes on. `Some` only when the sweep was interrupted.
+    /// fresh set-up, warmed up like the cell, for the same `rep_time`. A
+    /// reference that fails is recorded and not run again; the cell goes on.
+    /// `Some` only when the sweep was interrupted.
+    ///
+    /// Placement: the loop runs on the calling (sweep) thread, so pinning
+    /// that thread here, as the cell's submitter is pinned, places it.
     fn visit_reference(
         &mut self,
         a: &mut Active<'_>,
