@@ -379,7 +379,7 @@ pub fn report_email(report: &Report) -> String {
         }
         out.extend(machine_lines(src));
         for line in measurement_lines(report, s) {
-            out.extend(wrap(&format!("{line}."), MAIL_WIDTH, "", "  "));
+            out.extend(wrap(&ascii(&format!("{line}.")), MAIL_WIDTH, "", "  "));
         }
         let anchors = anchor_lines(src);
         if !anchors.is_empty() {

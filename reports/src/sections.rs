@@ -73,12 +73,12 @@ pub fn cells_table(report: &Report) -> Table {
 }
 
 /// The precision a cell's repetitions reached, with why they stopped when
-/// that was not the precision: `0.8%`, `2.1% budget`, `1.4% max`.
+/// that was not the precision: `±0.8%`, `±2.1% budget`, `±1.4% max`.
 pub fn precision(cell: &CellSummary) -> String {
     let Some(s) = &cell.stopping else {
         return "-".into();
     };
-    let reached = s.precision.map_or("-".into(), pct);
+    let reached = s.precision.map_or("-".into(), |p| format!("±{}", pct(p)));
     match s.reason {
         StopReason::Precision => reached,
         StopReason::Budget => format!("{reached} budget"),
@@ -125,7 +125,7 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
     let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
     if let Some(first) = stopped.first() {
         let target = if stopped.iter().all(|s| s.target == first.target) {
-            format!("precision <={}", pct(first.target))
+            format!("precision ±{}", pct(first.target))
         } else {
             "target precision".to_string()
         };
