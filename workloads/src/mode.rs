@@ -72,14 +72,27 @@ pub const MODES: &[Mode] = &[
 ];
 
 impl Mode {
-    /// Sets this mode's setup flags on a ring builder; `attach_to` is the fd
-    /// of a ring whose SQPOLL thread the new ring shares (ATTACH_WQ). The one
-    /// place that turns a row of [`MODES`] into IORING_SETUP_* flags.
-    pub fn configure(&self, builder: &mut io_uring::Builder, attach_to: Option<RawFd>) {
+    /// Sets this mode's setup flags on a ring builder: `attach_to` is the fd
+    /// of a ring whose SQPOLL thread the new ring shares (ATTACH_WQ), else
+    /// `sqpoll_cpu` pins the ring's own SQPOLL thread (SQ_AFF). The one place
+    /// that turns a row of [`MODES`] into IORING_SETUP_* flags.
+    pub fn configure(
+        &self,
+        builder: &mut io_uring::Builder,
+        attach_to: Option<RawFd>,
+        sqpoll_cpu: Option<usize>,
+    ) -> std::io::Result<()> {
         if self.sqpoll {
             builder.setup_sqpoll(SQPOLL_IDLE_MS);
-            if let Some(fd) = attach_to {
-                builder.setup_attach_wq(fd);
+            match (attach_to, sqpoll_cpu) {
+                (Some(fd), _) => {
+                    builder.setup_attach_wq(fd);
+                }
+                (None, Some(cpu)) => {
+                    let cpu = u32::try_from(cpu).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+                    builder.setup_sqpoll_cpu(cpu);
+                }
+                (None, None) => {}
             }
         }
         if self.defer_taskrun {
@@ -88,6 +101,7 @@ impl Mode {
         if self.coop_taskrun {
             builder.setup_coop_taskrun().setup_taskrun_flag();
         }
+        Ok(())
     }
 }
 

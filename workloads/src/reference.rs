@@ -19,11 +19,13 @@
 //!
 //! Threads: the rings belong to the thread that starts a [`ReferenceRun`]
 //! (DEFER_TASKRUN's single issuer, the registered ring fd) and every pass runs
-//! on it, so whoever places that thread places the loop.
+//! on it; [`run_placed`] runs it on a thread pinned where the cell's
+//! submitter runs, its SQPOLL thread where the cell's runs.
 
 use crate::cell::{ring_size, CellError, CellSpec};
-use crate::mode::SQPOLL_IDLE_MS;
+use crate::mode::MODES;
 use crate::op::OpKind;
+use crate::placement::{pin_to, Role};
 use crate::style::{StepError, Stream};
 use crate::userdata::{Tag, UserData};
 use crate::verify::OrderLog;
@@ -398,14 +400,16 @@ impl ReferenceRun {
     pub fn start(cell: &CellSpec) -> Result<ReferenceRun, CellError> {
         let discipline = discipline(cell).map_err(|e| CellError::Setup(e.to_string()))?;
         let setup = |what: &str, e: std::io::Error| CellError::Setup(format!("{what}: {e}"));
+        let sqpoll_cpu = cell.sqpoll_cpu();
         let poller = if cell.mode.mode.shared_poller {
             let mut builder = IoUring::builder();
-            builder.setup_sqpoll(SQPOLL_IDLE_MS);
-            Some(
-                builder
-                    .build(8)
-                    .map_err(|e| setup("SQPOLL poller ring", e))?,
-            )
+            let sqpoll = MODES.iter().find(|m| m.sqpoll && !m.shared_poller);
+            sqpoll
+                .expect("MODES has a plain SQPOLL row")
+                .configure(&mut builder, None, sqpoll_cpu)
+                .and_then(|()| builder.build(8))
+                .map(Some)
+                .map_err(|e| setup("SQPOLL poller ring", e))?
         } else {
             None
         };
@@ -413,11 +417,15 @@ impl ReferenceRun {
         let size = ring_size(cell, cell.shape.steps_per_pass());
         let mut builder = IoUring::builder();
         builder.setup_cqsize(size.cq);
-        cell.mode
+        let ring = cell
             .mode
-            .configure(&mut builder, poller.as_ref().map(|p| p.as_raw_fd()));
-        let ring = builder
-            .build(size.sq)
+            .mode
+            .configure(
+                &mut builder,
+                poller.as_ref().map(|p| p.as_raw_fd()),
+                sqpoll_cpu,
+            )
+            .and_then(|()| builder.build(size.sq))
             .map_err(|e| setup("reference ring", e))?;
         let stream = Stream::new(0..groups, steps, cell.shape.batch);
         Ok(ReferenceRun {
@@ -478,6 +486,28 @@ impl ReferenceRun {
             checked_wall_ns,
         })
     }
+}
+
+/// Runs `work` on a thread of its own that sits where the cell's submitter 0
+/// sits (its placement), with a [`ReferenceRun`] of the cell built on that
+/// thread; the SQPOLL thread, when the mode has one, is where the cell's is.
+/// So the raw loop and the cell it is compared with run on the same CPUs.
+pub fn run_placed<T: Send>(
+    cell: &CellSpec,
+    work: impl FnOnce(&mut ReferenceRun) -> Result<T, CellError> + Send,
+) -> Result<T, CellError> {
+    let cpu = cell.placement.cpu(cell.roles(), Role::Submitter(0));
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("reference".into())
+            .spawn_scoped(scope, || {
+                pin_to(cpu).map_err(|e| CellError::Setup(format!("reference: {e}")))?;
+                work(&mut ReferenceRun::start(cell)?)
+            })
+            .map_err(|e| CellError::Setup(format!("spawn: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(CellError::Step("the reference thread panicked".into())))
+    })
 }
 
 #[cfg(test)]

@@ -9,39 +9,16 @@
 
 mod common;
 
-use common::{caps, label, shape, spec, WATCHDOG};
-use std::collections::{BTreeMap, BTreeSet};
+use common::{caps, label, shape, spec, tasks, WATCHDOG};
+use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, CellSpec, Sharing};
 use workloads::op::OpKind;
-use workloads::placement::{allowed_cpus, parse_cpu_list, Placement};
+use workloads::placement::{allowed_cpus, Placement};
 use workloads::style::STYLES;
 use workloads::threads::CellThreads;
-
-/// Thread id -> (comm, CPUs it may run on) of every thread of this process.
-fn tasks() -> BTreeMap<u32, (String, Vec<usize>)> {
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir("/proc/self/task").unwrap() {
-        let dir = entry.unwrap().path();
-        let tid: u32 = dir.file_name().unwrap().to_str().unwrap().parse().unwrap();
-        // A thread that ended meanwhile has no files left: it is not the cell's.
-        let (Ok(comm), Ok(status)) = (
-            std::fs::read_to_string(dir.join("comm")),
-            std::fs::read_to_string(dir.join("status")),
-        ) else {
-            continue;
-        };
-        let cpus = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-            .map(parse_cpu_list)
-            .expect("status has Cpus_allowed_list");
-        out.insert(tid, (comm.trim().to_string(), cpus));
-    }
-    out
-}
 
 /// How the SQPOLL threads' names start (`iou-sqp-` and the creating thread's id).
 const SQPOLL: &str = "iou-sqp";

@@ -4,12 +4,14 @@
 
 mod common;
 
-use common::{caps, label, shape, spec};
+use common::{caps, label, shape, spec, tasks};
 use std::sync::atomic::AtomicBool;
-use workloads::cell::{CellError, Shape, Sharing};
+use std::time::{Duration, Instant};
+use workloads::cell::{CellError, CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
-use workloads::reference::{applies, NoReference, ReferenceRun};
+use workloads::placement::{allowed_cpus, Placement};
+use workloads::reference::{applies, run_placed, NoReference, ReferenceRun};
 
 const STYLES: [&str; 5] = ["independent", "link", "hardlink", "drain", "userspace"];
 
@@ -135,5 +137,73 @@ fn the_checked_reference_catches_a_chain_cut_by_a_shared_poller() {
             );
         }
         other => panic!("a 16-step chain on a shared SQPOLL kept its order: {other:?}"),
+    }
+}
+
+/// `run_placed` runs the loop where the cell's submitter runs and its SQPOLL
+/// thread where the cell's runs, as `/proc/self/task` shows: here with a
+/// declared placement that puts them on the last and the first CPU. The
+/// SQPOLL threads counted are the ones the reference thread started (named
+/// after it), not those of the other tests of this binary.
+#[test]
+fn the_placed_reference_runs_on_the_cells_cpus() {
+    let cpus = allowed_cpus().unwrap();
+    if cpus.len() < 2 {
+        eprintln!("skip: placement needs two CPUs this process may use, it has {cpus:?}");
+        return;
+    }
+    let (submitter, sqpoll) = (cpus[cpus.len() - 1], cpus[0]);
+    let placement = Placement::declared(Some(vec![submitter]), Some(sqpoll), None).unwrap();
+    for mode in ["default", "sqpoll", "sqpoll-shared"] {
+        let cell = CellSpec {
+            placement: placement.clone(),
+            ..spec("link", "", mode, OpKind::Nop, false, shape(2, 8, 4))
+        };
+        if let Err(reason) = cell.needs().and_then(|n| caps().check_all(&n)) {
+            eprintln!("skip {}: {reason}", label(&cell));
+            continue;
+        }
+        let found = run_placed(&cell, |run| {
+            run.measure(1, &AtomicBool::new(false))?;
+            // SAFETY: gettid has no preconditions.
+            let me = unsafe { libc::gettid() } as u32;
+            // A new SQPOLL thread names and pins itself once it first runs.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let tasks = tasks();
+                let pollers: Vec<Vec<usize>> = tasks
+                    .values()
+                    .filter(|(comm, _)| *comm == format!("iou-sqp-{me}"))
+                    .map(|(_, cpus)| cpus.clone())
+                    .collect();
+                let pinned = pollers.iter().all(|c| *c == vec![sqpoll]);
+                if (pinned && !pollers.is_empty())
+                    || !cell.mode.mode.sqpoll
+                    || Instant::now() > deadline
+                {
+                    return Ok((tasks[&me].clone(), pollers));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}", label(&cell)));
+        let ((name, own), pollers) = found;
+        assert_eq!(
+            (name.as_str(), own),
+            ("reference", vec![submitter]),
+            "{}",
+            label(&cell)
+        );
+        let expected = if cell.mode.mode.sqpoll {
+            vec![vec![sqpoll]]
+        } else {
+            vec![]
+        };
+        assert_eq!(
+            pollers,
+            expected,
+            "{}: the SQPOLL threads' CPUs",
+            label(&cell)
+        );
     }
 }

@@ -85,3 +85,26 @@ pub fn run(
     };
     Some(run.run(passes, watchdog, &never))
 }
+
+/// Thread id -> (comm, CPUs it may run on) of every thread of this process.
+pub fn tasks() -> std::collections::BTreeMap<u32, (String, Vec<usize>)> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir("/proc/self/task").unwrap() {
+        let dir = entry.unwrap().path();
+        let tid: u32 = dir.file_name().unwrap().to_str().unwrap().parse().unwrap();
+        // A thread that ended meanwhile has no files left: it is not the cell's.
+        let (Ok(comm), Ok(status)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("status")),
+        ) else {
+            continue;
+        };
+        let cpus = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .map(workloads::placement::parse_cpu_list)
+            .expect("status has Cpus_allowed_list");
+        out.insert(tid, (comm.trim().to_string(), cpus));
+    }
+    out
+}
