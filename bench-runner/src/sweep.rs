@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
 use workloads::probe::Capabilities;
-use workloads::reference::{self, ReferenceMeasurement, ReferenceRun};
+use workloads::reference::{self, ReferenceMeasurement};
 
 /// What `bench-runner sweep` was asked to do.
 pub struct SweepArgs {
@@ -460,12 +460,10 @@ impl Sweeper<'_> {
     }
 
     /// The raw reference loop's repetition `rep`, right after the cell's: a
-    /// fresh set-up, warmed up like the cell, for the same `rep_time`. A
-    /// reference that fails is recorded and not run again; the cell goes on.
-    /// `Some` only when the sweep was interrupted.
-    ///
-    /// Placement: the loop runs on the calling (sweep) thread, so pinning
-    /// that thread here, as the cell's submitter is pinned, places it.
+    /// fresh set-up on a thread pinned where the cell's submitter runs,
+    /// warmed up like the cell, for the same `rep_time`. A reference that
+    /// fails is recorded and not run again; the cell goes on. `Some` only
+    /// when the sweep was interrupted.
     fn visit_reference(
         &mut self,
         a: &mut Active<'_>,
@@ -474,17 +472,17 @@ impl Sweeper<'_> {
         let Some(reference) = &mut a.reference else {
             return Ok(None);
         };
-        let interrupt = self.interrupt;
-        let measured = ReferenceRun::start(&a.cell.spec).and_then(|mut run| {
-            let n = match reference.iterations {
+        let (config, interrupt, iterations) = (self.config, self.interrupt, reference.iterations);
+        let measured = reference::run_placed(&a.cell.spec, |run| {
+            let n = match iterations {
                 Some(n) => run.measure((n / 4).max(1), interrupt).map(|_| n)?,
-                None => calibrate(self.config, |k| run.measure(k, interrupt).map(drop))?,
+                None => calibrate(config, |k| run.measure(k, interrupt).map(drop))?,
             };
-            reference.iterations = Some(n);
-            run.measure(n, interrupt)
+            run.measure(n, interrupt).map(|m| (n, m))
         });
         match measured {
-            Ok(m) => {
+            Ok((n, m)) => {
+                reference.iterations = Some(n);
                 let t = reference_timing(&m);
                 reference
                     .samples

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{cell_lines, config, sweep, write_config};
+use common::{config, finished_sweep};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -21,7 +21,6 @@ const MODES: &str =
 
 #[test]
 fn every_style_stays_within_its_enter_budget_in_every_mode() {
-    let dir = tempfile::tempdir().unwrap();
     let text = config(&format!(
         r#"styles = ["independent", "link", "hardlink", "drain", "userspace", "sync-group", "msg-ring", "futex", "futex-syscall", "bpf-loop"]
 modes = {MODES}
@@ -33,15 +32,7 @@ min_repetitions = 1
 rep_time = "2ms"
 profile = true"#
     ));
-    let path = write_config(dir.path(), &text);
-    let out = dir.path().join("out");
-    let output = sweep(&path, &out, &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines = cell_lines(&out.join("results.jsonl"));
+    let (_dir, _, lines) = finished_sweep(&text);
     let profiles: Vec<&Value> = lines.iter().filter(|l| l["pass"] == "profile").collect();
     if let Some(why) = profiles
         .iter()
