@@ -187,6 +187,12 @@ impl CellSummary {
         }
     }
 
+    /// The raw reference's verdict when it may be shown as a ratio: the cell
+    /// is ranked (timed, not oversubscribed) and has a reference.
+    pub fn ranked_reference(&self) -> Option<&ReferenceSummary> {
+        self.ranked().and(self.reference.as_ref())
+    }
+
     /// Whether its repetitions stopped within their target precision.
     pub fn precise(&self) -> bool {
         self.stopping

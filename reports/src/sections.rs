@@ -55,8 +55,7 @@ pub fn cells_table(report: &Report) -> Table {
                 format!("{}/{}", s.outliers, s.n),
                 cell.cpu_ns.as_ref().map_or("-".into(), |c| num(c.median)),
                 report.link_ratio(cell).map_or("-".into(), ratio),
-                cell.reference
-                    .as_ref()
+                cell.ranked_reference()
                     .map_or("-".into(), |r| ratio(r.harness_overhead)),
                 precision(cell),
             ]),
@@ -87,9 +86,10 @@ pub fn precision(cell: &CellSummary) -> String {
 }
 
 /// What a source's cells say about the measurement itself: the harness's
-/// overhead over the raw reference loop and the order check's cost, and how
-/// many cells reached their target precision. One line each, said only when
-/// there is something to say; shared by every rendering.
+/// overhead over the raw reference loop and the order check's cost (ranked
+/// cells only), and how many timed cells reached their target precision. One
+/// line each, said only when there is something to say; shared by every
+/// rendering.
 pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
     let timed: Vec<&CellSummary> = report
         .cells
@@ -97,7 +97,7 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
         .filter(|c| c.source == source && c.status == CellStatus::Ok)
         .collect();
     let mut lines = Vec::new();
-    let references: Vec<_> = timed.iter().filter_map(|c| c.reference.as_ref()).collect();
+    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
     if !references.is_empty() {
         let overheads = sorted(
             &references
@@ -170,7 +170,7 @@ fn per_cell_row(report: &Report, cell: &CellSummary) -> Vec<String> {
     row
 }
 
-/// Each timed cell with a raw reference: its median, the raw loop's, their
+/// Each ranked cell with a raw reference: its median, the raw loop's, their
 /// ratio and what the order check costs the raw loop.
 fn harness_table(report: &Report) -> Option<Table> {
     let mut t = Table::new(&per_cell_columns(
@@ -184,7 +184,7 @@ fn harness_table(report: &Report) -> Option<Table> {
         ],
     ));
     for cell in &report.cells {
-        let (Some(median), Some(r)) = (cell.median(), &cell.reference) else {
+        let (Some(median), Some(r)) = (cell.ranked_median(), cell.ranked_reference()) else {
             continue;
         };
         let mut row = per_cell_row(report, cell);

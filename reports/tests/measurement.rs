@@ -1,6 +1,7 @@
 //! What the reports say about the measurement itself: the harness's overhead
 //! over the raw reference loop and the order check's cost, the precision each
-//! cell reached and why its repetitions stopped; never for a cell that failed.
+//! cell reached and why its repetitions stopped; never a ratio for a cell that
+//! failed or was oversubscribed.
 
 mod common;
 
@@ -69,12 +70,19 @@ fn overhead_and_precision_are_said_for_timed_cells_only() {
     last.stopping = Some(stopping(0.001, StopReason::Precision));
     last.reference = Some(reference(9.99, 7.0));
     records.push(last);
+    // An oversubscribed cell keeps its number but gives no ratio.
+    records.extend(cell(
+        "hardlink",
+        Some(stopping(0.005, StopReason::Precision)),
+        Some(reference(8.88, 3.0)),
+    ));
+    oversubscribe(&mut records, "hardlink/default/nop/g1-s8-b8-t1", 3, 2);
     let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
 
     let overhead =
         "harness overhead 1.05x-1.12x over 2 raw-reference cells; order check 2.00 ns/step";
     let precision =
-        "precision ±1.0% reached on 1 of 3 cells (stopped 1 on budget, 1 on max_repetitions)";
+        "precision ±1.0% reached on 2 of 4 cells (stopped 1 on budget, 1 on max_repetitions)";
     let text = text_table(std::slice::from_ref(&input));
     assert!(text.contains(overhead), "{text}");
     assert!(text.contains(precision), "{text}");
@@ -105,6 +113,9 @@ fn overhead_and_precision_are_said_for_timed_cells_only() {
         !failed_row.contains("9.99x") && !failed_row.contains("0.1%"),
         "{failed_row}"
     );
+    let oversubscribed = row("hardlink");
+    assert!(!oversubscribed.contains("8.88x"), "{oversubscribed}");
+    assert!(oversubscribed.contains("±0.5%"), "{oversubscribed}");
 
     let out = dir.path().join("out");
     let opts = RenderOptions {
@@ -134,5 +145,9 @@ fn overhead_and_precision_are_said_for_timed_cells_only() {
             "{file}"
         );
         assert!(!table.contains("9.99x"), "{file}: a failed cell's overhead");
+        assert!(
+            !table.contains("8.88x"),
+            "{file}: an oversubscribed cell's overhead"
+        );
     }
 }
