@@ -76,23 +76,17 @@ fn discipline(cell: &CellSpec) -> Result<Discipline, NoReference> {
     if cell.shape.submitters != 1 {
         return Err(NoReference::Submitters(cell.shape.submitters));
     }
-    let style = || {
-        let name = cell.style.name();
-        match cell.variant.as_str() {
-            "" => name.to_string(),
-            variant => format!("{name}:{variant}"),
-        }
-    };
+    let name = cell.style.name();
     if !cell.variant.is_empty() {
-        return Err(NoReference::Style(style()));
+        return Err(NoReference::Style(format!("{name}:{}", cell.variant)));
     }
-    match cell.style.name() {
+    match name {
         "independent" => Ok(Discipline::Flagged(Flags::empty())),
         "drain" => Ok(Discipline::Flagged(Flags::IO_DRAIN)),
         "link" => Ok(Discipline::Chain(Flags::IO_LINK)),
         "hardlink" => Ok(Discipline::Chain(Flags::IO_HARDLINK)),
         "userspace" => Ok(Discipline::Userspace),
-        _ => Err(NoReference::Style(style())),
+        _ => Err(NoReference::Style(name.to_string())),
     }
 }
 
@@ -266,12 +260,12 @@ impl Loop {
         let batches = stream
             .batches()
             .iter()
-            .map(|batch| match discipline {
-                Discipline::Flagged(flags) => Submission {
+            .filter_map(|batch| match discipline {
+                Discipline::Flagged(flags) => Some(Submission {
                     steps: batch.steps.iter().map(|&(g, s)| (g, s, flags)).collect(),
                     groups: Vec::new(),
-                },
-                Discipline::Chain(flag) => Submission {
+                }),
+                Discipline::Chain(flag) => Some(Submission {
                     steps: batch
                         .runs
                         .iter()
@@ -283,11 +277,9 @@ impl Loop {
                         })
                         .collect(),
                     groups: batch.runs.iter().map(|run| run.group).collect(),
-                },
-                Discipline::Userspace => Submission {
-                    steps: Vec::new(),
-                    groups: Vec::new(),
-                },
+                }),
+                // Its submissions follow the completions, not the batches.
+                Discipline::Userspace => None,
             })
             .collect();
         Loop {
