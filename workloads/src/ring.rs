@@ -91,25 +91,7 @@ impl Ring {
         let m = mode.mode;
         let mut builder = IoUring::builder();
         builder.setup_cqsize(size.cq.max(size.sq));
-        if m.sqpoll {
-            builder.setup_sqpoll(1000);
-            match (attach_to, sqpoll_cpu) {
-                (Some(fd), _) => {
-                    builder.setup_attach_wq(fd);
-                }
-                (None, Some(cpu)) => {
-                    let cpu = u32::try_from(cpu).map_err(|_| io::ErrorKind::InvalidInput)?;
-                    builder.setup_sqpoll_cpu(cpu);
-                }
-                (None, None) => {}
-            }
-        }
-        if m.defer_taskrun {
-            builder.setup_single_issuer().setup_defer_taskrun();
-        }
-        if m.coop_taskrun {
-            builder.setup_coop_taskrun().setup_taskrun_flag();
-        }
+        m.configure(&mut builder, attach_to, sqpoll_cpu)?;
         let uring = builder.build(size.sq)?;
         let mut ring = Ring {
             uring,
