@@ -43,6 +43,9 @@ struct Raw {
     sharing: Vec<String>,
     #[serde(default = "no", rename = "async")]
     forced_async: Vec<bool>,
+    /// Further grids, each taking the top level's value of an axis it omits.
+    #[serde(default)]
+    grid: Vec<RawGrid>,
     repetitions: u32,
     /// Default: [`DEFAULT_MIN_REPETITIONS`], or `repetitions` when fewer.
     min_repetitions: Option<u32>,
@@ -62,6 +65,35 @@ struct Raw {
     placement: Option<toml::Value>,
     #[serde(default = "yes")]
     reference: bool,
+}
+
+/// A `[[grid]]` table: the axes it sets, the others taken from the top level.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGrid {
+    styles: Option<Vec<String>>,
+    modes: Option<Vec<String>>,
+    ops: Option<Vec<String>>,
+    groups: Option<Vec<u32>>,
+    steps: Option<Vec<u32>>,
+    batch: Option<Vec<u32>>,
+    submitters: Option<Vec<u32>>,
+    sharing: Option<Vec<String>>,
+    #[serde(rename = "async")]
+    forced_async: Option<Vec<bool>>,
+}
+
+/// The axes of one grid as written, every one of them set.
+struct RawAxes<'a> {
+    styles: &'a [String],
+    modes: &'a [String],
+    ops: &'a [String],
+    groups: &'a [u32],
+    steps: &'a [u32],
+    batch: &'a [u32],
+    submitters: &'a [u32],
+    sharing: &'a [String],
+    forced_async: &'a [bool],
 }
 
 fn one() -> Vec<u32> {
@@ -104,12 +136,9 @@ pub struct StyleChoice {
     pub variant: String,
 }
 
-/// A validated config.
+/// One grid of a config: every combination of its axes is a cell.
 #[derive(Clone)]
-pub struct Config {
-    /// sha256 of the config text: `--resume` refuses a results file written
-    /// with another.
-    pub hash: String,
+pub struct Grid {
     /// Styles (with variants) to sweep.
     pub styles: Vec<StyleChoice>,
     /// Modes to sweep.
@@ -128,6 +157,35 @@ pub struct Config {
     pub submitters: Vec<u32>,
     /// How several submitters share rings.
     pub sharing: Vec<Sharing>,
+}
+
+impl Grid {
+    /// How many cells the grid's axes make (before deduplication).
+    fn cells(&self) -> u64 {
+        [
+            self.styles.len(),
+            self.modes.len(),
+            self.ops.len(),
+            self.forced_async.len(),
+            self.groups.len(),
+            self.steps.len(),
+            self.batch.len(),
+            self.submitters.len(),
+            self.sharing.len(),
+        ]
+        .iter()
+        .fold(1u64, |n, &len| n.saturating_mul(len as u64))
+    }
+}
+
+/// A validated config.
+#[derive(Clone)]
+pub struct Config {
+    /// sha256 of the config text: `--resume` refuses a results file written
+    /// with another.
+    pub hash: String,
+    /// The grids to sweep: the top level's axes, then each `[[grid]]` table.
+    pub grids: Vec<Grid>,
     /// Timing repetitions per cell (at most).
     pub repetitions: u32,
     /// Repetitions run even when the time budget is spent or the precision reached.
@@ -354,10 +412,11 @@ fn placement(value: Option<&toml::Value>) -> Result<Placement, String> {
     Placement::declared(list("submitters")?, sqpoll, list("helpers")?).map_err(|e| e.to_string())
 }
 
-impl Raw {
-    fn validate(self, hash: String) -> Result<Config, String> {
-        let styles = style_choices(&self.styles)?;
-        nonempty("modes", &self.modes)?;
+impl RawAxes<'_> {
+    /// Validates the axes of one grid; `ring_entries` bounds the batch.
+    fn validate(&self, ring_entries: u32) -> Result<Grid, String> {
+        let styles = style_choices(self.styles)?;
+        nonempty("modes", self.modes)?;
         let modes = self
             .modes
             .iter()
@@ -370,7 +429,7 @@ impl Raw {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        nonempty("ops", &self.ops)?;
+        nonempty("ops", self.ops)?;
         let ops = self
             .ops
             .iter()
@@ -381,8 +440,8 @@ impl Raw {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        nonempty("async", &self.forced_async)?;
-        nonempty("sharing", &self.sharing)?;
+        nonempty("async", self.forced_async)?;
+        nonempty("sharing", self.sharing)?;
         let sharing = self
             .sharing
             .iter()
@@ -394,29 +453,22 @@ impl Raw {
                 )),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if !self.ring_entries.is_power_of_two() || !(8..=32768).contains(&self.ring_entries) {
-            return Err(format!(
-                "ring_entries: {} must be a power of two from 8 to 32768",
-                self.ring_entries
-            ));
-        }
-        let groups = counts("groups", &self.groups, MAX_COUNT)?;
+        let groups = counts("groups", self.groups, MAX_COUNT)?;
         let max_steps = ops.iter().map(|o| o.max_steps()).min().unwrap_or(MAX_COUNT);
-        let steps = counts("steps", &self.steps, MAX_COUNT.min(max_steps))?;
+        let steps = counts("steps", self.steps, MAX_COUNT.min(max_steps))?;
         let (most_groups, most_steps) = (max(&groups), max(&steps));
         if u64::from(most_groups) * u64::from(most_steps) > u64::from(MAX_COUNT) {
             return Err(format!(
                 "groups, steps: {most_groups} groups of {most_steps} steps is too many steps per pass (at most {MAX_COUNT})"
             ));
         }
-        let batch = counts("batch", &self.batch, MAX_COUNT)?;
-        if let Some(b) = batch.iter().find(|&&b| b > self.ring_entries) {
+        let batch = counts("batch", self.batch, MAX_COUNT)?;
+        if let Some(b) = batch.iter().find(|&&b| b > ring_entries) {
             return Err(format!(
-                "batch: {b} is larger than the ring (ring_entries = {})",
-                self.ring_entries
+                "batch: {b} is larger than the ring (ring_entries = {ring_entries})"
             ));
         }
-        let submitters = counts("submitters", &self.submitters, 64)?;
+        let submitters = counts("submitters", self.submitters, 64)?;
         if let Some((s, g)) = submitters
             .iter()
             .flat_map(|&s| groups.iter().map(move |&g| (s, g)))
@@ -426,19 +478,53 @@ impl Raw {
                 "submitters: {s} submitters cannot share {g} group(s) (each needs at least one)"
             ));
         }
-        let cells = [
-            styles.len(),
-            modes.len(),
-            ops.len(),
-            self.forced_async.len(),
-            groups.len(),
-            steps.len(),
-            batch.len(),
-            submitters.len(),
-            sharing.len(),
-        ]
-        .iter()
-        .fold(1u64, |n, &len| n.saturating_mul(len as u64));
+        Ok(Grid {
+            styles,
+            modes,
+            ops,
+            forced_async: self.forced_async.to_vec(),
+            groups,
+            steps,
+            batch,
+            submitters,
+            sharing,
+        })
+    }
+}
+
+impl Raw {
+    /// The top level's axes, with those a `[[grid]]` table sets replacing them.
+    fn axes<'a>(&'a self, grid: &'a RawGrid) -> RawAxes<'a> {
+        RawAxes {
+            styles: grid.styles.as_deref().unwrap_or(&self.styles),
+            modes: grid.modes.as_deref().unwrap_or(&self.modes),
+            ops: grid.ops.as_deref().unwrap_or(&self.ops),
+            groups: grid.groups.as_deref().unwrap_or(&self.groups),
+            steps: grid.steps.as_deref().unwrap_or(&self.steps),
+            batch: grid.batch.as_deref().unwrap_or(&self.batch),
+            submitters: grid.submitters.as_deref().unwrap_or(&self.submitters),
+            sharing: grid.sharing.as_deref().unwrap_or(&self.sharing),
+            forced_async: grid.forced_async.as_deref().unwrap_or(&self.forced_async),
+        }
+    }
+
+    fn validate(self, hash: String) -> Result<Config, String> {
+        if !self.ring_entries.is_power_of_two() || !(8..=32768).contains(&self.ring_entries) {
+            return Err(format!(
+                "ring_entries: {} must be a power of two from 8 to 32768",
+                self.ring_entries
+            ));
+        }
+        let top = RawGrid::default();
+        let mut grids = vec![self.axes(&top).validate(self.ring_entries)?];
+        for (i, grid) in self.grid.iter().enumerate() {
+            let validated = self
+                .axes(grid)
+                .validate(self.ring_entries)
+                .map_err(|e| format!("grid {}: {e}", i + 1))?;
+            grids.push(validated);
+        }
+        let cells = grids.iter().fold(0u64, |n, g| n.saturating_add(g.cells()));
         if cells > MAX_CELLS {
             return Err(format!(
                 "the axes make {cells} cells (at most {MAX_CELLS}): split the sweep into several configs"
@@ -471,15 +557,7 @@ impl Raw {
         }
         Ok(Config {
             hash,
-            styles,
-            modes,
-            ops,
-            forced_async: self.forced_async,
-            groups,
-            steps,
-            batch,
-            submitters,
-            sharing,
+            grids,
             repetitions: self.repetitions,
             min_repetitions,
             precision: self.precision,

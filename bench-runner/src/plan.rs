@@ -69,17 +69,19 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
     let c = config;
     let mut cells: Vec<PlannedCell> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let axes = iproduct!(
-        &c.modes,
-        &c.ops,
-        &c.forced_async,
-        &c.groups,
-        &c.steps,
-        &c.batch,
-        &c.submitters,
-        &c.sharing,
-        &c.styles
-    );
+    let axes = c.grids.iter().flat_map(|g| {
+        iproduct!(
+            &g.modes,
+            &g.ops,
+            &g.forced_async,
+            &g.groups,
+            &g.steps,
+            &g.batch,
+            &g.submitters,
+            &g.sharing,
+            &g.styles
+        )
+    });
     for (&mode, &op, &forced_async, &groups, &steps, &batch, &submitters, &sharing, choice) in axes
     {
         let shape = Shape {
@@ -139,7 +141,45 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{matches, plan};
+    use crate::config::Config;
+
+    #[test]
+    fn grids_add_cells_and_take_the_top_level_axes_they_omit() {
+        let text = r#"
+styles = ["link", "userspace"]
+modes = ["default", "sqpoll"]
+ops = ["nop"]
+groups = [1]
+steps = [8]
+batch = [8]
+repetitions = 3
+warmup = "5ms"
+time_budget = "100ms"
+
+[[grid]]
+styles = ["independent", "link"]
+ops = ["timeout"]
+modes = ["default"]
+
+[[grid]]
+styles = ["link"]
+"#;
+        let config = Config::parse(text).unwrap();
+        let names: Vec<String> = plan(&config, None).into_iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            [
+                "link/default/nop/g1-s8-b8-t1",
+                "userspace/default/nop/g1-s8-b8-t1",
+                "link/sqpoll/nop/g1-s8-b8-t1",
+                "userspace/sqpoll/nop/g1-s8-b8-t1",
+                "independent/default/timeout/g1-s8-b8-t1",
+                "link/default/timeout/g1-s8-b8-t1",
+            ],
+            "the second grid's link cells are the first grid's: planned once"
+        );
+    }
 
     #[test]
     fn globs() {
