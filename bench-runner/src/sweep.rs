@@ -16,7 +16,7 @@ use reports::schema::{
     CellRecord, Pass, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status, StopReason,
     Stopping, Timing, ViolationRecord,
 };
-use reports::stats::median;
+use reports::stats::{coefficient_of_variation, median};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -146,6 +146,7 @@ impl Reference {
             checked_ns_per_step: median(&column(|s| s.1)),
             order_check_ns_per_step: median(&column(|s| s.1 - s.0)),
             harness_overhead: cell_median / ns_per_step,
+            cv: coefficient_of_variation(&plain),
         })
     }
 }

@@ -43,9 +43,22 @@ profile = true"#
     }
     let mut over = Vec::new();
     let mut checked = BTreeSet::new();
+    let mut unchecked = BTreeSet::new();
     for l in profiles.iter().filter(|l| l["status"] == "ok") {
         let p = &l["profile"];
         let name = l["name"].as_str().unwrap();
+        let cell = &l["cell"];
+        let pair = (
+            cell["style"].as_str().unwrap().to_string(),
+            cell["mode"].as_str().unwrap().to_string(),
+        );
+        // More busy threads than CPUs: how the threads interleave is the
+        // scheduler's, and so is the count of their waits. Such a cell is no
+        // evidence, of its syscalls either.
+        if !l["oversubscribed"].is_null() {
+            unchecked.insert(pair);
+            continue;
+        }
         let enters = p["probes_per_step"]["io_uring_enter"]
             .as_f64()
             .unwrap_or_else(|| panic!("{name}: no io_uring_enter count"));
@@ -57,20 +70,26 @@ profile = true"#
                 "{name}: {enters:.3} enters/step, budget {budget:.3}"
             ));
         }
-        let cell = &l["cell"];
-        checked.insert((
-            cell["style"].as_str().unwrap().to_string(),
-            cell["mode"].as_str().unwrap().to_string(),
-        ));
+        checked.insert(pair);
     }
     assert!(
         over.is_empty(),
         "over the syscall budget:\n{}",
         over.join("\n")
     );
+    for (style, mode) in unchecked.difference(&checked) {
+        eprintln!("not checked: {style} on {mode} is oversubscribed on this machine");
+    }
     // Every style ran in every mode it applies to (ordering failures of the
     // shared poller and skips are recorded on the timing lines instead).
-    for style in [
+    let ran = |style: &str, mode: &str| {
+        let pair = (style.to_string(), mode.to_string());
+        assert!(
+            checked.contains(&pair) || unchecked.contains(&pair),
+            "{style} on {mode} did not run"
+        );
+    };
+    let styles = [
         "independent",
         "link",
         "hardlink",
@@ -79,7 +98,8 @@ profile = true"#
         "sync-group",
         "msg-ring",
         "futex",
-    ] {
+    ];
+    for style in styles {
         for mode in [
             "default",
             "sqpoll",
@@ -87,16 +107,16 @@ profile = true"#
             "coop-taskrun",
             "registered-ring",
         ] {
-            assert!(
-                checked.contains(&(style.to_string(), mode.to_string())),
-                "{style} on {mode} was not checked"
-            );
+            ran(style, mode);
         }
     }
     for mode in ["default", "sqpoll", "coop-taskrun", "registered-ring"] {
-        assert!(
-            checked.contains(&("futex-syscall".into(), mode.into())),
-            "futex-syscall on {mode} was not checked"
-        );
+        ran("futex-syscall", mode);
     }
+    assert!(
+        checked.len() > unchecked.len(),
+        "most style x mode pairs are checked: {} checked, {} oversubscribed",
+        checked.len(),
+        unchecked.len()
+    );
 }

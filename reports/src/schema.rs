@@ -286,6 +286,11 @@ pub struct ReferenceSummary {
     pub order_check_ns_per_step: f64,
     /// The cell's median ns/step over the raw loop's median ns/step.
     pub harness_overhead: f64,
+    /// Coefficient of variation of the raw loop's ns/step over its
+    /// repetitions: the noise the machine itself adds in the same rounds,
+    /// against which the cell's own variation reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<f64>,
 }
 
 /// What became of a cell repetition.

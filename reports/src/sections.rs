@@ -9,7 +9,7 @@ use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
 use crate::plots::PlotFile;
 use crate::schema::{StopReason, Stopping};
-use crate::stats::{median, sorted};
+use crate::stats::{median, quantile_sorted, sorted};
 use crate::table::{Align, Table};
 
 /// Title of every rendered report.
@@ -105,22 +105,31 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
                 .map(|r| r.harness_overhead)
                 .collect::<Vec<_>>(),
         );
-        let (lo, hi) = (overheads[0], overheads[overheads.len() - 1]);
-        let range = if ratio(lo) == ratio(hi) {
-            ratio(lo)
-        } else {
-            format!("{}-{}", ratio(lo), ratio(hi))
-        };
         let checks: Vec<f64> = references
             .iter()
             .map(|r| r.order_check_ns_per_step)
             .collect();
         let n = references.len();
         lines.push(format!(
-            "harness overhead {range} over {n} raw-reference cell{}; order check {} ns/step",
+            "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
+            ratio(quantile_sorted(&overheads, 0.5)),
+            ratio(quantile_sorted(&overheads, 0.25)),
+            ratio(quantile_sorted(&overheads, 0.75)),
             if n == 1 { "" } else { "s" },
             num(median(&checks)),
         ));
+        let floor: Vec<(f64, f64)> = timed
+            .iter()
+            .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
+            .collect();
+        if !floor.is_empty() {
+            let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
+            lines.push(format!(
+                "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
+                pct(median(&cells)),
+                pct(median(&loops)),
+            ));
+        }
     }
     let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
     if let Some(first) = stopped.first() {

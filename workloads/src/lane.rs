@@ -17,12 +17,25 @@ use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// One submitter's view of a ring.
-#[derive(Clone)]
 pub struct Lane {
     ring: Arc<Ring>,
     cancel: Arc<Cancel>,
     groups: Range<u32>,
     shared: Option<(Arc<Router>, usize)>,
+}
+
+/// A clone is how a second thread (a completer) gets at the ring: the ring
+/// takes its locks from then on.
+impl Clone for Lane {
+    fn clone(&self) -> Lane {
+        self.ring.share();
+        Lane {
+            ring: self.ring.clone(),
+            cancel: self.cancel.clone(),
+            groups: self.groups.clone(),
+            shared: self.shared.clone(),
+        }
+    }
 }
 
 /// The routing state of a ring shared by several lanes.
@@ -82,6 +95,7 @@ impl Lane {
     /// only the CQEs whose user_data names one of its groups.
     pub fn shared(ring: Arc<Ring>, cancel: Arc<Cancel>, groups: Vec<Range<u32>>) -> Vec<Lane> {
         let lanes = groups.len();
+        ring.share();
         let router = Arc::new(Router {
             owners: groups.clone(),
             submit: Mutex::new(()),
@@ -101,8 +115,9 @@ impl Lane {
             .collect()
     }
 
-    /// The ring (for its fd, e.g. as a MSG_RING target).
-    pub fn ring(&self) -> &Arc<Ring> {
+    /// The ring (for its fd, e.g. as a MSG_RING target). A second thread
+    /// gets at the ring only through a clone of the lane.
+    pub fn ring(&self) -> &Ring {
         &self.ring
     }
 

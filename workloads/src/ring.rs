@@ -1,15 +1,16 @@
 //! One io_uring instance built for a [`ModeSpec`] and driven the way that mode
 //! wants: when to enter, with which flags, through the raw or the registered fd.
 //! Submission and completion sides each sit behind their own lock, so a style
-//! may submit from one thread and reap from another (the lock is uncontended
-//! when one thread does both).
+//! may submit from one thread and reap from another; a ring that only its own
+//! thread drives takes no lock at all, as a plain liburing loop takes none.
 
 use crate::cancel::Cancel;
 use crate::mode::ModeSpec;
 use io_uring::{squeue::Entry, IoUring};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 
 const ENTER_GETEVENTS: u32 = 1 << 0;
@@ -60,6 +61,8 @@ pub struct Ring {
     uring: IoUring,
     sq: Mutex<()>,
     cq: Mutex<()>,
+    /// Set once a second thread may use the ring: only then are the locks taken.
+    shared: AtomicBool,
     sqpoll: bool,
     /// COOP_TASKRUN with TASKRUN_FLAG: reaping checks IORING_SQ_TASKRUN.
     coop: bool,
@@ -97,6 +100,7 @@ impl Ring {
             uring,
             sq: Mutex::new(()),
             cq: Mutex::new(()),
+            shared: AtomicBool::new(false),
             sqpoll: m.sqpoll,
             coop: m.coop_taskrun,
             registered: None,
@@ -130,6 +134,20 @@ impl Ring {
         } else {
             Ok(())
         }
+    }
+
+    /// Makes the ring take its locks from now on. Called before a second
+    /// handle to it can reach another thread (a lane's clone, lanes sharing
+    /// the ring), so that thread, and this one afterwards, see it set.
+    pub(crate) fn share(&self) {
+        self.shared.store(true, Ordering::SeqCst);
+    }
+
+    /// One side's lock, taken only once a second thread may use the ring.
+    fn side<'a>(&self, lock: &'a Mutex<()>) -> Option<MutexGuard<'a, ()>> {
+        self.shared
+            .load(Ordering::Relaxed)
+            .then(|| lock.lock().unwrap())
     }
 
     /// The ring's file descriptor (for MSG_RING targets and ATTACH_WQ).
@@ -249,8 +267,9 @@ impl Ring {
     /// than the SQ holds; returns how many, and the SQ as the kernel sees it
     /// afterwards (one lock for both).
     fn push(&self, entries: &[Entry]) -> (usize, SqState) {
-        let _guard = self.sq.lock().unwrap();
-        // SAFETY: the sq lock guarantees no other SubmissionQueue exists.
+        let _guard = self.side(&self.sq);
+        // SAFETY: the sq lock (or the ring's having one thread) guarantees no
+        // other SubmissionQueue exists.
         let mut sq = unsafe { self.uring.submission_shared() };
         let room = sq.capacity() - sq.len();
         // A submission that fits the SQ goes in whole or not at all: a prefix
@@ -298,8 +317,9 @@ impl Ring {
     }
 
     fn cq_ready(&self) -> u32 {
-        let _guard = self.cq.lock().unwrap();
-        // SAFETY: the cq lock guarantees no other CompletionQueue exists.
+        let _guard = self.side(&self.cq);
+        // SAFETY: the cq lock (or the ring's having one thread) guarantees no
+        // other CompletionQueue exists.
         let mut cq = unsafe { self.uring.completion_shared() };
         cq.sync();
         cq.len() as u32
@@ -312,8 +332,9 @@ impl Ring {
         if self.coop && self.push(&[]).1.taskrun {
             self.enter_retrying(0, 0, ENTER_GETEVENTS)?;
         }
-        let _guard = self.cq.lock().unwrap();
-        // SAFETY: the cq lock guarantees no other CompletionQueue exists.
+        let _guard = self.side(&self.cq);
+        // SAFETY: the cq lock (or the ring's having one thread) guarantees no
+        // other CompletionQueue exists.
         let cq = unsafe { self.uring.completion_shared() };
         let mut n = 0;
         for cqe in cq {
