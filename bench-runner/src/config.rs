@@ -46,12 +46,15 @@ struct Raw {
     /// Further grids, each taking the top level's value of an axis it omits.
     #[serde(default)]
     grid: Vec<RawGrid>,
+    #[serde(default = "default_repetitions")]
     repetitions: u32,
     /// Default: [`DEFAULT_MIN_REPETITIONS`], or `repetitions` when fewer.
     min_repetitions: Option<u32>,
     #[serde(default = "default_precision")]
     precision: f64,
+    #[serde(default = "default_warmup")]
     warmup: String,
+    #[serde(default = "default_time_budget")]
     time_budget: String,
     #[serde(default = "default_rep_time")]
     rep_time: String,
@@ -112,6 +115,18 @@ fn yes() -> bool {
 /// five the bootstrap interval of the median is the samples' whole range,
 /// which a few lucky repetitions can make look narrow.
 const DEFAULT_MIN_REPETITIONS: u32 = 5;
+/// Enough for the median's interval to narrow on a steady cell; the
+/// precision or the budget usually stops a cell before.
+fn default_repetitions() -> u32 {
+    20
+}
+fn default_warmup() -> String {
+    "30ms".into()
+}
+/// Five repetitions of the default `rep_time`.
+fn default_time_budget() -> String {
+    "250ms".into()
+}
 fn default_precision() -> f64 {
     0.01
 }
@@ -178,6 +193,43 @@ impl Grid {
     }
 }
 
+/// The default sweep, built into the binary: what `bench-runner sweep` runs
+/// without a CONFIG and what `bench-runner init` writes.
+pub const BUILT_IN: &str = include_str!("../../config.toml");
+
+/// Where a config comes from: a file, or the built-in default sweep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// A config file.
+    File(std::path::PathBuf),
+    /// [`BUILT_IN`].
+    BuiltIn,
+}
+
+impl ConfigSource {
+    /// A file when one is given, the built-in default sweep otherwise.
+    pub fn of(path: Option<std::path::PathBuf>) -> ConfigSource {
+        path.map_or(ConfigSource::BuiltIn, ConfigSource::File)
+    }
+
+    /// The config file, if any (for command lines that reproduce a run).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ConfigSource::File(path) => Some(path),
+            ConfigSource::BuiltIn => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::File(path) => write!(f, "{}", path.display()),
+            ConfigSource::BuiltIn => f.write_str("the built-in default sweep"),
+        }
+    }
+}
+
 /// A validated config.
 #[derive(Clone)]
 pub struct Config {
@@ -240,6 +292,17 @@ fn key_on_line(text: &str, n: usize) -> Option<&str> {
 }
 
 impl Config {
+    /// Reads and validates a config from where it comes from.
+    pub fn from_source(source: &ConfigSource) -> Result<Config, ConfigError> {
+        match source {
+            ConfigSource::File(path) => Config::load(path),
+            ConfigSource::BuiltIn => Config::parse(BUILT_IN).map_err(|message| ConfigError {
+                path: source.to_string(),
+                message,
+            }),
+        }
+    }
+
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let err = |message: String| ConfigError {

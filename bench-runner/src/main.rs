@@ -30,8 +30,8 @@ struct Cli {
 enum Command {
     /// Run every cell of a config and append the results to OUT/results.jsonl.
     Sweep {
-        /// The sweep config (TOML).
-        config: PathBuf,
+        /// The sweep config (TOML); without one, the built-in default sweep.
+        config: Option<PathBuf>,
         /// Output directory (results.jsonl and reports).
         #[arg(long, default_value = "results")]
         out: PathBuf,
@@ -44,11 +44,21 @@ enum Command {
     },
     /// Validate a config and print its cells, without running anything.
     Plan {
-        /// The sweep config (TOML).
-        config: PathBuf,
+        /// The sweep config (TOML); without one, the built-in default sweep.
+        config: Option<PathBuf>,
         /// Only cells whose name matches (substring, or glob with `*`).
         #[arg(long, value_name = "PATTERN")]
         filter: Option<String>,
+    },
+    /// Write the default sweep, with the comments that explain it, as a
+    /// config to start from.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "config.toml")]
+        path: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -150,6 +160,42 @@ fn run_sweep(args: sweep::SweepArgs) -> ExitCode {
     }
 }
 
+/// `init`: writes the built-in default sweep to `path`, never over a file
+/// unless `force`.
+fn init(path: &Path, force: bool) -> ExitCode {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let written = options
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, config::BUILT_IN.as_bytes()));
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "wrote {}: the default sweep; run it with: bench-runner sweep {}",
+                path.display(),
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "error: {} exists: pass --force to replace it",
+                path.display()
+            );
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -159,25 +205,28 @@ fn main() -> ExitCode {
             resume,
             filter,
         } => run_sweep(sweep::SweepArgs {
-            config,
+            config: config::ConfigSource::of(config),
             out,
             resume,
             filter,
         }),
-        Command::Plan { config, filter } => match config::Config::load(&config) {
-            Ok(c) => {
-                let cells = plan::plan(&c, filter.as_deref());
-                for cell in &cells {
-                    println!("{}", cell.name);
+        Command::Init { path, force } => init(&path, force),
+        Command::Plan { config, filter } => {
+            match config::Config::from_source(&config::ConfigSource::of(config)) {
+                Ok(c) => {
+                    let cells = plan::plan(&c, filter.as_deref());
+                    for cell in &cells {
+                        println!("{}", cell.name);
+                    }
+                    println!("{} cell(s)", cells.len());
+                    ExitCode::SUCCESS
                 }
-                println!("{} cell(s)", cells.len());
-                ExitCode::SUCCESS
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(EXIT_USAGE)
+                }
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(EXIT_USAGE)
-            }
-        },
+        }
         Command::List => {
             print!(
                 "{}",

@@ -4,7 +4,7 @@
 //! outcome to results.jsonl the moment it is known. An interrupted sweep keeps everything measured and resumes from the
 //! file; a cell that breaks the order is recorded as failed, never as a timing.
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, ConfigSource};
 use crate::header;
 use crate::plan::{plan, PlannedCell};
 use crate::profile::Observers;
@@ -29,8 +29,8 @@ use workloads::reference::{self, ReferenceMeasurement};
 
 /// What `bench-runner sweep` was asked to do.
 pub struct SweepArgs {
-    /// The config file.
-    pub config: PathBuf,
+    /// The config: a file, or the built-in default sweep.
+    pub config: ConfigSource,
     /// The output directory.
     pub out: PathBuf,
     /// Continue the results file in `out`.
@@ -658,13 +658,9 @@ fn lock_dir(out: &Path) -> Result<File, SweepError> {
 
 /// The command that reproduces (or resumes) this sweep.
 pub fn command_line(args: &SweepArgs, resume: bool) -> Vec<String> {
-    let mut cmd = vec![
-        "bench-runner".to_string(),
-        "sweep".into(),
-        args.config.display().to_string(),
-        "--out".into(),
-        args.out.display().to_string(),
-    ];
+    let mut cmd = vec!["bench-runner".to_string(), "sweep".into()];
+    cmd.extend(args.config.path().map(|p| p.display().to_string()));
+    cmd.extend(["--out".into(), args.out.display().to_string()]);
     if let Some(f) = &args.filter {
         cmd.extend(["--filter".into(), f.clone()]);
     }
@@ -703,7 +699,7 @@ fn open_results(
         if existing.header.run.config_hash != config.hash {
             return Err(SweepError::HashMismatch {
                 path: path.to_path_buf(),
-                config: args.config.display().to_string(),
+                config: args.config.to_string(),
                 found: existing.header.run.config_hash,
                 expected: config.hash.clone(),
             });
@@ -711,7 +707,7 @@ fn open_results(
         return Ok((ResultsWriter::append_to(path)?, done_by_cell(&existing)));
     }
     let run = RunInfo {
-        config_path: args.config.display().to_string(),
+        config_path: args.config.to_string(),
         config_hash: config.hash.clone(),
         started_unix: now_unix(),
         command: command_line(args, false),
@@ -735,7 +731,7 @@ fn open_results(
 
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
-    let config = Config::load(&args.config)?;
+    let config = Config::from_source(&args.config)?;
     let lock = lock_dir(&args.out)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
