@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, cell_lines, write_config};
+use common::{bin, cell_lines, sweep, write_config};
 use std::path::Path;
 use std::process::Output;
 
@@ -33,13 +33,7 @@ fn a_config_of_axes_alone_runs_with_the_default_measuring_keys() {
         &format!("{AXES}rep_time = \"2ms\"\nprofile = false\n"),
     );
     let out = dir.path().join("out");
-    let output = bin()
-        .arg("sweep")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = sweep(&path, &out, &[]);
     assert!(
         output.status.success(),
         "{}",
