@@ -6,7 +6,7 @@
 use crate::cancel::Cancel;
 use crate::cputime;
 use crate::lane::Lane;
-use crate::mode::{ModeSpec, MODES};
+use crate::mode::ModeSpec;
 use crate::op::{OpKind, Ops};
 use crate::placement::{pin_to, Placement, Role, Roles};
 use crate::probe::Need;
@@ -246,10 +246,7 @@ impl CellRun {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let poller = if spec.mode.mode.shared_poller {
-            let owner = ModeSpec {
-                mode: &MODES[1],
-                registered: false,
-            };
+            let owner = ModeSpec::SQPOLL;
             let size = RingSize { sq: 8, cq: 16 };
             Some(
                 Ring::build(owner, size, None, spec.sqpoll_cpu(), cancel.clone())

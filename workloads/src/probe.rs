@@ -212,17 +212,8 @@ fn try_mode(spec: ModeSpec, cancel: &std::sync::Arc<Cancel>) -> Result<Ring, Str
         "io_uring_setup"
     };
     if m.shared_poller {
-        let owner = Ring::build(
-            ModeSpec {
-                mode: &MODES[1],
-                registered: false,
-            },
-            size,
-            None,
-            None,
-            cancel.clone(),
-        )
-        .map_err(|e| label("SQPOLL", &e))?;
+        let owner = Ring::build(ModeSpec::SQPOLL, size, None, None, cancel.clone())
+            .map_err(|e| label("SQPOLL", &e))?;
         return Ring::build(spec, size, Some(owner.fd()), None, cancel.clone())
             .map_err(|e| label("SQPOLL ATTACH_WQ", &e));
     }
