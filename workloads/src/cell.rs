@@ -426,21 +426,9 @@ struct Hang {
 
 impl Hang {
     fn new() -> std::io::Result<Hang> {
-        use std::os::fd::FromRawFd;
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two fds on success.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: both fds were just created and are owned here.
-        let (read, write) = unsafe {
-            (
-                std::fs::File::from_raw_fd(fds[0]),
-                std::os::fd::OwnedFd::from_raw_fd(fds[1]),
-            )
-        };
+        let (read, write) = crate::sys::pipe()?;
         Ok(Hang {
-            read,
+            read: std::fs::File::from(read),
             _write: write,
             buf: std::cell::UnsafeCell::new([0; 8]),
         })

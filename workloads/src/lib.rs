@@ -18,6 +18,7 @@ pub mod reference;
 pub mod ring;
 pub mod sampling;
 pub mod style;
+pub mod sys;
 pub mod threads;
 pub mod userdata;
 pub mod verify;

@@ -6,6 +6,7 @@
 use crate::cancel::Cancel;
 use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
+use crate::sys::kernel_release;
 use io_uring::{IoUring, Probe as OpProbe};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -75,12 +76,6 @@ fn sysctl_note(e: &io::Error) -> String {
         }
         _ => String::new(),
     }
-}
-
-fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn online_cpus() -> u32 {
