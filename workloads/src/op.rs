@@ -142,11 +142,6 @@ impl Ops {
         })
     }
 
-    /// The op.
-    pub fn kind(&self) -> OpKind {
-        self.kind
-    }
-
     /// The SQE of step `seq` of `group`, user_data set, IOSQE_ASYNC when forced.
     pub fn step(&self, group: u32, seq: u32) -> Entry {
         let local = (group - self.first_group) as usize;
