@@ -2,6 +2,8 @@
 //! shapes, verifies that every run kept the order, and records the results;
 //! renders and compares results files.
 
+#![warn(missing_docs)]
+
 mod config;
 mod header;
 mod list;

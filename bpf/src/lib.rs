@@ -15,6 +15,8 @@
 //! its owner is dropped, and a machine that cannot run BPF is a skip with a
 //! one-line reason, never a panic or a silent zero.
 
+#![warn(missing_docs)]
+
 mod event_loop;
 mod privilege;
 mod profile;

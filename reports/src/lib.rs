@@ -9,6 +9,8 @@
 //! and [`compare()`] builds a [`Comparison`] (baseline vs candidate) whose
 //! [`Comparison::has_regression`] drives the CLI's exit code.
 
+#![warn(missing_docs)]
+
 pub mod anchors;
 pub mod bench_json;
 pub mod compare;

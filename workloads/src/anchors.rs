@@ -24,6 +24,7 @@ use io_uring::{opcode, squeue, types, IoUring, Probe};
 
 use crate::placement::{pin_to, Placement};
 use crate::sampling::{Estimator, Sampled, Sampler, Target};
+use crate::sys::{futex, kernel_release};
 
 /// Two threads on two different cores hand one 64-byte aligned atomic back
 /// and forth by spinning: ns per round trip, i.e. two cache-line transfers
@@ -264,31 +265,19 @@ fn futex_wake_round_trip(
     ping_pong(target, estimator, pair, respond, ping, halt)
 }
 
+/// Sleeps while `word` holds `expected`. EAGAIN (word already changed) and
+/// EINTR are handled by the callers' loops, which re-read the word.
 fn futex_wait(word: &AtomicU32, expected: u32) {
-    // SAFETY: `word` is a live, aligned u32; a null timeout waits forever.
-    // EAGAIN (word already changed) and EINTR are handled by the callers'
-    // loops, which re-read the word.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-            expected,
-            std::ptr::null::<libc::timespec>(),
-        )
-    };
+    futex(word, libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, expected);
 }
 
+/// Wakes every waiter on `word`.
 fn futex_wake(word: &AtomicU32) {
-    // SAFETY: `word` is a live, aligned u32.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
-            i32::MAX,
-        )
-    };
+    futex(
+        word,
+        libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+        i32::MAX as u32,
+    );
 }
 
 /// user_data of the messages exchanged between the rings.
@@ -386,19 +375,6 @@ fn msg_ring_failure(result: i32) -> String {
         "MSG_RING failed: {}",
         std::io::Error::from_raw_os_error(-result)
     )
-}
-
-fn kernel_release() -> String {
-    // SAFETY: utsname is plain data and uname fills it.
-    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: `uts` is a valid, writable utsname.
-    if unsafe { libc::uname(&mut uts) } != 0 {
-        return "unknown".to_string();
-    }
-    // SAFETY: uname NUL-terminates release.
-    unsafe { std::ffi::CStr::from_ptr(uts.release.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 const STOPPED: &str = "stopped: no answer within the calibration budget";

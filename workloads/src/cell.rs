@@ -6,7 +6,7 @@
 use crate::cancel::Cancel;
 use crate::cputime;
 use crate::lane::Lane;
-use crate::mode::{ModeSpec, MODES};
+use crate::mode::ModeSpec;
 use crate::op::{OpKind, Ops};
 use crate::placement::{pin_to, Placement, Role, Roles};
 use crate::probe::Need;
@@ -246,10 +246,7 @@ impl CellRun {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let poller = if spec.mode.mode.shared_poller {
-            let owner = ModeSpec {
-                mode: &MODES[1],
-                registered: false,
-            };
+            let owner = ModeSpec::SQPOLL;
             let size = RingSize { sq: 8, cq: 16 };
             Some(
                 Ring::build(owner, size, None, spec.sqpoll_cpu(), cancel.clone())
@@ -429,21 +426,9 @@ struct Hang {
 
 impl Hang {
     fn new() -> std::io::Result<Hang> {
-        use std::os::fd::FromRawFd;
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two fds on success.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: both fds were just created and are owned here.
-        let (read, write) = unsafe {
-            (
-                std::fs::File::from_raw_fd(fds[0]),
-                std::os::fd::OwnedFd::from_raw_fd(fds[1]),
-            )
-        };
+        let (read, write) = crate::sys::pipe()?;
         Ok(Hang {
-            read,
+            read: std::fs::File::from(read),
             _write: write,
             buf: std::cell::UnsafeCell::new([0; 8]),
         })

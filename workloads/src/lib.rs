@@ -4,6 +4,8 @@
 //! the physical anchors. It must not know about configs, files on disk, results
 //! formats or reports: it takes a fully described cell and returns what happened.
 
+#![warn(missing_docs)]
+
 pub mod anchors;
 pub mod cancel;
 pub mod cell;
@@ -18,6 +20,7 @@ pub mod reference;
 pub mod ring;
 pub mod sampling;
 pub mod style;
+pub mod sys;
 pub mod threads;
 pub mod userdata;
 pub mod verify;

@@ -1,5 +1,6 @@
 //! Submission modes as data: the setup flags a ring is built with and how it is
-//! driven. A mode is a row of [`MODES`], optionally combined with a registered
+//! driven. A mode is a named constant of [`Mode`] and a row of [`MODES`],
+//! looked up by name with [`Mode::named`], optionally combined with a registered
 //! ring fd ([`ModeSpec::registered`]).
 
 use std::fmt;
@@ -27,55 +28,76 @@ pub struct Mode {
     pub about: &'static str,
 }
 
-/// Every mode the tool knows.
-pub const MODES: &[Mode] = &[
-    Mode {
+impl Mode {
+    /// Plain submission and wait: the mode every other one is measured against.
+    pub const DEFAULT: Mode = Mode {
         name: "default",
         sqpoll: false,
         shared_poller: false,
         defer_taskrun: false,
         coop_taskrun: false,
         about: "plain io_uring_enter submission and wait",
-    },
-    Mode {
+    };
+    /// A ring with its own SQPOLL thread; also the mode a shared poller's
+    /// owning ring is built with.
+    pub const SQPOLL: Mode = Mode {
         name: "sqpoll",
         sqpoll: true,
         shared_poller: false,
         defer_taskrun: false,
         coop_taskrun: false,
         about: "a kernel thread (iou-sqp) polls the submission queue",
-    },
-    Mode {
+    };
+    /// A ring attached to another ring's SQPOLL thread.
+    pub const SQPOLL_SHARED: Mode = Mode {
         name: "sqpoll-shared",
         sqpoll: true,
         shared_poller: true,
         defer_taskrun: false,
         coop_taskrun: false,
         about: "SQPOLL thread shared with a second ring (IORING_SETUP_ATTACH_WQ)",
-    },
-    Mode {
+    };
+    /// Completions' task_work runs only when the submitter waits.
+    pub const DEFER_TASKRUN: Mode = Mode {
         name: "defer-taskrun",
         sqpoll: false,
         shared_poller: false,
         defer_taskrun: true,
         coop_taskrun: false,
         about: "DEFER_TASKRUN + SINGLE_ISSUER: task_work runs only in the waiter",
-    },
-    Mode {
+    };
+    /// task_work runs without an IPI, at the task's next kernel transition.
+    pub const COOP_TASKRUN: Mode = Mode {
         name: "coop-taskrun",
         sqpoll: false,
         shared_poller: false,
         defer_taskrun: false,
         coop_taskrun: true,
         about: "COOP_TASKRUN + TASKRUN_FLAG: no IPI for task_work",
-    },
+    };
+
+    /// The mode called `name` in configs and results, `None` when no row of
+    /// [`MODES`] has that name.
+    pub fn named(name: &str) -> Option<&'static Mode> {
+        MODES.iter().find(|m| m.name == name)
+    }
+}
+
+/// Every mode the tool knows, in the order `bench-runner list` shows them.
+/// Adding a mode is a constant on [`Mode`] and a row here.
+pub const MODES: &[Mode] = &[
+    Mode::DEFAULT,
+    Mode::SQPOLL,
+    Mode::SQPOLL_SHARED,
+    Mode::DEFER_TASKRUN,
+    Mode::COOP_TASKRUN,
 ];
 
 impl Mode {
     /// Sets this mode's setup flags on a ring builder: `attach_to` is the fd
     /// of a ring whose SQPOLL thread the new ring shares (ATTACH_WQ), else
     /// `sqpoll_cpu` pins the ring's own SQPOLL thread (SQ_AFF). The one place
-    /// that turns a row of [`MODES`] into IORING_SETUP_* flags.
+    /// that turns a mode into IORING_SETUP_* flags.
     pub fn configure(
         &self,
         builder: &mut io_uring::Builder,
@@ -118,15 +140,27 @@ pub struct ModeSpec {
 }
 
 impl ModeSpec {
+    /// The default mode without a registered ring fd.
+    pub const DEFAULT: ModeSpec = ModeSpec {
+        mode: &Mode::DEFAULT,
+        registered: false,
+    };
+    /// A ring with its own SQPOLL thread and no registered fd: what a shared
+    /// poller's owning ring is built with.
+    pub const SQPOLL: ModeSpec = ModeSpec {
+        mode: &Mode::SQPOLL,
+        registered: false,
+    };
+
     /// Parses `default`, `sqpoll`, ..., `X+registered-ring`, or `registered-ring`
     /// alone (the default mode with a registered ring). `None` when unknown.
     pub fn parse(text: &str) -> Option<ModeSpec> {
         let (base, registered) = match text.strip_suffix(REGISTERED_SUFFIX) {
-            Some("") => ("default", true),
+            Some("") => (Mode::DEFAULT.name, true),
             Some(rest) => (rest.strip_suffix('+')?, true),
             None => (text, false),
         };
-        let mode = MODES.iter().find(|m| m.name == base)?;
+        let mode = Mode::named(base)?;
         Some(ModeSpec { mode, registered })
     }
 
@@ -137,19 +171,26 @@ impl ModeSpec {
         names.extend(
             MODES
                 .iter()
-                .skip(1)
+                .filter(|m| **m != Mode::DEFAULT)
                 .map(|m| format!("{}+{REGISTERED_SUFFIX}", m.name)),
         );
         names
     }
 }
 
+/// The default mode without a registered ring fd ([`ModeSpec::DEFAULT`]).
+impl Default for ModeSpec {
+    fn default() -> ModeSpec {
+        ModeSpec::DEFAULT
+    }
+}
+
 impl fmt::Display for ModeSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.mode.name, self.registered) {
-            ("default", true) => f.write_str(REGISTERED_SUFFIX),
-            (name, true) => write!(f, "{name}+{REGISTERED_SUFFIX}"),
-            (name, false) => f.write_str(name),
+        match (self.mode, self.registered) {
+            (mode, true) if *mode == Mode::DEFAULT => f.write_str(REGISTERED_SUFFIX),
+            (mode, true) => write!(f, "{}+{REGISTERED_SUFFIX}", mode.name),
+            (mode, false) => f.write_str(mode.name),
         }
     }
 }
@@ -166,6 +207,10 @@ mod tests {
         }
         assert!(ModeSpec::parse("sqpoll+").is_none());
         assert!(ModeSpec::parse("turbo").is_none());
+        assert_eq!(ModeSpec::parse("default"), Some(ModeSpec::default()));
+        assert_eq!(ModeSpec::parse("sqpoll"), Some(ModeSpec::SQPOLL));
+        assert_eq!(Mode::named("defer-taskrun"), Some(&Mode::DEFER_TASKRUN));
+        assert!(Mode::named("registered-ring").is_none());
         assert!(
             ModeSpec::parse("sqpoll+registered-ring")
                 .unwrap()

@@ -8,7 +8,7 @@ use crate::verify::{check_records, record, OrderLog};
 use io_uring::{opcode, squeue::Entry, squeue::Flags, types};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
@@ -142,11 +142,6 @@ impl Ops {
         })
     }
 
-    /// The op.
-    pub fn kind(&self) -> OpKind {
-        self.kind
-    }
-
     /// The SQE of step `seq` of `group`, user_data set, IOSQE_ASYNC when forced.
     pub fn step(&self, group: u32, seq: u32) -> Entry {
         let local = (group - self.first_group) as usize;
@@ -217,13 +212,8 @@ impl Ops {
 }
 
 fn pipe(bytes: usize) -> io::Result<GroupIo> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two fds on success.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both fds were just created and are owned here.
-    let (read, write) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = crate::sys::pipe()?;
+    let read = File::from(read);
     let want = bytes.max(4096) as libc::c_int;
     // SAFETY: fcntl on an owned fd.
     if unsafe { libc::fcntl(write.as_raw_fd(), libc::F_SETPIPE_SZ, want) } < 0 {

@@ -6,6 +6,7 @@
 use crate::cancel::Cancel;
 use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
+use crate::sys::kernel_release;
 use io_uring::{IoUring, Probe as OpProbe};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -75,12 +76,6 @@ fn sysctl_note(e: &io::Error) -> String {
         }
         _ => String::new(),
     }
-}
-
-fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn online_cpus() -> u32 {
@@ -212,17 +207,8 @@ fn try_mode(spec: ModeSpec, cancel: &std::sync::Arc<Cancel>) -> Result<Ring, Str
         "io_uring_setup"
     };
     if m.shared_poller {
-        let owner = Ring::build(
-            ModeSpec {
-                mode: &MODES[1],
-                registered: false,
-            },
-            size,
-            None,
-            None,
-            cancel.clone(),
-        )
-        .map_err(|e| label("SQPOLL", &e))?;
+        let owner = Ring::build(ModeSpec::SQPOLL, size, None, None, cancel.clone())
+            .map_err(|e| label("SQPOLL", &e))?;
         return Ring::build(spec, size, Some(owner.fd()), None, cancel.clone())
             .map_err(|e| label("SQPOLL ATTACH_WQ", &e));
     }

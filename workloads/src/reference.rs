@@ -23,7 +23,7 @@
 //! submitter runs, its SQPOLL thread where the cell's runs.
 
 use crate::cell::{ring_size, CellError, CellSpec};
-use crate::mode::MODES;
+use crate::mode::Mode;
 use crate::op::OpKind;
 use crate::placement::{pin_to, Role};
 use crate::style::{StepError, Stream};
@@ -395,9 +395,7 @@ impl ReferenceRun {
         let sqpoll_cpu = cell.sqpoll_cpu();
         let poller = if cell.mode.mode.shared_poller {
             let mut builder = IoUring::builder();
-            let sqpoll = MODES.iter().find(|m| m.sqpoll && !m.shared_poller);
-            sqpoll
-                .expect("MODES has a plain SQPOLL row")
+            Mode::SQPOLL
                 .configure(&mut builder, None, sqpoll_cpu)
                 .and_then(|()| builder.build(8))
                 .map(Some)

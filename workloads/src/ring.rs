@@ -195,23 +195,7 @@ impl Ring {
             }
             _ => (self.fd(), flags),
         };
-        // SAFETY: io_uring_enter without an argument block.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_io_uring_enter,
-                fd,
-                to_submit,
-                min_complete,
-                flags,
-                std::ptr::null::<libc::c_void>(),
-                0usize,
-            )
-        };
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(r as u32)
-        }
+        crate::sys::io_uring_enter(fd, to_submit, min_complete, flags)
     }
 
     /// Enters, retrying on EINTR unless the cell was cancelled.

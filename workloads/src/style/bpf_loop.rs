@@ -15,7 +15,6 @@ use crate::op::OpKind;
 use crate::probe::{Need, BPF_LOOP};
 use crate::ring::RingError;
 use bpf::{EventLoop, LoopSpec};
-use std::io;
 
 /// The style.
 pub struct BpfLoop;
@@ -104,22 +103,10 @@ impl Instance for Run {
 fn run_loop(lane: &Lane) -> Result<(), RingError> {
     let fd = lane.ring().fd();
     loop {
-        // SAFETY: io_uring_enter on a live ring with no SQEs to submit and no argument block.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_io_uring_enter,
-                fd,
-                0u32,
-                0u32,
-                0u32,
-                std::ptr::null::<libc::c_void>(),
-                0usize,
-            )
+        let source = match crate::sys::io_uring_enter(fd, 0, 0, 0) {
+            Ok(_) => return Ok(()),
+            Err(source) => source,
         };
-        if r >= 0 {
-            return Ok(());
-        }
-        let source = io::Error::last_os_error();
         if source.raw_os_error() != Some(libc::EINTR) {
             return Err(RingError::Sys {
                 what: "io_uring_enter (BPF loop)",

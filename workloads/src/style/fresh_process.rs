@@ -10,7 +10,7 @@ use super::StepError;
 use crate::cancel::Cancel;
 use crate::ring::RingError;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What a pass run in a child reported.
@@ -37,11 +37,7 @@ pub(super) fn run_in_child(
     body: impl FnOnce(&mut Vec<(u32, u32)>) -> Result<(), String>,
 ) -> Result<ChildPass, StepError> {
     let setup = |what: &str, e: io::Error| StepError::Style(format!("fresh process: {what}: {e}"));
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two fds on success.
-    sys(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }).map_err(|e| setup("pipe", e))?;
-    // SAFETY: both fds were just created and are owned here.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = crate::sys::pipe().map_err(|e| setup("pipe", e))?;
     // SAFETY: fork; the child only runs `body` and leaves with _exit.
     let pid = sys(unsafe { libc::fork() }).map_err(|e| setup("fork", e))?;
     if pid == 0 {

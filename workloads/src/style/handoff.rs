@@ -7,6 +7,7 @@ use super::{StepCtx, StepError, Stream};
 use crate::cancel::Cancel;
 use crate::op::Ops;
 use crate::ring::RingError;
+use crate::sys::futex;
 use crate::userdata::UserData;
 use io_uring::squeue::Entry;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -138,19 +139,6 @@ impl Event {
 
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn futex(word: &AtomicU32, op: i32, val: u32) -> libc::c_long {
-    // SAFETY: futex(2) on a live, aligned u32 without timeout.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            op,
-            val,
-            std::ptr::null::<libc::timespec>(),
-        )
-    }
 }
 
 /// Everything a helper thread hands back to the lane thread.

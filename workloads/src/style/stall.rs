@@ -10,7 +10,7 @@
 use super::helper::spawn;
 use super::{Helper, HelperRole, StepError};
 use crate::lane::Lane;
-use crate::mode::{ModeSpec, MODES};
+use crate::mode::ModeSpec;
 use crate::ring::{Ring, RingSize};
 use crate::userdata::UserData;
 use io_uring::{opcode, squeue::Flags, types};
@@ -83,10 +83,7 @@ impl Watcher {
         let (ready_tx, ready_rx) = mpsc::channel();
         let ring_cancel = cancel.clone();
         let join = spawn(HelperRole::StallWatcher, cpu, cancel, move || {
-            let default = ModeSpec {
-                mode: &MODES[0],
-                registered: false,
-            };
+            let default = ModeSpec::default();
             let size = RingSize {
                 sq: PINGS_PER_SUBMISSION as u32,
                 cq: 2 * PINGS_PER_SUBMISSION as u32,
