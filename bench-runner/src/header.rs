@@ -1,8 +1,8 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
 
 use reports::schema::{
-    AnchorStop, AnchorValue, Calibration, Header, IoUringInfo, Machine, RunInfo, Tool,
-    SCHEMA_VERSION,
+    AnchorStop, AnchorValue, Calibration, Header, IoUringInfo, Machine, Registry, RunInfo,
+    StyleEntry, Tool, SCHEMA_VERSION,
 };
 use reports::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use std::collections::BTreeMap;
@@ -76,6 +76,23 @@ pub fn build(caps: &Capabilities, run: RunInfo, opcodes: Vec<String>) -> Header 
         run,
         anchors: Vec::new(),
         calibration: None,
+        registry: Some(registry()),
+    }
+}
+
+/// The styles and modes this build knows, for the reports to order by.
+fn registry() -> Registry {
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect();
+    Registry {
+        styles: workloads::style::STYLES
+            .iter()
+            .map(|s| StyleEntry {
+                name: s.name().into(),
+                variants: strings(s.variants()),
+                labels: strings(s.labels()),
+            })
+            .collect(),
+        modes: workloads::mode::ModeSpec::allowed(),
     }
 }
 

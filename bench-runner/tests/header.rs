@@ -1,6 +1,7 @@
 //! The results header describes the machine a sweep ran on, including the
 //! io_uring opcodes its cells' styles needed, not only those of its ops, and
-//! its physical anchors with their intervals and the calibration's accounting.
+//! its physical anchors with their intervals and the calibration's accounting,
+//! and the registry of styles and modes that reports order by.
 
 mod common;
 
@@ -44,6 +45,26 @@ fn header_lists_the_opcodes_every_timed_cell_used() {
     } else {
         eprintln!("futex cells skipped on this kernel: FUTEX_* not checked");
     }
+    // The registry the reports order by: every style, in the tool's order,
+    // with its variants and labels.
+    let registry: Vec<(&str, usize, usize)> = header["registry"]["styles"]
+        .as_array()
+        .expect("header.registry.styles")
+        .iter()
+        .map(|s| {
+            let len = |key| s[key].as_array().map_or(0, Vec::len);
+            (s["name"].as_str().unwrap(), len("variants"), len("labels"))
+        })
+        .collect();
+    let styles: Vec<(&str, usize, usize)> = workloads::style::STYLES
+        .iter()
+        .map(|s| (s.name(), s.variants().len(), s.labels().len()))
+        .collect();
+    assert_eq!(registry, styles);
+    let modes = header["registry"]["modes"]
+        .as_array()
+        .expect("header.registry.modes");
+    assert!(modes.iter().any(|m| m == "defer-taskrun"), "{modes:?}");
 }
 
 #[test]

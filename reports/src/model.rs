@@ -6,7 +6,7 @@ use crate::results::Results;
 use crate::schema::ViolationRecord;
 use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
-    Status, Stopping,
+    Registry, Status, Stopping,
 };
 use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, HashMap};
@@ -14,20 +14,6 @@ use std::path::PathBuf;
 
 /// Label put on every cell of a run made under software emulation.
 pub const EMULATED_MACHINE_LABEL: &str = "emulated: timings not comparable";
-
-/// Styles in the order the design lists them; others sort after, by name.
-const STYLE_ORDER: &[&str] = &[
-    "independent",
-    "link",
-    "hardlink",
-    "drain",
-    "userspace",
-    "sync-group",
-    "msg-ring",
-    "futex",
-    "futex-syscall",
-    "bpf-loop",
-];
 
 /// The word shown for an oversubscribed cell where its value is left out.
 pub const OVERSUBSCRIBED: &str = "oversubscribed";
@@ -80,7 +66,7 @@ impl CellStatus {
 pub struct NameParts {
     /// Style with its variant, e.g. `sync-group:append`.
     pub style: String,
-    /// Mode, e.g. `sqpoll+reg`.
+    /// Mode, e.g. `sqpoll+registered-ring`.
     pub mode: String,
     /// Op with `+async` when forced through io-wq.
     pub op: String,
@@ -223,6 +209,9 @@ impl Report {
         let sources = sources_of(inputs);
         let mut order = Order::default();
         let mut cells = Vec::new();
+        if let Some(registry) = inputs.iter().find_map(|i| i.header.registry.as_ref()) {
+            order.registry(registry);
+        }
         for (i, input) in inputs.iter().enumerate() {
             let mut grouped: BTreeMap<String, Vec<&CellRecord>> = BTreeMap::new();
             for record in &input.records {
@@ -457,12 +446,15 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
     }
 }
 
-/// First-appearance ranks of ops and modes, so the report follows the
-/// config's order rather than the alphabet.
+/// Ranks of ops, modes and styles, so the report follows the config's order
+/// (ops and modes, by first appearance) and the tool's own order of styles
+/// (from the first header among the inputs that records its registry; by
+/// first appearance in files written before it did), never the alphabet.
 #[derive(Default)]
 struct Order {
     ops: HashMap<String, usize>,
     modes: HashMap<String, usize>,
+    styles: HashMap<String, usize>,
 }
 
 type SortKey = (
@@ -481,19 +473,24 @@ type SortKey = (
 );
 
 impl Order {
+    /// Takes the styles' order from a registry, before any cell is seen.
+    fn registry(&mut self, registry: &Registry) {
+        for (rank, style) in registry.styles.iter().enumerate() {
+            self.styles.insert(style.name.clone(), rank);
+        }
+    }
+
     fn see(&mut self, key: &CellKey) {
         let n = self.ops.len();
         self.ops.entry(key.op.clone()).or_insert(n);
         let n = self.modes.len();
         self.modes.entry(key.mode.clone()).or_insert(n);
+        let n = self.styles.len();
+        self.styles.entry(key.style.clone()).or_insert(n);
     }
 
     fn key(&self, c: &CellSummary) -> SortKey {
         let k = &c.key;
-        let style_rank = STYLE_ORDER
-            .iter()
-            .position(|s| *s == k.style)
-            .unwrap_or(STYLE_ORDER.len());
         (
             self.ops[&k.op],
             k.forced_async,
@@ -503,7 +500,7 @@ impl Order {
             k.submitters,
             k.sharing.clone(),
             self.modes[&k.mode],
-            style_rank,
+            self.styles[&k.style],
             k.style.clone(),
             k.variant.clone(),
             c.source,

@@ -211,6 +211,7 @@ mod tests {
             },
             anchors: vec![],
             calibration: None,
+            registry: None,
         };
         serde_json::to_vec(&Record::Header(Box::new(h))).unwrap()
     }

@@ -40,6 +40,33 @@ pub struct Header {
     /// time it took. Absent in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// The styles and modes the tool knew, in the order it lists them, so
+    /// that reports follow it without a copy of their own. Absent in files
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Registry>,
+}
+
+/// What the tool that wrote a file knew of styles and modes.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Registry {
+    /// Every style, in the order `bench-runner list` shows them.
+    pub styles: Vec<StyleEntry>,
+    /// Every mode name a config accepts, in the same order.
+    pub modes: Vec<String>,
+}
+
+/// One style of the [`Registry`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StyleEntry {
+    /// Its name in configs and cell keys.
+    pub name: String,
+    /// The variants a config may pick (`queue`, `append`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+    /// Labels every output shows for its cells (e.g. `emulated`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 /// Name, version and source commit of the tool that wrote a file.
@@ -158,7 +185,7 @@ pub struct CellKey {
     /// Style variant, e.g. `queue`/`append` for sync-group; empty when none.
     #[serde(default)]
     pub variant: String,
-    /// Submission mode, e.g. `sqpoll`, with `+reg` when the ring fd is registered.
+    /// Submission mode, e.g. `sqpoll`, with `+registered-ring` when the ring fd is registered.
     pub mode: String,
     /// What a step does, e.g. `nop`, `pipe`.
     pub op: String,

@@ -440,6 +440,40 @@ fn a_cell_over_its_syscall_budget_is_flagged_in_the_report() {
 }
 
 #[test]
+fn styles_follow_the_registry_of_the_header_else_their_first_appearance() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = |style| key(style, "default", "nop", 8, 8);
+    let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
+    records.extend(reps(&k("userspace"), &[200.0, 201.0, 199.0]));
+    let order = |file: &str, header: &reports::schema::Header| {
+        let input = write(dir.path(), file, header, &records);
+        let text = text_table(&[input]);
+        let rows: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|w| *w == "link" || *w == "userspace")
+            .collect();
+        rows.join(",")
+    };
+    let mut registered = header("6.18", false);
+    registered.registry = Some(reports::schema::Registry {
+        styles: ["userspace", "link"]
+            .iter()
+            .map(|name| reports::schema::StyleEntry {
+                name: name.to_string(),
+                variants: Vec::new(),
+                labels: Vec::new(),
+            })
+            .collect(),
+        modes: vec!["default".into()],
+    });
+    assert_eq!(order("registered.jsonl", &registered), "userspace,link");
+    let mut old = header("6.18", false);
+    old.registry = None;
+    assert_eq!(order("old.jsonl", &old), "link,userspace");
+}
+
+#[test]
 fn text_table_lists_every_cell_with_status() {
     let dir = tempfile::tempdir().unwrap();
     let input = small_sweep(dir.path());

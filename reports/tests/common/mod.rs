@@ -78,6 +78,29 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
             spent_ns: 1_260_000_000,
             overshoot_ns: 60_000_000,
         }),
+        // As bench-runner writes it: the styles in the order `list` shows.
+        registry: Some(Registry {
+            styles: [
+                "independent",
+                "link",
+                "hardlink",
+                "drain",
+                "userspace",
+                "sync-group",
+                "msg-ring",
+                "futex",
+                "futex-syscall",
+                "bpf-loop",
+            ]
+            .iter()
+            .map(|name| StyleEntry {
+                name: name.to_string(),
+                variants: Vec::new(),
+                labels: Vec::new(),
+            })
+            .collect(),
+            modes: vec!["default".into(), "sqpoll".into()],
+        }),
     }
 }
 
