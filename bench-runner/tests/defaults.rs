@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, cell_lines, sweep, write_config};
+use common::{bin, finished_sweep, write_config};
 use std::path::Path;
 use std::process::Output;
 
@@ -26,20 +26,8 @@ batch = [2]
 
 #[test]
 fn a_config_of_axes_alone_runs_with_the_default_measuring_keys() {
-    let dir = tempfile::tempdir().unwrap();
     // Only the axes, plus a short repetition so that the test stays quick.
-    let path = write_config(
-        dir.path(),
-        &format!("{AXES}rep_time = \"2ms\"\nprofile = false\n"),
-    );
-    let out = dir.path().join("out");
-    let output = sweep(&path, &out, &[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let lines = cell_lines(&out.join("results.jsonl"));
+    let (_dir, _, lines) = finished_sweep(&format!("{AXES}rep_time = \"2ms\"\nprofile = false\n"));
     let stopped: Vec<_> = lines
         .iter()
         .filter(|l| l["pass"] == "profile")
