@@ -37,7 +37,7 @@ pub use results::Results;
 use doc::Document;
 use exporter::{write_all, Exporter};
 use model::Report;
-use plots::PlotFile;
+use plots::Plots;
 use std::path::{Path, PathBuf};
 
 /// What [`render`] produces besides the always-written text outputs.
@@ -62,8 +62,8 @@ impl Default for RenderOptions {
 pub struct Rendered {
     /// The statistics of every cell.
     pub report: Report,
-    /// The plots, already written.
-    pub plots: Vec<PlotFile>,
+    /// The plots, already written, and those left out.
+    pub plots: Plots,
 }
 
 impl Rendered {
@@ -90,7 +90,7 @@ pub fn render(
     let plots = if opts.plots {
         plots::render_all(&report, &out_dir.join(plots::PLOTS_DIR), opts.png)?
     } else {
-        Vec::new()
+        Plots::default()
     };
     let rendered = Rendered { report, plots };
     let exporters: [&dyn Exporter<Rendered>; 5] = [
@@ -101,7 +101,7 @@ pub fn render(
         &bench_json::GithubBenchmarkExporter,
     ];
     let mut written = write_all(&exporters, &rendered, out_dir)?;
-    for plot in &rendered.plots {
+    for plot in &rendered.plots.files {
         written.push(plot.svg_path.clone());
         written.extend(plot.png_path.clone());
     }

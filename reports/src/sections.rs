@@ -7,7 +7,7 @@ use crate::anchors;
 use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
-use crate::plots::PlotFile;
+use crate::plots::Plots;
 use crate::schema::{StopReason, Stopping};
 use crate::stats::{median, quantile_sorted, sorted};
 use crate::table::{Align, Table};
@@ -431,7 +431,7 @@ fn counters_without_value(report: &Report) -> Vec<String> {
 }
 
 /// The whole report as a document.
-pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
+pub fn report_document(report: &Report, plots: &Plots) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
     for (s, src) in report.sources.iter().enumerate() {
         doc.push(Block::Heading(2, format!("Machine: {}", src.label)));
@@ -475,10 +475,7 @@ pub fn report_document(report: &Report, plots: &[PlotFile]) -> Document {
         ));
         doc.push(Block::Table(t));
     }
-    if !plots.is_empty() {
-        doc.push(Block::Heading(2, "Plots".into()));
-        doc.blocks.extend(plots.iter().cloned().map(Block::Figure));
-    }
+    doc.blocks.extend(plots.blocks());
     if let Some(t) = in_anchors_table(report) {
         doc.push(Block::Heading(2, "Cost in physical anchors".into()));
         doc.push(Block::Paragraph(

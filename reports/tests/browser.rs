@@ -93,9 +93,11 @@ fn report_html_renders_plots_and_tables_in_chromium() {
         }
     };
     let dir = tempfile::tempdir().unwrap();
-    // One mode and op: a short cell table, so the plots are within the screenshot.
+    // One mode and op: a short cell table, so the plots are within the
+    // screenshot; with the batch sizes of a cross-submission curve.
     let records: Vec<_> = sweep(5, 5)
         .into_iter()
+        .chain(batch_sweep(6, 3))
         .filter(|r| r.cell.op == "nop" && r.cell.mode == "default")
         .collect();
     let cells: std::collections::BTreeSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
@@ -128,6 +130,8 @@ fn report_html_renders_plots_and_tables_in_chromium() {
     assert_eq!(dom.matches("<figure class=\"plot\"").count(), figures);
     assert!(dom.matches("<rect").count() > 50, "bars drawn as rects");
     assert!(dom.contains("ns per step by style and mode"));
+    assert!(dom.contains("x link by style and mode: nop g1-s8-b8-t1"));
+    assert!(dom.contains("ns per step vs batch: default nop g1-s64-t1"));
     for name in &cells {
         let parts: Vec<&str> = name.split('/').collect();
         let row = dom
@@ -141,7 +145,7 @@ fn report_html_renders_plots_and_tables_in_chromium() {
         &browser,
         &profile,
         &[
-            "--window-size=1100,4000",
+            "--window-size=1100,9000",
             &format!("--screenshot={}", shot.display()),
         ],
         &page,
@@ -161,4 +165,36 @@ fn report_html_renders_plots_and_tables_in_chromium() {
     assert!(blue > 2000, "plot bars painted: {blue} pixels");
     let dark = img.pixels().filter(|p| p.0.iter().all(|&c| c < 80)).count();
     assert!(dark > 5000, "text painted: {dark} pixels");
+    // The heatmap and the curve, each painted on its own page.
+    let painted = |slug: &str| {
+        let svg = out.join("plots").join(format!("{slug}.svg"));
+        let shot = dir.path().join(format!("{slug}.png"));
+        chromium(
+            &browser,
+            &profile,
+            &[
+                "--window-size=800,600",
+                &format!("--screenshot={}", shot.display()),
+            ],
+            &svg,
+        );
+        image::open(&shot).unwrap().to_rgb8()
+    };
+    let near = |img: &image::RgbImage, rgb: [u8; 3], tolerance: u8| {
+        img.pixels()
+            .filter(|p| (0..3).all(|i| p.0[i].abs_diff(rgb[i]) <= tolerance))
+            .count()
+    };
+    // Tiles in shades of blue (faster than link: independent) and red (slower).
+    let heatmap = painted("xlink-01-nop-g1-s8-b8-t1");
+    let faster = near(&heatmap, [166, 194, 222], 12);
+    let slower = near(&heatmap, [190, 60, 75], 30);
+    assert!(
+        faster > 1500 && slower > 1500,
+        "heatmap tiles painted: {faster} {slower}"
+    );
+    // A line per style: link's orange along the whole curve.
+    let curve = painted("by-batch-01-default-nop-g1-s64-t1");
+    let orange = near(&curve, [255, 127, 14], 6);
+    assert!(orange > 300, "curve painted: {orange} pixels");
 }

@@ -72,11 +72,17 @@ fn renders_every_output_of_a_200_cell_sweep() {
     let pngs = written
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "png"));
-    // 6 op/shape groups: styles-by-mode and cost each; 16 batch and 16 steps families.
-    assert_eq!(svgs.count(), 6 + 6 + 8 + 8);
-    assert_eq!(pngs.count(), 6 + 6 + 8 + 8);
+    // 6 op/shape groups: styles-by-mode, x link and cost (36 rows: two
+    // figures) each; 8 steps families. The batch families have two batch
+    // sizes each: too few for a curve.
+    assert_eq!(svgs.count(), 6 + 6 + 2 * 6 + 8);
+    assert_eq!(pngs.count(), 6 + 6 + 2 * 6 + 8);
     for p in &written {
         assert!(p.exists(), "{} missing", p.display());
+        if p.extension().is_some_and(|e| e == "png") {
+            let (w, h) = image::image_dimensions(p).unwrap();
+            assert!(w <= 800 && h <= 600, "{}: {w}x{h}", p.display());
+        }
     }
     let md = read(&out, "report.md");
     for name in &names {
@@ -104,7 +110,11 @@ fn renders_every_output_of_a_200_cell_sweep() {
     assert!(md.contains("cycles <not supported>"));
     let why = "- cycles: not supported: event not provided by this CPU's PMU (ENOENT) (in ";
     assert_eq!(md.matches(why).count(), 1, "{md}");
-    let cost = std::fs::read_to_string(out.join("plots/cost-01-nop-g1-s8-b8-t1.svg")).unwrap();
+    assert!(
+        md.contains("- ns per step vs batch is not drawn for default nop g1-s32-t1 and 7 more slices: 2 batch sizes (8, 32), a curve needs at least 5"),
+        "{md}"
+    );
+    let cost = std::fs::read_to_string(out.join("plots/cost-01-nop-g1-s8-b8-t1-p1.svg")).unwrap();
     assert!(
         cost.contains("syscalls"),
         "cost chart lacks its syscall segment"
@@ -265,11 +275,8 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     let html = read(&out, "report.html");
     assert!(html.contains(label));
     // Self-contained: plots inline, nothing to load.
-    assert_eq!(
-        html.matches("<svg").count(),
-        2,
-        "styles and cost figures inline"
-    );
+    let figures = written_plots(&out).len();
+    assert_eq!(html.matches("<svg").count(), figures, "every figure inline");
     for external in ["<script", " src=", " href=", "<link", "url("] {
         assert!(!html.contains(external), "{external} in report.html");
     }
@@ -304,7 +311,7 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
 }
 
 #[test]
-fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
+fn skipped_and_failed_cells_are_marked_on_the_baseline_not_drawn_as_bars() {
     let dir = tempfile::tempdir().unwrap();
     let k = |style| key(style, "default", "nop", 8, 8);
     let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
@@ -323,9 +330,241 @@ fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
         texts.contains(&"failed".to_string()),
         "failed word drawn: {texts:?}"
     );
-    // Hatching: many short grey diagonal lines.
-    let hatch_lines = svg.matches("stroke=\"#969696\"").count();
-    assert!(hatch_lines > 20, "hatch lines: {hatch_lines}");
+    // The marks without a value are small grey crosses on the baseline:
+    // the bottom of a 500 pixel figure, below the link bar's top.
+    let grey = grey_points(&svg);
+    assert_eq!(
+        grey.len(),
+        2 * 2 * 2,
+        "two crosses of two strokes: {grey:?}"
+    );
+    let bar_top = svg
+        .lines()
+        .filter(|l| l.starts_with("<rect") && l.contains("fill=\"#FF7F0E\""))
+        .filter_map(|l| attr(l, "y"))
+        .fold(f64::MAX, f64::min);
+    assert!(bar_top < 200.0, "link bar drawn tall: {bar_top}");
+    assert!(
+        grey.iter().all(|&(_, y)| y > 380.0),
+        "missing marks off the baseline: {grey:?}"
+    );
+}
+
+/// The value of attribute `name` of an SVG element line.
+fn attr(line: &str, name: &str) -> Option<f64> {
+    let start = line.find(&format!(" {name}=\""))? + name.len() + 3;
+    line[start..].split('"').next()?.parse().ok()
+}
+
+/// The points of the grey polylines (marks of cells without a value).
+fn grey_points(svg: &str) -> Vec<(f64, f64)> {
+    svg.lines()
+        .filter(|l| l.starts_with("<polyline") && l.contains("stroke=\"#787878\""))
+        .filter_map(|l| l.split("points=\"").nth(1)?.split('"').next())
+        .flat_map(|pts| {
+            pts.split_whitespace()
+                .filter_map(|p| {
+                    let (x, y) = p.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The plot files in `out/plots`.
+fn written_plots(out: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(out.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect()
+}
+
+/// The legend of an SVG figure: each entry's label with the stroke colour
+/// of its legend line (the only 3-pixel-wide lines a figure draws).
+fn legend_colours(svg: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut colour: Option<String> = None;
+    for element in svg.split('<').skip(1) {
+        if element.starts_with("polyline") && element.contains("stroke-width=\"3\"") {
+            colour = element
+                .split("stroke=\"")
+                .nth(1)
+                .and_then(|c| c.split('"').next())
+                .map(str::to_string);
+        } else if element.starts_with("text") {
+            if let Some(c) = colour.take() {
+                let label = element.split_once('>').unwrap().1.trim().to_string();
+                out.push((label, c));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_style_has_its_own_colour_and_keeps_it_in_every_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every style the registry lists, one it does not (an old file's bare
+    // `futex`) and a positive control.
+    let mut styles = registry_styles();
+    styles.extend(["futex".to_string(), "independent:+broken".to_string()]);
+    let mut rng = reports::stats::Rng::new(11);
+    let mut records = Vec::new();
+    for (s, style) in styles.iter().enumerate() {
+        for mode in ["default", "sqpoll"] {
+            for steps in [8, 32] {
+                let k = key(style, mode, "nop", steps, 8);
+                let center = 100.0 + 10.0 * s as f64 + steps as f64;
+                records.extend(reps(&k, &noisy(&mut rng, center, 0.01, 3)));
+            }
+        }
+    }
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let out = dir.path().join("out");
+    render_svg(&[input], &out);
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut figures_with_legend = 0;
+    for path in written_plots(&out) {
+        let legend = legend_colours(&std::fs::read_to_string(&path).unwrap());
+        if legend.is_empty() {
+            continue;
+        }
+        figures_with_legend += 1;
+        assert_eq!(legend.len(), styles.len(), "{}", path.display());
+        let colours: BTreeSet<&String> = legend.iter().map(|(_, c)| c).collect();
+        assert_eq!(colours.len(), styles.len(), "shared colour: {legend:?}");
+        for (label, colour) in legend {
+            let first = seen.entry(label.clone()).or_insert(colour.clone());
+            assert_eq!(
+                *first,
+                colour,
+                "{label} changes colour in {}",
+                path.display()
+            );
+        }
+    }
+    // Two styles-by-mode figures and four steps curves.
+    assert_eq!(figures_with_legend, 2 + 2);
+    assert_eq!(
+        seen.keys().cloned().collect::<BTreeSet<_>>(),
+        styles.into_iter().collect()
+    );
+}
+
+#[test]
+fn values_spanning_more_than_ten_times_get_a_log_axis() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = |style, steps| key(style, "default", "nop", steps, 8);
+    let mut records = reps(&k("link", 8), &[100.0, 101.0, 99.0]);
+    records.extend(reps(&k("drain", 8), &[5000.0, 5050.0, 4950.0]));
+    records.extend(reps(&k("link", 16), &[100.0, 101.0, 99.0]));
+    records.extend(reps(&k("drain", 16), &[300.0, 303.0, 297.0]));
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let out = dir.path().join("out");
+    render_svg(&[input], &out);
+    let texts = |file: &str| svg_texts(&read(&out, &format!("plots/{file}")));
+    let wide = texts("styles-01-nop-g1-s8-b8-t1.svg");
+    assert!(
+        wide.contains(&"ns per step (median, 95% CI, log)".to_string()),
+        "{wide:?}"
+    );
+    for tick in ["100", "1k", "2k", "5k"] {
+        assert!(wide.contains(&tick.to_string()), "{tick}: {wide:?}");
+    }
+    assert!(
+        !wide.contains(&"0".to_string()),
+        "log axis has no zero: {wide:?}"
+    );
+    let narrow = texts("styles-02-nop-g1-s16-b8-t1.svg");
+    assert!(
+        narrow.contains(&"ns per step (median, 95% CI)".to_string()),
+        "{narrow:?}"
+    );
+    assert!(
+        narrow.contains(&"0".to_string()),
+        "linear from zero: {narrow:?}"
+    );
+}
+
+#[test]
+fn the_cross_submission_curve_is_log_log_over_seven_batch_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "r.jsonl",
+        &header("6.18", false),
+        &batch_sweep(7, 5),
+    );
+    let out = dir.path().join("out");
+    render_svg(&[input], &out);
+    let svg = read(&out, "plots/by-batch-01-default-nop-g1-s64-t1.svg");
+    let texts = svg_texts(&svg);
+    assert!(texts.contains(&"ns per step vs batch: default nop g1-s64-t1".to_string()));
+    for batch in BATCHES {
+        assert!(
+            texts.contains(&batch.to_string()),
+            "batch {batch}: {texts:?}"
+        );
+    }
+    assert!(texts.contains(&"ns per step (median, 95% CI, log)".to_string()));
+    assert!(texts.contains(&"1k".to_string()) && !texts.contains(&"0".to_string()));
+    // Equal ratios of batch, equal distances: the x axis is log.
+    let tick_x = |label: &str| {
+        svg.split("<text")
+            .skip(1)
+            .find(|t| {
+                let body = t.split_once('>').and_then(|(_, b)| b.split_once("</text>"));
+                body.is_some_and(|(b, _)| b.trim() == label)
+            })
+            .and_then(|t| attr(t, "x"))
+            .unwrap()
+    };
+    let (x1, x2, x4, x64) = (tick_x("1"), tick_x("2"), tick_x("4"), tick_x("64"));
+    assert!(((x2 - x1) - (x4 - x2)).abs() <= 1.0, "{x1} {x2} {x4}");
+    assert!(
+        ((x64 - x1) - 6.0 * (x2 - x1)).abs() <= 3.0,
+        "{x1} {x2} {x64}"
+    );
+    // Where a style has no value: a cross on the axis, and a note saying so.
+    assert!(texts
+        .iter()
+        .any(|t| t == "x on the axis: bpf-loop skipped at 1, 2, 4, 8, 16, 32, 64"));
+    assert!(texts
+        .iter()
+        .any(|t| t == "x on the axis: msg-ring oversubscribed at 64"));
+    let md = read(&out, "report.md");
+    assert!(!md.contains("vs batch is not drawn"), "{md}");
+}
+
+#[test]
+fn the_x_link_heatmap_shows_the_tables_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_sweep(dir.path());
+    let out = dir.path().join("out");
+    render_svg(&[input], &out);
+    let md = read(&out, "report.md");
+    let texts = svg_texts(&read(&out, "plots/xlink-02-nop-g1-s32-b8-t1.svg"));
+    assert!(texts.contains(&"x link by style and mode: nop g1-s32-b8-t1".to_string()));
+    for style in ["userspace", "drain", "link"] {
+        let row = md
+            .lines()
+            .find(|l| l.contains(&format!("| {style} | sqpoll | nop | g1-s32-b8-t1 |")))
+            .unwrap_or_else(|| panic!("no row for {style}: {md}"));
+        let ratio = row
+            .split('|')
+            .map(str::trim)
+            .find(|c| c.ends_with('x') && c[..c.len() - 1].parse::<f64>().is_ok())
+            .unwrap();
+        assert!(
+            texts.contains(&ratio.to_string()),
+            "{style} {ratio}: {texts:?}"
+        );
+    }
+    // futex failed on sqpoll; bpf-loop was skipped everywhere.
+    assert_eq!(texts.iter().filter(|t| *t == "failed").count(), 1);
+    assert_eq!(texts.iter().filter(|t| *t == "skipped").count(), 4);
 }
 
 /// Whether a table row has a ratio (`1.20x`) in it.

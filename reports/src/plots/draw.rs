@@ -1,39 +1,44 @@
 //! Draws a [`Figure`] spec with plotters on any backend (SVG string or PNG
 //! file), so both formats come from one drawing routine. Layout: title on
-//! top, footnotes at the bottom, legend in a strip on the right, one panel
-//! per kernel side by side.
+//! top, footnotes at the bottom, legend (or a heatmap's colour scale) in a
+//! strip on the right, one panel per kernel side by side. Every chart is
+//! drawn on its axes' own coordinate ([`ValueAxis::pos`]), with ticks and
+//! grid drawn here from [`ValueAxis::ticks`], so linear and log axes share
+//! one routine.
 
-use super::figures::{Bar, Chart, Figure, Line, Mark, Panel, StackRow};
+use super::identity::{Marker, Rgb, Shape};
+use super::scale::{Scale, ValueAxis};
+use super::spec::*;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::ops::Range;
 
 /// Result of drawing on backend `DB`.
 pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Colour-blind-friendly palette; series keep their index across figures.
-const PALETTE: &[RGBColor] = &[
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
+type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-const GREY: RGBColor = RGBColor(150, 150, 150);
-const LIGHT: RGBColor = RGBColor(238, 238, 238);
+/// Marks of cells without a value, and tiles without a ratio.
+const GREY: RGBColor = RGBColor(120, 120, 120);
+const GRID: RGBColor = RGBColor(225, 225, 225);
+const NO_VALUE: RGBColor = RGBColor(238, 238, 238);
+/// The ends of the ×link scale: faster than link, slower than link.
+const FASTER: Rgb = Rgb(33, 102, 172);
+const SLOWER: Rgb = Rgb(178, 24, 43);
 const FONT: &str = "sans-serif";
-const TITLE_H: u32 = 34;
-const NOTE_H: u32 = 18;
-const LEGEND_W: u32 = 160;
+const TITLE_H: u32 = 36;
+/// Text sizes (plotters draws a font of size n about n/1.24 pixels high),
+/// chosen to stay readable with the figure shrunk to half its width.
+const TITLE_PX: u32 = 22;
+const LABEL_PX: u32 = 16;
+const NOTE_PX: u32 = 15;
+/// Radius of a point marker.
+const MARKER_R: i32 = 5;
 
-fn color(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
+fn rgb(c: Rgb) -> RGBColor {
+    RGBColor(c.0, c.1, c.2)
 }
 
 fn text_style(size: u32) -> TextStyle<'static> {
@@ -50,74 +55,188 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
     let (w, h) = fig.size;
     root.draw_text(
         &fig.title,
-        &anchored(19, HPos::Center, VPos::Center),
+        &anchored(TITLE_PX, HPos::Center, VPos::Center),
         (w as i32 / 2, TITLE_H as i32 / 2),
     )?;
     let notes_h = NOTE_H * fig.notes.len() as u32;
     for (i, note) in fig.notes.iter().enumerate() {
         let y = (h - notes_h + NOTE_H * i as u32 + NOTE_H / 2) as i32;
-        root.draw_text(note, &anchored(12, HPos::Left, VPos::Center), (12, y))?;
+        root.draw_text(note, &anchored(NOTE_PX, HPos::Left, VPos::Center), (12, y))?;
     }
     let body = root.margin(TITLE_H, notes_h, 0, 0);
-    let (plot_area, legend_area) = body.split_horizontally(w - LEGEND_W);
+    let legend_w = match &fig.chart {
+        Chart::Heatmap { .. } => 96,
+        _ => legend_width(&fig.legend),
+    };
+    let (plot_area, legend_area) = body.split_horizontally(w - legend_w);
+    let (x0, y0) = legend_area.get_base_pixel();
     for (i, entry) in fig.legend.iter().enumerate() {
-        let (x0, y0) = legend_area.get_base_pixel();
-        let y = y0 + 30 + 20 * i as i32;
-        root.draw(&Rectangle::new(
-            [(x0 + 6, y - 6), (x0 + 18, y + 6)],
-            color(entry.color).filled(),
-        ))?;
-        root.draw_text(
-            &entry.label,
-            &anchored(12, HPos::Left, VPos::Center),
-            (x0 + 24, y),
-        )?;
+        legend_entry(root, (x0 + 6, y0 + 30 + 24 * i as i32), entry)?;
     }
     match &fig.chart {
         Chart::Grouped {
             x_desc,
             y_desc,
+            y,
             groups,
             slots,
             panels,
         } => {
-            let ymax = y_max(panels.iter().flat_map(|p| p.items.iter().map(|b| &b.mark)));
             for (area, panel) in plot_area.split_evenly((1, panels.len())).iter().zip(panels) {
-                grouped(root, area, panel, x_desc, y_desc, groups, *slots, ymax)?;
+                grouped(root, area, panel, (x_desc, y_desc), y, groups, *slots)?;
             }
         }
         Chart::Lines {
             x_desc,
             y_desc,
+            x,
+            y,
             xs,
             panels,
         } => {
-            let ymax = y_max(
-                panels
-                    .iter()
-                    .flat_map(|p| p.items.iter().flat_map(|l| l.points.iter().map(|(_, m)| m))),
-            );
             for (area, panel) in plot_area.split_evenly((1, panels.len())).iter().zip(panels) {
-                lines(root, area, panel, x_desc, y_desc, xs, ymax)?;
+                lines(root, area, panel, (x_desc, y_desc), (x, y), xs)?;
             }
         }
-        Chart::Stacked { x_desc, rows } => stacked(root, &plot_area, x_desc, rows)?,
+        Chart::Stacked { x_desc, x, rows } => stacked(root, &plot_area, x_desc, x, rows)?,
+        Chart::Heatmap {
+            rows,
+            cols,
+            scale,
+            panels,
+        } => {
+            heatmap(root, &plot_area, rows, cols, scale, panels)?;
+            colour_scale(root, (x0 + 8, y0 + 30), scale)?;
+        }
     }
     Ok(())
 }
 
-/// Top of the y axis: the largest upper CI bound plus headroom for markers.
-fn y_max<'a>(marks: impl Iterator<Item = &'a Mark>) -> f64 {
-    let max = marks
-        .filter_map(|m| match m {
-            Mark::Value { hi, .. } => Some(*hi),
-            Mark::Missing(_) => None,
-        })
-        .fold(0.0, f64::max);
-    if max > 0.0 {
-        max * 1.12
+/// Width of the legend strip: its longest label, within bounds.
+fn legend_width(legend: &[LegendEntry]) -> u32 {
+    let widest = legend.iter().map(|e| e.label.chars().count()).max();
+    widest.map_or(0, |n| (n as u32 * 9 + 40).clamp(110, 230))
+}
+
+/// One legend entry: a short line in the colour with the marker on it, or
+/// a colour box for a series drawn as areas; then the label.
+fn legend_entry<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    entry: &LegendEntry,
+) -> DrawResult<DB> {
+    let c = rgb(entry.colour);
+    match entry.marker {
+        Some(m) => {
+            root.draw(&PathElement::new(
+                vec![(x, y), (x + 22, y)],
+                c.stroke_width(3),
+            ))?;
+            marker(root, (x + 11, y), c, m, MARKER_R)?;
+        }
+        None => root.draw(&Rectangle::new(
+            [(x + 4, y - 7), (x + 18, y + 7)],
+            c.filled(),
+        ))?,
+    }
+    root.draw_text(
+        &entry.label,
+        &anchored(LABEL_PX, HPos::Left, VPos::Center),
+        (x + 28, y),
+    )
+}
+
+/// A point marker of radius `r`: filled in the colour with a white rim (so
+/// it stands out on a line or a bar of its own colour), or white inside a
+/// coloured outline.
+fn marker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    c: RGBColor,
+    m: Marker,
+    r: i32,
+) -> DrawResult<DB> {
+    let (fill, rim, rim_w) = if m.filled {
+        (c, WHITE, 1)
     } else {
-        1.0
+        (WHITE, c, 2)
+    };
+    if m.shape == Shape::Circle {
+        root.draw(&Circle::new((x, y), r, fill.filled()))?;
+        return root.draw(&Circle::new((x, y), r, rim.stroke_width(rim_w)));
+    }
+    let (corners, start, inner) = match m.shape {
+        Shape::Square => (4, 45.0, 1.0),
+        Shape::TriangleUp => (3, -90.0, 1.0),
+        Shape::Diamond => (4, 0.0, 1.0),
+        Shape::TriangleDown => (3, 90.0, 1.0),
+        Shape::Pentagon => (5, -90.0, 1.0),
+        Shape::Star => (10, -90.0, 0.45),
+        Shape::Hexagon | Shape::Circle => (6, 0.0, 1.0),
+    };
+    let r = r as f64 + 1.0;
+    let points: Vec<(i32, i32)> = (0..corners)
+        .map(|i| {
+            let a = (start + 360.0 * i as f64 / corners as f64).to_radians();
+            let k = if i % 2 == 1 { inner } else { 1.0 };
+            (
+                x + (r * k * a.cos()).round() as i32,
+                y + (r * k * a.sin()).round() as i32,
+            )
+        })
+        .collect();
+    root.draw(&Polygon::new(points.clone(), fill.filled()))?;
+    let mut outline = points.clone();
+    outline.push(points[0]);
+    root.draw(&PathElement::new(outline, rim.stroke_width(rim_w)))
+}
+
+/// A vertical confidence-interval whisker with caps, in pixels.
+fn whisker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x: i32,
+    (lo, hi): (i32, i32),
+    c: RGBColor,
+) -> DrawResult<DB> {
+    let s = c.stroke_width(1);
+    root.draw(&PathElement::new(vec![(x, lo), (x, hi)], s))?;
+    root.draw(&PathElement::new(vec![(x - 3, lo), (x + 3, lo)], s))?;
+    root.draw(&PathElement::new(vec![(x - 3, hi), (x + 3, hi)], s))
+}
+
+/// A small cross, the mark of a place that has no value.
+fn cross<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    c: RGBColor,
+) -> DrawResult<DB> {
+    let s = c.stroke_width(2);
+    root.draw(&PathElement::new(vec![(x - 4, y - 4), (x + 4, y + 4)], s))?;
+    root.draw(&PathElement::new(vec![(x - 4, y + 4), (x + 4, y - 4)], s))
+}
+
+/// A cell without a value: a grey cross on the baseline at `at` and its
+/// word next to it (running up for a bar, right for a row), so it can never
+/// be read as a bar and never sets the scale.
+fn missing<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    word: &str,
+    upward: bool,
+) -> DrawResult<DB> {
+    let style = text_style(NOTE_PX).color(&GREY);
+    let (len, _) = root.estimate_text_size(word, &style)?;
+    let len = len as i32;
+    if upward {
+        cross(root, (x, y - 6), GREY)?;
+        let style = style
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        root.draw_text(word, &style, (x, y - 16 - len / 2))
+    } else {
+        cross(root, (x + 8, y), GREY)?;
+        let style = style.pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw_text(word, &style, (x + 18, y))
     }
 }
 
@@ -139,123 +258,137 @@ fn compact(v: f64) -> String {
     s.replace(".0k", "k").replace(".0M", "M")
 }
 
-/// A vertical confidence-interval whisker with caps, in pixels.
-fn whisker<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    (x, lo): (i32, i32),
-    (_, hi): (i32, i32),
-    c: RGBColor,
-) -> DrawResult<DB> {
-    let s = c.stroke_width(1);
-    root.draw(&PathElement::new(vec![(x, lo), (x, hi)], s))?;
-    root.draw(&PathElement::new(vec![(x - 3, lo), (x + 3, lo)], s))?;
-    root.draw(&PathElement::new(vec![(x - 3, hi), (x + 3, hi)], s))
+/// A chart on `area` with axis lines and descriptions, ticks left to the caller.
+fn frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    (x_desc, y_desc): (&str, &str),
+    (x, y): (Range<f64>, Range<f64>),
+    (x_label_h, y_label_w): (u32, u32),
+) -> Result<Chart2d<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, text_style(LABEL_PX))
+        .margin(10)
+        .x_label_area_size(x_label_h)
+        .y_label_area_size(y_label_w)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(0)
+        .y_labels(0)
+        .axis_desc_style(text_style(LABEL_PX))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()?;
+    Ok(chart)
 }
 
-/// Diagonal hatching with an outline and a rotated word: the look of a cell
-/// that has no value, so it can never be read as a short bar.
-fn hatched<DB: DrawingBackend>(
+/// Grid lines and tick labels of a value axis, vertical (y) or horizontal (x).
+fn value_ticks<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    (x0, y0): (i32, i32),
-    (x1, y1): (i32, i32),
-    word: &str,
-    vertical_text: bool,
+    chart: &Chart2d<'_, DB>,
+    axis: &ValueAxis,
+    vertical: bool,
 ) -> DrawResult<DB> {
-    let (x0, x1) = (x0.min(x1), x0.max(x1));
-    let (y0, y1) = (y0.min(y1), y0.max(y1));
-    root.draw(&Rectangle::new([(x0, y0), (x1, y1)], GREY.stroke_width(1)))?;
-    let mut c = x0 - y1;
-    while c <= x1 - y0 {
-        let xa = x0.max(y0 + c);
-        let xb = x1.min(y1 + c);
-        if xa < xb {
-            root.draw(&PathElement::new(vec![(xa, xa - c), (xb, xb - c)], GREY))?;
-        }
-        c += 7;
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    for v in axis.ticks() {
+        let p = axis.pos(v);
+        let (from, to) = if vertical {
+            ((xr.start, p), (xr.end, p))
+        } else {
+            ((p, yr.start), (p, yr.end))
+        };
+        let (a, b) = (chart.backend_coord(&from), chart.backend_coord(&to));
+        root.draw(&PathElement::new(vec![a, b], GRID))?;
+        let (tick_end, style, at) = if vertical {
+            (
+                (a.0 - 5, a.1),
+                anchored(LABEL_PX, HPos::Right, VPos::Center),
+                (a.0 - 7, a.1),
+            )
+        } else {
+            (
+                (a.0, a.1 + 5),
+                anchored(LABEL_PX, HPos::Center, VPos::Top),
+                (a.0, a.1 + 7),
+            )
+        };
+        root.draw(&PathElement::new(vec![a, tick_end], BLACK))?;
+        root.draw_text(&compact(v), &style, at)?;
     }
-    let (cx, cy) = ((x0 + x1) / 2, (y0 + y1) / 2);
-    let style = anchored(12, HPos::Center, VPos::Center);
-    let style = if vertical_text {
-        style.transform(FontTransform::Rotate270)
-    } else {
-        style
-    };
-    let tw = word.len() as i32 * 4 + 6;
-    let (bw, bh) = if vertical_text { (9, tw) } else { (tw, 9) };
-    let (bw, bh) = (bw.min((x1 - x0) / 2), bh.min((y1 - y0) / 2));
-    root.draw(&Rectangle::new(
-        [(cx - bw, cy - bh), (cx + bw, cy + bh)],
-        WHITE.filled(),
-    ))?;
-    root.draw_text(word, &style, (cx, cy))
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Category names under an x axis, staggered on two rows when wider than
+/// their slot.
+fn category_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    names: &[String],
+    at: impl Fn(usize) -> (i32, i32),
+    slot_px: i32,
+) -> DrawResult<DB> {
+    let widest = names.iter().map(|g| g.chars().count()).max().unwrap_or(0) as i32;
+    let stagger = widest * 9 > slot_px;
+    for (i, name) in names.iter().enumerate() {
+        let (x, y) = at(i);
+        let dy = if stagger && i % 2 == 1 { 24 } else { 6 };
+        root.draw_text(
+            name,
+            &anchored(LABEL_PX, HPos::Center, VPos::Top),
+            (x, y + dy),
+        )?;
+    }
+    Ok(())
+}
+
 fn grouped<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     panel: &Panel<Bar>,
-    x_desc: &str,
-    y_desc: &str,
+    desc: (&str, &str),
+    y: &ValueAxis,
     groups: &[String],
     slots: usize,
-    ymax: f64,
 ) -> DrawResult<DB> {
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.caption, text_style(14))
-        .margin(8)
-        .x_label_area_size(54)
-        .y_label_area_size(62)
-        .build_cartesian_2d(0f64..groups.len() as f64, 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_labels(8)
-        .y_label_formatter(&|v| compact(*v))
-        .label_style(text_style(12))
-        .light_line_style(LIGHT)
-        .axis_desc_style(text_style(13))
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .draw()?;
-    // Labels wider than their group are staggered on two rows.
-    let group_px = chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0;
-    let widest = groups.iter().map(|g| g.chars().count()).max().unwrap_or(0) as i32;
-    let stagger = widest * 7 > group_px;
-    for (g, name) in groups.iter().enumerate() {
-        let (x, y) = chart.backend_coord(&(g as f64 + 0.5, 0.0));
-        let dy = if stagger && g % 2 == 1 { 20 } else { 6 };
-        root.draw_text(name, &anchored(12, HPos::Center, VPos::Top), (x, y + dy))?;
-    }
+    let chart = frame(
+        area,
+        &panel.caption,
+        desc,
+        (0f64..groups.len() as f64, y.range()),
+        (58, 66),
+    )?;
+    value_ticks(root, &chart, y, true)?;
+    let px = |x: f64, v: f64| chart.backend_coord(&(x, y.pos(v)));
+    let group_px = px(1.0, y.lo).0 - px(0.0, y.lo).0;
+    category_labels(root, groups, |g| px(g as f64 + 0.5, y.lo), group_px)?;
     let width = 0.84 / slots.max(1) as f64;
     for bar in &panel.items {
         let x0 = bar.group as f64 + 0.08 + bar.slot as f64 * width;
         let x1 = x0 + width * 0.88;
-        let c = color(bar.color);
+        let xc = (x0 + x1) / 2.0;
+        let (cx, base) = px(xc, y.lo);
         match &bar.mark {
             Mark::Value { median, lo, hi } => {
-                chart.draw_series([Rectangle::new([(x0, 0.0), (x1, *median)], c.filled())])?;
-                let xc = (x0 + x1) / 2.0;
-                whisker(
-                    root,
-                    chart.backend_coord(&(xc, *lo)),
-                    chart.backend_coord(&(xc, *hi)),
-                    BLACK,
-                )?;
-                if !bar.marker.is_empty() {
-                    let (px, py) = chart.backend_coord(&(xc, *hi));
+                let c = rgb(bar.look.colour);
+                let (top_left, top) = (px(x0, *median), px(xc, *median).1);
+                root.draw(&Rectangle::new([top_left, px(x1, y.lo)], c.filled()))?;
+                let bar_px = px(x1, y.lo).0 - top_left.0;
+                if bar_px >= 2 * MARKER_R {
+                    marker(root, (cx, top), c, bar.look.marker, MARKER_R)?;
+                }
+                let (lo_px, hi_px) = (px(xc, *lo).1, px(xc, *hi).1);
+                whisker(root, cx, (lo_px, hi_px), BLACK)?;
+                if !bar.footnote.is_empty() {
                     root.draw_text(
-                        &bar.marker,
-                        &anchored(13, HPos::Center, VPos::Bottom),
-                        (px, py - 2),
+                        &bar.footnote,
+                        &anchored(LABEL_PX, HPos::Center, VPos::Bottom),
+                        (cx, hi_px.min(top - MARKER_R) - 2),
                     )?;
                 }
             }
             Mark::Missing(word) => {
-                let a = chart.backend_coord(&(x0, ymax * 0.9));
-                let b = chart.backend_coord(&(x1, 0.0));
-                hatched(root, a, b, &format!("{word}{}", bar.marker), true)?;
+                missing(root, (cx, base), &format!("{word}{}", bar.footnote), true)?
             }
         }
     }
@@ -266,86 +399,67 @@ fn lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     panel: &Panel<Line>,
-    x_desc: &str,
-    y_desc: &str,
-    xs: &[String],
-    ymax: f64,
+    desc: (&str, &str),
+    (x, y): (&ValueAxis, &ValueAxis),
+    xs: &[f64],
 ) -> DrawResult<DB> {
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.caption, text_style(14))
-        .margin(8)
-        .x_label_area_size(44)
-        .y_label_area_size(62)
-        .build_cartesian_2d(-0.5f64..xs.len() as f64 - 0.5, 0f64..ymax)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_labels(8)
-        .y_label_formatter(&|v| compact(*v))
-        .label_style(text_style(12))
-        .light_line_style(LIGHT)
-        .axis_desc_style(text_style(13))
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .draw()?;
-    for (i, name) in xs.iter().enumerate() {
-        let (x, y) = chart.backend_coord(&(i as f64, 0.0));
-        root.draw(&PathElement::new(vec![(x, y), (x, y + 4)], BLACK))?;
-        root.draw_text(name, &anchored(12, HPos::Center, VPos::Top), (x, y + 6))?;
+    let chart = frame(area, &panel.caption, desc, (x.range(), y.range()), (48, 66))?;
+    value_ticks(root, &chart, y, true)?;
+    let px = |xv: f64, v: f64| chart.backend_coord(&(x.pos(xv), y.pos(v)));
+    for &xv in xs {
+        let (cx, cy) = px(xv, y.lo);
+        root.draw(&PathElement::new(vec![(cx, cy), (cx, cy + 5)], BLACK))?;
+        root.draw_text(
+            &compact(xv),
+            &anchored(LABEL_PX, HPos::Center, VPos::Top),
+            (cx, cy + 7),
+        )?;
     }
-    let mut missing_at: std::collections::HashMap<usize, i32> = Default::default();
+    let mut missing_at: Vec<(u64, i32)> = Vec::new();
     for line in &panel.items {
-        let c = color(line.color);
-        let mut run: Vec<(f64, f64)> = Vec::new();
-        let mut runs = Vec::new();
-        for (x, mark) in &line.points {
-            let xf = *x as f64;
+        let c = rgb(line.look.colour);
+        let mut runs: Vec<Vec<(i32, i32)>> = vec![Vec::new()];
+        for (xv, mark) in &line.points {
             match mark {
-                Mark::Value { median, lo, hi } => {
-                    run.push((xf, *median));
-                    whisker(
-                        root,
-                        chart.backend_coord(&(xf, *lo)),
-                        chart.backend_coord(&(xf, *hi)),
-                        c,
-                    )?;
-                    chart.draw_series([Circle::new((xf, *median), 4, c.filled())])?;
-                }
+                Mark::Value { median, .. } => runs.last_mut().into_iter().for_each(|r| {
+                    r.push(px(*xv, *median));
+                }),
                 Mark::Missing(_) => {
-                    runs.push(std::mem::take(&mut run));
-                    let slot = missing_at.entry(*x).or_insert(0);
-                    let (px, py) = chart.backend_coord(&(xf, 0.0));
-                    let (px, py) = (px, py - 8 - 11 * *slot);
-                    *slot += 1;
-                    let s = c.stroke_width(2);
-                    root.draw(&PathElement::new(
-                        vec![(px - 4, py - 4), (px + 4, py + 4)],
-                        s,
-                    ))?;
-                    root.draw(&PathElement::new(
-                        vec![(px - 4, py + 4), (px + 4, py - 4)],
-                        s,
-                    ))?;
+                    runs.push(Vec::new());
+                    let stacked = match missing_at.iter_mut().find(|(k, _)| *k == xv.to_bits()) {
+                        Some((_, n)) => {
+                            *n += 1;
+                            *n
+                        }
+                        None => {
+                            missing_at.push((xv.to_bits(), 0));
+                            0
+                        }
+                    };
+                    let (cx, cy) = px(*xv, y.lo);
+                    cross(root, (cx, cy - 8 - 11 * stacked), c)?;
                 }
             }
         }
-        runs.push(run);
         for run in runs.into_iter().filter(|r| r.len() > 1) {
-            chart.draw_series(LineSeries::new(run, c.stroke_width(2)))?;
+            root.draw(&PathElement::new(run, c.stroke_width(2)))?;
         }
-        if let Some((x, Mark::Value { hi, .. })) = line
-            .points
-            .iter()
-            .rev()
-            .find(|(_, m)| matches!(m, Mark::Value { .. }))
-            .filter(|_| !line.marker.is_empty())
-        {
-            let (px, py) = chart.backend_coord(&(*x as f64, *hi));
+        for (xv, mark) in &line.points {
+            if let Mark::Value { median, lo, hi } = mark {
+                let (cx, cy) = px(*xv, *median);
+                whisker(root, cx, (px(*xv, *lo).1, px(*xv, *hi).1), c)?;
+                marker(root, (cx, cy), c, line.look.marker, MARKER_R)?;
+            }
+        }
+        let last = line.points.iter().rev().find_map(|(xv, m)| match m {
+            Mark::Value { hi, .. } => Some(px(*xv, *hi)),
+            Mark::Missing(_) => None,
+        });
+        if let Some((cx, cy)) = last.filter(|_| !line.footnote.is_empty()) {
             root.draw_text(
-                &line.marker,
-                &anchored(13, HPos::Left, VPos::Bottom),
-                (px + 5, py),
+                &line.footnote,
+                &anchored(LABEL_PX, HPos::Left, VPos::Bottom),
+                (cx + 6, cy),
             )?;
         }
     }
@@ -356,60 +470,183 @@ fn stacked<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     x_desc: &str,
+    x: &ValueAxis,
     rows: &[StackRow],
 ) -> DrawResult<DB> {
-    let xmax = rows
-        .iter()
-        .map(|r| r.segments.iter().map(|(_, v)| v).sum::<f64>())
-        .fold(0.0, f64::max);
-    let xmax = if xmax > 0.0 { xmax * 1.08 } else { 1.0 };
     let n = rows.len() as f64;
-    let mut chart = ChartBuilder::on(area)
-        .margin(8)
-        .x_label_area_size(44)
-        .y_label_area_size(210)
-        .build_cartesian_2d(0f64..xmax, 0f64..n)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(0)
-        .x_labels(8)
-        .x_label_formatter(&|v| compact(*v))
-        .label_style(text_style(12))
-        .light_line_style(LIGHT)
-        .axis_desc_style(text_style(13))
-        .x_desc(x_desc)
-        .draw()?;
+    let chart = frame(area, "", (x_desc, ""), (x.range(), 0f64..n), (48, 230))?;
+    value_ticks(root, &chart, x, false)?;
     for (i, row) in rows.iter().enumerate() {
         let top = n - i as f64 - 0.12;
         let bottom = n - i as f64 - 0.88;
-        let (px, py) = chart.backend_coord(&(0.0, n - i as f64 - 0.5));
+        let (px, py) = chart.backend_coord(&(x.lo, n - i as f64 - 0.5));
         root.draw_text(
             &row.label,
-            &anchored(12, HPos::Right, VPos::Center),
+            &anchored(LABEL_PX, HPos::Right, VPos::Center),
             (px - 6, py),
         )?;
         if let Some(word) = &row.missing {
-            let a = chart.backend_coord(&(0.0, top));
-            let b = chart.backend_coord(&(xmax * 0.9, bottom));
-            hatched(root, a, b, word, false)?;
+            missing(root, (px, py), word, false)?;
             continue;
         }
-        let mut x = 0.0;
+        let mut at = 0.0;
         for (c, v) in &row.segments {
-            chart.draw_series([Rectangle::new(
-                [(x, bottom), (x + v, top)],
-                color(*c).filled(),
-            )])?;
-            x += v;
+            root.draw(&Rectangle::new(
+                [
+                    chart.backend_coord(&(at, top)),
+                    chart.backend_coord(&(at + v, bottom)),
+                ],
+                rgb(*c).filled(),
+            ))?;
+            at += v;
         }
+    }
+    Ok(())
+}
+
+/// The colour of a ratio on a ×link scale: white at 1, full colour at the
+/// scale's ends (blue below, red above), by log distance.
+fn ratio_colour(scale: &ValueAxis, r: f64) -> (RGBColor, f64) {
+    let t = (scale.pos(r.clamp(scale.lo, scale.hi)) / scale.pos(scale.hi)).clamp(-1.0, 1.0);
+    let end = if t < 0.0 { FASTER } else { SLOWER };
+    let mix = |e: u8| (255.0 + (e as f64 - 255.0) * t.abs()).round() as u8;
+    (RGBColor(mix(end.0), mix(end.1), mix(end.2)), t.abs())
+}
+
+/// Width of the heatmap's row labels: the longest, with room for a marker.
+fn row_label_width(rows: &[LegendEntry]) -> i32 {
+    let widest = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    (widest as i32 * 9 + 34).clamp(80, 240)
+}
+
+fn heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    area: &DrawingArea<DB, Shift>,
+    rows: &[LegendEntry],
+    cols: &[String],
+    scale: &ValueAxis,
+    panels: &[Panel<Tile>],
+) -> DrawResult<DB> {
+    let ((left, top), (right, bottom)) = {
+        let (x0, y0) = area.get_base_pixel();
+        let (w, h) = area.dim_in_pixel();
+        ((x0, y0), (x0 + w as i32, y0 + h as i32))
+    };
+    let label_w = row_label_width(rows);
+    // Panel captions (one per kernel) above the column names, which may
+    // take two staggered rows.
+    let caption_h = if panels.iter().any(|p| !p.caption.is_empty()) {
+        22
+    } else {
+        0
+    };
+    let header_h = caption_h + 52;
+    let row_h = ((bottom - top - header_h - 8) / rows.len().max(1) as i32).min(34);
+    let panel_w = (right - left - label_w - 8) / panels.len().max(1) as i32;
+    let col_w = panel_w / cols.len().max(1) as i32;
+    for (i, row) in rows.iter().enumerate() {
+        let y = top + header_h + row_h * i as i32 + row_h / 2;
+        if let Some(m) = row.marker {
+            marker(root, (left + 14, y), rgb(row.colour), m, MARKER_R)?;
+        }
+        root.draw_text(
+            &row.label,
+            &anchored(LABEL_PX, HPos::Left, VPos::Center),
+            (left + 26, y),
+        )?;
+    }
+    for (p, panel) in panels.iter().enumerate() {
+        let x0 = left + label_w + panel_w * p as i32;
+        if !panel.caption.is_empty() {
+            root.draw_text(
+                &panel.caption,
+                &anchored(LABEL_PX, HPos::Center, VPos::Top),
+                (x0 + panel_w / 2, top + 2),
+            )?;
+        }
+        category_labels(
+            root,
+            cols,
+            |c| (x0 + col_w * c as i32 + col_w / 2, top + caption_h),
+            col_w,
+        )?;
+        for tile in &panel.items {
+            let tx = x0 + col_w * tile.col as i32;
+            let ty = top + header_h + row_h * tile.row as i32;
+            let rect = [(tx + 1, ty + 1), (tx + col_w - 1, ty + row_h - 1)];
+            let centre = (tx + col_w / 2, ty + row_h / 2);
+            match &tile.value {
+                TileValue::Ratio(r) => {
+                    let (fill, strength) = ratio_colour(scale, *r);
+                    root.draw(&Rectangle::new(rect, fill.filled()))?;
+                    let ink = if strength > 0.55 { WHITE } else { BLACK };
+                    let style = anchored(LABEL_PX, HPos::Center, VPos::Center).color(&ink);
+                    root.draw_text(&crate::format::ratio(*r), &style, centre)?;
+                }
+                TileValue::Missing(word) => {
+                    root.draw(&Rectangle::new(rect, NO_VALUE.filled()))?;
+                    let px = (col_w as f64 * 1.7 / word.chars().count().max(1) as f64)
+                        .clamp(11.0, 15.0) as u32;
+                    let style = anchored(px, HPos::Center, VPos::Center).color(&GREY);
+                    root.draw_text(word, &style, centre)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ×link colour scale: a vertical bar from the slowest ratio (top) to
+/// the fastest, with its ticks.
+fn colour_scale<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    scale: &ValueAxis,
+) -> DrawResult<DB> {
+    root.draw_text(
+        "x link",
+        &anchored(LABEL_PX, HPos::Left, VPos::Bottom),
+        (x, y),
+    )?;
+    let (top, h, w) = (y + 8, 220, 18);
+    let range = scale.range();
+    let at =
+        |v: f64| top + ((range.end - scale.pos(v)) / (range.end - range.start) * h as f64) as i32;
+    for i in 0..h {
+        let v = 10f64.powf(range.end - (range.end - range.start) * i as f64 / h as f64);
+        let (c, _) = ratio_colour(scale, v);
+        root.draw(&Rectangle::new(
+            [(x, top + i), (x + w, top + i + 1)],
+            c.filled(),
+        ))?;
+    }
+    root.draw(&Rectangle::new(
+        [(x, top), (x + w, top + h)],
+        GREY.stroke_width(1),
+    ))?;
+    let ticks = match scale.scale {
+        Scale::Log => scale.ticks(),
+        Scale::Linear => vec![1.0],
+    };
+    for v in ticks {
+        let ty = at(v);
+        root.draw(&PathElement::new(vec![(x + w, ty), (x + w + 4, ty)], BLACK))?;
+        root.draw_text(
+            &format!("{}x", compact(v)),
+            &anchored(LABEL_PX, HPos::Left, VPos::Center),
+            (x + w + 7, ty),
+        )?;
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::compact;
+    use super::*;
 
     #[test]
     fn tick_labels_are_short() {
@@ -420,5 +657,21 @@ mod tests {
         assert_eq!(compact(1500.0), "1.5k");
         assert_eq!(compact(35_000.0), "35k");
         assert_eq!(compact(2_000_000.0), "2M");
+    }
+
+    #[test]
+    fn ratios_shade_from_white_at_one_to_full_colour_at_the_ends() {
+        let scale = ValueAxis {
+            scale: Scale::Log,
+            lo: 0.25,
+            hi: 4.0,
+        };
+        assert_eq!(ratio_colour(&scale, 1.0).0, WHITE);
+        assert_eq!(ratio_colour(&scale, 4.0).0, rgb(SLOWER));
+        assert_eq!(ratio_colour(&scale, 100.0).0, rgb(SLOWER));
+        assert_eq!(ratio_colour(&scale, 0.25).0, rgb(FASTER));
+        let (half, strength) = ratio_colour(&scale, 2.0);
+        assert!((strength - 0.5).abs() < 1e-9);
+        assert!(half.1 > SLOWER.1 && half.1 < 255);
     }
 }

@@ -1,185 +1,117 @@
-//! Which figures a report has and what goes into them, as plain data: the
-//! drawing code (`draw.rs`) never looks at cells, and these specs never touch
-//! plotters. Cells that did not run, and oversubscribed cells, are carried as
-//! [`Mark::Missing`] so they are drawn as such, never as zero, and never set
-//! a chart's scale.
+//! Which figures a report has and what goes into them (one function per
+//! kind of figure), and which it cannot have and why. Cells that did not
+//! run, and oversubscribed cells, are carried as [`Mark::Missing`] so they
+//! are drawn as such, never as zero, and never set an axis's range.
 
+use super::identity::{Identities, PALETTE};
+use super::scale::{Scale, ValueAxis};
+use super::spec::*;
 use crate::cost::COST_SOURCES;
-use crate::model::{group_consecutive, CellStatus, CellSummary, Report};
+use crate::model::{group_consecutive, CellStatus, CellSummary, Report, BASELINE_STYLE};
 use std::collections::BTreeMap;
 
-/// Default figure size: readable as a mailing-list attachment.
-pub const WIDTH: u32 = 800;
-/// Default figure height.
-pub const HEIGHT: u32 = 500;
-
-/// One plotted value, or the reason there is none.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Mark {
-    /// Median with its confidence interval.
-    Value {
-        /// Median.
-        median: f64,
-        /// Lower bound of the interval.
-        lo: f64,
-        /// Upper bound of the interval.
-        hi: f64,
-    },
-    /// Not run, failed or oversubscribed: drawn hatched with this word.
-    Missing(String),
+/// The figures of a report, in the order they appear in it, and those it
+/// cannot draw.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Figures to draw.
+    pub figures: Vec<Figure>,
+    /// Figures left out, each with why.
+    pub not_drawn: Vec<NotDrawn>,
 }
 
-/// A legend entry: text and palette index.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LegendEntry {
-    /// Series name.
-    pub label: String,
-    /// Palette index.
-    pub color: usize,
-}
-
-/// One bar of a grouped bar chart.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
-    /// Group (x category) index.
-    pub group: usize,
-    /// Slot inside the group.
-    pub slot: usize,
-    /// Palette index.
-    pub color: usize,
-    /// Value or reason.
-    pub mark: Mark,
-    /// Footnote marker for the cell's labels (`*`, `**`), empty when none.
-    pub marker: String,
-}
-
-/// One line of a line chart.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Line {
-    /// Palette index.
-    pub color: usize,
-    /// (x category index, value) pairs in x order.
-    pub points: Vec<(usize, Mark)>,
-    /// Footnote marker for the cells' labels.
-    pub marker: String,
-}
-
-/// One horizontal row of a stacked chart.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StackRow {
-    /// Row label.
-    pub label: String,
-    /// (palette index, value) segments, left to right.
-    pub segments: Vec<(usize, f64)>,
-    /// Why there is nothing to stack.
-    pub missing: Option<String>,
-}
-
-/// One side-by-side part of a figure (one per kernel).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Panel<T> {
-    /// Caption (kernel and its labels); empty with a single input.
-    pub caption: String,
-    /// What the panel holds.
-    pub items: Vec<T>,
-}
-
-/// The drawable content of a figure.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Chart {
-    /// Bars grouped along x, one slot per series, with CI whiskers.
-    Grouped {
-        /// x axis description.
-        x_desc: String,
-        /// y axis description.
-        y_desc: String,
-        /// Group names along x.
-        groups: Vec<String>,
-        /// Slots per group.
-        slots: usize,
-        /// Panels side by side.
-        panels: Vec<Panel<Bar>>,
-    },
-    /// Lines over categorical x values, with CI whiskers.
-    Lines {
-        /// x axis description.
-        x_desc: String,
-        /// y axis description.
-        y_desc: String,
-        /// x category names.
-        xs: Vec<String>,
-        /// Panels side by side.
-        panels: Vec<Panel<Line>>,
-    },
-    /// Horizontal stacked bars, one row per cell.
-    Stacked {
-        /// x axis description.
-        x_desc: String,
-        /// Rows, top to bottom.
-        rows: Vec<StackRow>,
-    },
-}
-
-/// A complete figure spec.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Figure {
-    /// File stem, unique within a report.
-    pub slug: String,
-    /// Title drawn on top.
-    pub title: String,
-    /// Pixel size.
-    pub size: (u32, u32),
-    /// Legend entries.
-    pub legend: Vec<LegendEntry>,
-    /// Footnotes drawn under the chart.
-    pub notes: Vec<String>,
-    /// What is drawn.
-    pub chart: Chart,
-}
-
-/// Builds every figure of a report, in the order they appear in it.
-pub fn figures(report: &Report) -> Vec<Figure> {
+/// Plans every figure of a report.
+pub fn plan(report: &Report) -> Plan {
     let ctx = Ctx::new(report);
-    let mut out = Vec::new();
-    for (i, (_, cells)) in report.by_op_shape().into_iter().enumerate() {
-        out.push(ctx.styles_by_mode(i, &cells));
+    let groups = report.by_op_shape();
+    let mut plan = Plan::default();
+    for (i, (_, cells)) in groups.iter().enumerate() {
+        plan.figures.push(ctx.styles_by_mode(i, cells));
+    }
+    for (i, (group, cells)) in groups.iter().enumerate() {
+        match ctx.heatmap(i, group, cells) {
+            Ok(fig) => plan.figures.push(fig),
+            Err(why) => plan.not_drawn.push(why),
+        }
     }
     for axis in [Axis::Batch, Axis::Steps] {
-        out.extend(ctx.families(axis));
+        let (figures, not_drawn) = ctx.curves(axis);
+        plan.figures.extend(figures);
+        plan.not_drawn.extend(not_drawn);
     }
-    for (i, (_, cells)) in report.by_op_shape().into_iter().enumerate() {
-        out.extend(ctx.cost(i, &cells));
+    for (i, (_, cells)) in groups.iter().enumerate() {
+        plan.figures.extend(ctx.cost(i, cells));
     }
-    out
+    plan
 }
 
-/// The varied shape dimension of a line figure.
+/// The varied shape dimension of a curve figure.
 #[derive(Clone, Copy)]
 enum Axis {
+    /// Batch: the cross-submission curve, log-log, from five batch sizes.
     Batch,
+    /// Steps per group.
     Steps,
+}
+
+impl Axis {
+    fn name(self) -> &'static str {
+        match self {
+            Axis::Batch => "batch",
+            Axis::Steps => "steps",
+        }
+    }
+
+    fn desc(self) -> &'static str {
+        match self {
+            Axis::Batch => "batch size (steps per submission)",
+            Axis::Steps => "steps per group",
+        }
+    }
+
+    fn value(self, c: &CellSummary) -> u32 {
+        match self {
+            Axis::Batch => c.key.batch,
+            Axis::Steps => c.key.steps,
+        }
+    }
+
+    /// The shape dimension held fixed along the curve, as in shape names.
+    fn fixed(self, c: &CellSummary) -> String {
+        match self {
+            Axis::Batch => format!("s{}", c.key.steps),
+            Axis::Steps => format!("b{}", c.key.batch),
+        }
+    }
+
+    /// The fewest x values a curve is drawn from.
+    fn min_points(self) -> usize {
+        match self {
+            Axis::Batch => 5,
+            Axis::Steps => 2,
+        }
+    }
+
+    /// The scale of both axes, when fixed rather than chosen by the span.
+    fn scale(self) -> Option<Scale> {
+        match self {
+            Axis::Batch => Some(Scale::Log),
+            Axis::Steps => None,
+        }
+    }
 }
 
 struct Ctx<'a> {
     report: &'a Report,
-    /// Series (style) labels in report order: a style keeps its colour in every figure.
-    series: Vec<String>,
+    looks: Identities,
 }
 
 impl<'a> Ctx<'a> {
     fn new(report: &'a Report) -> Ctx<'a> {
-        let mut series: Vec<String> = Vec::new();
-        for c in &report.cells {
-            let s = c.parts().style;
-            if !series.contains(&s) {
-                series.push(s);
-            }
+        Ctx {
+            report,
+            looks: Identities::of(report),
         }
-        Ctx { report, series }
-    }
-
-    fn color(&self, style: &str) -> usize {
-        self.series.iter().position(|s| s == style).unwrap_or(0)
     }
 
     fn mark(cell: &CellSummary) -> Mark {
@@ -223,10 +155,7 @@ impl<'a> Ctx<'a> {
     fn legend(&self, styles: &[String]) -> Vec<LegendEntry> {
         styles
             .iter()
-            .map(|s| LegendEntry {
-                label: s.clone(),
-                color: self.color(s),
-            })
+            .map(|s| LegendEntry::style(s, self.looks.of_style(s)))
             .collect()
     }
 
@@ -241,14 +170,20 @@ impl<'a> Ctx<'a> {
             for c in cells.iter().filter(|c| c.source == *source) {
                 let p = c.parts();
                 panel.items.push(Bar {
-                    group: modes.iter().position(|m| *m == p.mode).unwrap_or(0),
-                    slot: styles.iter().position(|s| *s == p.style).unwrap_or(0),
-                    color: self.color(&p.style),
+                    group: position(&modes, &p.mode),
+                    slot: position(&styles, &p.style),
+                    look: self.looks.of_style(&p.style),
                     mark: Self::mark(c),
-                    marker: notes.marker(self.report, c),
+                    footnote: notes.marker(self.report, c),
                 });
             }
         }
+        let y = ValueAxis::fitting(
+            panels
+                .iter()
+                .flat_map(|(_, p)| p.items.iter().flat_map(|b| b.mark.extent())),
+            None,
+        );
         Figure {
             slug: format!(
                 "styles-{:02}-{}-{}",
@@ -265,7 +200,8 @@ impl<'a> Ctx<'a> {
             notes: notes.finish(),
             chart: Chart::Grouped {
                 x_desc: "submission mode".into(),
-                y_desc: "ns per step (median, 95% CI)".into(),
+                y_desc: y_desc(y),
+                y,
                 slots: styles.len(),
                 groups: modes,
                 panels: panels.into_iter().map(|(_, p)| p).collect(),
@@ -273,23 +209,94 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Line figures of ns/step along one shape axis, one per family of cells
-    /// that differ only in that axis (and style), when it has two values or more.
-    fn families(&self, axis: Axis) -> Vec<Figure> {
-        let (name, desc) = match axis {
-            Axis::Batch => ("batch", "batch size (steps per submission)"),
-            Axis::Steps => ("steps", "steps per group"),
-        };
-        let value = |c: &CellSummary| match axis {
-            Axis::Batch => c.key.batch,
-            Axis::Steps => c.key.steps,
-        };
+    /// Every cell's ×link, styles down and modes across, for one op and shape.
+    fn heatmap(
+        &self,
+        index: usize,
+        group: &str,
+        cells: &[&CellSummary],
+    ) -> Result<Figure, NotDrawn> {
+        let modes = distinct(cells.iter().map(|c| c.parts().mode));
+        let styles = distinct(cells.iter().map(|c| c.parts().style));
+        let mut notes = Notes::default();
+        let mut footnotes = vec![String::new(); styles.len()];
+        let mut compared = false;
+        let mut panels = self.panels(cells);
+        for (source, panel) in &mut panels {
+            for c in cells.iter().filter(|c| c.source == *source) {
+                let p = c.parts();
+                let row = position(&styles, &p.style);
+                let footnote = notes.marker(self.report, c);
+                if footnotes[row].is_empty() {
+                    footnotes[row] = footnote;
+                }
+                let value = match (c.unranked_word(), self.report.link_ratio(c)) {
+                    (Some(word), _) => TileValue::Missing(word.to_string()),
+                    (None, None) => TileValue::Missing("no link".into()),
+                    (None, Some(r)) => {
+                        compared |= p.style != BASELINE_STYLE;
+                        TileValue::Ratio(r)
+                    }
+                };
+                panel.items.push(Tile {
+                    row,
+                    col: position(&modes, &p.mode),
+                    value,
+                });
+            }
+        }
+        if !compared {
+            return Err(NotDrawn::NoLinkRatio {
+                group: group.to_string(),
+            });
+        }
+        let widest = panels
+            .iter()
+            .flat_map(|(_, p)| &p.items)
+            .filter_map(|t| match t.value {
+                TileValue::Ratio(r) if r > 0.0 => Some(r.max(1.0 / r)),
+                _ => None,
+            })
+            .fold(2.0, f64::max);
+        let parts = cells[0].parts();
+        let notes = notes.finish();
+        let height = (150 + 34 * styles.len() as u32 + NOTE_H * notes.len() as u32).min(MAX_HEIGHT);
+        Ok(Figure {
+            slug: format!(
+                "xlink-{:02}-{}-{}",
+                index + 1,
+                slug(&parts.op),
+                slug(&parts.shape)
+            ),
+            title: format!("x link by style and mode: {group}"),
+            size: (WIDTH, height),
+            legend: Vec::new(),
+            notes,
+            chart: Chart::Heatmap {
+                rows: styles
+                    .iter()
+                    .zip(footnotes)
+                    .map(|(s, footnote)| {
+                        LegendEntry::style(&format!("{s}{footnote}"), self.looks.of_style(s))
+                    })
+                    .collect(),
+                cols: modes,
+                scale: ValueAxis {
+                    scale: Scale::Log,
+                    lo: 1.0 / widest,
+                    hi: widest,
+                },
+                panels: panels.into_iter().map(|(_, p)| p).collect(),
+            },
+        })
+    }
+
+    /// Curves of ns/step along one shape axis, one figure per family of
+    /// cells that differ only in that axis (and style) when it has enough
+    /// values; the families that vary it over too few are said, not drawn.
+    fn curves(&self, axis: Axis) -> (Vec<Figure>, Vec<NotDrawn>) {
         let families = group_consecutive(&self.report.cells, |c| {
             let k = &c.key;
-            let fixed = match axis {
-                Axis::Batch => format!("s{}", k.steps),
-                Axis::Steps => format!("b{}", k.batch),
-            };
             let p = c.parts();
             let sharing = if k.submitters > 1 {
                 format!("-{}", k.sharing)
@@ -298,90 +305,145 @@ impl<'a> Ctx<'a> {
             };
             format!(
                 "{} {} g{}-{}-t{}{sharing}",
-                p.mode, p.op, k.groups, fixed, k.submitters
+                p.mode,
+                p.op,
+                k.groups,
+                axis.fixed(c),
+                k.submitters
             )
         });
-        let mut out = Vec::new();
+        let mut figures = Vec::new();
+        let mut too_few: BTreeMap<Vec<u32>, Vec<String>> = BTreeMap::new();
         for (family, cells) in families {
-            let mut xs: Vec<u32> = cells.iter().map(|c| value(c)).collect();
+            let mut xs: Vec<u32> = cells.iter().map(|c| axis.value(c)).collect();
             xs.sort_unstable();
             xs.dedup();
-            if xs.len() < 2 {
-                continue;
+            if xs.len() >= axis.min_points() {
+                let fig = self.curve(axis, figures.len(), &family, &cells, &xs);
+                figures.push(fig);
+            } else if xs.len() > 1 {
+                too_few.entry(xs).or_default().push(family);
             }
-            let styles = distinct(cells.iter().map(|c| c.parts().style));
-            let mut notes = Notes::default();
-            let mut untimed = Vec::new();
-            let mut panels = self.panels(&cells);
-            for (source, panel) in &mut panels {
-                for style in &styles {
-                    let mut line_cells: Vec<&&CellSummary> = cells
-                        .iter()
-                        .filter(|c| c.source == *source && c.parts().style == *style)
-                        .collect();
-                    if line_cells.is_empty() {
-                        continue;
-                    }
-                    line_cells.sort_by_key(|c| value(c));
-                    let marker = line_cells
-                        .iter()
-                        .map(|c| notes.marker(self.report, c))
-                        .find(|m| !m.is_empty())
-                        .unwrap_or_default();
-                    let untimed_cells = line_cells.iter().filter(|c| c.unranked_word().is_some());
-                    let missing: Vec<String> = group_consecutive(untimed_cells.map(|c| **c), |c| {
-                        c.unranked_word().unwrap_or_default().into()
-                    })
-                    .into_iter()
-                    .map(|(word, cells)| {
-                        let at: Vec<String> = cells.iter().map(|c| value(c).to_string()).collect();
-                        format!("{word} at {}", at.join(", "))
-                    })
-                    .collect();
-                    if !missing.is_empty() {
-                        let kernel = if self.report.multi() {
-                            format!(" @{}", self.report.sources[*source].label)
-                        } else {
-                            String::new()
-                        };
-                        untimed.push(format!(
-                            "x on the axis: {style}{kernel} {}",
-                            missing.join(", ")
-                        ));
-                    }
-                    panel.items.push(Line {
-                        color: self.color(style),
-                        points: line_cells
-                            .iter()
-                            .map(|c| {
-                                let x = xs.iter().position(|v| *v == value(c)).unwrap_or(0);
-                                (x, Self::mark(c))
-                            })
-                            .collect(),
-                        marker,
-                    });
-                }
-            }
-            out.push(Figure {
-                slug: format!("by-{name}-{:02}-{}", out.len() + 1, slug(&family)),
-                title: format!("ns per step vs {name}: {family}"),
-                size: (WIDTH, HEIGHT),
-                legend: self.legend(&styles),
-                notes: notes.finish().into_iter().chain(untimed).collect(),
-                chart: Chart::Lines {
-                    x_desc: desc.into(),
-                    y_desc: "ns per step (median, 95% CI)".into(),
-                    xs: xs.iter().map(u32::to_string).collect(),
-                    panels: panels.into_iter().map(|(_, p)| p).collect(),
-                },
-            });
         }
-        out
+        let not_drawn = too_few
+            .into_iter()
+            .map(|(batches, slices)| NotDrawn::FewBatches {
+                slices,
+                batches,
+                needed: axis.min_points(),
+            });
+        // Only the batch curve is asked for wherever batch varies.
+        let not_drawn = match axis {
+            Axis::Batch => not_drawn.collect(),
+            Axis::Steps => Vec::new(),
+        };
+        (figures, not_drawn)
+    }
+
+    /// One curve figure: a line per style (and kernel) over `xs`.
+    fn curve(
+        &self,
+        axis: Axis,
+        index: usize,
+        family: &str,
+        cells: &[&CellSummary],
+        xs: &[u32],
+    ) -> Figure {
+        let styles = distinct(cells.iter().map(|c| c.parts().style));
+        let mut notes = Notes::default();
+        let mut untimed = Vec::new();
+        let mut panels = self.panels(cells);
+        for (source, panel) in &mut panels {
+            for style in &styles {
+                let mut line_cells: Vec<&CellSummary> = cells
+                    .iter()
+                    .copied()
+                    .filter(|c| c.source == *source && c.parts().style == *style)
+                    .collect();
+                if line_cells.is_empty() {
+                    continue;
+                }
+                line_cells.sort_by_key(|c| axis.value(c));
+                let footnote = line_cells
+                    .iter()
+                    .map(|c| notes.marker(self.report, c))
+                    .find(|m| !m.is_empty())
+                    .unwrap_or_default();
+                untimed.extend(self.untimed_note(axis, *source, style, &line_cells));
+                panel.items.push(Line {
+                    look: self.looks.of_style(style),
+                    points: line_cells
+                        .iter()
+                        .map(|c| (axis.value(c) as f64, Self::mark(c)))
+                        .collect(),
+                    footnote,
+                });
+            }
+        }
+        let marks = || {
+            panels
+                .iter()
+                .flat_map(|(_, p)| p.items.iter().flat_map(|l| l.points.iter()))
+        };
+        let y = ValueAxis::fitting(marks().flat_map(|(_, m)| m.extent()), axis.scale());
+        let x = ValueAxis::fitting(xs.iter().map(|v| *v as f64), axis.scale());
+        let name = axis.name();
+        Figure {
+            slug: format!("by-{name}-{:02}-{}", index + 1, slug(family)),
+            title: format!("ns per step vs {name}: {family}"),
+            size: (WIDTH, HEIGHT),
+            legend: self.legend(&styles),
+            notes: notes.finish().into_iter().chain(untimed).collect(),
+            chart: Chart::Lines {
+                x_desc: axis.desc().into(),
+                y_desc: y_desc(y),
+                x,
+                y,
+                xs: xs.iter().map(|v| *v as f64).collect(),
+                panels: panels.into_iter().map(|(_, p)| p).collect(),
+            },
+        }
+    }
+
+    /// The note naming where a line has no value ("x on the axis: ...").
+    fn untimed_note(
+        &self,
+        axis: Axis,
+        source: usize,
+        style: &str,
+        cells: &[&CellSummary],
+    ) -> Option<String> {
+        let untimed = cells
+            .iter()
+            .copied()
+            .filter(|c| c.unranked_word().is_some());
+        let missing: Vec<String> =
+            group_consecutive(untimed, |c| c.unranked_word().unwrap_or_default().into())
+                .into_iter()
+                .map(|(word, cells)| {
+                    let at: Vec<String> = cells.iter().map(|c| axis.value(c).to_string()).collect();
+                    format!("{word} at {}", at.join(", "))
+                })
+                .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let kernel = if self.report.multi() {
+            format!(" @{}", self.report.sources[source].label)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "x on the axis: {style}{kernel} {}",
+            missing.join(", ")
+        ))
     }
 
     /// Where the cost goes: profile events per step stacked by source, one row
-    /// per cell (and kernel); `None` when no cell of the group has any.
-    fn cost(&self, index: usize, cells: &[&CellSummary]) -> Option<Figure> {
+    /// per cell (and kernel), over as many figures as keep each within
+    /// [`MAX_HEIGHT`] (whole modes to a figure where they fit); none when no
+    /// cell of the group has any.
+    fn cost(&self, index: usize, cells: &[&CellSummary]) -> Vec<Figure> {
         let present: Vec<usize> = (0..COST_SOURCES.len())
             .filter(|&s| {
                 cells.iter().any(|c| {
@@ -392,74 +454,131 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         if present.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let parts = cells[0].parts();
-        let mut notes = Notes::default();
-        let rows: Vec<StackRow> = cells
-            .iter()
-            .map(|c| {
-                let p = c.parts();
-                let mut label = format!("{} {}", p.style, p.mode);
-                if self.report.multi() {
-                    label = format!("{label} @{}", self.report.sources[c.source].label);
-                }
-                label.push_str(&notes.marker(self.report, c));
-                let missing = match (&c.profile, c.status) {
-                    (_, CellStatus::Failed) => Some("failed".to_string()),
-                    (None, CellStatus::Ok) => Some("no profile".to_string()),
-                    (None, status) => Some(status.word().to_string()),
-                    (Some(_), _) => None,
-                };
-                let segments = c
-                    .profile
-                    .as_ref()
-                    .filter(|_| missing.is_none())
-                    .map(|prof| {
-                        present
-                            .iter()
-                            .map(|&s| (s, COST_SOURCES[s].per_step(prof).unwrap_or(0.0)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                StackRow {
-                    label,
-                    segments,
-                    missing,
-                }
-            })
-            .collect();
         let absent: Vec<&str> = (0..COST_SOURCES.len())
             .filter(|s| !present.contains(s))
             .map(|s| COST_SOURCES[s].name)
             .collect();
-        let mut all_notes = notes.finish();
-        if !absent.is_empty() {
-            all_notes.push(format!("not recorded: {}", absent.join(", ")));
+        let parts = cells[0].parts();
+        let pages = pages(cells, |c| c.parts().mode, COST_ROWS);
+        let paged = pages.len() > 1;
+        pages
+            .into_iter()
+            .enumerate()
+            .map(|(page, cells)| {
+                let modes = distinct(cells.iter().map(|c| c.parts().mode));
+                let mut notes = Notes::default();
+                let rows: Vec<StackRow> = cells
+                    .iter()
+                    .map(|c| self.cost_row(c, &present, &mut notes))
+                    .collect();
+                let mut all_notes = notes.finish();
+                if !absent.is_empty() {
+                    all_notes.push(format!("not recorded: {}", absent.join(", ")));
+                }
+                let (slug_tail, title_tail) = if paged {
+                    (
+                        format!("-p{}", page + 1),
+                        format!(" ({})", modes.join(", ")),
+                    )
+                } else {
+                    (String::new(), String::new())
+                };
+                let height = (130 + ROW_H * rows.len() as u32 + NOTE_H * all_notes.len() as u32)
+                    .clamp(HEIGHT.min(MAX_HEIGHT), MAX_HEIGHT);
+                Figure {
+                    slug: format!(
+                        "cost-{:02}-{}-{}{slug_tail}",
+                        index + 1,
+                        slug(&parts.op),
+                        slug(&parts.shape)
+                    ),
+                    title: format!(
+                        "where the cost goes: {} {}{title_tail}",
+                        parts.op, parts.shape
+                    ),
+                    size: (WIDTH, height),
+                    legend: present
+                        .iter()
+                        .map(|&s| LegendEntry {
+                            label: COST_SOURCES[s].name.to_string(),
+                            colour: PALETTE[s],
+                            marker: None,
+                        })
+                        .collect(),
+                    notes: all_notes,
+                    chart: Chart::Stacked {
+                        x_desc: "events per step (profile pass)".into(),
+                        x: ValueAxis::fitting(
+                            rows.iter().map(|r| r.segments.iter().map(|(_, v)| v).sum()),
+                            Some(Scale::Linear),
+                        ),
+                        rows,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// One cell's row of the cost chart.
+    fn cost_row(&self, c: &CellSummary, present: &[usize], notes: &mut Notes) -> StackRow {
+        let p = c.parts();
+        let mut label = format!("{} {}", p.style, p.mode);
+        if self.report.multi() {
+            label = format!("{label} @{}", self.report.sources[c.source].label);
         }
-        let height = HEIGHT.max(130 + 20 * rows.len() as u32 + 18 * all_notes.len() as u32);
-        Some(Figure {
-            slug: format!(
-                "cost-{:02}-{}-{}",
-                index + 1,
-                slug(&parts.op),
-                slug(&parts.shape)
-            ),
-            title: format!("where the cost goes: {} {}", parts.op, parts.shape),
-            size: (WIDTH, height),
-            legend: present
-                .iter()
-                .map(|&s| LegendEntry {
-                    label: COST_SOURCES[s].name.to_string(),
-                    color: s,
-                })
-                .collect(),
-            notes: all_notes,
-            chart: Chart::Stacked {
-                x_desc: "events per step (profile pass)".into(),
-                rows,
-            },
-        })
+        label.push_str(&notes.marker(self.report, c));
+        let missing = match (&c.profile, c.status) {
+            (_, CellStatus::Failed) => Some("failed".to_string()),
+            (None, CellStatus::Ok) => Some("no profile".to_string()),
+            (None, status) => Some(status.word().to_string()),
+            (Some(_), _) => None,
+        };
+        let segments = c
+            .profile
+            .as_ref()
+            .filter(|_| missing.is_none())
+            .map(|prof| {
+                present
+                    .iter()
+                    .map(|&s| (PALETTE[s], COST_SOURCES[s].per_step(prof).unwrap_or(0.0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        StackRow {
+            label,
+            segments,
+            missing,
+        }
+    }
+}
+
+/// Height of one row of the cost chart.
+const ROW_H: u32 = 20;
+/// Most rows in one cost figure: what fits [`MAX_HEIGHT`] with a few notes.
+const COST_ROWS: usize = ((MAX_HEIGHT - 130 - 3 * NOTE_H) / ROW_H) as usize;
+
+/// Splits `items` into pages of at most `cap`, keeping runs with the same
+/// `key` on one page where they fit (a longer run gets pages of its own).
+fn pages<'a, T>(items: &[&'a T], key: impl Fn(&T) -> String, cap: usize) -> Vec<Vec<&'a T>> {
+    let mut out: Vec<Vec<&T>> = Vec::new();
+    for (_, run) in group_consecutive(items.iter().copied(), key) {
+        for chunk in run.chunks(cap) {
+            match out.last_mut() {
+                Some(page) if page.len() + chunk.len() <= cap => page.extend(chunk),
+                _ => out.push(chunk.to_vec()),
+            }
+        }
+    }
+    out
+}
+
+/// The y axis description, naming a log scale.
+fn y_desc(axis: ValueAxis) -> String {
+    match axis.scale {
+        Scale::Linear => "ns per step (median, 95% CI)".into(),
+        Scale::Log => "ns per step (median, 95% CI, log)".into(),
     }
 }
 
@@ -509,6 +628,10 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
+fn position(items: &[String], item: &str) -> usize {
+    items.iter().position(|i| i == item).unwrap_or(0)
+}
+
 /// A file-name-safe version of a label.
 fn slug(s: &str) -> String {
     let mut out = String::new();
@@ -520,4 +643,32 @@ fn slug(s: &str) -> String {
         }
     }
     out.trim_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pages;
+
+    #[test]
+    fn pages_keep_runs_together_where_they_fit() {
+        let items: Vec<String> = ["a1", "a2", "b1", "b2", "b3", "c1", "c2", "c3", "c4", "c5"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let refs: Vec<&String> = items.iter().collect();
+        let run = |s: &String| s[..1].to_string();
+        let paged: Vec<Vec<&str>> = pages(&refs, run, 4)
+            .into_iter()
+            .map(|p| p.into_iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(
+            paged,
+            [
+                vec!["a1", "a2"],
+                vec!["b1", "b2", "b3"],
+                vec!["c1", "c2", "c3", "c4"],
+                vec!["c5"]
+            ]
+        );
+    }
 }

@@ -1,15 +1,24 @@
 //! Plots of a report, drawn with plotters as SVG (also inlined in
-//! report.html) and PNG. Text is drawn with the DejaVu Sans font compiled
-//! into the crate, so rendering needs no system fonts.
+//! report.html) and PNG, each at most 800×600 so it reads as a mail
+//! attachment. `figures.rs` decides what each figure shows (`spec.rs`, plain
+//! data), `draw.rs` draws any spec; every style keeps one colour and marker
+//! across them (`identity.rs`), and value axes turn logarithmic when their
+//! values span more than 10× (`scale.rs`). Text is drawn with the DejaVu
+//! Sans font compiled into the crate, so rendering needs no system fonts.
 
 mod draw;
 mod figures;
+mod identity;
+mod scale;
+mod spec;
 
-use figures::{figures, Figure};
+use spec::Figure;
+pub use spec::NotDrawn;
 
 /// Directory (inside the output directory) that holds the plot files.
 pub const PLOTS_DIR: &str = "plots";
 
+use crate::doc::Block;
 use crate::error::ReportError;
 use crate::model::Report;
 use plotters::prelude::*;
@@ -44,13 +53,43 @@ pub struct PlotFile {
     pub png_path: Option<PathBuf>,
 }
 
+/// The plots of a report: the figures drawn and those its data cannot carry.
+#[derive(Clone, Debug, Default)]
+pub struct Plots {
+    /// The drawn figures, in report order.
+    pub files: Vec<PlotFile>,
+    /// Figures left out, each with why (said in the report in one line).
+    pub not_drawn: Vec<NotDrawn>,
+}
+
+impl Plots {
+    /// The report's "Plots" section: the figures, then one line per figure
+    /// left out; nothing when there is neither.
+    pub fn blocks(&self) -> Vec<Block> {
+        if self.files.is_empty() && self.not_drawn.is_empty() {
+            return Vec::new();
+        }
+        let mut blocks = vec![Block::Heading(2, "Plots".into())];
+        blocks.extend(self.files.iter().cloned().map(Block::Figure));
+        if !self.not_drawn.is_empty() {
+            blocks.push(Block::Paragraph("Not drawn:".into()));
+            blocks.push(Block::List(
+                self.not_drawn.iter().map(ToString::to_string).collect(),
+            ));
+        }
+        blocks
+    }
+}
+
 /// Draws every figure of `report` into `dir` (created if needed), and
 /// removes plot files a previous rendering left there that this one did not
 /// write, so the directory matches the report.
-pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Vec<PlotFile>, ReportError> {
+pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Plots, ReportError> {
     register_embedded_font();
     std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
-    let plots = figures(report)
+    let plan = figures::plan(report);
+    let plots = plan
+        .figures
         .iter()
         .map(|fig| render_one(fig, dir, png))
         .collect::<Result<Vec<_>, _>>()?;
@@ -65,7 +104,10 @@ pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Vec<PlotFile
             std::fs::remove_file(&path).map_err(ReportError::io(&path))?;
         }
     }
-    Ok(plots)
+    Ok(Plots {
+        files: plots,
+        not_drawn: plan.not_drawn,
+    })
 }
 
 /// Draws one figure as SVG (and PNG when `png`) into `dir`.

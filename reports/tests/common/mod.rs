@@ -95,13 +95,43 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
             .iter()
             .map(|name| StyleEntry {
                 name: name.to_string(),
-                variants: Vec::new(),
+                variants: variants(name).iter().map(|v| v.to_string()).collect(),
                 labels: Vec::new(),
             })
             .collect(),
             modes: vec!["default".into(), "sqpoll".into()],
         }),
     }
+}
+
+/// The variants bench-runner lists for a style.
+pub fn variants(style: &str) -> &'static [&'static str] {
+    match style {
+        "sync-group" => &["queue", "append"],
+        "msg-ring" => &["group", "step"],
+        "futex" => &["shared", "private", "shared-fresh", "private-fresh"],
+        _ => &[],
+    }
+}
+
+/// Every style key the registry of [`header`] makes, variants included.
+pub fn registry_styles() -> Vec<String> {
+    header("6.18", false)
+        .registry
+        .unwrap()
+        .styles
+        .iter()
+        .flat_map(|s| {
+            if s.variants.is_empty() {
+                vec![s.name.clone()]
+            } else {
+                s.variants
+                    .iter()
+                    .map(|v| format!("{}:{v}", s.name))
+                    .collect()
+            }
+        })
+        .collect()
 }
 
 pub fn key(style: &str, mode: &str, op: &str, steps: u32, batch: u32) -> CellKey {
@@ -311,6 +341,45 @@ pub fn sweep(seed: u64, reps_per_cell: usize) -> Vec<CellRecord> {
             }
         }
     }
+    out
+}
+
+pub const BATCHES: &[u32] = &[1, 2, 4, 8, 16, 32, 64];
+
+/// ns/step against batch (1 to 64) at 64 steps per group, nop, in two
+/// modes: the submission cost spread over the batch, and a cliff for the
+/// linked styles, whose chains cannot cross a submission, below 64. The
+/// bpf-loop cells are skipped, futex on sqpoll fails at batch 4 and
+/// msg-ring is oversubscribed at batch 64 on default.
+pub fn batch_sweep(seed: u64, reps_per_cell: usize) -> Vec<CellRecord> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for (m, mode) in MODES[..2].iter().enumerate() {
+        for &batch in BATCHES {
+            for (s, style) in STYLES.iter().enumerate() {
+                let k = key(style, mode, "nop", 64, batch);
+                if style.starts_with("bpf-loop") {
+                    out.push(skipped(&k, "bpf-loop needs Linux 7.1+ (kernel 6.18)"));
+                    continue;
+                }
+                if *style == "futex" && *mode == "sqpoll" && batch == 4 {
+                    out.push(failed(&k));
+                    continue;
+                }
+                let cliff = if style.contains("link") && batch < 64 {
+                    400.0
+                } else {
+                    0.0
+                };
+                let center = 80.0 * (1.0 + s as f64 * 0.6) * (1.0 + m as f64 * 0.2)
+                    + 1500.0 / batch as f64
+                    + cliff;
+                out.extend(reps(&k, &noisy(&mut rng, center, 0.01, reps_per_cell)));
+            }
+        }
+    }
+    let name = key("msg-ring", "default", "nop", 64, 64).name();
+    oversubscribe(&mut out, &name, 3, 2);
     out
 }
 
