@@ -4,7 +4,6 @@
 //! the verifier checks what the kernel did.
 
 mod bpf_loop;
-mod broken;
 mod chain;
 mod flagged;
 mod fresh_process;
@@ -14,11 +13,17 @@ mod futex_words;
 mod handoff;
 mod helper;
 mod msg_ring;
+pub(crate) mod order;
 mod stall;
 mod sync_group;
 mod userspace;
+pub(crate) mod variant;
 
-pub use broken::BROKEN_SUFFIX;
+/// The styles whose order the fault-injection build breaks on purpose.
+#[cfg(feature = "fault-injection")]
+pub(crate) use {
+    futex::Futex, futex_syscall::FutexSyscall, msg_ring::MsgRing, sync_group::SyncGroup,
+};
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
