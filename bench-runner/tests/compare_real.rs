@@ -21,8 +21,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Mutex;
-
-const DELAY_ENV: &str = "URING_SYNCBENCH_TEST_DELAY_NS";
+use workloads::fault_injection::DELAY_ENV;
 
 /// The sweeps of this file run one at a time: two at once on two CPUs
 /// preempt each other's steps and would measure each other.

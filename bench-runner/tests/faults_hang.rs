@@ -1,6 +1,7 @@
 //! Hung cells: a cell whose pass never completes (a read, through io-wq, of a
 //! pipe nobody writes to; selected by the test-only
-//! `URING_SYNCBENCH_TEST_HANG_STYLE`, which no config can reach) is ended by
+//! `URING_SYNCBENCH_TEST_HANG_STYLE` of the fault-injection build, which no
+//! config and no shipped binary can reach) is ended by
 //! the per-cell watchdog, recorded `failed` with `timeout after N s`, its
 //! ring, threads, pipe and temp dir are torn down, and the sweep goes on with
 //! the next cell. Ctrl-C is not held up by a hung cell either.
@@ -14,7 +15,7 @@ use common::{
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use workloads::cell::TEST_HANG_ENV;
+use workloads::fault_injection::HANG_ENV;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -138,7 +139,7 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
     let (_dir, path, tmp, out) = sweep_dir(&hang_config("1500ms"));
     let results = out.join("results.jsonl");
     let mut child = sweep_command(&path, &out, &tmp, &[])
-        .env(TEST_HANG_ENV, "link")
+        .env(HANG_ENV, "link")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -229,7 +230,7 @@ fn ctrl_c_is_not_held_up_by_a_hung_cell_and_resume_completes() {
     let (_dir, path, tmp, out) = sweep_dir(&hang_config("20s"));
     let results = out.join("results.jsonl");
     let mut child = sweep_command(&path, &out, &tmp, &[])
-        .env(TEST_HANG_ENV, "link")
+        .env(HANG_ENV, "link")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -11,7 +11,7 @@ use crate::op::{OpKind, Ops};
 use crate::placement::{pin_to, Placement, Role, Roles};
 use crate::probe::Need;
 use crate::ring::{Ring, RingSize};
-use crate::style::{HelperRole, StepCtx, StepError, Stream, Style};
+use crate::style::{HelperRole, Instance, StepCtx, StepError, Stream, Style};
 use crate::threads::CellThreads;
 use crate::verify::{OrderLog, Violation};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,16 +19,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// The environment variable that adds a real busy delay per step (nanoseconds):
-/// a genuinely slower build, used to prove that comparisons catch regressions.
-pub const TEST_DELAY_ENV: &str = "URING_SYNCBENCH_TEST_DELAY_NS";
-
-/// Test-only: the cells of the style named by this environment variable never
-/// finish a pass (see [`Hang`]), so tests can prove that the watchdog ends a
-/// hung cell and tears its ring down. No config can select it.
-#[doc(hidden)]
-pub const TEST_HANG_ENV: &str = "URING_SYNCBENCH_TEST_HANG_STYLE";
 
 /// How submitters share rings when there are several.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +110,7 @@ impl CellSpec {
                     .into(),
             );
         }
+        crate::style::variant::check(self)?;
         let mut needs = self.op.needs();
         needs.push(Need::Mode(self.mode));
         needs.extend(self.style.needs(self)?);
@@ -241,10 +232,6 @@ impl CellRun {
     /// that drives them; their SQPOLL thread goes to the placement's SQPOLL
     /// CPU), ops and style instance.
     pub fn start(spec: &CellSpec, cancel: Arc<Cancel>) -> Result<CellRun, CellError> {
-        let delay_ns: u64 = std::env::var(TEST_DELAY_ENV)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
         let poller = if spec.mode.mode.shared_poller {
             let owner = ModeSpec::SQPOLL;
             let size = RingSize { sq: 8, cq: 16 };
@@ -288,17 +275,20 @@ impl CellRun {
             let shared_lane = shared_lanes.next();
             let (cmd_tx, cmd_rx) = mpsc::channel();
             let (reply_tx, reply_rx) = mpsc::channel();
-            let spec = spec.clone();
-            let cancel = cancel.clone();
+            let submitter = Submitter {
+                spec: spec.clone(),
+                index,
+                ring: RingChoice {
+                    attach,
+                    shared_lane,
+                },
+                cancel: cancel.clone(),
+                cmds: cmd_rx,
+                reply: reply_tx,
+            };
             let join = std::thread::Builder::new()
                 .name(format!("submitter-{index}"))
-                .spawn(move || {
-                    let ring = RingChoice {
-                        attach,
-                        shared_lane,
-                    };
-                    worker(&spec, index, ring, &cancel, delay_ns, cmd_rx, &reply_tx)
-                })
+                .spawn(move || submitter.serve())
                 .map_err(|e| CellError::Setup(format!("spawn: {e}")))?;
             run.workers.push(Worker {
                 cmd: cmd_tx,
@@ -416,85 +406,80 @@ impl Drop for CellRun {
     }
 }
 
-/// A wait that never ends on its own: a read, forced through io-wq, of a pipe
-/// whose write end stays open and is never written.
-struct Hang {
-    read: std::fs::File,
-    _write: std::os::fd::OwnedFd,
-    buf: std::cell::UnsafeCell<[u8; 8]>,
-}
-
-impl Hang {
-    fn new() -> std::io::Result<Hang> {
-        let (read, write) = crate::sys::pipe()?;
-        Ok(Hang {
-            read: std::fs::File::from(read),
-            _write: write,
-            buf: std::cell::UnsafeCell::new([0; 8]),
-        })
-    }
-
-    /// Submits the read and waits for its completion, which never comes: only
-    /// cancelling the cell ends the wait.
-    fn wait(&self, lane: &Lane) -> Result<(), StepError> {
-        use io_uring::{opcode, squeue::Flags, types};
-        use std::os::fd::AsRawFd;
-        let read = opcode::Read::new(types::Fd(self.read.as_raw_fd()), self.buf.get().cast(), 8)
-            .build()
-            .flags(Flags::ASYNC)
-            .user_data(crate::userdata::UserData::aux(lane.groups().start, 0));
-        lane.submit_and_wait(&[read], 1)?;
-        Err(StepError::Style(
-            "test hang: the read of a pipe nobody writes completed".into(),
-        ))
-    }
-}
-
-fn spin_for(ns: u64) {
-    let end = Instant::now() + Duration::from_nanos(ns);
-    while Instant::now() < end {
-        std::hint::spin_loop();
-    }
-}
-
-/// Where a worker's lane comes from: a ring it builds itself (attached to the
-/// shared poller, if any) or its lane on the cell's shared ring.
+/// Where a submitter's lane comes from: a ring it builds itself (attached to
+/// the shared poller, if any) or its lane on the cell's shared ring.
 struct RingChoice {
     attach: Option<i32>,
     shared_lane: Option<Lane>,
 }
 
-fn worker(
-    spec: &CellSpec,
+/// What a submitter thread is given: its cell and index, where its ring
+/// comes from, and the channels it takes commands from and replies on.
+struct Submitter {
+    spec: CellSpec,
     index: u32,
     ring: RingChoice,
-    cancel: &Arc<Cancel>,
-    delay_ns: u64,
+    cancel: Arc<Cancel>,
     cmds: Receiver<Cmd>,
-    reply: &Sender<Reply>,
-) {
-    let _registration = cancel.register();
-    let cpu = spec.placement.cpu(spec.roles(), Role::Submitter(index));
-    if let Err(e) = pin_to(cpu) {
-        let _ = reply.send(Reply::Failed(CellError::Setup(format!(
-            "submitter {index}: {e}"
-        ))));
-        return;
-    }
-    // Declared before the lane so that its pipe outlives the ring holding its read.
-    let hang = match std::env::var(TEST_HANG_ENV) {
-        Ok(style) if style == spec.style.name() => match Hang::new() {
-            Ok(hang) => Some(hang),
+    reply: Sender<Reply>,
+}
+
+impl Submitter {
+    /// The thread's life: set its lane up, say whether that worked, then run
+    /// the passes each command asks for until the cell is dropped.
+    fn serve(self) {
+        let Submitter {
+            spec,
+            index,
+            ring,
+            cancel,
+            cmds,
+            reply,
+        } = self;
+        let _registration = cancel.register();
+        let mut lane = match LaneRun::set_up(&spec, index, ring, &cancel) {
+            Ok(lane) => lane,
             Err(e) => {
-                let _ = reply.send(Reply::Failed(CellError::Setup(format!("test hang: {e}"))));
+                let _ = reply.send(Reply::Failed(e));
                 return;
             }
-        },
-        _ => None,
-    };
-    let groups = spec.lane_groups(index);
-    let lane_steps = (groups.end - groups.start) * spec.shape.steps;
-    let setup = || -> Result<_, CellError> {
+        };
+        let _ = reply.send(Reply::Ready);
+        while let Ok(Cmd::Run(iterations)) = cmds.recv() {
+            if reply.send(lane.passes(iterations)).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// A submitter's lane, set up and ready to run passes. Its fields drop in
+/// order: the style instance (and its helper threads) before the lane.
+struct LaneRun {
+    instance: Box<dyn Instance>,
+    ops: Ops,
+    lane: Lane,
+    stream: Stream,
+    log: OrderLog,
+    /// Steps per group.
+    steps: u32,
+    /// Steps of one pass of this lane.
+    lane_steps: u32,
+}
+
+impl LaneRun {
+    /// Pins the thread to its submitter CPU, then builds (or takes) its ring,
+    /// its ops and its style instance.
+    fn set_up(
+        spec: &CellSpec,
+        index: u32,
+        ring: RingChoice,
+        cancel: &Arc<Cancel>,
+    ) -> Result<LaneRun, CellError> {
+        let cpu = spec.placement.cpu(spec.roles(), Role::Submitter(index));
+        pin_to(cpu).map_err(|e| CellError::Setup(format!("submitter {index}: {e}")))?;
+        let groups = spec.lane_groups(index);
+        let lane_steps = (groups.end - groups.start) * spec.shape.steps;
         let lane = match ring.shared_lane {
             Some(lane) => lane,
             None => {
@@ -521,82 +506,102 @@ fn worker(
             .style
             .instance(spec, &lane)
             .map_err(|e| CellError::Setup(e.to_string()))?;
-        Ok((lane, ops, instance))
-    };
-    let (lane, mut ops, mut instance) = match setup() {
-        Ok(parts) => parts,
-        Err(e) => {
-            let _ = reply.send(Reply::Failed(e));
-            return;
-        }
-    };
-    let stream = Stream::new(groups, spec.shape.steps, spec.shape.batch);
-    let mut log = OrderLog::new(spec.shape.groups, spec.shape.steps);
-    let _ = reply.send(Reply::Ready);
-    while let Ok(Cmd::Run(iterations)) = cmds.recv() {
-        let mut wall_ns = 0;
-        let mut verify_cpu_ns = 0;
-        let mut outcome = Ok(());
-        // One clock read per repetition, not per pass: at a few hundred ns
-        // per step, two reads per pass would be a visible part of a short
-        // pass. The clock stops only while data is read back for the check.
-        let mut clock = Instant::now();
-        for _ in 0..iterations {
-            log.reset();
-            let mut ctx = StepCtx {
-                ops: &ops,
-                log: &mut log,
-                stream: &stream,
-            };
-            let result = match &hang {
-                Some(hang) => hang.wait(&lane),
-                None => instance.run(&lane, &mut ctx),
-            };
-            if delay_ns > 0 {
-                spin_for(delay_ns * u64::from(lane_steps));
-            }
-            if let Err(e) = result {
-                outcome = Err(match e {
-                    StepError::Ring(crate::ring::RingError::Cancelled) => CellError::Interrupted,
-                    e => CellError::Step(e.to_string()),
-                });
-                break;
-            }
-            if ops.has_data() {
-                wall_ns += clock.elapsed().as_nanos() as u64;
-                let cpu = cputime::thread_ns();
-                if let Err(e) = ops.collect(&mut log) {
-                    outcome = Err(CellError::Step(format!("reading back data: {e}")));
-                    break;
-                }
-                verify_cpu_ns += cputime::thread_ns() - cpu;
-                clock = Instant::now();
-            }
-            if let Some(v) = log.violation() {
-                outcome = Err(CellError::Violation(v.clone()));
-                break;
-            }
-            // The log covers every group of the cell; this lane runs only its own.
-            if !stream
-                .groups()
-                .all(|g| log.completed(g) == spec.shape.steps)
-            {
-                outcome = Err(CellError::Step("a pass ended with steps missing".into()));
-                break;
-            }
-        }
-        wall_ns += clock.elapsed().as_nanos() as u64;
-        let msg = match outcome {
+        #[cfg(feature = "fault-injection")]
+        let instance = crate::fault_injection::inject(spec, lane_steps, instance)?;
+        Ok(LaneRun {
+            instance,
+            ops,
+            lane,
+            stream: Stream::new(groups, spec.shape.steps, spec.shape.batch),
+            log: OrderLog::new(spec.shape.groups, spec.shape.steps),
+            steps: spec.shape.steps,
+            lane_steps,
+        })
+    }
+
+    /// Runs `iterations` timed passes, stopping at the first that fails.
+    fn passes(&mut self, iterations: u64) -> Reply {
+        let mut clock = Clock::start();
+        let outcome = (0..iterations).try_for_each(|_| self.pass(&mut clock));
+        let (wall_ns, verify_cpu_ns) = clock.stop();
+        match outcome {
             Ok(()) => Reply::Done {
                 wall_ns,
                 verify_cpu_ns,
-                steps: iterations * u64::from(lane_steps),
+                steps: iterations * u64::from(self.lane_steps),
             },
             Err(e) => Reply::Failed(e),
-        };
-        if reply.send(msg).is_err() {
-            break;
         }
     }
-    drop(instance);
+
+    /// One pass of the style, then the order check: a data path is read back
+    /// with `clock` stopped, and every step of the lane must have completed
+    /// in order.
+    fn pass(&mut self, clock: &mut Clock) -> Result<(), CellError> {
+        self.log.reset();
+        let mut ctx = StepCtx {
+            ops: &self.ops,
+            log: &mut self.log,
+            stream: &self.stream,
+        };
+        self.instance
+            .run(&self.lane, &mut ctx)
+            .map_err(|e| match e {
+                StepError::Ring(crate::ring::RingError::Cancelled) => CellError::Interrupted,
+                e => CellError::Step(e.to_string()),
+            })?;
+        if self.ops.has_data() {
+            clock
+                .excluding(|| self.ops.collect(&mut self.log))
+                .map_err(|e| CellError::Step(format!("reading back data: {e}")))?;
+        }
+        if let Some(v) = self.log.violation() {
+            return Err(CellError::Violation(v.clone()));
+        }
+        // The log covers every group of the cell; this lane runs only its own.
+        if !self
+            .stream
+            .groups()
+            .all(|g| self.log.completed(g) == self.steps)
+        {
+            return Err(CellError::Step("a pass ended with steps missing".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The clock of one repetition. It is read once at the start and once at
+/// the end, not per pass: at a few hundred ns per step, two reads per pass
+/// would be a visible part of a short pass. It stops only while a data path
+/// is read back for the check, whose CPU time it counts apart.
+struct Clock {
+    since: Instant,
+    wall_ns: u64,
+    verify_cpu_ns: u64,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            since: Instant::now(),
+            wall_ns: 0,
+            verify_cpu_ns: 0,
+        }
+    }
+
+    /// Runs `f` with the clock stopped, counting its thread CPU time.
+    fn excluding<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        self.wall_ns += self.since.elapsed().as_nanos() as u64;
+        let cpu = cputime::thread_ns();
+        let out = f();
+        self.verify_cpu_ns += cputime::thread_ns() - cpu;
+        self.since = Instant::now();
+        out
+    }
+
+    /// Wall ns and verification CPU ns of the repetition.
+    fn stop(self) -> (u64, u64) {
+        let wall_ns = self.wall_ns + self.since.elapsed().as_nanos() as u64;
+        (wall_ns, self.verify_cpu_ns)
+    }
 }

@@ -11,6 +11,8 @@ pub mod cancel;
 pub mod cell;
 pub mod counters;
 pub mod cputime;
+#[cfg(feature = "fault-injection")]
+pub mod fault_injection;
 pub mod lane;
 pub mod mode;
 pub mod op;

@@ -135,7 +135,9 @@ impl Capabilities {
     }
 
     /// Pretends the kernel lacks an opcode: the rest of the probe stays real.
-    /// Used to exercise skip paths on kernels that do have the opcode.
+    /// Used to exercise skip paths on kernels that do have the opcode; only
+    /// in the `fault-injection` build (see [`crate::fault_injection`]).
+    #[cfg(feature = "fault-injection")]
     pub fn without_opcode(mut self, code: u8) -> Capabilities {
         self.opcodes.remove(&code);
         self

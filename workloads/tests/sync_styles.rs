@@ -10,9 +10,9 @@ mod common;
 
 use common::{caps, label, run, shape, spec};
 use workloads::cell::{CellError, CellSpec};
+use workloads::fault_injection;
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
-use workloads::style::BROKEN_SUFFIX;
 
 /// Every style × variant this file is about.
 const STYLES: &[(&str, &str)] = &[
@@ -100,15 +100,16 @@ fn futex_syscall_keeps_order() {
 /// A style broken on purpose must be reported out of order on timeouts of
 /// varied length (several tries: a reorder is likely, not certain, per pass).
 fn broken_is_caught(style: &str, variant: &str) {
-    let broken = format!("{variant}{BROKEN_SUFFIX}");
-    let cell = spec(
+    let mut cell = spec(
         style,
-        &broken,
+        variant,
         "default",
         OpKind::Timeout,
         false,
         shape(2, 16, 4),
     );
+    cell.style =
+        fault_injection::broken(style).unwrap_or_else(|| panic!("{style} has no broken build"));
     for _ in 0..30 {
         match run(&cell, 5, Duration::from_secs(20)) {
             Some(Err(CellError::Violation(v))) => {

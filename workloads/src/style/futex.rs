@@ -23,11 +23,12 @@
 //! then fails with `lost wakeup (group G, step S, scope private)`. The fresh
 //! variants are reproductions, not measurements (a fork per pass).
 
-use super::broken;
 use super::fresh_process::run_in_child;
 use super::futex_words::FutexWords;
 use super::helper::cpu_of;
+use super::order::{Breakable, Kept, Order};
 use super::stall::{Progress, Watcher, STALL_SEQ, STALL_WATCHER};
+use super::variant::Variants;
 use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cancel::Cancel;
 use crate::cell::CellSpec;
@@ -38,13 +39,79 @@ use crate::ring::{Ring, RingSize};
 use crate::userdata::UserData;
 use crate::verify::OrderLog;
 use io_uring::{opcode, squeue::Entry, squeue::Flags, types};
+use std::marker::PhantomData;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 /// The style.
 pub struct Futex;
 
-const VARIANTS: &[&str] = &["shared", "private", "shared-fresh", "private-fresh"];
+/// Who may wake a word's waiters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Any process mapping the word.
+    Shared,
+    /// Only this process (FUTEX2_PRIVATE).
+    Private,
+}
+
+impl Scope {
+    /// The scope's word in a lost wakeup's message.
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Shared => "shared",
+            Scope::Private => "private",
+        }
+    }
+
+    /// Its FUTEX2 flags beside the word size.
+    fn flags(self) -> u32 {
+        FUTEX2_SIZE_U32
+            | match self {
+                Scope::Shared => 0,
+                Scope::Private => FUTEX2_PRIVATE,
+            }
+    }
+}
+
+/// A variant: the words' scope, and whether each pass runs in a freshly
+/// forked single-threaded process (the lost-wakeup reproduction).
+#[derive(Clone, Copy)]
+struct Variant {
+    scope: Scope,
+    fresh: bool,
+}
+
+static VARIANTS: Variants<Variant, 4> = Variants::new([
+    (
+        "shared",
+        Variant {
+            scope: Scope::Shared,
+            fresh: false,
+        },
+    ),
+    (
+        "private",
+        Variant {
+            scope: Scope::Private,
+            fresh: false,
+        },
+    ),
+    (
+        "shared-fresh",
+        Variant {
+            scope: Scope::Shared,
+            fresh: true,
+        },
+    ),
+    (
+        "private-fresh",
+        Variant {
+            scope: Scope::Private,
+            fresh: true,
+        },
+    ),
+]);
 
 /// Requests a chain adds around its steps: FUTEX_WAIT, the bump, FUTEX_WAKE.
 const AUX_PER_CHAIN: u32 = 3;
@@ -64,11 +131,10 @@ impl Style for Futex {
         "chains wait on the previous chain's futex word (FUTEX_WAIT/WAKE, bumped by a linked READ); *-fresh: reproduction in a forked process"
     }
     fn variants(&self) -> &'static [&'static str] {
-        VARIANTS
+        VARIANTS.names()
     }
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
-        let (variant, _) = broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
-        if variant.ends_with("-fresh") && cell.mode.mode.sqpoll {
+        if VARIANTS.of(cell)?.fresh && cell.mode.mode.sqpoll {
             return Err(
                 "an SQPOLL thread makes the fresh process multi-threaded before any wait is armed"
                     .into(),
@@ -98,14 +164,23 @@ impl Style for Futex {
         &[STALL_WATCHER]
     }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
-        let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
+        self.build::<Kept>(cell, lane)
+    }
+}
+
+impl Breakable for Futex {
+    fn build<O: Order>(
+        &self,
+        cell: &CellSpec,
+        lane: &Lane,
+    ) -> Result<Box<dyn Instance>, StepError> {
+        let Variant { scope, fresh } = VARIANTS.of(cell)?;
         let groups = lane.groups();
         let steps = cell.shape.steps;
         let words = FutexWords::new(groups.len() * steps as usize)
             .map_err(|e| StepError::Style(format!("futex words: {e}")))?;
         let zero = std::fs::File::open("/dev/zero")
             .map_err(|e| StepError::Style(format!("/dev/zero: {e}")))?;
-        let fresh = variant.ends_with("-fresh");
         let progress = Arc::new(Progress::default());
         let watcher_cpu = cpu_of(cell, lane, HelperRole::StallWatcher)?;
         let watcher = if fresh {
@@ -114,10 +189,10 @@ impl Style for Futex {
             Some(Watcher::start(lane, progress.clone(), watcher_cpu)?)
         };
         let sq = cell.ring_entries;
-        Ok(Box::new(Run {
-            private: variant.starts_with("private"),
+        Ok(Box::new(Run::<O> {
+            order: PhantomData,
+            scope,
             fresh,
-            broken,
             first_group: groups.start,
             steps,
             words,
@@ -141,10 +216,10 @@ impl Style for Futex {
     }
 }
 
-struct Run {
-    private: bool,
+struct Run<O> {
+    order: PhantomData<fn() -> O>,
+    scope: Scope,
     fresh: bool,
-    broken: bool,
     first_group: u32,
     steps: u32,
     words: FutexWords,
@@ -167,27 +242,15 @@ struct Run {
     entries: Vec<Entry>,
 }
 
-impl Run {
+impl<O: Order> Run<O> {
     fn index(&self, group: u32, seq: u32) -> usize {
         ((group - self.first_group) * self.steps + seq) as usize
-    }
-
-    fn scope(&self) -> &'static str {
-        if self.private {
-            "private"
-        } else {
-            "shared"
-        }
-    }
-
-    fn futex_flags(&self) -> u32 {
-        FUTEX2_SIZE_U32 | if self.private { FUTEX2_PRIVATE } else { 0 }
     }
 
     /// Appends the chain of steps `start..end` of `group` to `self.entries`.
     fn push_chain(&mut self, ctx: &StepCtx<'_>, group: u32, start: u32, end: u32) {
         let chain_start = self.entries.len();
-        let flags = self.futex_flags();
+        let flags = self.scope.flags();
         if start > 0 {
             let word = self.words.word(self.index(group, start - 1));
             // Its CQE (0 when woken, -EAGAIN when the word was bumped already)
@@ -210,13 +273,13 @@ impl Run {
                 .user_data(UserData::aux(group, end - 1));
             [read, wake]
         });
-        if self.broken {
-            // Broken on purpose: the next chain is released before these steps run.
+        if !O::KEPT {
+            // Order ignored: the next chain is released before these steps run.
             self.entries.extend(bump.iter().flatten().cloned());
         }
         self.entries
             .extend((start..end).map(|s| ctx.ops.step(group, s)));
-        if !self.broken {
+        if O::KEPT {
             self.entries.extend(bump.into_iter().flatten());
         }
         let last = self.entries.len() - 1;
@@ -261,7 +324,7 @@ impl Run {
             };
             Some(StepError::Style(format!(
                 "lost wakeup (group {g}, step {head}, scope {}){hint}",
-                self.scope()
+                self.scope.name()
             )))
         })
     }
@@ -388,7 +451,7 @@ impl Run {
     }
 }
 
-impl Instance for Run {
+impl<O: Order> Instance for Run<O> {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         if self.heads.is_empty() {
             self.heads = vec![false; ctx.stream.groups().len() * self.steps as usize];

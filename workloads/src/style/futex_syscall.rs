@@ -3,13 +3,14 @@
 //! completer has reaped a group's step k, then submits step k+1 (one step per
 //! group in flight, at most `batch` per submission).
 
-use super::broken;
 use super::handoff::Handoff;
 use super::helper::{cpu_of, Completer, OnStep, COMPLETER};
+use super::order::{Breakable, Kept, Order};
 use super::{Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use io_uring::squeue::Entry;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -24,7 +25,6 @@ impl Style for FutexSyscall {
         "submitter sleeps in futex(2) until a completer thread reaped step k, then submits k+1"
     }
     fn needs(&self, cell: &CellSpec) -> Result<Vec<crate::probe::Need>, String> {
-        broken::parse(&cell.variant, &[]).map_err(|e| e.to_string())?;
         if cell.mode.mode.defer_taskrun {
             return Err(
                 "the completer thread reaps; a DEFER_TASKRUN ring completes only in its submitter task".into(),
@@ -41,7 +41,16 @@ impl Style for FutexSyscall {
         &[COMPLETER]
     }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
-        let (_, broken) = broken::parse(&cell.variant, &[])?;
+        self.build::<Kept>(cell, lane)
+    }
+}
+
+impl Breakable for FutexSyscall {
+    fn build<O: Order>(
+        &self,
+        cell: &CellSpec,
+        lane: &Lane,
+    ) -> Result<Box<dyn Instance>, StepError> {
         let groups = lane.groups();
         let handoff = Arc::new(Handoff::new(groups.len() * cell.shape.steps as usize));
         let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
@@ -51,8 +60,8 @@ impl Style for FutexSyscall {
             handoff.clone(),
             Count(reaped.clone()),
         )?;
-        Ok(Box::new(Run {
-            broken,
+        Ok(Box::new(Run::<O> {
+            order: PhantomData,
             handoff,
             reaped,
             next: vec![0; groups.end as usize],
@@ -72,8 +81,8 @@ impl OnStep for Count {
     }
 }
 
-struct Run {
-    broken: bool,
+struct Run<O> {
+    order: PhantomData<fn() -> O>,
     handoff: Arc<Handoff>,
     /// Per group: steps the completer reaped this pass.
     reaped: Arc<[AtomicU32]>,
@@ -83,7 +92,7 @@ struct Run {
     _completer: Completer,
 }
 
-impl Instance for Run {
+impl<O: Order> Instance for Run<O> {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         let steps = ctx.stream.steps;
         let batch = ctx.stream.batch as usize;
@@ -100,7 +109,7 @@ impl Instance for Run {
             self.entries.clear();
             for g in groups.clone() {
                 let gi = g as usize;
-                let idle = self.broken || self.reaped[gi].load(Ordering::Acquire) == self.next[gi];
+                let idle = !O::KEPT || self.reaped[gi].load(Ordering::Acquire) == self.next[gi];
                 if idle && self.next[gi] < steps && self.entries.len() < batch {
                     self.entries.push(ctx.ops.step(g, self.next[gi]));
                     self.next[gi] += 1;

@@ -1,10 +1,59 @@
 //! Ordering styles: one type per style behind the [`Style`] trait, listed once in
 //! [`STYLES`]. A style turns the application's stream of steps (see [`Stream`])
 //! into submissions and reacts to completions; the runner around it times it and
-//! the verifier checks what the kernel did.
+//! the verifier checks what the kernel did. [`adding_a_style`] walks through
+//! writing one.
+//!
+//! # Contract
+//!
+//! What the runner (`cell.rs`) guarantees a style:
+//!
+//! - [`Style::needs`] is asked first, at plan time; a cell it refuses, or
+//!   whose needs the machine lacks, is skipped and never set up.
+//! - [`Style::instance`] is called once per lane, on the lane's submitter
+//!   thread, already pinned, with the lane's ring built in the cell's mode.
+//!   The instance lives for every repetition of that set-up and is dropped
+//!   before the lane.
+//! - [`Instance::run`] is called once per pass, on that same thread, with
+//!   the same lane and stream every time, an order log reset for the pass,
+//!   and no CQE of an earlier pass left to come (the earlier pass drained).
+//!   The wall clock runs during the whole call.
+//! - After each pass the runner checks the order log (and reads back a data
+//!   path): a broken order is the cell's `failed` line, never a timing.
+//!
+//! What a style guarantees the runner:
+//!
+//! - **Per-pass state is reset** at the start of every [`Instance::run`]: a
+//!   pass must not depend on what the pass before it left behind.
+//! - **The ring is drained on return**: `run` returns `Ok` only when every
+//!   step of the lane's stream completed and was reaped, and no request of
+//!   its own is still in flight ([`StepCtx::drain`] does it).
+//! - **Every CQE is reaped through [`StepCtx::submit_and_reap`]**, which
+//!   checks and logs step CQEs; the style never logs a step itself.
+//! - **user_data is encoded with [`UserData`]**: steps come from
+//!   [`Ops::step`] (already [`UserData::step`]); every auxiliary request
+//!   (a futex wake, a bump, a message) is [`UserData::aux`] with the group
+//!   and seq it serves, so its CQE arrives as [`Completion::Aux`].
+//! - **Helper threads are declared and spawned through `helper::spawn`**:
+//!   every thread the style starts is listed in [`Style::helpers`] and started
+//!   by `helper::spawn` on the CPU `helper::cpu_of` gives its role, which pins
+//!   it and registers it for the cell's cancel.
+//! - **[`Style::needs`] and [`Style::instance`] agree**: every cell `needs`
+//!   accepts, `instance` sets up (it fails only for what the machine refused
+//!   at run time: a thread, a mapping); every variant `needs` refuses,
+//!   `instance` refuses with the same reason.
+//! - **Waits are sized to the next decision**, and one pass stays within
+//!   [`Style::enter_budget`].
+//! - **Errors are typed**: a ring failure or a cancel is [`StepError::Ring`]
+//!   (cancel becomes the cell's `interrupted`); a failed step and a stray CQE
+//!   come back from `submit_and_reap`; anything else the style itself
+//!   detects is [`StepError::Style`].
+//!
+//! A style's variants are parsed in one place, a `Variants` table of the
+//! style's own type; the order a cross-batch style keeps is a type parameter
+//! (`order::Order`), which only the `fault-injection` build breaks.
 
 mod bpf_loop;
-mod broken;
 mod chain;
 mod flagged;
 mod fresh_process;
@@ -14,11 +63,17 @@ mod futex_words;
 mod handoff;
 mod helper;
 mod msg_ring;
+pub(crate) mod order;
 mod stall;
 mod sync_group;
 mod userspace;
+pub(crate) mod variant;
 
-pub use broken::BROKEN_SUFFIX;
+/// The styles whose order the fault-injection build breaks on purpose.
+#[cfg(feature = "fault-injection")]
+pub(crate) use {
+    futex::Futex, futex_syscall::FutexSyscall, msg_ring::MsgRing, sync_group::SyncGroup,
+};
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
@@ -305,22 +360,32 @@ pub struct Helper {
     pub mode_ring: bool,
 }
 
-/// One ordering style. Implementations are small types listed in [`STYLES`].
+/// One ordering style: how a stream of steps is kept in order. Implementations
+/// are small types listed once in [`STYLES`]; what each method must do is
+/// below and in the module's Contract.
 pub trait Style: Send + Sync {
-    /// Name used in configs and results.
+    /// The name configs, results and `list` use. Unique in [`STYLES`],
+    /// lowercase, words joined by `-`; never changed once results carry it.
     fn name(&self) -> &'static str;
-    /// One line for `bench-runner list`.
+    /// One line for `bench-runner list`: how this style enforces order.
     fn about(&self) -> &'static str;
-    /// Variants selectable in configs (`sync-group:queue`); empty when none.
+    /// The variants a config may select (`sync-group:queue`), in the order
+    /// `list` and reports show them; empty when the style has none. A config
+    /// naming the bare style sweeps every variant. The runner refuses any
+    /// variant not listed here before asking [`Style::needs`].
     fn variants(&self) -> &'static [&'static str] {
         &[]
     }
-    /// Labels every output must show for this style's cells (e.g. `emulated`).
+    /// Labels every output must show beside this style's cells (`emulated`
+    /// for a style that models a kernel feature which does not exist).
     fn labels(&self) -> &'static [&'static str] {
         &[]
     }
-    /// What the style needs beyond the op and the mode, or why it does not
-    /// apply to this cell at all (`Err` is the reason).
+    /// What the style needs beyond the op and the mode (opcodes, CPUs, a
+    /// probed feature), or why it does not apply to `cell` at all: `Err` is
+    /// the one-line reason its `skipped` line carries. Pure and cheap: asked
+    /// at plan time, for every cell, before anything is set up; it must
+    /// refuse exactly the cells [`Style::instance`] could not run.
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
         let _ = cell;
         Ok(Vec::new())
@@ -328,7 +393,8 @@ pub trait Style: Send + Sync {
     /// The helper threads the style starts for each lane of `cell`, in the
     /// order they take the placement's helper slots. Every thread a style
     /// starts is declared here: the placement pins it, the results record its
-    /// CPU, and its busy flag decides whether the cell is oversubscribed.
+    /// CPU, and its busy flag decides whether the cell is oversubscribed. An
+    /// undeclared role has no CPU (`helper::cpu_of` refuses it).
     fn helpers(&self, cell: &CellSpec) -> &'static [Helper] {
         let _ = cell;
         &[]
@@ -340,18 +406,39 @@ pub trait Style: Send + Sync {
     /// complete inline (`nop`), for a cell with one submitter. The test suite
     /// holds every style to it in every mode, so a regression of a wait
     /// strategy fails; the profile pass reports it beside the measured calls.
+    /// Write it from the shape ([`Shape::batches_per_pass`],
+    /// [`Shape::one_step_rounds`]), and say why in its doc.
+    ///
+    /// [`Shape::batches_per_pass`]: crate::cell::Shape::batches_per_pass
+    /// [`Shape::one_step_rounds`]: crate::cell::Shape::one_step_rounds
     fn enter_budget(&self, cell: &CellSpec) -> u32;
-    /// Sets up per-lane state (threads, extra rings, futex words) for a cell.
+    /// Sets up one lane of `cell`: its per-lane state (buffers, extra rings,
+    /// futex words) and its declared helper threads, ready for
+    /// [`Instance::run`]. Called on the lane's submitter thread, once per
+    /// lane, only for a cell [`Style::needs`] accepted. Allocate here, not in
+    /// `run`: set-up is not timed, passes are. Fails with
+    /// [`StepError::Style`] for what the machine refused (a thread, a
+    /// mapping), or an unknown variant.
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError>;
 }
 
-/// A style set up for one lane of one cell; runs the lane's whole stream once per call.
+/// A style set up for one lane of one cell: what [`Style::instance`] built.
+/// Dropping it must stop its helper threads.
 pub trait Instance: Send {
-    /// Runs every step of the stream once, returning when all have completed.
+    /// Runs one pass: every step of `ctx.stream`, in the stream's order of
+    /// batches, returning `Ok` once all of them completed and were reaped and
+    /// nothing of the style's is in flight. It resets its own per-pass state
+    /// first; the runner has reset `ctx.log`. It submits and reaps only
+    /// through `ctx` ([`StepCtx::submit_and_reap`], [`StepCtx::drain`]) so
+    /// that every step CQE is checked and logged. The first error ends the
+    /// pass and the cell; a cancel comes back from the lane as
+    /// [`StepError::Ring`] and must be returned as it is.
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError>;
 }
 
-/// Every style, in the order `list` and reports show them.
+/// Every style, in the order `list` and reports show them. A style is
+/// added here, once: the config, `list`, the results header and the reports
+/// all read this registry.
 pub static STYLES: &[&dyn Style] = &[
     &flagged::INDEPENDENT,
     &chain::LINK,
@@ -364,6 +451,9 @@ pub static STYLES: &[&dyn Style] = &[
     &futex_syscall::FutexSyscall,
     &bpf_loop::BpfLoop,
 ];
+
+#[doc = include_str!("../../../docs/adding-a-style.md")]
+pub mod adding_a_style {}
 
 /// Finds a style by name.
 pub fn find(name: &str) -> Option<&'static dyn Style> {

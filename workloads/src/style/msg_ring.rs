@@ -12,9 +12,10 @@
 //! the kernel posted them there, and the lane replays that record into the
 //! verifier once the last completion message arrived.
 
-use super::broken;
 use super::handoff::{decode, Handoff, StepTable, STOP_SEQ};
 use super::helper::{cpu_of, spawn};
+use super::order::{Breakable, Kept, Order};
+use super::variant::Variants;
 use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
@@ -22,6 +23,7 @@ use crate::probe::Need;
 use crate::ring::{Ring, RingSize};
 use crate::userdata::{Tag, UserData};
 use io_uring::{opcode, squeue::Entry, squeue::Flags, types};
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::os::fd::RawFd;
 use std::sync::{mpsc, Arc};
@@ -30,7 +32,17 @@ use std::thread::JoinHandle;
 /// The style.
 pub struct MsgRing;
 
-const VARIANTS: &[&str] = &["group", "step"];
+/// What one message stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// A group's run of a batch, and its completion.
+    Group,
+    /// One step, and its completion.
+    Step,
+}
+
+static VARIANTS: Variants<Variant, 2> =
+    Variants::new([("group", Variant::Group), ("step", Variant::Step)]);
 
 /// The reactor: it runs every step, on a ring set up in the cell's mode.
 const REACTOR: Helper = Helper {
@@ -47,10 +59,10 @@ impl Style for MsgRing {
         "a reactor thread with its own ring runs each group's steps; requests and completions travel as MSG_RING messages"
     }
     fn variants(&self) -> &'static [&'static str] {
-        VARIANTS
+        VARIANTS.names()
     }
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
-        broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
+        VARIANTS.of(cell)?;
         Ok(vec![Need::Opcode(opcode::MsgRingData::CODE, "MSG_RING")])
     }
     /// The lane: one enter per batch and one final wait. The reactor: one
@@ -63,8 +75,18 @@ impl Style for MsgRing {
         &[REACTOR]
     }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
-        let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
-        Ok(Box::new(Run::start(cell, lane, variant == "step", broken)?))
+        self.build::<Kept>(cell, lane)
+    }
+}
+
+impl Breakable for MsgRing {
+    fn build<O: Order>(
+        &self,
+        cell: &CellSpec,
+        lane: &Lane,
+    ) -> Result<Box<dyn Instance>, StepError> {
+        let per_step = VARIANTS.of(cell)? == Variant::Step;
+        Ok(Box::new(Run::start::<O>(cell, lane, per_step)?))
     }
 }
 
@@ -87,12 +109,12 @@ fn msg(group: u32, seq: u32) -> u64 {
 }
 
 /// What the reactor thread needs, moved into it.
-struct Reactor {
+struct Reactor<O> {
+    order: PhantomData<fn() -> O>,
     lane_fd: RawFd,
     groups: Range<u32>,
     steps: u32,
     per_step: bool,
-    broken: bool,
     table: Arc<StepTable>,
     handoff: Arc<Handoff>,
 }
@@ -109,17 +131,17 @@ struct Run {
 }
 
 impl Run {
-    fn start(cell: &CellSpec, lane: &Lane, per_step: bool, broken: bool) -> Result<Run, StepError> {
+    fn start<O: Order>(cell: &CellSpec, lane: &Lane, per_step: bool) -> Result<Run, StepError> {
         let groups = lane.groups();
         let lane_steps = groups.len() as u32 * cell.shape.steps;
         let table = Arc::new(StepTable::default());
         let handoff = Arc::new(Handoff::new(lane_steps as usize));
-        let reactor = Reactor {
+        let reactor = Reactor::<O> {
+            order: PhantomData,
             lane_fd: lane.ring().fd(),
             groups,
             steps: cell.shape.steps,
             per_step,
-            broken,
             table: table.clone(),
             handoff: handoff.clone(),
         };
@@ -249,7 +271,7 @@ impl Drop for Run {
     }
 }
 
-impl Reactor {
+impl<O: Order> Reactor<O> {
     /// Runs requests until the stop message arrives.
     fn run(&self, ring: &Ring) -> Result<(), String> {
         let n = self.groups.end as usize;
@@ -310,8 +332,8 @@ impl Reactor {
             }
             for g in self.groups.clone() {
                 let gi = g as usize;
-                // Broken on purpose: every requested step is submitted at once.
-                while (!busy[gi] || self.broken) && next[gi] < requested[gi] {
+                // With the order ignored, every requested step goes at once.
+                while (!busy[gi] || !O::KEPT) && next[gi] < requested[gi] {
                     out.push(self.table.get(g, next[gi]));
                     next[gi] += 1;
                     busy[gi] = true;

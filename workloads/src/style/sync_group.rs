@@ -14,14 +14,16 @@
 //!
 //! Neither exists upstream: every output of this style is labelled `emulated`.
 
-use super::broken;
 use super::handoff::{Handoff, StepTable};
 use super::helper::{cpu_of, Completer, OnStep, COMPLETER};
+use super::order::{Breakable, Kept, Order};
+use super::variant::Variants;
 use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
 use io_uring::squeue::{Entry, Flags};
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,7 +31,17 @@ use std::sync::Arc;
 /// The style.
 pub struct SyncGroup;
 
-const VARIANTS: &[&str] = &["queue", "append"];
+/// The two ways of appending to a chain in flight.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// Userspace pending queues, re-linked on each tail CQE.
+    Queue,
+    /// Lock-free tail words shared with a completer thread.
+    Append,
+}
+
+static VARIANTS: Variants<Variant, 2> =
+    Variants::new([("queue", Variant::Queue), ("append", Variant::Append)]);
 
 impl Style for SyncGroup {
     fn name(&self) -> &'static str {
@@ -39,14 +51,13 @@ impl Style for SyncGroup {
         "RFC sync groups: append to the group's in-flight chain (queue: userspace re-link; append: lock-free tail words, a submitter and a completer thread)"
     }
     fn variants(&self) -> &'static [&'static str] {
-        VARIANTS
+        VARIANTS.names()
     }
     fn labels(&self) -> &'static [&'static str] {
         &["emulated"]
     }
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
-        let (variant, _) = broken::parse(&cell.variant, VARIANTS).map_err(|e| e.to_string())?;
-        if variant == "queue" {
+        if VARIANTS.of(cell)? == Variant::Queue {
             return Ok(Vec::new());
         }
         if cell.mode.mode.defer_taskrun {
@@ -62,26 +73,34 @@ impl Style for SyncGroup {
     /// per batch.
     fn enter_budget(&self, cell: &CellSpec) -> u32 {
         let batches = cell.shape.batches_per_pass();
-        match broken::parse(&cell.variant, VARIANTS) {
-            Ok(("append", _)) => 2 * batches,
+        match VARIANTS.of(cell) {
+            Ok(Variant::Append) => 2 * batches,
             _ => batches,
         }
     }
     fn helpers(&self, cell: &CellSpec) -> &'static [Helper] {
-        match broken::parse(&cell.variant, VARIANTS) {
-            Ok(("append", _)) => &[COMPLETER],
+        match VARIANTS.of(cell) {
+            Ok(Variant::Append) => &[COMPLETER],
             _ => &[],
         }
     }
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError> {
-        let (variant, broken) = broken::parse(&cell.variant, VARIANTS)?;
+        self.build::<Kept>(cell, lane)
+    }
+}
+
+impl Breakable for SyncGroup {
+    fn build<O: Order>(
+        &self,
+        cell: &CellSpec,
+        lane: &Lane,
+    ) -> Result<Box<dyn Instance>, StepError> {
         let groups = lane.groups();
         let cap = (cell.ring_entries / 2).max(1);
-        if variant == "queue" {
-            Ok(Box::new(Queue::new(groups, cap, cell.ring_entries, broken)))
-        } else {
-            Ok(Box::new(Append::start(cell, lane, groups, cap, broken)?))
-        }
+        Ok(match VARIANTS.of(cell)? {
+            Variant::Queue => Box::new(Queue::<O>::new(groups, cap, cell.ring_entries)),
+            Variant::Append => Box::new(Append::<O>::start(cell, lane, groups, cap)?),
+        })
     }
 }
 
@@ -99,8 +118,8 @@ fn push_chain(out: &mut Vec<Entry>, seqs: Range<u32>, mut step: impl FnMut(u32) 
 }
 
 /// Per-group state of the `queue` variant, indexed by group.
-struct Queue {
-    broken: bool,
+struct Queue<O> {
+    order: PhantomData<fn() -> O>,
     /// Longest chain handed to the kernel at once.
     cap: u32,
     /// SQ entries: a submission of several chains is cut where it would not fit.
@@ -116,11 +135,11 @@ struct Queue {
     entries: Vec<Entry>,
 }
 
-impl Queue {
-    fn new(groups: Range<u32>, cap: u32, sq: u32, broken: bool) -> Queue {
+impl<O: Order> Queue<O> {
+    fn new(groups: Range<u32>, cap: u32, sq: u32) -> Queue<O> {
         let n = groups.end as usize;
         Queue {
-            broken,
+            order: PhantomData,
             cap,
             sq,
             appended: vec![0; n],
@@ -200,7 +219,7 @@ impl Queue {
     }
 }
 
-impl Instance for Queue {
+impl<O: Order> Instance for Queue<O> {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         for g in ctx.stream.groups() {
             let gi = g as usize;
@@ -212,8 +231,8 @@ impl Instance for Queue {
             for run in &batch.runs {
                 let gi = run.group as usize;
                 self.appended[gi] = run.end;
-                if self.broken {
-                    // Broken on purpose: each run becomes its own chain at once,
+                if !O::KEPT {
+                    // Order ignored: each run becomes its own chain at once,
                     // overlapping the group's chain in flight.
                     self.kernel_end[gi] = run.start;
                     self.busy[gi] = false;
@@ -277,8 +296,8 @@ impl Tail {
 
 /// The `append` variant: the lane thread submits or appends, a completer
 /// (placed as a helper) reaps and continues chains.
-struct Append {
-    broken: bool,
+struct Append<O> {
+    order: PhantomData<fn() -> O>,
     tails: Arc<[AtomicU64]>,
     /// The completer's per-group count of step CQEs, reset between passes.
     reaped: Arc<[AtomicU32]>,
@@ -288,14 +307,13 @@ struct Append {
     entries: Vec<Entry>,
 }
 
-impl Append {
+impl<O: Order> Append<O> {
     fn start(
         cell: &CellSpec,
         lane: &Lane,
         groups: Range<u32>,
         cap: u32,
-        broken: bool,
-    ) -> Result<Append, StepError> {
+    ) -> Result<Append<O>, StepError> {
         let tails: Arc<[AtomicU64]> = (0..groups.end).map(|_| AtomicU64::new(0)).collect();
         let table = Arc::new(StepTable::default());
         let lane_steps = groups.len() * cell.shape.steps as usize;
@@ -314,7 +332,7 @@ impl Append {
             continuation,
         )?;
         Ok(Append {
-            broken,
+            order: PhantomData,
             tails,
             reaped,
             table,
@@ -393,7 +411,7 @@ fn continue_chain(
     }
 }
 
-impl Instance for Append {
+impl<O: Order> Instance for Append<O> {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         self.table.fill(ctx.ops, ctx.stream);
         self.handoff.relay.reset();
@@ -409,7 +427,7 @@ impl Instance for Append {
                 let word = &self.tails[g as usize];
                 loop {
                     let old = Tail::load(word);
-                    let own = !old.busy || self.broken;
+                    let own = !old.busy || !O::KEPT;
                     let new = Tail {
                         busy: true,
                         appended: end,

@@ -1,0 +1,41 @@
+//! A real busy delay per step, inside the timed region.
+
+use crate::lane::Lane;
+use crate::style::{Instance, StepCtx, StepError};
+use std::time::{Duration, Instant};
+
+/// The environment variable that adds a busy delay per step (nanoseconds):
+/// a genuinely slower build, used to prove that comparisons catch regressions.
+pub const DELAY_ENV: &str = "URING_SYNCBENCH_TEST_DELAY_NS";
+
+/// `instance`, spinning `DELAY_ENV` ns per step after each pass when set.
+pub(super) fn wrap(lane_steps: u32, instance: Box<dyn Instance>) -> Box<dyn Instance> {
+    let per_step: u64 = std::env::var(DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if per_step == 0 {
+        return instance;
+    }
+    Box::new(Delayed {
+        inner: instance,
+        per_pass: Duration::from_nanos(per_step * u64::from(lane_steps)),
+    })
+}
+
+/// A style instance followed, in every pass, by a spin of `per_pass`.
+struct Delayed {
+    inner: Box<dyn Instance>,
+    per_pass: Duration,
+}
+
+impl Instance for Delayed {
+    fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
+        let result = self.inner.run(lane, ctx);
+        let end = Instant::now() + self.per_pass;
+        while Instant::now() < end {
+            std::hint::spin_loop();
+        }
+        result
+    }
+}

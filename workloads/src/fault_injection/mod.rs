@@ -1,0 +1,37 @@
+//! Test hooks, compiled only with the `fault-injection` feature: the test
+//! suite's builds turn it on (a dev-dependency of the crates on `workloads`
+//! with the feature), `cargo build` never does, so no shipped binary carries
+//! any of this. Each hook is a real fault, not a pretend outcome:
+//!
+//! - [`DELAY_ENV`]: a busy delay per step inside the timed region, a genuinely
+//!   slower build, so that comparisons can be shown to catch a regression;
+//! - [`HANG_ENV`]: a style whose passes never finish (a read of a pipe nobody
+//!   writes), so that the watchdog can be shown to end a hung cell;
+//! - [`broken`]: the cross-batch styles with their order ignored, so that the
+//!   verifier can be shown to catch each of them breaking order;
+//! - [`crate::probe::Capabilities::without_opcode`]: a kernel without one
+//!   opcode, so that skip paths run on kernels that have it.
+//!
+//! The hooks read their environment variables once per lane at set-up and
+//! wrap the lane's [`Instance`]; the timed passes check nothing.
+
+mod broken;
+mod delay;
+mod hang;
+
+pub use broken::broken;
+pub use delay::DELAY_ENV;
+pub use hang::HANG_ENV;
+
+use crate::cell::{CellError, CellSpec};
+use crate::style::Instance;
+
+/// The lane's instance with the hooks the environment asks for around it.
+pub(crate) fn inject(
+    spec: &CellSpec,
+    lane_steps: u32,
+    instance: Box<dyn Instance>,
+) -> Result<Box<dyn Instance>, CellError> {
+    let instance = hang::wrap(spec, instance)?;
+    Ok(delay::wrap(lane_steps, instance))
+}
