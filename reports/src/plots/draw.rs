@@ -4,6 +4,8 @@
 //! per kernel side by side.
 
 use super::figures::{Bar, Chart, Figure, Line, Mark, Panel, StackRow};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -296,60 +298,85 @@ fn lines<DB: DrawingBackend>(
     }
     let mut missing_at: std::collections::HashMap<usize, i32> = Default::default();
     for line in &panel.items {
-        let c = color(line.color);
-        let mut run: Vec<(f64, f64)> = Vec::new();
-        let mut runs = Vec::new();
-        for (x, mark) in &line.points {
-            let xf = *x as f64;
-            match mark {
-                Mark::Value { median, lo, hi } => {
-                    run.push((xf, *median));
-                    whisker(
-                        root,
-                        chart.backend_coord(&(xf, *lo)),
-                        chart.backend_coord(&(xf, *hi)),
-                        c,
-                    )?;
-                    chart.draw_series([Circle::new((xf, *median), 4, c.filled())])?;
-                }
-                Mark::Missing(_) => {
-                    runs.push(std::mem::take(&mut run));
-                    let slot = missing_at.entry(*x).or_insert(0);
-                    let (px, py) = chart.backend_coord(&(xf, 0.0));
-                    let (px, py) = (px, py - 8 - 11 * *slot);
-                    *slot += 1;
-                    let s = c.stroke_width(2);
-                    root.draw(&PathElement::new(
-                        vec![(px - 4, py - 4), (px + 4, py + 4)],
-                        s,
-                    ))?;
-                    root.draw(&PathElement::new(
-                        vec![(px - 4, py + 4), (px + 4, py - 4)],
-                        s,
-                    ))?;
-                }
-            }
-        }
-        runs.push(run);
-        for run in runs.into_iter().filter(|r| r.len() > 1) {
-            chart.draw_series(LineSeries::new(run, c.stroke_width(2)))?;
-        }
-        if let Some((x, Mark::Value { hi, .. })) = line
-            .points
-            .iter()
-            .rev()
-            .find(|(_, m)| matches!(m, Mark::Value { .. }))
-            .filter(|_| !line.marker.is_empty())
-        {
-            let (px, py) = chart.backend_coord(&(*x as f64, *hi));
-            root.draw_text(
-                &line.marker,
-                &anchored(13, HPos::Left, VPos::Bottom),
-                (px + 5, py),
-            )?;
-        }
+        series(root, &mut chart, line, &mut missing_at)?;
     }
     Ok(())
+}
+
+/// A line chart's coordinates: x the point's index, y the value.
+type LineChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One line of a line chart: each value a dot with its whisker, joined to
+/// its neighbours; each missing point a cross stacked above the axis (its
+/// slot in `missing_at`, per x), breaking the line; the marker beside the
+/// last value.
+fn series<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut LineChart<'_, DB>,
+    line: &Line,
+    missing_at: &mut std::collections::HashMap<usize, i32>,
+) -> DrawResult<DB> {
+    let c = color(line.color);
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    let mut runs = Vec::new();
+    for (x, mark) in &line.points {
+        let xf = *x as f64;
+        match mark {
+            Mark::Value { median, lo, hi } => {
+                run.push((xf, *median));
+                whisker(
+                    root,
+                    chart.backend_coord(&(xf, *lo)),
+                    chart.backend_coord(&(xf, *hi)),
+                    c,
+                )?;
+                chart.draw_series([Circle::new((xf, *median), 4, c.filled())])?;
+            }
+            Mark::Missing(_) => {
+                runs.push(std::mem::take(&mut run));
+                let slot = missing_at.entry(*x).or_insert(0);
+                let (px, py) = chart.backend_coord(&(xf, 0.0));
+                cross(root, (px, py - 8 - 11 * *slot), c)?;
+                *slot += 1;
+            }
+        }
+    }
+    runs.push(run);
+    for run in runs.into_iter().filter(|r| r.len() > 1) {
+        chart.draw_series(LineSeries::new(run, c.stroke_width(2)))?;
+    }
+    if let Some((x, Mark::Value { hi, .. })) = line
+        .points
+        .iter()
+        .rev()
+        .find(|(_, m)| matches!(m, Mark::Value { .. }))
+        .filter(|_| !line.marker.is_empty())
+    {
+        let (px, py) = chart.backend_coord(&(*x as f64, *hi));
+        root.draw_text(
+            &line.marker,
+            &anchored(13, HPos::Left, VPos::Bottom),
+            (px + 5, py),
+        )?;
+    }
+    Ok(())
+}
+
+/// The cross of a point with no value, centred on `(px, py)`.
+fn cross<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (px, py): (i32, i32),
+    c: RGBColor,
+) -> DrawResult<DB> {
+    let s = c.stroke_width(2);
+    root.draw(&PathElement::new(
+        vec![(px - 4, py - 4), (px + 4, py + 4)],
+        s,
+    ))?;
+    root.draw(&PathElement::new(
+        vec![(px - 4, py + 4), (px + 4, py - 4)],
+        s,
+    ))
 }
 
 fn stacked<DB: DrawingBackend>(

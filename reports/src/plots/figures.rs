@@ -160,6 +160,44 @@ enum Axis {
     Steps,
 }
 
+impl Axis {
+    /// Its word in figure names and its axis description.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Axis::Batch => ("batch", "batch size (steps per submission)"),
+            Axis::Steps => ("steps", "steps per group"),
+        }
+    }
+
+    /// A cell's value on this axis.
+    fn value(self, c: &CellSummary) -> u32 {
+        match self {
+            Axis::Batch => c.key.batch,
+            Axis::Steps => c.key.steps,
+        }
+    }
+
+    /// What the cells of one family share: everything but this axis and
+    /// the style.
+    fn family(self, c: &CellSummary) -> String {
+        let k = &c.key;
+        let fixed = match self {
+            Axis::Batch => format!("s{}", k.steps),
+            Axis::Steps => format!("b{}", k.batch),
+        };
+        let p = c.parts();
+        let sharing = if k.submitters > 1 {
+            format!("-{}", k.sharing)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} {} g{}-{}-t{}{sharing}",
+            p.mode, p.op, k.groups, fixed, k.submitters
+        )
+    }
+}
+
 struct Ctx<'a> {
     report: &'a Report,
     /// Series (style) labels in report order: a style keeps its colour in every figure.
@@ -276,34 +314,10 @@ impl<'a> Ctx<'a> {
     /// Line figures of ns/step along one shape axis, one per family of cells
     /// that differ only in that axis (and style), when it has two values or more.
     fn families(&self, axis: Axis) -> Vec<Figure> {
-        let (name, desc) = match axis {
-            Axis::Batch => ("batch", "batch size (steps per submission)"),
-            Axis::Steps => ("steps", "steps per group"),
-        };
-        let value = |c: &CellSummary| match axis {
-            Axis::Batch => c.key.batch,
-            Axis::Steps => c.key.steps,
-        };
-        let families = group_consecutive(&self.report.cells, |c| {
-            let k = &c.key;
-            let fixed = match axis {
-                Axis::Batch => format!("s{}", k.steps),
-                Axis::Steps => format!("b{}", k.batch),
-            };
-            let p = c.parts();
-            let sharing = if k.submitters > 1 {
-                format!("-{}", k.sharing)
-            } else {
-                String::new()
-            };
-            format!(
-                "{} {} g{}-{}-t{}{sharing}",
-                p.mode, p.op, k.groups, fixed, k.submitters
-            )
-        });
+        let (name, desc) = axis.words();
         let mut out = Vec::new();
-        for (family, cells) in families {
-            let mut xs: Vec<u32> = cells.iter().map(|c| value(c)).collect();
+        for (family, cells) in group_consecutive(&self.report.cells, |c| axis.family(c)) {
+            let mut xs: Vec<u32> = cells.iter().map(|c| axis.value(c)).collect();
             xs.sort_unstable();
             xs.dedup();
             if xs.len() < 2 {
@@ -315,51 +329,19 @@ impl<'a> Ctx<'a> {
             let mut panels = self.panels(&cells);
             for (source, panel) in &mut panels {
                 for style in &styles {
-                    let mut line_cells: Vec<&&CellSummary> = cells
+                    let mut line_cells: Vec<&CellSummary> = cells
                         .iter()
+                        .copied()
                         .filter(|c| c.source == *source && c.parts().style == *style)
                         .collect();
                     if line_cells.is_empty() {
                         continue;
                     }
-                    line_cells.sort_by_key(|c| value(c));
-                    let marker = line_cells
-                        .iter()
-                        .map(|c| notes.marker(self.report, c))
-                        .find(|m| !m.is_empty())
-                        .unwrap_or_default();
-                    let untimed_cells = line_cells.iter().filter(|c| c.unranked_word().is_some());
-                    let missing: Vec<String> = group_consecutive(untimed_cells.map(|c| **c), |c| {
-                        c.unranked_word().unwrap_or_default().into()
-                    })
-                    .into_iter()
-                    .map(|(word, cells)| {
-                        let at: Vec<String> = cells.iter().map(|c| value(c).to_string()).collect();
-                        format!("{word} at {}", at.join(", "))
-                    })
-                    .collect();
-                    if !missing.is_empty() {
-                        let kernel = if self.report.multi() {
-                            format!(" @{}", self.report.sources[*source].label)
-                        } else {
-                            String::new()
-                        };
-                        untimed.push(format!(
-                            "x on the axis: {style}{kernel} {}",
-                            missing.join(", ")
-                        ));
-                    }
-                    panel.items.push(Line {
-                        color: self.color(style),
-                        points: line_cells
-                            .iter()
-                            .map(|c| {
-                                let x = xs.iter().position(|v| *v == value(c)).unwrap_or(0);
-                                (x, Self::mark(c))
-                            })
-                            .collect(),
-                        marker,
-                    });
+                    line_cells.sort_by_key(|c| axis.value(c));
+                    untimed.extend(self.untimed_note(axis, style, *source, &line_cells));
+                    panel
+                        .items
+                        .push(self.family_line(axis, &xs, style, &line_cells, &mut notes));
                 }
             }
             out.push(Figure {
@@ -377,6 +359,71 @@ impl<'a> Ctx<'a> {
             });
         }
         out
+    }
+
+    /// The line of one style's cells (sorted along `axis`) in a family
+    /// figure whose x values are `xs`, marked with the first of its cells'
+    /// footnote markers.
+    fn family_line(
+        &self,
+        axis: Axis,
+        xs: &[u32],
+        style: &str,
+        cells: &[&CellSummary],
+        notes: &mut Notes,
+    ) -> Line {
+        let marker = cells
+            .iter()
+            .map(|c| notes.marker(self.report, c))
+            .find(|m| !m.is_empty())
+            .unwrap_or_default();
+        Line {
+            color: self.color(style),
+            points: cells
+                .iter()
+                .map(|c| {
+                    let x = xs.iter().position(|v| *v == axis.value(c)).unwrap_or(0);
+                    (x, Self::mark(c))
+                })
+                .collect(),
+            marker,
+        }
+    }
+
+    /// The footnote naming where a style's line has no value (a cross on
+    /// the axis) and why, e.g. `x on the axis: link failed at 8, 16`.
+    fn untimed_note(
+        &self,
+        axis: Axis,
+        style: &str,
+        source: usize,
+        cells: &[&CellSummary],
+    ) -> Option<String> {
+        let untimed_cells = cells
+            .iter()
+            .copied()
+            .filter(|c| c.unranked_word().is_some());
+        let missing: Vec<String> = group_consecutive(untimed_cells, |c| {
+            c.unranked_word().unwrap_or_default().into()
+        })
+        .into_iter()
+        .map(|(word, cells)| {
+            let at: Vec<String> = cells.iter().map(|c| axis.value(c).to_string()).collect();
+            format!("{word} at {}", at.join(", "))
+        })
+        .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let kernel = if self.report.multi() {
+            format!(" @{}", self.report.sources[source].label)
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "x on the axis: {style}{kernel} {}",
+            missing.join(", ")
+        ))
     }
 
     /// Where the cost goes: profile events per step stacked by source, one row
