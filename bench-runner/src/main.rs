@@ -113,8 +113,9 @@ fn install_signals() -> Arc<AtomicBool> {
             EXIT_INTERRUPTED as i32,
             flag.clone(),
         )
-        .expect("signal handler");
-        signal_hook::flag::register(signal, flag.clone()).expect("signal handler");
+        .expect("SIGINT and SIGTERM may always be handled");
+        signal_hook::flag::register(signal, flag.clone())
+            .expect("SIGINT and SIGTERM may always be handled");
     }
     flag
 }

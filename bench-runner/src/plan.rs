@@ -144,6 +144,29 @@ mod tests {
     use super::{matches, plan};
     use crate::config::Config;
 
+    /// A config of these axes (TOML lines) over the required ones' defaults.
+    fn config(axes: &str) -> Config {
+        let required = [
+            ("styles", r#"["link"]"#),
+            ("modes", r#"["default"]"#),
+            ("ops", r#"["nop"]"#),
+            ("groups", "[1]"),
+            ("steps", "[8]"),
+            ("batch", "[8]"),
+        ];
+        let mut text = String::from(axes);
+        for (key, value) in required {
+            if !axes.lines().any(|l| l.starts_with(&format!("{key} ="))) {
+                text.push_str(&format!("\n{key} = {value}"));
+            }
+        }
+        Config::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn names(config: &Config, filter: Option<&str>) -> Vec<String> {
+        plan(config, filter).into_iter().map(|c| c.name).collect()
+    }
+
     #[test]
     fn grids_add_cells_and_take_the_top_level_axes_they_omit() {
         let text = r#"
@@ -188,5 +211,75 @@ styles = ["link"]
         assert!(!matches("link/*/pipe/*", "link/default/nop/g1-s8-b8-t1"));
         assert!(matches("*-t1", "link/default/nop/g1-s8-b8-t1"));
         assert!(!matches("hard*", "link/default/nop/g1-s8-b8-t1"));
+    }
+
+    #[test]
+    fn a_grid_is_every_combination_styles_of_one_point_side_by_side() {
+        let c = config("styles = [\"link\", \"drain\"]\ngroups = [1, 2]\nsteps = [4]\nbatch = [4]");
+        assert_eq!(
+            names(&c, None),
+            [
+                "link/default/nop/g1-s4-b4-t1",
+                "drain/default/nop/g1-s4-b4-t1",
+                "link/default/nop/g2-s4-b4-t1",
+                "drain/default/nop/g2-s4-b4-t1",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_batch_beyond_the_stream_is_the_stream_and_planned_once() {
+        let c = config("groups = [2]\nsteps = [3]\nbatch = [6, 64]");
+        assert_eq!(names(&c, None), ["link/default/nop/g2-s3-b6-t1"]);
+        let cell = &plan(&c, None)[0];
+        assert_eq!((cell.spec.shape.batch, cell.key.batch), (6, 6));
+    }
+
+    #[test]
+    fn the_filter_keeps_only_matching_cells() {
+        let c = config("styles = [\"link\", \"userspace\"]\nmodes = [\"default\", \"sqpoll\"]");
+        assert_eq!(
+            names(&c, Some("*/sqpoll/*")),
+            [
+                "link/sqpoll/nop/g1-s8-b8-t1",
+                "userspace/sqpoll/nop/g1-s8-b8-t1"
+            ]
+        );
+        assert_eq!(
+            names(&c, Some("userspace/default")),
+            ["userspace/default/nop/g1-s8-b8-t1"]
+        );
+        assert!(names(&c, Some("no-such-style*")).is_empty());
+    }
+
+    #[test]
+    fn cells_carry_their_style_labels_and_their_placement() {
+        let c = config("styles = [\"sync-group\", \"link\"]\nplacement = { submitters = [0] }");
+        let cells = plan(&c, None);
+        assert!(cells.iter().all(|cell| cell.placement.submitters == [0]));
+        let labels = |style: &str| -> Vec<String> {
+            cells
+                .iter()
+                .filter(|cell| cell.key.style == style)
+                .flat_map(|cell| cell.labels.clone())
+                .collect()
+        };
+        assert!(labels("sync-group").contains(&"emulated".to_string()));
+        assert!(labels("link").is_empty());
+    }
+
+    #[test]
+    fn a_cell_with_more_busy_threads_than_cpus_is_marked_oversubscribed() {
+        let c = config(
+            "modes = [\"default\", \"sqpoll\"]\nplacement = { submitters = [0], sqpoll = 0 }",
+        );
+        let cells = plan(&c, None);
+        let marked: Vec<(&str, bool)> = cells
+            .iter()
+            .map(|cell| (cell.key.mode.as_str(), cell.oversubscribed.is_some()))
+            .collect();
+        assert_eq!(marked, [("default", false), ("sqpoll", true)]);
+        let o = cells[1].oversubscribed.as_ref().unwrap();
+        assert_eq!((o.busy_threads, o.cpus), (2, 1));
     }
 }

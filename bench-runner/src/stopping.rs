@@ -138,4 +138,43 @@ mod tests {
         assert_eq!(precision("cell", &[100.0, 100.0]), None, "too few");
         assert_eq!(precision("cell", &[0.0; 3]), None, "zero median");
     }
+
+    #[test]
+    fn precision_is_judged_first_and_the_minimum_may_reach_the_maximum() {
+        let steady = [100.0; 20];
+        assert_eq!(
+            RULE.decide("c", &steady, Duration::from_secs(5)),
+            Some(StopReason::Precision),
+            "a precise cell says so even when its budget and maximum are spent"
+        );
+        let all = Rule {
+            min_repetitions: 20,
+            ..RULE
+        };
+        let noisy: Vec<f64> = (0..20).map(|i| 100.0 + 30.0 * f64::from(i % 3)).collect();
+        assert_eq!(all.decide("c", &noisy[..19], Duration::from_secs(5)), None);
+        assert_eq!(
+            all.decide("c", &noisy, EARLY),
+            Some(StopReason::MaxRepetitions)
+        );
+    }
+
+    #[test]
+    fn the_rule_is_the_configs() {
+        let config = Config::parse(
+            "styles = [\"link\"]\nmodes = [\"default\"]\nops = [\"nop\"]\n\
+             groups = [1]\nsteps = [8]\nbatch = [8]\nrepetitions = 12\n\
+             min_repetitions = 4\nprecision = 0.02\ntime_budget = \"2s\"",
+        )
+        .expect("valid config");
+        assert_eq!(
+            Rule::of(&config),
+            Rule {
+                precision: 0.02,
+                min_repetitions: 4,
+                max_repetitions: 12,
+                time_budget: Duration::from_secs(2),
+            }
+        );
+    }
 }

@@ -173,7 +173,28 @@ struct Active<'c> {
     ended: bool,
 }
 
-impl Active<'_> {
+impl<'c> Active<'c> {
+    /// The cell as `done` leaves it: its recorded repetitions are not run
+    /// again, their samples and time count towards its stopping rule, and
+    /// its reference loop goes on (when `has_reference`) unless a reference
+    /// line of it failed.
+    fn resumed(cell: &'c PlannedCell, done: &Done, has_reference: bool) -> Active<'c> {
+        Active {
+            cell,
+            reps: done.ok.iter().map(|&(rep, _)| rep).collect(),
+            iterations: None,
+            samples: done.ok.iter().map(|&(_, ns)| ns).collect(),
+            spent_ns: done.spent_ns,
+            stopped: None,
+            reference: (has_reference && !done.reference_failed).then(|| Reference {
+                iterations: None,
+                samples: done.reference.clone(),
+            }),
+            profiled: done.profiled,
+            ended: false,
+        }
+    }
+
     /// Whether a round still visits it.
     fn running(&self) -> bool {
         !self.ended && self.stopped.is_none()
@@ -190,6 +211,31 @@ enum Visit {
     Interrupted,
 }
 
+/// A line of `cell` with what every line of it carries and nothing measured
+/// yet: the pass fills in its outcome.
+fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellRecord {
+    CellRecord {
+        name: cell.name.clone(),
+        cell: cell.key.clone(),
+        pass,
+        rep,
+        status,
+        reason: None,
+        violation: None,
+        timing: None,
+        profile: None,
+        reference_timing: None,
+        stopping: None,
+        reference: None,
+        labels: cell.labels.clone(),
+        placement: Some(cell.placement.clone()),
+        oversubscribed: cell.oversubscribed,
+        finished_unix: now_unix(),
+    }
+}
+
+/// What each cell's lines in `results` say is done (interrupted lines say
+/// nothing: that repetition runs again).
 fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
     let mut done: BTreeMap<String, Done> = BTreeMap::new();
     for r in &results.records {
@@ -250,24 +296,7 @@ impl Sweeper<'_> {
         status: Status,
         fill: impl FnOnce(&mut CellRecord),
     ) -> Result<(), SweepError> {
-        let mut record = CellRecord {
-            name: cell.name.clone(),
-            cell: cell.key.clone(),
-            pass,
-            rep,
-            status,
-            reason: None,
-            violation: None,
-            timing: None,
-            profile: None,
-            reference_timing: None,
-            stopping: None,
-            reference: None,
-            labels: cell.labels.clone(),
-            placement: Some(cell.placement.clone()),
-            oversubscribed: cell.oversubscribed,
-            finished_unix: now_unix(),
-        };
+        let mut record = line_of(cell, pass, rep, status);
         fill(&mut record);
         self.writer.append(&Record::Cell(Box::new(record)))?;
         self.written += 1;
@@ -338,23 +367,8 @@ impl Sweeper<'_> {
                 progress.advance(per_cell, &cell.name, &format!("skipped: {reason}"));
                 continue;
             }
-            let has_reference = self.config.reference
-                && !done.reference_failed
-                && reference::applies(&cell.spec).is_ok();
-            active.push(Active {
-                cell,
-                reps: done.ok.iter().map(|&(rep, _)| rep).collect(),
-                iterations: None,
-                samples: done.ok.iter().map(|&(_, ns)| ns).collect(),
-                spent_ns: done.spent_ns,
-                stopped: None,
-                reference: has_reference.then(|| Reference {
-                    iterations: None,
-                    samples: done.reference.clone(),
-                }),
-                profiled: done.profiled,
-                ended: false,
-            });
+            let has_reference = self.config.reference && reference::applies(&cell.spec).is_ok();
+            active.push(Active::resumed(cell, done, has_reference));
         }
         Ok(active)
     }
@@ -696,15 +710,8 @@ fn open_results(
         for w in &existing.warnings {
             eprintln!("warning: {}: {w}", path.display());
         }
-        if existing.header.run.config_hash != config.hash {
-            return Err(SweepError::HashMismatch {
-                path: path.to_path_buf(),
-                config: args.config.to_string(),
-                found: existing.header.run.config_hash,
-                expected: config.hash.clone(),
-            });
-        }
-        return Ok((ResultsWriter::append_to(path)?, done_by_cell(&existing)));
+        let done = resume_from(&existing, &args.config, config)?;
+        return Ok((ResultsWriter::append_to(path)?, done));
     }
     let run = RunInfo {
         config_path: args.config.to_string(),
@@ -727,6 +734,25 @@ fn open_results(
     let mut header = header::build(caps, run, caps.opcode_names(&used));
     header::calibrate_anchors(&mut header, &config.placement);
     Ok((ResultsWriter::create(path, &header)?, BTreeMap::new()))
+}
+
+/// What `--resume` continues from `existing`, the results file there, for
+/// `config` read from `source`: what each cell already holds, or the refusal
+/// when the file was written with another config.
+fn resume_from(
+    existing: &Results,
+    source: &ConfigSource,
+    config: &Config,
+) -> Result<BTreeMap<String, Done>, SweepError> {
+    if existing.header.run.config_hash != config.hash {
+        return Err(SweepError::HashMismatch {
+            path: existing.path.clone(),
+            config: source.to_string(),
+            found: existing.header.run.config_hash.clone(),
+            expected: config.hash.clone(),
+        });
+    }
+    Ok(done_by_cell(existing))
 }
 
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
@@ -756,3 +782,6 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         lock,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -351,8 +351,30 @@ fn not_timed_lines(cells: &[&CellSummary]) -> Vec<String> {
     lines
 }
 
-/// The whole mail body.
+/// The whole mail body: what the numbers mean, then each machine's
+/// section, then the footnotes every section's markers point to.
 pub fn report_email(report: &Report) -> String {
+    let mut out = intro_lines(report);
+    let mut notes = Footnotes::default();
+    for (s, src) in report.sources.iter().enumerate() {
+        out.push(String::new());
+        if report.multi() {
+            out.push(format!("=== {} ===", src.label));
+        }
+        out.extend(source_lines(report, s, src, &mut notes));
+    }
+    let footnotes = notes.lines();
+    if !footnotes.is_empty() {
+        out.push(String::new());
+        out.extend(footnotes);
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// The subject line and the paragraph saying how to read the tables.
+fn intro_lines(report: &Report) -> Vec<String> {
     let mut out: Vec<String> = vec![
         "uring-syncbench: what ordering io_uring work costs per step".into(),
         String::new(),
@@ -371,68 +393,68 @@ pub fn report_email(report: &Report) -> String {
         );
     }
     out.extend(wrap(&intro, MAIL_WIDTH, "", ""));
-    let mut notes = Footnotes::default();
-    for (s, src) in report.sources.iter().enumerate() {
+    out
+}
+
+/// One machine's section: its facts and anchors, its cells, what was not
+/// timed and the command that reproduces it.
+fn source_lines(report: &Report, s: usize, src: &Source, notes: &mut Footnotes) -> Vec<String> {
+    let mut out = machine_lines(src);
+    for line in measurement_lines(report, s) {
+        out.extend(wrap(&ascii(&format!("{line}.")), MAIL_WIDTH, "", "  "));
+    }
+    let anchors = anchor_lines(src);
+    if !anchors.is_empty() {
         out.push(String::new());
-        if report.multi() {
-            out.push(format!("=== {} ===", src.label));
-        }
-        out.extend(machine_lines(src));
-        for line in measurement_lines(report, s) {
-            out.extend(wrap(&ascii(&format!("{line}.")), MAIL_WIDTH, "", "  "));
-        }
-        let anchors = anchor_lines(src);
-        if !anchors.is_empty() {
-            out.push(String::new());
-            out.extend(anchors);
-        }
-        let ops = group_consecutive(report.cells.iter().filter(|c| c.source == s), |c| {
-            c.parts().op
-        });
-        for (op, cells) in ops {
-            out.push(String::new());
-            out.push(format!("op {op}:"));
-            let table = op_table(report, &cells, &mut notes);
-            out.extend(
-                table
-                    .to_text(1, Some(MAIL_WIDTH))
-                    .lines()
-                    .map(str::to_string),
-            );
-        }
-        if let Some((title, cells)) = featured_group(report, s) {
-            for block in [
-                ascii_chart(&title, &cells, &mut notes),
-                cost_table(&title, &cells, &mut notes),
-            ] {
-                if !block.is_empty() {
-                    out.push(String::new());
-                    out.extend(block);
-                }
+        out.extend(anchors);
+    }
+    out.extend(cell_lines(report, s, notes));
+    let not_run: Vec<&CellSummary> = report
+        .cells
+        .iter()
+        .filter(|c| c.source == s && c.status != CellStatus::Ok)
+        .collect();
+    if !not_run.is_empty() {
+        out.push(String::new());
+        out.push("Not timed:".into());
+        out.extend(not_timed_lines(&not_run));
+    }
+    out.push(String::new());
+    out.push("Reproduce with:".into());
+    out.extend(command_lines(&src.header.run.command));
+    out
+}
+
+/// A machine's cells: a table per op, then the featured group's chart and
+/// where its cost goes.
+fn cell_lines(report: &Report, s: usize, notes: &mut Footnotes) -> Vec<String> {
+    let mut out = Vec::new();
+    let ops = group_consecutive(report.cells.iter().filter(|c| c.source == s), |c| {
+        c.parts().op
+    });
+    for (op, cells) in ops {
+        out.push(String::new());
+        out.push(format!("op {op}:"));
+        let table = op_table(report, &cells, notes);
+        out.extend(
+            table
+                .to_text(1, Some(MAIL_WIDTH))
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    if let Some((title, cells)) = featured_group(report, s) {
+        for block in [
+            ascii_chart(&title, &cells, notes),
+            cost_table(&title, &cells, notes),
+        ] {
+            if !block.is_empty() {
+                out.push(String::new());
+                out.extend(block);
             }
         }
-        let not_run: Vec<&CellSummary> = report
-            .cells
-            .iter()
-            .filter(|c| c.source == s && c.status != CellStatus::Ok)
-            .collect();
-        if !not_run.is_empty() {
-            out.push(String::new());
-            out.push("Not timed:".into());
-            out.extend(not_timed_lines(&not_run));
-        }
-        out.push(String::new());
-        out.push("Reproduce with:".into());
-        out.extend(command_lines(&src.header.run.command));
     }
-    let footnotes = notes.lines();
-    if !footnotes.is_empty() {
-        out.push(String::new());
-        out.extend(footnotes);
-    }
-    let mut text = out.join("\n");
-    text.push('\n');
-    text
+    out
 }
 
 #[cfg(test)]

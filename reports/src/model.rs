@@ -6,7 +6,7 @@ use crate::results::Results;
 use crate::schema::ViolationRecord;
 use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
-    Registry, Status, Stopping,
+    Registry, Status, Stopping, Timing,
 };
 use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, HashMap};
@@ -350,9 +350,47 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
         .filter(|r| r.pass == Pass::Timing)
         .collect();
     let profile_rec = records.iter().copied().find(|r| r.pass == Pass::Profile);
-    let has = |s: Status| timing.iter().any(|r| r.status == s);
     let violation = records.iter().find_map(|r| r.violation.clone());
-    let status = if has(Status::Failed) || violation.is_some() {
+    let status = cell_status(&timing, violation.is_some());
+    let ns_samples = ok_samples(&timing, |t| t.ns_per_step);
+    let cpu = ok_samples(&timing, |t| t.cpu_ns_per_step);
+    let seed = seed_for(&first.name);
+    let timed = status == CellStatus::Ok;
+    let oversubscribed = records.iter().find_map(|r| r.oversubscribed);
+    CellSummary {
+        source,
+        key: first.cell.clone(),
+        name: first.name.clone(),
+        status,
+        reason: status_reason(status, &records, &timing),
+        violation,
+        labels: cell_labels(&records, source_labels, oversubscribed),
+        oversubscribed,
+        ns: timed.then(|| Summary::of(&ns_samples, seed)).flatten(),
+        cpu_ns: timed.then(|| Summary::of(&cpu, seed ^ 1)).flatten(),
+        ns_samples: if timed { ns_samples } else { Vec::new() },
+        interrupted: timing
+            .iter()
+            .filter(|r| r.status == Status::Interrupted)
+            .count(),
+        profile: profile_rec.and_then(|p| p.profile.clone()),
+        profile_note: profile_note(profile_rec),
+        stopping: profile_rec
+            .filter(|_| timed)
+            .and_then(|p| p.stopping.clone()),
+        reference: profile_rec
+            .filter(|_| timed)
+            .and_then(|p| p.reference.clone()),
+        reference_note: reference_note(&reference_lines),
+    }
+}
+
+/// A cell's status from its timing lines: failed when one failed or the
+/// order broke anywhere, ok when one was timed, skipped when skipped or
+/// never timed, interrupted otherwise.
+fn cell_status(timing: &[&CellRecord], violated: bool) -> CellStatus {
+    let has = |s: Status| timing.iter().any(|r| r.status == s);
+    if has(Status::Failed) || violated {
         CellStatus::Failed
     } else if has(Status::Ok) {
         CellStatus::Ok
@@ -360,31 +398,42 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
         CellStatus::Skipped
     } else {
         CellStatus::Interrupted
-    };
-    let reason = match status {
+    }
+}
+
+/// Why a cell has its status: the first failed line's reason, or the
+/// first reason its timing lines give.
+fn status_reason(
+    status: CellStatus,
+    records: &[&CellRecord],
+    timing: &[&CellRecord],
+) -> Option<String> {
+    match status {
         CellStatus::Failed => records
             .iter()
             .find(|r| r.status == Status::Failed)
             .and_then(|r| r.reason.clone()),
         CellStatus::Skipped if timing.is_empty() => Some("no timing repetition recorded".into()),
         _ => timing.iter().find_map(|r| r.reason.clone()),
-    };
-    let ok: Vec<&CellRecord> = timing
+    }
+}
+
+/// One figure of every ok timing line, in file order.
+fn ok_samples(timing: &[&CellRecord], figure: impl Fn(&Timing) -> f64) -> Vec<f64> {
+    timing
         .iter()
-        .copied()
         .filter(|r| r.status == Status::Ok)
-        .collect();
-    let ns_samples: Vec<f64> = ok
-        .iter()
-        .filter_map(|r| r.timing.as_ref().map(|t| t.ns_per_step))
-        .collect();
-    let cpu: Vec<f64> = ok
-        .iter()
-        .filter_map(|r| r.timing.as_ref().map(|t| t.cpu_ns_per_step))
-        .collect();
-    let seed = seed_for(&first.name);
-    let timed = status == CellStatus::Ok;
-    let oversubscribed = records.iter().find_map(|r| r.oversubscribed);
+        .filter_map(|r| r.timing.as_ref().map(&figure))
+        .collect()
+}
+
+/// The cell's labels, each once: its lines', its source's, then its
+/// oversubscription.
+fn cell_labels(
+    records: &[&CellRecord],
+    source_labels: &[String],
+    oversubscribed: Option<Oversubscribed>,
+) -> Vec<String> {
     let mut labels: Vec<String> = Vec::new();
     for label in records
         .iter()
@@ -397,7 +446,12 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
             labels.push(label);
         }
     }
-    let profile_note = match profile_rec {
+    labels
+}
+
+/// What the report says of a missing or unsuccessful profile pass.
+fn profile_note(profile: Option<&CellRecord>) -> Option<String> {
+    match profile {
         None => Some("no profile pass recorded".to_string()),
         Some(p) if p.status != Status::Ok => Some(format!(
             "profile pass {}: {}",
@@ -409,41 +463,20 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
             p.reason.as_deref().unwrap_or("no reason given")
         )),
         Some(_) => None,
-    };
-    CellSummary {
-        source,
-        key: first.cell.clone(),
-        name: first.name.clone(),
-        status,
-        reason,
-        violation,
-        labels,
-        oversubscribed,
-        ns: timed.then(|| Summary::of(&ns_samples, seed)).flatten(),
-        cpu_ns: timed.then(|| Summary::of(&cpu, seed ^ 1)).flatten(),
-        ns_samples: if timed { ns_samples } else { Vec::new() },
-        interrupted: timing
-            .iter()
-            .filter(|r| r.status == Status::Interrupted)
-            .count(),
-        profile: profile_rec.and_then(|p| p.profile.clone()),
-        profile_note,
-        stopping: profile_rec
-            .filter(|_| timed)
-            .and_then(|p| p.stopping.clone()),
-        reference: profile_rec
-            .filter(|_| timed)
-            .and_then(|p| p.reference.clone()),
-        reference_note: reference_lines
-            .iter()
-            .find(|r| r.status == Status::Failed)
-            .map(|r| {
-                format!(
-                    "raw reference failed: {}",
-                    r.reason.as_deref().unwrap_or("no reason given")
-                )
-            }),
     }
+}
+
+/// What the report says when the raw reference loop failed beside the cell.
+fn reference_note(reference_lines: &[&CellRecord]) -> Option<String> {
+    reference_lines
+        .iter()
+        .find(|r| r.status == Status::Failed)
+        .map(|r| {
+            format!(
+                "raw reference failed: {}",
+                r.reason.as_deref().unwrap_or("no reason given")
+            )
+        })
 }
 
 /// Ranks of ops, modes and styles, so the report follows the config's order

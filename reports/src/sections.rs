@@ -430,75 +430,124 @@ fn counters_without_value(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// The whole report as a document.
+/// The whole report as a document: each machine, then the cells, the
+/// harness overhead, the plots, the cost in anchors, the profile pass and
+/// the cells that did not run; a section with nothing to say is left out.
 pub fn report_document(report: &Report, plots: &Plots) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
     for (s, src) in report.sources.iter().enumerate() {
-        doc.push(Block::Heading(2, format!("Machine: {}", src.label)));
-        doc.push(Block::List(machine_facts(src)));
-        let measurement = measurement_lines(report, s);
-        if !measurement.is_empty() {
-            doc.push(Block::Paragraph("Measurement:".into()));
-            doc.push(Block::List(measurement));
-        }
-        doc.push(Block::Paragraph("Reproduce with:".into()));
-        doc.push(Block::Code(shell_line(&src.header.run.command)));
-        doc.blocks.extend(anchor_blocks(src));
-        if !src.warnings.is_empty() {
-            doc.push(Block::Heading(3, "Lines skipped while reading".into()));
-            doc.push(Block::List(src.warnings.clone()));
-        }
+        doc.blocks.extend(machine_blocks(report, s, src));
     }
-    doc.push(Block::Heading(2, "Cells".into()));
-    doc.push(Block::Paragraph(format!(
-        "Median ns per step over the timing repetitions with its bootstrap 95% \
-         confidence interval; CV is the coefficient of variation (noisy above {}); \
-         out counts repetitions outside Tukey's fences; x link is the ratio to \
-         link with the same mode, op and shape; x raw is the harness's overhead, \
-         the ratio to the raw reference loop run beside the cell; precision is the \
-         half-width of the interval over the median, with why the repetitions \
-         stopped when that was not the target precision (budget, max); order is \
-         the verdict of the order check. A cell noted oversubscribed needed more busy threads \
-         (submitters, SQPOLL threads, helpers on every step's path) than the \
-         CPUs it could use: its threads took turns on a CPU, so its number is \
-         shown but left out of every ratio, chart scale and comparison.",
-        pct(crate::stats::NOISY_CV)
-    )));
-    doc.push(Block::Table(cells_table(report)));
-    if let Some(t) = harness_table(report) {
-        doc.push(Block::Heading(2, "Harness overhead".into()));
-        doc.push(Block::Paragraph(
+    doc.blocks.extend(cell_blocks(report));
+    doc.blocks.extend(harness_blocks(report));
+    doc.blocks.extend(plots.blocks());
+    doc.blocks.extend(anchor_cost_blocks(report));
+    doc.blocks.extend(profile_blocks(report));
+    doc.blocks.extend(not_run_blocks(report));
+    doc
+}
+
+/// One machine's section: its facts, how it measured, the command that
+/// reproduces the run, its anchors and the lines that could not be read.
+fn machine_blocks(report: &Report, s: usize, src: &Source) -> Vec<Block> {
+    let mut blocks = vec![
+        Block::Heading(2, format!("Machine: {}", src.label)),
+        Block::List(machine_facts(src)),
+    ];
+    let measurement = measurement_lines(report, s);
+    if !measurement.is_empty() {
+        blocks.push(Block::Paragraph("Measurement:".into()));
+        blocks.push(Block::List(measurement));
+    }
+    blocks.push(Block::Paragraph("Reproduce with:".into()));
+    blocks.push(Block::Code(shell_line(&src.header.run.command)));
+    blocks.extend(anchor_blocks(src));
+    if !src.warnings.is_empty() {
+        blocks.push(Block::Heading(3, "Lines skipped while reading".into()));
+        blocks.push(Block::List(src.warnings.clone()));
+    }
+    blocks
+}
+
+/// The cell table with what its columns mean.
+fn cell_blocks(report: &Report) -> Vec<Block> {
+    vec![
+        Block::Heading(2, "Cells".into()),
+        Block::Paragraph(format!(
+            "Median ns per step over the timing repetitions with its bootstrap 95% \
+             confidence interval; CV is the coefficient of variation (noisy above {}); \
+             out counts repetitions outside Tukey's fences; x link is the ratio to \
+             link with the same mode, op and shape; x raw is the harness's overhead, \
+             the ratio to the raw reference loop run beside the cell; precision is the \
+             half-width of the interval over the median, with why the repetitions \
+             stopped when that was not the target precision (budget, max); order is \
+             the verdict of the order check. A cell noted oversubscribed needed more busy threads \
+             (submitters, SQPOLL threads, helpers on every step's path) than the \
+             CPUs it could use: its threads took turns on a CPU, so its number is \
+             shown but left out of every ratio, chart scale and comparison.",
+            pct(crate::stats::NOISY_CV)
+        )),
+        Block::Table(cells_table(report)),
+    ]
+}
+
+/// The harness overhead table, for cells with a raw reference loop.
+fn harness_blocks(report: &Report) -> Vec<Block> {
+    let Some(t) = harness_table(report) else {
+        return Vec::new();
+    };
+    vec![
+        Block::Heading(2, "Harness overhead".into()),
+        Block::Paragraph(
             "Each cell with a raw reference loop (the same stream of NOPs on the io-uring \
              crate, no harness, run beside every repetition): its median ns/step, the raw \
              loop's, their ratio, and what the order check adds to the raw loop per step."
                 .into(),
-        ));
-        doc.push(Block::Table(t));
-    }
-    doc.blocks.extend(plots.blocks());
-    if let Some(t) = in_anchors_table(report) {
-        doc.push(Block::Heading(2, "Cost in physical anchors".into()));
-        doc.push(Block::Paragraph(
+        ),
+        Block::Table(t),
+    ]
+}
+
+/// Each cell's cost in its machine's anchors, when any were calibrated.
+fn anchor_cost_blocks(report: &Report) -> Vec<Block> {
+    let Some(t) = in_anchors_table(report) else {
+        return Vec::new();
+    };
+    vec![
+        Block::Heading(2, "Cost in physical anchors".into()),
+        Block::Paragraph(
             "Each cell's median ns/step divided by the anchors calibrated on its machine.".into(),
-        ));
-        doc.push(Block::Table(t));
-    }
-    if let Some(t) = profile_table(report) {
-        doc.push(Block::Heading(2, "Profile pass".into()));
-        doc.push(Block::Paragraph(
+        ),
+        Block::Table(t),
+    ]
+}
+
+/// The profile pass's counts per step, and why a counter has no value.
+fn profile_blocks(report: &Report) -> Vec<Block> {
+    let Some(t) = profile_table(report) else {
+        return Vec::new();
+    };
+    let mut blocks = vec![
+        Block::Heading(2, "Profile pass".into()),
+        Block::Paragraph(
             "Counts per step with perf counters and BPF probes attached; overhead is \
              ns/step under observation over the timing pass."
                 .into(),
+        ),
+        Block::Table(t),
+    ];
+    let why = counters_without_value(report);
+    if !why.is_empty() {
+        blocks.push(Block::Paragraph(
+            "Counters without a value, and why:".into(),
         ));
-        doc.push(Block::Table(t));
-        let why = counters_without_value(report);
-        if !why.is_empty() {
-            doc.push(Block::Paragraph(
-                "Counters without a value, and why:".into(),
-            ));
-            doc.push(Block::List(why));
-        }
+        blocks.push(Block::List(why));
     }
+    blocks
+}
+
+/// Every cell that did not run ok, with its status and why.
+fn not_run_blocks(report: &Report) -> Vec<Block> {
     let not_run: Vec<String> = report
         .cells
         .iter()
@@ -517,12 +566,11 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
             )
         })
         .collect();
-    if !not_run.is_empty() {
-        doc.push(Block::Heading(
-            2,
-            "Skipped, failed and interrupted cells".into(),
-        ));
-        doc.push(Block::List(not_run));
+    if not_run.is_empty() {
+        return Vec::new();
     }
-    doc
+    vec![
+        Block::Heading(2, "Skipped, failed and interrupted cells".into()),
+        Block::List(not_run),
+    ]
 }

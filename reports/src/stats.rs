@@ -493,4 +493,58 @@ mod tests {
         assert!((erfc(1.959_963_985 / std::f64::consts::SQRT_2) - 0.05).abs() < 1e-6);
         assert!((erfc(-1.0) - 1.842_700_79).abs() < 1e-6);
     }
+
+    #[test]
+    fn bootstrap_bounds_are_sample_medians_around_the_median() {
+        let xs = [10.0, 12.0, 11.0, 50.0, 9.0, 10.5, 11.5];
+        let ci = bootstrap_median_ci(&xs, CONFIDENCE, RESAMPLES, seed_for("cell"));
+        assert!(ci.lo <= median(&xs) && median(&xs) <= ci.hi, "{ci:?}");
+        assert!(
+            ci.lo >= 9.0 && ci.hi < 50.0,
+            "the outlier is never a median: {ci:?}"
+        );
+        let constant = bootstrap_median_ci(&[7.0; 5], CONFIDENCE, RESAMPLES, 1);
+        assert_eq!(constant, Interval { lo: 7.0, hi: 7.0 });
+        let one = bootstrap_median_ci(&[3.0], CONFIDENCE, RESAMPLES, 1);
+        assert_eq!(one.half_width_around(3.0), 0.0, "one sample has no width");
+    }
+
+    #[test]
+    fn the_half_width_is_the_longer_side() {
+        let ci = Interval {
+            lo: 90.0,
+            hi: 130.0,
+        };
+        assert_eq!(ci.half_width_around(100.0), 30.0);
+        assert_eq!(ci.half_width_around(125.0), 35.0);
+        assert!(ci.contains(90.0) && ci.contains(130.0) && !ci.contains(130.5));
+    }
+
+    #[test]
+    fn summaries_of_no_data_and_of_a_zero_mean() {
+        assert_eq!(Summary::of(&[], 1), None);
+        assert_eq!(coefficient_of_variation(&[-1.0, 1.0]), None);
+        let s = Summary::of(&[4.0, 2.0, 6.0], 1).unwrap();
+        assert_eq!((s.n, s.median, s.outliers), (3, 4.0, 0));
+        assert_eq!(s.cv, Some(0.5));
+        assert!(s.noisy());
+    }
+
+    #[test]
+    fn seeds_are_stable_per_name() {
+        assert_eq!(seed_for(""), 0xcbf2_9ce4_8422_2325, "FNV-1a's offset basis");
+        assert_eq!(seed_for("link"), seed_for("link"));
+        assert_ne!(seed_for("link"), seed_for("link "));
+    }
+
+    #[test]
+    fn a_shift_is_significant_and_identical_samples_are_not() {
+        let base: Vec<f64> = (0..12).map(|i| 100.0 + f64::from(i)).collect();
+        let slower: Vec<f64> = base.iter().map(|x| x + 20.0).collect();
+        let r = mann_whitney(&base, &slower);
+        assert!(r.p < 0.001, "{r:?}");
+        assert_eq!(r.u, 0.0, "every base value is below every slower one");
+        let same = mann_whitney(&base, &base);
+        assert!(same.p > 0.9, "{same:?}");
+    }
 }

@@ -4,7 +4,7 @@
 //! watchdog and Ctrl-C instead set the flag and kick the threads until they leave.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, MutexGuard, Once};
 
 /// The signal used to interrupt waits. Its handler does nothing; installed without
 /// SA_RESTART so that the interrupted syscall returns EINTR.
@@ -59,9 +59,17 @@ impl Cancel {
         self.kick();
     }
 
+    /// The registered threads. Their list is only pushed to, read and
+    /// swap-removed from, none of which panics while the lock is held.
+    fn threads(&self) -> MutexGuard<'_, Vec<libc::pthread_t>> {
+        self.threads
+            .lock()
+            .expect("no thread panics holding the registration list")
+    }
+
     /// Sends the kick signal to every registered thread.
     pub fn kick(&self) {
-        let threads = self.threads.lock().unwrap();
+        let threads = self.threads();
         for &t in threads.iter() {
             // SAFETY: registered threads are alive until their Registration drops,
             // which takes the same lock.
@@ -73,7 +81,7 @@ impl Cancel {
     pub fn register(&self) -> Registration<'_> {
         // SAFETY: pthread_self has no preconditions.
         let thread = unsafe { libc::pthread_self() };
-        self.threads.lock().unwrap().push(thread);
+        self.threads().push(thread);
         Registration {
             cancel: self,
             thread,
@@ -83,7 +91,7 @@ impl Cancel {
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        let mut threads = self.cancel.threads.lock().unwrap();
+        let mut threads = self.cancel.threads();
         if let Some(i) = threads.iter().position(|&t| t == self.thread) {
             threads.swap_remove(i);
         }

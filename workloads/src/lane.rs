@@ -56,7 +56,30 @@ struct Inboxes {
     reaping: bool,
 }
 
+/// Takes a router lock. No holder panics while it holds one (the state is
+/// a few queues and a flag, indexed only by lanes of the router), so a
+/// poisoned lock would be a bug of this module, not a condition to handle.
+fn locked<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
+    lock.lock().expect("no lane panics holding a router lock")
+}
+
 impl Router {
+    /// The router of lanes owning `owners`, one range of groups per lane.
+    fn new(owners: Vec<Range<u32>>) -> Router {
+        Router {
+            state: Mutex::new(Inboxes {
+                queued: vec![VecDeque::new(); owners.len()],
+                reaping: false,
+            }),
+            owners,
+            submit: Mutex::new(()),
+            turn: Condvar::new(),
+        }
+    }
+
+    /// The lane a CQE belongs to: the owner of the group its user_data
+    /// names, or `fallback` (the reaping lane) for a word naming no group
+    /// of any lane, so that the lane that reaped it reports it.
     fn owner(&self, user_data: u64, fallback: usize) -> usize {
         UserData::decode(user_data)
             .and_then(|d| self.owners.iter().position(|r| r.contains(&d.group)))
@@ -69,7 +92,7 @@ impl Router {
     }
 
     fn hand_back(&self, me: usize, reaped: Vec<(u64, i32)>) -> MutexGuard<'_, Inboxes> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = locked(&self.state);
         for (user_data, res) in reaped {
             let owner = self.owner(user_data, me);
             state.queued[owner].push_back((user_data, res));
@@ -96,15 +119,7 @@ impl Lane {
     pub fn shared(ring: Arc<Ring>, cancel: Arc<Cancel>, groups: Vec<Range<u32>>) -> Vec<Lane> {
         let lanes = groups.len();
         ring.share();
-        let router = Arc::new(Router {
-            owners: groups.clone(),
-            submit: Mutex::new(()),
-            state: Mutex::new(Inboxes {
-                queued: vec![VecDeque::new(); lanes],
-                reaping: false,
-            }),
-            turn: Condvar::new(),
-        });
+        let router = Arc::new(Router::new(groups.clone()));
         (0..lanes)
             .map(|i| Lane {
                 ring: ring.clone(),
@@ -139,10 +154,10 @@ impl Lane {
             return self.ring.submit_and_wait(entries, want);
         };
         if !entries.is_empty() {
-            let _contiguous = router.submit.lock().unwrap();
+            let _contiguous = locked(&router.submit);
             self.ring.submit_and_wait(entries, 0)?;
         }
-        let mut state = router.state.lock().unwrap();
+        let mut state = locked(&router.state);
         loop {
             if state.queued[*me].len() >= want as usize {
                 return Ok(());
@@ -151,7 +166,10 @@ impl Lane {
                 return Err(RingError::Cancelled);
             }
             if !router.try_turn(&mut state) {
-                state = router.turn.wait(state).unwrap();
+                state = router
+                    .turn
+                    .wait(state)
+                    .expect("no lane panics holding a router lock");
                 continue;
             }
             drop(state);
@@ -170,7 +188,7 @@ impl Lane {
         let Some((router, me)) = &self.shared else {
             return self.ring.reap(f);
         };
-        let mut state = router.state.lock().unwrap();
+        let mut state = locked(&router.state);
         let mut result = Ok(0);
         if router.try_turn(&mut state) {
             drop(state);
@@ -184,5 +202,65 @@ impl Lane {
         let n = mine.len();
         mine.into_iter().for_each(|(u, r)| f(u, r));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn router() -> Router {
+        Router::new(vec![0..2, 2..5, 5..6])
+    }
+
+    #[test]
+    fn a_completion_goes_to_the_lane_owning_its_group() {
+        let r = router();
+        let owners: Vec<usize> = (0..6).map(|g| r.owner(UserData::step(g, 3), 9)).collect();
+        assert_eq!(owners, [0, 0, 1, 1, 1, 2]);
+        assert_eq!(r.owner(UserData::aux(4, 0), 9), 1, "a style's own request");
+    }
+
+    #[test]
+    fn a_word_naming_no_lane_stays_with_the_lane_that_reaped_it() {
+        let r = router();
+        assert_eq!(r.owner(UserData::step(6, 0), 2), 2, "a group of no lane");
+        assert_eq!(r.owner(0xdead, 1), 1, "a word this tool never writes");
+    }
+
+    #[test]
+    fn handing_back_queues_each_cqe_for_its_owner_in_reaped_order() {
+        let r = router();
+        let mut state = locked(&r.state);
+        assert!(r.try_turn(&mut state), "the turn starts free");
+        assert!(!r.try_turn(&mut state), "and is taken once");
+        drop(state);
+        let reaped = vec![
+            (UserData::step(3, 0), 0),
+            (UserData::step(0, 0), 0),
+            (UserData::step(4, 0), -1),
+            (UserData::step(3, 1), 0),
+            (7, 0),
+        ];
+        let mut state = r.hand_back(2, reaped);
+        assert!(!state.reaping, "handing back gives up the turn");
+        let queued = |state: &mut MutexGuard<'_, Inboxes>, lane: usize| -> Vec<(u64, i32)> {
+            state.queued[lane].drain(..).collect()
+        };
+        assert_eq!(queued(&mut state, 0), [(UserData::step(0, 0), 0)]);
+        assert_eq!(
+            queued(&mut state, 1),
+            [
+                (UserData::step(3, 0), 0),
+                (UserData::step(4, 0), -1),
+                (UserData::step(3, 1), 0)
+            ]
+        );
+        assert_eq!(
+            queued(&mut state, 2),
+            [(7, 0)],
+            "the reaper keeps the foreign word"
+        );
+        assert!(r.try_turn(&mut state), "the turn is free again");
     }
 }

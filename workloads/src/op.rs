@@ -107,21 +107,25 @@ impl Ops {
         groups: u32,
         steps: u32,
     ) -> io::Result<Ops> {
-        let dir = match kind {
-            OpKind::File => Some(
-                tempfile::Builder::new()
+        let group_range = first_group..first_group + groups;
+        let (dir, io) = match kind {
+            OpKind::File => {
+                let dir = tempfile::Builder::new()
                     .prefix("uring-syncbench-")
-                    .tempdir()?,
-            ),
-            _ => None,
+                    .tempdir()?;
+                let files = group_range
+                    .map(|g| group_file(dir.path().join(format!("group-{g}"))))
+                    .collect::<io::Result<_>>()?;
+                (Some(dir), files)
+            }
+            OpKind::Pipe => {
+                let pipes = group_range
+                    .map(|_| pipe(steps as usize * 8))
+                    .collect::<io::Result<_>>()?;
+                (None, pipes)
+            }
+            OpKind::Nop | OpKind::Timeout => (None, group_range.map(|_| GroupIo::None).collect()),
         };
-        let io = (first_group..first_group + groups)
-            .map(|g| match kind {
-                OpKind::Pipe => pipe(steps as usize * 8),
-                OpKind::File => group_file(dir.as_ref().unwrap().path().join(format!("group-{g}"))),
-                _ => Ok(GroupIo::None),
-            })
-            .collect::<io::Result<_>>()?;
         let records = (first_group..first_group + groups)
             .flat_map(|g| (0..steps).map(move |s| record(g, s)))
             .collect();
@@ -239,5 +243,75 @@ fn drain_pipe(read: &mut File, out: &mut Vec<u8>) -> io::Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Source;
+    use std::io::Write;
+
+    /// Writes `seqs` of `group` where that group's steps would have written them.
+    fn write_records(ops: &Ops, group: u32, seqs: &[u32]) {
+        let bytes: Vec<u8> = seqs.iter().flat_map(|&s| record(group, s)).collect();
+        match &ops.io[(group - ops.first_group) as usize] {
+            GroupIo::Pipe { write, .. } => {
+                File::from(write.try_clone().expect("dup the pipe's write end"))
+                    .write_all(&bytes)
+                    .expect("the pipe holds a pass")
+            }
+            GroupIo::File { append, .. } => (&*append).write_all(&bytes).expect("append"),
+            GroupIo::None => panic!("{} has no data path", ops.kind.name()),
+        }
+    }
+
+    #[test]
+    fn collect_checks_each_groups_records_and_empties_them() {
+        for kind in [OpKind::Pipe, OpKind::File] {
+            let mut ops = Ops::new(kind, false, 4, 2, 3).expect("pipes and files");
+            assert!(ops.has_data());
+            write_records(&ops, 4, &[0, 1, 2]);
+            write_records(&ops, 5, &[0, 2, 1]);
+            let mut log = OrderLog::new(6, 3);
+            ops.collect(&mut log).expect("read back");
+            let v = log.violation().expect("group 5 wrote out of order");
+            assert_eq!(
+                (v.group, v.expected, v.got, v.source),
+                (5, 1, 2, Source::Data),
+                "{}",
+                kind.name()
+            );
+            write_records(&ops, 4, &[0, 1, 2]);
+            write_records(&ops, 5, &[0, 1, 2]);
+            let mut log = OrderLog::new(6, 3);
+            ops.collect(&mut log).expect("read back");
+            assert_eq!(
+                log.violation(),
+                None,
+                "{}: emptied between runs",
+                kind.name()
+            );
+        }
+    }
+
+    #[test]
+    fn ops_without_a_data_path_collect_nothing() {
+        for kind in [OpKind::Nop, OpKind::Timeout] {
+            let mut ops = Ops::new(kind, false, 0, 2, 3).expect("no resources");
+            assert!(!ops.has_data());
+            let mut log = OrderLog::new(2, 3);
+            ops.collect(&mut log).expect("nothing to read");
+            assert_eq!(log.violation(), None);
+        }
+    }
+
+    #[test]
+    fn each_op_knows_its_success() {
+        let ops = |kind| Ops::new(kind, false, 0, 1, 1).expect("ops");
+        assert!(ops(OpKind::Nop).succeeded(0));
+        assert!(ops(OpKind::Pipe).succeeded(8) && !ops(OpKind::Pipe).succeeded(4));
+        assert!(ops(OpKind::Timeout).succeeded(-libc::ETIME));
+        assert!(!ops(OpKind::Timeout).succeeded(0));
     }
 }

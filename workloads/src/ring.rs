@@ -10,7 +10,7 @@ use io_uring::{squeue::Entry, IoUring};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
 
 const ENTER_GETEVENTS: u32 = 1 << 0;
@@ -144,10 +144,12 @@ impl Ring {
     }
 
     /// One side's lock, taken only once a second thread may use the ring.
+    /// The locks guard no data of their own, so one a panicking thread held
+    /// is as good as any.
     fn side<'a>(&self, lock: &'a Mutex<()>) -> Option<MutexGuard<'a, ()>> {
         self.shared
             .load(Ordering::Relaxed)
-            .then(|| lock.lock().unwrap())
+            .then(|| lock.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The ring's file descriptor (for MSG_RING targets and ATTACH_WQ).
@@ -255,14 +257,7 @@ impl Ring {
         // SAFETY: the sq lock (or the ring's having one thread) guarantees no
         // other SubmissionQueue exists.
         let mut sq = unsafe { self.uring.submission_shared() };
-        let room = sq.capacity() - sq.len();
-        // A submission that fits the SQ goes in whole or not at all: a prefix
-        // that an SQPOLL thread picks up alone would cut its link chains.
-        let n = if entries.len() <= sq.capacity() && entries.len() > room {
-            0
-        } else {
-            room.min(entries.len())
-        };
+        let n = fitting(entries.len(), sq.capacity(), sq.capacity() - sq.len());
         // SAFETY: entries point to buffers the caller keeps alive until completion
         // (the ops own them for the whole cell).
         unsafe { sq.push_multiple(&entries[..n]).expect("room was checked") };
@@ -279,23 +274,8 @@ impl Ring {
     /// SQPOLL: the poller submits; enter only to wake it, to wait for room in a
     /// full SQ, or to wait for CQEs that are not there yet.
     fn kick_poller(&self, sq: &SqState, want: u32, more: bool) -> Result<(), RingError> {
-        let mut flags = 0;
-        if sq.need_wakeup {
-            flags |= ENTER_SQ_WAKEUP;
-        }
-        if more && sq.full {
-            flags |= ENTER_SQ_WAIT;
-        }
-        if want > 0 && self.cq_ready() < want {
-            flags |= ENTER_GETEVENTS;
-        }
-        if flags != 0 {
-            let min = if flags & ENTER_GETEVENTS != 0 {
-                want
-            } else {
-                0
-            };
-            self.enter_retrying(0, min, flags)?;
+        if let Some(enter) = poller_enter(sq, want, more, || self.cq_ready()) {
+            self.enter_retrying(0, enter.min_complete, enter.flags)?;
         }
         Ok(())
     }
@@ -329,6 +309,54 @@ impl Ring {
     }
 }
 
+/// How many of `len` entries to push into an SQ of `capacity` entries with
+/// `room` free. A submission that fits the SQ goes in whole or not at all: a
+/// prefix that an SQPOLL thread picks up alone would cut its link chains. One
+/// larger than the SQ goes in as far as there is room.
+fn fitting(len: usize, capacity: usize, room: usize) -> usize {
+    if len <= capacity && len > room {
+        0
+    } else {
+        room.min(len)
+    }
+}
+
+/// The io_uring_enter(2) an SQPOLL ring makes, when it makes one.
+#[derive(Debug, PartialEq, Eq)]
+struct PollerEnter {
+    /// IORING_ENTER_* flags.
+    flags: u32,
+    /// CQEs to wait for.
+    min_complete: u32,
+}
+
+/// Whether an SQPOLL ring must enter after pushing, and how: to wake a
+/// sleeping poller, to wait for room when `more` entries wait for a full SQ,
+/// or to wait for `want` CQEs when fewer are `ready` (read only if `want`
+/// is not zero). `None`: the poller is awake and nothing needs waiting for.
+fn poller_enter(
+    sq: &SqState,
+    want: u32,
+    more: bool,
+    ready: impl FnOnce() -> u32,
+) -> Option<PollerEnter> {
+    let mut flags = 0;
+    if sq.need_wakeup {
+        flags |= ENTER_SQ_WAKEUP;
+    }
+    if more && sq.full {
+        flags |= ENTER_SQ_WAIT;
+    }
+    let wait = want > 0 && ready() < want;
+    if wait {
+        flags |= ENTER_GETEVENTS;
+    }
+    (flags != 0).then_some(PollerEnter {
+        flags,
+        min_complete: if wait { want } else { 0 },
+    })
+}
+
 impl Drop for Ring {
     fn drop(&mut self) {
         if let Some((index, owner)) = self.registered {
@@ -342,5 +370,81 @@ impl Drop for Ring {
                 let _ = self.register(UNREGISTER_RING_FDS, &mut update);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sq(need_wakeup: bool, full: bool) -> SqState {
+        SqState {
+            pending: 0,
+            full,
+            need_wakeup,
+            taskrun: false,
+        }
+    }
+
+    #[test]
+    fn a_submission_that_fits_the_sq_goes_in_whole_or_waits() {
+        assert_eq!(fitting(4, 8, 8), 4);
+        assert_eq!(fitting(4, 8, 4), 4, "exactly the room left");
+        assert_eq!(fitting(4, 8, 3), 0, "a prefix would cut a chain");
+        assert_eq!(fitting(0, 8, 0), 0);
+    }
+
+    #[test]
+    fn a_submission_larger_than_the_sq_goes_in_as_far_as_there_is_room() {
+        assert_eq!(fitting(20, 8, 8), 8);
+        assert_eq!(fitting(20, 8, 5), 5);
+        assert_eq!(fitting(20, 8, 0), 0);
+    }
+
+    #[test]
+    fn an_awake_poller_with_the_cqes_there_needs_no_enter() {
+        let ready = || 4;
+        assert_eq!(poller_enter(&sq(false, false), 4, false, ready), None);
+        assert_eq!(
+            poller_enter(&sq(false, true), 0, false, ready),
+            None,
+            "full but nothing left"
+        );
+        let never = || -> u32 { panic!("the CQ is read only when CQEs are wanted") };
+        assert_eq!(poller_enter(&sq(false, false), 0, false, never), None);
+    }
+
+    #[test]
+    fn the_poller_enter_asks_for_exactly_what_is_missing() {
+        let enter = |s: &SqState, want, more, ready: u32| poller_enter(s, want, more, || ready);
+        assert_eq!(
+            enter(&sq(true, false), 0, false, 0),
+            Some(PollerEnter {
+                flags: ENTER_SQ_WAKEUP,
+                min_complete: 0
+            })
+        );
+        assert_eq!(
+            enter(&sq(false, true), 0, true, 0),
+            Some(PollerEnter {
+                flags: ENTER_SQ_WAIT,
+                min_complete: 0
+            }),
+            "entries left over wait for room"
+        );
+        assert_eq!(
+            enter(&sq(false, false), 3, false, 2),
+            Some(PollerEnter {
+                flags: ENTER_GETEVENTS,
+                min_complete: 3
+            })
+        );
+        assert_eq!(
+            enter(&sq(true, true), 3, true, 0),
+            Some(PollerEnter {
+                flags: ENTER_SQ_WAKEUP | ENTER_SQ_WAIT | ENTER_GETEVENTS,
+                min_complete: 3
+            })
+        );
     }
 }

@@ -84,4 +84,30 @@ mod tests {
         }
         assert_eq!(UserData::decode(0), None);
     }
+
+    #[test]
+    fn the_tag_group_and_seq_have_their_own_bits() {
+        assert_eq!(UserData::step(0, 0), 1 << 56);
+        assert_eq!(UserData::aux(0, 0), 2 << 56);
+        assert_eq!(UserData::step(5, 9), 1 << 56 | 5 << 32 | 9);
+        assert_eq!(
+            UserData::step(MAX_GROUPS - 1, 0) >> 32 & 0xff_ffff,
+            0xff_ffff
+        );
+        let aux = UserData::decode(UserData::aux(3, 4)).unwrap();
+        assert_eq!((aux.tag, aux.group, aux.seq), (Tag::Aux, 3, 4));
+        let msg = UserData {
+            tag: Tag::Msg,
+            group: 2,
+            seq: 1,
+        };
+        assert_eq!(UserData::decode(msg.encode()), Some(msg));
+    }
+
+    #[test]
+    fn words_this_tool_never_writes_decode_to_nothing() {
+        for word in [0, 9, 4 << 56, u64::MAX] {
+            assert_eq!(UserData::decode(word), None, "{word:#x}");
+        }
+    }
 }

@@ -125,12 +125,10 @@ pub fn check_records(group: u32, steps: u32, bytes: &[u8]) -> Result<(), Violati
         source: Source::Data,
     };
     let mut expected = 0;
-    for record in bytes.chunks(8) {
-        if record.len() < 8 {
+    for chunk in bytes.chunks(8) {
+        let Some((g, seq)) = read_record(chunk) else {
             return Err(violation(expected, u32::MAX));
-        }
-        let g = u32::from_le_bytes(record[..4].try_into().unwrap());
-        let seq = u32::from_le_bytes(record[4..].try_into().unwrap());
+        };
         if g != group || seq != expected {
             return Err(violation(expected, seq));
         }
@@ -148,6 +146,14 @@ pub fn record(group: u32, seq: u32) -> [u8; 8] {
     r[..4].copy_from_slice(&group.to_le_bytes());
     r[4..].copy_from_slice(&seq.to_le_bytes());
     r
+}
+
+/// The (group, seq) of a record [`record`] wrote; `None` when `bytes` is not
+/// exactly one record (a short read).
+pub fn read_record(bytes: &[u8]) -> Option<(u32, u32)> {
+    let (group, seq) = bytes.split_first_chunk::<4>()?;
+    let seq: &[u8; 4] = seq.try_into().ok()?;
+    Some((u32::from_le_bytes(*group), u32::from_le_bytes(*seq)))
 }
 
 #[cfg(test)]
@@ -176,5 +182,109 @@ mod tests {
         assert_eq!(check_records(3, 3, &swapped).unwrap_err().got, 2);
         assert!(check_records(3, 4, &bytes).is_err());
         assert!(check_records(2, 3, &bytes).is_err());
+    }
+
+    fn log_of(groups: u32, steps: u32, order: &[(u32, u32)]) -> OrderLog {
+        let mut log = OrderLog::new(groups, steps);
+        order.iter().for_each(|&(g, s)| log.complete(g, s));
+        log
+    }
+
+    fn first(log: &OrderLog) -> Option<(u32, u32, u32)> {
+        log.violation().map(|v| (v.group, v.expected, v.got))
+    }
+
+    #[test]
+    fn steps_in_order_pass_and_count_as_done() {
+        let log = log_of(1, 4, &[(0, 0), (0, 1), (0, 2), (0, 3)]);
+        assert_eq!(first(&log), None);
+        assert_eq!(log.completed(0), 4);
+        assert!(log.all_done());
+        let short = log_of(1, 4, &[(0, 0), (0, 1)]);
+        assert!(!short.all_done(), "two of four steps are not a pass");
+    }
+
+    #[test]
+    fn a_skipped_seq_is_the_violation() {
+        let log = log_of(1, 4, &[(0, 0), (0, 2), (0, 3)]);
+        assert_eq!(first(&log), Some((0, 1, 2)));
+        assert!(!log.all_done());
+    }
+
+    #[test]
+    fn a_repeated_seq_is_the_violation() {
+        let log = log_of(1, 3, &[(0, 0), (0, 1), (0, 1), (0, 2)]);
+        assert_eq!(first(&log), Some((0, 2, 1)));
+    }
+
+    #[test]
+    fn groups_may_interleave_in_any_order() {
+        let order = [
+            (2, 0),
+            (0, 0),
+            (2, 1),
+            (1, 0),
+            (0, 1),
+            (1, 1),
+            (2, 2),
+            (1, 2),
+            (0, 2),
+        ];
+        let log = log_of(3, 3, &order);
+        assert_eq!(first(&log), None);
+        assert!(log.all_done());
+    }
+
+    #[test]
+    fn only_the_first_violation_is_kept_and_reset_forgets_it() {
+        let mut log = log_of(2, 2, &[(1, 1), (0, 1)]);
+        assert_eq!(first(&log), Some((1, 0, 1)));
+        log.data_violation(Violation {
+            group: 0,
+            expected: 0,
+            got: 5,
+            source: Source::Data,
+        });
+        assert_eq!(log.violation().map(|v| v.source), Some(Source::Cqe));
+        log.reset();
+        assert_eq!(first(&log), None);
+        assert_eq!(log.completed(1), 0);
+        log.data_violation(Violation {
+            group: 0,
+            expected: 0,
+            got: 5,
+            source: Source::Data,
+        });
+        assert_eq!(log.violation().map(|v| v.source), Some(Source::Data));
+    }
+
+    #[test]
+    fn data_check_names_the_broken_record() {
+        let records =
+            |g: u32, seqs: &[u32]| -> Vec<u8> { seqs.iter().flat_map(|&s| record(g, s)).collect() };
+        let got = |bytes: &[u8]| check_records(1, 3, bytes).map_err(|v| (v.expected, v.got));
+        assert_eq!(got(&records(1, &[0, 1, 2])), Ok(()));
+        assert_eq!(got(&records(1, &[0, 0, 2])), Err((1, 0)), "repeated");
+        assert_eq!(got(&records(1, &[0, 2])), Err((1, 2)), "skipped");
+        assert_eq!(got(&records(1, &[0, 1])), Err((2, u32::MAX)), "missing");
+        let mut torn = records(1, &[0, 1, 2]);
+        torn.pop();
+        assert_eq!(got(&torn), Err((2, u32::MAX)), "a torn last record");
+        let mut foreign = records(1, &[0, 1, 2]);
+        foreign[8..16].copy_from_slice(&record(4, 1));
+        assert_eq!(got(&foreign), Err((1, 1)), "another group's record");
+        let v = check_records(1, 3, &records(1, &[1])).unwrap_err();
+        assert_eq!(v.source, Source::Data);
+        assert_eq!(
+            v.to_string(),
+            "out of order (data): group 1 expected seq 0 got 1"
+        );
+    }
+
+    #[test]
+    fn records_read_back_what_was_written() {
+        assert_eq!(read_record(&record(7, 9)), Some((7, 9)));
+        assert_eq!(read_record(&record(7, 9)[..7]), None);
+        assert_eq!(read_record(&[0; 9]), None);
     }
 }

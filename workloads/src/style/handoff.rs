@@ -225,3 +225,139 @@ impl StepTable {
 pub(super) fn decode(user_data: u64) -> Result<UserData, String> {
     UserData::decode(user_data).ok_or_else(|| StepError::Unexpected(user_data).to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::OpKind;
+    use crate::verify::OrderLog;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn nop_ops(groups: u32, steps: u32) -> Ops {
+        Ops::new(OpKind::Nop, false, 0, groups, steps).expect("nop ops need no resources")
+    }
+
+    #[test]
+    fn the_relay_replays_completions_in_recorded_order_into_the_log() {
+        let ops = nop_ops(2, 2);
+        let stream = Stream::new(0..2, 2, 4);
+        let mut log = OrderLog::new(2, 2);
+        let relay = Relay::new(4);
+        for (g, s) in [(1, 0), (0, 1), (0, 0), (1, 1)] {
+            relay.push(g, s, 0);
+        }
+        assert_eq!(relay.len(), 4);
+        let mut ctx = StepCtx {
+            ops: &ops,
+            log: &mut log,
+            stream: &stream,
+        };
+        relay.replay(&mut ctx).expect("every step succeeded");
+        assert!(log.all_done());
+        let v = log.violation().expect("group 0 completed 1 before 0");
+        assert_eq!((v.group, v.expected, v.got), (0, 0, 1));
+    }
+
+    #[test]
+    fn a_failed_step_is_reported_after_every_completion_is_logged() {
+        let ops = nop_ops(1, 3);
+        let stream = Stream::new(0..1, 3, 3);
+        let mut log = OrderLog::new(1, 3);
+        let relay = Relay::new(3);
+        relay.push(0, 0, 0);
+        relay.push(0, 1, -libc::EINVAL);
+        relay.push(0, 2, -libc::EIO);
+        let mut ctx = StepCtx {
+            ops: &ops,
+            log: &mut log,
+            stream: &stream,
+        };
+        let failure = relay.replay(&mut ctx).unwrap_err();
+        assert!(
+            matches!(failure, StepError::Failed { group: 0, seq: 1, res } if res == -libc::EINVAL),
+            "the first failure: {failure}"
+        );
+        assert!(log.all_done(), "the failure does not stop the log");
+    }
+
+    #[test]
+    fn more_completions_than_room_fail_the_replay_until_reset() {
+        let ops = nop_ops(1, 1);
+        let stream = Stream::new(0..1, 1, 1);
+        let mut log = OrderLog::new(1, 1);
+        let relay = Relay::new(1);
+        relay.push(0, 0, 0);
+        relay.push(0, 0, 0);
+        assert_eq!(relay.len(), 1, "the extra completion is not stored");
+        let mut ctx = StepCtx {
+            ops: &ops,
+            log: &mut log,
+            stream: &stream,
+        };
+        assert!(relay.replay(&mut ctx).is_err());
+        relay.reset();
+        assert_eq!(relay.len(), 0);
+        relay.push(0, 0, 0);
+        assert!(relay.replay(&mut ctx).is_ok());
+    }
+
+    #[test]
+    fn a_wait_on_a_moved_event_returns_at_once() {
+        let event = Event::new();
+        let seen = event.current();
+        event.notify();
+        assert_ne!(event.current(), seen, "notify publishes progress");
+        assert!(event.wait(seen, &Cancel::default()).is_ok());
+        assert_eq!(event.current() & SLEEPING, 0, "no sleeper is left marked");
+    }
+
+    #[test]
+    fn a_notify_wakes_a_sleeping_waiter() {
+        let handoff = Arc::new(Handoff::new(1));
+        let seen = handoff.event.current();
+        let waiter = {
+            let handoff = handoff.clone();
+            std::thread::spawn(move || handoff.event.wait(seen, &Cancel::default()))
+        };
+        while handoff.event.current() & SLEEPING == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        handoff.event.notify();
+        assert!(waiter.join().expect("the waiter returns").is_ok());
+    }
+
+    #[test]
+    fn the_first_failure_is_kept_and_ends_a_wait() {
+        let handoff = Handoff::new(1);
+        assert!(handoff.check().is_ok());
+        handoff.fail("reactor lost a message".into());
+        handoff.fail("a later failure".into());
+        let failure = handoff.check().unwrap_err().to_string();
+        assert_eq!(failure, "reactor lost a message");
+        let waited = handoff.wait_until(&Cancel::default(), || false);
+        assert_eq!(waited.unwrap_err().to_string(), failure);
+    }
+
+    #[test]
+    fn the_step_table_holds_each_steps_sqe_by_group_and_seq() {
+        let ops = Ops::new(OpKind::Nop, false, 3, 2, 4).expect("nop ops");
+        let table = StepTable::default();
+        table.fill(&ops, &Stream::new(3..5, 4, 2));
+        for (g, s) in [(3, 0), (3, 3), (4, 0), (4, 2)] {
+            assert_eq!(table.get(g, s).get_user_data(), UserData::step(g, s));
+        }
+    }
+
+    #[test]
+    fn decode_names_a_word_this_tool_never_writes() {
+        assert_eq!(
+            decode(UserData::aux(2, 5)).map(|d| (d.group, d.seq)),
+            Ok((2, 5))
+        );
+        assert_eq!(
+            decode(0x42).unwrap_err(),
+            "unexpected completion user_data 0x42"
+        );
+    }
+}
