@@ -148,7 +148,10 @@ impl Lane {
     }
 
     /// Submits `entries` (contiguously, even on a shared ring) and waits until
-    /// `want` CQEs are ready for this lane.
+    /// `want` CQEs are ready for this lane, or until the kernel wakes its
+    /// waiters earlier: a completing TIMEOUT request wakes every waiter however
+    /// few CQEs are ready, so callers count what they reap rather than trust
+    /// `want` (see [`Ring::submit_and_wait`]).
     pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
         let Some((router, me)) = &self.shared else {
             return self.ring.submit_and_wait(entries, want);

@@ -224,7 +224,9 @@ impl Ring {
     /// kernel see them and waits until at least `want` CQEs are ready, in as few
     /// io_uring_enter calls as the mode allows: one that both submits and
     /// waits without SQPOLL, none when an SQPOLL thread is awake and the CQEs
-    /// are already there.
+    /// are already there. The wait may end with fewer than `want` CQEs ready:
+    /// the kernel wakes every waiter when a TIMEOUT request completes, so a
+    /// caller counts what it reaps and waits again for the rest.
     pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
         let mut rest = entries;
         loop {
