@@ -92,6 +92,9 @@ impl ContrastFinding {
 }
 
 /// `key` with its value on `axis` cleared: the cells of one finding share it.
+/// A batch that holds the whole stream is one submission per pass whatever
+/// its count (the plan writes it as the stream's length), so it is cleared
+/// too: chains of 2 and of 16 steps, each one submission, are one finding.
 pub fn without(axis: Axis, key: &CellKey) -> CellKey {
     let mut k = key.clone();
     match axis {
@@ -102,6 +105,9 @@ pub fn without(axis: Axis, key: &CellKey) -> CellKey {
         Axis::Steps => k.steps = 0,
         Axis::Batch => k.batch = 0,
         Axis::Submitters => k.submitters = 0,
+    }
+    if key.batch == key.groups * key.steps {
+        k.batch = 0;
     }
     k
 }
@@ -141,9 +147,11 @@ pub fn contrast(report: &Report, source: usize, c: &Contrast) -> Vec<ContrastFin
     for cells in groups {
         let first = &cells[0].key;
         let reference = c.reference.apply(first);
+        let references: Vec<CellKey> = cells.iter().map(|c2| c.reference.apply(&c2.key)).collect();
+        let keys: Vec<&CellKey> = cells.iter().map(|c| &c.key).chain(&references).collect();
         for &metric in &c.metrics {
             out.push(ContrastFinding {
-                place: place(first, &reference, Some(c.axis)),
+                place: place(&keys, Some(c.axis)),
                 subject: difference(first, &reference, Some(c.axis), true),
                 reference: difference(&reference, first, Some(c.axis), false),
                 metric,

@@ -100,7 +100,7 @@ pub fn cost(report: &Report, source: usize, c: &Cost) -> Vec<CostFinding> {
             });
             CostFinding {
                 // A cost is one pair of cells: no axis runs through it.
-                place: place(&cell.key, &key, None),
+                place: place(&[&cell.key, &key], None),
                 subject: difference(&cell.key, &key, None, false),
                 reference: difference(&key, &cell.key, None, false),
                 outcome,

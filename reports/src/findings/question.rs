@@ -310,12 +310,15 @@ impl Pin {
     }
 }
 
-/// How two cells' coordinates read: the axes they share (but the axis a
-/// finding runs along) as the place of a finding, e.g. `default/nop g1-s16-t1`.
-pub fn place(key: &CellKey, other: &CellKey, along: Option<Axis>) -> String {
+/// How the cells of a finding read: the coordinates they all share (but the
+/// axis the finding runs along) as its place, e.g. `default/nop g1-s16-t1`.
+pub fn place(keys: &[&CellKey], along: Option<Axis>) -> String {
+    let Some(key) = keys.first() else {
+        return String::new();
+    };
     let shared: Vec<Axis> = AXES
         .into_iter()
-        .filter(|&a| Some(a) != along && a.value(key) == a.value(other))
+        .filter(|&a| Some(a) != along && keys.iter().all(|k| a.value(k) == a.value(key)))
         .collect();
     let join = |axes: &[Axis], sep: &str| {
         axes.iter()

@@ -87,7 +87,10 @@ pub fn reproduction(report: &Report, source: usize, r: &Reproduction) -> Vec<Rep
     along(report, source, r.axis, |c| r.cells.matches(&c.key))
         .into_iter()
         .map(|cells| ReproductionFinding {
-            place: place(&cells[0].key, &cells[0].key, Some(r.axis)),
+            place: place(
+                &cells.iter().map(|c| &c.key).collect::<Vec<_>>(),
+                Some(r.axis),
+            ),
             kernel: kernel.clone(),
             axis: r.axis,
             expect: r.expect,
