@@ -114,12 +114,12 @@ pub fn without(axis: Axis, key: &CellKey) -> CellKey {
 
 /// The cells of one input that `select` takes, grouped by their coordinates
 /// off `axis`, each group in axis order (counts ascending, names in report order).
-pub fn along<'a>(
-    report: &'a Report,
+pub fn along(
+    report: &Report,
     source: usize,
     axis: Axis,
     select: impl Fn(&CellSummary) -> bool,
-) -> Vec<Vec<&'a CellSummary>> {
+) -> Vec<Vec<&CellSummary>> {
     let mut groups: Vec<(CellKey, Vec<&CellSummary>)> = Vec::new();
     for cell in report
         .cells

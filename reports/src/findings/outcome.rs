@@ -57,11 +57,7 @@ impl Outcome {
 }
 
 /// The samples of a ranked cell for `metric`, or why it has none to quote.
-fn samples<'a>(
-    cell: Option<&'a CellSummary>,
-    side: Side,
-    metric: Metric,
-) -> Result<&'a [f64], Outcome> {
+fn samples(cell: Option<&CellSummary>, side: Side, metric: Metric) -> Result<&[f64], Outcome> {
     let Some(cell) = cell else {
         return Err(Outcome::NotQuoted {
             side,
