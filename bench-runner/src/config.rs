@@ -204,6 +204,13 @@ pub enum ConfigSource {
     File(std::path::PathBuf),
     /// [`BUILT_IN`].
     BuiltIn,
+    /// The sweep of a shipped study (`crate::study`), with `--quick` or not.
+    Study {
+        /// The study's name.
+        name: String,
+        /// Five short repetitions per cell instead of the study's own.
+        quick: bool,
+    },
 }
 
 impl ConfigSource {
@@ -212,12 +219,20 @@ impl ConfigSource {
         path.map_or(ConfigSource::BuiltIn, ConfigSource::File)
     }
 
-    /// The config file, if any (for command lines that reproduce a run).
-    pub fn path(&self) -> Option<&Path> {
+    /// The start of the command line that runs this config again.
+    pub fn command(&self) -> Vec<String> {
+        let mut cmd = vec!["bench-runner".to_string()];
         match self {
-            ConfigSource::File(path) => Some(path),
-            ConfigSource::BuiltIn => None,
+            ConfigSource::File(path) => cmd.extend(["sweep".into(), path.display().to_string()]),
+            ConfigSource::BuiltIn => cmd.push("sweep".into()),
+            ConfigSource::Study { name, quick } => {
+                cmd.extend(["study".into(), name.clone()]);
+                if *quick {
+                    cmd.push("--quick".into());
+                }
+            }
         }
+        cmd
     }
 }
 
@@ -226,6 +241,7 @@ impl std::fmt::Display for ConfigSource {
         match self {
             ConfigSource::File(path) => write!(f, "{}", path.display()),
             ConfigSource::BuiltIn => f.write_str("the built-in default sweep"),
+            ConfigSource::Study { name, .. } => write!(f, "study {name}"),
         }
     }
 }
@@ -300,6 +316,13 @@ impl Config {
                 path: source.to_string(),
                 message,
             }),
+            ConfigSource::Study { name, quick } => crate::study::find(name)
+                .ok_or_else(|| format!("unknown study (known: {})", crate::study::names()))
+                .and_then(|study| study.config(*quick))
+                .map_err(|message| ConfigError {
+                    path: source.to_string(),
+                    message,
+                }),
         }
     }
 

@@ -11,6 +11,7 @@ mod plan;
 mod profile;
 mod progress;
 mod stopping;
+mod study;
 mod sweep;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +62,26 @@ enum Command {
         /// Replace the file if it exists.
         #[arg(long)]
         force: bool,
+    },
+    /// Run a study: the focused sweep that answers one question, the usual
+    /// reports, and findings.md, the answers computed from the results.
+    Study {
+        /// The study (`--list` shows them).
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// List the shipped studies, one line each.
+        #[arg(long, conflicts_with = "name")]
+        list: bool,
+        /// Output directory (default: results/study-NAME).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue an interrupted run of the study in OUT.
+        #[arg(long)]
+        resume: bool,
+        /// Five short repetitions per cell: the same cells and findings in
+        /// seconds, with wider intervals.
+        #[arg(long)]
+        quick: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -120,7 +141,9 @@ fn install_signals() -> Arc<AtomicBool> {
     flag
 }
 
-fn run_sweep(args: sweep::SweepArgs) -> ExitCode {
+/// Runs a sweep (a study's, when `study` is given), then renders its reports
+/// and, for a study, its findings.
+fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
     let interrupt = install_signals();
     match sweep::sweep(&args, &interrupt) {
         Ok(outcome) if outcome.interrupted => {
@@ -140,7 +163,10 @@ fn run_sweep(args: sweep::SweepArgs) -> ExitCode {
             );
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
-                .and_then(|r| render(&[r], &args.out, true));
+                .and_then(|r| {
+                    render(std::slice::from_ref(&r), &args.out, true)?;
+                    study.map_or(Ok(()), |s| findings(s, &r, &args.out))
+                });
             // Only now may another sweep use the directory.
             drop(outcome.lock);
             match rendered {
@@ -161,6 +187,45 @@ fn run_sweep(args: sweep::SweepArgs) -> ExitCode {
             }
         }
     }
+}
+
+/// Writes a study's findings beside its reports and prints them.
+fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), String> {
+    let sentences = study.write_findings(results, out)?;
+    println!("findings of study {}:", study.name);
+    for s in &sentences {
+        println!("- {s}");
+    }
+    eprintln!("findings: {}", out.join("findings.md").display());
+    Ok(())
+}
+
+/// `study`: lists the shipped studies, or runs one.
+fn run_study(
+    name: Option<String>,
+    list: bool,
+    out: Option<PathBuf>,
+    resume: bool,
+    quick: bool,
+) -> ExitCode {
+    if list {
+        for s in study::STUDIES {
+            println!("{:<20} {}", s.name, s.summary());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let name = name.unwrap_or_default();
+    let Some(found) = study::find(&name) else {
+        eprintln!("error: unknown study `{name}` (known: {})", study::names());
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let args = sweep::SweepArgs {
+        config: config::ConfigSource::Study { name, quick },
+        out: out.unwrap_or_else(|| Path::new("results").join(format!("study-{}", found.name))),
+        resume,
+        filter: None,
+    };
+    run_sweep(args, Some(found))
 }
 
 /// `init`: writes the built-in default sweep to `path`, never over a file
@@ -207,12 +272,22 @@ fn main() -> ExitCode {
             out,
             resume,
             filter,
-        } => run_sweep(sweep::SweepArgs {
-            config: config::ConfigSource::of(config),
+        } => run_sweep(
+            sweep::SweepArgs {
+                config: config::ConfigSource::of(config),
+                out,
+                resume,
+                filter,
+            },
+            None,
+        ),
+        Command::Study {
+            name,
+            list,
             out,
             resume,
-            filter,
-        }),
+            quick,
+        } => run_study(name, list, out, resume, quick),
         Command::Init { path, force } => init(&path, force),
         Command::Plan { config, filter } => {
             match config::Config::from_source(&config::ConfigSource::of(config)) {

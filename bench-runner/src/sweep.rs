@@ -672,8 +672,7 @@ fn lock_dir(out: &Path) -> Result<File, SweepError> {
 
 /// The command that reproduces (or resumes) this sweep.
 pub fn command_line(args: &SweepArgs, resume: bool) -> Vec<String> {
-    let mut cmd = vec!["bench-runner".to_string(), "sweep".into()];
-    cmd.extend(args.config.path().map(|p| p.display().to_string()));
+    let mut cmd = args.config.command();
     cmd.extend(["--out".into(), args.out.display().to_string()]);
     if let Some(f) = &args.filter {
         cmd.extend(["--filter".into(), f.clone()]);

@@ -185,15 +185,7 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
             )),
         ),
         (CellStatus::Ok, CellStatus::Ok, None) if timed => {
-            let (b, c) = (&base.ns_samples, &cand.ns_samples);
-            let test = mann_whitney(b, c);
-            let change = Change {
-                ratio: median(c) / median(b),
-                ci: bootstrap_ratio_ci(b, c, CONFIDENCE, RESAMPLES, seed_for(&base.name)),
-                p: test.p,
-                q: test.p,
-                min_p: test.min_p,
-            };
+            let change = Change::measure(&base.ns_samples, &cand.ns_samples, seed_for(&base.name));
             // Provisional: the verdict waits for the q-values of all cells.
             (Some(change), Verdict::NoChange, None)
         }
@@ -238,25 +230,50 @@ fn decide(cells: &mut [CellComparison], opts: &CompareOptions) {
             continue;
         };
         change.q = q;
-        let big = (change.ratio - 1.0).abs() >= opts.threshold;
-        let significant = q < opts.alpha;
-        (cell.verdict, cell.why) = if change.min_p >= opts.alpha {
-            (
-                Verdict::Inconclusive,
-                Some(format!(
-                    "{} vs {} repetitions cannot reach p < {}",
-                    cell.base.ns_samples.len(),
-                    cell.cand.ns_samples.len(),
-                    opts.alpha
-                )),
+        cell.verdict = change.verdict(opts);
+        cell.why = (cell.verdict == Verdict::Inconclusive).then(|| {
+            format!(
+                "{} vs {} repetitions cannot reach p < {}",
+                cell.base.ns_samples.len(),
+                cell.cand.ns_samples.len(),
+                opts.alpha
             )
-        } else if significant && big && change.ratio > 1.0 {
-            (Verdict::Regression, None)
+        });
+    }
+}
+
+impl Change {
+    /// The change from `base` to `cand` (repetitions of one metric): the
+    /// ratio of their medians, its bootstrap interval (fixed by `seed`) and
+    /// the Mann–Whitney test, with `q` still equal to `p` until the caller
+    /// adjusts it for the number of changes it tests together.
+    pub fn measure(base: &[f64], cand: &[f64], seed: u64) -> Change {
+        let test = mann_whitney(base, cand);
+        Change {
+            ratio: median(cand) / median(base),
+            ci: bootstrap_ratio_ci(base, cand, CONFIDENCE, RESAMPLES, seed),
+            p: test.p,
+            q: test.p,
+            min_p: test.min_p,
+        }
+    }
+
+    /// The verdict on this change: inconclusive when the repetition counts
+    /// cannot reach significance at all, a regression or an improvement when
+    /// `q` is below alpha and the ratio moved by at least the threshold, no
+    /// change otherwise. The one rule `compare` and the studies' findings share.
+    pub fn verdict(&self, opts: &CompareOptions) -> Verdict {
+        let big = (self.ratio - 1.0).abs() >= opts.threshold;
+        let significant = self.q < opts.alpha;
+        if self.min_p >= opts.alpha {
+            Verdict::Inconclusive
+        } else if significant && big && self.ratio > 1.0 {
+            Verdict::Regression
         } else if significant && big {
-            (Verdict::Improvement, None)
+            Verdict::Improvement
         } else {
-            (Verdict::NoChange, None)
-        };
+            Verdict::NoChange
+        }
     }
 }
 

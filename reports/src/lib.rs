@@ -19,6 +19,7 @@ pub mod doc;
 pub mod email;
 pub mod error;
 pub mod exporter;
+pub mod findings;
 pub mod format;
 pub mod html;
 pub mod markdown;

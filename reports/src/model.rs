@@ -116,6 +116,8 @@ pub struct CellSummary {
     pub ns: Option<Summary>,
     /// Statistics of CPU ns/step of the same repetitions.
     pub cpu_ns: Option<Summary>,
+    /// CPU ns/step of the same repetitions, in the same order.
+    pub cpu_ns_samples: Vec<f64>,
     /// Repetitions abandoned by an interrupt.
     pub interrupted: usize,
     /// The profile pass, when it ran.
@@ -369,6 +371,7 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
         ns: timed.then(|| Summary::of(&ns_samples, seed)).flatten(),
         cpu_ns: timed.then(|| Summary::of(&cpu, seed ^ 1)).flatten(),
         ns_samples: if timed { ns_samples } else { Vec::new() },
+        cpu_ns_samples: if timed { cpu } else { Vec::new() },
         interrupted: timing
             .iter()
             .filter(|r| r.status == Status::Interrupted)

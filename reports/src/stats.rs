@@ -139,6 +139,32 @@ pub fn bootstrap_ratio_ci(
     resamples: usize,
     seed: u64,
 ) -> Interval {
+    bootstrap_two_sample_ci(base, cand, level, resamples, seed, |b, c| c / b)
+}
+
+/// Percentile bootstrap confidence interval of `median(cand) - median(base)`,
+/// resampling both sides independently: what a change costs in the metric's
+/// own unit.
+pub fn bootstrap_difference_ci(
+    base: &[f64],
+    cand: &[f64],
+    level: f64,
+    resamples: usize,
+    seed: u64,
+) -> Interval {
+    bootstrap_two_sample_ci(base, cand, level, resamples, seed, |b, c| c - b)
+}
+
+/// The percentile interval of `stat(median(base), median(cand))` over
+/// resamples of both sides.
+fn bootstrap_two_sample_ci(
+    base: &[f64],
+    cand: &[f64],
+    level: f64,
+    resamples: usize,
+    seed: u64,
+    stat: impl Fn(f64, f64) -> f64,
+) -> Interval {
     assert!(!base.is_empty() && !cand.is_empty(), "bootstrap of no data");
     let mut rng = Rng::new(seed);
     let mut b = vec![0.0; base.len()];
@@ -147,7 +173,8 @@ pub fn bootstrap_ratio_ci(
         .map(|_| {
             resample_into(base, &mut b, &mut rng);
             resample_into(cand, &mut c, &mut rng);
-            median_in_place(&mut c) / median_in_place(&mut b)
+            let cand_median = median_in_place(&mut c);
+            stat(median_in_place(&mut b), cand_median)
         })
         .collect();
     percentile_interval(stats, level)

@@ -1,0 +1,164 @@
+//! Findings: the answers a study's data give to its question, each a typed
+//! value computed from the results and rendered as one sentence by one
+//! renderer ([`sentence`]), never written by hand.
+//!
+//! Three kinds answer the questions the studies ask:
+//! - a **contrast** ([`ContrastFinding`]): subject cells over their
+//!   reference cells along an axis, each point the ratio of medians with its
+//!   bootstrap interval and compare's test and minimum effect; the stretches
+//!   of the axis where one verdict holds, and where the ranking flips;
+//! - a **cost** ([`CostFinding`]): what a subject pays over its reference in
+//!   ns/step and in multiples of a physical anchor, with probe counts per step;
+//! - a **reproduction** ([`ReproductionFinding`]): whether cells held the
+//!   order, broke it or failed, along an axis, against what the study expects,
+//!   on the kernel they ran on.
+//!
+//! A failed, skipped, interrupted or oversubscribed cell, on either side, is
+//! never quoted as a number: it is named with its reason. The p-values of
+//! every measured point of a study are adjusted together (Benjamini–Hochberg)
+//! before compare's rule ([`crate::compare::Change::verdict`]) judges each.
+
+pub mod contrast;
+pub mod cost;
+pub mod outcome;
+pub mod question;
+pub mod reproduction;
+mod sentence;
+
+pub use contrast::ContrastFinding;
+pub use cost::CostFinding;
+pub use question::Question;
+pub use reproduction::ReproductionFinding;
+pub use sentence::sentence;
+
+use crate::compare::CompareOptions;
+use crate::model::Report;
+use crate::stats::benjamini_hochberg;
+use outcome::{Measured, Outcome};
+
+/// One finding of a study, on one input of the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Index into [`Report::sources`].
+    pub source: usize,
+    /// What was found.
+    pub kind: Kind,
+}
+
+/// The kinds of finding.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// Subject over reference along an axis.
+    Contrast(ContrastFinding),
+    /// A cost in anchor multiples.
+    Cost(CostFinding),
+    /// A reproduction's outcome.
+    Reproduction(ReproductionFinding),
+}
+
+impl Finding {
+    /// The measured points of the finding, to adjust and judge.
+    fn measured_mut(&mut self) -> Vec<&mut Measured> {
+        let outcomes: Vec<&mut Outcome> = match &mut self.kind {
+            Kind::Contrast(c) => c.points.iter_mut().map(|p| &mut p.outcome).collect(),
+            Kind::Cost(c) => vec![&mut c.outcome],
+            Kind::Reproduction(_) => Vec::new(),
+        };
+        outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                Outcome::Measured(m) => Some(m),
+                Outcome::NotQuoted { .. } => None,
+            })
+            .collect()
+    }
+}
+
+/// Every finding of `question` in `report`, input by input: its contrasts,
+/// then its costs, then its reproductions, each judged by compare's rule
+/// with `opts` after the study's p-values are adjusted together.
+pub fn find(report: &Report, question: &Question, opts: &CompareOptions) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for source in 0..report.sources.len() {
+        let mut push = |kind| findings.push(Finding { source, kind });
+        for c in &question.contrast {
+            contrast::contrast(report, source, c)
+                .into_iter()
+                .for_each(|f| push(Kind::Contrast(f)));
+        }
+        for c in &question.cost {
+            cost::cost(report, source, c)
+                .into_iter()
+                .for_each(|f| push(Kind::Cost(f)));
+        }
+        for r in &question.reproduce {
+            reproduction::reproduction(report, source, r)
+                .into_iter()
+                .for_each(|f| push(Kind::Reproduction(f)));
+        }
+    }
+    let mut measured: Vec<&mut Measured> =
+        findings.iter_mut().flat_map(|f| f.measured_mut()).collect();
+    let p: Vec<f64> = measured.iter().map(|m| m.change.p).collect();
+    for (m, q) in measured.iter_mut().zip(benjamini_hochberg(&p)) {
+        m.change.q = q;
+        m.verdict = m.change.verdict(opts);
+    }
+    findings
+}
+
+/// findings.md: the study's question, where it was asked, the run, how
+/// verdicts are reached, and every finding's sentence.
+pub fn markdown(
+    name: &str,
+    question: &Question,
+    report: &Report,
+    findings: &[Finding],
+    opts: &CompareOptions,
+) -> String {
+    let mut out = format!("# Study `{name}`: findings\n\n");
+    out.push_str(&format!("**Question.** {}\n\n", question.text.trim()));
+    out.push_str(&format!("**Asked in.** {}\n\n", question.reference.trim()));
+    for source in &report.sources {
+        let h = &source.header;
+        out.push_str(&format!(
+            "**Run.** `{}` on kernel {} ({}, {} CPUs){}.\n\n",
+            h.run.command.join(" "),
+            h.machine.kernel,
+            h.machine.cpu_model,
+            h.machine.cpus,
+            if h.machine.emulated {
+                format!(", {}", crate::model::EMULATED_MACHINE_LABEL)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    out.push_str(&format!(
+        "**Verdicts.** A ratio is the subject's median over its reference's, with its bootstrap \
+         95% interval; `higher` or `lower` needs a Mann–Whitney q (Benjamini–Hochberg over the \
+         study's {} measured points) below {} and a change of at least {}, as `bench-runner \
+         compare` judges. Failed, skipped and oversubscribed cells are named, never quoted.\n\n",
+        findings
+            .iter()
+            .map(|f| match &f.kind {
+                Kind::Contrast(c) => c
+                    .points
+                    .iter()
+                    .filter(|p| p.outcome.measured().is_some())
+                    .count(),
+                Kind::Cost(c) => usize::from(c.outcome.measured().is_some()),
+                Kind::Reproduction(_) => 0,
+            })
+            .sum::<usize>(),
+        opts.alpha,
+        crate::format::pct(opts.threshold),
+    ));
+    if findings.is_empty() {
+        out.push_str("No cell of the results answers the question.\n");
+    }
+    for f in findings {
+        out.push_str(&format!("- {}\n", sentence(report, f)));
+    }
+    out
+}

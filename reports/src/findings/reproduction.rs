@@ -1,0 +1,114 @@
+//! Reproductions: cells whose outcome, not their time, is the finding (a
+//! kernel behaviour that breaks the order, or a wakeup that is lost), told
+//! along an axis against what the study expects, on the kernel they ran on.
+
+use super::contrast::along;
+use super::question::{place, Axis, Expect, Reproduction};
+use crate::model::{CellStatus, Report};
+use crate::schema::ViolationRecord;
+
+/// What became of one cell of a reproduction.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observed {
+    /// It ran and kept the order.
+    Held,
+    /// It broke the order: the first violation.
+    Broken(ViolationRecord),
+    /// It failed otherwise: the reason.
+    Failed(String),
+    /// It did not run (skipped or interrupted): the word and the reason.
+    NotRun(&'static str, Option<String>),
+}
+
+/// One point of a reproduction's axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    /// The axis value.
+    pub value: String,
+    /// What became of the cell.
+    pub observed: Observed,
+}
+
+/// The outcome of the cells of one reproduction that share their other
+/// coordinates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReproductionFinding {
+    /// The coordinates the cells share.
+    pub place: String,
+    /// The kernel release they ran on.
+    pub kernel: String,
+    /// The axis the cases run along.
+    pub axis: Axis,
+    /// What the study expects.
+    pub expect: Expect,
+    /// Whether to read where the kernel cut a chain from the violations.
+    pub cut: bool,
+    /// The cases, in axis order.
+    pub cases: Vec<Case>,
+}
+
+impl ReproductionFinding {
+    /// Whether what ran came out as expected; `None` when nothing ran.
+    pub fn as_expected(&self) -> Option<bool> {
+        let ran: Vec<&Observed> = self
+            .cases
+            .iter()
+            .map(|c| &c.observed)
+            .filter(|o| !matches!(o, Observed::NotRun(..)))
+            .collect();
+        if ran.is_empty() {
+            return None;
+        }
+        Some(match self.expect {
+            Expect::Held => ran.iter().all(|o| matches!(o, Observed::Held)),
+            Expect::Violation => ran.iter().any(|o| matches!(o, Observed::Broken(_))),
+            Expect::Failed => ran.iter().any(|o| !matches!(o, Observed::Held)),
+        })
+    }
+
+    /// Where the kernel cut a chain, read from the violations in which a
+    /// later step overtook an earlier one: the part that overtook starts at
+    /// the first step the kernel left for a later round, so its seq counts
+    /// the SQEs taken before the cut. The smallest over the cases.
+    pub fn cut_after(&self) -> Option<u32> {
+        self.cases
+            .iter()
+            .filter_map(|c| match &c.observed {
+                Observed::Broken(v) if v.got > v.expected => Some(v.got),
+                _ => None,
+            })
+            .min()
+    }
+}
+
+/// The findings of one reproduction on one input.
+pub fn reproduction(report: &Report, source: usize, r: &Reproduction) -> Vec<ReproductionFinding> {
+    let kernel = report.sources[source].header.machine.kernel.clone();
+    along(report, source, r.axis, |c| r.cells.matches(&c.key))
+        .into_iter()
+        .map(|cells| ReproductionFinding {
+            place: place(
+                &cells.iter().map(|c| &c.key).collect::<Vec<_>>(),
+                Some(r.axis),
+            ),
+            kernel: kernel.clone(),
+            axis: r.axis,
+            expect: r.expect,
+            cut: r.cut,
+            cases: cells
+                .iter()
+                .map(|c| Case {
+                    value: r.axis.value(&c.key),
+                    observed: match (c.status, &c.violation) {
+                        (_, Some(v)) => Observed::Broken(v.clone()),
+                        (CellStatus::Ok, None) => Observed::Held,
+                        (CellStatus::Failed, None) => Observed::Failed(
+                            c.reason.clone().unwrap_or_else(|| "no reason given".into()),
+                        ),
+                        (status, None) => Observed::NotRun(status.word(), c.reason.clone()),
+                    },
+                })
+                .collect(),
+        })
+        .collect()
+}

@@ -1,0 +1,268 @@
+//! The one renderer of findings: each finding becomes one sentence, every
+//! number in it read from the finding, every unquoted cell named with why.
+
+use super::contrast::{ContrastFinding, Point, Stretch};
+use super::cost::CostFinding;
+use super::outcome::{Measured, Outcome, Side};
+use super::question::Axis;
+use super::reproduction::{Observed, ReproductionFinding};
+use super::{Finding, Kind};
+use crate::compare::Verdict;
+use crate::format::{num, ratio};
+use crate::model::Report;
+
+/// The finding as one sentence.
+pub fn sentence(report: &Report, finding: &Finding) -> String {
+    let source = &report.sources[finding.source];
+    let mut prefix = String::new();
+    if report.multi() {
+        prefix.push_str(&format!("{}: ", source.label));
+    }
+    if source.header.machine.emulated {
+        prefix.push_str("(emulated: timings not comparable) ");
+    }
+    let body = match &finding.kind {
+        Kind::Contrast(c) => contrast(c),
+        Kind::Cost(c) => cost(c),
+        Kind::Reproduction(r) => reproduction(r),
+    };
+    format!("{prefix}{body}.")
+}
+
+/// `at batch 1–8` for counts, `at mode default, sqpoll` for names.
+fn span(axis: Axis, values: &[&str]) -> String {
+    match values {
+        [] => String::new(),
+        [one] => format!("at {} {one}", axis.name()),
+        [first, .., last] if axis.count_axis() => format!("at {} {first}–{last}", axis.name()),
+        many => format!("at {} {}", axis.name(), many.join(", ")),
+    }
+}
+
+/// `q 0.003`, `q < 0.001`, or with `bound` (`≤`, `≥`) for a stretch's largest
+/// or smallest q: `q ≤ 0.003`.
+fn q_text(q: f64, bound: &str) -> String {
+    if q < 0.001 {
+        "q < 0.001".into()
+    } else {
+        format!("q {bound}{q:.3}")
+    }
+}
+
+/// `0.52x [0.50, 0.55]`.
+fn ratio_ci(m: &Measured) -> String {
+    format!(
+        "{} [{}, {}]",
+        ratio(m.change.ratio),
+        ratio(m.change.ci.lo).trim_end_matches('x'),
+        ratio(m.change.ci.hi).trim_end_matches('x')
+    )
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Improvement => "lower",
+        Verdict::Regression => "higher",
+        Verdict::Inconclusive => "inconclusive (too few repetitions for significance)",
+        _ => "no significant difference",
+    }
+}
+
+fn not_quoted(side: Side, word: &str, reason: &Option<String>) -> String {
+    let who = match side {
+        Side::Subject => "",
+        Side::Reference => "its reference ",
+    };
+    match reason {
+        Some(r) => format!("{who}{word} ({r})"),
+        None => format!("{who}{word}"),
+    }
+}
+
+fn stretch(axis: Axis, s: &Stretch<'_>) -> String {
+    match s {
+        Stretch::NotQuoted(point) => match &point.outcome {
+            Outcome::NotQuoted { side, word, reason } => format!(
+                "{} not quoted: {}",
+                span(axis, &[point.value.as_str()]),
+                not_quoted(*side, word, reason)
+            ),
+            Outcome::Measured(_) => unreachable!("a measured point is never a NotQuoted stretch"),
+        },
+        Stretch::Verdict(v, points) => {
+            let values: Vec<&str> = points.iter().map(|p| p.value.as_str()).collect();
+            let m = |p: &Point| *p.outcome.measured().expect("a verdict stretch is measured");
+            let (first, last) = (m(points[0]), m(points[points.len() - 1]));
+            let numbers = if points.len() == 1 {
+                format!("{}, {}", ratio_ci(&first), q_text(first.change.q, ""))
+            } else {
+                let qs = points.iter().map(|p| m(p).change.q);
+                let q = match v {
+                    Verdict::Improvement | Verdict::Regression => {
+                        q_text(qs.fold(0.0, f64::max), "≤ ")
+                    }
+                    _ => q_text(qs.fold(1.0, f64::min), "≥ "),
+                };
+                format!(
+                    "{} at {} to {} at {}, {q}",
+                    ratio_ci(&first),
+                    values[0],
+                    ratio_ci(&last),
+                    values[values.len() - 1]
+                )
+            };
+            format!("{} {} ({numbers})", verdict_word(*v), span(axis, &values))
+        }
+    }
+}
+
+fn contrast(c: &ContrastFinding) -> String {
+    let stretches: Vec<String> = c.stretches().iter().map(|s| stretch(c.axis, s)).collect();
+    let flips = c.flips();
+    let measured = c.points.iter().any(|p| p.outcome.measured().is_some());
+    let ending = if !flips.is_empty() {
+        let between: Vec<String> = flips
+            .iter()
+            .map(|f| format!("{} {} and {}", c.axis.name(), f.from.value, f.to.value))
+            .collect();
+        format!(
+            "the ranking flips between {}",
+            between.join(", and again between ")
+        )
+    } else if measured {
+        format!("the ranking does not flip along {}", c.axis.name())
+    } else {
+        "nothing measured to rank".to_string()
+    };
+    format!(
+        "{}: {} of {} over {}: {}; {ending}",
+        c.place,
+        c.metric.name(),
+        c.subject,
+        c.reference,
+        stretches.join(", ")
+    )
+}
+
+fn cost(c: &CostFinding) -> String {
+    let head = format!("{}: {} over {}", c.place, c.subject, c.reference);
+    let m = match &c.outcome {
+        Outcome::NotQuoted { side, word, reason } => {
+            return format!("{head}: not quoted: {}", not_quoted(*side, word, reason))
+        }
+        Outcome::Measured(m) => m,
+    };
+    let mut out = format!(
+        "{head}: {} ({}, {})",
+        ratio_ci(m),
+        verdict_word(m.verdict),
+        q_text(m.change.q, "")
+    );
+    if let Some((d, ci)) = c.difference {
+        out.push_str(&format!(
+            ", {} ns/step [{}, {}]",
+            signed(d),
+            signed(ci.lo),
+            signed(ci.hi)
+        ));
+        match &c.anchor.ns {
+            Ok(ns) => out.push_str(&format!(
+                ", {}x [{}, {}] the {} anchor ({} ns)",
+                num(d / ns),
+                num(ci.lo / ns),
+                num(ci.hi / ns),
+                c.anchor.name,
+                num(*ns)
+            )),
+            Err(why) => out.push_str(&format!(", the {} anchor: {why}", c.anchor.name)),
+        }
+    }
+    let probes: Vec<String> = c
+        .probes
+        .iter()
+        .map(|p| {
+            let v = |x: Option<f64>| x.map_or("none".to_string(), num);
+            format!("{} {} against {}", p.name, v(p.subject), v(p.reference))
+        })
+        .collect();
+    if !probes.is_empty() {
+        out.push_str(&format!("; per step, {}", probes.join(", ")));
+    }
+    if let Some(why) = &c.probes_missing {
+        out.push_str(&format!("; probes: {why}"));
+    }
+    out
+}
+
+fn signed(v: f64) -> String {
+    if v >= 0.0 {
+        format!("+{}", num(v))
+    } else {
+        num(v)
+    }
+}
+
+/// The word a case is grouped by.
+fn observed_word(o: &Observed) -> &'static str {
+    match o {
+        Observed::Held => "held",
+        Observed::Broken(_) => "order broken",
+        Observed::Failed(_) => "failed",
+        Observed::NotRun(word, _) => word,
+    }
+}
+
+fn reproduction(r: &ReproductionFinding) -> String {
+    let mut stretches: Vec<(&'static str, Vec<&super::reproduction::Case>)> = Vec::new();
+    for case in &r.cases {
+        let word = observed_word(&case.observed);
+        match stretches.last_mut() {
+            Some((w, cases)) if *w == word => cases.push(case),
+            _ => stretches.push((word, vec![case])),
+        }
+    }
+    let told: Vec<String> = stretches
+        .iter()
+        .map(|(word, cases)| {
+            let values: Vec<&str> = cases.iter().map(|c| c.value.as_str()).collect();
+            let first = cases[0];
+            let detail = match &first.observed {
+                Observed::Held => String::new(),
+                Observed::Broken(v) => format!(
+                    " (first at {} {}: group {} expected seq {}, got {}, seen in the {})",
+                    r.axis.name(),
+                    first.value,
+                    v.group,
+                    v.expected,
+                    v.got,
+                    v.source
+                ),
+                Observed::Failed(why) => format!(" ({why})"),
+                Observed::NotRun(_, why) => {
+                    why.as_ref().map_or(String::new(), |w| format!(" ({w})"))
+                }
+            };
+            format!("{word} {}{detail}", span(r.axis, &values))
+        })
+        .collect();
+    let verdict = match r.as_expected() {
+        Some(true) => format!("as expected ({})", r.expect.words()),
+        Some(false) => format!("not as expected: the study expects {}", r.expect.words()),
+        None => "nothing ran, so this kernel leaves it open".to_string(),
+    };
+    let mut out = format!(
+        "on kernel {}, {}: {}; {verdict}",
+        r.kernel,
+        r.place,
+        told.join(", ")
+    );
+    if r.cut {
+        match r.cut_after() {
+            Some(n) => out.push_str(&format!(
+                "; the kernel cut a chain after {n} SQEs, the per-round cap it applied"
+            )),
+            None => out.push_str("; no violation shows where a chain was cut"),
+        }
+    }
+    out
+}
