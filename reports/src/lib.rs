@@ -25,7 +25,7 @@ pub mod markdown;
 pub mod model;
 pub mod plots;
 pub mod results;
-pub mod schema;
+pub use results_schema as schema;
 pub mod sections;
 pub mod stats;
 pub mod table;

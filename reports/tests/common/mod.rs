@@ -132,6 +132,7 @@ pub fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord
         rep,
         status,
         reason: None,
+        reason_code: None,
         violation: None,
         timing: None,
         profile: None,
@@ -170,15 +171,17 @@ pub fn reps(key: &CellKey, values: &[f64]) -> Vec<CellRecord> {
         .collect()
 }
 
-pub fn skipped(key: &CellKey, reason: &str) -> CellRecord {
+pub fn skipped(key: &CellKey, code: ReasonCode, reason: &str) -> CellRecord {
     let mut r = record(key, Pass::Timing, 0, Status::Skipped);
     r.reason = Some(reason.into());
+    r.reason_code = Some(code);
     r
 }
 
 pub fn failed(key: &CellKey) -> CellRecord {
     let mut r = record(key, Pass::Timing, 0, Status::Failed);
     r.reason = Some("order violated".into());
+    r.reason_code = Some(ReasonCode::OrderViolation);
     r.violation = Some(ViolationRecord {
         group: 0,
         expected: 3,
@@ -211,6 +214,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
                 per_step: Some(150.0 * scale),
                 running_fraction: Some(1.0),
                 unsupported: None,
+                unsupported_code: None,
             },
             CounterValue {
                 name: "cycles".into(),
@@ -220,11 +224,14 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
                 unsupported: Some(
                     "not supported: event not provided by this CPU's PMU (ENOENT)".into(),
                 ),
+                unsupported_code: Some(ReasonCode::CounterUnsupported),
             },
         ],
         counters_skipped: None,
+        counters_skipped_code: None,
         probes_per_step: probes,
         probes_skipped: None,
+        probes_skipped_code: None,
         overhead_ratio: Some(1.1),
         enter_budget_per_step: Some(0.125),
     });
