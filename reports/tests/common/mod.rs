@@ -295,7 +295,11 @@ pub fn sweep(seed: u64, reps_per_cell: usize) -> Vec<CellRecord> {
                 for (s, style) in STYLES.iter().enumerate() {
                     let k = key(style, mode, op, steps, batch);
                     if style.starts_with("bpf-loop") {
-                        out.push(skipped(&k, "bpf-loop needs Linux 7.1+ (kernel 6.18)"));
+                        out.push(skipped(
+                            &k,
+                            ReasonCode::MissingFeature,
+                            "bpf-loop needs Linux 7.1+ (kernel 6.18)",
+                        ));
                         continue;
                     }
                     if *style == "futex" && *mode == "sqpoll" && steps == 32 && batch == 8 {
