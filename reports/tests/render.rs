@@ -309,7 +309,11 @@ fn skipped_and_failed_cells_are_drawn_hatched_and_labelled() {
     let dir = tempfile::tempdir().unwrap();
     let k = |style| key(style, "default", "nop", 8, 8);
     let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
-    records.push(skipped(&k("bpf-loop"), ReasonCode::MissingFeature, "needs 7.1"));
+    records.push(skipped(
+        &k("bpf-loop"),
+        ReasonCode::MissingFeature,
+        "needs 7.1",
+    ));
     records.push(failed(&k("futex")));
     let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
     let out = dir.path().join("out");

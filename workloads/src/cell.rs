@@ -444,7 +444,7 @@ impl Hang {
             .flags(Flags::ASYNC)
             .user_data(crate::userdata::UserData::aux(lane.groups().start, 0));
         lane.submit_and_wait(&[read], 1)?;
-        Err(StepError::Style(
+        Err(StepError::Stray(
             "test hang: the read of a pipe nobody writes completed".into(),
         ))
     }

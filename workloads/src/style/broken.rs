@@ -24,7 +24,7 @@ pub(super) fn parse<'a>(variant: &'a str, known: &[&str]) -> Result<(&'a str, bo
     if ok {
         Ok((base, broken))
     } else {
-        Err(StepError::Style(format!("unknown variant `{variant}`")))
+        Err(StepError::Setup(format!("unknown variant `{variant}`")))
     }
 }
 

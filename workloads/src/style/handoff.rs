@@ -64,7 +64,7 @@ impl Relay {
     /// log, checking each step's result as [`StepCtx::submit_and_reap`] does.
     pub fn replay(&self, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         if self.overflow.load(Ordering::Acquire) {
-            return Err(StepError::Style(
+            return Err(StepError::Stray(
                 "more step completions than steps in a pass".into(),
             ));
         }
@@ -147,7 +147,7 @@ pub(super) struct Handoff {
     pub relay: Relay,
     /// Bumped whenever the helper made progress or failed.
     pub event: Event,
-    failure: Mutex<Option<String>>,
+    failure: Mutex<Option<StepError>>,
     failed: AtomicBool,
 }
 
@@ -163,8 +163,8 @@ impl Handoff {
     }
 
     /// Records the helper's first failure and wakes the lane thread.
-    pub fn fail(&self, why: String) {
-        self.failure.lock().unwrap().get_or_insert(why);
+    pub fn fail(&self, why: &StepError) {
+        self.failure.lock().unwrap().get_or_insert(why.relayed());
         self.failed.store(true, Ordering::Release);
         self.event.notify();
     }
@@ -174,8 +174,11 @@ impl Handoff {
         if !self.failed.load(Ordering::Acquire) {
             return Ok(());
         }
-        let why = self.failure.lock().unwrap().clone().unwrap_or_default();
-        Err(StepError::Style(why))
+        let failure = self.failure.lock().unwrap();
+        Err(failure
+            .as_ref()
+            .expect("a failure is stored before it is flagged")
+            .relayed())
     }
 
     /// Sleeps on the event until `done()` holds, the helper failed, or the cell
@@ -222,6 +225,6 @@ impl StepTable {
 }
 
 /// The decoded user_data of a CQE of a helper's ring, or the error to report.
-pub(super) fn decode(user_data: u64) -> Result<UserData, String> {
-    UserData::decode(user_data).ok_or_else(|| StepError::Unexpected(user_data).to_string())
+pub(super) fn decode(user_data: u64) -> Result<UserData, StepError> {
+    UserData::decode(user_data).ok_or(StepError::Unexpected(user_data))
 }

@@ -28,6 +28,7 @@ use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
 use crate::verify::OrderLog;
 use io_uring::squeue::Entry;
+use results_schema::ReasonCode;
 use std::ops::Range;
 
 /// Why a run of a style stopped early.
@@ -49,9 +50,62 @@ pub enum StepError {
     /// A CQE whose user_data this tool never wrote.
     #[error("unexpected completion user_data {0:#x}")]
     Unexpected(u64),
-    /// A style-specific failure (a helper thread died, a lost wakeup...).
+    /// A completion the style cannot account for although its user_data is
+    /// its own: more step completions than steps, a step on the wrong ring.
     #[error("{0}")]
-    Style(String),
+    Stray(String),
+    /// Setting up the style's own resources (helper rings, futex words, a
+    /// thread, a forked process) failed.
+    #[error("{0}")]
+    Setup(String),
+    /// A helper thread or process of the style died or stopped early.
+    #[error("{0}")]
+    HelperDied(String),
+    /// A request of the style's own (a futex wait or wake, a message to its
+    /// reactor) completed with an error.
+    #[error("{0}")]
+    RequestFailed(String),
+    /// A futex wait was never woken although the wake it waited for ran.
+    #[error("{0}")]
+    LostWakeup(String),
+    /// The style's loop ended with steps that never completed.
+    #[error("{0}")]
+    StepsMissing(String),
+    /// A failure met by a helper thread or a forked process, handed to the
+    /// lane thread as its code and text.
+    #[error("{detail}")]
+    Relayed {
+        /// The code of the failure where it happened.
+        code: ReasonCode,
+        /// Its one-line text.
+        detail: String,
+    },
+}
+
+impl StepError {
+    /// The reason code a results line records for this failure.
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            StepError::Ring(RingError::Cancelled) => ReasonCode::Interrupted,
+            StepError::Ring(RingError::Sys { .. }) => ReasonCode::RingFailed,
+            StepError::Failed { .. } => ReasonCode::StepFailed,
+            StepError::Unexpected(_) | StepError::Stray(_) => ReasonCode::UnexpectedCompletion,
+            StepError::Setup(_) => ReasonCode::SetupFailed,
+            StepError::HelperDied(_) => ReasonCode::HelperDied,
+            StepError::RequestFailed(_) => ReasonCode::RequestFailed,
+            StepError::LostWakeup(_) => ReasonCode::LostWakeup,
+            StepError::StepsMissing(_) => ReasonCode::StepsMissing,
+            StepError::Relayed { code, .. } => *code,
+        }
+    }
+
+    /// The failure as another thread receives it: its code and its text.
+    pub fn relayed(&self) -> StepError {
+        StepError::Relayed {
+            code: self.code(),
+            detail: self.to_string(),
+        }
+    }
 }
 
 fn describe_res(res: i32) -> String {
