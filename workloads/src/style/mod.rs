@@ -374,7 +374,8 @@ pub trait Style: Send + Sync {
         &[]
     }
     /// What the style needs beyond the op and the mode, or why it does not
-    /// apply to this cell at all (`Err` is the reason).
+    /// apply to this cell at all (`Err` is the reason; the cell is skipped
+    /// as an `unsupported_combination`).
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
         let _ = cell;
         Ok(Vec::new())
