@@ -3,6 +3,7 @@
 //! pass the order verifier; where it has not, the cell is skipped with the
 //! one-line reason, and modes other than DEFER_TASKRUN are not applicable.
 
+use results_schema::ReasonCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use workloads::cancel::Cancel;
@@ -10,7 +11,6 @@ use workloads::cell::{CellRun, CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
 use workloads::placement::Placement;
-use results_schema::ReasonCode;
 use workloads::probe::{Capabilities, Unmet, BPF_LOOP};
 use workloads::style;
 
@@ -53,7 +53,10 @@ fn applies_only_to_defer_taskrun_nop_cells() {
             ReasonCode::UnsupportedCombination,
             "{mode}: {unmet}"
         );
-        assert!(unmet.reason.contains("io_uring BPF loop"), "{mode}: {unmet}");
+        assert!(
+            unmet.reason.contains("io_uring BPF loop"),
+            "{mode}: {unmet}"
+        );
     }
     assert_eq!(
         cell("default", OpKind::Nop, 1, 2).needs().unwrap_err(),

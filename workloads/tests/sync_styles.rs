@@ -32,8 +32,7 @@ fn split_by_shared_rounds(e: &CellError) -> bool {
     match e {
         CellError::Violation(_) => true,
         CellError::Step(why) => {
-            why.code() == ReasonCode::LostWakeup
-                && why.to_string().contains("shared SQPOLL round")
+            why.code() == ReasonCode::LostWakeup && why.to_string().contains("shared SQPOLL round")
         }
         _ => false,
     }
