@@ -207,7 +207,8 @@ impl Lines {
 /// Checks the cell lines of a finished sweep against its plan: every planned
 /// cell measured, each timing repetition 0..`repetitions` recorded ok exactly
 /// once, exactly one profile line that is not `interrupted`, nothing failed
-/// (raw reference lines may sit beside the repetitions).
+/// (raw reference lines may sit beside the repetitions), and every line with
+/// a `reason` carrying its `reason_code` (interrupted lines `interrupted`).
 /// Returns a description of what differs (empty when nothing does).
 pub fn complete_sweep_problems(
     lines: &Lines,
@@ -219,6 +220,12 @@ pub fn complete_sweep_problems(
     let mut problems = Vec::new();
     for line in lines.cells() {
         let name = line["name"].as_str().unwrap_or("?").to_string();
+        if line["reason"].is_string() != line["reason_code"].is_string() {
+            problems.push(format!("a reason without its code, or a code alone: {line}"));
+        }
+        if line["status"] == "interrupted" && line["reason_code"] != "interrupted" {
+            problems.push(format!("interrupted without its code: {line}"));
+        }
         match (line["pass"].as_str(), line["status"].as_str()) {
             (Some("timing"), Some("ok")) => reps
                 .entry(name)
