@@ -129,3 +129,25 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a line stands out is the outcome's kind, whatever its text.
+    #[test]
+    fn failures_stand_out_by_their_kind_not_their_text() {
+        assert!(Outcome::Failed("ok, or so the text says".into()).stands_out());
+        assert!(Outcome::Skipped("ok".into()).stands_out());
+        assert!(!Outcome::Ok("failed to be slow".into()).stands_out());
+        assert_eq!(Outcome::Ok(String::new()).to_string(), "ok");
+        assert_eq!(
+            Outcome::Ok("12 ns/step".into()).to_string(),
+            "ok 12 ns/step"
+        );
+        assert_eq!(
+            Outcome::Skipped("SQPOLL: EPERM".into()).to_string(),
+            "skipped: SQPOLL: EPERM"
+        );
+    }
+}

@@ -221,7 +221,9 @@ pub fn complete_sweep_problems(
     for line in lines.cells() {
         let name = line["name"].as_str().unwrap_or("?").to_string();
         if line["reason"].is_string() != line["reason_code"].is_string() {
-            problems.push(format!("a reason without its code, or a code alone: {line}"));
+            problems.push(format!(
+                "a reason without its code, or a code alone: {line}"
+            ));
         }
         if line["status"] == "interrupted" && line["reason_code"] != "interrupted" {
             problems.push(format!("interrupted without its code: {line}"));

@@ -3,11 +3,11 @@
 //! model, never the raw lines, so all outputs agree on every number.
 
 use crate::results::Results;
-use crate::schema::ViolationRecord;
 use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
     Registry, Status, Stopping,
 };
+use crate::schema::{ReasonCode, ViolationRecord};
 use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -102,6 +102,9 @@ pub struct CellSummary {
     pub status: CellStatus,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
+    /// The code of `reason`, what the report decides by (absent in files
+    /// written before codes).
+    pub reason_code: Option<ReasonCode>,
     /// The first order violation seen.
     pub violation: Option<ViolationRecord>,
     /// Labels to show wherever the cell is shown (cell's and input's, and its
@@ -139,7 +142,10 @@ impl CellSummary {
                 v.group, v.expected, v.got, v.source
             ),
             (CellStatus::Ok, None) => "held".to_string(),
-            (CellStatus::Failed, None) => "error".to_string(),
+            (CellStatus::Failed, None) => self
+                .reason_code
+                .map_or("error", ReasonCode::as_str)
+                .to_string(),
             (CellStatus::Skipped, None) => "not run".to_string(),
             (CellStatus::Interrupted, None) => "interrupted".to_string(),
         }
@@ -361,14 +367,16 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
     } else {
         CellStatus::Interrupted
     };
-    let reason = match status {
-        CellStatus::Failed => records
-            .iter()
-            .find(|r| r.status == Status::Failed)
-            .and_then(|r| r.reason.clone()),
-        CellStatus::Skipped if timing.is_empty() => Some("no timing repetition recorded".into()),
-        _ => timing.iter().find_map(|r| r.reason.clone()),
+    let explained = match status {
+        CellStatus::Failed => records.iter().copied().find(|r| r.status == Status::Failed),
+        CellStatus::Skipped if timing.is_empty() => None,
+        _ => timing.iter().copied().find(|r| r.reason.is_some()),
     };
+    let reason = match (status, explained) {
+        (CellStatus::Skipped, None) => Some("no timing repetition recorded".into()),
+        _ => explained.and_then(|r| r.reason.clone()),
+    };
+    let reason_code = explained.and_then(|r| r.reason_code);
     let ok: Vec<&CellRecord> = timing
         .iter()
         .copied()
@@ -416,6 +424,7 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
         name: first.name.clone(),
         status,
         reason,
+        reason_code,
         violation,
         labels,
         oversubscribed,
