@@ -254,6 +254,18 @@ mod tests {
         }
     }
 
+    /// The README's results section lists every code.
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../README.md");
+        for code in ReasonCode::ALL {
+            assert!(
+                readme.contains(&format!("| `{code}` |")),
+                "README.md does not list {code}"
+            );
+        }
+    }
+
     #[test]
     fn unknown_codes_are_refused() {
         assert!(serde_json::from_str::<ReasonCode>("\"no_such_code\"").is_err());
