@@ -123,6 +123,8 @@ fn unprivileged_user_gets_precise_skips_and_a_complete_sweep() {
             file.display()
         );
     }
+    let uncoded = common::uncoded_reasons(&lines);
+    assert!(uncoded.is_empty(), "{uncoded:#?}");
     let problems = common::complete_sweep_problems(&lines, &planned(&path), 3);
     let timing_only: Vec<_> = problems
         .iter()
