@@ -542,7 +542,7 @@ pub struct CellRecord {
 /// newer tool) as absent, so that the line and its text still read.
 fn known_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ReasonCode>, D::Error> {
     let name = Option::<String>::deserialize(d)?;
-    Ok(name.and_then(|n| ReasonCode::ALL.into_iter().find(|code| code.as_str() == n)))
+    Ok(name.as_deref().and_then(ReasonCode::named))
 }
 
 #[cfg(test)]

@@ -160,6 +160,13 @@ impl ReasonCode {
         }
     }
 
+    /// The code written as `name`, if this build knows it.
+    pub fn named(name: &str) -> Option<ReasonCode> {
+        ReasonCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == name)
+    }
+
     /// Whether the code says the machine cannot do something (a skip, an
     /// observer it lacks) rather than that something went wrong: what the
     /// reports set apart from failures.
@@ -213,6 +220,7 @@ mod tests {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<ReasonCode>(&json).unwrap(), code);
+            assert_eq!(ReasonCode::named(code.as_str()), Some(code));
         }
         let mut names: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
         names.sort_unstable();

@@ -146,7 +146,7 @@ fn parse(bytes: &[u8]) -> Option<ChildPass> {
         failure => {
             let text = String::from_utf8_lossy(failure);
             let (code, detail) = text.split_once('\n')?;
-            let code = ReasonCode::ALL.into_iter().find(|c| c.as_str() == code)?;
+            let code = ReasonCode::named(code)?;
             Some(StepError::Relayed {
                 code,
                 detail: detail.to_string(),
