@@ -1,8 +1,7 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
 
 use reports::schema::{
-    AnchorStop, AnchorValue, Calibration, Header, IoUringInfo, Machine, Registry, RunInfo,
-    StyleEntry, Tool, SCHEMA_VERSION,
+    Header, IoUringInfo, Machine, Registry, RunInfo, StyleEntry, Tool, SCHEMA_VERSION,
 };
 use reports::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use std::collections::BTreeMap;
@@ -10,7 +9,7 @@ use std::fs;
 use workloads::anchors;
 use workloads::placement::Placement;
 use workloads::probe::Capabilities;
-use workloads::sampling::{Estimate, Stop};
+use workloads::sampling::Estimate;
 
 /// Set (to anything but `0`) when the sweep runs under software emulation; every
 /// output then says `emulated: timings not comparable`.
@@ -114,49 +113,15 @@ fn bootstrap_median(samples: &[f64]) -> Estimate {
 /// time spent and overshoot, in `header`.
 pub fn calibrate_anchors(header: &mut Header, placement: &Placement) {
     let calibration = anchors::calibrate(anchors::DEFAULT_TARGET, &bootstrap_median, placement);
-    let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-    header.anchors = calibration
-        .anchors
-        .iter()
-        .map(|a| {
-            let spent_ns = Some(ns(a.spent));
-            match &a.measured {
-                Ok(sampled) => AnchorValue {
-                    name: a.name.to_string(),
-                    ns: Some(sampled.estimate.median),
-                    samples: sampled.samples,
-                    ci_low: Some(sampled.estimate.low),
-                    ci_high: Some(sampled.estimate.high),
-                    precision: Some(sampled.estimate.precision()),
-                    stop: Some(match sampled.stop {
-                        Stop::Precision => AnchorStop::Precision,
-                        Stop::Budget => AnchorStop::Budget,
-                    }),
-                    spent_ns,
-                    unsupported: None,
-                },
-                Err(reason) => AnchorValue {
-                    name: a.name.to_string(),
-                    spent_ns,
-                    unsupported: Some(reason.clone()),
-                    ..AnchorValue::default()
-                },
-            }
-        })
-        .collect();
-    header.calibration = Some(Calibration {
-        target_precision: calibration.target.precision,
-        budget_ns: ns(calibration.target.budget),
-        spent_ns: ns(calibration.spent),
-        overshoot_ns: ns(calibration.overshoot()),
-    });
+    header.anchors = calibration.anchors.iter().map(|a| a.value()).collect();
+    header.calibration = Some(calibration.record());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
-    use workloads::sampling::{Sampler, Target, MIN_SAMPLES};
+    use workloads::sampling::{Sampler, Stop, Target, MIN_SAMPLES};
 
     /// Feeds `samples` through the stopping rule with the bootstrap, one per
     /// millisecond of a 1 s budget, until it stops.

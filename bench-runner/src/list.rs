@@ -6,10 +6,10 @@ use workloads::cell::{CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::{OpKind, OPS};
 use workloads::placement::Placement;
-use workloads::probe::{Capabilities, Need};
+use workloads::probe::{Capabilities, Need, Unmet};
 use workloads::style::{Style, STYLES};
 
-fn verdict(result: Result<(), String>) -> String {
+fn verdict(result: Result<(), Unmet>) -> String {
     match result {
         Ok(()) => "supported".into(),
         Err(reason) => format!("unsupported: {reason}"),

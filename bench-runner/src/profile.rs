@@ -2,25 +2,55 @@
 //! counters (inherited into every thread the cell creates, io_uring's kernel
 //! threads included) and the BPF probes attached, reported per step together
 //! with the pass's own overhead against the timing pass. What the machine
-//! cannot observe is recorded with its reason, never as zero.
+//! cannot observe is recorded with its reason and its code, never as zero; a
+//! probe or counter that broke is recorded the same way under a failure code
+//! (`probes_failed`, `counters_failed`), so that it never reads as missing
+//! support.
 
-use reports::schema::{CounterValue, Profile};
+use bpf::ProbeError;
+use reports::schema::Profile;
+use reports::schema::ReasonCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, CellSpec};
-use workloads::counters::CounterSet;
+use workloads::counters::{CounterError, CounterSet};
 
 /// The BPF probes, loaded once per sweep (or why they cannot be).
 pub struct Observers {
-    probes: Result<bpf::Probes, String>,
+    probes: Result<bpf::Probes, Unobserved>,
+}
+
+/// Why an observer recorded nothing: its code and its one-line text.
+#[derive(Clone)]
+struct Unobserved {
+    code: ReasonCode,
+    text: String,
+}
+
+impl From<ProbeError> for Unobserved {
+    fn from(e: ProbeError) -> Unobserved {
+        Unobserved {
+            code: e.code(),
+            text: e.to_string(),
+        }
+    }
+}
+
+impl From<CounterError> for Unobserved {
+    fn from(e: CounterError) -> Unobserved {
+        Unobserved {
+            code: e.code(),
+            text: e.to_string(),
+        }
+    }
 }
 
 impl Observers {
     /// Loads the probes; a machine without BPF gets its reason recorded on every profile line.
     pub fn load() -> Observers {
         Observers {
-            probes: bpf::Probes::load().map_err(|e| e.to_string()),
+            probes: bpf::Probes::load().map_err(Unobserved::from),
         }
     }
 
@@ -36,7 +66,7 @@ impl Observers {
     ) -> Result<Profile, CellError> {
         // Counters are opened before the cell's threads and rings exist, so that
         // every thread the cell creates inherits them.
-        let mut counters = CounterSet::open().map_err(|e| e.to_string());
+        let mut counters = CounterSet::open().map_err(Unobserved::from);
         let mut run = CellRun::start(spec, Cancel::new())?;
         run.run(1, watchdog, interrupt)?;
         if let Ok(c) = &mut counters {
@@ -46,15 +76,16 @@ impl Observers {
         }
         let pid = std::process::id();
         let attached = match &mut self.probes {
-            Ok(p) => p.attach(pid).map_err(|e| e.to_string()),
+            Ok(p) => p.attach(pid).map_err(Unobserved::from),
             Err(reason) => Err(reason.clone()),
         };
         let measured = run.run(iterations, watchdog, interrupt);
-        let probe_counts = attached.and_then(|a| a.finish().map_err(|e| e.to_string()));
+        let probe_counts = attached.and_then(|a| a.finish().map_err(Unobserved::from));
+        let steps_run = measured.as_ref().map_or(0, |m| m.steps);
         let readings = counters.and_then(|mut c| {
             c.disable()
-                .and_then(|_| c.read())
-                .map_err(|e| e.to_string())
+                .and_then(|_| c.read(steps_run))
+                .map_err(Unobserved::from)
         });
         let m = measured?;
         let steps = m.steps.max(1) as f64;
@@ -67,19 +98,11 @@ impl Observers {
             ..Profile::default()
         };
         match readings {
-            Ok(readings) => {
-                profile.counters = readings
-                    .into_iter()
-                    .map(|r| CounterValue {
-                        per_step: r.value.map(|v| v / steps),
-                        name: r.name,
-                        value: r.value,
-                        running_fraction: r.running_fraction,
-                        unsupported: r.unsupported,
-                    })
-                    .collect()
+            Ok(readings) => profile.counters = readings,
+            Err(why) => {
+                profile.counters_skipped = Some(why.text);
+                profile.counters_skipped_code = Some(why.code);
             }
-            Err(reason) => profile.counters_skipped = Some(reason),
         }
         match probe_counts {
             Ok(counts) => {
@@ -89,7 +112,10 @@ impl Observers {
                     .filter_map(|(name, v)| v.map(|v| (name.to_string(), v as f64 / steps)))
                     .collect()
             }
-            Err(reason) => profile.probes_skipped = Some(reason),
+            Err(why) => {
+                profile.probes_skipped = Some(why.text);
+                profile.probes_skipped_code = Some(why.code);
+            }
         }
         Ok(profile)
     }

@@ -3,8 +3,42 @@
 //! otherwise, so logs of CI runs stay readable.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
+
+/// What became of the work one [`Progress::advance`] reports: measurements
+/// are shown only when a line is due, skips and failures always.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Measured (or found measured); the text says what, possibly nothing.
+    Ok(String),
+    /// Not run: the machine lacks what the cell needs (the reason).
+    Skipped(String),
+    /// Failed or interrupted (the reason).
+    Failed(String),
+}
+
+impl Outcome {
+    /// Whether the outcome is always worth a line of its own.
+    fn stands_out(&self) -> bool {
+        match self {
+            Outcome::Ok(_) => false,
+            Outcome::Skipped(_) | Outcome::Failed(_) => true,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Ok(what) if what.is_empty() => f.write_str("ok"),
+            Outcome::Ok(what) => write!(f, "ok {what}"),
+            Outcome::Skipped(why) => write!(f, "skipped: {why}"),
+            Outcome::Failed(why) => f.write_str(why),
+        }
+    }
+}
 
 /// Reports progress one way or the other.
 pub enum Progress {
@@ -53,12 +87,12 @@ impl Progress {
         }
     }
 
-    /// Records `units` of work done on a cell, with a one-line outcome.
-    pub fn advance(&mut self, units: u64, name: &str, outcome: &str) {
+    /// Records `units` of work done on a cell, with its outcome.
+    pub fn advance(&mut self, units: u64, name: &str, outcome: Outcome) {
         match self {
             Progress::Bar(bar) => {
                 bar.inc(units);
-                if !outcome.starts_with("ok") {
+                if outcome.stands_out() {
                     bar.println(format!("{name}: {outcome}"));
                 }
             }
@@ -70,7 +104,7 @@ impl Progress {
             } => {
                 *done += units;
                 let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(5));
-                if due || !outcome.starts_with("ok") || *done == *total {
+                if due || outcome.stands_out() || *done == *total {
                     let elapsed = start.elapsed().as_secs_f64();
                     let eta = elapsed / *done as f64 * (*total - *done) as f64;
                     eprintln!("[{done}/{total} {elapsed:.0}s, ETA {eta:.0}s] {name}: {outcome}");
@@ -93,5 +127,27 @@ impl Progress {
         if let Progress::Bar(bar) = self {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a line stands out is the outcome's kind, whatever its text.
+    #[test]
+    fn failures_stand_out_by_their_kind_not_their_text() {
+        assert!(Outcome::Failed("ok, or so the text says".into()).stands_out());
+        assert!(Outcome::Skipped("ok".into()).stands_out());
+        assert!(!Outcome::Ok("failed to be slow".into()).stands_out());
+        assert_eq!(Outcome::Ok(String::new()).to_string(), "ok");
+        assert_eq!(
+            Outcome::Ok("12 ns/step".into()).to_string(),
+            "ok 12 ns/step"
+        );
+        assert_eq!(
+            Outcome::Skipped("SQPOLL: EPERM".into()).to_string(),
+            "skipped: SQPOLL: EPERM"
+        );
     }
 }

@@ -8,13 +8,13 @@ use crate::config::{Config, ConfigError, ConfigSource};
 use crate::header;
 use crate::plan::{plan, PlannedCell};
 use crate::profile::Observers;
-use crate::progress::Progress;
+use crate::progress::{Outcome, Progress};
 use crate::stopping::{self, Rule};
 use itertools::Itertools;
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
-    CellRecord, Pass, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status, StopReason,
-    Stopping, Timing, ViolationRecord,
+    CellRecord, Pass, ReasonCode, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status,
+    StopReason, Stopping, Timing, ViolationRecord,
 };
 use reports::stats::{coefficient_of_variation, median};
 use std::collections::{BTreeMap, BTreeSet};
@@ -221,6 +221,7 @@ fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellReco
         rep,
         status,
         reason: None,
+        reason_code: None,
         violation: None,
         timing: None,
         profile: None,
@@ -326,6 +327,7 @@ impl Sweeper<'_> {
         let reason = error.to_string();
         self.write(cell, pass, rep, status, |r| {
             r.reason = Some(reason.clone());
+            r.reason_code = Some(error.code());
             r.violation = violation;
         })?;
         Ok(reason)
@@ -357,14 +359,19 @@ impl Sweeper<'_> {
         for cell in cells {
             let done = done.get(&cell.name).unwrap_or(&empty);
             if done.complete(self.config.min_repetitions) {
-                progress.advance(per_cell, &cell.name, "ok (already measured)");
+                progress.advance(
+                    per_cell,
+                    &cell.name,
+                    Outcome::Ok("(already measured)".into()),
+                );
                 continue;
             }
-            if let Err(reason) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
+            if let Err(unmet) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
                 self.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
-                    r.reason = Some(reason.clone())
+                    r.reason = Some(unmet.reason.clone());
+                    r.reason_code = Some(unmet.code);
                 })?;
-                progress.advance(per_cell, &cell.name, &format!("skipped: {reason}"));
+                progress.advance(per_cell, &cell.name, Outcome::Skipped(unmet.reason));
                 continue;
             }
             let has_reference = self.config.reference && reference::applies(&cell.spec).is_ok();
@@ -391,15 +398,18 @@ impl Sweeper<'_> {
                     return Ok(true);
                 }
                 if a.reps.contains(&rep) {
-                    progress.advance(1, &a.cell.name, "ok");
+                    progress.advance(1, &a.cell.name, Outcome::Ok(String::new()));
                 } else {
                     progress.start_cell(&a.cell.name);
                     match self.visit(a, rep)? {
-                        Visit::Measured(ns) => {
-                            progress.advance(1, &a.cell.name, &format!("ok {ns:.0} ns/step"))
-                        }
+                        Visit::Measured(ns) => progress.advance(
+                            1,
+                            &a.cell.name,
+                            Outcome::Ok(format!("{ns:.0} ns/step")),
+                        ),
                         Visit::Ended(reason) => {
-                            progress.advance(u64::from(max - rep) + 1, &a.cell.name, &reason);
+                            let units = u64::from(max - rep) + 1;
+                            progress.advance(units, &a.cell.name, Outcome::Failed(reason));
                             continue;
                         }
                         Visit::Interrupted => {
@@ -411,8 +421,8 @@ impl Sweeper<'_> {
                 let spent = Duration::from_nanos(a.spent_ns);
                 a.stopped = rule.decide(&a.cell.name, &a.samples, spent);
                 if let Some(reason) = a.stopped {
-                    let outcome = format!("ok, stopped on {}", reason.word());
-                    progress.advance(u64::from(max - rep - 1), &a.cell.name, &outcome);
+                    let outcome = Outcome::Ok(format!("stopped on {}", reason.word()));
+                    progress.advance(u64::from(max - rep - 1), &a.cell.name, outcome);
                 }
             }
         }
@@ -433,7 +443,7 @@ impl Sweeper<'_> {
             }
             progress.start_cell(&a.cell.name);
             let outcome = self.finish(a, reason)?;
-            progress.advance(1, &a.cell.name, &outcome);
+            progress.advance(1, &a.cell.name, outcome);
         }
         Ok(false)
     }
@@ -531,13 +541,13 @@ impl Sweeper<'_> {
 
     /// The profile pass of a cell whose repetitions stopped for `reason`
     /// (unless it has one already), carrying how they stopped and the raw
-    /// reference's verdict; returns its one-line outcome.
-    fn finish(&mut self, a: &mut Active<'_>, reason: StopReason) -> Result<String, SweepError> {
+    /// reference's verdict; returns its outcome.
+    fn finish(&mut self, a: &mut Active<'_>, reason: StopReason) -> Result<Outcome, SweepError> {
         let median = (!a.samples.is_empty()).then(|| median(&a.samples));
-        let outcome = match median {
-            Some(m) => format!("ok {m:.0} ns/step"),
-            None => "ok (profile pass only)".into(),
-        };
+        let outcome = Outcome::Ok(match median {
+            Some(m) => format!("{m:.0} ns/step"),
+            None => "(profile pass only)".into(),
+        });
         if a.profiled {
             return Ok(outcome);
         }
@@ -551,7 +561,12 @@ impl Sweeper<'_> {
                     Ok(n) => n,
                     Err(e) => {
                         a.ended = true;
-                        return self.write_error(a.cell, Pass::Timing, 0, &e);
+                        return Ok(Outcome::Failed(self.write_error(
+                            a.cell,
+                            Pass::Timing,
+                            0,
+                            &e,
+                        )?));
                     }
                 }
             }
@@ -586,7 +601,10 @@ impl Sweeper<'_> {
         let (status, reason, profile) = match &mut self.observers {
             None => (
                 Status::Skipped,
-                Some("profile pass disabled by the config".to_string()),
+                Some((
+                    ReasonCode::ProfileDisabled,
+                    "profile pass disabled by the config".to_string(),
+                )),
                 None,
             ),
             Some(observers) => match observers.profile(
@@ -602,12 +620,12 @@ impl Sweeper<'_> {
                         CellError::Interrupted => Status::Interrupted,
                         _ => Status::Failed,
                     };
-                    (status, Some(e.to_string()), None)
+                    (status, Some((e.code(), e.to_string())), None)
                 }
             },
         };
         self.write(cell, Pass::Profile, 0, status, |r| {
-            r.reason = reason;
+            (r.reason_code, r.reason) = reason.unzip();
             r.profile = profile;
             r.stopping = Some(conclusion.stopping);
             r.reference = conclusion.reference;

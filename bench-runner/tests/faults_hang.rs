@@ -162,6 +162,7 @@ fn watchdog_ends_hung_cells_tears_them_down_and_goes_on() {
         if name.starts_with("link/") {
             assert_eq!(of_cell.len(), 1, "{name}: {of_cell:?}");
             assert_eq!(of_cell[0]["status"], "failed", "{name}");
+            assert_eq!(of_cell[0]["reason_code"], "timeout", "{name}");
             assert_eq!(of_cell[0]["reason"], "timeout after 1.5 s", "{name}");
             assert!(
                 stderr.contains(&format!("{name}: timeout after 1.5 s")),

@@ -187,6 +187,8 @@ fn interrupt_at(sig: i32, at: Duration) -> Point {
     let plan = planned(&path);
     let problems = complete_sweep_problems(&after, &plan, REPETITIONS);
     assert!(problems.is_empty(), "{what}: {problems:#?}");
+    let uncoded = common::uncoded_reasons(&after);
+    assert!(uncoded.is_empty(), "{what}: {uncoded:#?}");
     let cells: BTreeSet<String> = after
         .cells()
         .map(|l| l["name"].as_str().unwrap().to_string())

@@ -70,18 +70,27 @@ fn unprivileged_user_gets_precise_skips_and_a_complete_sweep() {
             ("timing" | "reference", "ok") => {}
             // Before 5.11 SQPOLL needed CAP_SYS_ADMIN; on newer kernels it runs.
             ("timing", "skipped") if name.contains("/sqpoll/") => {
+                assert_eq!(line["reason_code"], "needs_privilege", "{line}");
                 assert_eq!(line["reason"], "SQPOLL: EPERM", "{line}");
                 sqpoll = "skipped: SQPOLL: EPERM";
             }
             ("profile", "ok") => {
                 let profile = &line["profile"];
                 let probes = profile["probes_skipped"].as_str().unwrap_or("");
+                assert_eq!(
+                    profile["probes_skipped_code"], "probes_need_privilege",
+                    "{name}: {profile}"
+                );
                 assert!(
                     probes.contains("lacks CAP_BPF"),
                     "{name}: BPF probes not skipped with the reason: {profile}"
                 );
                 let counters = profile["counters_skipped"].as_str();
                 if paranoid >= 2 {
+                    assert_eq!(
+                        profile["counters_skipped_code"], "counters_need_privilege",
+                        "{name}: {profile}"
+                    );
                     assert_eq!(
                         counters,
                         Some(
@@ -114,6 +123,8 @@ fn unprivileged_user_gets_precise_skips_and_a_complete_sweep() {
             file.display()
         );
     }
+    let uncoded = common::uncoded_reasons(&lines);
+    assert!(uncoded.is_empty(), "{uncoded:#?}");
     let problems = common::complete_sweep_problems(&lines, &planned(&path), 3);
     let timing_only: Vec<_> = problems
         .iter()
@@ -150,6 +161,15 @@ fn bpf_and_perf_refused_by_seccomp_are_recorded_on_the_profile_line() {
         assert_eq!(line["status"], "ok", "{line}");
         let probes = profile["probes_skipped"].as_str().unwrap_or("");
         let counters = profile["counters_skipped"].as_str().unwrap_or("");
+        // Refused although privileged: still a missing capability, not a fault.
+        assert_eq!(
+            profile["probes_skipped_code"], "probes_need_privilege",
+            "{profile}"
+        );
+        assert_eq!(
+            profile["counters_skipped_code"], "counters_need_privilege",
+            "{profile}"
+        );
         assert_eq!(
             probes, "kernel refused BPF object load: Operation not permitted (os error 1)",
             "{profile}"
@@ -180,6 +200,7 @@ fn kernel_without_io_uring_skips_every_cell() {
     assert_eq!(cells.len(), planned(&path).len(), "one line per cell");
     for line in cells {
         assert_eq!(line["status"], "skipped", "{line}");
+        assert_eq!(line["reason_code"], "io_uring_unavailable", "{line}");
         assert_eq!(line["reason"], "io_uring_setup: ENOSYS", "{line}");
     }
     let mut list = common::bin();

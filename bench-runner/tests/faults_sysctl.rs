@@ -105,6 +105,7 @@ fn assert_all_skipped(lines: &Lines, cells: usize, reason: &str) {
     assert_eq!(recorded.len(), cells, "one line per cell");
     for line in recorded {
         assert_eq!(line["status"], "skipped", "{line}");
+        assert_eq!(line["reason_code"], "io_uring_unavailable", "{line}");
         assert_eq!(line["reason"], reason, "{line}");
     }
 }

@@ -43,6 +43,7 @@ fn io_uring_denied_by_seccomp_is_a_recorded_skip() {
     assert_eq!(lines.len(), 4, "one skip line per cell");
     for line in &lines {
         assert_eq!(line["status"], "skipped", "{line}");
+        assert_eq!(line["reason_code"], "io_uring_unavailable", "{line}");
         assert_eq!(line["reason"], "io_uring_setup: EPERM", "{line}");
     }
 

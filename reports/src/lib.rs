@@ -1,5 +1,6 @@
-//! The reports crate owns the results format (`results.jsonl`: its schema,
-//! writing and reading) and everything rendered from it: statistics, plots,
+//! The reports crate owns reading and writing the results format
+//! (`results.jsonl`, whose line types are the `results_schema` crate's,
+//! re-exported as [`schema`]) and everything rendered from it: statistics, plots,
 //! report.md/html, email.txt, bench.json and the baseline/candidate comparison.
 //! It must never run a workload or touch io_uring: every output is re-renderable
 //! from results files alone, on any machine.
@@ -26,7 +27,7 @@ pub mod markdown;
 pub mod model;
 pub mod plots;
 pub mod results;
-pub mod schema;
+pub use results_schema as schema;
 pub mod sections;
 pub mod stats;
 pub mod table;

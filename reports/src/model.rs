@@ -3,11 +3,11 @@
 //! model, never the raw lines, so all outputs agree on every number.
 
 use crate::results::Results;
-use crate::schema::ViolationRecord;
 use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
     Registry, Status, Stopping, Timing,
 };
+use crate::schema::{ReasonCode, ViolationRecord};
 use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -102,6 +102,9 @@ pub struct CellSummary {
     pub status: CellStatus,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
+    /// The code of `reason`, what the report decides by (absent in files
+    /// written before codes).
+    pub reason_code: Option<ReasonCode>,
     /// The first order violation seen.
     pub violation: Option<ViolationRecord>,
     /// Labels to show wherever the cell is shown (cell's and input's, and its
@@ -141,7 +144,10 @@ impl CellSummary {
                 v.group, v.expected, v.got, v.source
             ),
             (CellStatus::Ok, None) => "held".to_string(),
-            (CellStatus::Failed, None) => "error".to_string(),
+            (CellStatus::Failed, None) => self
+                .reason_code
+                .map_or("error", ReasonCode::as_str)
+                .to_string(),
             (CellStatus::Skipped, None) => "not run".to_string(),
             (CellStatus::Interrupted, None) => "interrupted".to_string(),
         }
@@ -359,12 +365,14 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
     let seed = seed_for(&first.name);
     let timed = status == CellStatus::Ok;
     let oversubscribed = records.iter().find_map(|r| r.oversubscribed);
+    let (reason, reason_code) = status_reason(status, &records, &timing);
     CellSummary {
         source,
         key: first.cell.clone(),
         name: first.name.clone(),
         status,
-        reason: status_reason(status, &records, &timing),
+        reason,
+        reason_code,
         violation,
         labels: cell_labels(&records, source_labels, oversubscribed),
         oversubscribed,
@@ -404,21 +412,23 @@ fn cell_status(timing: &[&CellRecord], violated: bool) -> CellStatus {
     }
 }
 
-/// Why a cell has its status: the first failed line's reason, or the
-/// first reason its timing lines give.
+/// Why a cell has its status, with its code: the first failed line's
+/// reason, or the first reason its timing lines give.
 fn status_reason(
     status: CellStatus,
     records: &[&CellRecord],
     timing: &[&CellRecord],
-) -> Option<String> {
-    match status {
-        CellStatus::Failed => records
-            .iter()
-            .find(|r| r.status == Status::Failed)
-            .and_then(|r| r.reason.clone()),
-        CellStatus::Skipped if timing.is_empty() => Some("no timing repetition recorded".into()),
-        _ => timing.iter().find_map(|r| r.reason.clone()),
-    }
+) -> (Option<String>, Option<ReasonCode>) {
+    let explained = match status {
+        CellStatus::Failed => records.iter().copied().find(|r| r.status == Status::Failed),
+        CellStatus::Skipped if timing.is_empty() => None,
+        _ => timing.iter().copied().find(|r| r.reason.is_some()),
+    };
+    let reason = match (status, explained) {
+        (CellStatus::Skipped, None) => Some("no timing repetition recorded".into()),
+        _ => explained.and_then(|r| r.reason.clone()),
+    };
+    (reason, explained.and_then(|r| r.reason_code))
 }
 
 /// One figure of every ok timing line, in file order.

@@ -8,7 +8,7 @@ use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
 use crate::model::{CellStatus, CellSummary, Report, Source};
 use crate::plots::Plots;
-use crate::schema::{StopReason, Stopping};
+use crate::schema::{ReasonCode, StopReason, Stopping};
 use crate::stats::{median, quantile_sorted, sorted};
 use crate::table::{Align, Table};
 
@@ -364,9 +364,9 @@ fn profile_table(report: &Report) -> Option<Table> {
         let counters: Vec<String> = p
             .counters
             .iter()
-            .map(|c| match (c.per_step, &c.unsupported) {
+            .map(|c| match (c.per_step, c.unsupported_code) {
                 (Some(v), _) => format!("{} {}", c.name, num(v)),
-                (None, Some(why)) if why.starts_with("not supported") => {
+                (None, Some(ReasonCode::CounterUnsupported)) => {
                     format!("{} <not supported>", c.name)
                 }
                 (None, _) => format!("{} <not counted>", c.name),
@@ -378,8 +378,16 @@ fn profile_table(report: &Report) -> Option<Table> {
             .map(|(k, v)| format!("{k} {}", num(*v)))
             .collect();
         let mut notes: Vec<String> = cell.labels.clone();
-        notes.extend(p.counters_skipped.iter().map(|s| format!("counters: {s}")));
-        notes.extend(p.probes_skipped.iter().map(|s| format!("probes: {s}")));
+        notes.extend(observer_note(
+            "counters",
+            &p.counters_skipped,
+            p.counters_skipped_code,
+        ));
+        notes.extend(observer_note(
+            "probes",
+            &p.probes_skipped,
+            p.probes_skipped_code,
+        ));
         notes.extend(cell.profile_note.clone());
         let enters = p.probes_per_step.get(ENTER_PROBE).copied();
         if let (Some(e), Some(b)) = (enters, p.enter_budget_per_step) {
@@ -401,6 +409,20 @@ fn profile_table(report: &Report) -> Option<Table> {
         t.push(row);
     }
     (!t.rows.is_empty()).then_some(t)
+}
+
+/// Why an observer of the profile pass recorded nothing: a machine that
+/// lacks it says so plainly, one that broke says `failed`, by the code.
+fn observer_note(
+    observer: &str,
+    text: &Option<String>,
+    code: Option<ReasonCode>,
+) -> Option<String> {
+    let text = text.as_deref()?;
+    Some(match code {
+        Some(code) if !code.is_missing_capability() => format!("{observer} failed: {text}"),
+        _ => format!("{observer}: {text}"),
+    })
 }
 
 /// One line per reason a perf counter has no value, naming the counters and
@@ -558,8 +580,11 @@ fn not_run_blocks(report: &Report) -> Vec<Block> {
             } else {
                 String::new()
             };
+            let code = c
+                .reason_code
+                .map_or(String::new(), |code| format!(" [{code}]"));
             format!(
-                "{}{kernel}: {} ({})",
+                "{}{kernel}: {}{code} ({})",
                 c.name,
                 c.status.word(),
                 c.reason.as_deref().unwrap_or(&c.order_verdict())

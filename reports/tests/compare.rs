@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use reports::markdown::to_markdown;
-use reports::schema::CellRecord;
+use reports::schema::{CellRecord, ReasonCode};
 use reports::stats::Rng;
 use reports::{compare, CompareOptions, Verdict};
 use serde_json::Value;
@@ -182,7 +182,7 @@ fn skipped_on_one_side_is_not_comparable_and_too_few_reps_inconclusive() {
     let (base, mut cand) = pair(1.3, 0.01, 3);
     let k = key("link", "default", "nop", 8, 8);
     cand.retain(|r| r.name != k.name());
-    cand.push(skipped(&k, "needs 7.1"));
+    cand.push(skipped(&k, ReasonCode::UnsupportedCombination, "needs 7.1"));
     let (_dir, cmp) = run(&base, &cand, "6.18.0");
     let skipped_cell = cmp.cells.iter().find(|c| c.name == k.name()).unwrap();
     assert_eq!(skipped_cell.verdict, Verdict::NotComparable);

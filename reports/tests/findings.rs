@@ -10,7 +10,7 @@ use reports::findings::question::{
 };
 use reports::findings::{find, sentence, Question};
 use reports::model::Report;
-use reports::schema::{AnchorValue, CellKey, CellRecord, Status, ViolationRecord};
+use reports::schema::{AnchorValue, CellKey, CellRecord, ReasonCode, Status, ViolationRecord};
 use reports::stats::Rng;
 use reports::CompareOptions;
 
@@ -163,6 +163,7 @@ fn failed_skipped_and_oversubscribed_cells_are_named_never_quoted() {
     records.push(failed(&key("sync-group:queue", "default", "nop", 16, 2)));
     records.push(skipped(
         &key("link", "default", "nop", 16, 8),
+        ReasonCode::MissingFeature,
         "needs something",
     ));
     // An oversubscribed subject with a distinctive median.
@@ -199,6 +200,7 @@ fn a_kernel_gated_style_answers_with_its_skip() {
     for steps in [2, 16] {
         records.push(skipped(
             &key("bpf-loop", "defer-taskrun", "nop", steps, 64),
+            ReasonCode::MissingFeature,
             "bpf-loop needs Linux 7.1+ (kernel 6.18)",
         ));
         records.extend(reps(

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use reports::schema::{CounterValue, Pass, ReasonCode, Status};
 use reports::{render, text_table, RenderOptions};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -315,7 +316,11 @@ fn skipped_and_failed_cells_are_marked_on_the_baseline_not_drawn_as_bars() {
     let dir = tempfile::tempdir().unwrap();
     let k = |style| key(style, "default", "nop", 8, 8);
     let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
-    records.push(skipped(&k("bpf-loop"), "needs 7.1"));
+    records.push(skipped(
+        &k("bpf-loop"),
+        ReasonCode::MissingFeature,
+        "needs 7.1",
+    ));
     records.push(failed(&k("futex")));
     let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
     let out = dir.path().join("out");
@@ -565,6 +570,74 @@ fn the_x_link_heatmap_shows_the_tables_ratios() {
     // futex failed on sqpoll; bpf-loop was skipped everywhere.
     assert_eq!(texts.iter().filter(|t| *t == "failed").count(), 1);
     assert_eq!(texts.iter().filter(|t| *t == "skipped").count(), 4);
+}
+
+/// The report decides by reason codes, never by wording: a counter whose
+/// text does not say "not supported" is still `<not supported>` by its code,
+/// a probe failure reads as a failure whatever its text, a failed cell
+/// without a reason is named by its code, and the list of cells not run
+/// carries each one's code.
+#[test]
+fn the_report_decides_by_reason_codes_not_by_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = |style| key(style, "default", "nop", 8, 8);
+    let mut records = reps(&k("link"), &[100.0, 101.0, 99.0]);
+    let mut observed = profile(&k("link"), 1.0);
+    let p = observed.profile.as_mut().unwrap();
+    p.counters[1].unsupported = Some("the PMU has no such event".into());
+    p.counters.push(CounterValue {
+        name: "instructions".into(),
+        value: None,
+        per_step: None,
+        running_fraction: Some(0.0),
+        unsupported: Some("not supported, or so the text says".into()),
+        unsupported_code: Some(ReasonCode::CounterNotCounted),
+    });
+    p.probes_skipped = Some("attaching ursb_switch to sched_switch failed: EINVAL".into());
+    p.probes_skipped_code = Some(ReasonCode::ProbesFailed);
+    p.counters_skipped = None;
+    records.push(observed);
+    let mut timed_out = record(&k("futex"), Pass::Timing, 0, Status::Failed);
+    timed_out.reason_code = Some(ReasonCode::Timeout);
+    records.push(timed_out);
+    records.push(skipped(
+        &k("bpf-loop"),
+        ReasonCode::MissingFeature,
+        "needs 7.1",
+    ));
+    let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
+    let out = dir.path().join("out");
+    let options = RenderOptions {
+        plots: false,
+        png: false,
+    };
+    render(&[input], &out, &options).unwrap();
+    let md = read(&out, "report.md");
+    let row = md
+        .lines()
+        .find(|l| l.contains("task-clock") && l.contains(&k("link").name()))
+        .unwrap_or_else(|| panic!("no profile row: {md}"));
+    assert!(row.contains("cycles <not supported>"), "{row}");
+    assert!(row.contains("instructions <not counted>"), "{row}");
+    assert!(
+        row.contains("probes failed: attaching ursb_switch"),
+        "{row}"
+    );
+    let not_run: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
+    let futex = k("futex").name();
+    assert!(
+        not_run
+            .iter()
+            .any(|l| l.contains(&futex) && l.contains("failed [timeout] (timeout)")),
+        "{not_run:?}"
+    );
+    let bpf = k("bpf-loop").name();
+    assert!(
+        not_run
+            .iter()
+            .any(|l| l.contains(&bpf) && l.contains("skipped [missing_feature] (needs 7.1)")),
+        "{not_run:?}"
+    );
 }
 
 /// Whether a table row has a ratio (`1.20x`) in it.

@@ -21,6 +21,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, squeue, types, IoUring, Probe};
+use results_schema::AnchorValue;
 
 use crate::placement::{pin_to, Placement};
 use crate::sampling::{Estimator, Sampled, Sampler, Target};
@@ -76,7 +77,48 @@ pub struct Calibration {
     pub spent: Duration,
 }
 
+impl Anchor {
+    /// The anchor as the results header records it.
+    pub fn value(&self) -> AnchorValue {
+        let spent_ns = Some(nanos(self.spent));
+        match &self.measured {
+            Ok(sampled) => AnchorValue {
+                name: self.name.to_string(),
+                ns: Some(sampled.estimate.median),
+                samples: sampled.samples,
+                ci_low: Some(sampled.estimate.low),
+                ci_high: Some(sampled.estimate.high),
+                precision: Some(sampled.estimate.precision()),
+                stop: Some(sampled.stop),
+                spent_ns,
+                unsupported: None,
+            },
+            Err(reason) => AnchorValue {
+                name: self.name.to_string(),
+                spent_ns,
+                unsupported: Some(reason.clone()),
+                ..AnchorValue::default()
+            },
+        }
+    }
+}
+
+/// A duration in whole nanoseconds, as results record them.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 impl Calibration {
+    /// What the results header records of the calibration besides its anchors.
+    pub fn record(&self) -> results_schema::Calibration {
+        results_schema::Calibration {
+            target_precision: self.target.precision,
+            budget_ns: nanos(self.target.budget),
+            spent_ns: nanos(self.spent),
+            overshoot_ns: nanos(self.overshoot()),
+        }
+    }
+
     /// How far the calibration ran past its budget (zero within it): every
     /// anchor takes [`MIN_SAMPLES`](crate::sampling::MIN_SAMPLES) samples and
     /// finishes the one under way, and set-up and threads take time too.

@@ -9,11 +9,12 @@ use crate::lane::Lane;
 use crate::mode::ModeSpec;
 use crate::op::{OpKind, Ops};
 use crate::placement::{pin_to, Placement, Role, Roles};
-use crate::probe::Need;
+use crate::probe::{Need, Unmet};
 use crate::ring::{Ring, RingSize};
 use crate::style::{HelperRole, Instance, StepCtx, StepError, Stream, Style};
 use crate::threads::CellThreads;
 use crate::verify::{OrderLog, Violation};
+use results_schema::ReasonCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -96,24 +97,26 @@ pub struct CellSpec {
 }
 
 impl CellSpec {
-    /// Everything the cell needs from the machine, or why it does not apply.
-    pub fn needs(&self) -> Result<Vec<Need>, String> {
+    /// Everything the cell needs from the machine, or why it does not apply
+    /// (an [`Unmet::combination`]).
+    pub fn needs(&self) -> Result<Vec<Need>, Unmet> {
         if self.shape.submitters > 1
             && self.shape.sharing == Sharing::Shared
             && self.mode.mode.defer_taskrun
         {
-            return Err("a DEFER_TASKRUN ring has a single issuer; it cannot be shared".into());
+            return Err(Unmet::combination(
+                "a DEFER_TASKRUN ring has a single issuer; it cannot be shared",
+            ));
         }
         if self.shares_ring() && self.mode.registered {
-            return Err(
-                "a registered ring fd belongs to one thread; shared submitters would bypass it"
-                    .into(),
-            );
+            return Err(Unmet::combination(
+                "a registered ring fd belongs to one thread; shared submitters would bypass it",
+            ));
         }
         crate::style::variant::check(self)?;
         let mut needs = self.op.needs();
         needs.push(Need::Mode(self.mode));
-        needs.extend(self.style.needs(self)?);
+        needs.extend(self.style.needs(self).map_err(Unmet::combination)?);
         Ok(needs)
     }
 
@@ -172,21 +175,49 @@ pub struct Measurement {
 /// Why a cell could not produce a measurement.
 #[derive(thiserror::Error, Debug)]
 pub enum CellError {
-    /// Setting up rings, ops or the style failed.
+    /// Setting up rings, ops or threads failed.
     #[error("setup: {0}")]
     Setup(String),
+    /// Setting up the style's instance failed (its code says how).
+    #[error("setup: {0}")]
+    StyleSetup(StepError),
     /// The order broke.
     #[error("{0}")]
     Violation(Violation),
     /// A step or the style failed.
-    #[error("{0}")]
-    Step(String),
+    #[error(transparent)]
+    Step(StepError),
+    /// A pass ended with steps of the lane that never completed.
+    #[error("a pass ended with steps missing")]
+    StepsMissing,
+    /// The bytes of an op with a data path could not be read back.
+    #[error("reading back data: {0}")]
+    ReadBack(std::io::Error),
+    /// A thread running the cell's passes died.
+    #[error("the {0} thread died")]
+    ThreadDied(&'static str),
     /// The watchdog ended a cell that did not finish in time.
     #[error("timeout after {} s", .0.as_secs_f64())]
     Timeout(Duration),
     /// The user interrupted the sweep.
     #[error("interrupted")]
     Interrupted,
+}
+
+impl CellError {
+    /// The reason code a results line records for this error.
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            CellError::Setup(_) => ReasonCode::SetupFailed,
+            CellError::StyleSetup(e) | CellError::Step(e) => e.code(),
+            CellError::Violation(_) => ReasonCode::OrderViolation,
+            CellError::StepsMissing => ReasonCode::StepsMissing,
+            CellError::ReadBack(_) => ReasonCode::ReadBackFailed,
+            CellError::ThreadDied(_) => ReasonCode::HelperDied,
+            CellError::Timeout(_) => ReasonCode::Timeout,
+            CellError::Interrupted => ReasonCode::Interrupted,
+        }
+    }
 }
 
 enum Cmd {
@@ -300,7 +331,7 @@ impl CellRun {
             match w.reply.recv() {
                 Ok(Reply::Ready) => {}
                 Ok(Reply::Failed(e)) => return Err(e),
-                _ => return Err(CellError::Setup("submitter thread died".into())),
+                _ => return Err(CellError::ThreadDied("submitter")),
             }
         }
         Ok(run)
@@ -337,7 +368,7 @@ impl CellRun {
                 {
                     Ok(r) => break r,
                     Err(RecvTimeoutError::Disconnected) => {
-                        break Reply::Failed(CellError::Step("submitter thread died".into()))
+                        break Reply::Failed(CellError::ThreadDied("submitter"))
                     }
                     Err(RecvTimeoutError::Timeout) => {
                         let cause = if interrupt.load(Ordering::Relaxed) {
@@ -505,7 +536,7 @@ impl LaneRun {
         let instance = spec
             .style
             .instance(spec, &lane)
-            .map_err(|e| CellError::Setup(e.to_string()))?;
+            .map_err(CellError::StyleSetup)?;
         #[cfg(feature = "fault-injection")]
         let instance = crate::fault_injection::inject(spec, lane_steps, instance)?;
         Ok(LaneRun {
@@ -548,12 +579,12 @@ impl LaneRun {
             .run(&self.lane, &mut ctx)
             .map_err(|e| match e {
                 StepError::Ring(crate::ring::RingError::Cancelled) => CellError::Interrupted,
-                e => CellError::Step(e.to_string()),
+                e => CellError::Step(e),
             })?;
         if self.ops.has_data() {
             clock
                 .excluding(|| self.ops.collect(&mut self.log))
-                .map_err(|e| CellError::Step(format!("reading back data: {e}")))?;
+                .map_err(CellError::ReadBack)?;
         }
         if let Some(v) = self.log.violation() {
             return Err(CellError::Violation(v.clone()));
@@ -564,7 +595,7 @@ impl LaneRun {
             .groups()
             .all(|g| self.log.completed(g) == self.steps)
         {
-            return Err(CellError::Step("a pass ended with steps missing".into()));
+            return Err(CellError::StepsMissing);
         }
         Ok(())
     }

@@ -33,31 +33,11 @@ use std::io;
 
 use perf_event::events::{Cache, CacheId, CacheOp, CacheResult, Hardware, Raw, Software};
 use perf_event::{Builder, Counter};
-use serde::{Deserialize, Serialize};
+use results_schema::{CounterValue, ReasonCode};
 
 /// Stable name of the cross-core cache-to-cache transfer counter; the event
 /// behind it depends on the CPU (see [`CounterSet`]).
 pub const CACHE_TO_CACHE: &str = "cache-to-cache";
-
-/// The value of one counter over the profiled window, as `perf stat` would
-/// print it: a scaled count, or the reason there is none.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct CounterReading {
-    /// The counter's name, as `perf stat` spells it (`task-clock`,
-    /// `context-switches`, `cycles`, `LLC-load-misses`, ...; the cache-to-cache
-    /// counter is [`CACHE_TO_CACHE`]). `task-clock` is in nanoseconds.
-    pub name: String,
-    /// The count, scaled by time enabled / time running when the counter was
-    /// multiplexed; `None` when the counter is unsupported or was never
-    /// scheduled.
-    pub value: Option<f64>,
-    /// Time running / time enabled: 1.0 when the counter was on the PMU for
-    /// the whole window, below 1.0 when it was multiplexed; `None` when the
-    /// counter was never enabled or is unsupported.
-    pub running_fraction: Option<f64>,
-    /// Why there is no value (`not supported: ...`, `not counted: ...`).
-    pub unsupported: Option<String>,
-}
 
 /// Why the counter set could not be opened or driven.
 #[derive(thiserror::Error, Debug)]
@@ -96,15 +76,21 @@ pub enum CounterError {
 }
 
 impl CounterError {
+    /// The code a profile line records beside this error's text.
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            CounterError::NeedsPrivilege { .. } | CounterError::Refused(_) => {
+                ReasonCode::CountersNeedPrivilege
+            }
+            CounterError::Unavailable(_) => ReasonCode::CountersUnavailable,
+            CounterError::Open { .. } | CounterError::Control { .. } => ReasonCode::CountersFailed,
+        }
+    }
+
     /// True when the error means "skip the counters on this machine" (missing
     /// privilege or kernel feature) rather than a fault to report.
     pub fn is_skip(&self) -> bool {
-        matches!(
-            self,
-            CounterError::NeedsPrivilege { .. }
-                | CounterError::Unavailable(_)
-                | CounterError::Refused(_)
-        )
+        self.code().is_missing_capability()
     }
 }
 
@@ -186,16 +172,20 @@ impl CounterSet {
     }
 
     /// Reads every counter of the set, in a fixed order, scaled for
-    /// multiplexing; unsupported counters come back with their reason.
-    pub fn read(&mut self) -> Result<Vec<CounterReading>, CounterError> {
+    /// multiplexing and divided over the window's `steps`, as the profile
+    /// line records them; unsupported counters come back with their reason
+    /// and its code.
+    pub fn read(&mut self, steps: u64) -> Result<Vec<CounterValue>, CounterError> {
         self.slots
             .iter_mut()
             .map(|slot| match &mut slot.counter {
-                Err(reason) => Ok(CounterReading {
+                Err(reason) => Ok(CounterValue {
                     name: slot.name.to_string(),
                     value: None,
+                    per_step: None,
                     running_fraction: None,
                     unsupported: Some(reason.clone()),
+                    unsupported_code: Some(ReasonCode::CounterUnsupported),
                 }),
                 Ok(counter) => {
                     let read =
@@ -211,6 +201,7 @@ impl CounterSet {
                         read.count,
                         read.time_enabled,
                         read.time_running,
+                        steps,
                     ))
                 }
             })
@@ -370,8 +361,14 @@ fn perf_event_paranoid() -> Option<i32> {
 }
 
 /// The reading of an open counter: the raw count scaled to the time it was
-/// enabled, as `perf stat` does.
-fn scaled_reading(name: &str, count: u64, time_enabled: u64, time_running: u64) -> CounterReading {
+/// enabled, as `perf stat` does, and per step of a window of `steps`.
+fn scaled_reading(
+    name: &str,
+    count: u64,
+    time_enabled: u64,
+    time_running: u64,
+    steps: u64,
+) -> CounterValue {
     let (value, running_fraction, unsupported) = if time_enabled == 0 {
         // Never enabled: an empty window, and a true zero.
         (Some(count as f64), None, None)
@@ -385,10 +382,14 @@ fn scaled_reading(name: &str, count: u64, time_enabled: u64, time_running: u64) 
         let fraction = time_running as f64 / time_enabled as f64;
         (Some(count as f64 / fraction), Some(fraction), None)
     };
-    CounterReading {
+    CounterValue {
         name: name.to_string(),
+        per_step: value.map(|v| v / steps.max(1) as f64),
         value,
         running_fraction,
+        unsupported_code: unsupported
+            .is_some()
+            .then_some(ReasonCode::CounterNotCounted),
         unsupported,
     }
 }
@@ -401,30 +402,36 @@ mod tests {
 
     #[test]
     fn multiplexed_count_is_scaled_to_the_enabled_time() {
-        let reading = scaled_reading("cycles", 1_000, 400, 100);
+        let reading = scaled_reading("cycles", 1_000, 400, 100, 8);
         assert_eq!(reading.value, Some(4_000.0));
+        assert_eq!(reading.per_step, Some(500.0));
         assert_eq!(reading.running_fraction, Some(0.25));
         assert_eq!(reading.unsupported, None);
     }
 
     #[test]
     fn counter_running_the_whole_window_is_not_scaled() {
-        let reading = scaled_reading("task-clock", 123, 500, 500);
+        let reading = scaled_reading("task-clock", 123, 500, 500, 1);
         assert_eq!(reading.value, Some(123.0));
         assert_eq!(reading.running_fraction, Some(1.0));
     }
 
     #[test]
     fn counter_never_scheduled_has_no_value() {
-        let reading = scaled_reading("cycles", 0, 500, 0);
+        let reading = scaled_reading("cycles", 0, 500, 0, 1);
         assert_eq!(reading.value, None);
+        assert_eq!(reading.per_step, None);
         assert_eq!(reading.running_fraction, Some(0.0));
-        assert!(reading.unsupported.unwrap().starts_with("not counted"));
+        assert_eq!(
+            reading.unsupported_code,
+            Some(ReasonCode::CounterNotCounted)
+        );
+        assert!(reading.unsupported.is_some());
     }
 
     #[test]
     fn counter_never_enabled_reads_zero_without_fraction() {
-        let reading = scaled_reading("page-faults", 0, 0, 0);
+        let reading = scaled_reading("page-faults", 0, 0, 0, 1);
         assert_eq!(reading.value, Some(0.0));
         assert_eq!(reading.running_fraction, None);
     }
@@ -446,6 +453,7 @@ mod tests {
     fn permission_errors_skip_the_whole_set() {
         let error = refusal(io::Error::from_raw_os_error(libc::EACCES), false);
         assert!(error.is_skip());
+        assert_eq!(error.code(), ReasonCode::CountersNeedPrivilege);
         assert!(error
             .to_string()
             .starts_with("perf counters need CAP_PERFMON"));
@@ -462,5 +470,6 @@ mod tests {
         let fault =
             unsupported_reason("cycles", io::Error::from_raw_os_error(libc::EMFILE)).unwrap_err();
         assert!(!fault.is_skip());
+        assert_eq!(fault.code(), ReasonCode::CountersFailed);
     }
 }

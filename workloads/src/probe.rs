@@ -1,13 +1,15 @@
 //! The capability probe: what this kernel and this process may do, found by
 //! asking (io_uring's opcode probe) and by trying (building a ring with each set
 //! of setup flags). A cell's needs are checked against it before the cell runs,
-//! and what is missing becomes a one-line skip reason such as `SQPOLL: EPERM`.
+//! and what is missing becomes an [`Unmet`]: its reason code and a one-line
+//! reason such as `SQPOLL: EPERM`.
 
 use crate::cancel::Cancel;
 use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
 use crate::sys::kernel_release;
 use io_uring::{IoUring, Probe as OpProbe};
+use results_schema::ReasonCode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
@@ -28,6 +30,31 @@ pub enum Need {
     Feature(&'static str),
 }
 
+/// Why a cell cannot run on this machine: the code its skip line records
+/// and the one-line reason people read.
+#[derive(thiserror::Error, Clone, Debug, PartialEq, Eq)]
+#[error("{reason}")]
+pub struct Unmet {
+    /// What kind of need is unmet (always a skip code).
+    pub code: ReasonCode,
+    /// The one-line reason (`SQPOLL: EPERM`).
+    pub reason: String,
+}
+
+impl Unmet {
+    /// The cell's style, mode, op and shape do not make a runnable combination.
+    pub fn combination(reason: impl Into<String>) -> Unmet {
+        Unmet {
+            code: ReasonCode::UnsupportedCombination,
+            reason: reason.into(),
+        }
+    }
+
+    fn new(code: ReasonCode, reason: String) -> Unmet {
+        Unmet { code, reason }
+    }
+}
+
 /// What the probe found.
 #[derive(Clone, Debug)]
 pub struct Capabilities {
@@ -36,7 +63,7 @@ pub struct Capabilities {
     /// IORING_FEAT_* names of a default ring.
     pub features: Vec<&'static str>,
     opcodes: BTreeSet<u8>,
-    modes: BTreeMap<String, Result<(), String>>,
+    modes: BTreeMap<String, Result<(), Unmet>>,
     features_found: BTreeMap<&'static str, Result<(), String>>,
     /// Kernel release, for reasons such as `FUTEX_WAIT unsupported (kernel 6.1)`.
     pub kernel: String,
@@ -148,41 +175,55 @@ impl Capabilities {
         self.opcodes.contains(&code)
     }
 
-    /// Checks one need; `Err` is the one-line skip reason.
-    pub fn check(&self, need: &Need) -> Result<(), String> {
+    /// Checks one need; `Err` is the skip's code and one-line reason.
+    pub fn check(&self, need: &Need) -> Result<(), Unmet> {
         if let Some(why) = &self.unavailable {
-            return Err(why.clone());
+            return Err(Unmet::new(ReasonCode::IoUringUnavailable, why.clone()));
         }
         match need {
             Need::Opcode(code, name) => {
                 if self.has_opcode(*code) {
                     Ok(())
                 } else {
-                    Err(format!("{name} unsupported (kernel {})", self.kernel))
+                    Err(Unmet::new(
+                        ReasonCode::MissingOpcode,
+                        format!("{name} unsupported (kernel {})", self.kernel),
+                    ))
                 }
             }
             Need::Mode(spec) => self
                 .modes
                 .get(&spec.to_string())
                 .cloned()
-                .unwrap_or_else(|| Err(format!("{spec}: not probed"))),
+                .unwrap_or_else(|| {
+                    Err(Unmet::new(
+                        ReasonCode::MissingSetupFlag,
+                        format!("{spec}: not probed"),
+                    ))
+                }),
             Need::Cpus(n) => {
                 if self.cpus >= *n {
                     Ok(())
                 } else {
-                    Err(format!("needs {n} CPUs, machine has {}", self.cpus))
+                    Err(Unmet::new(
+                        ReasonCode::NeedsCpus,
+                        format!("needs {n} CPUs, machine has {}", self.cpus),
+                    ))
                 }
             }
-            Need::Feature(name) => self
-                .features_found
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| Err(format!("{name}: not probed"))),
+            Need::Feature(name) => match self.features_found.get(name) {
+                Some(Ok(())) => Ok(()),
+                Some(Err(why)) => Err(Unmet::new(ReasonCode::MissingFeature, why.clone())),
+                None => Err(Unmet::new(
+                    ReasonCode::MissingFeature,
+                    format!("{name}: not probed"),
+                )),
+            },
         }
     }
 
-    /// Checks all needs, returning the first missing one's reason.
-    pub fn check_all(&self, needs: &[Need]) -> Result<(), String> {
+    /// Checks all needs, returning the first unmet one.
+    pub fn check_all(&self, needs: &[Need]) -> Result<(), Unmet> {
         needs.iter().try_for_each(|n| self.check(n))
     }
 
@@ -195,8 +236,16 @@ impl Capabilities {
     }
 }
 
-fn try_mode(spec: ModeSpec, cancel: &std::sync::Arc<Cancel>) -> Result<Ring, String> {
-    let label = |what: &str, e: &io::Error| format!("{what}: {}", errno_name(e));
+/// Builds a ring of `spec`; a refusal is `needs_privilege` when the kernel
+/// said EPERM or EACCES, `missing_setup_flag` otherwise.
+fn try_mode(spec: ModeSpec, cancel: &std::sync::Arc<Cancel>) -> Result<Ring, Unmet> {
+    let label = |what: &str, e: &io::Error| {
+        let code = match e.raw_os_error() {
+            Some(libc::EPERM | libc::EACCES) => ReasonCode::NeedsPrivilege,
+            _ => ReasonCode::MissingSetupFlag,
+        };
+        Unmet::new(code, format!("{what}: {}", errno_name(e)))
+    };
     let size = RingSize { sq: 8, cq: 16 };
     let m = spec.mode;
     let what = if m.sqpoll {

@@ -26,6 +26,7 @@ use crate::cell::{ring_size, CellError, CellSpec};
 use crate::mode::Mode;
 use crate::op::OpKind;
 use crate::placement::{pin_to, Role};
+use crate::ring::RingError;
 use crate::style::{StepError, Stream};
 use crate::userdata::{Tag, UserData};
 use crate::verify::OrderLog;
@@ -135,7 +136,7 @@ fn verdict(log: &OrderLog) -> Result<(), CellError> {
         return Err(CellError::Violation(v.clone()));
     }
     if !log.all_done() {
-        return Err(CellError::Step("a pass ended with steps missing".into()));
+        return Err(CellError::StepsMissing);
     }
     Ok(())
 }
@@ -170,14 +171,10 @@ impl Flight {
                     .is_some_and(|&n| n > 0)
             });
         let Some(UserData { group, seq, .. }) = step else {
-            return Err(CellError::Step(
-                StepError::Unexpected(user_data).to_string(),
-            ));
+            return Err(CellError::Step(StepError::Unexpected(user_data)));
         };
         if res != 0 {
-            return Err(CellError::Step(
-                StepError::Failed { group, seq, res }.to_string(),
-            ));
+            return Err(CellError::Step(StepError::Failed { group, seq, res }));
         }
         check.complete(group, seq);
         self.outstanding[group as usize] -= 1;
@@ -200,8 +197,11 @@ struct Driver<'r> {
     cq: CompletionQueue<'r>,
 }
 
-fn enter_error(e: std::io::Error) -> CellError {
-    CellError::Step(format!("io_uring_enter: {e}"))
+fn enter_error(source: std::io::Error) -> CellError {
+    CellError::Step(StepError::Ring(RingError::Sys {
+        what: "io_uring_enter",
+        source,
+    }))
 }
 
 impl Driver<'_> {
@@ -496,7 +496,7 @@ pub fn run_placed<T: Send>(
             })
             .map_err(|e| CellError::Setup(format!("spawn: {e}")))?
             .join()
-            .unwrap_or_else(|_| Err(CellError::Step("the reference thread panicked".into())))
+            .unwrap_or_else(|_| Err(CellError::ThreadDied("reference")))
     })
 }
 
@@ -504,6 +504,7 @@ pub fn run_placed<T: Send>(
 mod tests {
     use super::*;
     use crate::verify::Source;
+    use results_schema::ReasonCode;
 
     fn flight(groups: usize, each: u32) -> Flight {
         Flight {
@@ -544,7 +545,7 @@ mod tests {
         let mut books = flight(1, 1);
         books.complete(&mut log, UserData::step(0, 0), 0).unwrap();
         assert!(
-            matches!(verdict(&log), Err(CellError::Step(_))),
+            matches!(verdict(&log), Err(CellError::StepsMissing)),
             "steps missing"
         );
     }
@@ -553,13 +554,15 @@ mod tests {
     fn failed_steps_and_foreign_completions_are_errors() {
         let mut books = flight(2, 1);
         let failed = books.complete(&mut Unchecked, UserData::step(1, 0), -libc::EINVAL);
-        assert!(matches!(failed, Err(CellError::Step(m)) if m.contains("group 1 seq 0 failed")));
+        let failed = failed.unwrap_err();
+        assert_eq!(failed.code(), ReasonCode::StepFailed, "{failed}");
+        assert!(
+            failed.to_string().contains("group 1 seq 0 failed"),
+            "{failed}"
+        );
         for word in [0, UserData::aux(0, 0), UserData::step(7, 0)] {
-            let got = books.complete(&mut Unchecked, word, 0);
-            assert!(
-                matches!(got, Err(CellError::Step(m)) if m.contains("unexpected")),
-                "{word:#x}"
-            );
+            let got = books.complete(&mut Unchecked, word, 0).unwrap_err();
+            assert_eq!(got.code(), ReasonCode::UnexpectedCompletion, "{word:#x}");
         }
     }
 }

@@ -44,14 +44,10 @@ impl<F: Fn(&[f64]) -> Estimate + Sync> Estimator for F {
     }
 }
 
-/// Why sampling ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// The interval reached the target precision.
-    Precision,
-    /// The time budget was spent first.
-    Budget,
-}
+/// Why sampling ended: the interval reached the target precision, or the
+/// budget was spent first. One definition with the results schema's, so an
+/// anchor's stop is recorded as it is.
+pub use results_schema::AnchorStop as Stop;
 
 /// When to stop sampling: at the target precision, or once the budget is spent.
 #[derive(Clone, Copy, Debug, PartialEq)]

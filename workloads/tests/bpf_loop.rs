@@ -3,6 +3,7 @@
 //! pass the order verifier; where it has not, the cell is skipped with the
 //! one-line reason, and modes other than DEFER_TASKRUN are not applicable.
 
+use results_schema::ReasonCode;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use workloads::cancel::Cancel;
@@ -10,7 +11,7 @@ use workloads::cell::{CellRun, CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
 use workloads::placement::Placement;
-use workloads::probe::{Capabilities, BPF_LOOP};
+use workloads::probe::{Capabilities, Unmet, BPF_LOOP};
 use workloads::style;
 
 fn cell(mode: &str, op: OpKind, groups: u32, steps: u32) -> CellSpec {
@@ -46,12 +47,20 @@ fn applies_only_to_defer_taskrun_nop_cells() {
         };
         let mut c = cell("defer-taskrun", OpKind::Nop, 1, 2);
         c.mode = spec;
-        let reason = c.needs().expect_err(mode);
-        assert!(reason.contains("io_uring BPF loop"), "{mode}: {reason}");
+        let unmet = c.needs().expect_err(mode);
+        assert_eq!(
+            unmet.code,
+            ReasonCode::UnsupportedCombination,
+            "{mode}: {unmet}"
+        );
+        assert!(
+            unmet.reason.contains("io_uring BPF loop"),
+            "{mode}: {unmet}"
+        );
     }
     assert_eq!(
         cell("default", OpKind::Nop, 1, 2).needs().unwrap_err(),
-        "the io_uring BPF loop runs only on DEFER_TASKRUN rings"
+        Unmet::combination("the io_uring BPF loop runs only on DEFER_TASKRUN rings")
     );
     assert!(cell("defer-taskrun", OpKind::Timeout, 1, 2)
         .needs()
@@ -73,8 +82,10 @@ fn missing_kernel_support_is_a_skip_with_its_reason() {
     }
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
     let major_minor: Vec<&str> = release.trim().splitn(3, '.').take(2).collect();
+    let unmet = verdict.unwrap_err();
+    assert_eq!(unmet.code, ReasonCode::MissingFeature, "{unmet}");
     assert_eq!(
-        verdict.unwrap_err(),
+        unmet.reason,
         format!(
             "io_uring BPF loop unsupported (kernel {}: no io_uring_bpf_ops in BTF)",
             major_minor.join(".")

@@ -8,7 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, IoUring};
-use workloads::counters::{CounterReading, CounterSet, CACHE_TO_CACHE};
+use results_schema::{CounterValue, ReasonCode};
+use workloads::counters::{CounterSet, CACHE_TO_CACHE};
 
 /// Set in the environment of the re-executed test binary that drops its
 /// capabilities.
@@ -35,7 +36,7 @@ fn open_or_skip() -> Option<CounterSet> {
     }
 }
 
-fn value(readings: &[CounterReading], name: &str) -> Option<f64> {
+fn value(readings: &[CounterValue], name: &str) -> Option<f64> {
     readings
         .iter()
         .find(|r| r.name == name)
@@ -76,7 +77,7 @@ fn software_counters_count_real_work() {
     std::hint::black_box(&pages);
     let cpu_used = thread_cpu_time() - cpu_before;
     set.disable().unwrap();
-    let readings = set.read().unwrap();
+    let readings = set.read(1).unwrap();
 
     let task_clock = value(&readings, "task-clock").expect("task-clock supported");
     assert!(
@@ -98,11 +99,11 @@ fn software_counters_count_real_work() {
 
     // Counting stopped at disable(): more work changes nothing.
     std::thread::sleep(Duration::from_millis(5));
-    let again = set.read().unwrap();
+    let again = set.read(1).unwrap();
     assert_eq!(value(&again, "task-clock"), Some(task_clock));
 
     set.reset().unwrap();
-    let after_reset = set.read().unwrap();
+    let after_reset = set.read(1).unwrap();
     assert_eq!(value(&after_reset, "task-clock"), Some(0.0));
 }
 
@@ -171,7 +172,7 @@ fn sqpoll_thread_is_counted() {
     };
     let app_cpu = thread_cpu_time() - app_before;
     set.disable().unwrap();
-    let readings = set.read().unwrap();
+    let readings = set.read(1).unwrap();
     assert_eq!(ring.completion().len(), 8, "all NOPs completed");
 
     let task_clock = Duration::from_nanos(value(&readings, "task-clock").unwrap() as u64);
@@ -222,7 +223,7 @@ fn io_wq_workers_are_counted() {
     let app_cpu = thread_cpu_time() - app_before;
     let workers_cpu = io_threads_cpu("iou-wrk-").expect("an iou-wrk thread in /proc/self/task");
     set.disable().unwrap();
-    let readings = set.read().unwrap();
+    let readings = set.read(1).unwrap();
     for cqe in ring.completion() {
         assert_eq!(
             cqe.result(),
@@ -253,9 +254,14 @@ fn every_reading_has_a_value_or_a_reason() {
     };
     set.enable().unwrap();
     set.disable().unwrap();
-    for reading in set.read().unwrap() {
+    for reading in set.read(1).unwrap() {
         assert!(
             reading.value.is_some() != reading.unsupported.is_some(),
+            "{reading:?}"
+        );
+        assert_eq!(
+            reading.unsupported.is_some(),
+            reading.unsupported_code.is_some(),
             "{reading:?}"
         );
     }
@@ -272,13 +278,16 @@ fn hardware_counters_without_a_pmu_are_not_supported() {
     };
     set.enable().unwrap();
     set.disable().unwrap();
-    let readings = set.read().unwrap();
+    let readings = set.read(1).unwrap();
     for name in HARDWARE_COUNTERS {
         let reading = readings.iter().find(|r| r.name == name).unwrap();
         assert_eq!(reading.value, None, "{reading:?}");
         assert_eq!(reading.running_fraction, None, "{reading:?}");
-        let reason = reading.unsupported.as_deref().unwrap_or_default();
-        assert!(reason.starts_with("not supported: "), "{reading:?}");
+        assert_eq!(
+            reading.unsupported_code,
+            Some(ReasonCode::CounterUnsupported),
+            "{reading:?}"
+        );
     }
 }
 
@@ -298,6 +307,7 @@ fn counters_are_skipped_without_perfmon() {
             .err()
             .expect("kernel-mode counters opened without CAP_PERFMON");
         assert!(error.is_skip(), "{error}");
+        assert_eq!(error.code(), ReasonCode::CountersNeedPrivilege, "{error}");
         println!("child skip reason: {error}");
         return;
     }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 mod common;
 
 use common::{run, WATCHDOG};
+use results_schema::ReasonCode;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, CellSpec, Shape, Sharing};
 use workloads::op::OpKind;
@@ -124,7 +125,9 @@ fn rings_that_cannot_be_shared_say_why() {
         false,
         Sharing::Shared,
     );
-    assert!(defer.needs().unwrap_err().contains("single issuer"));
+    let unmet = defer.needs().unwrap_err();
+    assert_eq!(unmet.code, ReasonCode::UnsupportedCombination, "{unmet}");
+    assert!(unmet.reason.contains("single issuer"), "{unmet}");
     let registered = shared_spec(
         "link",
         "",
@@ -133,10 +136,9 @@ fn rings_that_cannot_be_shared_say_why() {
         false,
         Sharing::Shared,
     );
-    assert!(registered
-        .needs()
-        .unwrap_err()
-        .contains("registered ring fd"));
+    let unmet = registered.needs().unwrap_err();
+    assert_eq!(unmet.code, ReasonCode::UnsupportedCombination, "{unmet}");
+    assert!(unmet.reason.contains("registered ring fd"), "{unmet}");
     // One submitter on a "shared" ring is a ring of its own: nothing to refuse.
     let mut alone = registered.clone();
     alone.shape.submitters = 1;

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{caps, run, shape, spec, WATCHDOG};
+use results_schema::ReasonCode;
 use workloads::cell::CellError;
 use workloads::mode::ModeSpec;
 use workloads::op::OpKind;
@@ -181,9 +182,10 @@ fn missing_opcode_is_a_skip_reason() {
         false,
         shape(1, 2, 2),
     );
-    let reason = cell.needs().and_then(|n| caps.check_all(&n)).unwrap_err();
+    let unmet = cell.needs().and_then(|n| caps.check_all(&n)).unwrap_err();
+    assert_eq!(unmet.code, ReasonCode::MissingOpcode, "{unmet}");
     assert!(
-        reason.starts_with("TIMEOUT unsupported (kernel "),
-        "{reason}"
+        unmet.reason.starts_with("TIMEOUT unsupported (kernel "),
+        "{unmet}"
     );
 }

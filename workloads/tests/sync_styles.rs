@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use common::{caps, label, run, shape, spec};
+use results_schema::ReasonCode;
 use workloads::cell::{CellError, CellSpec};
 use workloads::fault_injection;
 use workloads::mode::ModeSpec;
@@ -31,7 +32,7 @@ fn split_by_shared_rounds(e: &CellError) -> bool {
     match e {
         CellError::Violation(_) => true,
         CellError::Step(why) => {
-            why.starts_with("lost wakeup") && why.contains("shared SQPOLL round")
+            why.code() == ReasonCode::LostWakeup && why.to_string().contains("shared SQPOLL round")
         }
         _ => false,
     }
@@ -142,10 +143,11 @@ fn unknown_variants_are_refused() {
             false,
             shape(1, 2, 2),
         );
-        let reason = cell.needs().unwrap_err();
+        let unmet = cell.needs().unwrap_err();
+        assert_eq!(unmet.code, ReasonCode::UnsupportedCombination, "{style}");
         assert!(
-            reason.contains("unknown variant `turbo`"),
-            "{style}: {reason}"
+            unmet.reason.contains("unknown variant `turbo`"),
+            "{style}: {unmet}"
         );
     }
 }
@@ -164,8 +166,12 @@ fn not_applicable_pairs_say_why() {
     ];
     for (style, variant, mode, why) in cases {
         let cell = spec(style, variant, mode, OpKind::Nop, false, shape(1, 2, 2));
-        let reason = cell.needs().unwrap_err();
-        assert!(reason.contains(why), "{style}:{variant} {mode}: {reason}");
+        let unmet = cell.needs().unwrap_err();
+        assert_eq!(unmet.code, ReasonCode::UnsupportedCombination, "{unmet}");
+        assert!(
+            unmet.reason.contains(why),
+            "{style}:{variant} {mode}: {unmet}"
+        );
     }
     // The single-threaded variants do apply to DEFER_TASKRUN.
     for (style, variant) in [
@@ -204,10 +210,11 @@ fn missing_futex_or_msg_ring_support_is_a_skip_reason() {
     let without_wait = real
         .clone()
         .without_opcode(io_uring::opcode::FutexWait::CODE);
-    let reason = without_wait.check_all(&needs).unwrap_err();
+    let unmet = without_wait.check_all(&needs).unwrap_err();
+    assert_eq!(unmet.code, ReasonCode::MissingOpcode, "{unmet}");
     assert!(
-        reason.starts_with("FUTEX_WAIT unsupported (kernel "),
-        "{reason}"
+        unmet.reason.starts_with("FUTEX_WAIT unsupported (kernel "),
+        "{unmet}"
     );
     let msg = spec(
         "msg-ring",
@@ -220,10 +227,11 @@ fn missing_futex_or_msg_ring_support_is_a_skip_reason() {
     let without_msg = real
         .clone()
         .without_opcode(io_uring::opcode::MsgRingData::CODE);
-    let reason = without_msg.check_all(&msg.needs().unwrap()).unwrap_err();
+    let unmet = without_msg.check_all(&msg.needs().unwrap()).unwrap_err();
+    assert_eq!(unmet.code, ReasonCode::MissingOpcode, "{unmet}");
     assert!(
-        reason.starts_with("MSG_RING unsupported (kernel "),
-        "{reason}"
+        unmet.reason.starts_with("MSG_RING unsupported (kernel "),
+        "{unmet}"
     );
     // The rest of the probe is real: with every opcode present the same cells pass.
     match real.check_all(&needs) {
@@ -254,8 +262,10 @@ fn private_wait_armed_before_the_first_thread_is_reported_as_lost() {
     };
     match result {
         Err(CellError::Step(why)) => {
+            assert_eq!(why.code(), ReasonCode::LostWakeup, "{why}");
+            let text = why.to_string();
             assert!(
-                why.starts_with("lost wakeup (group ") && why.ends_with(", scope private)"),
+                text.starts_with("lost wakeup (group ") && text.ends_with(", scope private)"),
                 "{why}"
             );
             eprintln!("this kernel lost the wakeup: {why}");

@@ -249,6 +249,21 @@ pub fn complete_sweep_problems(
     problems
 }
 
+/// The cell lines written by this build that break the reason-code rule:
+/// every line with a `reason` carries its `reason_code` and no line a code
+/// alone; an interrupted line's code is `interrupted`. (Files written before
+/// codes, such as the corpus, have none.)
+pub fn uncoded_reasons(lines: &Lines) -> Vec<String> {
+    lines
+        .cells()
+        .filter(|line| {
+            line["reason"].is_string() != line["reason_code"].is_string()
+                || (line["status"] == "interrupted" && line["reason_code"] != "interrupted")
+        })
+        .map(|line| line.to_string())
+        .collect()
+}
+
 /// Fails unless everything a finished bench-runner (process group `pgid`) had
 /// is gone: no process of its group, no BPF program of ours loaded without an
 /// owner, and (when given) nothing left in its `TMPDIR`.

@@ -1,12 +1,14 @@
 //! Why the profile probes could not be loaded, attached or read.
 //!
-//! Each message is one line for the results file and the report. A missing
-//! privilege or kernel feature is a skip ([`ProbeError::is_unsupported`]);
-//! anything else is a real error.
+//! Each message is one line for the results file and the report, and each
+//! error has the reason code recorded beside it ([`ProbeError::code`]). A
+//! missing privilege or kernel feature is a skip
+//! ([`ProbeError::is_unsupported`]); anything else is a real error.
 
 use std::{error::Error, io};
 
 use aya::{maps::MapError, programs::ProgramError, BtfError, EbpfError};
+use results_schema::ReasonCode;
 
 /// Why the profile probes failed.
 #[derive(thiserror::Error, Debug)]
@@ -100,17 +102,29 @@ pub enum ProbeError {
 }
 
 impl ProbeError {
+    /// The reason code a profile line records beside this error's text:
+    /// `probes_need_privilege` or `probes_unsupported` when the machine
+    /// cannot run the probes, `probes_failed` for a real error.
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            ProbeError::NoPrivilege { .. } | ProbeError::Refused { .. } => {
+                ReasonCode::ProbesNeedPrivilege
+            }
+            ProbeError::NoBpfSyscall | ProbeError::NoKernelBtf => ReasonCode::ProbesUnsupported,
+            ProbeError::KernelBtf(_)
+            | ProbeError::Object { .. }
+            | ProbeError::IncompleteObject(_)
+            | ProbeError::Rejected { .. }
+            | ProbeError::Attach { .. }
+            | ProbeError::Detach { .. }
+            | ProbeError::Map { .. } => ReasonCode::ProbesFailed,
+        }
+    }
+
     /// True when the machine cannot run the probes (missing privilege or
-    /// kernel feature): the cell is skipped with this reason. False for real
-    /// errors, which fail the cell.
+    /// kernel feature): a skip with this reason. False for real errors.
     pub fn is_unsupported(&self) -> bool {
-        matches!(
-            self,
-            ProbeError::NoPrivilege { .. }
-                | ProbeError::Refused { .. }
-                | ProbeError::NoBpfSyscall
-                | ProbeError::NoKernelBtf
-        )
+        self.code().is_missing_capability()
     }
 
     /// Maps an error of a bpf() call to a skip when the kernel refused it for

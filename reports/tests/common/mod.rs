@@ -162,6 +162,7 @@ pub fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord
         rep,
         status,
         reason: None,
+        reason_code: None,
         violation: None,
         timing: None,
         profile: None,
@@ -200,15 +201,17 @@ pub fn reps(key: &CellKey, values: &[f64]) -> Vec<CellRecord> {
         .collect()
 }
 
-pub fn skipped(key: &CellKey, reason: &str) -> CellRecord {
+pub fn skipped(key: &CellKey, code: ReasonCode, reason: &str) -> CellRecord {
     let mut r = record(key, Pass::Timing, 0, Status::Skipped);
     r.reason = Some(reason.into());
+    r.reason_code = Some(code);
     r
 }
 
 pub fn failed(key: &CellKey) -> CellRecord {
     let mut r = record(key, Pass::Timing, 0, Status::Failed);
     r.reason = Some("order violated".into());
+    r.reason_code = Some(ReasonCode::OrderViolation);
     r.violation = Some(ViolationRecord {
         group: 0,
         expected: 3,
@@ -241,6 +244,7 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
                 per_step: Some(150.0 * scale),
                 running_fraction: Some(1.0),
                 unsupported: None,
+                unsupported_code: None,
             },
             CounterValue {
                 name: "cycles".into(),
@@ -250,11 +254,14 @@ pub fn profile(key: &CellKey, scale: f64) -> CellRecord {
                 unsupported: Some(
                     "not supported: event not provided by this CPU's PMU (ENOENT)".into(),
                 ),
+                unsupported_code: Some(ReasonCode::CounterUnsupported),
             },
         ],
         counters_skipped: None,
+        counters_skipped_code: None,
         probes_per_step: probes,
         probes_skipped: None,
+        probes_skipped_code: None,
         overhead_ratio: Some(1.1),
         enter_budget_per_step: Some(0.125),
     });
@@ -318,7 +325,11 @@ pub fn sweep(seed: u64, reps_per_cell: usize) -> Vec<CellRecord> {
                 for (s, style) in STYLES.iter().enumerate() {
                     let k = key(style, mode, op, steps, batch);
                     if style.starts_with("bpf-loop") {
-                        out.push(skipped(&k, "bpf-loop needs Linux 7.1+ (kernel 6.18)"));
+                        out.push(skipped(
+                            &k,
+                            ReasonCode::MissingFeature,
+                            "bpf-loop needs Linux 7.1+ (kernel 6.18)",
+                        ));
                         continue;
                     }
                     if *style == "futex" && *mode == "sqpoll" && steps == 32 && batch == 8 {
@@ -359,7 +370,11 @@ pub fn batch_sweep(seed: u64, reps_per_cell: usize) -> Vec<CellRecord> {
             for (s, style) in STYLES.iter().enumerate() {
                 let k = key(style, mode, "nop", 64, batch);
                 if style.starts_with("bpf-loop") {
-                    out.push(skipped(&k, "bpf-loop needs Linux 7.1+ (kernel 6.18)"));
+                    out.push(skipped(
+                        &k,
+                        ReasonCode::MissingFeature,
+                        "bpf-loop needs Linux 7.1+ (kernel 6.18)",
+                    ));
                     continue;
                 }
                 if *style == "futex" && *mode == "sqpoll" && batch == 4 {

@@ -60,7 +60,7 @@ impl Instance for Hang {
             .flags(Flags::ASYNC)
             .user_data(UserData::aux(lane.groups().start, 0));
         lane.submit_and_wait(&[read], 1)?;
-        Err(StepError::Style(
+        Err(StepError::Stray(
             "test hang: the read of a pipe nobody writes completed".into(),
         ))
     }

@@ -64,7 +64,7 @@ impl Style for BpfLoop {
             groups: lane.groups(),
             steps: cell.shape.steps,
         })
-        .map_err(|e| StepError::Style(e.to_string()))?;
+        .map_err(|e| StepError::Setup(e.to_string()))?;
         Ok(Box::new(Run {
             _event_loop: event_loop,
         }))
@@ -89,7 +89,7 @@ impl Instance for Run {
                 return Ok(());
             }
             if reaped == 0 {
-                return Err(StepError::Style(
+                return Err(StepError::StepsMissing(
                     "the BPF loop stopped with steps missing and nothing to reap".into(),
                 ));
             }

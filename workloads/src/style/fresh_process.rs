@@ -9,6 +9,7 @@
 use super::StepError;
 use crate::cancel::Cancel;
 use crate::ring::RingError;
+use results_schema::ReasonCode;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,8 +18,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub(super) struct ChildPass {
     /// (group, seq) of every step completion, in the order the child reaped them.
     pub completions: Vec<(u32, u32)>,
-    /// Why the child's pass failed, if it did.
-    pub error: Option<String>,
+    /// Why the child's pass failed, if it did (its code and text).
+    pub error: Option<StepError>,
 }
 
 fn sys(r: libc::c_int) -> io::Result<libc::c_int> {
@@ -34,9 +35,9 @@ fn sys(r: libc::c_int) -> io::Result<libc::c_int> {
 /// child is killed.
 pub(super) fn run_in_child(
     cancel: &Cancel,
-    body: impl FnOnce(&mut Vec<(u32, u32)>) -> Result<(), String>,
+    body: impl FnOnce(&mut Vec<(u32, u32)>) -> Result<(), StepError>,
 ) -> Result<ChildPass, StepError> {
-    let setup = |what: &str, e: io::Error| StepError::Style(format!("fresh process: {what}: {e}"));
+    let setup = |what: &str, e: io::Error| StepError::Setup(format!("fresh process: {what}: {e}"));
     let (read, write) = crate::sys::pipe().map_err(|e| setup("pipe", e))?;
     // SAFETY: fork; the child only runs `body` and leaves with _exit.
     let pid = sys(unsafe { libc::fork() }).map_err(|e| setup("fork", e))?;
@@ -44,13 +45,15 @@ pub(super) fn run_in_child(
         drop(read);
         let mut completions = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| body(&mut completions)))
-            .unwrap_or_else(|_| Err("panicked".into()));
+            .unwrap_or_else(|_| Err(StepError::HelperDied("fresh process panicked".into())));
         let mut bytes = (completions.len() as u64).to_le_bytes().to_vec();
         for (g, s) in completions {
             bytes.extend(g.to_le_bytes());
             bytes.extend(s.to_le_bytes());
         }
-        bytes.extend(outcome.err().unwrap_or_default().into_bytes());
+        if let Err(e) = outcome {
+            bytes.extend(format!("{}\n{e}", e.code()).into_bytes());
+        }
         let code = i32::from(write_all(&write, &bytes).is_err());
         // SAFETY: leaves the child without running the parent's destructors.
         unsafe { libc::_exit(code) };
@@ -65,11 +68,11 @@ pub(super) fn run_in_child(
     let bytes = read_result?;
     let status = status.map_err(|e| setup("waitpid", e))?;
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        return Err(StepError::Style(format!(
+        return Err(StepError::HelperDied(format!(
             "fresh process ended abnormally (wait status {status:#x})"
         )));
     }
-    parse(&bytes).ok_or_else(|| StepError::Style("fresh process: truncated report".into()))
+    parse(&bytes).ok_or_else(|| StepError::HelperDied("fresh process: truncated report".into()))
 }
 
 fn write_all(fd: &OwnedFd, mut bytes: &[u8]) -> io::Result<()> {
@@ -101,7 +104,7 @@ fn read_all(fd: &OwnedFd, cancel: &Cancel) -> Result<Vec<u8>, StepError> {
             _ => {
                 let e = io::Error::last_os_error();
                 if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(StepError::Style(format!("fresh process: read: {e}")));
+                    return Err(StepError::HelperDied(format!("fresh process: read: {e}")));
                 }
                 if cancel.is_cancelled() {
                     return Err(RingError::Cancelled.into());
@@ -138,9 +141,17 @@ fn parse(bytes: &[u8]) -> Option<ChildPass> {
             (g, s)
         })
         .collect();
-    let error = String::from_utf8_lossy(&bytes[end..]).into_owned();
-    Some(ChildPass {
-        completions,
-        error: (!error.is_empty()).then_some(error),
-    })
+    let error = match &bytes[end..] {
+        [] => None,
+        failure => {
+            let text = String::from_utf8_lossy(failure);
+            let (code, detail) = text.split_once('\n')?;
+            let code = ReasonCode::named(code)?;
+            Some(StepError::Relayed {
+                code,
+                detail: detail.to_string(),
+            })
+        }
+    };
+    Some(ChildPass { completions, error })
 }

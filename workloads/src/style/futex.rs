@@ -178,9 +178,9 @@ impl Breakable for Futex {
         let groups = lane.groups();
         let steps = cell.shape.steps;
         let words = FutexWords::new(groups.len() * steps as usize)
-            .map_err(|e| StepError::Style(format!("futex words: {e}")))?;
+            .map_err(|e| StepError::Setup(format!("futex words: {e}")))?;
         let zero = std::fs::File::open("/dev/zero")
-            .map_err(|e| StepError::Style(format!("/dev/zero: {e}")))?;
+            .map_err(|e| StepError::Setup(format!("/dev/zero: {e}")))?;
         let progress = Arc::new(Progress::default());
         let watcher_cpu = cpu_of(cell, lane, HelperRole::StallWatcher)?;
         let watcher = if fresh {
@@ -322,7 +322,7 @@ impl<O: Order> Run<O> {
             } else {
                 ""
             };
-            Some(StepError::Style(format!(
+            Some(StepError::LostWakeup(format!(
                 "lost wakeup (group {g}, step {head}, scope {}){hint}",
                 self.scope.name()
             )))
@@ -351,7 +351,7 @@ impl<O: Order> Run<O> {
                 waited[((group - first) * steps + seq) as usize] = true;
             }
             Completion::Aux { group, seq, res } => {
-                failed.get_or_insert(StepError::Style(format!(
+                failed.get_or_insert(StepError::RequestFailed(format!(
                     "futex request of group {group} at step {seq} failed: {}",
                     std::io::Error::from_raw_os_error(-res)
                 )));
@@ -428,7 +428,7 @@ impl<O: Order> Run<O> {
             // The parent's Cancel may have been locked by another thread at fork time.
             let cancel = Cancel::new();
             let ring = Ring::build(self.mode, self.size, None, None, cancel.clone())
-                .map_err(|e| format!("ring: {e}"))?;
+                .map_err(|e| StepError::Setup(format!("ring: {e}")))?;
             let lane = Lane::new(Arc::new(ring), cancel, ctx.stream.groups());
             let total = ctx.stream.groups().end;
             let mut log = OrderLog::new(total, self.steps);
@@ -439,15 +439,12 @@ impl<O: Order> Run<O> {
             };
             let result = self.pass(&lane, &mut child, record);
             self.watcher = None;
-            result.map_err(|e| e.to_string())
+            result
         })?;
         for (g, s) in report.completions {
             ctx.log.complete(g, s);
         }
-        match report.error {
-            Some(why) => Err(StepError::Style(why)),
-            None => Ok(()),
-        }
+        report.error.map_or(Ok(()), Err)
     }
 }
 

@@ -64,7 +64,7 @@ impl Relay {
     /// log, checking each step's result as [`StepCtx::submit_and_reap`] does.
     pub fn replay(&self, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         if self.overflow.load(Ordering::Acquire) {
-            return Err(StepError::Style(
+            return Err(StepError::Stray(
                 "more step completions than steps in a pass".into(),
             ));
         }
@@ -147,7 +147,7 @@ pub(super) struct Handoff {
     pub relay: Relay,
     /// Bumped whenever the helper made progress or failed.
     pub event: Event,
-    failure: Mutex<Option<String>>,
+    failure: Mutex<Option<StepError>>,
     failed: AtomicBool,
 }
 
@@ -163,8 +163,8 @@ impl Handoff {
     }
 
     /// Records the helper's first failure and wakes the lane thread.
-    pub fn fail(&self, why: String) {
-        self.failure.lock().unwrap().get_or_insert(why);
+    pub fn fail(&self, why: &StepError) {
+        self.failure.lock().unwrap().get_or_insert(why.relayed());
         self.failed.store(true, Ordering::Release);
         self.event.notify();
     }
@@ -174,8 +174,11 @@ impl Handoff {
         if !self.failed.load(Ordering::Acquire) {
             return Ok(());
         }
-        let why = self.failure.lock().unwrap().clone().unwrap_or_default();
-        Err(StepError::Style(why))
+        let failure = self.failure.lock().unwrap();
+        Err(failure
+            .as_ref()
+            .expect("a failure is stored before it is flagged")
+            .relayed())
     }
 
     /// Sleeps on the event until `done()` holds, the helper failed, or the cell
@@ -222,8 +225,8 @@ impl StepTable {
 }
 
 /// The decoded user_data of a CQE of a helper's ring, or the error to report.
-pub(super) fn decode(user_data: u64) -> Result<UserData, String> {
-    UserData::decode(user_data).ok_or_else(|| StepError::Unexpected(user_data).to_string())
+pub(super) fn decode(user_data: u64) -> Result<UserData, StepError> {
+    UserData::decode(user_data).ok_or(StepError::Unexpected(user_data))
 }
 
 #[cfg(test)]
@@ -231,6 +234,7 @@ mod tests {
     use super::*;
     use crate::op::OpKind;
     use crate::verify::OrderLog;
+    use results_schema::ReasonCode;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -331,9 +335,11 @@ mod tests {
     fn the_first_failure_is_kept_and_ends_a_wait() {
         let handoff = Handoff::new(1);
         assert!(handoff.check().is_ok());
-        handoff.fail("reactor lost a message".into());
-        handoff.fail("a later failure".into());
-        let failure = handoff.check().unwrap_err().to_string();
+        handoff.fail(&StepError::LostWakeup("reactor lost a message".into()));
+        handoff.fail(&StepError::HelperDied("a later failure".into()));
+        let failure = handoff.check().unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::LostWakeup);
+        let failure = failure.to_string();
         assert_eq!(failure, "reactor lost a message");
         let waited = handoff.wait_until(&Cancel::default(), || false);
         assert_eq!(waited.unwrap_err().to_string(), failure);
@@ -352,12 +358,11 @@ mod tests {
     #[test]
     fn decode_names_a_word_this_tool_never_writes() {
         assert_eq!(
-            decode(UserData::aux(2, 5)).map(|d| (d.group, d.seq)),
-            Ok((2, 5))
+            decode(UserData::aux(2, 5)).ok().map(|d| (d.group, d.seq)),
+            Some((2, 5))
         );
-        assert_eq!(
-            decode(0x42).unwrap_err(),
-            "unexpected completion user_data 0x42"
-        );
+        let stray = decode(0x42).unwrap_err();
+        assert!(matches!(stray, StepError::Unexpected(0x42)), "{stray:?}");
+        assert_eq!(stray.to_string(), "unexpected completion user_data 0x42");
     }
 }

@@ -26,7 +26,7 @@ pub(super) const COMPLETER: Helper = Helper {
 /// would run unplaced and unrecorded.
 pub(super) fn cpu_of(cell: &CellSpec, lane: &Lane, role: HelperRole) -> Result<usize, StepError> {
     cell.helper_cpu(&lane.groups(), role).ok_or_else(|| {
-        StepError::Style(format!(
+        StepError::Setup(format!(
             "{} thread not declared by style {}",
             role.name(),
             cell.style.name()
@@ -49,21 +49,24 @@ pub(super) fn spawn(
         .name(role.name().into())
         .spawn(move || {
             let _registration = cancel.register();
-            let pinned = pin_to(cpu).map_err(|e| format!("{}: {e}", role.name()));
+            let pinned = pin_to(cpu).map_err(|e| StepError::Setup(format!("{}: {e}", role.name())));
             let ok = pinned.is_ok();
             let _ = ready_tx.send(pinned);
             if ok {
                 body();
             }
         })
-        .map_err(|e| StepError::Style(format!("spawn: {e}")))?;
+        .map_err(|e| StepError::Setup(format!("spawn: {e}")))?;
     match ready_rx.recv() {
         Ok(Ok(())) => Ok(join),
         Ok(Err(e)) => {
             let _ = join.join();
-            Err(StepError::Style(e))
+            Err(e)
         }
-        Err(_) => Err(StepError::Style(format!("{} thread died", role.name()))),
+        Err(_) => Err(StepError::HelperDied(format!(
+            "{} thread died",
+            role.name()
+        ))),
     }
 }
 
@@ -102,7 +105,7 @@ impl Completer {
         let reaped = lane.clone();
         let join = spawn(HelperRole::Completer, cpu, lane.cancel(), move || {
             if let Err(why) = reap_until_stopped(&reaped, &handoff, &mut on) {
-                handoff.fail(why);
+                handoff.fail(&why);
             }
         })?;
         Ok(Completer {
@@ -113,12 +116,15 @@ impl Completer {
     }
 }
 
-fn reap_until_stopped(lane: &Lane, handoff: &Handoff, on: &mut impl OnStep) -> Result<(), String> {
+fn reap_until_stopped(
+    lane: &Lane,
+    handoff: &Handoff,
+    on: &mut impl OnStep,
+) -> Result<(), StepError> {
     let mut queued = Vec::new();
     let mut next = Vec::new();
     loop {
-        lane.submit_and_wait(&queued, on.want())
-            .map_err(|e| e.to_string())?;
+        lane.submit_and_wait(&queued, on.want())?;
         let (mut steps, mut stop, mut bad) = (0, false, None);
         lane.reap(|user_data, res| match decode(user_data) {
             Ok(UserData {
@@ -136,13 +142,12 @@ fn reap_until_stopped(lane: &Lane, handoff: &Handoff, on: &mut impl OnStep) -> R
                 ..
             }) => stop = true,
             Ok(_) => {
-                bad.get_or_insert(StepError::Unexpected(user_data).to_string());
+                bad.get_or_insert(StepError::Unexpected(user_data));
             }
             Err(why) => {
                 bad.get_or_insert(why);
             }
-        })
-        .map_err(|e| e.to_string())?;
+        })?;
         if steps > 0 {
             handoff.event.notify();
         }

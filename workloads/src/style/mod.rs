@@ -47,7 +47,8 @@
 //! - **Errors are typed**: a ring failure or a cancel is [`StepError::Ring`]
 //!   (cancel becomes the cell's `interrupted`); a failed step and a stray CQE
 //!   come back from `submit_and_reap`; anything else the style itself
-//!   detects is [`StepError::Style`].
+//!   detects has a variant of its own (a helper that died, a lost wakeup,
+//!   a request of the style's that failed...), each with its reason code.
 //!
 //! A style's variants are parsed in one place, a `Variants` table of the
 //! style's own type; the order a cross-batch style keeps is a type parameter
@@ -83,6 +84,7 @@ use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
 use crate::verify::OrderLog;
 use io_uring::squeue::Entry;
+use results_schema::ReasonCode;
 use std::ops::Range;
 
 /// Why a run of a style stopped early.
@@ -104,9 +106,62 @@ pub enum StepError {
     /// A CQE whose user_data this tool never wrote.
     #[error("unexpected completion user_data {0:#x}")]
     Unexpected(u64),
-    /// A style-specific failure (a helper thread died, a lost wakeup...).
+    /// A completion the style cannot account for although its user_data is
+    /// its own: more step completions than steps, a step on the wrong ring.
     #[error("{0}")]
-    Style(String),
+    Stray(String),
+    /// Setting up the style's own resources (helper rings, futex words, a
+    /// thread, a forked process) failed.
+    #[error("{0}")]
+    Setup(String),
+    /// A helper thread or process of the style died or stopped early.
+    #[error("{0}")]
+    HelperDied(String),
+    /// A request of the style's own (a futex wait or wake, a message to its
+    /// reactor) completed with an error.
+    #[error("{0}")]
+    RequestFailed(String),
+    /// A futex wait was never woken although the wake it waited for ran.
+    #[error("{0}")]
+    LostWakeup(String),
+    /// The style's loop ended with steps that never completed.
+    #[error("{0}")]
+    StepsMissing(String),
+    /// A failure met by a helper thread or a forked process, handed to the
+    /// lane thread as its code and text.
+    #[error("{detail}")]
+    Relayed {
+        /// The code of the failure where it happened.
+        code: ReasonCode,
+        /// Its one-line text.
+        detail: String,
+    },
+}
+
+impl StepError {
+    /// The reason code a results line records for this failure.
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            StepError::Ring(RingError::Cancelled) => ReasonCode::Interrupted,
+            StepError::Ring(RingError::Sys { .. }) => ReasonCode::RingFailed,
+            StepError::Failed { .. } => ReasonCode::StepFailed,
+            StepError::Unexpected(_) | StepError::Stray(_) => ReasonCode::UnexpectedCompletion,
+            StepError::Setup(_) => ReasonCode::SetupFailed,
+            StepError::HelperDied(_) => ReasonCode::HelperDied,
+            StepError::RequestFailed(_) => ReasonCode::RequestFailed,
+            StepError::LostWakeup(_) => ReasonCode::LostWakeup,
+            StepError::StepsMissing(_) => ReasonCode::StepsMissing,
+            StepError::Relayed { code, .. } => *code,
+        }
+    }
+
+    /// The failure as another thread receives it: its code and its text.
+    pub fn relayed(&self) -> StepError {
+        StepError::Relayed {
+            code: self.code(),
+            detail: self.to_string(),
+        }
+    }
 }
 
 fn describe_res(res: i32) -> String {
@@ -383,7 +438,8 @@ pub trait Style: Send + Sync {
     }
     /// What the style needs beyond the op and the mode (opcodes, CPUs, a
     /// probed feature), or why it does not apply to `cell` at all: `Err` is
-    /// the one-line reason its `skipped` line carries. Pure and cheap: asked
+    /// the one-line reason its `skipped` line carries, coded
+    /// `unsupported_combination`. Pure and cheap: asked
     /// at plan time, for every cell, before anything is set up; it must
     /// refuse exactly the cells [`Style::instance`] could not run.
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
@@ -417,8 +473,8 @@ pub trait Style: Send + Sync {
     /// [`Instance::run`]. Called on the lane's submitter thread, once per
     /// lane, only for a cell [`Style::needs`] accepted. Allocate here, not in
     /// `run`: set-up is not timed, passes are. Fails with
-    /// [`StepError::Style`] for what the machine refused (a thread, a
-    /// mapping), or an unknown variant.
+    /// [`StepError::Setup`] for what the machine refused (a thread, a
+    /// mapping) or an unknown variant.
     fn instance(&self, cell: &CellSpec, lane: &Lane) -> Result<Box<dyn Instance>, StepError>;
 }
 

@@ -162,13 +162,13 @@ impl Run {
             let ring = match Ring::build(mode, size, attach, sqpoll_cpu, cancel) {
                 Ok(ring) => ring,
                 Err(e) => {
-                    let _ = fd_tx.send(Err(format!("reactor ring: {e}")));
+                    let _ = fd_tx.send(Err(StepError::Setup(format!("reactor ring: {e}"))));
                     return;
                 }
             };
             let _ = fd_tx.send(Ok(ring.fd()));
             if let Err(why) = reactor.run(&ring) {
-                reactor.handoff.fail(why);
+                reactor.handoff.fail(&why);
                 // Wake the lane if it waits for messages; if even this fails,
                 // the watchdog ends the cell.
                 let first = reactor.groups.start;
@@ -178,8 +178,7 @@ impl Run {
         })?;
         let reactor_fd = fd_rx
             .recv()
-            .map_err(|_| StepError::Style("reactor thread died".into()))?
-            .map_err(StepError::Style)?;
+            .map_err(|_| StepError::HelperDied("reactor thread died".into()))??;
         Ok(Run {
             lane: lane.clone(),
             per_step,
@@ -240,20 +239,22 @@ struct Tally {
 impl Tally {
     fn on(&mut self, c: Completion) {
         let failure = match c {
-            Completion::Msg { seq: STOP_SEQ, .. } => "reactor stopped".to_string(),
+            Completion::Msg { seq: STOP_SEQ, .. } => {
+                StepError::HelperDied("reactor stopped".to_string())
+            }
             Completion::Msg { .. } => {
                 self.received += 1;
                 return;
             }
-            Completion::Aux { res, .. } => format!(
+            Completion::Aux { res, .. } => StepError::RequestFailed(format!(
                 "MSG_RING to the reactor failed: {}",
                 std::io::Error::from_raw_os_error(-res)
-            ),
-            Completion::Step { group, seq } => {
-                format!("step group {group} seq {seq} completed on the lane ring")
-            }
+            )),
+            Completion::Step { group, seq } => StepError::Stray(format!(
+                "step group {group} seq {seq} completed on the lane ring"
+            )),
         };
-        self.failed.get_or_insert(StepError::Style(failure));
+        self.failed.get_or_insert(failure);
     }
 }
 
@@ -273,12 +274,12 @@ impl Drop for Run {
 
 impl<O: Order> Reactor<O> {
     /// Runs requests until the stop message arrives.
-    fn run(&self, ring: &Ring) -> Result<(), String> {
+    fn run(&self, ring: &Ring) -> Result<(), StepError> {
         let n = self.groups.end as usize;
         let (mut requested, mut next, mut busy) = (vec![0u32; n], vec![0u32; n], vec![false; n]);
         let mut out: Vec<Entry> = Vec::new();
         loop {
-            ring.submit_and_wait(&out, 1).map_err(|e| e.to_string())?;
+            ring.submit_and_wait(&out, 1)?;
             out.clear();
             let (mut stop, mut bad) = (false, None);
             ring.reap(|user_data, res| match decode(user_data) {
@@ -311,19 +312,18 @@ impl<O: Order> Reactor<O> {
                     }
                 }
                 Ok(UserData { tag: Tag::Aux, .. }) => {
-                    bad.get_or_insert(format!(
+                    bad.get_or_insert(StepError::RequestFailed(format!(
                         "reactor's MSG_RING to the lane failed: {}",
                         std::io::Error::from_raw_os_error(-res)
-                    ));
+                    )));
                 }
                 Ok(_) => {
-                    bad.get_or_insert(StepError::Unexpected(user_data).to_string());
+                    bad.get_or_insert(StepError::Unexpected(user_data));
                 }
                 Err(why) => {
                     bad.get_or_insert(why);
                 }
-            })
-            .map_err(|e| e.to_string())?;
+            })?;
             if let Some(why) = bad {
                 return Err(why);
             }

@@ -94,7 +94,8 @@ impl Watcher {
                     ring
                 }
                 Err(e) => {
-                    let _ = ready_tx.send(Err(format!("stall watcher ring: {e}")));
+                    let _ =
+                        ready_tx.send(Err(StepError::Setup(format!("stall watcher ring: {e}"))));
                     return;
                 }
             };
@@ -127,8 +128,8 @@ impl Watcher {
                 stop: Some(stop),
                 join: Some(join),
             }),
-            Ok(Err(why)) => Err(StepError::Style(why)),
-            Err(_) => Err(StepError::Style("stall watcher died".into())),
+            Ok(Err(why)) => Err(why),
+            Err(_) => Err(StepError::HelperDied("stall watcher died".into())),
         }
     }
 }

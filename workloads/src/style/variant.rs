@@ -64,9 +64,17 @@ impl From<UnknownVariant> for String {
     }
 }
 
+/// What a cell's capability check reports it as: the variant makes no
+/// runnable combination with its style.
+impl From<UnknownVariant> for crate::probe::Unmet {
+    fn from(e: UnknownVariant) -> crate::probe::Unmet {
+        crate::probe::Unmet::combination(e.to_string())
+    }
+}
+
 /// What [`super::Style::instance`] reports it as.
 impl From<UnknownVariant> for StepError {
     fn from(e: UnknownVariant) -> StepError {
-        StepError::Style(e.to_string())
+        StepError::Setup(e.to_string())
     }
 }

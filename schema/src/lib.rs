@@ -2,8 +2,19 @@
 //! [`Header`] describing the machine and the run; every later line is a
 //! [`CellRecord`], one per repetition (timing pass), per repetition of the raw
 //! reference loop beside it (reference pass) or per profile pass of a cell. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
+//!
+//! Every outcome that is not a plain measurement carries a [`ReasonCode`]
+//! beside its one-line text: readers decide by the code, people read the
+//! text. This crate is the vocabulary shared by the tool that writes results
+//! and the reports that read them; it holds types only, no I/O.
 
-use serde::{Deserialize, Serialize};
+#![warn(missing_docs)]
+
+pub mod reason;
+
+pub use reason::ReasonCode;
+
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the line format; bumped on any incompatible change.
@@ -378,6 +389,14 @@ pub struct CounterValue {
     /// Why it was not counted, like perf stat's `<not supported>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<String>,
+    /// The code of `unsupported`: [`ReasonCode::CounterUnsupported`] or
+    /// [`ReasonCode::CounterNotCounted`]. Absent in files written before codes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_code"
+    )]
+    pub unsupported_code: Option<ReasonCode>,
 }
 
 /// What the profile pass observed for a cell.
@@ -390,11 +409,28 @@ pub struct Profile {
     /// Why perf counters were not collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counters_skipped: Option<String>,
+    /// The code of `counters_skipped` (`counters_need_privilege`,
+    /// `counters_unavailable`, `counters_failed`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_code"
+    )]
+    pub counters_skipped_code: Option<ReasonCode>,
     /// BPF probe event counts per step, by stable probe name.
     pub probes_per_step: BTreeMap<String, f64>,
     /// Why BPF probes were not collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes_skipped: Option<String>,
+    /// The code of `probes_skipped`: `probes_need_privilege` or
+    /// `probes_unsupported` when the machine cannot run them,
+    /// `probes_failed` when they broke.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_code"
+    )]
+    pub probes_skipped_code: Option<ReasonCode>,
     /// ns/step under observation divided by ns/step of the timing pass.
     pub overhead_ratio: Option<f64>,
     /// The style's syscall budget: the most io_uring_enter(2) calls per step
@@ -459,9 +495,17 @@ pub struct CellRecord {
     pub rep: u32,
     /// What became of it.
     pub status: Status,
-    /// Why it was skipped or failed; one line.
+    /// Why it was skipped, failed or interrupted; one line, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The code of `reason`, what readers decide by; set on every line that
+    /// has a reason. Absent in files written before codes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_code"
+    )]
+    pub reason_code: Option<ReasonCode>,
     /// The first order violation, when the order broke.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub violation: Option<ViolationRecord>,
@@ -492,6 +536,13 @@ pub struct CellRecord {
     pub oversubscribed: Option<Oversubscribed>,
     /// Seconds since the Unix epoch when the line was written.
     pub finished_unix: u64,
+}
+
+/// Reads a reason code, taking one this build does not know (written by a
+/// newer tool) as absent, so that the line and its text still read.
+fn known_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ReasonCode>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    Ok(name.as_deref().and_then(ReasonCode::named))
 }
 
 #[cfg(test)]
@@ -556,5 +607,29 @@ mod tests {
         let line = serde_json::to_string(&Record::Header(Box::new(h.clone()))).unwrap();
         assert!(line.contains(r#""stop":"budget""#), "{line}");
         assert_eq!(header(&line), h);
+    }
+
+    /// A cell line as written before reason codes, and one naming a code
+    /// this build does not know: both read, the code absent.
+    #[test]
+    fn lines_without_or_with_unknown_codes_still_read() {
+        let line = |code: &str| {
+            format!(
+                r#"{{"kind":"cell","name":"n","cell":{{"style":"link","mode":"default","op":"nop",
+                "forced_async":false,"groups":1,"steps":1,"batch":1,"submitters":1,
+                "sharing":"per-submitter"}},"pass":"timing","rep":0,"status":"skipped",
+                "reason":"MSG_RING unsupported (kernel 5.4)"{code},"finished_unix":0}}"#
+            )
+        };
+        let read = |text: String| match serde_json::from_str::<Record>(&text).unwrap() {
+            Record::Cell(c) => c.reason_code,
+            other => panic!("not a cell: {other:?}"),
+        };
+        assert_eq!(read(line("")), None);
+        assert_eq!(read(line(r#","reason_code":"from_the_future""#)), None);
+        assert_eq!(
+            read(line(r#","reason_code":"missing_opcode""#)),
+            Some(ReasonCode::MissingOpcode)
+        );
     }
 }
