@@ -302,6 +302,7 @@ fn split_question() -> Question {
             axis: Axis::Steps,
             expect: Expect::Violation,
             cut: true,
+            code: None,
         }],
         ..question()
     }
@@ -349,4 +350,46 @@ fn a_reproduction_tells_where_the_order_broke_and_where_the_kernel_cut() {
     ));
     assert!(s.starts_with("on kernel 7.2.0,"), "{s}");
     assert!(s.contains("held at steps 6–9; not as expected: the study expects an order violation; no violation shows where a chain was cut"), "{s}");
+}
+
+fn failure(key: &CellKey, code: ReasonCode, reason: &str) -> CellRecord {
+    let mut r = record(key, reports::schema::Pass::Timing, 0, Status::Failed);
+    r.reason = Some(reason.into());
+    r.reason_code = Some(code);
+    r
+}
+
+#[test]
+fn a_reproduction_that_names_a_code_takes_only_that_failure() {
+    let question = Question {
+        reproduce: vec![Reproduction {
+            cells: Selector {
+                style: Some(vec!["futex:private-fresh".into()]),
+                ..Selector::default()
+            },
+            axis: Axis::Op,
+            expect: Expect::Failed,
+            cut: false,
+            code: Some(ReasonCode::LostWakeup),
+        }],
+        ..question()
+    };
+    let cell = key("futex:private-fresh", "defer-taskrun", "nop", 8, 2);
+    let lost = failure(
+        &cell,
+        ReasonCode::LostWakeup,
+        "lost wakeup (group 0, step 1)",
+    );
+    let s = one(sentences(&question, &header("6.18.0", false), &[lost]));
+    assert!(
+        s.contains("as expected (a failure coded lost_wakeup)"),
+        "{s}"
+    );
+    // The same cell failing for another reason is not the reproduction.
+    let other = failure(&cell, ReasonCode::Timeout, "timeout after 10 s");
+    let s = one(sentences(&question, &header("6.18.0", false), &[other]));
+    assert!(
+        s.contains("not as expected: the study expects a failure coded lost_wakeup"),
+        "{s}"
+    );
 }

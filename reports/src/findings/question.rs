@@ -3,6 +3,7 @@
 //! data, read with serde; every way it can be wrong is a one-line error.
 
 use crate::schema::CellKey;
+use crate::schema::ReasonCode;
 use serde::Deserialize;
 
 /// A study's question and the comparisons that answer it.
@@ -78,6 +79,11 @@ pub struct Reproduction {
     /// submitted before the cut.
     #[serde(default)]
     pub cut: bool,
+    /// The reason code the expected failure carries (e.g. `lost_wakeup`):
+    /// with it, a cell that failed for another reason is not the failure the
+    /// study reproduces. Absent: any failure is.
+    #[serde(default)]
+    pub code: Option<ReasonCode>,
 }
 
 /// What a reproduction expects.
@@ -99,6 +105,14 @@ impl Expect {
             Expect::Held => "the order to hold",
             Expect::Violation => "an order violation",
             Expect::Failed => "a failure",
+        }
+    }
+
+    /// The expectation with the code a failure must carry, in a sentence.
+    pub fn words_with(self, code: Option<ReasonCode>) -> String {
+        match (self, code) {
+            (Expect::Failed, Some(code)) => format!("a failure coded {code}"),
+            _ => self.words().to_string(),
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::contrast::along;
 use super::question::{place, Axis, Expect, Reproduction};
 use crate::model::{CellStatus, Report};
-use crate::schema::ViolationRecord;
+use crate::schema::{ReasonCode, ViolationRecord};
 
 /// What became of one cell of a reproduction.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,8 +14,9 @@ pub enum Observed {
     Held,
     /// It broke the order: the first violation.
     Broken(ViolationRecord),
-    /// It failed otherwise: the reason.
-    Failed(String),
+    /// It failed otherwise: its reason code (absent in files written
+    /// before codes) and its reason.
+    Failed(Option<ReasonCode>, String),
     /// It did not run (skipped or interrupted): the word and the reason.
     NotRun(&'static str, Option<String>),
 }
@@ -43,6 +44,8 @@ pub struct ReproductionFinding {
     pub expect: Expect,
     /// Whether to read where the kernel cut a chain from the violations.
     pub cut: bool,
+    /// The code the expected failure carries, when the study names one.
+    pub code: Option<ReasonCode>,
     /// The cases, in axis order.
     pub cases: Vec<Case>,
 }
@@ -62,7 +65,12 @@ impl ReproductionFinding {
         Some(match self.expect {
             Expect::Held => ran.iter().all(|o| matches!(o, Observed::Held)),
             Expect::Violation => ran.iter().any(|o| matches!(o, Observed::Broken(_))),
-            Expect::Failed => ran.iter().any(|o| !matches!(o, Observed::Held)),
+            Expect::Failed => ran.iter().any(|o| match (o, self.code) {
+                (Observed::Held | Observed::NotRun(..), _) => false,
+                (Observed::Failed(got, _), Some(code)) => *got == Some(code),
+                (Observed::Broken(_), Some(code)) => code == ReasonCode::OrderViolation,
+                (_, None) => true,
+            }),
         })
     }
 
@@ -95,6 +103,7 @@ pub fn reproduction(report: &Report, source: usize, r: &Reproduction) -> Vec<Rep
             axis: r.axis,
             expect: r.expect,
             cut: r.cut,
+            code: r.code,
             cases: cells
                 .iter()
                 .map(|c| Case {
@@ -103,6 +112,7 @@ pub fn reproduction(report: &Report, source: usize, r: &Reproduction) -> Vec<Rep
                         (_, Some(v)) => Observed::Broken(v.clone()),
                         (CellStatus::Ok, None) => Observed::Held,
                         (CellStatus::Failed, None) => Observed::Failed(
+                            c.reason_code,
                             c.reason.clone().unwrap_or_else(|| "no reason given".into()),
                         ),
                         (status, None) => Observed::NotRun(status.word(), c.reason.clone()),

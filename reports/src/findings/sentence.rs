@@ -207,7 +207,7 @@ fn observed_word(o: &Observed) -> &'static str {
     match o {
         Observed::Held => "held",
         Observed::Broken(_) => "order broken",
-        Observed::Failed(_) => "failed",
+        Observed::Failed(..) => "failed",
         Observed::NotRun(word, _) => word,
     }
 }
@@ -237,7 +237,7 @@ fn reproduction(r: &ReproductionFinding) -> String {
                     v.got,
                     v.source
                 ),
-                Observed::Failed(why) => format!(" ({why})"),
+                Observed::Failed(_, why) => format!(" ({why})"),
                 Observed::NotRun(_, why) => {
                     why.as_ref().map_or(String::new(), |w| format!(" ({w})"))
                 }
@@ -246,8 +246,11 @@ fn reproduction(r: &ReproductionFinding) -> String {
         })
         .collect();
     let verdict = match r.as_expected() {
-        Some(true) => format!("as expected ({})", r.expect.words()),
-        Some(false) => format!("not as expected: the study expects {}", r.expect.words()),
+        Some(true) => format!("as expected ({})", r.expect.words_with(r.code)),
+        Some(false) => format!(
+            "not as expected: the study expects {}",
+            r.expect.words_with(r.code)
+        ),
         None => "nothing ran, so this kernel leaves it open".to_string(),
     };
     let mut out = format!(
