@@ -628,8 +628,8 @@ impl Exporter<Comparison> for CompareBench {
             root.insert(
                 c.name.clone(),
                 json!({
-                    crate::bench_json::MEASURE_NS: bmf_metric(ns),
-                    "ratio_to_baseline": {
+                    crate::bench_json::MEASURE_LATENCY: bmf_metric(ns),
+                    "ratio-to-baseline": {
                         "value": change.ratio,
                         "lower_value": change.ci.lo,
                         "upper_value": change.ci.hi,

@@ -9,11 +9,15 @@ use crate::schema::{
     Registry, Status, Stopping,
 };
 use crate::stats::{seed_for, Summary};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 /// Label put on every cell of a run made under software emulation.
 pub const EMULATED_MACHINE_LABEL: &str = "emulated: timings not comparable";
+
+/// How every output states a control's outcome: its order broke, which is
+/// what proves the verifier catches a real violation.
+pub const EXPECTED_BREAK: &str = "order broken, as expected";
 
 /// The word shown for an oversubscribed cell where its value is left out.
 pub const OVERSUBSCRIBED: &str = "oversubscribed";
@@ -43,6 +47,11 @@ pub enum CellStatus {
     Ok,
     /// A repetition broke the order or errored: no timing is shown.
     Failed,
+    /// The order broke in a cell whose style promises none (the verifier's
+    /// control, e.g. `independent` on `timeout`): the expected outcome, which
+    /// every output states as "order broken, as expected" and never counts
+    /// or lists as a failure. No timing is shown.
+    Control,
     /// Not run on this machine.
     Skipped,
     /// Every repetition was interrupted.
@@ -55,6 +64,7 @@ impl CellStatus {
         match self {
             CellStatus::Ok => "ok",
             CellStatus::Failed => "failed",
+            CellStatus::Control => "control",
             CellStatus::Skipped => "skipped",
             CellStatus::Interrupted => "interrupted",
         }
@@ -134,6 +144,10 @@ impl CellSummary {
     /// One-line verdict of the order check.
     pub fn order_verdict(&self) -> String {
         match (self.status, &self.violation) {
+            (CellStatus::Control, Some(v)) => format!(
+                "{EXPECTED_BREAK}: group {} expected seq {}, got {} ({})",
+                v.group, v.expected, v.got, v.source
+            ),
             (_, Some(v)) => format!(
                 "BROKEN: group {} expected seq {}, got {} ({})",
                 v.group, v.expected, v.got, v.source
@@ -141,7 +155,30 @@ impl CellSummary {
             (CellStatus::Ok, None) => "held".to_string(),
             (CellStatus::Failed, None) => "error".to_string(),
             (CellStatus::Skipped, None) => "not run".to_string(),
+            (CellStatus::Control, None) => EXPECTED_BREAK.to_string(),
             (CellStatus::Interrupted, None) => "interrupted".to_string(),
+        }
+    }
+
+    /// Whether the cell gave the outcome it should: timed with its order
+    /// held, or a control whose order broke. What CI files and `compare`
+    /// treat as ok; a failed, skipped or interrupted cell is not.
+    pub fn as_expected(&self) -> bool {
+        matches!(self.status, CellStatus::Ok | CellStatus::Control)
+    }
+
+    /// The cell's status in a few words, with its reason when it has one
+    /// (`failed: out of order (cqe) ...`, `control: order broken, as expected`,
+    /// `ok, oversubscribed`).
+    pub fn status_line(&self) -> String {
+        match self.status {
+            CellStatus::Ok if self.oversubscribed.is_some() => format!("ok, {OVERSUBSCRIBED}"),
+            CellStatus::Ok => "ok".to_string(),
+            CellStatus::Control => format!("control: {EXPECTED_BREAK}"),
+            status => match &self.reason {
+                Some(reason) => format!("{}: {reason}", status.word()),
+                None => format!("{}: {}", status.word(), self.order_verdict()),
+            },
         }
     }
 
@@ -212,7 +249,21 @@ impl Report {
         if let Some(registry) = inputs.iter().find_map(|i| i.header.registry.as_ref()) {
             order.registry(registry);
         }
+        let first_registry = inputs.iter().find_map(|i| i.header.registry.as_ref());
         for (i, input) in inputs.iter().enumerate() {
+            let unordered: BTreeSet<String> = input
+                .header
+                .registry
+                .as_ref()
+                .or(first_registry)
+                .map(|r| {
+                    r.styles
+                        .iter()
+                        .filter(|s| s.unordered)
+                        .map(|s| s.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
             let mut grouped: BTreeMap<String, Vec<&CellRecord>> = BTreeMap::new();
             for record in &input.records {
                 order.see(&record.cell);
@@ -221,7 +272,7 @@ impl Report {
             cells.extend(
                 grouped
                     .into_values()
-                    .map(|records| summarize(i, &sources[i].labels, &records)),
+                    .map(|records| summarize(i, &sources[i].labels, &unordered, &records)),
             );
         }
         cells.sort_by_cached_key(|c| order.key(c));
@@ -338,7 +389,14 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
         .collect()
 }
 
-fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> CellSummary {
+/// Summarizes one cell of input `source`; `unordered` holds the styles that
+/// promise no order (the registry's), whose broken order is a control's.
+fn summarize(
+    source: usize,
+    source_labels: &[String],
+    unordered: &BTreeSet<String>,
+    all: &[&CellRecord],
+) -> CellSummary {
     let first = all[0];
     // Reference lines are the raw loop's, never the cell's: they neither time
     // nor fail it.
@@ -352,7 +410,9 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
     let profile_rec = records.iter().copied().find(|r| r.pass == Pass::Profile);
     let has = |s: Status| timing.iter().any(|r| r.status == s);
     let violation = records.iter().find_map(|r| r.violation.clone());
-    let status = if has(Status::Failed) || violation.is_some() {
+    let status = if violation.is_some() && unordered.contains(&first.cell.style) {
+        CellStatus::Control
+    } else if has(Status::Failed) || violation.is_some() {
         CellStatus::Failed
     } else if has(Status::Ok) {
         CellStatus::Ok
@@ -362,7 +422,7 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
         CellStatus::Interrupted
     };
     let reason = match status {
-        CellStatus::Failed => records
+        CellStatus::Failed | CellStatus::Control => records
             .iter()
             .find(|r| r.status == Status::Failed)
             .and_then(|r| r.reason.clone()),

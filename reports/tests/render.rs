@@ -193,17 +193,42 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
     }
 }
 
+/// A Bencher measure slug: lower-case words of letters and digits joined
+/// by hyphens, at most 64 characters (what Bencher resolves a measure by).
+fn is_slug(key: &str) -> bool {
+    key.len() <= 64
+        && !key.is_empty()
+        && key.split('-').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// The digits after the point of a JSON number as written.
+fn decimals(v: &Value) -> usize {
+    v.to_string().split_once('.').map_or(0, |(_, d)| d.len())
+}
+
 #[test]
 fn bench_json_matches_bencher_and_github_action_shapes() {
     let dir = tempfile::tempdir().unwrap();
-    let input = small_sweep(dir.path());
-    let timed: BTreeSet<String> = input
-        .records
-        .iter()
-        .filter(|r| r.timing.is_some())
-        .map(|r| r.name.clone())
-        .filter(|n| !n.starts_with("futex/sqpoll/nop/g1-s32-b8"))
+    let mut records: Vec<_> = sweep(1, 5)
+        .into_iter()
+        .filter(|r| r.cell.op == "nop")
         .collect();
+    // The verifier's control: `independent` broke the order on timeouts.
+    let control = key("independent", "default", "timeout", 8, 8);
+    records.push(failed(&control));
+    let input = write(
+        dir.path(),
+        "small.jsonl",
+        &header("6.18.0-test", false),
+        &records,
+    );
+    let all = cell_names(&input);
+    let failed_cell = "futex/sqpoll/nop/g1-s32-b8-t1";
+    let untimed = |n: &str| n == failed_cell || n.starts_with("bpf-loop") || n == control.name();
     render(
         &[input],
         dir.path(),
@@ -213,40 +238,106 @@ fn bench_json_matches_bencher_and_github_action_shapes() {
         },
     )
     .unwrap();
+
+    // Bencher's BMF schema: benchmark name -> measure -> {value, lower_value?, upper_value?}.
     let bmf: Value = serde_json::from_str(&read(dir.path(), "bench.json")).unwrap();
     let obj = bmf.as_object().expect("BMF is an object");
-    assert_eq!(obj.keys().cloned().collect::<BTreeSet<_>>(), timed);
+    assert_eq!(
+        obj.keys().cloned().collect::<BTreeSet<_>>(),
+        all,
+        "every cell is kept"
+    );
     for (name, measures) in obj {
-        let m = &measures["ns_per_step"];
+        let measures = measures.as_object().unwrap();
+        for (key, metric) in measures {
+            assert!(is_slug(key), "{key} is not a Bencher slug");
+            let metric = metric.as_object().unwrap();
+            assert!(metric["value"].is_number(), "{name} {key}");
+            for k in metric.keys() {
+                assert!(
+                    ["value", "lower_value", "upper_value"].contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+        }
+        let not_ok = measures["not-ok"]["value"].as_u64().unwrap();
+        assert_eq!(
+            not_ok,
+            u64::from(name == failed_cell || name.starts_with("bpf-loop")),
+            "{name}"
+        );
+        if untimed(name) {
+            assert!(!measures.contains_key("latency"), "{name}");
+            continue;
+        }
+        let m = &measures["latency"];
         let (v, lo, hi) = (
             m["value"].as_f64().unwrap(),
             m["lower_value"].as_f64().unwrap(),
             m["upper_value"].as_f64().unwrap(),
         );
         assert!(lo <= v && v <= hi && lo > 0.0, "{name}: {lo} {v} {hi}");
-        assert!(measures["cpu_ns_per_step"]["value"].is_f64());
+        // Rounded to the interval (1% noise on 80-700 ns: a width of a few
+        // ns, so tenths at most), not printed to full float precision.
+        assert!(decimals(&m["value"]) <= 1, "{name}: {}", m["value"]);
+        assert!(measures["cpu-latency"]["value"].is_f64());
     }
+
+    // The action's BenchmarkResult (src/extract.ts): name, value, unit, and
+    // the optional range and extra, all strings but value.
     let gab: Value = serde_json::from_str(&read(dir.path(), "bench-github.json")).unwrap();
     let entries = gab.as_array().expect("an array");
-    assert_eq!(entries.len(), timed.len());
+    let mut status_of = std::collections::BTreeMap::new();
+    let mut timed = BTreeSet::new();
     for e in entries {
         let e = e.as_object().unwrap();
-        assert_eq!(
-            e.keys().map(String::as_str).collect::<BTreeSet<_>>(),
-            ["extra", "name", "range", "unit", "value"]
-                .into_iter()
-                .collect()
-        );
-        assert!(timed.contains(e["name"].as_str().unwrap()));
-        assert_eq!(e["unit"], "ns/step");
-        assert!(e["value"].as_f64().unwrap() > 0.0);
-        assert!(e["range"].as_str().unwrap().starts_with("± "));
+        for k in e.keys() {
+            assert!(
+                ["name", "value", "unit", "range", "extra"].contains(&k.as_str()),
+                "{k}"
+            );
+        }
+        let name = e["name"].as_str().unwrap();
+        assert!(e["value"].is_number() && e["unit"].is_string(), "{name}");
+        assert!(e.get("range").is_none_or(Value::is_string));
         let extra = e["extra"].as_str().unwrap();
-        assert!(extra.contains("95% CI"));
-        if e["name"].as_str().unwrap().starts_with("sync-group") {
-            assert!(extra.contains("labels: emulated"), "{extra}");
+        match name.strip_suffix(" not-ok") {
+            Some(cell) => {
+                assert_eq!(e["unit"], "not ok (0/1)");
+                status_of.insert(
+                    cell.to_string(),
+                    (e["value"].as_u64().unwrap(), extra.to_string()),
+                );
+            }
+            None => {
+                timed.insert(name.to_string());
+                assert_eq!(e["unit"], "ns/step");
+                let range = e["range"].as_str().unwrap();
+                assert!(range.starts_with("95% CI ["), "{range}");
+                let (lo, hi) = range["95% CI [".len()..range.len() - 1]
+                    .split_once(", ")
+                    .unwrap();
+                let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+                let v = e["value"].as_f64().unwrap();
+                assert!(lo <= v && v <= hi, "{name}: {range} around {v}");
+                assert!(extra.starts_with("ok"), "{extra}");
+                if name.starts_with("sync-group") {
+                    assert!(extra.contains("labels: emulated"), "{extra}");
+                }
+            }
         }
     }
+    assert_eq!(status_of.keys().cloned().collect::<BTreeSet<_>>(), all);
+    assert_eq!(timed, all.iter().filter(|n| !untimed(n)).cloned().collect());
+    let (value, extra) = &status_of[failed_cell];
+    assert_eq!(*value, 1);
+    assert!(extra.starts_with("failed: order violated"), "{extra}");
+    let (value, extra) = &status_of[&control.name()];
+    assert_eq!(
+        *value, 0,
+        "a control that broke the order is as it should be"
+    );
+    assert_eq!(extra, "control: order broken, as expected");
 }
 
 #[test]
@@ -702,6 +793,7 @@ fn styles_follow_the_registry_of_the_header_else_their_first_appearance() {
                 name: name.to_string(),
                 variants: Vec::new(),
                 labels: Vec::new(),
+                unordered: false,
             })
             .collect(),
         modes: vec!["default".into()],

@@ -319,6 +319,13 @@ pub trait Style: Send + Sync {
     fn labels(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Whether the style promises to keep each group in order. A style that
+    /// promises none (`independent`) is the verifier's control: where the op
+    /// finishes out of order its broken order is the expected outcome, which
+    /// every output states as such and never counts as a failure.
+    fn orders(&self) -> bool {
+        true
+    }
     /// What the style needs beyond the op and the mode, or why it does not
     /// apply to this cell at all (`Err` is the reason).
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
