@@ -8,7 +8,7 @@ use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
     Registry, Status, Stopping,
 };
-use crate::stats::{seed_for, Summary};
+use crate::stats::{seed_for, Summary, NOISY_CV};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
@@ -38,6 +38,9 @@ pub struct Source {
     pub labels: Vec<String>,
     /// Lines the reader skipped.
     pub warnings: Vec<String>,
+    /// The styles that promise no order, from the input's registry (else
+    /// the first registry among the inputs): their cells are controls.
+    pub unordered: BTreeSet<String>,
 }
 
 /// What became of a cell as a whole.
@@ -98,6 +101,40 @@ impl NameParts {
         }
     }
 }
+
+/// The profile pass is one pass with the observers attached, set against
+/// the median of the timing repetitions; its ratio to that median means an
+/// observer's cost only when it lies outside the repetitions' own spread.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ObserverCost {
+    /// Slower than every timing repetition: the ratio is (at least) what
+    /// observing costs.
+    Above(f64),
+    /// Within the range of the timing repetitions: the single observed pass
+    /// cannot tell the observers' cost from the cell's own variation.
+    WithinSpread,
+    /// Faster than every timing repetition: the timing repetitions, each on
+    /// a fresh set-up right after another cell's, ran slower than the one
+    /// profile pass did; the ratio is no cost of observing.
+    Below(f64),
+}
+
+impl ObserverCost {
+    /// How tables show it: `1.35x`, `in noise`, `0.40x, below every repetition`.
+    pub fn text(self) -> String {
+        match self {
+            ObserverCost::Above(r) => crate::format::ratio(r),
+            ObserverCost::WithinSpread => "in noise".to_string(),
+            ObserverCost::Below(r) => {
+                format!("{}, below every repetition", crate::format::ratio(r))
+            }
+        }
+    }
+}
+
+/// How many times the machine's own noise a cell's CV must exceed, with its
+/// target precision missed, to be called noisy.
+pub const NOISE_FACTOR: f64 = 2.0;
 
 /// Everything the report says about one cell of one input.
 #[derive(Clone, Debug)]
@@ -223,6 +260,27 @@ impl CellSummary {
             .is_some_and(|s| s.precision.is_some_and(|p| p <= s.target))
     }
 
+    /// What the profile pass's ns/step says about the observers' cost, set
+    /// against the spread of the timing repetitions: none without both.
+    pub fn observer_cost(&self) -> Option<ObserverCost> {
+        let ratio = self.profile.as_ref()?.overhead_ratio?;
+        let median = self.median()?;
+        let observed = ratio * median;
+        let lowest = self
+            .ns_samples
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let highest = self.ns_samples.iter().copied().fold(0.0, f64::max);
+        Some(if observed > highest {
+            ObserverCost::Above(ratio)
+        } else if observed < lowest {
+            ObserverCost::Below(ratio)
+        } else {
+            ObserverCost::WithinSpread
+        })
+    }
+
     /// The cell name's parts.
     pub fn parts(&self) -> NameParts {
         NameParts::of(&self.key)
@@ -249,21 +307,8 @@ impl Report {
         if let Some(registry) = inputs.iter().find_map(|i| i.header.registry.as_ref()) {
             order.registry(registry);
         }
-        let first_registry = inputs.iter().find_map(|i| i.header.registry.as_ref());
         for (i, input) in inputs.iter().enumerate() {
-            let unordered: BTreeSet<String> = input
-                .header
-                .registry
-                .as_ref()
-                .or(first_registry)
-                .map(|r| {
-                    r.styles
-                        .iter()
-                        .filter(|s| s.unordered)
-                        .map(|s| s.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let unordered = &sources[i].unordered;
             let mut grouped: BTreeMap<String, Vec<&CellRecord>> = BTreeMap::new();
             for record in &input.records {
                 order.see(&record.cell);
@@ -272,7 +317,7 @@ impl Report {
             cells.extend(
                 grouped
                     .into_values()
-                    .map(|records| summarize(i, &sources[i].labels, &unordered, &records)),
+                    .map(|records| summarize(i, &sources[i].labels, unordered, &records)),
             );
         }
         cells.sort_by_cached_key(|c| order.key(c));
@@ -322,6 +367,45 @@ impl Report {
             .collect()
     }
 
+    /// Whether the cell's style promises to keep the order (not a control's).
+    pub fn promises_order(&self, cell: &CellSummary) -> bool {
+        !self.sources[cell.source]
+            .unordered
+            .contains(&cell.key.style)
+    }
+
+    /// The machine's own noise where `cell` ran: the CV of its raw reference
+    /// loop in the same rounds, else the median of its input's raw loops'
+    /// CVs, else [`NOISY_CV`] when no raw loop ran.
+    pub fn noise_floor(&self, cell: &CellSummary) -> f64 {
+        if let Some(cv) = cell.reference.as_ref().and_then(|r| r.cv) {
+            return cv;
+        }
+        let loops: Vec<f64> = self
+            .cells
+            .iter()
+            .filter(|c| c.source == cell.source)
+            .filter_map(|c| c.reference.as_ref()?.cv)
+            .collect();
+        if loops.is_empty() {
+            NOISY_CV
+        } else {
+            crate::stats::median(&loops)
+        }
+    }
+
+    /// Whether a timed cell is noisy: its repetitions missed their target
+    /// precision (when it is recorded) and their CV is more than
+    /// [`NOISE_FACTOR`] times the machine's own noise ([`Report::noise_floor`]).
+    /// A flag that marks the cells whose spread is their own, not the machine's.
+    pub fn noisy(&self, cell: &CellSummary) -> bool {
+        let Some(cv) = cell.ns.as_ref().and_then(|s| s.cv) else {
+            return false;
+        };
+        let missed = cell.stopping.is_none() || !cell.precise();
+        missed && cv > NOISE_FACTOR * self.noise_floor(cell)
+    }
+
     /// Cells grouped by op and shape (everything but mode and style), in report order.
     pub fn by_op_shape(&self) -> Vec<(String, Vec<&CellSummary>)> {
         group_consecutive(&self.cells, |c| {
@@ -352,6 +436,7 @@ pub fn group_consecutive<'a, T>(
 }
 
 fn sources_of(inputs: &[Results]) -> Vec<Source> {
+    let first_registry = inputs.iter().find_map(|i| i.header.registry.as_ref());
     let kernels: Vec<&str> = inputs
         .iter()
         .map(|r| r.header.machine.kernel.as_str())
@@ -378,7 +463,21 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
             } else {
                 Vec::new()
             };
+            let unordered = r
+                .header
+                .registry
+                .as_ref()
+                .or(first_registry)
+                .map(|reg| {
+                    reg.styles
+                        .iter()
+                        .filter(|s| s.unordered)
+                        .map(|s| s.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
             Source {
+                unordered,
                 path: r.path.clone(),
                 header: r.header.clone(),
                 label,

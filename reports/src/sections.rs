@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::anchors;
 use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
-use crate::model::{CellStatus, CellSummary, Report, Source};
+use crate::model::{
+    CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
+};
 use crate::plots::Plots;
 use crate::schema::{StopReason, Stopping};
 use crate::stats::{median, quantile_sorted, sorted};
@@ -50,7 +52,8 @@ pub fn cells_table(report: &Report) -> Table {
                 num(s.median),
                 interval(s.ci.lo, s.ci.hi),
                 s.cv.map_or("-".into(), |cv| {
-                    format!("{}{}", pct(cv), if s.noisy() { " noisy" } else { "" })
+                    let noisy = if report.noisy(cell) { " noisy" } else { "" };
+                    format!("{}{noisy}", pct(cv))
                 }),
                 format!("{}/{}", s.outliers, s.n),
                 cell.cpu_ns.as_ref().map_or("-".into(), |c| num(c.median)),
@@ -295,6 +298,19 @@ fn anchor_blocks(src: &Source) -> Vec<Block> {
     blocks
 }
 
+/// The smallest multiple of an anchor worth a number: below it a cell's cost
+/// is a small fraction of the anchor's, and two decimals of it say nothing.
+pub const ANCHOR_FLOOR: f64 = 0.1;
+
+/// A cell's cost as a multiple of an anchor, or `<0.1x` below [`ANCHOR_FLOOR`].
+fn anchor_multiple(m: f64) -> String {
+    if m < ANCHOR_FLOOR {
+        format!("<{ANCHOR_FLOOR}x")
+    } else {
+        ratio(m)
+    }
+}
+
 /// Each ranked cell's median as a multiple of every anchor of its machine.
 fn in_anchors_table(report: &Report) -> Option<Table> {
     let mut names: Vec<String> = Vec::new();
@@ -331,7 +347,7 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
                     .iter()
                     .find(|a| a.name == *name)
                     .and_then(|a| a.ns)
-                    .map_or("-".into(), |ns| ratio(median / ns)),
+                    .map_or("-".into(), |ns| anchor_multiple(median / ns)),
             );
         }
         t.push(row);
@@ -361,16 +377,11 @@ fn profile_table(report: &Report) -> Option<Table> {
     for cell in &report.cells {
         let Some(p) = &cell.profile else { continue };
         let mut row = per_cell_row(report, cell);
+        // Counters without a value are said once, under the table.
         let counters: Vec<String> = p
             .counters
             .iter()
-            .map(|c| match (c.per_step, &c.unsupported) {
-                (Some(v), _) => format!("{} {}", c.name, num(v)),
-                (None, Some(why)) if why.starts_with("not supported") => {
-                    format!("{} <not supported>", c.name)
-                }
-                (None, _) => format!("{} <not counted>", c.name),
-            })
+            .filter_map(|c| Some(format!("{} {}", c.name, num(c.per_step?))))
             .collect();
         let probes: Vec<String> = p
             .probes_per_step
@@ -388,7 +399,7 @@ fn profile_table(report: &Report) -> Option<Table> {
             }
         }
         row.extend([
-            p.overhead_ratio.map_or("-".into(), ratio),
+            cell.observer_cost().map_or("-".into(), ObserverCost::text),
             match (enters, p.enter_budget_per_step) {
                 (Some(e), Some(b)) => format!("{} ({})", num(e), num(b)),
                 (Some(e), None) => num(e),
@@ -430,9 +441,75 @@ fn counters_without_value(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// The whole report as a document.
+/// The whole report as a document: the overview first, then the plots,
+/// the full tables folded under one line each, the machines, and the cells
+/// that did not run as they should.
 pub fn report_document(report: &Report, plots: &Plots) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
+    doc.blocks.extend(crate::overview::blocks(report));
+    doc.blocks.extend(plots.blocks());
+    doc.push(Block::Heading(2, "Cells".into()));
+    doc.push(Block::Paragraph(format!(
+        "Median ns per step over the timing repetitions with its bootstrap 95% \
+         confidence interval; CV is the coefficient of variation, marked noisy when \
+         the cell missed its target precision and its CV is over {NOISE_FACTOR} times \
+         the machine's own (its raw loop's in the same rounds, or {} without one); \
+         out counts repetitions outside Tukey's fences; x link is the ratio to \
+         link with the same mode, op and shape; x raw is the harness's overhead, \
+         the ratio to the raw reference loop run beside the cell; precision is the \
+         half-width of the interval over the median, with why the repetitions \
+         stopped when that was not the target precision (budget, max); order is \
+         the verdict of the order check, and a control's broken order is \
+         \"{EXPECTED_BREAK}\". A cell noted oversubscribed needed more busy threads \
+         (submitters, SQPOLL threads, helpers on every step's path) than the \
+         CPUs it could use: its threads took turns on a CPU, so its number is \
+         shown but left out of every ratio, chart scale and comparison.",
+        pct(crate::stats::NOISY_CV)
+    )));
+    doc.push(folded(
+        format!("All {} cells", report.cells.len()),
+        cells_table(report),
+    ));
+    if let Some(t) = harness_table(report) {
+        doc.push(Block::Heading(2, "Harness overhead".into()));
+        doc.push(Block::Paragraph(
+            "Each cell with a raw reference loop (the same stream of NOPs on the io-uring \
+             crate, no harness, run beside every repetition): its median ns/step, the raw \
+             loop's, their ratio, and what the order check adds to the raw loop per step."
+                .into(),
+        ));
+        doc.push(folded(format!("{} cells", t.rows.len()), t));
+    }
+    if let Some(t) = in_anchors_table(report) {
+        doc.push(Block::Heading(2, "Cost in physical anchors".into()));
+        doc.push(Block::Paragraph(format!(
+            "Each cell's median ns/step divided by the anchors calibrated on its machine; \
+             below {ANCHOR_FLOOR}x a cell costs a small fraction of the anchor and no \
+             multiple is given."
+        )));
+        doc.push(folded(format!("{} cells", t.rows.len()), t));
+    }
+    if let Some(t) = profile_table(report) {
+        doc.push(Block::Heading(2, "Profile pass".into()));
+        doc.push(Block::Paragraph(
+            "Counts per step with perf counters and BPF probes attached. Overhead is \
+             the one observed pass's ns/step over the timing repetitions' median, shown \
+             only where that pass lies outside the repetitions' own range: \"in noise\" \
+             when it lies within it (one pass cannot tell the observers' cost from the \
+             cell's variation), and \"below every repetition\" when the timing \
+             repetitions, each on a fresh set-up right after another cell's, all ran \
+             slower than the profile pass did, which is no cost of observing."
+                .into(),
+        ));
+        let why = counters_without_value(report);
+        if !why.is_empty() {
+            doc.push(Block::Paragraph(
+                "Counters without a value, and why:".into(),
+            ));
+            doc.push(Block::List(why));
+        }
+        doc.push(folded(format!("{} cells", t.rows.len()), t));
+    }
     for (s, src) in report.sources.iter().enumerate() {
         doc.push(Block::Heading(2, format!("Machine: {}", src.label)));
         doc.push(Block::List(machine_facts(src)));
@@ -449,73 +526,18 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
             doc.push(Block::List(src.warnings.clone()));
         }
     }
-    doc.push(Block::Heading(2, "Cells".into()));
-    doc.push(Block::Paragraph(format!(
-        "Median ns per step over the timing repetitions with its bootstrap 95% \
-         confidence interval; CV is the coefficient of variation (noisy above {}); \
-         out counts repetitions outside Tukey's fences; x link is the ratio to \
-         link with the same mode, op and shape; x raw is the harness's overhead, \
-         the ratio to the raw reference loop run beside the cell; precision is the \
-         half-width of the interval over the median, with why the repetitions \
-         stopped when that was not the target precision (budget, max); order is \
-         the verdict of the order check. A cell noted oversubscribed needed more busy threads \
-         (submitters, SQPOLL threads, helpers on every step's path) than the \
-         CPUs it could use: its threads took turns on a CPU, so its number is \
-         shown but left out of every ratio, chart scale and comparison.",
-        pct(crate::stats::NOISY_CV)
-    )));
-    doc.push(Block::Table(cells_table(report)));
-    if let Some(t) = harness_table(report) {
-        doc.push(Block::Heading(2, "Harness overhead".into()));
-        doc.push(Block::Paragraph(
-            "Each cell with a raw reference loop (the same stream of NOPs on the io-uring \
-             crate, no harness, run beside every repetition): its median ns/step, the raw \
-             loop's, their ratio, and what the order check adds to the raw loop per step."
-                .into(),
-        ));
-        doc.push(Block::Table(t));
-    }
-    doc.blocks.extend(plots.blocks());
-    if let Some(t) = in_anchors_table(report) {
-        doc.push(Block::Heading(2, "Cost in physical anchors".into()));
-        doc.push(Block::Paragraph(
-            "Each cell's median ns/step divided by the anchors calibrated on its machine.".into(),
-        ));
-        doc.push(Block::Table(t));
-    }
-    if let Some(t) = profile_table(report) {
-        doc.push(Block::Heading(2, "Profile pass".into()));
-        doc.push(Block::Paragraph(
-            "Counts per step with perf counters and BPF probes attached; overhead is \
-             ns/step under observation over the timing pass."
-                .into(),
-        ));
-        doc.push(Block::Table(t));
-        let why = counters_without_value(report);
-        if !why.is_empty() {
-            doc.push(Block::Paragraph(
-                "Counters without a value, and why:".into(),
-            ));
-            doc.push(Block::List(why));
+    let kernel = |c: &CellSummary| {
+        if report.multi() {
+            format!(" @{}", report.sources[c.source].label)
+        } else {
+            String::new()
         }
-    }
+    };
     let not_run: Vec<String> = report
         .cells
         .iter()
-        .filter(|c| c.status != CellStatus::Ok)
-        .map(|c| {
-            let kernel = if report.multi() {
-                format!(" @{}", report.sources[c.source].label)
-            } else {
-                String::new()
-            };
-            format!(
-                "{}{kernel}: {} ({})",
-                c.name,
-                c.status.word(),
-                c.reason.as_deref().unwrap_or(&c.order_verdict())
-            )
-        })
+        .filter(|c| !c.as_expected())
+        .map(|c| format!("{}{}: {}", c.name, kernel(c), c.status_line()))
         .collect();
     if !not_run.is_empty() {
         doc.push(Block::Heading(
@@ -524,5 +546,26 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
         ));
         doc.push(Block::List(not_run));
     }
+    let controls: Vec<String> = report
+        .cells
+        .iter()
+        .filter(|c| c.status == CellStatus::Control)
+        .map(|c| format!("{}{}: {}", c.name, kernel(c), c.order_verdict()))
+        .collect();
+    if !controls.is_empty() {
+        doc.push(Block::Heading(2, "Controls".into()));
+        doc.push(Block::Paragraph(
+            "Cells of a style that promises no order: where the op finishes out of \
+             order, the order check must catch the break, which proves it catches a \
+             real one. Not failures."
+                .into(),
+        ));
+        doc.push(Block::List(controls));
+    }
     doc
+}
+
+/// A full table folded under a one-line summary.
+fn folded(summary: String, table: Table) -> Block {
+    Block::Details(summary, vec![Block::Table(table)])
 }

@@ -8,7 +8,8 @@
 pub const CONFIDENCE: f64 = 0.95;
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 2000;
-/// Coefficient of variation above which a cell is flagged as noisy.
+/// The machine's noise a cell's CV is set against when no raw reference
+/// loop measured it (see `model::Report::noisy`).
 pub const NOISY_CV: f64 = 0.05;
 
 /// A small seeded generator (SplitMix64): enough quality for resampling and
@@ -216,11 +217,6 @@ impl Summary {
             cv: coefficient_of_variation(xs),
             outliers: tukey_outliers(xs),
         })
-    }
-
-    /// Whether the spread is too large to trust small differences.
-    pub fn noisy(&self) -> bool {
-        self.cv.is_some_and(|cv| cv > NOISY_CV)
     }
 }
 
@@ -430,9 +426,6 @@ mod tests {
         assert!((cv - 0.1).abs() < 1e-12);
         assert_eq!(tukey_outliers(&[10.0, 10.1, 9.9, 10.05, 9.95, 30.0]), 1);
         assert_eq!(tukey_outliers(&[1.0, 2.0, 3.0, 4.0, 5.0]), 0);
-        let s = Summary::of(&[100.0, 100.0, 130.0, 70.0], 1).unwrap();
-        assert!(s.noisy());
-        assert!(!Summary::of(&[100.0, 101.0, 99.0], 1).unwrap().noisy());
     }
 
     #[test]
