@@ -69,7 +69,7 @@ pub fn blocks(report: &Report) -> Vec<Block> {
     if let Some(t) = cheapest_table(report) {
         blocks.push(Block::Paragraph(
             "The cheapest style that keeps the order, for every op, shape and mode \
-             (ranked cells only), with link's ns/step beside it:"
+             (ranked cells only), with link's ns/step beside it and the cell's labels:"
                 .into(),
         ));
         blocks.push(Block::Table(t));
@@ -141,6 +141,7 @@ fn cheapest_table(report: &Report) -> Option<Table> {
         ("ns/step", Align::Right),
         ("link ns/step", Align::Right),
         ("x link", Align::Right),
+        ("notes", Align::Left),
     ]);
     let mut t = Table::new(&columns);
     let groups = crate::model::group_consecutive(&report.cells, |c| {
@@ -171,6 +172,7 @@ fn cheapest_table(report: &Report) -> Option<Table> {
             num(median),
             link.map_or("-".into(), num),
             report.link_ratio(cell).map_or("-".into(), ratio),
+            cell.labels.join("; "),
         ]);
         t.push(row);
     }
