@@ -97,7 +97,7 @@ fn status_lines(report: &Report) -> Vec<String> {
     let noisy = report.cells.iter().filter(|c| report.noisy(c)).count();
     let mut lines = vec![format!(
         "{} cells: {} timed ({oversubscribed} of them oversubscribed, not ranked; {noisy} noisy), \
-         {} failed, {} skipped, {} interrupted, {} controls ({EXPECTED_BREAK})",
+         {} failed, {} skipped, {} interrupted; controls: {} ({EXPECTED_BREAK})",
         report.cells.len(),
         count(CellStatus::Ok),
         count(CellStatus::Failed),

@@ -281,7 +281,11 @@ fn bench_json_matches_bencher_and_github_action_shapes() {
         // more digit allowed where rounding moved the width across a power
         // of ten), not printed to full float precision.
         let supported = (1 - (hi - lo).log10().floor() as i64).max(0) as usize;
-        assert!(decimals(&m["value"]) <= supported + 1, "{name}: {} in [{lo}, {hi}]", m["value"]);
+        assert!(
+            decimals(&m["value"]) <= supported + 1,
+            "{name}: {} in [{lo}, {hi}]",
+            m["value"]
+        );
         assert!(measures["cpu-latency"]["value"].is_f64());
     }
 
@@ -375,7 +379,10 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     }
     // Links only within the page: its table of contents.
     assert!(html.contains(" href=\"#summary\""));
-    assert_eq!(html.matches(" href=").count(), html.matches(" href=\"#").count());
+    assert_eq!(
+        html.matches(" href=").count(),
+        html.matches(" href=\"#").count()
+    );
     let mail = read(&out, "email.txt");
     assert!(mail.contains("=== 6.18.0 ===") && mail.contains("=== 7.1.0-emu ==="));
     assert!(mail.contains("Software emulation: timings not"));
