@@ -8,7 +8,7 @@ use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
     Registry, Status, Stopping,
 };
-use crate::stats::{seed_for, Summary, NOISY_CV};
+use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
@@ -374,24 +374,24 @@ impl Report {
             .contains(&cell.key.style)
     }
 
-    /// The machine's own noise where `cell` ran: the CV of its raw reference
-    /// loop in the same rounds, else the median of its input's raw loops'
-    /// CVs, else [`NOISY_CV`] when no raw loop ran.
-    pub fn noise_floor(&self, cell: &CellSummary) -> f64 {
+    /// The noise a cell's CV is set against: the CV of its raw reference
+    /// loop in the same rounds (the machine's own), else the median of its
+    /// input's raw loops' CVs, else (an input with no raw loop) the median
+    /// CV of its input's timed cells; none when there is nothing to set it
+    /// against.
+    pub fn noise_floor(&self, cell: &CellSummary) -> Option<f64> {
         if let Some(cv) = cell.reference.as_ref().and_then(|r| r.cv) {
-            return cv;
+            return Some(cv);
         }
-        let loops: Vec<f64> = self
-            .cells
-            .iter()
-            .filter(|c| c.source == cell.source)
+        let of_source = || self.cells.iter().filter(|c| c.source == cell.source);
+        let loops: Vec<f64> = of_source()
             .filter_map(|c| c.reference.as_ref()?.cv)
             .collect();
-        if loops.is_empty() {
-            NOISY_CV
-        } else {
-            crate::stats::median(&loops)
-        }
+        let cells: Vec<f64> = of_source().filter_map(|c| c.ns.as_ref()?.cv).collect();
+        [loops, cells]
+            .into_iter()
+            .find(|v| !v.is_empty())
+            .map(|v| crate::stats::median(&v))
     }
 
     /// Whether a timed cell is noisy: its repetitions missed their target
@@ -403,7 +403,10 @@ impl Report {
             return false;
         };
         let missed = cell.stopping.is_none() || !cell.precise();
-        missed && cv > NOISE_FACTOR * self.noise_floor(cell)
+        missed
+            && self
+                .noise_floor(cell)
+                .is_some_and(|floor| cv > NOISE_FACTOR * floor)
     }
 
     /// Cells grouped by op and shape (everything but mode and style), in report order.

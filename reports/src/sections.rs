@@ -453,7 +453,8 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
         "Median ns per step over the timing repetitions with its bootstrap 95% \
          confidence interval; CV is the coefficient of variation, marked noisy when \
          the cell missed its target precision and its CV is over {NOISE_FACTOR} times \
-         the machine's own (its raw loop's in the same rounds, or {} without one); \
+         the machine's own (its raw loop's in the same rounds; without raw loops, \
+         the median CV of the input's cells); \
          out counts repetitions outside Tukey's fences; x link is the ratio to \
          link with the same mode, op and shape; x raw is the harness's overhead, \
          the ratio to the raw reference loop run beside the cell; precision is the \
@@ -463,8 +464,7 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
          \"{EXPECTED_BREAK}\". A cell noted oversubscribed needed more busy threads \
          (submitters, SQPOLL threads, helpers on every step's path) than the \
          CPUs it could use: its threads took turns on a CPU, so its number is \
-         shown but left out of every ratio, chart scale and comparison.",
-        pct(crate::stats::NOISY_CV)
+         shown but left out of every ratio, chart scale and comparison."
     )));
     doc.push(folded(
         format!("All {} cells", report.cells.len()),

@@ -8,9 +8,6 @@
 pub const CONFIDENCE: f64 = 0.95;
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 2000;
-/// The machine's noise a cell's CV is set against when no raw reference
-/// loop measured it (see `model::Report::noisy`).
-pub const NOISY_CV: f64 = 0.05;
 
 /// A small seeded generator (SplitMix64): enough quality for resampling and
 /// reproducible across platforms, unlike a thread-local random source.
