@@ -344,6 +344,44 @@ fn bench_json_matches_bencher_and_github_action_shapes() {
         "a control that broke the order is as it should be"
     );
     assert_eq!(extra, "control: order broken, as expected");
+
+    // Every output states the control as such, apart from the failures.
+    let md = read(dir.path(), "report.md");
+    let section = |title: &str| {
+        let start = md
+            .find(&format!("## {title}\n"))
+            .unwrap_or_else(|| panic!("{title}"));
+        let rest = &md[start + 3..];
+        rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+    };
+    let failures = section("Skipped, failed and interrupted cells");
+    assert!(
+        failures.contains(failed_cell) && !failures.contains(&control.name()),
+        "{failures}"
+    );
+    let controls = section("Controls");
+    assert!(
+        controls.contains(&format!(
+            "- {}: order broken, as expected: group 0",
+            control.name()
+        )),
+        "{controls}"
+    );
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| independent | default | timeout |"))
+        .expect("the control's row");
+    assert!(
+        row.contains("| order broken, as expected: group 0") && !row.contains("BROKEN"),
+        "{row}"
+    );
+    let mail = read(dir.path(), "email.txt");
+    let not_timed =
+        &mail[mail.find("Not timed:").unwrap()..mail.find("Controls, order broken").unwrap()];
+    assert!(
+        !not_timed.contains("independent/default/timeout"),
+        "{not_timed}"
+    );
 }
 
 #[test]
