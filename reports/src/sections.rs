@@ -311,8 +311,19 @@ fn anchor_multiple(m: f64) -> String {
     }
 }
 
-/// Each ranked cell's median as a multiple of every anchor of its machine.
-fn in_anchors_table(report: &Report) -> Option<Table> {
+/// Each ranked cell's median as a multiple of the anchors of its machine
+/// that some cell reaches a tenth of ([`ANCHOR_FLOOR`]); the anchors no cell
+/// comes near are returned by name, to be said once instead of a column of
+/// `<0.1x`.
+fn in_anchors_table(report: &Report) -> Option<(Table, Vec<String>)> {
+    let multiple = |cell: &CellSummary, name: &str| {
+        let ns = report
+            .anchors_of(cell)
+            .into_iter()
+            .find(|a| a.name == name)?
+            .ns?;
+        Some(cell.ranked_median()? / ns)
+    };
     let mut names: Vec<String> = Vec::new();
     for src in &report.sources {
         for a in src
@@ -326,6 +337,12 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
             }
         }
     }
+    let (names, beyond): (Vec<String>, Vec<String>) = names.into_iter().partition(|name| {
+        report
+            .cells
+            .iter()
+            .any(|c| multiple(c, name).is_some_and(|m| m >= ANCHOR_FLOOR))
+    });
     if names.is_empty() {
         return None;
     }
@@ -338,21 +355,14 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
         let Some(median) = cell.ranked_median() else {
             continue;
         };
-        let anchors = report.anchors_of(cell);
         let mut row = per_cell_row(report, cell);
         row.push(num(median));
         for name in &names {
-            row.push(
-                anchors
-                    .iter()
-                    .find(|a| a.name == *name)
-                    .and_then(|a| a.ns)
-                    .map_or("-".into(), |ns| anchor_multiple(median / ns)),
-            );
+            row.push(multiple(cell, name).map_or("-".into(), anchor_multiple));
         }
         t.push(row);
     }
-    Some(t)
+    Some((t, beyond))
 }
 
 /// The probe that counts the process's io_uring_enter(2) calls.
@@ -480,13 +490,20 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
         ));
         doc.push(folded(format!("{} cells", t.rows.len()), t));
     }
-    if let Some(t) = in_anchors_table(report) {
+    if let Some((t, beyond)) = in_anchors_table(report) {
         doc.push(Block::Heading(2, "Cost in physical anchors".into()));
-        doc.push(Block::Paragraph(format!(
+        let mut text = format!(
             "Each cell's median ns/step divided by the anchors calibrated on its machine; \
              below {ANCHOR_FLOOR}x a cell costs a small fraction of the anchor and no \
              multiple is given."
-        )));
+        );
+        if !beyond.is_empty() {
+            text.push_str(&format!(
+                " No column for the anchors no cell costs {ANCHOR_FLOOR}x of: {}.",
+                beyond.join(", ")
+            ));
+        }
+        doc.push(Block::Paragraph(text));
         doc.push(folded(format!("{} cells", t.rows.len()), t));
     }
     if let Some(t) = profile_table(report) {

@@ -986,3 +986,34 @@ fn png_title_glyphs_drawn_without_system_fonts() {
         .count();
     assert!(legend_text > 20, "legend text pixels: {legend_text}");
 }
+
+#[test]
+fn an_anchor_no_cell_comes_near_is_said_once_not_given_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = header("6.18", false);
+    h.anchors.push(reports::schema::AnchorValue {
+        name: "one_second_sleep".into(),
+        ns: Some(1e9),
+        samples: 3,
+        ..Default::default()
+    });
+    let k = key("link", "default", "nop", 8, 8);
+    let input = write(dir.path(), "r.jsonl", &h, &reps(&k, &[100.0, 101.0, 99.0]));
+    let out = dir.path().join("out");
+    let options = RenderOptions {
+        plots: false,
+        png: false,
+    };
+    render(&[input], &out, &options).unwrap();
+    let md = read(&out, "report.md");
+    assert!(md.contains("| x syscall |"), "{md}");
+    assert!(!md.contains("x one_second_sleep"), "{md}");
+    assert_eq!(
+        md.matches(
+            "No column for the anchors no cell costs 0.1x of: futex_wake_round_trip, one_second_sleep."
+        )
+            .count(),
+        1,
+        "{md}"
+    );
+}
