@@ -89,6 +89,7 @@ fn registry() -> Registry {
                 name: s.name().into(),
                 variants: strings(s.variants()),
                 labels: strings(s.labels()),
+                unordered: !s.orders(),
             })
             .collect(),
         modes: workloads::mode::ModeSpec::allowed(),

@@ -157,3 +157,65 @@ fn an_undelayed_sweep_against_a_delayed_one_is_a_regression() {
     assert_eq!(cmp.status.code(), Some(1), "{text}");
     assert!(text.contains("4 REGRESSION"), "{text}");
 }
+
+#[test]
+fn a_cell_that_newly_fails_fails_the_comparison_and_the_control_does_not() {
+    let _alone = ONE_SWEEP_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    // The verifier's control (independent on timeouts) beside link.
+    let config = write_config(
+        dir.path(),
+        &config(
+            "styles = [\"independent\", \"link\"]\nops = [\"timeout\"]\ngroups = [4]\nsteps = [16]\nbatch = [64]",
+        ),
+    );
+    let base = prioritized_sweep(&config, &dir.path().join("base"), None);
+    let lines = cell_lines(&base);
+    let link_ok = lines
+        .iter()
+        .any(|l| l["cell"]["style"] == "link" && l["status"] == "ok");
+    let control_broke = lines
+        .iter()
+        .any(|l| l["cell"]["style"] == "independent" && l["violation"].is_object());
+    if !link_ok || !control_broke {
+        eprintln!("skipping: link not timed or the control held the order: {lines:?}");
+        return;
+    }
+    // The candidate: the same run, but link's repetitions broke the order.
+    let text = std::fs::read_to_string(&base).unwrap();
+    let cand_text: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            if v["cell"]["style"] == "link" && v["pass"] == "timing" {
+                v["status"] = "failed".into();
+                v["reason"] = "out of order (cqe): group 1 expected seq 3 got 4".into();
+                v["violation"] =
+                    serde_json::json!({"group": 1, "expected": 3, "got": 4, "source": "cqe"});
+                v.as_object_mut().unwrap().remove("timing");
+            }
+            v.to_string()
+        })
+        .collect();
+    let cand = dir.path().join("cand.jsonl");
+    std::fs::write(&cand, cand_text.join("\n") + "\n").unwrap();
+    let cmp = compare(&base, &cand, &dir.path().join("cmp"));
+    let text = String::from_utf8_lossy(&cmp.stdout);
+    assert_eq!(cmp.status.code(), Some(1), "{text}");
+    let mail = std::fs::read_to_string(dir.path().join("cmp/compare-email.txt")).unwrap();
+    let link = "link/default/timeout/g4-s16-b64-t1";
+    assert!(
+        mail.contains(&format!("{link} newly failed: candidate out of order")),
+        "{mail}"
+    );
+    assert!(
+        !mail.contains("independent/default/timeout/g4-s16-b64-t1 newly failed"),
+        "{mail}"
+    );
+    assert!(
+        text.contains("control, order broken, as expected on both sides"),
+        "{text}"
+    );
+}

@@ -46,21 +46,30 @@ fn header_lists_the_opcodes_every_timed_cell_used() {
         eprintln!("futex cells skipped on this kernel: FUTEX_* not checked");
     }
     // The registry the reports order by: every style, in the tool's order,
-    // with its variants and labels.
-    let registry: Vec<(&str, usize, usize)> = header["registry"]["styles"]
+    // with its variants, labels and whether it promises no order (the
+    // verifier's controls).
+    let registry: Vec<(&str, usize, usize, bool)> = header["registry"]["styles"]
         .as_array()
         .expect("header.registry.styles")
         .iter()
         .map(|s| {
             let len = |key| s[key].as_array().map_or(0, Vec::len);
-            (s["name"].as_str().unwrap(), len("variants"), len("labels"))
+            let unordered = s["unordered"].as_bool().unwrap_or(false);
+            (
+                s["name"].as_str().unwrap(),
+                len("variants"),
+                len("labels"),
+                unordered,
+            )
         })
         .collect();
-    let styles: Vec<(&str, usize, usize)> = workloads::style::STYLES
+    let styles: Vec<(&str, usize, usize, bool)> = workloads::style::STYLES
         .iter()
-        .map(|s| (s.name(), s.variants().len(), s.labels().len()))
+        .map(|s| (s.name(), s.variants().len(), s.labels().len(), !s.orders()))
         .collect();
     assert_eq!(registry, styles);
+    let unordered: Vec<&str> = registry.iter().filter(|s| s.3).map(|s| s.0).collect();
+    assert_eq!(unordered, ["independent"]);
     let modes = header["registry"]["modes"]
         .as_array()
         .expect("header.registry.modes");

@@ -1,23 +1,36 @@
 //! bench.json for CI dashboards, in two shapes: Bencher's metric format
 //! (BMF, `bench.json`) and github-action-benchmark's `customSmallerIsBetter`
-//! (`bench-github.json`). Only ranked cells appear (timed, and not
-//! oversubscribed: dashboards compare what they get); names are stable across
-//! runs ([`crate::schema::CellKey::name`], plus `@kernel` with several inputs).
+//! (`bench-github.json`). Every cell of the report is in both files, so a
+//! cell that starts failing is seen as such rather than missing: its
+//! [`MEASURE_NOT_OK`] goes from 0 to 1. Timings appear for ranked cells only
+//! (timed, and not oversubscribed: dashboards compare what they get), rounded
+//! to the digits their 95% interval supports. Names are stable across runs
+//! ([`crate::schema::CellKey::name`], plus `@kernel` with several inputs).
 
 use crate::error::ReportError;
 use crate::exporter::Exporter;
-use crate::format::{interval, num, pct};
+use crate::format::{pct, round_to_interval};
 use crate::model::{CellSummary, Report};
 use crate::stats::{Summary, CONFIDENCE};
 use crate::Rendered;
 use serde_json::{json, Map, Value};
 
-/// BMF measure name of wall-clock ns per step.
-pub const MEASURE_NS: &str = "ns_per_step";
-/// BMF measure name of CPU ns per step (all threads of the process).
-pub const MEASURE_CPU_NS: &str = "cpu_ns_per_step";
-/// Unit shown by github-action-benchmark.
+/// BMF measure of wall-clock ns per step: Bencher's built-in Latency
+/// measure, which every project has, in nanoseconds.
+pub const MEASURE_LATENCY: &str = "latency";
+/// BMF measure of CPU ns per step (all threads of the process), a slug
+/// Bencher creates on first use; its values are nanoseconds.
+pub const MEASURE_CPU: &str = "cpu-latency";
+/// BMF measure (and the suffix of a bench-github.json entry) that is 0 when
+/// the cell gave the outcome it should (timed with its order held, or a
+/// control that broke it) and 1 when it did not (failed, skipped,
+/// interrupted). Smaller is better, like the timings, so a dashboard's
+/// threshold on it fires when a cell newly fails.
+pub const MEASURE_NOT_OK: &str = "not-ok";
+/// Unit of the timings in bench-github.json.
 pub const UNIT: &str = "ns/step";
+/// Unit of the [`MEASURE_NOT_OK`] entries in bench-github.json.
+pub const UNIT_NOT_OK: &str = "not ok (0/1)";
 
 /// Writes bench.json (Bencher metric format).
 pub struct BencherExporter;
@@ -34,9 +47,26 @@ pub fn ci_name(report: &Report, cell: &CellSummary) -> String {
     }
 }
 
-/// A BMF metric object from a summary.
+/// A summary's median and interval, each rounded to the digits the
+/// interval supports.
+pub fn rounded(s: &Summary) -> (f64, f64, f64) {
+    let width = s.ci.hi - s.ci.lo;
+    (
+        round_to_interval(s.median, width),
+        round_to_interval(s.ci.lo, width),
+        round_to_interval(s.ci.hi, width),
+    )
+}
+
+/// A BMF metric object from a summary: the median and its interval, rounded.
 pub fn bmf_metric(s: &Summary) -> Value {
-    json!({ "value": s.median, "lower_value": s.ci.lo, "upper_value": s.ci.hi })
+    let (value, lo, hi) = rounded(s);
+    json!({ "value": value, "lower_value": lo, "upper_value": hi })
+}
+
+/// [`MEASURE_NOT_OK`]'s value for a cell.
+fn not_ok(cell: &CellSummary) -> u8 {
+    u8::from(!cell.as_expected())
 }
 
 /// Serializes JSON with a trailing newline.
@@ -55,12 +85,14 @@ impl Exporter<Rendered> for BencherExporter {
         let report = &input.report;
         let mut root = Map::new();
         for cell in &report.cells {
-            let Some(ns) = cell.ranked() else { continue };
             let mut measures = Map::new();
-            measures.insert(MEASURE_NS.into(), bmf_metric(ns));
-            if let Some(cpu) = &cell.cpu_ns {
-                measures.insert(MEASURE_CPU_NS.into(), bmf_metric(cpu));
+            if let Some(ns) = cell.ranked() {
+                measures.insert(MEASURE_LATENCY.into(), bmf_metric(ns));
+                if let Some(cpu) = &cell.cpu_ns {
+                    measures.insert(MEASURE_CPU.into(), bmf_metric(cpu));
+                }
             }
+            measures.insert(MEASURE_NOT_OK.into(), json!({ "value": not_ok(cell) }));
             root.insert(ci_name(report, cell), Value::Object(measures));
         }
         Ok(to_bytes(&Value::Object(root)))
@@ -74,30 +106,34 @@ impl Exporter<Rendered> for GithubBenchmarkExporter {
 
     fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
         let report = &input.report;
-        let entries: Vec<Value> = report
-            .cells
-            .iter()
-            .filter_map(|cell| {
-                let ns = cell.ranked()?;
-                let mut extra = format!(
-                    "{:.0}% CI {} ns; CV {}; {} repetitions",
-                    CONFIDENCE * 100.0,
-                    interval(ns.ci.lo, ns.ci.hi),
-                    ns.cv.map_or("-".into(), pct),
-                    ns.n
-                );
-                if !cell.labels.is_empty() {
-                    extra.push_str(&format!("; labels: {}", cell.labels.join(", ")));
-                }
-                Some(json!({
-                    "name": ci_name(report, cell),
+        let mut entries = Vec::new();
+        for cell in &report.cells {
+            let name = ci_name(report, cell);
+            let mut status = cell.status_line();
+            if !cell.labels.is_empty() {
+                status.push_str(&format!("; labels: {}", cell.labels.join(", ")));
+            }
+            if let Some(ns) = cell.ranked() {
+                let (value, lo, hi) = rounded(ns);
+                entries.push(json!({
+                    "name": name,
                     "unit": UNIT,
-                    "value": ns.median,
-                    "range": format!("± {}", num(ns.ci.half_width_around(ns.median))),
-                    "extra": extra,
-                }))
-            })
-            .collect();
+                    "value": value,
+                    "range": format!("{:.0}% CI [{lo}, {hi}]", CONFIDENCE * 100.0),
+                    "extra": format!(
+                        "{status}; CV {}; {} repetitions",
+                        ns.cv.map_or("-".into(), pct),
+                        ns.n
+                    ),
+                }));
+            }
+            entries.push(json!({
+                "name": format!("{name} {MEASURE_NOT_OK}"),
+                "unit": UNIT_NOT_OK,
+                "value": not_ok(cell),
+                "extra": status,
+            }));
+        }
         Ok(to_bytes(&Value::Array(entries)))
     }
 }

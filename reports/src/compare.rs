@@ -8,17 +8,17 @@
 use crate::anchors;
 use crate::bench_json::{bmf_metric, to_bytes};
 use crate::doc::{Block, Document};
-use crate::email::{anchor_lines, command_lines, machine_lines, wrap, Footnotes, MAIL_WIDTH};
+use crate::email::{anchor_lines, command_lines, machine_lines, wrap, MAIL_WIDTH};
 use crate::error::ReportError;
 use crate::exporter::{write_all, Exporter};
 use crate::format::{ascii, num, signed_pct};
 use crate::markdown::to_markdown;
-use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
+use crate::model::{CellStatus, CellSummary, Report, Source, EXPECTED_BREAK};
 use crate::results::Results;
 use crate::schema::Header;
 use crate::stats::{
-    benjamini_hochberg, bootstrap_ratio_ci, mann_whitney, median, seed_for, Interval, CONFIDENCE,
-    RESAMPLES,
+    benjamini_hochberg, bootstrap_ratio_ci, coefficient_of_variation, mann_whitney, median,
+    seed_for, Interval, CONFIDENCE, RESAMPLES,
 };
 use crate::table::{Align, Table};
 use serde_json::{json, Map, Value};
@@ -189,6 +189,16 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
             // Provisional: the verdict waits for the q-values of all cells.
             (Some(change), Verdict::NoChange, None)
         }
+        (CellStatus::Control, CellStatus::Control, _) => (
+            None,
+            Verdict::NoChange,
+            Some(format!("control, {EXPECTED_BREAK} on both sides")),
+        ),
+        (CellStatus::Control, CellStatus::Ok, _) => (
+            None,
+            Verdict::Broken,
+            Some("the control held the order: the order check no longer catches its break".into()),
+        ),
         (b, CellStatus::Failed, _) if b != CellStatus::Failed => (
             None,
             Verdict::Broken,
@@ -517,9 +527,36 @@ impl Comparison {
         doc
     }
 
-    /// Plain text for the mailing list (72 columns).
+    /// Plain text for the mailing list (72 columns), in the shape of the
+    /// 0-day/LKP test robot's reports: a headline per regressed or newly
+    /// failed cell, then only the cells that changed (baseline ± stddev,
+    /// %change, candidate ± stddev, cell), then how the two runs differ.
     pub fn email(&self) -> String {
-        let mut out: Vec<String> = vec!["uring-syncbench: baseline vs candidate".into()];
+        let mut out: Vec<String> = vec![
+            "uring-syncbench: baseline vs candidate".into(),
+            String::new(),
+        ];
+        let headlines = self.headlines();
+        if headlines.is_empty() {
+            out.push("No regression and no newly failed cell.".into());
+        }
+        for line in headlines {
+            out.extend(wrap(&line, MAIL_WIDTH, "", "    "));
+        }
+        let changed: Vec<&CellComparison> = self
+            .cells
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.verdict,
+                    Verdict::Regression | Verdict::Improvement | Verdict::Broken
+                )
+            })
+            .collect();
+        if !changed.is_empty() {
+            out.push(String::new());
+            out.extend(changed_table(&changed));
+        }
         if !self.header_diff.is_empty() {
             out.push(String::new());
             out.push("The runs differ:".into());
@@ -533,35 +570,6 @@ impl Comparison {
             out.extend(machine_lines(src));
             out.extend(anchor_lines(src));
             out.extend(command_lines(&src.header.run.command));
-        }
-        let mut notes = Footnotes::default();
-        for (op, cells) in group_consecutive(&self.cells, |c| c.base.parts().op) {
-            out.push(String::new());
-            out.push(format!("op {op}:"));
-            let mut t = Table::new(&[
-                ("style", Align::Left),
-                ("mode", Align::Left),
-                ("shape", Align::Left),
-                ("base", Align::Right),
-                ("cand", Align::Right),
-                ("change", Align::Right),
-                ("verdict", Align::Left),
-            ]);
-            for c in cells {
-                let p = c.base.parts();
-                let value = |s: &CellSummary| s.median().map_or("-".to_string(), num);
-                let verdict = format!("{}{}", c.verdict.word(), notes.marker(&c.labels));
-                t.push(vec![
-                    p.style,
-                    p.mode,
-                    p.shape,
-                    value(&c.base),
-                    value(&c.cand),
-                    c.change.map_or("-".into(), |ch| signed_pct(ch.ratio - 1.0)),
-                    verdict,
-                ]);
-            }
-            out.extend(t.to_text(1, Some(MAIL_WIDTH)).lines().map(str::to_string));
         }
         for (side, names) in [
             ("baseline", &self.only_base),
@@ -577,14 +585,32 @@ impl Comparison {
         }
         out.push(String::new());
         out.extend(wrap(&self.summary_line(), MAIL_WIDTH, "", ""));
-        let footnotes = notes.lines();
-        if !footnotes.is_empty() {
-            out.push(String::new());
-            out.extend(footnotes);
-        }
         let mut text = out.join("\n");
         text.push('\n');
         text
+    }
+
+    /// One line per regressed cell (`-10.9% regression of CELL`: the change
+    /// of its steps per second, with its ns/step change beside it) and per
+    /// cell that broke, with why.
+    pub fn headlines(&self) -> Vec<String> {
+        self.cells
+            .iter()
+            .filter_map(|c| match (c.verdict, &c.change) {
+                (Verdict::Regression, Some(ch)) => Some(format!(
+                    "{} regression of {} (ns/step {})",
+                    signed_pct(1.0 / ch.ratio - 1.0),
+                    c.name,
+                    signed_pct(ch.ratio - 1.0)
+                )),
+                (Verdict::Broken, _) => Some(format!(
+                    "{} newly failed: {}",
+                    c.name,
+                    c.why.as_deref().unwrap_or("failed")
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Writes compare.md, compare-email.txt and compare-bench.json into `out_dir`.
@@ -595,6 +621,41 @@ impl Comparison {
             out_dir,
         )
     }
+}
+
+/// The LKP-style table of the cells that changed: median ± the relative
+/// standard deviation of the repetitions on each side, the change of the
+/// median between them, and the cell, which goes on a line of its own when
+/// it does not fit beside the numbers.
+fn changed_table(cells: &[&CellComparison]) -> Vec<String> {
+    let side = |s: &CellSummary| match s.median() {
+        Some(m) => format!(
+            "{:>7} {:>5}",
+            num(m),
+            coefficient_of_variation(&s.ns_samples)
+                .map_or(String::new(), |cv| format!("+-{:.0}%", cv * 100.0))
+        ),
+        None => format!("{:>13}", s.status.word()),
+    };
+    let mut lines = vec![
+        "         base            candidate".to_string(),
+        "-------------  -------------------------".to_string(),
+        "      %stddev   %change        %stddev".to_string(),
+        "            \\        |              \\".to_string(),
+    ];
+    for c in cells {
+        let change = c.change.map_or(c.verdict.word().to_string(), |ch| {
+            signed_pct(ch.ratio - 1.0)
+        });
+        let numbers = format!("{}  {:>8}  {}", side(&c.base), change, side(&c.cand));
+        if numbers.len() + 2 + c.name.len() <= MAIL_WIDTH {
+            lines.push(format!("{numbers}  {}", c.name));
+        } else {
+            lines.extend(wrap(&c.name, MAIL_WIDTH, "", "  "));
+            lines.push(numbers);
+        }
+    }
+    lines
 }
 
 /// A p-value with three decimals, `<0.001` below that.
@@ -645,8 +706,8 @@ impl Exporter<Comparison> for CompareBench {
             root.insert(
                 c.name.clone(),
                 json!({
-                    crate::bench_json::MEASURE_NS: bmf_metric(ns),
-                    "ratio_to_baseline": {
+                    crate::bench_json::MEASURE_LATENCY: bmf_metric(ns),
+                    "ratio-to-baseline": {
                         "value": change.ratio,
                         "lower_value": change.ci.lo,
                         "upper_value": change.ci.hi,

@@ -20,6 +20,9 @@ pub enum Block {
     Code(String),
     /// A drawn plot.
     Figure(PlotFile),
+    /// Blocks shown folded under a one-line summary (a full table that
+    /// would bury what follows it); a renderer without folding shows them.
+    Details(String, Vec<Block>),
 }
 
 /// A titled sequence of blocks.
@@ -43,6 +46,34 @@ impl Document {
     /// Appends a block.
     pub fn push(&mut self, block: Block) {
         self.blocks.push(block);
+    }
+}
+
+/// The anchor of a heading: its words in lower case joined by hyphens
+/// (`Cost in physical anchors` → `cost-in-physical-anchors`), as GitHub
+/// makes them, so report.md and report.html link the same way.
+pub fn heading_id(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            ' ' => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Document {
+    /// The level-2 headings, in order, with their anchors: the table of
+    /// contents.
+    pub fn contents(&self) -> Vec<(String, String)> {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Heading(2, text) => Some((heading_id(text), text.clone())),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -71,6 +102,26 @@ pub fn shell_line(args: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heading_ids_are_githubs() {
+        assert_eq!(
+            heading_id("Cost in physical anchors"),
+            "cost-in-physical-anchors"
+        );
+        assert_eq!(heading_id("Machine: 6.18.0 (x86)"), "machine-6180-x86");
+        let mut doc = Document::new("t");
+        doc.push(Block::Heading(2, "Summary".into()));
+        doc.push(Block::Heading(3, "Detail".into()));
+        doc.push(Block::Heading(2, "Cells".into()));
+        assert_eq!(
+            doc.contents(),
+            vec![
+                ("summary".to_string(), "Summary".to_string()),
+                ("cells".to_string(), "Cells".to_string())
+            ]
+        );
+    }
 
     #[test]
     fn quotes_only_what_needs_it() {

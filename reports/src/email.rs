@@ -8,10 +8,11 @@ use crate::cost::{CostSource, COST_SOURCES};
 use crate::doc::shell_quote;
 use crate::error::ReportError;
 use crate::exporter::Exporter;
-use crate::format::{ascii, num, pct, ratio};
-use crate::model::{group_consecutive, CellStatus, CellSummary, Report, Source};
+use crate::format::{ascii, num, ratio};
+use crate::model::{
+    group_consecutive, CellStatus, CellSummary, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
+};
 use crate::sections::measurement_lines;
-use crate::stats::NOISY_CV;
 use crate::table::{Align, Table};
 use crate::Rendered;
 
@@ -178,7 +179,7 @@ fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> T
         ("mode", Align::Left),
         ("shape", Align::Left),
         ("ns/step", Align::Right),
-        ("+-CI", Align::Right),
+        ("95% CI", Align::Right),
         ("x link", Align::Right),
         ("", Align::Left),
     ]);
@@ -187,12 +188,12 @@ fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> T
         let mut flags = notes.marker(&c.labels);
         let (value, ci, x_link) = match &c.ns {
             Some(s) => {
-                if s.noisy() {
+                if report.noisy(c) {
                     flags.push('!');
                 }
                 (
                     num(s.median),
-                    num(s.ci.half_width_around(s.median)),
+                    format!("{}-{}", num(s.ci.lo), num(s.ci.hi)),
                     report.link_ratio(c).map_or("-".into(), ratio),
                 )
             }
@@ -380,11 +381,10 @@ fn intro_lines(report: &Report) -> Vec<String> {
         String::new(),
     ];
     let mut intro = format!(
-        "Median ns per step over the timing repetitions; +-CI is the wider \
-         side of its bootstrap 95% confidence interval; x link is the ratio \
-         to link with the same mode, op and shape; ! marks a noisy cell \
-         (CV over {}).",
-        pct(NOISY_CV)
+        "Median ns per step over the timing repetitions with its bootstrap \
+         95% confidence interval; x link is the ratio to link with the same \
+         mode, op and shape; ! marks a noisy cell (target precision missed, \
+         CV over {NOISE_FACTOR} times the raw loop's in the same rounds)."
     );
     if report.cells.iter().any(|c| c.oversubscribed.is_some()) {
         intro.push_str(
@@ -412,12 +412,27 @@ fn source_lines(report: &Report, s: usize, src: &Source, notes: &mut Footnotes) 
     let not_run: Vec<&CellSummary> = report
         .cells
         .iter()
-        .filter(|c| c.source == s && c.status != CellStatus::Ok)
+        .filter(|c| c.source == s && !c.as_expected())
         .collect();
     if !not_run.is_empty() {
         out.push(String::new());
         out.push("Not timed:".into());
         out.extend(not_timed_lines(&not_run));
+    }
+    let controls: Vec<&str> = report
+        .cells
+        .iter()
+        .filter(|c| c.source == s && c.status == CellStatus::Control)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !controls.is_empty() {
+        out.push(String::new());
+        out.extend(wrap(
+            &format!("Controls, {EXPECTED_BREAK}: {}", controls.join(", ")),
+            MAIL_WIDTH,
+            "",
+            "  ",
+        ));
     }
     out.push(String::new());
     out.push("Reproduce with:".into());

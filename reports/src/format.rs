@@ -48,6 +48,26 @@ pub fn interval(lo: f64, hi: f64) -> String {
     format!("[{}, {}]", num(lo), num(hi))
 }
 
+/// `value` rounded to the digits an interval of `width` supports: to a tenth
+/// of the interval's leading decimal place (width 19 263 → thousands, width
+/// 2.4 → tenths), so a CI file never claims digits its own interval denies.
+/// A zero or undefined width keeps three significant digits, as [`num`].
+pub fn round_to_interval(value: f64, width: f64) -> f64 {
+    let step_exp = if width.is_finite() && width > 0.0 {
+        width.log10().floor() as i32 - 1
+    } else if value != 0.0 && value.is_finite() {
+        value.abs().log10().floor() as i32 - 2
+    } else {
+        0
+    };
+    let decimals = usize::try_from(-step_exp).unwrap_or(0);
+    let step = 10f64.powi(step_exp);
+    // Through its shortest decimal text, so 100.1 stays 100.1 in JSON.
+    format!("{:.decimals$}", (value / step).round() * step)
+        .parse()
+        .unwrap_or(value)
+}
+
 /// A fraction as a percentage with one decimal: 0.0523 → "5.2%".
 pub fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
@@ -89,6 +109,11 @@ mod tests {
         assert_eq!(time(1_234_567.0), "1.23 ms");
         assert_eq!(time(1.2e9), "1.20 s");
         assert_eq!(time_unit(999.0), ("ns", 1.0));
+        assert_eq!(round_to_interval(6876.4, 19263.0), 7000.0);
+        assert_eq!(round_to_interval(6876.4, 120.0), 6880.0);
+        assert_eq!(round_to_interval(100.123, 2.4), 100.1);
+        assert_eq!(round_to_interval(0.012345, 0.0), 0.0123);
+        assert_eq!(round_to_interval(0.0, 0.0), 0.0);
         assert_eq!(
             ascii("45.1 µs (95% CI 44.8–45.5, ±0.8%)"),
             "45.1 us (95% CI 44.8-45.5, +-0.8%)"

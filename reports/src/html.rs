@@ -1,7 +1,7 @@
 //! report.html: the document as one self-contained HTML file (inline CSS and
 //! inline SVG plots, no scripts, nothing fetched from a network).
 
-use crate::doc::{Block, Document};
+use crate::doc::{heading_id, Block, Document};
 use crate::error::ReportError;
 use crate::exporter::Exporter;
 use crate::table::{Align, Table};
@@ -20,11 +20,15 @@ impl Exporter<Rendered> for HtmlExporter {
     }
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}\
+/// Tables fit the page: numbers never break, text wraps (the notes column
+/// last of all), and a table wider than the page scrolls in its own box.
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1400px}\
 table{border-collapse:collapse;margin:1em 0;font-size:13px}\
-th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;white-space:nowrap}\
-div.scroll{overflow-x:auto}\
-th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top}\
+div.scroll{overflow-x:auto;max-width:100%}\
+nav{background:#f4f4f4;padding:.4em 1em;font-size:14px}nav li{display:inline;margin-right:1.2em}\
+nav ul{margin:0;padding:0}details{margin:1em 0}summary{cursor:pointer;font-weight:bold}\
+th{background:#eee}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 tr:nth-child(even){background:#f7f7f7}pre{background:#f4f4f4;padding:.6em;overflow-x:auto}\
 figure{margin:1.5em 0}figcaption{font-size:13px;color:#555}";
 
@@ -43,10 +47,40 @@ pub fn to_html(doc: &Document) -> String {
          <title>{t}</title><style>{STYLE}</style></head><body>\n<h1>{t}</h1>\n",
         t = escape(&doc.title)
     );
-    for block in &doc.blocks {
+    let contents = doc.contents();
+    if contents.len() > 1 {
+        out.push_str("<nav><ul>");
+        for (id, text) in contents {
+            out.push_str(&format!(
+                "<li><a href=\"#{}\">{}</a></li>",
+                escape(&id),
+                escape(&text)
+            ));
+        }
+        out.push_str("</ul></nav>\n");
+    }
+    out.push_str(&blocks_html(&doc.blocks));
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn blocks_html(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
         match block {
             Block::Heading(level, text) => {
-                out.push_str(&format!("<h{level}>{}</h{level}>\n", escape(text)));
+                out.push_str(&format!(
+                    "<h{level} id=\"{}\">{}</h{level}>\n",
+                    escape(&heading_id(text)),
+                    escape(text)
+                ));
+            }
+            Block::Details(summary, inner) => {
+                out.push_str(&format!(
+                    "<details><summary>{}</summary>\n{}</details>\n",
+                    escape(summary),
+                    blocks_html(inner)
+                ));
             }
             Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", escape(text))),
             Block::List(items) => {
@@ -74,7 +108,6 @@ pub fn to_html(doc: &Document) -> String {
             }
         }
     }
-    out.push_str("</body></html>\n");
     out
 }
 
@@ -113,6 +146,20 @@ mod tests {
         doc.push(Block::Paragraph("1 < 2".into()));
         let html = to_html(&doc);
         assert!(html.contains("<p>1 &lt; 2</p>"));
+        assert!(!html.contains("<nav>"), "one section needs no contents");
+        doc.push(Block::Heading(2, "Summary".into()));
+        doc.push(Block::Details(
+            "All cells".into(),
+            vec![Block::Paragraph("x".into())],
+        ));
+        doc.push(Block::Heading(2, "Cells".into()));
+        let html = to_html(&doc);
+        assert!(
+            html.contains("<li><a href=\"#summary\">Summary</a></li>"),
+            "{html}"
+        );
+        assert!(html.contains("<h2 id=\"cells\">Cells</h2>"), "{html}");
+        assert!(html.contains("<details><summary>All cells</summary>\n<p>x</p>\n</details>"));
         assert!(html.ends_with("</body></html>\n"));
     }
 }

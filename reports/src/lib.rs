@@ -25,6 +25,7 @@ pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod overview;
 pub mod plots;
 pub mod results;
 pub use results_schema as schema;

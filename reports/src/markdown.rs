@@ -24,9 +24,27 @@ impl Exporter<Rendered> for MarkdownExporter {
 /// Renders a document as Markdown.
 pub fn to_markdown(doc: &Document) -> String {
     let mut out = format!("# {}\n", doc.title);
-    for block in &doc.blocks {
+    let contents = doc.contents();
+    if contents.len() > 1 {
+        out.push('\n');
+        for (id, text) in contents {
+            out.push_str(&format!("- [{text}](#{id})\n"));
+        }
+    }
+    out.push_str(&blocks_md(&doc.blocks));
+    out
+}
+
+fn blocks_md(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
         out.push('\n');
         match block {
+            Block::Details(summary, inner) => {
+                out.push_str(&format!("<details><summary>{summary}</summary>\n"));
+                out.push_str(&blocks_md(inner));
+                out.push_str("\n</details>\n");
+            }
             Block::Heading(level, text) => {
                 out.push_str(&format!("{} {text}\n", "#".repeat(usize::from(*level))));
             }

@@ -9,11 +9,15 @@ use crate::schema::{
 };
 use crate::schema::{ReasonCode, ViolationRecord};
 use crate::stats::{seed_for, Summary};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 /// Label put on every cell of a run made under software emulation.
 pub const EMULATED_MACHINE_LABEL: &str = "emulated: timings not comparable";
+
+/// How every output states a control's outcome: its order broke, which is
+/// what proves the verifier catches a real violation.
+pub const EXPECTED_BREAK: &str = "order broken, as expected";
 
 /// The word shown for an oversubscribed cell where its value is left out.
 pub const OVERSUBSCRIBED: &str = "oversubscribed";
@@ -34,6 +38,9 @@ pub struct Source {
     pub labels: Vec<String>,
     /// Lines the reader skipped.
     pub warnings: Vec<String>,
+    /// The styles that promise no order, from the input's registry (else
+    /// the first registry among the inputs): their cells are controls.
+    pub unordered: BTreeSet<String>,
 }
 
 /// What became of a cell as a whole.
@@ -43,6 +50,11 @@ pub enum CellStatus {
     Ok,
     /// A repetition broke the order or errored: no timing is shown.
     Failed,
+    /// The order broke in a cell whose style promises none (the verifier's
+    /// control, e.g. `independent` on `timeout`): the expected outcome, which
+    /// every output states as "order broken, as expected" and never counts
+    /// or lists as a failure. No timing is shown.
+    Control,
     /// Not run on this machine.
     Skipped,
     /// Every repetition was interrupted.
@@ -55,6 +67,7 @@ impl CellStatus {
         match self {
             CellStatus::Ok => "ok",
             CellStatus::Failed => "failed",
+            CellStatus::Control => "control",
             CellStatus::Skipped => "skipped",
             CellStatus::Interrupted => "interrupted",
         }
@@ -88,6 +101,40 @@ impl NameParts {
         }
     }
 }
+
+/// The profile pass is one pass with the observers attached, set against
+/// the median of the timing repetitions; its ratio to that median means an
+/// observer's cost only when it lies outside the repetitions' own spread.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ObserverCost {
+    /// Slower than every timing repetition: the ratio is (at least) what
+    /// observing costs.
+    Above(f64),
+    /// Within the range of the timing repetitions: the single observed pass
+    /// cannot tell the observers' cost from the cell's own variation.
+    WithinSpread,
+    /// Faster than every timing repetition: the timing repetitions, each on
+    /// a fresh set-up right after another cell's, ran slower than the one
+    /// profile pass did; the ratio is no cost of observing.
+    Below(f64),
+}
+
+impl ObserverCost {
+    /// How tables show it: `1.35x`, `in noise`, `0.40x, below every repetition`.
+    pub fn text(self) -> String {
+        match self {
+            ObserverCost::Above(r) => crate::format::ratio(r),
+            ObserverCost::WithinSpread => "in noise".to_string(),
+            ObserverCost::Below(r) => {
+                format!("{}, below every repetition", crate::format::ratio(r))
+            }
+        }
+    }
+}
+
+/// How many times the machine's own noise a cell's CV must exceed, with its
+/// target precision missed, to be called noisy.
+pub const NOISE_FACTOR: f64 = 2.0;
 
 /// Everything the report says about one cell of one input.
 #[derive(Clone, Debug)]
@@ -139,6 +186,10 @@ impl CellSummary {
     /// One-line verdict of the order check.
     pub fn order_verdict(&self) -> String {
         match (self.status, &self.violation) {
+            (CellStatus::Control, Some(v)) => format!(
+                "{EXPECTED_BREAK}: group {} expected seq {}, got {} ({})",
+                v.group, v.expected, v.got, v.source
+            ),
             (_, Some(v)) => format!(
                 "BROKEN: group {} expected seq {}, got {} ({})",
                 v.group, v.expected, v.got, v.source
@@ -149,7 +200,35 @@ impl CellSummary {
                 .map_or("error", ReasonCode::as_str)
                 .to_string(),
             (CellStatus::Skipped, None) => "not run".to_string(),
+            (CellStatus::Control, None) => EXPECTED_BREAK.to_string(),
             (CellStatus::Interrupted, None) => "interrupted".to_string(),
+        }
+    }
+
+    /// Whether the cell gave the outcome it should: timed with its order
+    /// held, or a control whose order broke. What CI files and `compare`
+    /// treat as ok; a failed, skipped or interrupted cell is not.
+    pub fn as_expected(&self) -> bool {
+        matches!(self.status, CellStatus::Ok | CellStatus::Control)
+    }
+
+    /// The cell's status in a few words, with its reason when it has one
+    /// (`failed: out of order (cqe) ...`, `control: order broken, as expected`,
+    /// `ok, oversubscribed`).
+    pub fn status_line(&self) -> String {
+        match self.status {
+            CellStatus::Ok if self.oversubscribed.is_some() => format!("ok, {OVERSUBSCRIBED}"),
+            CellStatus::Ok => "ok".to_string(),
+            CellStatus::Control => format!("control: {EXPECTED_BREAK}"),
+            status => {
+                let code = self
+                    .reason_code
+                    .map_or(String::new(), |code| format!(" [{code}]"));
+                match &self.reason {
+                    Some(reason) => format!("{}{code}: {reason}", status.word()),
+                    None => format!("{}{code}: {}", status.word(), self.order_verdict()),
+                }
+            }
         }
     }
 
@@ -194,6 +273,27 @@ impl CellSummary {
             .is_some_and(|s| s.precision.is_some_and(|p| p <= s.target))
     }
 
+    /// What the profile pass's ns/step says about the observers' cost, set
+    /// against the spread of the timing repetitions: none without both.
+    pub fn observer_cost(&self) -> Option<ObserverCost> {
+        let ratio = self.profile.as_ref()?.overhead_ratio?;
+        let median = self.median()?;
+        let observed = ratio * median;
+        let lowest = self
+            .ns_samples
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let highest = self.ns_samples.iter().copied().fold(0.0, f64::max);
+        Some(if observed > highest {
+            ObserverCost::Above(ratio)
+        } else if observed < lowest {
+            ObserverCost::Below(ratio)
+        } else {
+            ObserverCost::WithinSpread
+        })
+    }
+
     /// The cell name's parts.
     pub fn parts(&self) -> NameParts {
         NameParts::of(&self.key)
@@ -221,6 +321,7 @@ impl Report {
             order.registry(registry);
         }
         for (i, input) in inputs.iter().enumerate() {
+            let unordered = &sources[i].unordered;
             let mut grouped: BTreeMap<String, Vec<&CellRecord>> = BTreeMap::new();
             for record in &input.records {
                 order.see(&record.cell);
@@ -229,7 +330,7 @@ impl Report {
             cells.extend(
                 grouped
                     .into_values()
-                    .map(|records| summarize(i, &sources[i].labels, &records)),
+                    .map(|records| summarize(i, &sources[i].labels, unordered, &records)),
             );
         }
         cells.sort_by_cached_key(|c| order.key(c));
@@ -279,6 +380,48 @@ impl Report {
             .collect()
     }
 
+    /// Whether the cell's style promises to keep the order (not a control's).
+    pub fn promises_order(&self, cell: &CellSummary) -> bool {
+        !self.sources[cell.source]
+            .unordered
+            .contains(&cell.key.style)
+    }
+
+    /// The noise a cell's CV is set against: the CV of its raw reference
+    /// loop in the same rounds (the machine's own), else the median of its
+    /// input's raw loops' CVs, else (an input with no raw loop) the median
+    /// CV of its input's timed cells; none when there is nothing to set it
+    /// against.
+    pub fn noise_floor(&self, cell: &CellSummary) -> Option<f64> {
+        if let Some(cv) = cell.reference.as_ref().and_then(|r| r.cv) {
+            return Some(cv);
+        }
+        let of_source = || self.cells.iter().filter(|c| c.source == cell.source);
+        let loops: Vec<f64> = of_source()
+            .filter_map(|c| c.reference.as_ref()?.cv)
+            .collect();
+        let cells: Vec<f64> = of_source().filter_map(|c| c.ns.as_ref()?.cv).collect();
+        [loops, cells]
+            .into_iter()
+            .find(|v| !v.is_empty())
+            .map(|v| crate::stats::median(&v))
+    }
+
+    /// Whether a timed cell is noisy: its repetitions missed their target
+    /// precision (when it is recorded) and their CV is more than
+    /// [`NOISE_FACTOR`] times the machine's own noise ([`Report::noise_floor`]).
+    /// A flag that marks the cells whose spread is their own, not the machine's.
+    pub fn noisy(&self, cell: &CellSummary) -> bool {
+        let Some(cv) = cell.ns.as_ref().and_then(|s| s.cv) else {
+            return false;
+        };
+        let missed = cell.stopping.is_none() || !cell.precise();
+        missed
+            && self
+                .noise_floor(cell)
+                .is_some_and(|floor| cv > NOISE_FACTOR * floor)
+    }
+
     /// Cells grouped by op and shape (everything but mode and style), in report order.
     pub fn by_op_shape(&self) -> Vec<(String, Vec<&CellSummary>)> {
         group_consecutive(&self.cells, |c| {
@@ -309,6 +452,7 @@ pub fn group_consecutive<'a, T>(
 }
 
 fn sources_of(inputs: &[Results]) -> Vec<Source> {
+    let first_registry = inputs.iter().find_map(|i| i.header.registry.as_ref());
     let kernels: Vec<&str> = inputs
         .iter()
         .map(|r| r.header.machine.kernel.as_str())
@@ -335,7 +479,21 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
             } else {
                 Vec::new()
             };
+            let unordered = r
+                .header
+                .registry
+                .as_ref()
+                .or(first_registry)
+                .map(|reg| {
+                    reg.styles
+                        .iter()
+                        .filter(|s| s.unordered)
+                        .map(|s| s.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
             Source {
+                unordered,
                 path: r.path.clone(),
                 header: r.header.clone(),
                 label,
@@ -346,7 +504,14 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
         .collect()
 }
 
-fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> CellSummary {
+/// Summarizes one cell of input `source`; `unordered` holds the styles that
+/// promise no order (the registry's), whose broken order is a control's.
+fn summarize(
+    source: usize,
+    source_labels: &[String],
+    unordered: &BTreeSet<String>,
+    all: &[&CellRecord],
+) -> CellSummary {
     let first = all[0];
     // Reference lines are the raw loop's, never the cell's: they neither time
     // nor fail it.
@@ -359,7 +524,8 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
         .collect();
     let profile_rec = records.iter().copied().find(|r| r.pass == Pass::Profile);
     let violation = records.iter().find_map(|r| r.violation.clone());
-    let status = cell_status(&timing, violation.is_some());
+    let control = violation.is_some() && unordered.contains(&first.cell.style);
+    let status = cell_status(&timing, violation.is_some(), control);
     let ns_samples = ok_samples(&timing, |t| t.ns_per_step);
     let cpu = ok_samples(&timing, |t| t.cpu_ns_per_step);
     let seed = seed_for(&first.name);
@@ -396,12 +562,15 @@ fn summarize(source: usize, source_labels: &[String], all: &[&CellRecord]) -> Ce
     }
 }
 
-/// A cell's status from its timing lines: failed when one failed or the
+/// A cell's status from its timing lines: a control when a style that
+/// promises no order broke it (`control`), failed when one failed or the
 /// order broke anywhere, ok when one was timed, skipped when skipped or
 /// never timed, interrupted otherwise.
-fn cell_status(timing: &[&CellRecord], violated: bool) -> CellStatus {
+fn cell_status(timing: &[&CellRecord], violated: bool, control: bool) -> CellStatus {
     let has = |s: Status| timing.iter().any(|r| r.status == s);
-    if has(Status::Failed) || violated {
+    if control {
+        CellStatus::Control
+    } else if has(Status::Failed) || violated {
         CellStatus::Failed
     } else if has(Status::Ok) {
         CellStatus::Ok
@@ -420,7 +589,9 @@ fn status_reason(
     timing: &[&CellRecord],
 ) -> (Option<String>, Option<ReasonCode>) {
     let explained = match status {
-        CellStatus::Failed => records.iter().copied().find(|r| r.status == Status::Failed),
+        CellStatus::Failed | CellStatus::Control => {
+            records.iter().copied().find(|r| r.status == Status::Failed)
+        }
         CellStatus::Skipped if timing.is_empty() => None,
         _ => timing.iter().copied().find(|r| r.reason.is_some()),
     };

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::anchors;
 use crate::doc::{shell_line, Block, Document};
 use crate::format::{interval, num, pct, ratio};
-use crate::model::{CellStatus, CellSummary, Report, Source};
+use crate::model::{
+    CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
+};
 use crate::plots::Plots;
 use crate::schema::{ReasonCode, StopReason, Stopping};
 use crate::stats::{median, quantile_sorted, sorted};
@@ -50,7 +52,8 @@ pub fn cells_table(report: &Report) -> Table {
                 num(s.median),
                 interval(s.ci.lo, s.ci.hi),
                 s.cv.map_or("-".into(), |cv| {
-                    format!("{}{}", pct(cv), if s.noisy() { " noisy" } else { "" })
+                    let noisy = if report.noisy(cell) { " noisy" } else { "" };
+                    format!("{}{noisy}", pct(cv))
                 }),
                 format!("{}/{}", s.outliers, s.n),
                 cell.cpu_ns.as_ref().map_or("-".into(), |c| num(c.median)),
@@ -295,8 +298,32 @@ fn anchor_blocks(src: &Source) -> Vec<Block> {
     blocks
 }
 
-/// Each ranked cell's median as a multiple of every anchor of its machine.
-fn in_anchors_table(report: &Report) -> Option<Table> {
+/// The smallest multiple of an anchor worth a number: below it a cell's cost
+/// is a small fraction of the anchor's, and two decimals of it say nothing.
+pub const ANCHOR_FLOOR: f64 = 0.1;
+
+/// A cell's cost as a multiple of an anchor, or `<0.1x` below [`ANCHOR_FLOOR`].
+fn anchor_multiple(m: f64) -> String {
+    if m < ANCHOR_FLOOR {
+        format!("<{ANCHOR_FLOOR}x")
+    } else {
+        ratio(m)
+    }
+}
+
+/// Each ranked cell's median as a multiple of the anchors of its machine
+/// that some cell reaches a tenth of ([`ANCHOR_FLOOR`]); the anchors no cell
+/// comes near are returned by name, to be said once instead of a column of
+/// `<0.1x`.
+fn in_anchors_table(report: &Report) -> Option<(Table, Vec<String>)> {
+    let multiple = |cell: &CellSummary, name: &str| {
+        let ns = report
+            .anchors_of(cell)
+            .into_iter()
+            .find(|a| a.name == name)?
+            .ns?;
+        Some(cell.ranked_median()? / ns)
+    };
     let mut names: Vec<String> = Vec::new();
     for src in &report.sources {
         for a in src
@@ -310,6 +337,12 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
             }
         }
     }
+    let (names, beyond): (Vec<String>, Vec<String>) = names.into_iter().partition(|name| {
+        report
+            .cells
+            .iter()
+            .any(|c| multiple(c, name).is_some_and(|m| m >= ANCHOR_FLOOR))
+    });
     if names.is_empty() {
         return None;
     }
@@ -322,21 +355,14 @@ fn in_anchors_table(report: &Report) -> Option<Table> {
         let Some(median) = cell.ranked_median() else {
             continue;
         };
-        let anchors = report.anchors_of(cell);
         let mut row = per_cell_row(report, cell);
         row.push(num(median));
         for name in &names {
-            row.push(
-                anchors
-                    .iter()
-                    .find(|a| a.name == *name)
-                    .and_then(|a| a.ns)
-                    .map_or("-".into(), |ns| ratio(median / ns)),
-            );
+            row.push(multiple(cell, name).map_or("-".into(), anchor_multiple));
         }
         t.push(row);
     }
-    Some(t)
+    Some((t, beyond))
 }
 
 /// The probe that counts the process's io_uring_enter(2) calls.
@@ -361,16 +387,11 @@ fn profile_table(report: &Report) -> Option<Table> {
     for cell in &report.cells {
         let Some(p) = &cell.profile else { continue };
         let mut row = per_cell_row(report, cell);
+        // Counters without a value are said once, under the table.
         let counters: Vec<String> = p
             .counters
             .iter()
-            .map(|c| match (c.per_step, c.unsupported_code) {
-                (Some(v), _) => format!("{} {}", c.name, num(v)),
-                (None, Some(ReasonCode::CounterUnsupported)) => {
-                    format!("{} <not supported>", c.name)
-                }
-                (None, _) => format!("{} <not counted>", c.name),
-            })
+            .filter_map(|c| Some(format!("{} {}", c.name, num(c.per_step?))))
             .collect();
         let probes: Vec<String> = p
             .probes_per_step
@@ -396,7 +417,7 @@ fn profile_table(report: &Report) -> Option<Table> {
             }
         }
         row.extend([
-            p.overhead_ratio.map_or("-".into(), ratio),
+            cell.observer_cost().map_or("-".into(), ObserverCost::text),
             match (enters, p.enter_budget_per_step) {
                 (Some(e), Some(b)) => format!("{} ({})", num(e), num(b)),
                 (Some(e), None) => num(e),
@@ -429,13 +450,23 @@ fn observer_note(
 /// how many profiled cells it applies to: said once under the profile table
 /// rather than in every row, as `perf stat` says `<not supported>` and no more.
 fn counters_without_value(report: &Report) -> Vec<String> {
-    let mut by_reason: BTreeMap<&str, (BTreeSet<&str>, usize)> = BTreeMap::new();
+    let mut by_reason: BTreeMap<String, (BTreeSet<&str>, usize)> = BTreeMap::new();
     for cell in &report.cells {
         let Some(p) = &cell.profile else { continue };
         let mut reasons_here = BTreeSet::new();
         for c in p.counters.iter().filter(|c| c.per_step.is_none()) {
-            let why = c.unsupported.as_deref().unwrap_or("not counted");
-            by_reason.entry(why).or_default().0.insert(c.name.as_str());
+            // Said with its code, as the cells not run are; a counter
+            // without a code (files from before codes) was not counted.
+            let code = c.unsupported_code.unwrap_or(ReasonCode::CounterNotCounted);
+            let why = match c.unsupported.as_deref() {
+                Some(text) => format!("[{code}]: {text}"),
+                None => format!("[{code}]"),
+            };
+            by_reason
+                .entry(why.clone())
+                .or_default()
+                .0
+                .insert(c.name.as_str());
             reasons_here.insert(why);
         }
         for why in reasons_here {
@@ -447,155 +478,201 @@ fn counters_without_value(report: &Report) -> Vec<String> {
         .map(|(why, (names, cells))| {
             let names: Vec<&str> = names.into_iter().collect();
             let word = if cells == 1 { "cell" } else { "cells" };
-            format!("{}: {why} (in {cells} {word})", names.join(", "))
+            format!("{} {why} (in {cells} {word})", names.join(", "))
         })
         .collect()
 }
 
-/// The whole report as a document: each machine, then the cells, the
-/// harness overhead, the plots, the cost in anchors, the profile pass and
-/// the cells that did not run; a section with nothing to say is left out.
+/// The whole report as a document: the overview first, then the plots,
+/// the full tables folded under one line each, the machines, and the cells
+/// that did not run as they should; a section with nothing to say is left out.
 pub fn report_document(report: &Report, plots: &Plots) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
-    for (s, src) in report.sources.iter().enumerate() {
-        doc.blocks.extend(machine_blocks(report, s, src));
-    }
-    doc.blocks.extend(cell_blocks(report));
-    doc.blocks.extend(harness_blocks(report));
+    doc.blocks.extend(crate::overview::blocks(report));
     doc.blocks.extend(plots.blocks());
-    doc.blocks.extend(anchor_cost_blocks(report));
-    doc.blocks.extend(profile_blocks(report));
-    doc.blocks.extend(not_run_blocks(report));
+    for section in [
+        cell_blocks,
+        harness_blocks,
+        anchor_cost_blocks,
+        profile_blocks,
+        machine_blocks,
+        not_run_blocks,
+        control_blocks,
+    ] {
+        doc.blocks.extend(section(report));
+    }
     doc
 }
 
-/// One machine's section: its facts, how it measured, the command that
-/// reproduces the run, its anchors and the lines that could not be read.
-fn machine_blocks(report: &Report, s: usize, src: &Source) -> Vec<Block> {
-    let mut blocks = vec![
-        Block::Heading(2, format!("Machine: {}", src.label)),
-        Block::List(machine_facts(src)),
-    ];
-    let measurement = measurement_lines(report, s);
-    if !measurement.is_empty() {
-        blocks.push(Block::Paragraph("Measurement:".into()));
-        blocks.push(Block::List(measurement));
-    }
-    blocks.push(Block::Paragraph("Reproduce with:".into()));
-    blocks.push(Block::Code(shell_line(&src.header.run.command)));
-    blocks.extend(anchor_blocks(src));
-    if !src.warnings.is_empty() {
-        blocks.push(Block::Heading(3, "Lines skipped while reading".into()));
-        blocks.push(Block::List(src.warnings.clone()));
-    }
-    blocks
-}
-
-/// The cell table with what its columns mean.
+/// The cell table, folded, with what its columns mean.
 fn cell_blocks(report: &Report) -> Vec<Block> {
-    vec![
-        Block::Heading(2, "Cells".into()),
-        Block::Paragraph(format!(
-            "Median ns per step over the timing repetitions with its bootstrap 95% \
-             confidence interval; CV is the coefficient of variation (noisy above {}); \
-             out counts repetitions outside Tukey's fences; x link is the ratio to \
-             link with the same mode, op and shape; x raw is the harness's overhead, \
-             the ratio to the raw reference loop run beside the cell; precision is the \
-             half-width of the interval over the median, with why the repetitions \
-             stopped when that was not the target precision (budget, max); order is \
-             the verdict of the order check. A cell noted oversubscribed needed more busy threads \
-             (submitters, SQPOLL threads, helpers on every step's path) than the \
-             CPUs it could use: its threads took turns on a CPU, so its number is \
-             shown but left out of every ratio, chart scale and comparison.",
-            pct(crate::stats::NOISY_CV)
-        )),
-        Block::Table(cells_table(report)),
-    ]
+    let mut blocks = Vec::new();
+    blocks.push(Block::Heading(2, "Cells".into()));
+    blocks.push(Block::Paragraph(format!(
+        "Median ns per step over the timing repetitions with its bootstrap 95% \
+         confidence interval; CV is the coefficient of variation, marked noisy when \
+         the cell missed its target precision and its CV is over {NOISE_FACTOR} times \
+         the machine's own (its raw loop's in the same rounds; without raw loops, \
+         the median CV of the input's cells); \
+         out counts repetitions outside Tukey's fences; x link is the ratio to \
+         link with the same mode, op and shape; x raw is the harness's overhead, \
+         the ratio to the raw reference loop run beside the cell; precision is the \
+         half-width of the interval over the median, with why the repetitions \
+         stopped when that was not the target precision (budget, max); order is \
+         the verdict of the order check, and a control's broken order is \
+         \"{EXPECTED_BREAK}\". A cell noted oversubscribed needed more busy threads \
+         (submitters, SQPOLL threads, helpers on every step's path) than the \
+         CPUs it could use: its threads took turns on a CPU, so its number is \
+         shown but left out of every ratio, chart scale and comparison."
+    )));
+    blocks.push(folded(
+        format!("All {} cells", report.cells.len()),
+        cells_table(report),
+    ));
+    blocks
 }
 
 /// The harness overhead table, for cells with a raw reference loop.
 fn harness_blocks(report: &Report) -> Vec<Block> {
-    let Some(t) = harness_table(report) else {
-        return Vec::new();
-    };
-    vec![
-        Block::Heading(2, "Harness overhead".into()),
-        Block::Paragraph(
+    let mut blocks = Vec::new();
+    if let Some(t) = harness_table(report) {
+        blocks.push(Block::Heading(2, "Harness overhead".into()));
+        blocks.push(Block::Paragraph(
             "Each cell with a raw reference loop (the same stream of NOPs on the io-uring \
              crate, no harness, run beside every repetition): its median ns/step, the raw \
              loop's, their ratio, and what the order check adds to the raw loop per step."
                 .into(),
-        ),
-        Block::Table(t),
-    ]
-}
-
-/// Each cell's cost in its machine's anchors, when any were calibrated.
-fn anchor_cost_blocks(report: &Report) -> Vec<Block> {
-    let Some(t) = in_anchors_table(report) else {
-        return Vec::new();
-    };
-    vec![
-        Block::Heading(2, "Cost in physical anchors".into()),
-        Block::Paragraph(
-            "Each cell's median ns/step divided by the anchors calibrated on its machine.".into(),
-        ),
-        Block::Table(t),
-    ]
-}
-
-/// The profile pass's counts per step, and why a counter has no value.
-fn profile_blocks(report: &Report) -> Vec<Block> {
-    let Some(t) = profile_table(report) else {
-        return Vec::new();
-    };
-    let mut blocks = vec![
-        Block::Heading(2, "Profile pass".into()),
-        Block::Paragraph(
-            "Counts per step with perf counters and BPF probes attached; overhead is \
-             ns/step under observation over the timing pass."
-                .into(),
-        ),
-        Block::Table(t),
-    ];
-    let why = counters_without_value(report);
-    if !why.is_empty() {
-        blocks.push(Block::Paragraph(
-            "Counters without a value, and why:".into(),
         ));
-        blocks.push(Block::List(why));
+        blocks.push(folded(format!("{} cells", t.rows.len()), t));
     }
     blocks
 }
 
-/// Every cell that did not run ok, with its status and why.
+/// Each cell's cost in its machine's anchors, where informative.
+fn anchor_cost_blocks(report: &Report) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    if let Some((t, beyond)) = in_anchors_table(report) {
+        blocks.push(Block::Heading(2, "Cost in physical anchors".into()));
+        let mut text = format!(
+            "Each cell's median ns/step divided by the anchors calibrated on its machine; \
+             below {ANCHOR_FLOOR}x a cell costs a small fraction of the anchor and no \
+             multiple is given."
+        );
+        if !beyond.is_empty() {
+            text.push_str(&format!(
+                " No column for the anchors no cell costs {ANCHOR_FLOOR}x of: {}.",
+                beyond.join(", ")
+            ));
+        }
+        blocks.push(Block::Paragraph(text));
+        blocks.push(folded(format!("{} cells", t.rows.len()), t));
+    }
+    blocks
+}
+
+/// The profile pass: counts per step, its overhead, and the counters
+/// without a value said once.
+fn profile_blocks(report: &Report) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    if let Some(t) = profile_table(report) {
+        blocks.push(Block::Heading(2, "Profile pass".into()));
+        blocks.push(Block::Paragraph(
+            "Counts per step with perf counters and BPF probes attached. Overhead is \
+             the one observed pass's ns/step over the timing repetitions' median, shown \
+             only where that pass lies outside the repetitions' own range: \"in noise\" \
+             when it lies within it (one pass cannot tell the observers' cost from the \
+             cell's variation), and \"below every repetition\" when the timing \
+             repetitions, each on a fresh set-up right after another cell's, all ran \
+             slower than the profile pass did, which is no cost of observing."
+                .into(),
+        ));
+        let why = counters_without_value(report);
+        if !why.is_empty() {
+            blocks.push(Block::Paragraph(
+                "Counters without a value, and why:".into(),
+            ));
+            blocks.push(Block::List(why));
+        }
+        blocks.push(folded(format!("{} cells", t.rows.len()), t));
+    }
+    blocks
+}
+
+/// Each machine: its facts, how it measured, the command that reproduces
+/// the run, its anchors and the lines that could not be read.
+fn machine_blocks(report: &Report) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for (s, src) in report.sources.iter().enumerate() {
+        blocks.push(Block::Heading(2, format!("Machine: {}", src.label)));
+        blocks.push(Block::List(machine_facts(src)));
+        let measurement = measurement_lines(report, s);
+        if !measurement.is_empty() {
+            blocks.push(Block::Paragraph("Measurement:".into()));
+            blocks.push(Block::List(measurement));
+        }
+        blocks.push(Block::Paragraph("Reproduce with:".into()));
+        blocks.push(Block::Code(shell_line(&src.header.run.command)));
+        blocks.extend(anchor_blocks(src));
+        if !src.warnings.is_empty() {
+            blocks.push(Block::Heading(3, "Lines skipped while reading".into()));
+            blocks.push(Block::List(src.warnings.clone()));
+        }
+    }
+    blocks
+}
+
+/// The input a cell came from, when the report has several.
+fn source_of(report: &Report, c: &CellSummary) -> String {
+    if report.multi() {
+        format!(" @{}", report.sources[c.source].label)
+    } else {
+        String::new()
+    }
+}
+
+/// The cells that were skipped, failed or interrupted, with their codes.
 fn not_run_blocks(report: &Report) -> Vec<Block> {
+    let mut blocks = Vec::new();
     let not_run: Vec<String> = report
         .cells
         .iter()
-        .filter(|c| c.status != CellStatus::Ok)
-        .map(|c| {
-            let kernel = if report.multi() {
-                format!(" @{}", report.sources[c.source].label)
-            } else {
-                String::new()
-            };
-            let code = c
-                .reason_code
-                .map_or(String::new(), |code| format!(" [{code}]"));
-            format!(
-                "{}{kernel}: {}{code} ({})",
-                c.name,
-                c.status.word(),
-                c.reason.as_deref().unwrap_or(&c.order_verdict())
-            )
-        })
+        .filter(|c| !c.as_expected())
+        .map(|c| format!("{}{}: {}", c.name, source_of(report, c), c.status_line()))
         .collect();
-    if not_run.is_empty() {
-        return Vec::new();
+    if !not_run.is_empty() {
+        blocks.push(Block::Heading(
+            2,
+            "Skipped, failed and interrupted cells".into(),
+        ));
+        blocks.push(Block::List(not_run));
     }
-    vec![
-        Block::Heading(2, "Skipped, failed and interrupted cells".into()),
-        Block::List(not_run),
-    ]
+    blocks
+}
+
+/// The controls: cells of a style that promises no order, whose broken
+/// order proves the check catches a real one.
+fn control_blocks(report: &Report) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let controls: Vec<String> = report
+        .cells
+        .iter()
+        .filter(|c| c.status == CellStatus::Control)
+        .map(|c| format!("{}{}: {}", c.name, source_of(report, c), c.order_verdict()))
+        .collect();
+    if !controls.is_empty() {
+        blocks.push(Block::Heading(2, "Controls".into()));
+        blocks.push(Block::Paragraph(
+            "Cells of a style that promises no order: where the op finishes out of \
+             order, the order check must catch the break, which proves it catches a \
+             real one. Not failures."
+                .into(),
+        ));
+        blocks.push(Block::List(controls));
+    }
+    blocks
+}
+
+/// A full table folded under a one-line summary.
+fn folded(summary: String, table: Table) -> Block {
+    Block::Details(summary, vec![Block::Table(table)])
 }

@@ -8,8 +8,6 @@
 pub const CONFIDENCE: f64 = 0.95;
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 2000;
-/// Coefficient of variation above which a cell is flagged as noisy.
-pub const NOISY_CV: f64 = 0.05;
 
 /// A small seeded generator (SplitMix64): enough quality for resampling and
 /// reproducible across platforms, unlike a thread-local random source.
@@ -244,11 +242,6 @@ impl Summary {
             outliers: tukey_outliers(xs),
         })
     }
-
-    /// Whether the spread is too large to trust small differences.
-    pub fn noisy(&self) -> bool {
-        self.cv.is_some_and(|cv| cv > NOISY_CV)
-    }
 }
 
 /// Result of a two-sided Mann–Whitney U test.
@@ -457,9 +450,6 @@ mod tests {
         assert!((cv - 0.1).abs() < 1e-12);
         assert_eq!(tukey_outliers(&[10.0, 10.1, 9.9, 10.05, 9.95, 30.0]), 1);
         assert_eq!(tukey_outliers(&[1.0, 2.0, 3.0, 4.0, 5.0]), 0);
-        let s = Summary::of(&[100.0, 100.0, 130.0, 70.0], 1).unwrap();
-        assert!(s.noisy());
-        assert!(!Summary::of(&[100.0, 101.0, 99.0], 1).unwrap().noisy());
     }
 
     #[test]
@@ -554,7 +544,6 @@ mod tests {
         let s = Summary::of(&[4.0, 2.0, 6.0], 1).unwrap();
         assert_eq!((s.n, s.median, s.outliers), (3, 4.0, 0));
         assert_eq!(s.cv, Some(0.5));
-        assert!(s.noisy());
     }
 
     #[test]

@@ -198,3 +198,93 @@ fn report_html_renders_plots_and_tables_in_chromium() {
     let orange = near(&curve, [255, 127, 14], 6);
     assert!(orange > 300, "curve painted: {orange} pixels");
 }
+
+/// A page that loads `report` in a 1280 px wide frame and writes what it
+/// measured into its own DOM: the page's width, every table's width with
+/// its details opened, and the text of the first 900 px.
+const MEASURE: &str = r#"<!DOCTYPE html><html><body>
+<iframe id="f" src="REPORT" style="width:1280px;height:900px;border:0"></iframe>
+<pre id="out">pending</pre><script>
+document.getElementById('f').onload = function () {
+  const d = this.contentDocument;
+  const first = [...d.body.querySelectorAll('h1,h2,p,li,summary')]
+    .filter(e => e.getBoundingClientRect().top < 900).map(e => e.textContent);
+  d.querySelectorAll('details').forEach(x => x.open = true);
+  const tables = [...d.querySelectorAll('table')].map(t => t.getBoundingClientRect().right);
+  document.getElementById('out').textContent = JSON.stringify({
+    page: d.documentElement.scrollWidth, tables: tables, first: first });
+};
+</script></body></html>"#;
+
+#[test]
+fn report_html_fits_1280_px_and_opens_on_its_summary() {
+    let browser = match ensure_browser(Path::new(CHROMIUM), INSTALL) {
+        Ok(b) => b,
+        Err(why) => {
+            eprintln!("skipping: no headless browser: {why}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The full synthetic sweep (216 cells, every table long), and the
+    // verifier's control.
+    let mut records = sweep(5, 5);
+    records.push(failed(&key("independent", "default", "timeout", 8, 8)));
+    let input = write(dir.path(), "r.jsonl", &header("6.18.0", false), &records);
+    let out = dir.path().join("report");
+    render_svg(&[input], &out);
+    let page = dir.path().join("measure.html");
+    std::fs::write(&page, MEASURE.replace("REPORT", "report/report.html")).unwrap();
+    let dom = String::from_utf8(
+        chromium(
+            &browser,
+            &dir.path().join("profile"),
+            &[
+                "--allow-file-access-from-files",
+                "--dump-dom",
+                "--virtual-time-budget=5000",
+            ],
+            &page,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let json = dom
+        .split_once("<pre id=\"out\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map(|(m, _)| {
+            m.replace("&amp;", "&")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+        })
+        .expect("the measuring page's output");
+    let m: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert!(m["page"].as_f64().unwrap() <= 1280.0, "{m}");
+    let tables = m["tables"].as_array().unwrap();
+    assert!(tables.len() >= 4, "{m}");
+    for right in tables {
+        assert!(right.as_f64().unwrap() <= 1280.0, "a table is cut off: {m}");
+    }
+    let first: Vec<&str> = m["first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let screen = first.join("\n");
+    assert!(
+        screen.contains("Summary") && screen.contains("217 cells"),
+        "{screen}"
+    );
+    assert!(screen.contains("Failed (2):"), "{screen}");
+    assert!(
+        screen.contains("independent/default/timeout/g1-s8-b8-t1")
+            && screen.contains("order broken, as expected"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("mitigations:"),
+        "machine facts come after the findings: {screen}"
+    );
+}

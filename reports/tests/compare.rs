@@ -133,6 +133,46 @@ fn a_candidate_that_breaks_the_order_fails_the_comparison() {
 }
 
 #[test]
+fn a_control_is_ok_when_it_breaks_and_fails_the_comparison_when_it_holds() {
+    let (mut base, mut cand) = pair(1.0, 0.01, 10);
+    let control = key("independent", "default", "timeout", 8, 8);
+    base.push(failed(&control));
+    cand.push(failed(&control));
+    let newly = key("drain", "default", "nop", 8, 8);
+    cand.retain(|r| r.name != newly.name());
+    cand.push(failed(&newly));
+    let (_dir, cmp) = run(&base, &cand, "6.18.0");
+    let c = cmp.cells.iter().find(|c| c.name == control.name()).unwrap();
+    assert_eq!(c.verdict, Verdict::NoChange);
+    assert_eq!(
+        c.why.as_deref(),
+        Some("control, order broken, as expected on both sides")
+    );
+    assert!(cmp.has_regression(), "drain newly failed");
+    let mail = cmp.email();
+    assert!(
+        mail.lines().any(|l| l.starts_with(&format!(
+            "{} newly failed: candidate order violated",
+            newly.name()
+        ))),
+        "{mail}"
+    );
+    assert!(
+        !mail.contains(&format!("{} newly failed", control.name())),
+        "{mail}"
+    );
+
+    // A control that held the order means the order check stopped catching it.
+    let (mut base, mut cand) = pair(1.0, 0.01, 10);
+    base.push(failed(&control));
+    cand.extend(reps(&control, &[900.0, 905.0, 898.0, 902.0, 901.0]));
+    let (_dir, cmp) = run(&base, &cand, "6.18.0");
+    let c = cmp.cells.iter().find(|c| c.name == control.name()).unwrap();
+    assert_eq!(c.verdict, Verdict::Broken, "{:?}", c.why);
+    assert!(cmp.has_regression());
+}
+
+#[test]
 fn oversubscribed_cells_get_no_verdict_unless_included() {
     let (base, mut cand) = pair(1.2, 0.01, 10);
     let k = key("drain", "sqpoll", "nop", 8, 8);
@@ -215,22 +255,47 @@ fn renders_markdown_mail_and_bench_json() {
         assert!(line.chars().count() <= 72 && line.is_ascii(), "{line:?}");
     }
     assert!(mail.contains("kernel: 6.18.0 -> 7.1.0"));
-    assert!(mail.contains("REGRESSION"));
-    assert!(mail.contains("+20."));
+    // The 0-day robot's shape: a headline per regressed cell, the table of
+    // only the changed cells, then how the runs differ.
+    let headlines: Vec<&str> = mail
+        .lines()
+        .filter(|l| l.contains("% regression of "))
+        .collect();
+    assert_eq!(headlines.len(), 6, "{mail}");
+    assert!(
+        headlines
+            .iter()
+            .all(|l| l.starts_with("-1") && l.contains("(ns/step +")),
+        "{headlines:?}"
+    );
+    let table = mail
+        .find("%stddev   %change        %stddev")
+        .expect("the table");
+    let differ = mail.find("The runs differ:").unwrap();
+    assert!(mail.find(headlines[0]).unwrap() < table && table < differ);
+    let rows: Vec<&str> = mail[table..differ]
+        .lines()
+        .filter(|l| l.contains("  +2") || l.contains("  +1"))
+        .collect();
+    assert_eq!(rows.len(), 6, "{mail}");
+    assert!(
+        rows.iter().all(|r| r.matches("+-1%").count() == 2),
+        "{rows:?}"
+    );
     let bmf: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("compare-bench.json")).unwrap())
             .unwrap();
     let obj = bmf.as_object().unwrap();
     assert_eq!(obj.len(), 6);
     for measures in obj.values() {
-        let r = &measures["ratio_to_baseline"];
+        let r = &measures["ratio-to-baseline"];
         let (v, lo, hi) = (
             r["value"].as_f64().unwrap(),
             r["lower_value"].as_f64().unwrap(),
             r["upper_value"].as_f64().unwrap(),
         );
         assert!(lo <= v && v <= hi && v > 1.1);
-        assert!(measures["ns_per_step"]["value"].as_f64().unwrap() > 0.0);
+        assert!(measures["latency"]["value"].as_f64().unwrap() > 0.0);
     }
 }
 

@@ -107,9 +107,9 @@ fn renders_every_output_of_a_200_cell_sweep() {
     assert!(md.contains("- futex wake round trip 2.40 µs (500 samples, no interval recorded)"));
     assert!(md.contains("within ±1.0% or its share of the 1.20 s budget was spent"));
     assert!(md.contains("the calibration took 1.26 s, 60.0 ms over."));
-    // An unsupported counter is marked in its row, and why is said once.
-    assert!(md.contains("cycles <not supported>"));
-    let why = "- cycles: not supported: event not provided by this CPU's PMU (ENOENT) (in ";
+    // An unsupported counter is said once, under the table, not in its rows.
+    assert!(!md.contains("cycles <not supported>"));
+    let why = "- cycles [counter_unsupported]: not supported: event not provided by this CPU's PMU (ENOENT) (in ";
     assert_eq!(md.matches(why).count(), 1, "{md}");
     assert!(
         md.contains("- ns per step vs batch is not drawn for default nop g1-s32-t1 and 7 more slices: 2 batch sizes (8, 32), a curve needs at least 5"),
@@ -161,7 +161,7 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
         .lines()
         .find(|l| l.starts_with("style"))
         .expect("table header");
-    for col in ["mode", "shape", "ns/step", "+-CI", "x link"] {
+    for col in ["mode", "shape", "ns/step", "95% CI", "x link"] {
         assert!(header_line.contains(col), "{col} missing: {header_line}");
     }
     assert!(mail.contains("Kernel 6.18.0-test on Synthetic CPU"));
@@ -194,17 +194,42 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
     }
 }
 
+/// A Bencher measure slug: lower-case words of letters and digits joined
+/// by hyphens, at most 64 characters (what Bencher resolves a measure by).
+fn is_slug(key: &str) -> bool {
+    key.len() <= 64
+        && !key.is_empty()
+        && key.split('-').all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+/// The digits after the point of a JSON number as written.
+fn decimals(v: &Value) -> usize {
+    v.to_string().split_once('.').map_or(0, |(_, d)| d.len())
+}
+
 #[test]
 fn bench_json_matches_bencher_and_github_action_shapes() {
     let dir = tempfile::tempdir().unwrap();
-    let input = small_sweep(dir.path());
-    let timed: BTreeSet<String> = input
-        .records
-        .iter()
-        .filter(|r| r.timing.is_some())
-        .map(|r| r.name.clone())
-        .filter(|n| !n.starts_with("futex/sqpoll/nop/g1-s32-b8"))
+    let mut records: Vec<_> = sweep(1, 5)
+        .into_iter()
+        .filter(|r| r.cell.op == "nop")
         .collect();
+    // The verifier's control: `independent` broke the order on timeouts.
+    let control = key("independent", "default", "timeout", 8, 8);
+    records.push(failed(&control));
+    let input = write(
+        dir.path(),
+        "small.jsonl",
+        &header("6.18.0-test", false),
+        &records,
+    );
+    let all = cell_names(&input);
+    let failed_cell = "futex/sqpoll/nop/g1-s32-b8-t1";
+    let untimed = |n: &str| n == failed_cell || n.starts_with("bpf-loop") || n == control.name();
     render(
         &[input],
         dir.path(),
@@ -214,40 +239,153 @@ fn bench_json_matches_bencher_and_github_action_shapes() {
         },
     )
     .unwrap();
+
+    // Bencher's BMF schema: benchmark name -> measure -> {value, lower_value?, upper_value?}.
     let bmf: Value = serde_json::from_str(&read(dir.path(), "bench.json")).unwrap();
     let obj = bmf.as_object().expect("BMF is an object");
-    assert_eq!(obj.keys().cloned().collect::<BTreeSet<_>>(), timed);
+    assert_eq!(
+        obj.keys().cloned().collect::<BTreeSet<_>>(),
+        all,
+        "every cell is kept"
+    );
     for (name, measures) in obj {
-        let m = &measures["ns_per_step"];
+        let measures = measures.as_object().unwrap();
+        for (key, metric) in measures {
+            assert!(is_slug(key), "{key} is not a Bencher slug");
+            let metric = metric.as_object().unwrap();
+            assert!(metric["value"].is_number(), "{name} {key}");
+            for k in metric.keys() {
+                assert!(
+                    ["value", "lower_value", "upper_value"].contains(&k.as_str()),
+                    "{k}"
+                );
+            }
+        }
+        let not_ok = measures["not-ok"]["value"].as_u64().unwrap();
+        assert_eq!(
+            not_ok,
+            u64::from(name == failed_cell || name.starts_with("bpf-loop")),
+            "{name}"
+        );
+        if untimed(name) {
+            assert!(!measures.contains_key("latency"), "{name}");
+            continue;
+        }
+        let m = &measures["latency"];
         let (v, lo, hi) = (
             m["value"].as_f64().unwrap(),
             m["lower_value"].as_f64().unwrap(),
             m["upper_value"].as_f64().unwrap(),
         );
         assert!(lo <= v && v <= hi && lo > 0.0, "{name}: {lo} {v} {hi}");
-        assert!(measures["cpu_ns_per_step"]["value"].is_f64());
+        // Rounded to a tenth of the interval's leading decimal place (one
+        // more digit allowed where rounding moved the width across a power
+        // of ten), not printed to full float precision.
+        let supported = (1 - (hi - lo).log10().floor() as i64).max(0) as usize;
+        assert!(
+            decimals(&m["value"]) <= supported + 1,
+            "{name}: {} in [{lo}, {hi}]",
+            m["value"]
+        );
+        assert!(measures["cpu-latency"]["value"].is_f64());
     }
+
+    // The action's BenchmarkResult (src/extract.ts): name, value, unit, and
+    // the optional range and extra, all strings but value.
     let gab: Value = serde_json::from_str(&read(dir.path(), "bench-github.json")).unwrap();
     let entries = gab.as_array().expect("an array");
-    assert_eq!(entries.len(), timed.len());
+    let mut status_of = std::collections::BTreeMap::new();
+    let mut timed = BTreeSet::new();
     for e in entries {
         let e = e.as_object().unwrap();
-        assert_eq!(
-            e.keys().map(String::as_str).collect::<BTreeSet<_>>(),
-            ["extra", "name", "range", "unit", "value"]
-                .into_iter()
-                .collect()
-        );
-        assert!(timed.contains(e["name"].as_str().unwrap()));
-        assert_eq!(e["unit"], "ns/step");
-        assert!(e["value"].as_f64().unwrap() > 0.0);
-        assert!(e["range"].as_str().unwrap().starts_with("± "));
+        for k in e.keys() {
+            assert!(
+                ["name", "value", "unit", "range", "extra"].contains(&k.as_str()),
+                "{k}"
+            );
+        }
+        let name = e["name"].as_str().unwrap();
+        assert!(e["value"].is_number() && e["unit"].is_string(), "{name}");
+        assert!(e.get("range").is_none_or(Value::is_string));
         let extra = e["extra"].as_str().unwrap();
-        assert!(extra.contains("95% CI"));
-        if e["name"].as_str().unwrap().starts_with("sync-group") {
-            assert!(extra.contains("labels: emulated"), "{extra}");
+        match name.strip_suffix(" not-ok") {
+            Some(cell) => {
+                assert_eq!(e["unit"], "not ok (0/1)");
+                status_of.insert(
+                    cell.to_string(),
+                    (e["value"].as_u64().unwrap(), extra.to_string()),
+                );
+            }
+            None => {
+                timed.insert(name.to_string());
+                assert_eq!(e["unit"], "ns/step");
+                let range = e["range"].as_str().unwrap();
+                assert!(range.starts_with("95% CI ["), "{range}");
+                let (lo, hi) = range["95% CI [".len()..range.len() - 1]
+                    .split_once(", ")
+                    .unwrap();
+                let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+                let v = e["value"].as_f64().unwrap();
+                assert!(lo <= v && v <= hi, "{name}: {range} around {v}");
+                assert!(extra.starts_with("ok"), "{extra}");
+                if name.starts_with("sync-group") {
+                    assert!(extra.contains("labels: emulated"), "{extra}");
+                }
+            }
         }
     }
+    assert_eq!(status_of.keys().cloned().collect::<BTreeSet<_>>(), all);
+    assert_eq!(timed, all.iter().filter(|n| !untimed(n)).cloned().collect());
+    let (value, extra) = &status_of[failed_cell];
+    assert_eq!(*value, 1);
+    assert!(
+        extra.starts_with("failed [order_violation]: order violated"),
+        "{extra}"
+    );
+    let (value, extra) = &status_of[&control.name()];
+    assert_eq!(
+        *value, 0,
+        "a control that broke the order is as it should be"
+    );
+    assert_eq!(extra, "control: order broken, as expected");
+
+    // Every output states the control as such, apart from the failures.
+    let md = read(dir.path(), "report.md");
+    let section = |title: &str| {
+        let start = md
+            .find(&format!("## {title}\n"))
+            .unwrap_or_else(|| panic!("{title}"));
+        let rest = &md[start + 3..];
+        rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+    };
+    let failures = section("Skipped, failed and interrupted cells");
+    assert!(
+        failures.contains(failed_cell) && !failures.contains(&control.name()),
+        "{failures}"
+    );
+    let controls = section("Controls");
+    assert!(
+        controls.contains(&format!(
+            "- {}: order broken, as expected: group 0",
+            control.name()
+        )),
+        "{controls}"
+    );
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| independent | default | timeout |"))
+        .expect("the control's row");
+    assert!(
+        row.contains("| order broken, as expected: group 0") && !row.contains("BROKEN"),
+        "{row}"
+    );
+    let mail = read(dir.path(), "email.txt");
+    let not_timed =
+        &mail[mail.find("Not timed:").unwrap()..mail.find("Controls, order broken").unwrap()];
+    assert!(
+        !not_timed.contains("independent/default/timeout"),
+        "{not_timed}"
+    );
 }
 
 #[test]
@@ -278,9 +416,15 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     // Self-contained: plots inline, nothing to load.
     let figures = written_plots(&out).len();
     assert_eq!(html.matches("<svg").count(), figures, "every figure inline");
-    for external in ["<script", " src=", " href=", "<link", "url("] {
+    for external in ["<script", " src=", "<link", "url("] {
         assert!(!html.contains(external), "{external} in report.html");
     }
+    // Links only within the page: its table of contents.
+    assert!(html.contains(" href=\"#summary\""));
+    assert_eq!(
+        html.matches(" href=").count(),
+        html.matches(" href=\"#").count()
+    );
     let mail = read(&out, "email.txt");
     assert!(mail.contains("=== 6.18.0 ===") && mail.contains("=== 7.1.0-emu ==="));
     assert!(mail.contains("Software emulation: timings not"));
@@ -617,8 +761,21 @@ fn the_report_decides_by_reason_codes_not_by_their_text() {
         .lines()
         .find(|l| l.contains("task-clock") && l.contains(&k("link").name()))
         .unwrap_or_else(|| panic!("no profile row: {md}"));
-    assert!(row.contains("cycles <not supported>"), "{row}");
-    assert!(row.contains("instructions <not counted>"), "{row}");
+    // Counters without a value are said once, under the profile table, by
+    // their code, whatever their text says.
+    let said = |name: &str, word: &str| {
+        md.lines()
+            .any(|l| l.starts_with("- ") && l.contains(name) && l.contains(word))
+    };
+    assert!(said("cycles", "[counter_unsupported]: the PMU"), "{md}");
+    assert!(
+        said(
+            "instructions",
+            "[counter_not_counted]: not supported, or so"
+        ),
+        "{md}"
+    );
+    assert!(!row.contains("<not"), "said once, not in the row: {row}");
     assert!(
         row.contains("probes failed: attaching ursb_switch"),
         "{row}"
@@ -628,14 +785,14 @@ fn the_report_decides_by_reason_codes_not_by_their_text() {
     assert!(
         not_run
             .iter()
-            .any(|l| l.contains(&futex) && l.contains("failed [timeout] (timeout)")),
+            .any(|l| l.contains(&futex) && l.contains("failed [timeout]: timeout")),
         "{not_run:?}"
     );
     let bpf = k("bpf-loop").name();
     assert!(
         not_run
             .iter()
-            .any(|l| l.contains(&bpf) && l.contains("skipped [missing_feature] (needs 7.1)")),
+            .any(|l| l.contains(&bpf) && l.contains("skipped [missing_feature]: needs 7.1")),
         "{not_run:?}"
     );
 }
@@ -713,12 +870,22 @@ fn oversubscribed_cells_show_their_number_flagged_but_no_ratio_bar_or_ci_entry()
             .is_some_and(|n| n.parse::<f64>().is_ok())
     });
     assert!(top_tick < 200.0 && !thousands, "scale set by it: {texts:?}");
-    // CI dashboards compare what they get: it is left out.
+    // CI dashboards compare what they get: its timing is left out, the
+    // cell itself is kept, ok.
     let bench: Value = serde_json::from_str(&read(&out, "bench.json")).unwrap();
-    assert!(bench.get(k("link").name()).is_some());
-    assert!(bench.get(k("msg-ring").name()).is_none(), "{bench}");
+    assert!(bench[k("link").name()].get("latency").is_some());
+    let msg_ring = &bench[k("msg-ring").name()];
+    assert!(msg_ring.get("latency").is_none(), "{bench}");
+    assert_eq!(msg_ring["not-ok"]["value"], 0);
     let github: Value = serde_json::from_str(&read(&out, "bench-github.json")).unwrap();
-    assert_eq!(github.as_array().unwrap().len(), 2);
+    let names: Vec<&str> = github
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&k("msg-ring").name().as_str()), "{names:?}");
+    assert!(names.contains(&format!("{} not-ok", k("msg-ring").name()).as_str()));
 }
 
 #[test]
@@ -775,6 +942,7 @@ fn styles_follow_the_registry_of_the_header_else_their_first_appearance() {
                 name: name.to_string(),
                 variants: Vec::new(),
                 labels: Vec::new(),
+                unordered: false,
             })
             .collect(),
         modes: vec!["default".into()],
@@ -799,12 +967,42 @@ fn text_table_lists_every_cell_with_status() {
     assert!(text.contains("skipped"));
 }
 
+/// A cell's final line recording that its repetitions missed a ±1% target
+/// and that its raw loop varied by `loop_cv` in the same rounds.
+fn missed_precision(k: &reports::schema::CellKey, loop_cv: f64) -> reports::schema::CellRecord {
+    use reports::schema::*;
+    let mut last = profile(k, 1.0);
+    last.stopping = Some(Stopping {
+        repetitions: 5,
+        precision: Some(0.15),
+        target: 0.01,
+        reason: StopReason::Budget,
+        spent_ns: 250_000_000,
+    });
+    last.reference = Some(ReferenceSummary {
+        repetitions: 5,
+        ns_per_step: 90.0,
+        checked_ns_per_step: 91.0,
+        order_check_ns_per_step: 1.0,
+        harness_overhead: 1.1,
+        cv: Some(loop_cv),
+    });
+    last
+}
+
 #[test]
-fn noisy_cells_are_flagged() {
+fn noisy_means_noisier_than_the_machine_in_the_same_rounds() {
     let dir = tempfile::tempdir().unwrap();
-    let k = key("link", "default", "nop", 8, 8);
+    let spread = [100.0, 130.0, 80.0, 120.0, 90.0]; // CV about 19%
+                                                    // Its raw loop was steady: the spread is the cell's own.
+    let own = key("link", "default", "nop", 8, 8);
+    // Its raw loop varied as much: the machine's noise, not the cell's.
+    let machine = key("userspace", "default", "nop", 8, 8);
     let quiet = key("drain", "default", "nop", 8, 8);
-    let mut records = reps(&k, &[100.0, 130.0, 80.0, 120.0, 90.0]);
+    let mut records = reps(&own, &spread);
+    records.push(missed_precision(&own, 0.01));
+    records.extend(reps(&machine, &spread));
+    records.push(missed_precision(&machine, 0.15));
     records.extend(reps(&quiet, &[100.0, 100.5, 99.5, 100.2, 99.8]));
     let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
     let text = text_table(&[input]);
@@ -815,6 +1013,7 @@ fn noisy_cells_are_flagged() {
             .to_string()
     };
     assert!(row("link").contains("noisy"), "{}", row("link"));
+    assert!(!row("userspace").contains("noisy"), "{}", row("userspace"));
     assert!(!row("drain").contains("noisy"), "{}", row("drain"));
 }
 
@@ -875,4 +1074,35 @@ fn png_title_glyphs_drawn_without_system_fonts() {
         })
         .count();
     assert!(legend_text > 20, "legend text pixels: {legend_text}");
+}
+
+#[test]
+fn an_anchor_no_cell_comes_near_is_said_once_not_given_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = header("6.18", false);
+    h.anchors.push(reports::schema::AnchorValue {
+        name: "one_second_sleep".into(),
+        ns: Some(1e9),
+        samples: 3,
+        ..Default::default()
+    });
+    let k = key("link", "default", "nop", 8, 8);
+    let input = write(dir.path(), "r.jsonl", &h, &reps(&k, &[100.0, 101.0, 99.0]));
+    let out = dir.path().join("out");
+    let options = RenderOptions {
+        plots: false,
+        png: false,
+    };
+    render(&[input], &out, &options).unwrap();
+    let md = read(&out, "report.md");
+    assert!(md.contains("| x syscall |"), "{md}");
+    assert!(!md.contains("x one_second_sleep"), "{md}");
+    assert_eq!(
+        md.matches(
+            "No column for the anchors no cell costs 0.1x of: futex_wake_round_trip, one_second_sleep."
+        )
+            .count(),
+        1,
+        "{md}"
+    );
 }

@@ -78,6 +78,11 @@ pub struct StyleEntry {
     /// Labels every output shows for its cells (e.g. `emulated`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// Set when the style promises no order (`independent`): its cells are
+    /// the verifier's controls, whose broken order is expected. Absent
+    /// (false) in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unordered: bool,
 }
 
 /// Name, version and source commit of the tool that wrote a file.

@@ -63,14 +63,28 @@ pub struct Plots {
 }
 
 impl Plots {
-    /// The report's "Plots" section: the figures, then one line per figure
-    /// left out; nothing when there is neither.
+    /// The report's "Plots" section: of each kind of figure (the title
+    /// before its `:`) the first, the others folded under one line, then one
+    /// line per figure left out; nothing when there is neither.
     pub fn blocks(&self) -> Vec<Block> {
         if self.files.is_empty() && self.not_drawn.is_empty() {
             return Vec::new();
         }
         let mut blocks = vec![Block::Heading(2, "Plots".into())];
-        blocks.extend(self.files.iter().cloned().map(Block::Figure));
+        let kinds = crate::model::group_consecutive(&self.files, |f| {
+            f.title
+                .split_once(": ")
+                .map_or(&*f.title, |(kind, _)| kind)
+                .to_string()
+        });
+        for (kind, files) in kinds {
+            let mut figures = files.into_iter().cloned().map(Block::Figure);
+            blocks.extend(figures.next());
+            let rest: Vec<Block> = figures.collect();
+            if !rest.is_empty() {
+                blocks.push(Block::Details(format!("{} more: {kind}", rest.len()), rest));
+            }
+        }
         if !self.not_drawn.is_empty() {
             blocks.push(Block::Paragraph("Not drawn:".into()));
             blocks.push(Block::List(

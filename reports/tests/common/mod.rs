@@ -97,6 +97,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
                 name: name.to_string(),
                 variants: variants(name).iter().map(|v| v.to_string()).collect(),
                 labels: Vec::new(),
+                unordered: *name == "independent",
             })
             .collect(),
             modes: vec!["default".into(), "sqpoll".into()],

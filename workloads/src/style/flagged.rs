@@ -17,6 +17,7 @@ pub struct Flagged {
     name: &'static str,
     flags: Flags,
     about: &'static str,
+    orders: bool,
 }
 
 /// No ordering at all.
@@ -24,6 +25,7 @@ pub const INDEPENDENT: Flagged = Flagged {
     name: "independent",
     flags: Flags::empty(),
     about: "no ordering at all (upper bound; reorders on timeout/async ops)",
+    orders: false,
 };
 
 /// IOSQE_IO_DRAIN on every step.
@@ -31,6 +33,7 @@ pub const DRAIN: Flagged = Flagged {
     name: "drain",
     flags: Flags::IO_DRAIN,
     about: "IOSQE_IO_DRAIN on every step (orders against all earlier requests)",
+    orders: true,
 };
 
 impl Style for Flagged {
@@ -39,6 +42,9 @@ impl Style for Flagged {
     }
     fn about(&self) -> &'static str {
         self.about
+    }
+    fn orders(&self) -> bool {
+        self.orders
     }
     /// One enter per batch, the last one also waiting for the whole pass;
     /// an SQPOLL thread submits, leaving only that one wait.

@@ -436,6 +436,13 @@ pub trait Style: Send + Sync {
     fn labels(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Whether the style promises to keep each group in order. A style that
+    /// promises none (`independent`) is the verifier's control: where the op
+    /// finishes out of order its broken order is the expected outcome, which
+    /// every output states as such and never counts as a failure.
+    fn orders(&self) -> bool {
+        true
+    }
     /// What the style needs beyond the op and the mode (opcodes, CPUs, a
     /// probed feature), or why it does not apply to `cell` at all: `Err` is
     /// the one-line reason its `skipped` line carries, coded
