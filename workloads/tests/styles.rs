@@ -62,8 +62,11 @@ fn every_ordering_style_keeps_order_in_every_mode() {
 fn verifier_catches_independent_reordering_while_link_passes() {
     let independent = "independent";
     let link = "link";
-    // Timeouts of varied length finish out of submission order every time.
-    let shape = shape(4, 32, 4);
+    // Timeouts of varied length finish out of submission order every time
+    // when a group's steps are armed together: one submission holds the
+    // whole stream, so no scheduling delay between submissions can let an
+    // earlier, longer timeout expire before the next is armed.
+    let shape = shape(4, 32, 4 * 32);
     let broken = run(
         &spec(independent, "", "default", OpKind::Timeout, false, shape),
         5,
