@@ -85,7 +85,8 @@ enum Command {
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
-    /// Print a results table and render report.md/html, email.txt, bench.json and plots.
+    /// Print a results table and render report.md/html, email.txt (with
+    /// email-full.txt to attach), bench.json and plots.
     Report {
         /// results.jsonl files (several: kernels or machines side by side).
         #[arg(required = true)]
@@ -164,7 +165,8 @@ fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    render(std::slice::from_ref(&r), &args.out, true)?;
+                    let question = study.map(study::Study::question).transpose()?;
+                    render(std::slice::from_ref(&r), &args.out, true, question.as_ref())?;
                     study.map_or(Ok(()), |s| findings(s, &r, &args.out))
                 });
             // Only now may another sweep use the directory.
@@ -355,11 +357,18 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     Ok(inputs)
 }
 
-/// Renders every report output of `inputs` into `out`, printing what was written.
-fn render(inputs: &[Results], out: &Path, plots: bool) -> Result<(), String> {
+/// Renders every report output of `inputs` into `out`, the mail's findings
+/// answering a study's `question` when there is one, printing what was written.
+fn render(
+    inputs: &[Results],
+    out: &Path,
+    plots: bool,
+    question: Option<&reports::findings::Question>,
+) -> Result<(), String> {
     let opts = reports::RenderOptions { plots, png: plots };
     let start = std::time::Instant::now();
-    let written = reports::render(inputs, out, &opts).map_err(|e| e.to_string())?;
+    let written =
+        reports::render_answering(inputs, out, &opts, question).map_err(|e| e.to_string())?;
     eprintln!(
         "reports: {} file(s) in {} ({:.2} s)",
         written.len(),
@@ -376,7 +385,7 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
     };
     print!("{}", reports::text_table(&inputs));
     let out = out.unwrap_or_else(|| beside(&paths[0]));
-    match render(&inputs, &out, !no_plots) {
+    match render(&inputs, &out, !no_plots, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
