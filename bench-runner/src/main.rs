@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+mod advise;
 mod config;
 mod header;
 mod list;
@@ -83,6 +84,28 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Which style to use at one shape: a short sweep of every style that
+    /// keeps order there, ranked by median with compare's significance rules.
+    Advise {
+        /// Groups.
+        #[arg(long)]
+        groups: u32,
+        /// Steps per group.
+        #[arg(long)]
+        steps: u32,
+        /// Steps per submission.
+        #[arg(long)]
+        batch: u32,
+        /// The mode.
+        #[arg(long, default_value = "default")]
+        mode: String,
+        /// The op.
+        #[arg(long, default_value = "nop")]
+        op: String,
+        /// Output directory (default: results/advise-gG-sS-bB-MODE-OP).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
     /// Print a results table and render report.md/html, email.txt (with
@@ -142,9 +165,22 @@ fn install_signals() -> Arc<AtomicBool> {
     flag
 }
 
-/// Runs a sweep (a study's, when `study` is given), then renders its reports
-/// and, for a study, its findings.
-fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
+/// What a sweep's results are read for once its reports are rendered.
+enum Then<'a> {
+    /// Nothing more.
+    Reports,
+    /// A study's findings.
+    Findings(&'a study::Study),
+    /// `advise`'s ranking.
+    Advice,
+}
+
+/// Runs a sweep, then renders its reports and what `then` asks of it.
+fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
+    let study = match then {
+        Then::Findings(s) => Some(s),
+        Then::Reports | Then::Advice => None,
+    };
     let interrupt = install_signals();
     match sweep::sweep(&args, &interrupt) {
         Ok(outcome) if outcome.interrupted => {
@@ -167,7 +203,14 @@ fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
                 .and_then(|r| {
                     let question = study.map(study::Study::question).transpose()?;
                     render(std::slice::from_ref(&r), &args.out, true, question.as_ref())?;
-                    study.map_or(Ok(()), |s| findings(s, &r, &args.out))
+                    match then {
+                        Then::Findings(s) => findings(s, &r, &args.out),
+                        Then::Advice => {
+                            advice(&r);
+                            Ok(())
+                        }
+                        Then::Reports => Ok(()),
+                    }
                 });
             // Only now may another sweep use the directory.
             drop(outcome.lock);
@@ -189,6 +232,16 @@ fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
             }
         }
     }
+}
+
+/// Prints `advise`'s ranking of the results.
+fn advice(results: &Results) {
+    let report = reports::model::Report::build(std::slice::from_ref(results));
+    let advice = reports::advice::Advice::of(&report, &reports::CompareOptions::default());
+    print!(
+        "{}",
+        reports::advice::text(&advice, &results.header.run.command)
+    );
 }
 
 /// Writes a study's findings beside its reports and prints them.
@@ -227,7 +280,7 @@ fn run_study(
         resume,
         filter: None,
     };
-    run_sweep(args, Some(found))
+    run_sweep(args, Then::Findings(found))
 }
 
 /// `init`: writes the built-in default sweep to `path`, never over a file
@@ -281,8 +334,32 @@ fn main() -> ExitCode {
                 resume,
                 filter,
             },
-            None,
+            Then::Reports,
         ),
+        Command::Advise {
+            groups,
+            steps,
+            batch,
+            mode,
+            op,
+            out,
+        } => {
+            let shape = advise::AdviseShape {
+                groups,
+                steps,
+                batch,
+                mode,
+                op,
+            };
+            let out = out.unwrap_or_else(|| shape.default_out());
+            let args = sweep::SweepArgs {
+                config: config::ConfigSource::Advise(shape),
+                out,
+                resume: false,
+                filter: None,
+            };
+            run_sweep(args, Then::Advice)
+        }
         Command::Study {
             name,
             list,

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod advice;
 pub mod anchors;
 pub mod bench_json;
 pub mod brief;
