@@ -156,8 +156,12 @@ pub fn text(advice: &Advice, command: &[String]) -> String {
                 .find(|r| !equals.iter().any(|e| e.style == r.style))
             {
                 if let Some((c, _)) = runner.against_best {
+                    let who = match equals.is_empty() {
+                        true => "The runner-up",
+                        false => "The fastest style significantly behind",
+                    };
                     out.push(format!(
-                        "The runner-up, {}, costs {} the winner's ns/step: {} ns/step more.",
+                        "{who}, {}, costs {} the winner's ns/step: {} ns/step more.",
                         runner.style,
                         change_text(&c),
                         num(runner.median - best.median)
