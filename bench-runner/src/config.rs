@@ -197,7 +197,8 @@ impl Grid {
 /// without a CONFIG and what `bench-runner init` writes.
 pub const BUILT_IN: &str = include_str!("../../config.toml");
 
-/// Where a config comes from: a file, or the built-in default sweep.
+/// Where a config comes from: a file, the built-in default sweep, a study
+/// or `advise`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigSource {
     /// A config file.
@@ -211,6 +212,8 @@ pub enum ConfigSource {
         /// Five short repetitions per cell instead of the study's own.
         quick: bool,
     },
+    /// `advise`'s sweep of one shape in every ordered style.
+    Advise(crate::advise::AdviseShape),
 }
 
 impl ConfigSource {
@@ -231,6 +234,7 @@ impl ConfigSource {
                     cmd.push("--quick".into());
                 }
             }
+            ConfigSource::Advise(shape) => cmd.extend(shape.args()),
         }
         cmd
     }
@@ -242,6 +246,7 @@ impl std::fmt::Display for ConfigSource {
             ConfigSource::File(path) => write!(f, "{}", path.display()),
             ConfigSource::BuiltIn => f.write_str("the built-in default sweep"),
             ConfigSource::Study { name, .. } => write!(f, "study {name}"),
+            ConfigSource::Advise(shape) => write!(f, "{shape}"),
         }
     }
 }
@@ -323,6 +328,12 @@ impl Config {
                     path: source.to_string(),
                     message,
                 }),
+            ConfigSource::Advise(shape) => {
+                Config::parse(&shape.config_text()).map_err(|message| ConfigError {
+                    path: source.to_string(),
+                    message,
+                })
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+mod advise;
 mod config;
 mod header;
 mod list;
@@ -83,9 +84,32 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Which style to use at one shape: a short sweep of every style that
+    /// keeps order there, ranked by median with compare's significance rules.
+    Advise {
+        /// Groups.
+        #[arg(long)]
+        groups: u32,
+        /// Steps per group.
+        #[arg(long)]
+        steps: u32,
+        /// Steps per submission.
+        #[arg(long)]
+        batch: u32,
+        /// The mode.
+        #[arg(long, default_value = "default")]
+        mode: String,
+        /// The op.
+        #[arg(long, default_value = "nop")]
+        op: String,
+        /// Output directory (default: results/advise-gG-sS-bB-MODE-OP).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
-    /// Print a results table and render report.md/html, email.txt, bench.json and plots.
+    /// Print a results table and render report.md/html, email.txt (with
+    /// email-full.txt to attach), bench.json and plots.
     Report {
         /// results.jsonl files (several: kernels or machines side by side).
         #[arg(required = true)]
@@ -141,9 +165,22 @@ fn install_signals() -> Arc<AtomicBool> {
     flag
 }
 
-/// Runs a sweep (a study's, when `study` is given), then renders its reports
-/// and, for a study, its findings.
-fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
+/// What a sweep's results are read for once its reports are rendered.
+enum Then<'a> {
+    /// Nothing more.
+    Reports,
+    /// A study's findings.
+    Findings(&'a study::Study),
+    /// `advise`'s ranking.
+    Advice,
+}
+
+/// Runs a sweep, then renders its reports and what `then` asks of it.
+fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
+    let study = match then {
+        Then::Findings(s) => Some(s),
+        Then::Reports | Then::Advice => None,
+    };
     let interrupt = install_signals();
     match sweep::sweep(&args, &interrupt) {
         Ok(outcome) if outcome.interrupted => {
@@ -164,8 +201,16 @@ fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    render(std::slice::from_ref(&r), &args.out, true)?;
-                    study.map_or(Ok(()), |s| findings(s, &r, &args.out))
+                    let question = study.map(study::Study::question).transpose()?;
+                    render(std::slice::from_ref(&r), &args.out, true, question.as_ref())?;
+                    match then {
+                        Then::Findings(s) => findings(s, &r, &args.out),
+                        Then::Advice => {
+                            advice(&r);
+                            Ok(())
+                        }
+                        Then::Reports => Ok(()),
+                    }
                 });
             // Only now may another sweep use the directory.
             drop(outcome.lock);
@@ -187,6 +232,16 @@ fn run_sweep(args: sweep::SweepArgs, study: Option<&study::Study>) -> ExitCode {
             }
         }
     }
+}
+
+/// Prints `advise`'s ranking of the results.
+fn advice(results: &Results) {
+    let report = reports::model::Report::build(std::slice::from_ref(results));
+    let advice = reports::advice::Advice::of(&report, &reports::CompareOptions::default());
+    print!(
+        "{}",
+        reports::advice::text(&advice, &results.header.run.command)
+    );
 }
 
 /// Writes a study's findings beside its reports and prints them.
@@ -225,7 +280,7 @@ fn run_study(
         resume,
         filter: None,
     };
-    run_sweep(args, Some(found))
+    run_sweep(args, Then::Findings(found))
 }
 
 /// `init`: writes the built-in default sweep to `path`, never over a file
@@ -279,8 +334,32 @@ fn main() -> ExitCode {
                 resume,
                 filter,
             },
-            None,
+            Then::Reports,
         ),
+        Command::Advise {
+            groups,
+            steps,
+            batch,
+            mode,
+            op,
+            out,
+        } => {
+            let shape = advise::AdviseShape {
+                groups,
+                steps,
+                batch,
+                mode,
+                op,
+            };
+            let out = out.unwrap_or_else(|| shape.default_out());
+            let args = sweep::SweepArgs {
+                config: config::ConfigSource::Advise(shape),
+                out,
+                resume: false,
+                filter: None,
+            };
+            run_sweep(args, Then::Advice)
+        }
         Command::Study {
             name,
             list,
@@ -355,11 +434,18 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     Ok(inputs)
 }
 
-/// Renders every report output of `inputs` into `out`, printing what was written.
-fn render(inputs: &[Results], out: &Path, plots: bool) -> Result<(), String> {
+/// Renders every report output of `inputs` into `out`, the mail's findings
+/// answering a study's `question` when there is one, printing what was written.
+fn render(
+    inputs: &[Results],
+    out: &Path,
+    plots: bool,
+    question: Option<&reports::findings::Question>,
+) -> Result<(), String> {
     let opts = reports::RenderOptions { plots, png: plots };
     let start = std::time::Instant::now();
-    let written = reports::render(inputs, out, &opts).map_err(|e| e.to_string())?;
+    let written =
+        reports::render_answering(inputs, out, &opts, question).map_err(|e| e.to_string())?;
     eprintln!(
         "reports: {} file(s) in {} ({:.2} s)",
         written.len(),
@@ -376,7 +462,7 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
     };
     print!("{}", reports::text_table(&inputs));
     let out = out.unwrap_or_else(|| beside(&paths[0]));
-    match render(&inputs, &out, !no_plots) {
+    match render(&inputs, &out, !no_plots, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -177,7 +177,7 @@ fn eligible_cells_state_their_overhead_and_the_others_do_not() {
     let said = format!("harness overhead {range} over 3 raw-reference cells");
     let terminal = String::from_utf8_lossy(&report.stdout);
     assert!(terminal.contains(&said), "{said:?} not in:\n{terminal}");
-    let email = std::fs::read_to_string(copy.join("email.txt")).unwrap();
+    let email = std::fs::read_to_string(copy.join("email-full.txt")).unwrap();
     assert!(
         email.replace("\n  ", " ").contains(&said),
         "{said:?} not in:\n{email}"

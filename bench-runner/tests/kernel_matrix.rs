@@ -454,7 +454,7 @@ fn bpf_loop_keeps_order_inside_the_7_2_guest() {
         .output()
         .expect("report");
     assert!(report.status.success(), "{}", describe(&report));
-    let email = read(dir.path().join(KERNEL).join("email.txt"));
+    let email = read(dir.path().join(KERNEL).join("email-full.txt"));
     assert!(
         email.contains("emulated: timings not comparable"),
         "{email}"

@@ -101,9 +101,22 @@ fn every_study_runs_end_to_end_and_writes_its_findings() {
             );
         }
         // The usual reports are there too.
-        for file in ["results.jsonl", "report.md", "email.txt"] {
+        for file in ["results.jsonl", "report.md", "email.txt", "email-full.txt"] {
             assert!(out_dir.join(file).exists(), "{name}: no {file}");
         }
+        // The mail can be posted: 100 lines of 72 columns, the study's
+        // findings first.
+        let mail = std::fs::read_to_string(out_dir.join("email.txt")).unwrap();
+        assert!(mail.lines().count() <= 100, "{name}: {mail}");
+        assert!(
+            mail.lines().all(|l| l.len() <= 72 && l.is_ascii()),
+            "{name}: {mail}"
+        );
+        let first = ascii_start(printed[0]);
+        assert!(
+            mail.contains(&format!("- {first}")),
+            "{name}: {first:?} not in {mail}"
+        );
     }
     let spent = started.elapsed();
     eprintln!("all studies: {:.1} s", spent.as_secs_f64());
@@ -111,4 +124,10 @@ fn every_study_runs_end_to_end_and_writes_its_findings() {
         spent.as_secs() < 240,
         "the studies took {spent:?}, more than CI's four minutes"
     );
+}
+
+/// The first word of a finding, as the mail spells it.
+fn ascii_start(sentence: &str) -> String {
+    let word = sentence.split_whitespace().next().unwrap_or_default();
+    word.replace('–', "-")
 }

@@ -1,7 +1,8 @@
-//! email.txt: the report as plain text for the io-uring mailing list. Every
-//! line fits in [`MAIL_WIDTH`] columns and is ASCII: a fixed-width table per
-//! op, a short ASCII chart, the kernel and machine, and the exact command
-//! that reproduces the run.
+//! email-full.txt: the whole report as plain text, the attachment of the
+//! mail ([`crate::brief`] writes the mail itself). Every line fits in
+//! [`MAIL_WIDTH`] columns and is ASCII: every finding, a fixed-width table
+//! per op, a short ASCII chart, the kernel and machine, and the exact
+//! command that reproduces the run.
 
 use crate::anchors;
 use crate::cost::{CostSource, COST_SOURCES};
@@ -21,16 +22,24 @@ pub const MAIL_WIDTH: usize = 72;
 /// Width of the ASCII chart's longest bar.
 const BAR_WIDTH: usize = 36;
 
-/// Writes email.txt.
+/// Writes email-full.txt: every finding, then the whole report.
 pub struct EmailExporter;
 
 impl Exporter<Rendered> for EmailExporter {
     fn file_name(&self) -> &'static str {
-        "email.txt"
+        crate::brief::FULL_MAIL
     }
 
     fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
-        Ok(report_email(&input.report).into_bytes())
+        let findings = crate::brief::finding_lines(&input.report, &input.findings);
+        let mut text = String::from("Findings:\n");
+        for line in findings.concat() {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text.push('\n');
+        text.push_str(&report_email(&input.report));
+        Ok(text.into_bytes())
     }
 }
 
@@ -173,7 +182,9 @@ impl Footnotes {
     }
 }
 
-fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> Table {
+/// The fixed-width table of `cells`: style, mode, shape, median, interval,
+/// ×link and the flags (footnote marker, `!` when noisy).
+pub(crate) fn op_table(report: &Report, cells: &[&CellSummary], notes: &mut Footnotes) -> Table {
     let mut t = Table::new(&[
         ("style", Align::Left),
         ("mode", Align::Left),

@@ -38,9 +38,14 @@ pub fn time(ns: f64) -> String {
 }
 
 /// The text with the few non-ASCII signs the renderings use spelled in
-/// ASCII, for the mail: µ → u, ± → +-, – → -.
+/// ASCII, for the mail: µ → u, ± → +-, – → -, ≤ → <=, ≥ → >=, × → x.
 pub fn ascii(text: &str) -> String {
-    text.replace('µ', "u").replace('±', "+-").replace('–', "-")
+    text.replace('µ', "u")
+        .replace('±', "+-")
+        .replace('–', "-")
+        .replace('≤', "<=")
+        .replace('≥', ">=")
+        .replace('×', "x")
 }
 
 /// A confidence interval as `[lo, hi]`.

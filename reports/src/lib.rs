@@ -12,8 +12,10 @@
 
 #![warn(missing_docs)]
 
+pub mod advice;
 pub mod anchors;
 pub mod bench_json;
+pub mod brief;
 pub mod compare;
 pub mod cost;
 pub mod doc;
@@ -39,6 +41,7 @@ pub use results::Results;
 
 use doc::Document;
 use exporter::{write_all, Exporter};
+use findings::{Finding, Question};
 use model::Report;
 use plots::Plots;
 use std::path::{Path, PathBuf};
@@ -61,12 +64,16 @@ impl Default for RenderOptions {
     }
 }
 
-/// A report with its drawn plots: the input of every report exporter.
+/// A report with its drawn plots and its findings: the input of every
+/// report exporter.
 pub struct Rendered {
     /// The statistics of every cell.
     pub report: Report,
     /// The plots, already written, and those left out.
     pub plots: Plots,
+    /// A study's findings, or what a plain sweep supports
+    /// ([`findings::find_in_sweep`]).
+    pub findings: Vec<Finding>,
 }
 
 impl Rendered {
@@ -77,8 +84,9 @@ impl Rendered {
 }
 
 /// Renders every report output of one or more results files into `out_dir`:
-/// report.md, report.html, email.txt, bench.json, bench-github.json and
-/// `plots/*.svg|png`. Several files are set side by side on a kernel axis
+/// report.md, report.html, email.txt, email-full.txt, bench.json,
+/// bench-github.json and `plots/*.svg|png`; the mail's findings are what a
+/// plain sweep supports ([`findings::find_in_sweep`]). Several files are set side by side on a kernel axis
 /// (each header's `machine.kernel`); an emulated machine's cells carry the
 /// label "emulated: timings not comparable" everywhere. Returns the paths written.
 pub fn render(
@@ -86,19 +94,40 @@ pub fn render(
     out_dir: &Path,
     opts: &RenderOptions,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    render_answering(inputs, out_dir, opts, None)
+}
+
+/// [`render`], with the mail's findings those of a study's `question`
+/// when one is given.
+pub fn render_answering(
+    inputs: &[Results],
+    out_dir: &Path,
+    opts: &RenderOptions,
+    question: Option<&Question>,
+) -> Result<Vec<PathBuf>, ReportError> {
     if inputs.is_empty() {
         return Err(ReportError::NoInputs);
     }
     let report = Report::build(inputs);
+    let compare = CompareOptions::default();
+    let findings = match question {
+        Some(q) => findings::find(&report, q, &compare),
+        None => findings::find_in_sweep(&report, &compare),
+    };
     let plots = if opts.plots {
         plots::render_all(&report, &out_dir.join(plots::PLOTS_DIR), opts.png)?
     } else {
         Plots::default()
     };
-    let rendered = Rendered { report, plots };
-    let exporters: [&dyn Exporter<Rendered>; 5] = [
+    let rendered = Rendered {
+        report,
+        plots,
+        findings,
+    };
+    let exporters: [&dyn Exporter<Rendered>; 6] = [
         &markdown::MarkdownExporter,
         &html::HtmlExporter,
+        &brief::BriefExporter,
         &email::EmailExporter,
         &bench_json::BencherExporter,
         &bench_json::GithubBenchmarkExporter,

@@ -127,7 +127,7 @@ fn overhead_and_precision_are_said_for_timed_cells_only() {
         png: false,
     };
     render(&[input], &out, &opts).unwrap();
-    let email = std::fs::read_to_string(out.join("email.txt")).unwrap();
+    let email = std::fs::read_to_string(out.join("email-full.txt")).unwrap();
     let unwrapped = email.replace("\n  ", " ");
     assert!(unwrapped.contains(&format!("{overhead}.")), "{email}");
     assert!(

@@ -61,6 +61,7 @@ fn renders_every_output_of_a_200_cell_sweep() {
         "report.md",
         "report.html",
         "email.txt",
+        "email-full.txt",
         "bench.json",
         "bench-github.json",
     ] {
@@ -148,7 +149,7 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
         },
     )
     .unwrap();
-    let mail = read(dir.path(), "email.txt");
+    let mail = read(dir.path(), "email-full.txt");
     for (i, line) in mail.lines().enumerate() {
         assert!(
             line.chars().count() <= 72,
@@ -425,7 +426,7 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
         html.matches(" href=").count(),
         html.matches(" href=\"#").count()
     );
-    let mail = read(&out, "email.txt");
+    let mail = read(&out, "email-full.txt");
     assert!(mail.contains("=== 6.18.0 ===") && mail.contains("=== 7.1.0-emu ==="));
     assert!(mail.contains("Software emulation: timings not"));
     let bmf: Value = serde_json::from_str(&read(&out, "bench.json")).unwrap();
@@ -843,7 +844,7 @@ fn oversubscribed_cells_show_their_number_flagged_but_no_ratio_bar_or_ci_entry()
     assert!(!anchors.contains("msg-ring"), "{anchors}");
     assert!(read(&out, "report.html").contains(flag));
     // The mail: the number with a footnote, no bar.
-    let mail = read(&out, "email.txt");
+    let mail = read(&out, "email-full.txt");
     assert!(mail.contains(&format!("* {flag}")), "{mail}");
     assert!(
         mail.lines()

@@ -11,23 +11,34 @@
 //!   ns/step and in multiples of a physical anchor, with probe counts per step;
 //! - a **reproduction** ([`ReproductionFinding`]): whether cells held the
 //!   order, broke it or failed, along an axis, against what the study expects,
-//!   on the kernel they ran on.
+//!   on the kernel they ran on;
+//! - a **range** ([`RangeFinding`]): a style over link across every op and
+//!   shape of one mode, by its lowest and highest ratio;
+//! - a **broken order** ([`BrokenFinding`]): a cell where the kernel broke
+//!   the order its style asked for.
+//!
+//! A study's question asks for the first three ([`find`]); a plain sweep,
+//! which asks none, gets the last two ([`find_in_sweep`]).
 //!
 //! A failed, skipped, interrupted or oversubscribed cell, on either side, is
 //! never quoted as a number: it is named with its reason. The p-values of
 //! every measured point of a study are adjusted together (Benjamini–Hochberg)
 //! before compare's rule ([`crate::compare::Change::verdict`]) judges each.
 
+pub mod broken;
 pub mod contrast;
 pub mod cost;
 pub mod outcome;
 pub mod question;
+pub mod range;
 pub mod reproduction;
 mod sentence;
 
+pub use broken::BrokenFinding;
 pub use contrast::ContrastFinding;
 pub use cost::CostFinding;
 pub use question::Question;
+pub use range::RangeFinding;
 pub use reproduction::ReproductionFinding;
 pub use sentence::sentence;
 
@@ -54,6 +65,10 @@ pub enum Kind {
     Cost(CostFinding),
     /// A reproduction's outcome.
     Reproduction(ReproductionFinding),
+    /// A style over link across one mode.
+    Range(RangeFinding),
+    /// A cell whose order the kernel broke.
+    Broken(BrokenFinding),
 }
 
 impl Finding {
@@ -62,7 +77,8 @@ impl Finding {
         let outcomes: Vec<&mut Outcome> = match &mut self.kind {
             Kind::Contrast(c) => c.points.iter_mut().map(|p| &mut p.outcome).collect(),
             Kind::Cost(c) => vec![&mut c.outcome],
-            Kind::Reproduction(_) => Vec::new(),
+            Kind::Range(r) => r.points.iter_mut().map(|p| &mut p.outcome).collect(),
+            Kind::Reproduction(_) | Kind::Broken(_) => Vec::new(),
         };
         outcomes
             .into_iter()
@@ -72,6 +88,76 @@ impl Finding {
             })
             .collect()
     }
+
+    /// The names of the cells whose numbers or outcome its sentence quotes,
+    /// subject before reference, each once.
+    pub fn cells(&self) -> Vec<&str> {
+        let measured: Vec<&Measured> = match &self.kind {
+            Kind::Contrast(c) => c
+                .points
+                .iter()
+                .filter_map(|p| p.outcome.measured())
+                .collect(),
+            Kind::Cost(c) => c.outcome.measured().into_iter().collect(),
+            Kind::Range(r) => r
+                .lowest()
+                .into_iter()
+                .chain(r.highest())
+                .map(|(_, m)| m)
+                .collect(),
+            Kind::Reproduction(_) => Vec::new(),
+            Kind::Broken(b) => return vec![b.cell.as_str()],
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for m in measured {
+            for name in [m.subject.as_str(), m.reference.as_str()] {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// How many measured points its p-values were adjusted over.
+    fn measured_count(&self) -> usize {
+        match &self.kind {
+            Kind::Contrast(c) => c
+                .points
+                .iter()
+                .filter(|p| p.outcome.measured().is_some())
+                .count(),
+            Kind::Cost(c) => usize::from(c.outcome.measured().is_some()),
+            Kind::Range(r) => r.points.len() - r.not_quoted(),
+            Kind::Reproduction(_) | Kind::Broken(_) => 0,
+        }
+    }
+}
+
+/// Adjusts the p-values of every measured point of `findings` together and
+/// gives each its verdict by compare's rule.
+fn judge(findings: &mut [Finding], opts: &CompareOptions) {
+    let mut measured: Vec<&mut Measured> =
+        findings.iter_mut().flat_map(|f| f.measured_mut()).collect();
+    let p: Vec<f64> = measured.iter().map(|m| m.change.p).collect();
+    for (m, q) in measured.iter_mut().zip(benjamini_hochberg(&p)) {
+        m.change.q = q;
+        m.verdict = m.change.verdict(opts);
+    }
+}
+
+/// What a plain sweep's results can say without a question, input by
+/// input: every cell whose order the kernel broke, then every style's range
+/// over link per mode, judged as [`find`] judges a study's.
+pub fn find_in_sweep(report: &Report, opts: &CompareOptions) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for source in 0..report.sources.len() {
+        let ranges = range::ranges(report, source).into_iter().map(Kind::Range);
+        let broken = broken::broken(report, source).into_iter().map(Kind::Broken);
+        findings.extend(broken.chain(ranges).map(|kind| Finding { source, kind }));
+    }
+    judge(&mut findings, opts);
+    findings
 }
 
 /// Every finding of `question` in `report`, input by input: its contrasts,
@@ -97,13 +183,7 @@ pub fn find(report: &Report, question: &Question, opts: &CompareOptions) -> Vec<
                 .for_each(|f| push(Kind::Reproduction(f)));
         }
     }
-    let mut measured: Vec<&mut Measured> =
-        findings.iter_mut().flat_map(|f| f.measured_mut()).collect();
-    let p: Vec<f64> = measured.iter().map(|m| m.change.p).collect();
-    for (m, q) in measured.iter_mut().zip(benjamini_hochberg(&p)) {
-        m.change.q = q;
-        m.verdict = m.change.verdict(opts);
-    }
+    judge(&mut findings, opts);
     findings
 }
 
@@ -139,18 +219,7 @@ pub fn markdown(
          95% interval; `higher` or `lower` needs a Mann–Whitney q (Benjamini–Hochberg over the \
          study's {} measured points) below {} and a change of at least {}, as `bench-runner \
          compare` judges. Failed, skipped and oversubscribed cells are named, never quoted.\n\n",
-        findings
-            .iter()
-            .map(|f| match &f.kind {
-                Kind::Contrast(c) => c
-                    .points
-                    .iter()
-                    .filter(|p| p.outcome.measured().is_some())
-                    .count(),
-                Kind::Cost(c) => usize::from(c.outcome.measured().is_some()),
-                Kind::Reproduction(_) => 0,
-            })
-            .sum::<usize>(),
+        findings.iter().map(Finding::measured_count).sum::<usize>(),
         opts.alpha,
         crate::format::pct(opts.threshold),
     ));

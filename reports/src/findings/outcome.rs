@@ -19,11 +19,16 @@ pub enum Side {
 }
 
 /// A change that was measured, with the verdict compare's rule gives it once
-/// the study's q-values are known.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// the study's q-values are known, and the two cells it sets side by side
+/// (what a mail's table of the quoted cells shows).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Measured {
     /// Ratio, interval, p and q (subject over reference).
     pub change: Change,
+    /// The subject cell's name.
+    pub subject: String,
+    /// The reference cell's name.
+    pub reference: String,
     /// Compare's verdict: `Regression` is higher than the reference,
     /// `Improvement` lower.
     pub verdict: Verdict,
@@ -91,6 +96,8 @@ pub fn compare_cells(
     match sides {
         Ok((s, r)) => Outcome::Measured(Measured {
             change: Change::measure(r, s, seed_for(&subject.name)),
+            subject: subject.name.clone(),
+            reference: reference.name(),
             // Provisional until the study's q-values are adjusted.
             verdict: Verdict::NoChange,
         }),

@@ -5,7 +5,9 @@ use super::contrast::{ContrastFinding, Point, Stretch};
 use super::cost::CostFinding;
 use super::outcome::{Measured, Outcome, Side};
 use super::question::Axis;
+use super::range::{RangeFinding, RangePoint};
 use super::reproduction::{Observed, ReproductionFinding};
+use super::BrokenFinding;
 use super::{Finding, Kind};
 use crate::compare::Verdict;
 use crate::format::{num, ratio};
@@ -25,6 +27,8 @@ pub fn sentence(report: &Report, finding: &Finding) -> String {
         Kind::Contrast(c) => contrast(c),
         Kind::Cost(c) => cost(c),
         Kind::Reproduction(r) => reproduction(r),
+        Kind::Range(r) => range(r),
+        Kind::Broken(b) => broken(b),
     };
     format!("{prefix}{body}.")
 }
@@ -79,7 +83,7 @@ fn not_quoted(side: Side, word: &str, reason: &Option<String>) -> String {
     }
 }
 
-fn stretch(axis: Axis, s: &Stretch<'_>) -> String {
+fn stretch<'a>(axis: Axis, s: &Stretch<'a>) -> String {
     match s {
         Stretch::NotQuoted(point) => match &point.outcome {
             Outcome::NotQuoted { side, word, reason } => format!(
@@ -91,10 +95,10 @@ fn stretch(axis: Axis, s: &Stretch<'_>) -> String {
         },
         Stretch::Verdict(v, points) => {
             let values: Vec<&str> = points.iter().map(|p| p.value.as_str()).collect();
-            let m = |p: &Point| *p.outcome.measured().expect("a verdict stretch is measured");
+            let m = |p: &'a Point| p.outcome.measured().expect("a verdict stretch is measured");
             let (first, last) = (m(points[0]), m(points[points.len() - 1]));
             let numbers = if points.len() == 1 {
-                format!("{}, {}", ratio_ci(&first), q_text(first.change.q, ""))
+                format!("{}, {}", ratio_ci(first), q_text(first.change.q, ""))
             } else {
                 let qs = points.iter().map(|p| m(p).change.q);
                 let q = match v {
@@ -105,9 +109,9 @@ fn stretch(axis: Axis, s: &Stretch<'_>) -> String {
                 };
                 format!(
                     "{} at {} to {} at {}, {q}",
-                    ratio_ci(&first),
+                    ratio_ci(first),
                     values[0],
-                    ratio_ci(&last),
+                    ratio_ci(last),
                     values[values.len() - 1]
                 )
             };
@@ -268,4 +272,52 @@ fn reproduction(r: &ReproductionFinding) -> String {
         }
     }
     out
+}
+
+/// `0.52x [0.50, 0.55] (lower, q < 0.001) at nop g1-s16-b16-t1`.
+fn range_end(point: &RangePoint, m: &Measured) -> String {
+    format!(
+        "{} ({}, {}) at {}",
+        ratio_ci(m),
+        verdict_word(m.verdict),
+        q_text(m.change.q, ""),
+        point.place
+    )
+}
+
+fn range(r: &RangeFinding) -> String {
+    let head = format!("{}: {} over link", r.mode, r.style);
+    let words: Vec<String> = r
+        .not_quoted_words()
+        .iter()
+        .map(|(word, n)| format!("{n} {word}"))
+        .collect();
+    let skipped = match words.is_empty() {
+        true => String::new(),
+        false => format!(
+            "; of {} cells, not quoted: {}",
+            r.points.len(),
+            words.join(", ")
+        ),
+    };
+    match (r.lowest(), r.highest()) {
+        (Some(lo), Some(hi)) if lo.0.place == hi.0.place => {
+            format!("{head}: {}{skipped}", range_end(lo.0, lo.1))
+        }
+        (Some(lo), Some(hi)) => format!(
+            "{head}: {} to {} ({} cells){skipped}",
+            range_end(lo.0, lo.1),
+            range_end(hi.0, hi.1),
+            r.points.len() - r.not_quoted()
+        ),
+        _ => format!("{head}: nothing measured to rank{skipped}"),
+    }
+}
+
+fn broken(b: &BrokenFinding) -> String {
+    let v = &b.violation;
+    format!(
+        "kernel {} broke the order of {}: group {} expected seq {}, got {} ({})",
+        b.kernel, b.cell, v.group, v.expected, v.got, v.source
+    )
 }

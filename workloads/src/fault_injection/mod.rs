@@ -4,7 +4,8 @@
 //! any of this. Each hook is a real fault, not a pretend outcome:
 //!
 //! - [`DELAY_ENV`]: a busy delay per step inside the timed region, a genuinely
-//!   slower build, so that comparisons can be shown to catch a regression;
+//!   slower build, so that comparisons can be shown to catch a regression
+//!   (aimed at one style with [`DELAY_STYLE_ENV`]);
 //! - [`HANG_ENV`]: a style whose passes never finish (a read of a pipe nobody
 //!   writes), so that the watchdog can be shown to end a hung cell;
 //! - [`broken`]: the cross-batch styles with their order ignored, so that the
@@ -20,7 +21,7 @@ mod delay;
 mod hang;
 
 pub use broken::broken;
-pub use delay::DELAY_ENV;
+pub use delay::{DELAY_ENV, DELAY_STYLE_ENV};
 pub use hang::HANG_ENV;
 
 use crate::cell::{CellError, CellSpec};
@@ -33,5 +34,5 @@ pub(crate) fn inject(
     instance: Box<dyn Instance>,
 ) -> Result<Box<dyn Instance>, CellError> {
     let instance = hang::wrap(spec, instance)?;
-    Ok(delay::wrap(lane_steps, instance))
+    Ok(delay::wrap(spec, lane_steps, instance))
 }

@@ -1,0 +1,265 @@
+//! email.txt: the mail a person can post to the io-uring list. It holds at
+//! most [`MAIL_LINES`] lines of at most [`MAIL_WIDTH`] ASCII columns, in
+//! this order: the findings, one table of the cells the findings quote, a
+//! small chart of those cells, the machine, and the command that reproduces
+//! the run. What does not fit is cut whole (a finding is never cut
+//! mid-sentence) and counted in a "... and N more" line pointing to
+//! [`FULL_MAIL`], the attachment with every finding and every cell.
+
+use crate::email::{command_lines, machine_lines, wrap, Footnotes, MAIL_WIDTH};
+use crate::error::ReportError;
+use crate::exporter::Exporter;
+use crate::findings::question::{place, AXES};
+use crate::findings::{sentence, Finding};
+use crate::format::{ascii, num};
+use crate::model::{group_consecutive, CellSummary, Report};
+use crate::Rendered;
+
+/// Most lines email.txt has.
+pub const MAIL_LINES: usize = 100;
+/// The file with every finding and every cell, meant as the attachment.
+pub const FULL_MAIL: &str = "email-full.txt";
+/// Most cells the table shows.
+const TABLE_CELLS: usize = 16;
+/// Lines kept for the table before the findings take the rest.
+const TABLE_LINES: usize = 14;
+/// Most bars the chart draws.
+const CHART_BARS: usize = 8;
+/// Widest a chart label is.
+const CHART_LABEL: usize = 28;
+/// A value axis spanning more than this factor is drawn log-scaled.
+const LOG_SPAN: f64 = 10.0;
+
+/// Writes email.txt.
+pub struct BriefExporter;
+
+impl Exporter<Rendered> for BriefExporter {
+    fn file_name(&self) -> &'static str {
+        "email.txt"
+    }
+
+    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
+        Ok(brief_email(&input.report, &input.findings).into_bytes())
+    }
+}
+
+/// Every finding as mail lines, each sentence wrapped under a `- `.
+pub fn finding_lines(report: &Report, findings: &[Finding]) -> Vec<Vec<String>> {
+    findings
+        .iter()
+        .map(|f| wrap(&ascii(&sentence(report, f)), MAIL_WIDTH, "- ", "  "))
+        .collect()
+}
+
+/// The line that stands for what was left out.
+fn more_line(n: usize, what: &str) -> String {
+    format!("... and {n} more {what} in {FULL_MAIL}")
+}
+
+/// The whole of email.txt.
+pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
+    let tail = tail_lines(report);
+    let mut out = vec![
+        "uring-syncbench: what ordering io_uring work costs per step".to_string(),
+        String::new(),
+        "Findings:".to_string(),
+    ];
+    // The tail with its blank line, and the chart with its own: title, bars.
+    let after_table = 1 + tail.len() + 1 + 2 + CHART_BARS;
+    let findings_room = MAIL_LINES.saturating_sub(out.len() + after_table + 1 + TABLE_LINES);
+    let (shown, lines) = fitted_findings(report, findings, findings_room);
+    out.extend(lines);
+
+    let cells = quoted_cells(report, &findings[..shown]);
+    let table_room = MAIL_LINES.saturating_sub(out.len() + 1 + after_table);
+    let (tabled, table) = fitted_table(report, &cells, table_room);
+    for block in [table, chart_lines(&cells[..tabled])] {
+        if !block.is_empty() {
+            out.push(String::new());
+            out.extend(block);
+        }
+    }
+    out.push(String::new());
+    out.extend(tail);
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// As many whole findings as fit in `budget` lines, with the line counting
+/// the rest when some are left out; returns how many are shown.
+fn fitted_findings(report: &Report, findings: &[Finding], budget: usize) -> (usize, Vec<String>) {
+    let all = finding_lines(report, findings);
+    if all.is_empty() {
+        return (
+            0,
+            vec!["- No finding: no cell could be set against link.".into()],
+        );
+    }
+    let total: usize = all.iter().map(Vec::len).sum();
+    let room = if total <= budget {
+        budget
+    } else {
+        budget.saturating_sub(1)
+    };
+    let mut out = Vec::new();
+    let mut shown = 0;
+    for lines in &all {
+        if out.len() + lines.len() > room {
+            break;
+        }
+        out.extend(lines.iter().cloned());
+        shown += 1;
+    }
+    if shown < all.len() {
+        out.push(more_line(all.len() - shown, "findings"));
+    }
+    (shown, out)
+}
+
+/// The cells the shown findings quote, in the order they are first quoted.
+fn quoted_cells<'r>(report: &'r Report, findings: &[Finding]) -> Vec<&'r CellSummary> {
+    let mut cells: Vec<&CellSummary> = Vec::new();
+    for f in findings {
+        for name in f.cells() {
+            if let Some(c) = report.find(f.source, name) {
+                if !cells.iter().any(|k| std::ptr::eq(*k, c)) {
+                    cells.push(c);
+                }
+            }
+        }
+    }
+    cells
+}
+
+/// The table of as many of the quoted cells as fit in `room` lines (at
+/// most [`TABLE_CELLS`]), the rest counted; returns how many it shows.
+fn fitted_table(report: &Report, cells: &[&CellSummary], room: usize) -> (usize, Vec<String>) {
+    (0..=cells.len().min(TABLE_CELLS))
+        .rev()
+        .map(|n| (n, table_lines(report, cells, n)))
+        .find(|(_, lines)| lines.len() <= room)
+        .unwrap_or_default()
+}
+
+/// The table of the first `n` quoted cells, a block per input and op as the
+/// full mail has them, with the footnotes of their labels and the line
+/// counting the cells left out.
+fn table_lines(report: &Report, cells: &[&CellSummary], n: usize) -> Vec<String> {
+    if cells.is_empty() {
+        return Vec::new();
+    }
+    let mut notes = Footnotes::default();
+    let mut out = vec!["The cells quoted (median ns/step, +-CI, x link):".to_string()];
+    let blocks = group_consecutive(cells[..n].iter().copied(), |c| {
+        format!("{} {}", c.source, c.parts().op)
+    });
+    for (_, block) in blocks {
+        let op = block[0].parts().op;
+        out.push(match report.multi() {
+            true => format!("{} op {op}:", report.sources[block[0].source].label),
+            false => format!("op {op}:"),
+        });
+        let table = crate::email::op_table(report, &block, &mut notes);
+        out.extend(
+            table
+                .to_text(1, Some(MAIL_WIDTH))
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    out.extend(notes.lines());
+    if cells.len() > n {
+        out.push(more_line(cells.len() - n, "cells"));
+    }
+    out
+}
+
+/// A horizontal bar chart of the ns/step of the first ranked quoted cells,
+/// log-scaled when they span more than [`LOG_SPAN`]; each bar is labelled by
+/// the coordinates its cells do not share, the title says those they do.
+fn chart_lines(cells: &[&CellSummary]) -> Vec<String> {
+    let ranked: Vec<(&CellSummary, f64)> = cells
+        .iter()
+        .filter_map(|c| c.ranked_median().filter(|m| *m > 0.0).map(|m| (*c, m)))
+        .take(CHART_BARS)
+        .collect();
+    if ranked.len() < 2 {
+        return Vec::new();
+    }
+    let keys: Vec<_> = ranked.iter().map(|(c, _)| &c.key).collect();
+    let shared = place(&keys, None);
+    let label = |c: &CellSummary| {
+        let own: Vec<String> = AXES
+            .into_iter()
+            .filter(|a| keys.iter().any(|k| a.value(k) != a.value(&c.key)))
+            .map(|a| a.coordinate(&c.key))
+            .collect();
+        let mut text = own.join(" ");
+        text.truncate(CHART_LABEL);
+        text
+    };
+    let labels: Vec<String> = ranked.iter().map(|(c, _)| label(c)).collect();
+    let label_w = labels.iter().map(String::len).max().unwrap_or(0);
+    let values: Vec<f64> = ranked.iter().map(|(_, m)| *m).collect();
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let log = hi / lo > LOG_SPAN;
+    let bar_w = MAIL_WIDTH - label_w - 12;
+    let length = |v: f64| {
+        let share = if log {
+            // The smallest bar keeps a quarter of the width's first step.
+            let floor = lo / 2.0;
+            (v / floor).ln() / (hi / floor).ln()
+        } else {
+            v / hi
+        };
+        ((share * bar_w as f64).round() as usize).clamp(1, bar_w)
+    };
+    let scale = if log { "log scale" } else { "linear from 0" };
+    let title = match shared.is_empty() {
+        true => format!("ns/step ({scale}):"),
+        false => format!("ns/step, {shared} ({scale}):"),
+    };
+    let mut out = wrap(&title, MAIL_WIDTH, "", "  ");
+    for (l, v) in labels.iter().zip(&values) {
+        out.push(format!(
+            "{l:<label_w$} |{:<bar_w$} {}",
+            "#".repeat(length(*v)),
+            num(*v)
+        ));
+    }
+    out
+}
+
+/// The machine of every input, then the command that reproduces each, then
+/// where the rest is.
+fn tail_lines(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    for src in &report.sources {
+        let lines = machine_lines(src);
+        match report.multi() {
+            true => out.extend(wrap(
+                &format!("{}: {}", src.label, lines.join(" ")),
+                MAIL_WIDTH,
+                "",
+                "  ",
+            )),
+            false => out.extend(lines),
+        }
+    }
+    out.push(String::new());
+    out.push("Reproduce with:".into());
+    for src in &report.sources {
+        out.extend(command_lines(&src.header.run.command));
+    }
+    out.push(String::new());
+    out.extend(wrap(
+        &format!("Every finding and every cell, with anchors and profiles: {FULL_MAIL}."),
+        MAIL_WIDTH,
+        "",
+        "",
+    ));
+    out
+}

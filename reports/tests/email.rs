@@ -1,0 +1,187 @@
+//! email.txt is a mail a person can post: at most 100 lines of at most 72
+//! ASCII columns, findings first, then the table of the cells they quote, a
+//! chart, the machine and the command; for a plain sweep, a study and a
+//! multi-kernel report alike. What does not fit is counted and is in
+//! email-full.txt, whole.
+
+mod common;
+
+use common::*;
+use reports::brief::{FULL_MAIL, MAIL_LINES};
+use reports::email::MAIL_WIDTH;
+use reports::findings::question::{Axis, Contrast, Metric, Pin, Selector};
+use reports::findings::Question;
+use reports::{render_answering, RenderOptions, Results};
+use std::path::Path;
+
+const TEXT_ONLY: RenderOptions = RenderOptions {
+    plots: false,
+    png: false,
+};
+
+/// Renders `inputs` into `out` and returns email.txt and email-full.txt.
+fn mails(inputs: &[Results], out: &Path, question: Option<&Question>) -> (String, String) {
+    render_answering(inputs, out, &TEXT_ONLY, question).unwrap();
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    (read("email.txt"), read(FULL_MAIL))
+}
+
+/// The mail's size and its sections' order; every finding it shows is in
+/// the attachment, and a cut says how many it left out.
+fn assert_postable(mail: &str, full: &str) {
+    let lines: Vec<&str> = mail.lines().collect();
+    assert!(lines.len() <= MAIL_LINES, "{} lines:\n{mail}", lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        assert!(
+            line.chars().count() <= MAIL_WIDTH,
+            "line {} is {} columns: {line:?}",
+            i + 1,
+            line.chars().count()
+        );
+        assert!(line.is_ascii(), "line {} not ASCII: {line:?}", i + 1);
+    }
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(needle))
+            .unwrap_or_else(|| panic!("no line starting {needle:?}:\n{mail}"))
+    };
+    let order = [
+        at("Findings:"),
+        at("The cells quoted"),
+        at("ns/step"),
+        lines
+            .iter()
+            .position(|l| l.starts_with("Kernel ") || l.contains(": Kernel "))
+            .expect("the machine line"),
+        at("Reproduce with:"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}:\n{mail}");
+    let findings = &lines[at("Findings:") + 1..];
+    let shown = findings.iter().take_while(|l| !l.is_empty());
+    let full_flat = full.replace("\n  ", " ");
+    let mut finding = String::new();
+    for line in shown {
+        if let Some(rest) = line.strip_prefix("- ") {
+            finding = rest.to_string();
+        } else if line.starts_with("  ") {
+            finding.push(' ');
+            finding.push_str(line.trim());
+        } else {
+            let more = line.strip_prefix("... and ").expect(line);
+            let n: usize = more.split(' ').next().unwrap().parse().unwrap();
+            assert!(n > 0 && more.ends_with(&format!("more findings in {FULL_MAIL}")));
+            continue;
+        }
+        if finding.ends_with('.') {
+            assert!(full_flat.contains(&finding), "{finding} not in {FULL_MAIL}");
+        }
+    }
+    assert!(
+        full.contains("Physical anchors:"),
+        "the attachment is whole"
+    );
+}
+
+#[test]
+fn a_plain_sweep_of_216_cells_fits_and_says_each_styles_range_over_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "r.jsonl",
+        &header("6.18.0", false),
+        &sweep(3, 10),
+    );
+    let (mail, full) = mails(&[input], &dir.path().join("out"), None);
+    assert_postable(&mail, &full);
+    // The failed futex cells broke the order: a kernel finding, first.
+    let first = mail.lines().nth(3).unwrap();
+    assert!(
+        first.starts_with("- kernel 6.18.0 broke the order of futex/sqpoll"),
+        "{mail}"
+    );
+    let unwrapped = mail.replace("\n  ", " ");
+    assert!(
+        unwrapped.contains("default: userspace over link: "),
+        "{mail}"
+    );
+    assert!(mail.contains("more findings in email-full.txt"), "{mail}");
+    // Every style's range in every mode is in the attachment.
+    for mode in MODES {
+        assert!(
+            full.contains(&format!("- {mode}: futex over link: ")),
+            "{mode}"
+        );
+    }
+    // The quoted cells are in the table with their x link.
+    assert!(
+        mail.lines()
+            .any(|l| l.starts_with("link ") && l.contains("1.00x")),
+        "{mail}"
+    );
+}
+
+#[test]
+fn a_study_mail_holds_the_studys_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "r.jsonl",
+        &header("6.18.0", false),
+        &batch_sweep(4, 10),
+    );
+    let question = Question {
+        text: "Does userspace beat link along the batch?".into(),
+        reference: "the thread".into(),
+        contrast: vec![Contrast {
+            subject: Selector {
+                style: Some(vec!["userspace".into()]),
+                ..Selector::default()
+            },
+            reference: Pin {
+                style: Some("link".into()),
+                ..Pin::default()
+            },
+            axis: Axis::Batch,
+            metrics: vec![Metric::Wall],
+        }],
+        cost: Vec::new(),
+        reproduce: Vec::new(),
+    };
+    let (mail, full) = mails(&[input], &dir.path().join("out"), Some(&question));
+    assert_postable(&mail, &full);
+    let unwrapped = mail.replace("\n  ", " ");
+    assert!(
+        unwrapped.contains("- default/nop g1-s64-t1: wall ns/step of userspace over link:"),
+        "{mail}"
+    );
+    assert!(
+        !unwrapped.contains("futex over link"),
+        "only the study's: {mail}"
+    );
+    assert!(mail.lines().any(|l| l.starts_with("userspace ")), "{mail}");
+}
+
+#[test]
+fn a_three_kernel_report_fits_with_every_machine_and_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: Vec<Results> = ["6.18.0", "6.19.0", "7.1.0-emu"]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let records = sweep(10 + i as u64, 10);
+            write(
+                dir.path(),
+                &format!("{k}.jsonl"),
+                &header(k, k.ends_with("emu")),
+                &records,
+            )
+        })
+        .collect();
+    let (mail, full) = mails(&inputs, &dir.path().join("out"), None);
+    assert_postable(&mail, &full);
+    for k in ["6.18.0", "6.19.0", "7.1.0-emu"] {
+        assert!(mail.contains(&format!("{k}: Kernel {k}")), "{k}:\n{mail}");
+    }
+    assert_eq!(mail.matches("bench-runner sweep").count(), 3, "{mail}");
+}
