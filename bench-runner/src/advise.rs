@@ -5,8 +5,6 @@
 
 use workloads::style::STYLES;
 
-/// The unordered style: no order to keep, so it is never advice.
-
 /// The shape, mode and op a runtime author asks about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdviseShape {
