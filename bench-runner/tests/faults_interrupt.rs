@@ -13,7 +13,7 @@ mod common;
 
 use common::{
     assert_clean_exit, complete_sweep_problems, config, output_within, planned, seed,
-    sweep_command, sweep_dir, temp_dirs, wait_within, Lines, Rng,
+    sweep_command, sweep_dir, temp_dirs, wait_within, Lines,
 };
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
@@ -223,7 +223,8 @@ fn assert_clean_exit_after(pid: u32, sig: i32, tmp: &std::path::Path, what: &str
 /// Interrupts the sweep at `POINTS` seeded points spread over its length.
 fn interrupts(sig: i32, name: &str) {
     let reference = reference();
-    let mut rng = Rng(seed() ^ sig as u64);
+    // The reports' seeded generator: a failing run repeats exactly.
+    let mut rng = reports::stats::Rng::new(seed() ^ sig as u64);
     // Beyond the reference length too: sweeps run side by side take longer.
     let span = reference.duration.as_secs_f64() * 1.25;
     let start = Instant::now();

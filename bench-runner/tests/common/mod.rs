@@ -458,26 +458,6 @@ pub fn output_within(mut cmd: Command, limit: std::time::Duration) -> (u32, Outp
     (child.id(), output)
 }
 
-/// A small seeded generator (splitmix64), so that a failing run can be
-/// repeated exactly.
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform value in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// The seed of the randomised fault tests: `FAULTS_SEED` or a fixed default.
 pub fn seed() -> u64 {
     std::env::var("FAULTS_SEED")
