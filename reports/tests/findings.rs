@@ -393,3 +393,38 @@ fn a_reproduction_that_names_a_code_takes_only_that_failure() {
         "{s}"
     );
 }
+
+#[test]
+fn the_cells_one_kernel_broke_in_one_mode_make_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let split = |style, batch| key(style, "sqpoll-shared", "nop", 16, batch);
+    let mut records = vec![
+        violation(&split("link", 16), 0, 8),
+        violation(&split("hardlink", 16), 0, 8),
+        violation(&split("link", 4), 4, 12),
+    ];
+    records.extend(reps(&key("link", "default", "nop", 16, 16), &[100.0; 3]));
+    let input = write(dir.path(), "r.jsonl", &header("6.18.0", false), &records);
+    let report = Report::build(&[input]);
+    let said: Vec<String> = reports::findings::find_in_sweep(&report, &CompareOptions::default())
+        .iter()
+        .map(|f| sentence(&report, f))
+        .filter(|s| s.contains("broke the order"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:#?}");
+    assert!(
+        said[0]
+            .starts_with("kernel 6.18.0 broke the order of 3 cells in sqpoll-shared/nop (styles "),
+        "{}",
+        said[0]
+    );
+    for part in [
+        "link",
+        "hardlink",
+        "g1-s16-b16-t1",
+        "g1-s16-b4-t1",
+        "expected seq",
+    ] {
+        assert!(said[0].contains(part), "{part}: {}", said[0]);
+    }
+}

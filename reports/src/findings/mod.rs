@@ -14,8 +14,8 @@
 //!   on the kernel they ran on;
 //! - a **range** ([`RangeFinding`]): a style over link across every op and
 //!   shape of one mode, by its lowest and highest ratio;
-//! - a **broken order** ([`BrokenFinding`]): a cell where the kernel broke
-//!   the order its style asked for.
+//! - a **broken order** ([`BrokenFinding`]): the cells of one mode and op
+//!   where the kernel broke the order their styles asked for.
 //!
 //! A study's question asks for the first three ([`find`]); a plain sweep,
 //! which asks none, gets the last two ([`find_in_sweep`]).
@@ -106,7 +106,10 @@ impl Finding {
                 .map(|(_, m)| m)
                 .collect(),
             Kind::Reproduction(_) => Vec::new(),
-            Kind::Broken(b) => return vec![b.cell.as_str()],
+            // The first cell stands for the rest, which share its kernel,
+            // mode and op: a table of every broken cell would crowd out the
+            // timed ones.
+            Kind::Broken(b) => return b.cells.iter().take(1).map(|(c, _)| c.as_str()).collect(),
         };
         let mut names: Vec<&str> = Vec::new();
         for m in measured {

@@ -12,6 +12,7 @@ use super::{Finding, Kind};
 use crate::compare::Verdict;
 use crate::format::{num, ratio};
 use crate::model::Report;
+use crate::schema::ViolationRecord;
 
 /// The finding as one sentence.
 pub fn sentence(report: &Report, finding: &Finding) -> String {
@@ -315,9 +316,30 @@ fn range(r: &RangeFinding) -> String {
 }
 
 fn broken(b: &BrokenFinding) -> String {
-    let v = &b.violation;
-    format!(
-        "kernel {} broke the order of {}: group {} expected seq {}, got {} ({})",
-        b.kernel, b.cell, v.group, v.expected, v.got, v.source
-    )
+    let violation = |v: &ViolationRecord| {
+        format!(
+            "group {} expected seq {}, got {} ({})",
+            v.group, v.expected, v.got, v.source
+        )
+    };
+    match b.cells.as_slice() {
+        [(cell, v)] => format!(
+            "kernel {} broke the order of {cell}: {}",
+            b.kernel,
+            violation(v)
+        ),
+        cells => {
+            let (first, v) = &cells[0];
+            format!(
+                "kernel {} broke the order of {} cells in {}/{} (styles {}; shapes {}); the first, {first}: {}",
+                b.kernel,
+                cells.len(),
+                b.mode,
+                b.op,
+                b.styles.join(", "),
+                b.shapes.join(", "),
+                violation(v)
+            )
+        }
+    }
 }
