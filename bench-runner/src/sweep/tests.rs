@@ -84,10 +84,6 @@ fn referenced(cell: &PlannedCell, rep: u32, plain: f64, checked: f64) -> CellRec
     line
 }
 
-fn ended(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellRecord {
-    line_of(cell, pass, rep, status)
-}
-
 #[test]
 fn ok_repetitions_are_kept_in_file_order_and_interrupted_ones_forgotten() {
     let cells = plan(&config(), None);
@@ -98,8 +94,8 @@ fn ok_repetitions_are_kept_in_file_order_and_interrupted_ones_forgotten() {
             timed(link, 0, 100.0),
             referenced(link, 0, 50.0, 55.0),
             timed(link, 1, 110.0),
-            ended(link, Pass::Timing, 2, Status::Interrupted),
-            ended(link, Pass::Reference, 2, Status::Interrupted),
+            line_of(link, Pass::Timing, 2, Status::Interrupted),
+            line_of(link, Pass::Reference, 2, Status::Interrupted),
         ],
     ));
     let d = &done[&link.name];
@@ -124,7 +120,7 @@ fn a_cell_is_complete_when_failed_skipped_or_profiled_with_no_gap() {
             .expect("the cell has lines")
     };
     let mut whole: Vec<CellRecord> = (0..3).map(|rep| timed(link, rep, 100.0)).collect();
-    whole.push(ended(link, Pass::Profile, 0, Status::Ok));
+    whole.push(line_of(link, Pass::Profile, 0, Status::Ok));
     assert!(done_of(whole.clone()).complete(3));
     assert!(
         !done_of(whole.clone()).complete(4),
@@ -142,7 +138,7 @@ fn a_cell_is_complete_when_failed_skipped_or_profiled_with_no_gap() {
     assert!(!done_of(unprofiled).complete(3), "no final line yet");
 
     for status in [Status::Failed, Status::Skipped] {
-        let d = done_of(vec![ended(link, Pass::Timing, 0, status)]);
+        let d = done_of(vec![line_of(link, Pass::Timing, 0, status)]);
         assert!(d.finished && d.complete(3), "{status:?} is final");
     }
 }
@@ -183,7 +179,7 @@ fn a_failed_reference_is_not_run_again() {
         "h",
         vec![
             timed(link, 0, 100.0),
-            ended(link, Pass::Reference, 0, Status::Failed),
+            line_of(link, Pass::Reference, 0, Status::Failed),
         ],
     ));
     let d = &done[&link.name];
