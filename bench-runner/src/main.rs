@@ -8,6 +8,7 @@ mod advise;
 mod config;
 mod header;
 mod list;
+mod perf_control;
 mod plan;
 mod profile;
 mod progress;
@@ -45,6 +46,11 @@ enum Command {
         /// Only run cells whose name matches (substring, or glob with `*`).
         #[arg(long, value_name = "PATTERN")]
         filter: Option<String>,
+        /// Turn on a perf started with `-D -1 --control fifo:CTL,ACK` over
+        /// each profile pass's counter window only, and off again, waiting
+        /// for its ack each time.
+        #[arg(long, value_name = "CTL,ACK")]
+        perf_control: Option<perf_control::PerfFifos>,
     },
     /// Validate a config and print its cells, without running anything.
     Plan {
@@ -225,9 +231,15 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                sweep::SweepError::Config(_) | sweep::SweepError::HashMismatch { .. } => {
-                    ExitCode::from(EXIT_USAGE)
-                }
+                sweep::SweepError::Config(_)
+                | sweep::SweepError::HashMismatch { .. }
+                | sweep::SweepError::PerfControlWithoutProfile
+                | sweep::SweepError::PerfControl(perf_control::PerfControlError::NotFifo {
+                    ..
+                })
+                | sweep::SweepError::PerfControl(perf_control::PerfControlError::NoListener {
+                    ..
+                }) => ExitCode::from(EXIT_USAGE),
                 _ => ExitCode::FAILURE,
             }
         }
@@ -279,6 +291,7 @@ fn run_study(
         out: out.unwrap_or_else(|| Path::new("results").join(format!("study-{}", found.name))),
         resume,
         filter: None,
+        perf_control: None,
     };
     run_sweep(args, Then::Findings(found))
 }
@@ -327,12 +340,14 @@ fn main() -> ExitCode {
             out,
             resume,
             filter,
+            perf_control,
         } => run_sweep(
             sweep::SweepArgs {
                 config: config::ConfigSource::of(config),
                 out,
                 resume,
                 filter,
+                perf_control,
             },
             Then::Reports,
         ),
@@ -357,6 +372,7 @@ fn main() -> ExitCode {
                 out,
                 resume: false,
                 filter: None,
+                perf_control: None,
             };
             run_sweep(args, Then::Advice)
         }

@@ -5,8 +5,10 @@
 //! cannot observe is recorded with its reason and its code, never as zero; a
 //! probe or counter that broke is recorded the same way under a failure code
 //! (`probes_failed`, `counters_failed`), so that it never reads as missing
-//! support.
+//! support. Given `--perf-control`, an outside perf's events are turned on and
+//! off around the same window as the pass's own counters (`perf_control`).
 
+use crate::perf_control::{PerfControl, PerfControlError};
 use bpf::ProbeError;
 use reports::schema::Profile;
 use reports::schema::ReasonCode;
@@ -16,9 +18,23 @@ use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, CellSpec};
 use workloads::counters::{CounterError, CounterSet};
 
-/// The BPF probes, loaded once per sweep (or why they cannot be).
+/// The BPF probes, loaded once per sweep (or why they cannot be), and the
+/// outside perf to turn on with the counters, if any.
 pub struct Observers {
     probes: Result<bpf::Probes, Unobserved>,
+    perf: Option<PerfControl>,
+}
+
+/// Why a profile pass gave no line.
+#[derive(thiserror::Error, Debug)]
+pub enum ProfileError {
+    /// The cell failed: its profile line says so.
+    #[error(transparent)]
+    Cell(#[from] CellError),
+    /// The outside perf stopped answering: the sweep stops there, every line
+    /// written so far kept.
+    #[error(transparent)]
+    PerfControl(#[from] PerfControlError),
 }
 
 /// Why an observer recorded nothing: its code and its one-line text.
@@ -47,10 +63,12 @@ impl From<CounterError> for Unobserved {
 }
 
 impl Observers {
-    /// Loads the probes; a machine without BPF gets its reason recorded on every profile line.
-    pub fn load() -> Observers {
+    /// Loads the probes; a machine without BPF gets its reason recorded on
+    /// every profile line. `perf` is turned on and off with the counters.
+    pub fn load(perf: Option<PerfControl>) -> Observers {
         Observers {
             probes: bpf::Probes::load().map_err(Unobserved::from),
+            perf,
         }
     }
 
@@ -63,7 +81,7 @@ impl Observers {
         timing_ns_per_step: Option<f64>,
         watchdog: Duration,
         interrupt: &AtomicBool,
-    ) -> Result<Profile, CellError> {
+    ) -> Result<Profile, ProfileError> {
         // Counters are opened before the cell's threads and rings exist, so that
         // every thread the cell creates inherits them.
         let mut counters = CounterSet::open().map_err(Unobserved::from);
@@ -71,8 +89,18 @@ impl Observers {
         run.run(1, watchdog, interrupt)?;
         if let Ok(c) = &mut counters {
             c.reset()
-                .and_then(|_| c.enable())
                 .map_err(|e| CellError::Setup(format!("perf counters: {e}")))?;
+        }
+        // The outside perf's window opens right before the counters' and
+        // closes right after it, so that it holds the whole of it.
+        if let Some(perf) = &mut self.perf {
+            perf.enable()?;
+        }
+        if let Err(e) = counters.as_mut().map_or(Ok(()), CounterSet::enable) {
+            if let Some(perf) = &mut self.perf {
+                perf.disable()?;
+            }
+            return Err(CellError::Setup(format!("perf counters: {e}")).into());
         }
         let pid = std::process::id();
         let attached = match &mut self.probes {
@@ -82,11 +110,11 @@ impl Observers {
         let measured = run.run(iterations, watchdog, interrupt);
         let probe_counts = attached.and_then(|a| a.finish().map_err(Unobserved::from));
         let steps_run = measured.as_ref().map_or(0, |m| m.steps);
-        let readings = counters.and_then(|mut c| {
-            c.disable()
-                .and_then(|_| c.read(steps_run))
-                .map_err(Unobserved::from)
-        });
+        let disabled = counters.and_then(|mut c| c.disable().map(|()| c).map_err(Unobserved::from));
+        if let Some(perf) = &mut self.perf {
+            perf.disable()?;
+        }
+        let readings = disabled.and_then(|mut c| c.read(steps_run).map_err(Unobserved::from));
         let m = measured?;
         let steps = m.steps.max(1) as f64;
         let mut profile = Profile {

@@ -6,8 +6,9 @@
 
 use crate::config::{Config, ConfigError, ConfigSource};
 use crate::header;
+use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
 use crate::plan::{plan, PlannedCell};
-use crate::profile::Observers;
+use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
 use crate::stopping::{self, Rule};
 use itertools::Itertools;
@@ -37,6 +38,8 @@ pub struct SweepArgs {
     pub resume: bool,
     /// Only cells whose name matches.
     pub filter: Option<String>,
+    /// The fifos of a perf to turn on around each profile pass's counters.
+    pub perf_control: Option<PerfFifos>,
 }
 
 /// Why a sweep could not run or go on.
@@ -66,6 +69,13 @@ pub enum SweepError {
         /// Hash of the config now.
         expected: String,
     },
+    /// `--perf-control` could not reach perf, or perf stopped answering.
+    #[error(transparent)]
+    PerfControl(#[from] PerfControlError),
+    /// `--perf-control` with a config whose profile pass is off: perf would
+    /// never be turned on.
+    #[error("--perf-control turns perf on around the profile pass, which this config disables (profile = false)")]
+    PerfControlWithoutProfile,
     /// The output directory could not be prepared.
     #[error("{path}: {source}")]
     Io {
@@ -615,7 +625,8 @@ impl Sweeper<'_> {
                 self.interrupt,
             ) {
                 Ok(profile) => (Status::Ok, None, Some(profile)),
-                Err(e) => {
+                Err(ProfileError::PerfControl(e)) => return Err(e.into()),
+                Err(ProfileError::Cell(e)) => {
                     let status = match e {
                         CellError::Interrupted => Status::Interrupted,
                         _ => Status::Failed,
@@ -775,6 +786,11 @@ fn resume_from(
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
     let config = Config::from_source(&args.config)?;
+    let perf = match &args.perf_control {
+        Some(_) if !config.profile => return Err(SweepError::PerfControlWithoutProfile),
+        Some(fifos) => Some(PerfControl::open(fifos)?),
+        None => None,
+    };
     let lock = lock_dir(&args.out)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
@@ -784,7 +800,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         config: &config,
         writer,
         interrupt,
-        observers: config.profile.then(Observers::load),
+        observers: config.profile.then(|| Observers::load(perf)),
         written: 0,
     };
     let mut progress = Progress::new(cells.len() as u64 * sweeper.units_per_cell());
