@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod outside;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output};
