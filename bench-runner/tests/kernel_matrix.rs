@@ -529,6 +529,19 @@ fn series_resolve_to_the_newest_kernel_the_archive_has() {
         describe(&out)
     );
 
+    // apt reads a name it does not know as a regular expression: 6.1.0
+    // would match every 6.1.0-N kernel of every flavour, and download them.
+    let out = Command::new(script())
+        .args(["--resolve-only", "--kernel", "6.1.0"])
+        .output()
+        .expect("run scripts/kernel-matrix");
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kernel 6.1.0 is not in Debian"),
+        "{}",
+        describe(&out)
+    );
+
     let Some(out) = kernel_matrix(&["--resolve-only", "--kernels", "debian"]) else {
         return;
     };
