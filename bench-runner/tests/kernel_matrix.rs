@@ -59,11 +59,20 @@ fn should_skip() -> bool {
 /// Runs the script; None (after printing why) when Debian no longer carries
 /// the kernel, which is the archive moving on rather than a defect here.
 fn kernel_matrix(args: &[&str]) -> Option<Output> {
+    kernel_matrix_in(args, None)
+}
+
+/// [`kernel_matrix`] with the kernel cache under `cache_home` when given.
+fn kernel_matrix_in(args: &[&str], cache_home: Option<&Path>) -> Option<Output> {
     // One guest at a time: several emulated guests on two CPUs starve each
     // other into timeouts that say nothing about the script.
     static ONE_GUEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guest = ONE_GUEST.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(script())
+    let mut command = Command::new(script());
+    if let Some(home) = cache_home {
+        command.env("XDG_CACHE_HOME", home);
+    }
+    let out = command
         .args(args)
         .output()
         .expect("run scripts/kernel-matrix");
@@ -769,4 +778,94 @@ fn bad_options_are_one_line_errors_before_any_work() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(says), "{stderr}");
     }
+}
+
+/// Copies directory `from` into `to`, files and subdirectories.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A 6.1 guest whose virtio_console module does not load (a cached copy
+/// of the kernel with that module cut short): the guest boots and the
+/// command runs, and the summary names the module behind the lost results
+/// rather than a failed boot, which is what a 6.1 kernel got before its
+/// modules were loaded.
+#[test]
+fn a_console_module_that_fails_to_load_is_named_in_the_summary() {
+    if should_skip() {
+        return;
+    }
+    let cache = dirs_cache().join("uring-syncbench/kernels");
+    let Some(out) = kernel_matrix(&["--resolve-only", "--kernel", "6.1"]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", describe(&out));
+    let kernel = resolutions(&out).remove(0).kernel;
+    if !cache.join(&kernel).join(".complete").exists() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let Some(fetch) = kernel_matrix(&[
+            "--kernel",
+            &kernel,
+            "--bin",
+            "/bin/true",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--",
+            "x",
+        ]) else {
+            return;
+        };
+        assert!(fetch.status.success(), "{}", describe(&fetch));
+    }
+    let home = tempfile::tempdir().expect("temp dir");
+    let copy = home.path().join("uring-syncbench/kernels").join(&kernel);
+    copy_dir(&cache.join(&kernel), &copy);
+    let module = copy.join("modules/virtio_console.ko");
+    assert!(
+        module.exists(),
+        "{kernel} has virtio_console built in: nothing to break"
+    );
+    std::fs::write(&module, b"\x7fELF, cut short").expect("break the module");
+    let out_dir = home.path().join("out");
+    let Some(out) = kernel_matrix_in(
+        &[
+            "--kernel",
+            &kernel,
+            "--bin",
+            "/bin/true",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--",
+            "x",
+        ],
+        Some(home.path()),
+    ) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(
+            "booted, command exited 0, results lost: the guest has no virtio port named \
+             kernel-matrix (module virtio_console failed)"
+        ),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// The cache directory the script uses: XDG_CACHE_HOME or ~/.cache.
+fn dirs_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"))
 }
