@@ -1,7 +1,8 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
 
 use reports::schema::{
-    Header, IoUringInfo, Machine, Registry, RunInfo, StyleEntry, Tool, SCHEMA_VERSION,
+    Header, IoUringInfo, KernelPackage, Machine, Registry, RunInfo, StyleEntry, Tool,
+    SCHEMA_VERSION,
 };
 use reports::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use std::collections::BTreeMap;
@@ -14,6 +15,13 @@ use workloads::sampling::Estimate;
 /// Set (to anything but `0`) when the sweep runs under software emulation; every
 /// output then says `emulated: timings not comparable`.
 pub const EMULATED_ENV: &str = "URING_SYNCBENCH_EMULATED";
+
+/// The Debian suite the booted kernel's package came from, set by
+/// `scripts/kernel-matrix` inside its guests.
+pub const KERNEL_SUITE_ENV: &str = "URING_SYNCBENCH_KERNEL_SUITE";
+
+/// The version of the booted kernel's package, set beside [`KERNEL_SUITE_ENV`].
+pub const KERNEL_PACKAGE_ENV: &str = "URING_SYNCBENCH_KERNEL_PACKAGE";
 
 fn read_trimmed(path: &str) -> String {
     fs::read_to_string(path)
@@ -51,6 +59,16 @@ pub fn emulated() -> bool {
     std::env::var(EMULATED_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
+/// The package the kernel was booted from, when the environment names both
+/// its suite and its version (as `scripts/kernel-matrix` does in a guest).
+pub fn kernel_package() -> Option<KernelPackage> {
+    let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Some(KernelPackage {
+        suite: var(KERNEL_SUITE_ENV)?,
+        version: var(KERNEL_PACKAGE_ENV)?,
+    })
+}
+
 /// Builds the header of a new results file.
 pub fn build(caps: &Capabilities, run: RunInfo, opcodes: Vec<String>) -> Header {
     Header {
@@ -66,6 +84,7 @@ pub fn build(caps: &Capabilities, run: RunInfo, opcodes: Vec<String>) -> Header 
             cpus: caps.cpus,
             mitigations: mitigations(),
             emulated: emulated(),
+            kernel_package: kernel_package(),
         },
         io_uring: IoUringInfo {
             features: caps.features.iter().map(|f| f.to_string()).collect(),

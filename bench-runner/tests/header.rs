@@ -125,3 +125,42 @@ fn header_records_each_anchor_with_its_interval_and_why_it_stopped() {
     }
     assert!(spent >= spent_by_anchors, "{calibration}");
 }
+
+/// Inside `scripts/kernel-matrix` guests the environment names the package
+/// the kernel was booted from: the header records it, and records nothing
+/// when only half of it is set (as on a machine's own kernel, where neither is).
+#[test]
+fn header_records_the_kernel_package_the_environment_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config(r#"styles = ["link"]"#));
+    let machine = |name: &str, env: &[(&str, &str)]| {
+        let out = dir.path().join(name);
+        let status = common::bin()
+            .arg("sweep")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out)
+            .env_remove("URING_SYNCBENCH_KERNEL_SUITE")
+            .env_remove("URING_SYNCBENCH_KERNEL_PACKAGE")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(status.status.success(), "{status:?}");
+        let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+        let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        header["machine"].clone()
+    };
+    let booted = machine(
+        "booted",
+        &[
+            ("URING_SYNCBENCH_KERNEL_SUITE", "bookworm"),
+            ("URING_SYNCBENCH_KERNEL_PACKAGE", "6.1.176-1"),
+        ],
+    );
+    assert_eq!(
+        booted["kernel_package"],
+        serde_json::json!({"suite": "bookworm", "version": "6.1.176-1"})
+    );
+    let half = machine("half", &[("URING_SYNCBENCH_KERNEL_SUITE", "bookworm")]);
+    assert!(half.get("kernel_package").is_none(), "{half}");
+}

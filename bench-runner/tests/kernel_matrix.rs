@@ -59,20 +59,78 @@ fn should_skip() -> bool {
 /// Runs the script; None (after printing why) when Debian no longer carries
 /// the kernel, which is the archive moving on rather than a defect here.
 fn kernel_matrix(args: &[&str]) -> Option<Output> {
+    kernel_matrix_in(args, None)
+}
+
+/// [`kernel_matrix`] with the kernel cache under `cache_home` when given.
+fn kernel_matrix_in(args: &[&str], cache_home: Option<&Path>) -> Option<Output> {
     // One guest at a time: several emulated guests on two CPUs starve each
     // other into timeouts that say nothing about the script.
     static ONE_GUEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guest = ONE_GUEST.lock().unwrap_or_else(|e| e.into_inner());
-    let out = Command::new(script())
+    let mut command = Command::new(script());
+    if let Some(home) = cache_home {
+        command.env("XDG_CACHE_HOME", home);
+    }
+    let out = command
         .args(args)
         .output()
         .expect("run scripts/kernel-matrix");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(2) && stderr.contains("is not in Debian") {
+    if out.status.code() == Some(2)
+        && (stderr.contains("is not in Debian") || stderr.contains("apt-get update"))
+    {
         eprintln!("skipped: {}", stderr.trim());
         return None;
     }
     Some(out)
+}
+
+/// One line of `--resolve-only`: what a --kernel resolved to.
+#[derive(Debug, PartialEq)]
+struct Resolved {
+    spec: String,
+    kernel: String,
+    suite: String,
+    package: String,
+}
+
+/// Parses `kernel-matrix: SPEC -> KERNEL (SUITE, package version VERSION)`.
+fn resolved(line: &str) -> Option<Resolved> {
+    let rest = line.strip_prefix("kernel-matrix: ")?;
+    let (spec, rest) = rest.split_once(" -> ")?;
+    let (kernel, rest) = rest.split_once(" (")?;
+    let (suite, rest) = rest.split_once(", package version ")?;
+    Some(Resolved {
+        spec: spec.into(),
+        kernel: kernel.into(),
+        suite: suite.into(),
+        package: rest.strip_suffix(')')?.into(),
+    })
+}
+
+fn resolutions(out: &Output) -> Vec<Resolved> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(resolved)
+        .collect()
+}
+
+/// Whether Debian package version `a` is newer than `b`, as dpkg decides.
+fn newer(a: &str, b: &str) -> bool {
+    Command::new("dpkg")
+        .args(["--compare-versions", a, "gt", b])
+        .status()
+        .expect("run dpkg")
+        .success()
+}
+
+/// The newest of `kernels` (kernel, suite, package version) by package version.
+fn newest<'a>(kernels: impl Iterator<Item = &'a [String; 3]>) -> Option<&'a [String; 3]> {
+    kernels.fold(None, |best, k| match best {
+        Some(b) if !newer(&k[2], &b[2]) => Some(b),
+        _ => Some(k),
+    })
 }
 
 fn read(path: impl AsRef<Path>) -> String {
@@ -276,6 +334,11 @@ fn a_kernel_that_dies_before_init_is_booted_again() {
     assert!(read(kdir.join("console.boot-1.log")).contains("Kernel panic"));
     assert!(read(kdir.join("console.log")).contains("Kernel panic"));
     assert!(!kdir.join("console.boot-2.log").exists(), "booted 3 times");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("did not boot, no command, results lost;"),
+        "{}",
+        describe(&out)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("died before /init started (boot 1 of 2"),
@@ -307,6 +370,12 @@ fn a_kernel_crash_during_the_command_is_a_result_not_a_reboot() {
     assert!(console.contains("kernel-matrix: guest up:"), "{console}");
     assert!(console.contains("sysrq"), "{console}");
     assert!(!kdir.join("console.boot-1.log").exists(), "booted again");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("booted, command did not finish, results lost;"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[test]
@@ -385,8 +454,234 @@ fn unknown_kernel_is_a_one_line_error() {
     let error: Vec<&str> = stderr.lines().filter(|l| l.contains("error:")).collect();
     assert_eq!(error.len(), 1, "{stderr}");
     assert!(
-        error[0].contains("kernel 0.0.1-none is not in Debian sid"),
+        error[0].contains("kernel 0.0.1-none is not in Debian bookworm")
+            && error[0].contains("series there: 6.1 "),
         "{stderr}"
+    );
+}
+
+/// `--kernel 6.1` is the newest 6.1 the package lists have, by package
+/// version, whichever suite holds it; an exact version resolves to itself;
+/// `--kernels debian` is the kernel each of bookworm, trixie and sid ships,
+/// the newest of its suite. All against the archive's real lists, as
+/// `--list-kernels` prints them.
+#[test]
+fn series_resolve_to_the_newest_kernel_the_archive_has() {
+    let Some(list) = kernel_matrix(&["--list-kernels"]) else {
+        return;
+    };
+    assert!(list.status.success(), "{}", describe(&list));
+    let kernels: Vec<[String; 3]> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| {
+            let fields: Vec<String> = l.split(' ').map(String::from).collect();
+            fields
+                .try_into()
+                .unwrap_or_else(|f| panic!("not KERNEL SUITE VERSION: {f:?}"))
+        })
+        .collect();
+    assert!(
+        kernels.iter().all(|k| k[0].ends_with("-cloud-amd64")),
+        "{kernels:?}"
+    );
+    let of_series = |series: &str| {
+        let prefix = [format!("{series}."), format!("{series}-")];
+        newest(
+            kernels
+                .iter()
+                .filter(move |k| prefix.iter().any(|p| k[0].starts_with(p.as_str()))),
+        )
+        .unwrap_or_else(|| panic!("no {series} kernel in {kernels:?}"))
+    };
+    let old_61 = kernels
+        .iter()
+        .find(|k| k[0].starts_with("6.1."))
+        .expect("a 6.1 kernel");
+    let Some(out) = kernel_matrix(&[
+        "--resolve-only",
+        "--kernel",
+        "6.1",
+        "--kernel",
+        "6.12",
+        "--kernel",
+        "7.2",
+        "--kernel",
+        &old_61[0],
+        "--kernel",
+        "host",
+    ]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", describe(&out));
+    let got = resolutions(&out);
+    for series in ["6.1", "6.12", "7.2"] {
+        let want = of_series(series);
+        let line = got
+            .iter()
+            .find(|r| r.spec == series)
+            .unwrap_or_else(|| panic!("{series} not resolved: {}", describe(&out)));
+        assert_eq!(
+            [&line.kernel, &line.suite, &line.package],
+            [&want[0], &want[1], &want[2]],
+            "{series}"
+        );
+    }
+    let exact = got.iter().find(|r| r.spec == old_61[0]).expect("exact");
+    assert_eq!(
+        [&exact.kernel, &exact.suite],
+        [&old_61[0], &old_61[1]],
+        "an exact version resolves to itself"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("kernel-matrix: host -> host ("),
+        "{}",
+        describe(&out)
+    );
+
+    // apt reads a name it does not know as a regular expression: 6.1.0
+    // would match every 6.1.0-N kernel of every flavour, and download them.
+    let out = Command::new(script())
+        .args(["--resolve-only", "--kernel", "6.1.0"])
+        .output()
+        .expect("run scripts/kernel-matrix");
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kernel 6.1.0 is not in Debian"),
+        "{}",
+        describe(&out)
+    );
+
+    let Some(out) = kernel_matrix(&["--resolve-only", "--kernels", "debian"]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", describe(&out));
+    let debian = resolutions(&out);
+    let suites: Vec<&str> = debian.iter().map(|r| r.suite.as_str()).collect();
+    assert_eq!(suites, ["bookworm", "trixie", "sid"], "{}", describe(&out));
+    for r in &debian {
+        let want = newest(kernels.iter().filter(|k| k[1] == r.suite)).expect("suite");
+        assert_eq!([&r.kernel, &r.package], [&want[0], &want[2]], "{r:?}");
+        assert!(
+            r.kernel.starts_with(&format!("{}.", r.spec))
+                || r.kernel.starts_with(&format!("{}-", r.spec)),
+            "{r:?}"
+        );
+    }
+}
+
+/// The kernels Debian ships from 6.1 on, booted one after another under
+/// emulation: each runs a small sweep and its results come back, with the
+/// package the kernel came from in the header. 6.1 builds its virtio
+/// console as a module, so its results come back only if the modules were
+/// loaded; 7.2 has them built in and loads none.
+#[test]
+fn sweeps_come_back_from_6_1_6_12_and_7_2() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let started = std::time::Instant::now();
+    let Some(out) = kernel_matrix(&[
+        "--kernel",
+        "6.1",
+        "--kernel",
+        "6.12",
+        "--kernel",
+        "7.2",
+        "--bin",
+        env!("CARGO_BIN_EXE_bench-runner"),
+        "--out",
+        dir.path().to_str().expect("utf-8 path"),
+        "--",
+        "sweep",
+        "configs/kernel-smoke.toml",
+    ]) else {
+        return;
+    };
+    eprintln!("three kernels in {:.1} s", started.elapsed().as_secs_f64());
+    assert!(out.status.success(), "{}", describe(&out));
+    let got = resolutions(&out);
+    assert_eq!(got.len(), 3, "{}", describe(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    for r in &got {
+        assert!(
+            summary.lines().any(|l| l.contains(&r.kernel)
+                && l.contains("booted, command exited 0, results came back")),
+            "{summary}"
+        );
+        let kdir = dir.path().join(&r.kernel);
+        let text = read(kdir.join("results.jsonl"));
+        let mut lines = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"));
+        let header = lines.next().expect("header");
+        assert_eq!(header["machine"]["kernel"], r.kernel.as_str());
+        assert_eq!(header["machine"]["emulated"], true);
+        assert_eq!(
+            header["machine"]["kernel_package"],
+            serde_json::json!({"suite": r.suite, "version": r.package})
+        );
+        let cells: Vec<_> = lines.filter(|l| l["pass"] == "timing").collect();
+        for style in ["link", "userspace"] {
+            let ok = cells
+                .iter()
+                .filter(|l| l["cell"]["style"] == style && l["status"] == "ok")
+                .count();
+            assert!(
+                ok >= 3,
+                "{}: {style} has {ok} verified repetitions\n{text}",
+                r.kernel
+            );
+        }
+        let status = read(kdir.join("status.log"));
+        let loads_modules = status.contains("module virtio_console loaded");
+        match r.spec.as_str() {
+            "6.1" => assert!(loads_modules, "6.1 loaded no virtio_console:\n{status}"),
+            "7.2" => assert!(!status.contains("module "), "7.2 loaded modules:\n{status}"),
+            _ => {}
+        }
+        assert!(!status.contains("failed"), "{}:\n{status}", r.kernel);
+    }
+}
+
+/// The user's view of a guest whose results port is missing (as on a 6.1
+/// kernel without its virtio console module): the guest booted and the
+/// command exited 0, and the summary says so beside the results it lost.
+#[test]
+fn results_lost_after_the_command_are_told_apart_from_a_failed_boot() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(out) = kernel_matrix(&[
+        "--bin",
+        "/bin/sh",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--",
+        "-c",
+        "rm /dev/vport*",
+    ]) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(&format!("{KERNEL} "))
+            && summary.contains("booted, command exited 0, results lost: the guest has no virtio port named kernel-matrix"),
+        "{}",
+        describe(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "FAILED: {KERNEL} (booted, command exited 0, results lost"
+        )) && !stderr.contains("did not boot"),
+        "{stderr}"
+    );
+    assert_eq!(
+        read(dir.path().join(KERNEL).join("exit-status")).trim(),
+        "no-results"
     );
 }
 
@@ -483,4 +778,94 @@ fn bad_options_are_one_line_errors_before_any_work() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(says), "{stderr}");
     }
+}
+
+/// Copies directory `from` into `to`, files and subdirectories.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A 6.1 guest whose virtio_console module does not load (a cached copy
+/// of the kernel with that module cut short): the guest boots and the
+/// command runs, and the summary names the module behind the lost results
+/// rather than a failed boot, which is what a 6.1 kernel got before its
+/// modules were loaded.
+#[test]
+fn a_console_module_that_fails_to_load_is_named_in_the_summary() {
+    if should_skip() {
+        return;
+    }
+    let cache = dirs_cache().join("uring-syncbench/kernels");
+    let Some(out) = kernel_matrix(&["--resolve-only", "--kernel", "6.1"]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", describe(&out));
+    let kernel = resolutions(&out).remove(0).kernel;
+    if !cache.join(&kernel).join(".complete").exists() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let Some(fetch) = kernel_matrix(&[
+            "--kernel",
+            &kernel,
+            "--bin",
+            "/bin/true",
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--",
+            "x",
+        ]) else {
+            return;
+        };
+        assert!(fetch.status.success(), "{}", describe(&fetch));
+    }
+    let home = tempfile::tempdir().expect("temp dir");
+    let copy = home.path().join("uring-syncbench/kernels").join(&kernel);
+    copy_dir(&cache.join(&kernel), &copy);
+    let module = copy.join("modules/virtio_console.ko");
+    assert!(
+        module.exists(),
+        "{kernel} has virtio_console built in: nothing to break"
+    );
+    std::fs::write(&module, b"\x7fELF, cut short").expect("break the module");
+    let out_dir = home.path().join("out");
+    let Some(out) = kernel_matrix_in(
+        &[
+            "--kernel",
+            &kernel,
+            "--bin",
+            "/bin/true",
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--",
+            "x",
+        ],
+        Some(home.path()),
+    ) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains(
+            "booted, command exited 0, results lost: the guest has no virtio port named \
+             kernel-matrix (module virtio_console failed)"
+        ),
+        "{}",
+        describe(&out)
+    );
+}
+
+/// The cache directory the script uses: XDG_CACHE_HOME or ~/.cache.
+fn dirs_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"))
 }

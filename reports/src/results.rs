@@ -201,6 +201,7 @@ mod tests {
                 cpus: 2,
                 mitigations: Default::default(),
                 emulated: false,
+                kernel_package: None,
             },
             io_uring: Default::default(),
             run: crate::schema::RunInfo {

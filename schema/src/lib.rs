@@ -110,6 +110,23 @@ pub struct Machine {
     /// Set when the run happened under software emulation (timings not comparable).
     #[serde(default)]
     pub emulated: bool,
+    /// The distribution package the kernel was booted from, when
+    /// `scripts/kernel-matrix` booted one: `kernel` alone does not say which
+    /// build of a release it was. Absent in runs on a machine's own kernel
+    /// and in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_package: Option<KernelPackage>,
+}
+
+/// Where a booted kernel came from: the Debian suite whose package lists
+/// named it and the package's version (`6.1.176-1` of `6.1.0-50-cloud-amd64`),
+/// which together name the exact build.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct KernelPackage {
+    /// The suite, e.g. `bookworm`, `trixie-backports`, `sid`.
+    pub suite: String,
+    /// The package version, e.g. `6.1.176-1`.
+    pub version: String,
 }
 
 /// io_uring capabilities of the kernel, as the probe saw them.
@@ -590,6 +607,24 @@ mod tests {
             Some("not supported: needs two CPUs")
         );
         assert_eq!(h.anchors[1].stop, None);
+    }
+
+    #[test]
+    fn headers_without_a_kernel_package_read_and_one_round_trips() {
+        let mut h = header(OLD_HEADER);
+        assert_eq!(h.machine.kernel_package, None);
+        let line = serde_json::to_string(&Record::Header(Box::new(h.clone()))).unwrap();
+        assert!(!line.contains("kernel_package"), "{line}");
+        h.machine.kernel_package = Some(KernelPackage {
+            suite: "bookworm".into(),
+            version: "6.1.176-1".into(),
+        });
+        let line = serde_json::to_string(&Record::Header(Box::new(h.clone()))).unwrap();
+        assert!(
+            line.contains(r#""kernel_package":{"suite":"bookworm","version":"6.1.176-1"}"#),
+            "{line}"
+        );
+        assert_eq!(header(&line), h);
     }
 
     #[test]

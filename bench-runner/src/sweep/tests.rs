@@ -34,6 +34,7 @@ fn header(config_hash: &str) -> Header {
             cpus: 2,
             mitigations: Default::default(),
             emulated: false,
+            kernel_package: None,
         },
         io_uring: Default::default(),
         run: RunInfo {

@@ -28,6 +28,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
             .into_iter()
             .collect(),
             emulated,
+            kernel_package: None,
         },
         io_uring: IoUringInfo {
             features: vec!["NODROP".into(), "SUBMIT_STABLE".into()],
