@@ -219,12 +219,10 @@ fn mail_cell(report: &Report, b: &Between, across: &CellAcross) -> Vec<String> {
 
 /// The heading of a block in the mail, its column names and its counts.
 fn mail_head(report: &Report, b: &Between) -> Vec<String> {
+    let mut title = b.block.title();
+    title[..1].make_ascii_uppercase();
     let mut lines = wrap(
-        &format!(
-            "Between {}, against {} (ns/step, x link, change, q):",
-            b.block.title(),
-            report.sources[b.block.base].label
-        ),
+        &format!("{title}, against {}:", report.sources[b.block.base].label),
         MAIL_WIDTH,
         "",
         "  ",
@@ -266,7 +264,6 @@ pub fn mail_full(report: &Report) -> Vec<String> {
     out.push(String::new());
     out.push("=== Between kernels ===".to_string());
     out.extend(wrap(&ascii(&rule_text(&opts)), MAIL_WIDTH, "", ""));
-    out.extend(mail_alone(report));
     for b in kernels::between(report, &opts) {
         out.push(String::new());
         out.extend(mail_head(report, &b));
@@ -274,6 +271,8 @@ pub fn mail_full(report: &Report) -> Vec<String> {
             out.extend(mail_cell(report, &b, across));
         }
     }
+    out.push(String::new());
+    out.extend(mail_alone(report));
     out
 }
 
@@ -286,7 +285,7 @@ pub fn mail_brief(report: &Report, room: usize) -> Vec<String> {
         return Vec::new();
     }
     let opts = CompareOptions::default();
-    let mut out = mail_alone(report);
+    let mut out = vec![MAIL_HEADING.to_string()];
     for b in kernels::between(report, &opts) {
         out.extend(mail_head(report, &b));
         let changed: Vec<&CellAcross> = b.cells.iter().filter(|c| c.changed()).collect();
@@ -308,5 +307,9 @@ pub fn mail_brief(report: &Report, room: usize) -> Vec<String> {
             ));
         }
     }
+    out.extend(mail_alone(report));
     out
 }
+
+/// What the mail's between-kernels block opens with: what its rows hold.
+const MAIL_HEADING: &str = "Between kernels (ns/step, x link, change against the newest, q):";

@@ -363,7 +363,7 @@ pub fn alone_line(report: &Report, block: &Block) -> String {
         false => "no other real kernel",
     };
     format!(
-        "{} stands alone: {other} to compare it with (emulated kernels are compared only with each other)",
+        "{} stands alone: {other} to compare it with",
         kernel_name(report, block.base)
     )
 }
