@@ -81,7 +81,7 @@ pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
     let cells = quoted_cells(report, &findings[..shown]);
     let table_room = MAIL_LINES.saturating_sub(out.len() + 1 + after_table);
     let (tabled, table) = fitted_table(report, &cells, table_room);
-    for block in [table, chart_lines(&cells[..tabled]), kernels] {
+    for block in [table, chart_lines(report, &cells[..tabled]), kernels] {
         if !block.is_empty() {
             out.push(String::new());
             out.extend(block);
@@ -186,10 +186,16 @@ fn table_lines(report: &Report, cells: &[&CellSummary], n: usize) -> Vec<String>
 /// A horizontal bar chart of the ns/step of the first ranked quoted cells,
 /// log-scaled when they span more than [`LOG_SPAN`]; each bar is labelled by
 /// the coordinates its cells do not share, the title says those they do.
-fn chart_lines(cells: &[&CellSummary]) -> Vec<String> {
-    let ranked: Vec<(&CellSummary, f64)> = cells
+/// With several kernels it charts the first charted cell's kernel only,
+/// named in the title: bars of two kernels side by side would set an
+/// emulated machine's timings against a real one's.
+fn chart_lines(report: &Report, cells: &[&CellSummary]) -> Vec<String> {
+    let ranked = cells
         .iter()
-        .filter_map(|c| c.ranked_median().filter(|m| *m > 0.0).map(|m| (*c, m)))
+        .filter_map(|c| c.ranked_median().filter(|m| *m > 0.0).map(|m| (*c, m)));
+    let source = ranked.clone().next().map(|(c, _)| c.source);
+    let ranked: Vec<(&CellSummary, f64)> = ranked
+        .filter(|(c, _)| Some(c.source) == source)
         .take(CHART_BARS)
         .collect();
     if ranked.len() < 2 {
@@ -226,9 +232,16 @@ fn chart_lines(cells: &[&CellSummary]) -> Vec<String> {
         ((share * bar_w as f64).round() as usize).clamp(1, bar_w)
     };
     let scale = if log { "log scale" } else { "linear from 0" };
+    let on = match report.multi() {
+        true => format!(
+            " on {}",
+            crate::kernels::kernel_name(report, ranked[0].0.source)
+        ),
+        false => String::new(),
+    };
     let title = match shared.is_empty() {
-        true => format!("ns/step ({scale}):"),
-        false => format!("ns/step, {shared} ({scale}):"),
+        true => format!("ns/step{on} ({scale}):"),
+        false => format!("ns/step{on}, {shared} ({scale}):"),
     };
     let mut out = wrap(&title, MAIL_WIDTH, "", "  ");
     for (l, v) in labels.iter().zip(&values) {

@@ -353,6 +353,18 @@ fn the_mail_names_the_kernels_each_finding_holds_on_and_fits() {
     );
     assert!(flat.contains("6.18.0 stands alone"), "{mail}");
     assert!(flat.contains("Styles per kernel:"), "{mail}");
+    // The chart holds one kernel's bars, named: never an emulated
+    // kernel's timings beside a real one's.
+    let chart = lines
+        .iter()
+        .position(|l| l.starts_with("ns/step on 6.18.0, "))
+        .unwrap_or_else(|| panic!("{mail}"));
+    let bars: Vec<&&str> = lines[chart + 1..]
+        .iter()
+        .take_while(|l| l.contains(" |"))
+        .collect();
+    assert!(bars.len() >= 2, "{mail}");
+    assert!(bars.iter().all(|b| !b.starts_with("bpf-loop")), "{bars:?}");
     // The attachment has every cell across the kernels.
     let full = read(&out, "email-full.txt");
     assert!(full.contains("=== Between kernels ==="));
