@@ -12,7 +12,7 @@ use super::{Finding, Kind};
 use crate::compare::Verdict;
 use crate::format::{num, ratio};
 use crate::kernels::kernel_name;
-use crate::model::Report;
+use crate::model::{Report, EMULATED_MACHINE_LABEL};
 use crate::schema::ViolationRecord;
 
 /// The finding as one sentence.
@@ -40,10 +40,14 @@ pub fn sentence(report: &Report, finding: &Finding) -> String {
 /// (only when the same finding on another kernel would have been merged
 /// with it), or `On K: ` for a study's, which answers for its own kernel.
 fn kernels_prefix(report: &Report, finding: &Finding) -> String {
-    let quoted = kernel_name(report, finding.source);
+    let source = &report.sources[finding.source];
+    let quoted = match source.header.machine.emulated {
+        true => format!("{}, {EMULATED_MACHINE_LABEL}", source.label),
+        false => source.label.clone(),
+    };
     match finding.holds_on.as_slice() {
-        [_] if finding.merges() => format!("On {quoted} only: "),
-        [_] => format!("On {quoted}: "),
+        [_] if finding.merges() => format!("On {} only: ", kernel_name(report, finding.source)),
+        [_] => format!("On {}: ", kernel_name(report, finding.source)),
         all if all.len() == report.sources.len() => {
             format!("On every kernel (figures from {quoted}): ")
         }
