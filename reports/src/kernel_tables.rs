@@ -176,20 +176,64 @@ pub fn blocks(report: &Report) -> Vec<Block> {
 /// Widest a kernel label is in the mail's rows.
 const LABEL_WIDTH: usize = 24;
 
+/// The block's kernels as its mail rows name them, with the ending they
+/// all share (`-cloud-amd64`) cut when a label would not fit
+/// [`LABEL_WIDTH`], and a label still too long cut and marked `~`.
+/// Returns each source's name and the ending cut, if any.
+fn row_labels(report: &Report, b: &Between) -> (Vec<(usize, String)>, Option<String>) {
+    let full: Vec<(usize, String)> = b
+        .block
+        .sources()
+        .into_iter()
+        .map(|s| (s, ascii(&report.sources[s].label)))
+        .collect();
+    if full.iter().all(|(_, l)| l.len() <= LABEL_WIDTH) {
+        return (full, None);
+    }
+    let first = &full[0].1;
+    let shared = (0..=first.len())
+        .rev()
+        .map(|n| &first[first.len() - n..])
+        .find(|end| full.iter().all(|(_, l)| l.ends_with(end)))
+        .unwrap_or_default();
+    // Cut at a separator, and only while the names stay apart.
+    let cut = shared.find('-').map(|i| &shared[i..]).filter(|end| {
+        let short: Vec<&str> = full
+            .iter()
+            .map(|(_, l)| &l[..l.len() - end.len()])
+            .collect();
+        short.iter().all(|s| !s.is_empty())
+            && short
+                .iter()
+                .enumerate()
+                .all(|(i, s)| !short[..i].contains(s))
+    });
+    let names = full
+        .iter()
+        .map(|(s, l)| {
+            let mut name = l[..l.len() - cut.map_or(0, str::len)].to_string();
+            if name.len() > LABEL_WIDTH {
+                name.truncate(LABEL_WIDTH - 1);
+                name.push('~');
+            }
+            (*s, name)
+        })
+        .collect();
+    (names, cut.map(str::to_string))
+}
+
 /// One kernel's row of a cell in the mail: kernel, ns/step, x link,
 /// change, q, verdict (`base` on the base).
-fn mail_row(report: &Report, b: &Between, k: &KernelCell, label_w: usize) -> String {
+fn mail_row(b: &Between, k: &KernelCell, label: &str, label_w: usize, x_link: String) -> String {
     let [change, _, q, verdict] = change(k);
     let verdict = match k.source == b.block.base {
         true => "base".to_string(),
         false => verdict,
     };
-    let mut label = ascii(&report.sources[k.source].label);
-    label.truncate(label_w);
     let row = format!(
         "  {label:<label_w$} {:>8} {:>6} {:>7} {:>6} {verdict}",
         value(k),
-        report.link_ratio(k.cell).map_or("-".into(), ratio),
+        x_link,
         change,
         q,
     );
@@ -199,21 +243,17 @@ fn mail_row(report: &Report, b: &Between, k: &KernelCell, label_w: usize) -> Str
 /// The mail lines of one cell across a block's kernels: its name, then a
 /// row per kernel.
 fn mail_cell(report: &Report, b: &Between, across: &CellAcross) -> Vec<String> {
-    let label_w = b
-        .block
-        .sources()
-        .iter()
-        .map(|&s| report.sources[s].label.len())
-        .max()
-        .unwrap_or(0)
-        .min(LABEL_WIDTH);
+    let (labels, _) = row_labels(report, b);
+    let label_w = labels.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
     let mut lines = wrap(&across.name, MAIL_WIDTH, "", "  ");
-    lines.extend(
-        across
-            .kernels
+    for k in &across.kernels {
+        let label = labels
             .iter()
-            .map(|k| mail_row(report, b, k, label_w)),
-    );
+            .find(|(s, _)| *s == k.source)
+            .map_or("", |(_, l)| l.as_str());
+        let x_link = report.link_ratio(k.cell).map_or("-".into(), ratio);
+        lines.push(mail_row(b, k, label, label_w, x_link));
+    }
     lines
 }
 
@@ -221,8 +261,15 @@ fn mail_cell(report: &Report, b: &Between, across: &CellAcross) -> Vec<String> {
 fn mail_head(report: &Report, b: &Between) -> Vec<String> {
     let mut title = b.block.title();
     title[..1].make_ascii_uppercase();
+    let rows = match row_labels(report, b).1 {
+        Some(end) => format!(" (rows name them without {end})"),
+        None => String::new(),
+    };
     let mut lines = wrap(
-        &format!("{title}, against {}:", report.sources[b.block.base].label),
+        &format!(
+            "{title}, against {}{rows}:",
+            report.sources[b.block.base].label
+        ),
         MAIL_WIDTH,
         "",
         "  ",

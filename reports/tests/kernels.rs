@@ -393,3 +393,48 @@ fn a_single_kernel_report_has_no_kernel_axis() {
         .get(key("link", "default", "nop", 8, 8).name())
         .is_some());
 }
+
+#[test]
+fn long_kernel_names_lose_their_shared_ending_in_the_mails_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "6.1.0-50-cloud-amd64",
+        "6.12.117+deb13-cloud-amd64",
+        "7.2.13+deb14-cloud-amd64",
+    ];
+    let inputs: Vec<Results> = names
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let like = [OLD, MID, NEW][i];
+            write(
+                dir.path(),
+                &format!("{k}.jsonl"),
+                &header(k, true),
+                &kernel_sweep(like, 60 + i as u64),
+            )
+        })
+        .collect();
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let full = read(&out, "email-full.txt");
+    assert!(full.lines().all(|l| l.len() <= MAIL_WIDTH), "{full}");
+    let flat = full.replace("\n  ", " ");
+    assert!(
+        flat.contains("against 7.2.13+deb14-cloud-amd64 (rows name them without -cloud-amd64):"),
+        "{full}"
+    );
+    let link = key("link", "default", "nop", 8, 8).name();
+    let lines: Vec<&str> = full.lines().collect();
+    let at = lines.iter().position(|l| *l == link).unwrap();
+    let rows: Vec<&str> = lines[at + 1..at + 4]
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        ["7.2.13+deb14", "6.1.0-50", "6.12.117+deb13"],
+        "{full}"
+    );
+    assert!(lines[at + 3].ends_with(" slower"), "{}", lines[at + 3]);
+}
