@@ -868,4 +868,102 @@ fn dirs_cache() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"))
+
+/// One report across kernels, end to end: a few cells of the CI sweep in
+/// the 7.2 guest and on this machine, rendered together, have the kernel
+/// as a column, say which styles ran on each, never compare the emulated
+/// kernel with the real one, and mail findings that name their kernels.
+#[test]
+fn one_report_sets_the_guest_and_the_host_side_by_side() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(out) = kernel_matrix(&[
+        "--kernel",
+        KERNEL,
+        "--kernel",
+        "host",
+        "--bin",
+        env!("CARGO_BIN_EXE_bench-runner"),
+        "--out",
+        dir.path().to_str().expect("utf-8 path"),
+        "--",
+        "sweep",
+        "configs/ci.toml",
+        "--filter",
+        "*/default/nop/g1-s16-b16-t1",
+    ]) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", describe(&out));
+    let files: Vec<PathBuf> = [KERNEL, "host"]
+        .iter()
+        .map(|k| dir.path().join(k).join("results.jsonl"))
+        .collect();
+    let host_header: serde_json::Value =
+        serde_json::from_str(read(&files[1]).lines().next().expect("header")).expect("json");
+    let host = host_header["machine"]["kernel"]
+        .as_str()
+        .expect("the host's kernel")
+        .to_string();
+    let rendered = dir.path().join("report");
+    let report = Command::new(env!("CARGO_BIN_EXE_bench-runner"))
+        .arg("report")
+        .args(&files)
+        .args(["--no-plots", "--out"])
+        .arg(&rendered)
+        .output()
+        .expect("report");
+    assert!(report.status.success(), "{}", describe(&report));
+    let md = read(rendered.join("report.md"));
+    for k in [KERNEL, host.as_str()] {
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with(&format!("| {k} | link | default | nop | g1-s16-b16-t1 |"))),
+            "{k} as a column:\n{md}"
+        );
+    }
+    assert!(
+        md.contains(&format!(
+            "- {KERNEL} (emulated: timings not comparable): ran independent, link"
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("- {host}: ran independent, link")),
+        "{md}"
+    );
+    assert!(md.contains(&format!("- {host} stands alone")), "{md}");
+    assert!(md.contains(&format!(
+        "- {KERNEL} (emulated: timings not comparable) stands alone"
+    )));
+    assert!(
+        !md.contains("### Between"),
+        "an emulated kernel set against a real one:\n{md}"
+    );
+    let mail = read(rendered.join("email.txt"));
+    let lines: Vec<&str> = mail.lines().collect();
+    assert!(
+        lines.len() <= 100 && lines.iter().all(|l| l.len() <= 72),
+        "{mail}"
+    );
+    let findings: Vec<&&str> = lines
+        .iter()
+        .skip_while(|l| **l != "Findings:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("- "))
+        .collect();
+    assert!(!findings.is_empty(), "{mail}");
+    assert!(
+        findings.iter().all(|l| l.starts_with("- On ")),
+        "{findings:#?}"
+    );
+    let bench: serde_json::Value =
+        serde_json::from_str(&read(rendered.join("bench.json"))).expect("bench.json");
+    for k in [KERNEL, host.as_str()] {
+        let name = format!("link/default/nop/g1-s16-b16-t1@{k}");
+        assert!(bench.get(&name).is_some(), "{name} in {bench}");
+    }
 }

@@ -23,6 +23,8 @@ pub const FULL_MAIL: &str = "email-full.txt";
 const TABLE_CELLS: usize = 16;
 /// Lines kept for the table before the findings take the rest.
 const TABLE_LINES: usize = 14;
+/// Most lines the between-kernels block takes.
+const KERNEL_LINES: usize = 20;
 /// Most bars the chart draws.
 const CHART_BARS: usize = 8;
 /// Widest a chart label is.
@@ -64,8 +66,14 @@ pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
         String::new(),
         "Findings:".to_string(),
     ];
-    // The tail with its blank line, and the chart with its own: title, bars.
-    let after_table = 1 + tail.len() + 1 + 2 + CHART_BARS;
+    let kernels = crate::kernel_tables::mail_brief(report, KERNEL_LINES);
+    // The tail with its blank line, the chart with its own (title, bars),
+    // and the kernels' block with its own.
+    let kernel_room = match kernels.is_empty() {
+        true => 0,
+        false => 1 + kernels.len(),
+    };
+    let after_table = 1 + tail.len() + 1 + 2 + CHART_BARS + kernel_room;
     let findings_room = MAIL_LINES.saturating_sub(out.len() + after_table + 1 + TABLE_LINES);
     let (shown, lines) = fitted_findings(report, findings, findings_room);
     out.extend(lines);
@@ -73,7 +81,7 @@ pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
     let cells = quoted_cells(report, &findings[..shown]);
     let table_room = MAIL_LINES.saturating_sub(out.len() + 1 + after_table);
     let (tabled, table) = fitted_table(report, &cells, table_room);
-    for block in [table, chart_lines(&cells[..tabled])] {
+    for block in [table, chart_lines(report, &cells[..tabled]), kernels] {
         if !block.is_empty() {
             out.push(String::new());
             out.extend(block);
@@ -178,10 +186,16 @@ fn table_lines(report: &Report, cells: &[&CellSummary], n: usize) -> Vec<String>
 /// A horizontal bar chart of the ns/step of the first ranked quoted cells,
 /// log-scaled when they span more than [`LOG_SPAN`]; each bar is labelled by
 /// the coordinates its cells do not share, the title says those they do.
-fn chart_lines(cells: &[&CellSummary]) -> Vec<String> {
-    let ranked: Vec<(&CellSummary, f64)> = cells
+/// With several kernels it charts the first charted cell's kernel only,
+/// named in the title: bars of two kernels side by side would set an
+/// emulated machine's timings against a real one's.
+fn chart_lines(report: &Report, cells: &[&CellSummary]) -> Vec<String> {
+    let ranked = cells
         .iter()
-        .filter_map(|c| c.ranked_median().filter(|m| *m > 0.0).map(|m| (*c, m)))
+        .filter_map(|c| c.ranked_median().filter(|m| *m > 0.0).map(|m| (*c, m)));
+    let source = ranked.clone().next().map(|(c, _)| c.source);
+    let ranked: Vec<(&CellSummary, f64)> = ranked
+        .filter(|(c, _)| Some(c.source) == source)
         .take(CHART_BARS)
         .collect();
     if ranked.len() < 2 {
@@ -218,9 +232,16 @@ fn chart_lines(cells: &[&CellSummary]) -> Vec<String> {
         ((share * bar_w as f64).round() as usize).clamp(1, bar_w)
     };
     let scale = if log { "log scale" } else { "linear from 0" };
+    let on = match report.multi() {
+        true => format!(
+            " on {}",
+            crate::kernels::kernel_name(report, ranked[0].0.source)
+        ),
+        false => String::new(),
+    };
     let title = match shared.is_empty() {
-        true => format!("ns/step ({scale}):"),
-        false => format!("ns/step, {shared} ({scale}):"),
+        true => format!("ns/step{on} ({scale}):"),
+        false => format!("ns/step{on}, {shared} ({scale}):"),
     };
     let mut out = wrap(&title, MAIL_WIDTH, "", "  ");
     for (l, v) in labels.iter().zip(&values) {
@@ -248,6 +269,11 @@ fn tail_lines(report: &Report) -> Vec<String> {
             )),
             false => out.extend(lines),
         }
+    }
+    let summary = crate::kernel_tables::mail_summary(report);
+    if !summary.is_empty() {
+        out.push(String::new());
+        out.extend(summary);
     }
     out.push(String::new());
     out.push("Reproduce with:".into());

@@ -140,12 +140,12 @@ pub struct Comparison {
 pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Comparison {
     let b = Report::build(std::slice::from_ref(base));
     let c = Report::build(std::slice::from_ref(cand));
-    let mut cells: Vec<CellComparison> = b
-        .cells
-        .iter()
-        .filter_map(|bc| Some(compare_cell(bc, c.find(0, &bc.name)?, opts)))
-        .collect();
-    decide(&mut cells, opts);
+    let cells = compare_pairs(
+        b.cells
+            .iter()
+            .filter_map(|bc| Some((bc, c.find(0, &bc.name)?))),
+        opts,
+    );
     let missing = |from: &Report, other: &Report| -> Vec<String> {
         from.cells
             .iter()
@@ -162,6 +162,22 @@ pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Compari
         cand: c.sources[0].clone(),
         options: *opts,
     }
+}
+
+/// The cells of one baseline set against those of one candidate, pair by
+/// pair (baseline, candidate): each pair's change and verdict, with the
+/// p-values adjusted together over the pairs (Benjamini–Hochberg). The one
+/// test `compare` applies to two runs and the report to two kernels.
+pub fn compare_pairs<'a>(
+    pairs: impl IntoIterator<Item = (&'a CellSummary, &'a CellSummary)>,
+    opts: &CompareOptions,
+) -> Vec<CellComparison> {
+    let mut cells: Vec<CellComparison> = pairs
+        .into_iter()
+        .map(|(base, cand)| compare_cell(base, cand, opts))
+        .collect();
+    decide(&mut cells, opts);
+    cells
 }
 
 fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -> CellComparison {
@@ -659,7 +675,7 @@ fn changed_table(cells: &[&CellComparison]) -> Vec<String> {
 }
 
 /// A p-value with three decimals, `<0.001` below that.
-fn p_value(p: f64) -> String {
+pub(crate) fn p_value(p: f64) -> String {
     if p < 0.001 {
         "<0.001".into()
     } else {

@@ -375,6 +375,11 @@ pub fn report_email(report: &Report) -> String {
         }
         out.extend(source_lines(report, s, src, &mut notes));
     }
+    let between = crate::kernel_tables::mail_full(report);
+    if !between.is_empty() {
+        out.push(String::new());
+        out.extend(between);
+    }
     let footnotes = notes.lines();
     if !footnotes.is_empty() {
         out.push(String::new());

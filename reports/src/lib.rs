@@ -25,6 +25,8 @@ pub mod exporter;
 pub mod findings;
 pub mod format;
 pub mod html;
+pub mod kernel_tables;
+pub mod kernels;
 pub mod markdown;
 pub mod model;
 pub mod overview;

@@ -489,6 +489,7 @@ fn counters_without_value(report: &Report) -> Vec<String> {
 pub fn report_document(report: &Report, plots: &Plots) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
     doc.blocks.extend(crate::overview::blocks(report));
+    doc.blocks.extend(crate::kernel_tables::blocks(report));
     doc.blocks.extend(plots.blocks());
     for section in [
         cell_blocks,

@@ -42,18 +42,45 @@ pub use range::RangeFinding;
 pub use reproduction::ReproductionFinding;
 pub use sentence::sentence;
 
-use crate::compare::CompareOptions;
+use crate::compare::{CompareOptions, Verdict};
+use crate::kernels;
 use crate::model::Report;
 use crate::stats::benjamini_hochberg;
 use outcome::{Measured, Outcome};
 
-/// One finding of a study, on one input of the report.
+/// One finding of a study, on one input of the report, and the inputs
+/// (kernels) on which it holds alike.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
-    /// Index into [`Report::sources`].
+    /// Index into [`Report::sources`]: the input whose figures it quotes.
     pub source: usize,
     /// What was found.
     pub kind: Kind,
+    /// Every input on which the same finding holds (its verdicts, not its
+    /// figures, alike), `source` among them, in input order: the kernels a
+    /// sentence names.
+    pub holds_on: Vec<usize>,
+}
+
+/// What a finding says without its figures: two findings of different
+/// kernels that say the same are one finding holding on both.
+#[derive(Debug, PartialEq)]
+enum Claim<'f> {
+    /// A style's range over link in a mode: its verdicts at both ends and
+    /// the points it could not quote.
+    Range {
+        mode: &'f str,
+        style: &'f str,
+        lowest: Option<Verdict>,
+        highest: Option<Verdict>,
+        not_quoted: Vec<(&'static str, usize)>,
+    },
+    /// The kernel broke the order of these styles in a mode and op.
+    Broken {
+        mode: &'f str,
+        op: &'f str,
+        styles: &'f [String],
+    },
 }
 
 /// The kinds of finding.
@@ -72,6 +99,42 @@ pub enum Kind {
 }
 
 impl Finding {
+    /// A finding on one input, holding there.
+    fn on(source: usize, kind: Kind) -> Finding {
+        Finding {
+            source,
+            kind,
+            holds_on: vec![source],
+        }
+    }
+
+    /// What it says without its figures; none for a study's findings,
+    /// which each kernel answers on its own.
+    fn claim(&self) -> Option<Claim<'_>> {
+        match &self.kind {
+            Kind::Range(r) => Some(Claim::Range {
+                mode: &r.mode,
+                style: &r.style,
+                lowest: r.lowest().map(|(_, m)| m.verdict),
+                highest: r.highest().map(|(_, m)| m.verdict),
+                not_quoted: r.not_quoted_words(),
+            }),
+            Kind::Broken(b) => Some(Claim::Broken {
+                mode: &b.mode,
+                op: &b.op,
+                styles: &b.styles,
+            }),
+            Kind::Contrast(_) | Kind::Cost(_) | Kind::Reproduction(_) => None,
+        }
+    }
+
+    /// Whether it can be told apart from the same finding on other kernels:
+    /// a study's findings hold on their own kernel, and say nothing of
+    /// the others.
+    pub fn merges(&self) -> bool {
+        self.claim().is_some()
+    }
+
     /// The measured points of the finding, to adjust and judge.
     fn measured_mut(&mut self) -> Vec<&mut Measured> {
         let outcomes: Vec<&mut Outcome> = match &mut self.kind {
@@ -157,10 +220,37 @@ pub fn find_in_sweep(report: &Report, opts: &CompareOptions) -> Vec<Finding> {
     for source in 0..report.sources.len() {
         let ranges = range::ranges(report, source).into_iter().map(Kind::Range);
         let broken = broken::broken(report, source).into_iter().map(Kind::Broken);
-        findings.extend(broken.chain(ranges).map(|kind| Finding { source, kind }));
+        findings.extend(broken.chain(ranges).map(|kind| Finding::on(source, kind)));
     }
     judge(&mut findings, opts);
-    findings
+    across_kernels(report, findings)
+}
+
+/// The findings that say the same on several kernels made one, holding on
+/// them all, in the place of the first; it quotes the figures of the kernel
+/// first in [`kernels::preference`] (the newest real one).
+fn across_kernels(report: &Report, findings: Vec<Finding>) -> Vec<Finding> {
+    let rank = kernels::preference(report);
+    let rank_of = |s: usize| rank.iter().position(|r| *r == s);
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        let same = f.claim().and_then(|claim| {
+            out.iter()
+                .position(|o| !o.holds_on.contains(&f.source) && o.claim().as_ref() == Some(&claim))
+        });
+        let Some(i) = same else {
+            out.push(f);
+            continue;
+        };
+        let mut holds_on = out[i].holds_on.clone();
+        holds_on.push(f.source);
+        holds_on.sort_unstable();
+        if rank_of(f.source) < rank_of(out[i].source) {
+            out[i] = f;
+        }
+        out[i].holds_on = holds_on;
+    }
+    out
 }
 
 /// Every finding of `question` in `report`, input by input: its contrasts,
@@ -169,7 +259,7 @@ pub fn find_in_sweep(report: &Report, opts: &CompareOptions) -> Vec<Finding> {
 pub fn find(report: &Report, question: &Question, opts: &CompareOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
     for source in 0..report.sources.len() {
-        let mut push = |kind| findings.push(Finding { source, kind });
+        let mut push = |kind| findings.push(Finding::on(source, kind));
         for c in &question.contrast {
             contrast::contrast(report, source, c)
                 .into_iter()

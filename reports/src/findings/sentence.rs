@@ -11,19 +11,20 @@ use super::BrokenFinding;
 use super::{Finding, Kind};
 use crate::compare::Verdict;
 use crate::format::{num, ratio};
-use crate::model::Report;
+use crate::kernels::kernel_name;
+use crate::model::{Report, EMULATED_MACHINE_LABEL};
 use crate::schema::ViolationRecord;
 
 /// The finding as one sentence.
 pub fn sentence(report: &Report, finding: &Finding) -> String {
     let source = &report.sources[finding.source];
-    let mut prefix = String::new();
-    if report.multi() {
-        prefix.push_str(&format!("{}: ", source.label));
-    }
-    if source.header.machine.emulated {
-        prefix.push_str("(emulated: timings not comparable) ");
-    }
+    let prefix = if report.multi() {
+        kernels_prefix(report, finding)
+    } else if source.header.machine.emulated {
+        "(emulated: timings not comparable) ".to_string()
+    } else {
+        String::new()
+    };
     let body = match &finding.kind {
         Kind::Contrast(c) => contrast(c),
         Kind::Cost(c) => cost(c),
@@ -32,6 +33,32 @@ pub fn sentence(report: &Report, finding: &Finding) -> String {
         Kind::Broken(b) => broken(b),
     };
     format!("{prefix}{body}.")
+}
+
+/// The kernels a finding of a several-kernel report holds on: `On every
+/// kernel (figures from K): `, `On K1, K2 (figures from K2): `, `On K only: `
+/// (only when the same finding on another kernel would have been merged
+/// with it), or `On K: ` for a study's, which answers for its own kernel.
+fn kernels_prefix(report: &Report, finding: &Finding) -> String {
+    let source = &report.sources[finding.source];
+    let quoted = match source.header.machine.emulated {
+        true => format!("{}, {EMULATED_MACHINE_LABEL}", source.label),
+        false => source.label.clone(),
+    };
+    match finding.holds_on.as_slice() {
+        [_] if finding.merges() => format!("On {} only: ", kernel_name(report, finding.source)),
+        [_] => format!("On {}: ", kernel_name(report, finding.source)),
+        all if all.len() == report.sources.len() => {
+            format!("On every kernel (figures from {quoted}): ")
+        }
+        some => {
+            let names: Vec<&str> = some
+                .iter()
+                .map(|&s| report.sources[s].label.as_str())
+                .collect();
+            format!("On {} (figures from {quoted}): ", names.join(", "))
+        }
+    }
 }
 
 /// `at batch 1–8` for counts, `at mode default, sqpoll` for names.
