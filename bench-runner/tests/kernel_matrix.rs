@@ -868,6 +868,7 @@ fn dirs_cache() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"))
+}
 
 /// One report across kernels, end to end: a few cells of the CI sweep in
 /// the 7.2 guest and on this machine, rendered together, have the kernel
