@@ -19,6 +19,18 @@ const ENTER_SQ_WAIT: u32 = 1 << 2;
 const ENTER_REGISTERED_RING: u32 = 1 << 4;
 const REGISTER_RING_FDS: u32 = 20;
 const UNREGISTER_RING_FDS: u32 = 21;
+const REGISTER_CLONE_BUFFERS: u32 = 30;
+
+/// `struct io_uring_clone_buffers`: take `nr` fixed buffers of ring `src_fd`.
+#[repr(C)]
+struct CloneBuffers {
+    src_fd: u32,
+    flags: u32,
+    src_off: u32,
+    dst_off: u32,
+    nr: u32,
+    pad: [u32; 3],
+}
 
 /// Why driving a ring failed.
 #[derive(thiserror::Error, Debug)]
@@ -118,14 +130,15 @@ impl Ring {
         Ok(ring)
     }
 
-    fn register(&self, opcode: u32, update: &mut RsrcUpdate) -> io::Result<()> {
-        // SAFETY: io_uring_register with a pointer to one live rsrc update.
+    fn register<T>(&self, opcode: u32, arg: &mut T) -> io::Result<()> {
+        // SAFETY: io_uring_register with a pointer to one live argument of
+        // the type `opcode` reads.
         let r = unsafe {
             libc::syscall(
                 libc::SYS_io_uring_register,
                 self.fd(),
                 opcode,
-                update as *mut RsrcUpdate,
+                arg as *mut T,
                 1,
             )
         };
@@ -134,6 +147,29 @@ impl Ring {
         } else {
             Ok(())
         }
+    }
+
+    /// Registers `bufs` as the ring's fixed buffers, which READ_FIXED and
+    /// WRITE_FIXED name by index. The kernel pins their pages until the ring
+    /// goes, so the memory stays valid for it whatever the caller frees.
+    pub fn register_buffers(&self, bufs: &[libc::iovec]) -> io::Result<()> {
+        // SAFETY: the kernel pins the pages; SQEs pointing into them are
+        // built only while the caller's buffers are alive.
+        unsafe { self.uring.submitter().register_buffers(bufs) }
+    }
+
+    /// Gives this ring the first `nr` fixed buffers of ring `src` (a helper
+    /// ring running the steps a lane's ring registered buffers for).
+    pub fn clone_buffers_from(&self, src: RawFd, nr: u32) -> io::Result<()> {
+        let mut arg = CloneBuffers {
+            src_fd: src as u32,
+            flags: 0,
+            src_off: 0,
+            dst_off: 0,
+            nr,
+            pad: [0; 3],
+        };
+        self.register(REGISTER_CLONE_BUFFERS, &mut arg)
     }
 
     /// Makes the ring take its locks from now on. Called before a second

@@ -78,12 +78,12 @@ pub(crate) use {
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use crate::op::Ops;
+use crate::op::{Ops, StepSqes};
 use crate::probe::Need;
 use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
 use crate::verify::OrderLog;
-use io_uring::squeue::Entry;
+use io_uring::squeue::{Entry, Flags};
 use results_schema::ReasonCode;
 use std::ops::Range;
 
@@ -208,11 +208,28 @@ pub struct StepCtx<'a> {
     pub log: &'a mut OrderLog,
     /// The application's stream of steps for this lane.
     pub stream: &'a Stream,
+    /// CQEs of inner parts (every SQE of a step but its last) reaped this
+    /// pass for steps whose last CQE has not arrived yet.
+    inner: u32,
+}
+
+impl<'a> StepCtx<'a> {
+    /// The context of one pass: nothing reaped yet.
+    pub fn new(ops: &'a Ops, log: &'a mut OrderLog, stream: &'a Stream) -> StepCtx<'a> {
+        StepCtx {
+            ops,
+            log,
+            stream,
+            inner: 0,
+        }
+    }
 }
 
 impl StepCtx<'_> {
     /// Submits `entries`, waits for `want` ready CQEs, and hands every reaped
     /// completion to `on` (step completions are checked and logged first).
+    /// A step of several SQEs completes with its last SQE's CQE, the only one
+    /// `on` sees; an inner part that failed fails the step.
     pub fn submit_and_reap(
         &mut self,
         lane: &Lane,
@@ -222,15 +239,23 @@ impl StepCtx<'_> {
     ) -> Result<usize, StepError> {
         lane.submit_and_wait(entries, want)?;
         let mut failure = None;
+        let inner_parts = self.ops.parts() - 1;
         let n = lane.reap(|user_data, res| match UserData::decode(user_data) {
             Some(UserData {
                 tag: Tag::Step,
                 group,
                 seq,
+                part,
+                last,
             }) => {
-                if !self.ops.succeeded(res) {
+                if !self.ops.succeeded(part, res) {
                     failure.get_or_insert(StepError::Failed { group, seq, res });
                 }
+                if !last {
+                    self.inner += 1;
+                    return;
+                }
+                self.inner = self.inner.saturating_sub(inner_parts);
                 self.log.complete(group, seq);
                 on(Completion::Step { group, seq });
             }
@@ -238,11 +263,13 @@ impl StepCtx<'_> {
                 tag: Tag::Aux,
                 group,
                 seq,
+                ..
             }) => on(Completion::Aux { group, seq, res }),
             Some(UserData {
                 tag: Tag::Msg,
                 group,
                 seq,
+                ..
             }) => on(Completion::Msg { group, seq }),
             None => {
                 failure.get_or_insert(StepError::Unexpected(user_data));
@@ -251,17 +278,32 @@ impl StepCtx<'_> {
         failure.map_or(Ok(n), Err)
     }
 
-    /// Steps of this lane's groups that have not completed yet: a lower bound
-    /// of the CQEs still to come, hence a wait that never waits too long.
+    /// Step CQEs still to come for this lane's groups: every SQE of every
+    /// step not completed yet, less the inner parts already reaped. Exact
+    /// while every step's CQEs are still to come or reaped, so a wait for it
+    /// never waits too long.
     pub fn outstanding(&self) -> u32 {
-        self.stream
+        let steps: u32 = self
+            .stream
             .groups()
             .map(|g| self.stream.steps - self.log.completed(g))
-            .sum()
+            .sum();
+        steps * self.ops.parts() - self.inner
+    }
+
+    /// A lower bound of the CQEs that `steps` steps not completed yet will
+    /// still post: what a wait for their completion may ask for. Each posts
+    /// one per SQE, less those of its inner parts already reaped (counted
+    /// over the lane, hence a bound), and at least one.
+    pub fn step_cqes(&self, steps: u32) -> u32 {
+        match steps {
+            0 => 0,
+            n => (n * self.ops.parts()).saturating_sub(self.inner).max(1),
+        }
     }
 
     /// Waits until every step of the lane completed, reaping as it goes. Each
-    /// wait asks for every outstanding step at once, so that a DEFER_TASKRUN
+    /// wait asks for every outstanding CQE at once, so that a DEFER_TASKRUN
     /// ring runs a whole chain's task_work in one io_uring_enter.
     pub fn drain(&mut self, lane: &Lane) -> Result<(), StepError> {
         loop {
@@ -271,6 +313,28 @@ impl StepCtx<'_> {
             }
             self.submit_and_reap(lane, &[], want, |_| {})?;
         }
+    }
+}
+
+/// Appends steps `seqs` of `group` to `out` as one chain: each step's SQEs
+/// (already linked inside the step by the op), and `flag` on the last SQE of
+/// every step but the chain's last, so that each step waits for the whole
+/// step before it.
+pub(crate) fn push_chain(
+    out: &mut Vec<Entry>,
+    seqs: Range<u32>,
+    flag: Flags,
+    mut step: impl FnMut(u32) -> StepSqes,
+) {
+    let last = seqs.end.saturating_sub(1);
+    for s in seqs {
+        let sqes = step(s);
+        let sqes = if s < last {
+            sqes.last_flags(flag)
+        } else {
+            sqes
+        };
+        out.extend_from_slice(sqes.as_slice());
     }
 }
 
