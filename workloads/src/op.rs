@@ -371,11 +371,7 @@ impl Ops {
         if self.fixed.is_empty() {
             return Ok(());
         }
-        let iov = libc::iovec {
-            iov_base: self.fixed.as_ptr() as *mut libc::c_void,
-            iov_len: self.fixed.len(),
-        };
-        ring.register_buffers(&[iov])
+        ring.register_buffers(&[(self.fixed.as_ptr() as usize, self.fixed.len())])
     }
 
     /// The SQEs of step `seq` of `group`, user_data set per part, inner parts

@@ -10,7 +10,7 @@ use io_uring::{squeue::Entry, IoUring};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, ThreadId};
 
 const ENTER_GETEVENTS: u32 = 1 << 0;
@@ -19,18 +19,6 @@ const ENTER_SQ_WAIT: u32 = 1 << 2;
 const ENTER_REGISTERED_RING: u32 = 1 << 4;
 const REGISTER_RING_FDS: u32 = 20;
 const UNREGISTER_RING_FDS: u32 = 21;
-const REGISTER_CLONE_BUFFERS: u32 = 30;
-
-/// `struct io_uring_clone_buffers`: take `nr` fixed buffers of ring `src_fd`.
-#[repr(C)]
-struct CloneBuffers {
-    src_fd: u32,
-    flags: u32,
-    src_off: u32,
-    dst_off: u32,
-    nr: u32,
-    pad: [u32; 3],
-}
 
 /// Why driving a ring failed.
 #[derive(thiserror::Error, Debug)]
@@ -79,6 +67,8 @@ pub struct Ring {
     /// COOP_TASKRUN with TASKRUN_FLAG: reaping checks IORING_SQ_TASKRUN.
     coop: bool,
     registered: Option<(u32, ThreadId)>,
+    /// The fixed buffers' regions (address, length), once registered.
+    fixed: OnceLock<Vec<(usize, usize)>>,
     cancel: Arc<Cancel>,
 }
 
@@ -116,6 +106,7 @@ impl Ring {
             sqpoll: m.sqpoll,
             coop: m.coop_taskrun,
             registered: None,
+            fixed: OnceLock::new(),
             cancel,
         };
         if mode.registered {
@@ -130,15 +121,14 @@ impl Ring {
         Ok(ring)
     }
 
-    fn register<T>(&self, opcode: u32, arg: &mut T) -> io::Result<()> {
-        // SAFETY: io_uring_register with a pointer to one live argument of
-        // the type `opcode` reads.
+    fn register(&self, opcode: u32, update: &mut RsrcUpdate) -> io::Result<()> {
+        // SAFETY: io_uring_register with a pointer to one live rsrc update.
         let r = unsafe {
             libc::syscall(
                 libc::SYS_io_uring_register,
                 self.fd(),
                 opcode,
-                arg as *mut T,
+                update as *mut RsrcUpdate,
                 1,
             )
         };
@@ -149,27 +139,30 @@ impl Ring {
         }
     }
 
-    /// Registers `bufs` as the ring's fixed buffers, which READ_FIXED and
-    /// WRITE_FIXED name by index. The kernel pins their pages until the ring
+    /// Registers `regions` (address, length) as the ring's fixed buffers,
+    /// which READ_FIXED and WRITE_FIXED name by index, and remembers them so
+    /// that a helper ring running the same steps can register them too
+    /// ([`Ring::fixed_buffers`]). The kernel pins their pages until the ring
     /// goes, so the memory stays valid for it whatever the caller frees.
-    pub fn register_buffers(&self, bufs: &[libc::iovec]) -> io::Result<()> {
+    pub fn register_buffers(&self, regions: &[(usize, usize)]) -> io::Result<()> {
+        let iovecs: Vec<libc::iovec> = regions
+            .iter()
+            .map(|&(base, len)| libc::iovec {
+                iov_base: base as *mut libc::c_void,
+                iov_len: len,
+            })
+            .collect();
         // SAFETY: the kernel pins the pages; SQEs pointing into them are
         // built only while the caller's buffers are alive.
-        unsafe { self.uring.submitter().register_buffers(bufs) }
+        unsafe { self.uring.submitter().register_buffers(&iovecs) }?;
+        self.fixed
+            .set(regions.to_vec())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EBUSY))
     }
 
-    /// Gives this ring the first `nr` fixed buffers of ring `src` (a helper
-    /// ring running the steps a lane's ring registered buffers for).
-    pub fn clone_buffers_from(&self, src: RawFd, nr: u32) -> io::Result<()> {
-        let mut arg = CloneBuffers {
-            src_fd: src as u32,
-            flags: 0,
-            src_off: 0,
-            dst_off: 0,
-            nr,
-            pad: [0; 3],
-        };
-        self.register(REGISTER_CLONE_BUFFERS, &mut arg)
+    /// The regions [`Ring::register_buffers`] registered (empty when none).
+    pub fn fixed_buffers(&self) -> &[(usize, usize)] {
+        self.fixed.get().map_or(&[], Vec::as_slice)
     }
 
     /// Makes the ring take its locks from now on. Called before a second

@@ -148,7 +148,8 @@ impl Run {
                 .clamp(2 * sq, 65536),
         };
         let mode = cell.mode;
-        let (registers_buffers, lane_fd) = (cell.op.registers_buffers(), lane.ring().fd());
+        // The steps' fixed buffers, which the reactor's ring must hold too.
+        let fixed = lane.ring().fixed_buffers().to_vec();
         let attach = mode.mode.shared_poller.then(|| lane.ring().fd());
         let sqpoll_cpu = cell.sqpoll_cpu();
         let cpu = cpu_of(cell, lane, HelperRole::Reactor)?;
@@ -162,8 +163,8 @@ impl Run {
                     return;
                 }
             };
-            if registers_buffers {
-                if let Err(e) = ring.clone_buffers_from(lane_fd, 1) {
+            if !fixed.is_empty() {
+                if let Err(e) = ring.register_buffers(&fixed) {
                     let _ =
                         fd_tx.send(Err(StepError::Setup(format!("reactor fixed buffers: {e}"))));
                     return;
