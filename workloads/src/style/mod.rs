@@ -30,8 +30,23 @@
 //!   its own is still in flight ([`StepCtx::drain`] does it).
 //! - **Every CQE is reaped through [`StepCtx::submit_and_reap`]**, which
 //!   checks and logs step CQEs; the style never logs a step itself.
+//! - **A step is one unit, however many SQEs it has**: [`Ops::step`] gives
+//!   a step's SQEs ([`StepSqes`]: one, or two for `fsync` and `copy`,
+//!   linked inside by the op with IOSQE_IO_LINK in every style). A style
+//!   submits them together and in order, and orders whole steps: a flag
+//!   that makes the step wait for earlier work (IOSQE_IO_DRAIN) goes on its
+//!   first SQE ([`StepSqes::first_flags`]), one that makes the next step
+//!   wait for it (IOSQE_IO_LINK, IOSQE_IO_HARDLINK) on its last
+//!   ([`StepSqes::last_flags`]). The step completes at its last SQE's CQE,
+//!   the only one [`StepCtx::submit_and_reap`] hands on as
+//!   [`Completion::Step`] (a helper thread's relay likewise records only
+//!   that one); a failed inner SQE, or the -ECANCELED its link gives the
+//!   later one, fails the step. Waits count CQEs: [`StepCtx::outstanding`]
+//!   is every step CQE still to come and [`StepCtx::step_cqes`] the fewest
+//!   that some steps will still post, so more SQEs per step add SQEs and
+//!   CQEs to a wait, never an io_uring_enter.
 //! - **user_data is encoded with [`UserData`]**: steps come from
-//!   [`Ops::step`] (already [`UserData::step`]); every auxiliary request
+//!   [`Ops::step`] (already [`UserData::step_part`]); every auxiliary request
 //!   (a futex wake, a bump, a message) is [`UserData::aux`] with the group
 //!   and seq it serves, so its CQE arrives as [`Completion::Aux`].
 //! - **Helper threads are declared and spawned through `helper::spawn`**:
