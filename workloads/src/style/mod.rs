@@ -303,7 +303,7 @@ impl StepCtx<'_> {
             .groups()
             .map(|g| self.stream.steps - self.log.completed(g))
             .sum();
-        steps * self.ops.parts() - self.inner
+        (steps * self.ops.parts()).saturating_sub(self.inner)
     }
 
     /// A lower bound of the CQEs that `steps` steps not completed yet will
@@ -605,6 +605,49 @@ pub fn find(name: &str) -> Option<&'static dyn Style> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_count_every_sqe_of_a_step_less_the_inner_parts_reaped() {
+        let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 2, 3).expect("copy");
+        let stream = Stream::new(0..2, 3, 2);
+        let mut log = OrderLog::new(2, 3);
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
+        assert_eq!(ctx.outstanding(), 2 * 3 * 2, "two CQEs per step to come");
+        assert_eq!((ctx.step_cqes(0), ctx.step_cqes(3)), (0, 6));
+        // Step (0, 0)'s READ_FIXED was reaped: one CQE fewer to come.
+        ctx.inner = 1;
+        assert_eq!(ctx.outstanding(), 11);
+        assert_eq!(
+            ctx.step_cqes(1),
+            1,
+            "the step whose first part came needs one"
+        );
+        assert_eq!(ctx.step_cqes(3), 5);
+        // Its WRITE_FIXED completed it.
+        ctx.inner = 0;
+        ctx.log.complete(0, 0);
+        assert_eq!(ctx.outstanding(), 10);
+        let nop = Ops::new(crate::op::OpKind::Nop, false, 0, 2, 3).expect("nop");
+        let mut log = OrderLog::new(2, 3);
+        let ctx = StepCtx::new(&nop, &mut log, &stream);
+        assert_eq!(
+            (ctx.outstanding(), ctx.step_cqes(4)),
+            (6, 4),
+            "one CQE per NOP step"
+        );
+    }
+
+    #[test]
+    fn a_chain_links_the_last_sqe_of_every_step_but_its_last() {
+        let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 1, 3).expect("copy");
+        let mut out = Vec::new();
+        push_chain(&mut out, 0..3, Flags::IO_HARDLINK, |s| ops.step(0, s));
+        // SAFETY: an Entry is the 64-byte io_uring_sqe; flags is byte 1.
+        let flags = |e: &Entry| unsafe { (*(e as *const Entry).cast::<[u8; 64]>())[1] };
+        let (link, hard) = (Flags::IO_LINK.bits(), Flags::IO_HARDLINK.bits());
+        let got: Vec<u8> = out.iter().map(flags).collect();
+        assert_eq!(got, [link, hard, link, hard, link, 0]);
+    }
 
     #[test]
     fn stream_is_round_robin_and_cut_into_batches() {
