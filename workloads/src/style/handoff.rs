@@ -313,6 +313,33 @@ mod tests {
     }
 
     #[test]
+    fn a_helper_relays_a_step_at_its_last_sqe_and_fails_it_at_a_failed_inner_one() {
+        let part = |seq, part, last| UserData::decode(UserData::step_part(0, seq, part, last));
+        let handoff = Handoff::new(2, OpKind::Copy);
+        assert!(!handoff.completes_step(part(0, 0, false).unwrap(), 8));
+        assert!(handoff.check().is_ok(), "a READ_FIXED of 8 bytes succeeded");
+        assert!(handoff.completes_step(part(0, 1, true).unwrap(), 8));
+        assert!(!handoff.completes_step(part(1, 0, false).unwrap(), -libc::EIO));
+        let failure = handoff.check().unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::StepFailed);
+        assert!(failure.to_string().contains("seq 1"), "{failure}");
+
+        let ops = Ops::new(OpKind::Copy, false, 0, 1, 2).expect("copy");
+        let stream = Stream::new(0..1, 2, 2);
+        let mut log = OrderLog::new(1, 2);
+        let relay = Relay::new(2);
+        relay.push(UserData::step_part(0, 0, 1, true), 8);
+        relay.push(UserData::step_part(0, 1, 1, true), -libc::ECANCELED);
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
+        let failure = relay.replay(&mut ctx).unwrap_err();
+        assert!(
+            matches!(failure, StepError::Failed { seq: 1, res, .. } if res == -libc::ECANCELED),
+            "the cancelled WRITE_FIXED fails its step: {failure}"
+        );
+        assert!(log.all_done());
+    }
+
+    #[test]
     fn a_wait_on_a_moved_event_returns_at_once() {
         let event = Event::new();
         let seen = event.current();
