@@ -565,6 +565,17 @@ impl RawAxes<'_> {
                 "batch: {b} is larger than the ring (ring_entries = {ring_entries})"
             ));
         }
+        // A batch is one submission of whole steps: all their SQEs fit the SQ.
+        let widest = ops.iter().copied().max_by_key(|o| o.parts());
+        if let Some(op) = widest.filter(|o| o.parts() > 1) {
+            let parts = op.parts();
+            if let Some(b) = batch.iter().find(|&&b| b * parts > ring_entries) {
+                return Err(format!(
+                    "batch: {b} steps of {} ({parts} SQEs each) do not fit the ring (ring_entries = {ring_entries})",
+                    op.name()
+                ));
+            }
+        }
         let submitters = counts("submitters", self.submitters, 64)?;
         if let Some((s, g)) = submitters
             .iter()

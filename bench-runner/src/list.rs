@@ -79,7 +79,7 @@ pub fn render(caps: &Capabilities) -> String {
     out.push_str("\nops:\n");
     for op in OPS {
         out.push_str(&format!(
-            "  {:<10} {:<58} {}\n",
+            "  {:<12} {:<58} {}\n",
             op.name(),
             op.about(),
             verdict(caps.check_all(&op.needs()))

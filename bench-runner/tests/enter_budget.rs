@@ -120,3 +120,53 @@ profile = true"#
         unchecked.len()
     );
 }
+
+/// A step of two SQEs (`copy`: READ_FIXED then WRITE_FIXED; `fsync`: WRITE
+/// then FSYNC) adds SQEs and CQEs, never an io_uring_enter: the styles whose
+/// waits are sized in CQEs stay within the budget written for one-SQE NOP
+/// steps, although these steps need not complete inline.
+#[test]
+fn steps_of_two_sqes_add_no_enters() {
+    let text = config(
+        r#"styles = ["link", "hardlink", "drain", "sync-group:queue", "futex:shared"]
+modes = ["default", "defer-taskrun"]
+ops = ["copy", "fsync"]
+groups = [1, 4]
+steps = [16]
+batch = [4]
+repetitions = 1
+min_repetitions = 1
+rep_time = "2ms"
+profile = true"#,
+    );
+    let (_dir, _, lines) = finished_sweep(&text);
+    let profiles: Vec<&Value> = lines.iter().filter(|l| l["pass"] == "profile").collect();
+    if let Some(why) = profiles
+        .iter()
+        .find_map(|l| l["profile"]["probes_skipped"].as_str())
+    {
+        eprintln!("skipped: the BPF probes that count io_uring_enter are unavailable: {why}");
+        return;
+    }
+    let mut checked = BTreeSet::new();
+    for l in profiles.iter().filter(|l| l["status"] == "ok") {
+        let name = l["name"].as_str().unwrap();
+        let p = &l["profile"];
+        let enters = p["probes_per_step"]["io_uring_enter"].as_f64().unwrap();
+        let budget = p["enter_budget_per_step"].as_f64().unwrap();
+        assert!(
+            enters <= budget * (1.0 + SLACK),
+            "{name}: {enters:.3} enters/step, budget {budget:.3}"
+        );
+        checked.insert(l["cell"]["op"].as_str().unwrap().to_string());
+    }
+    let skipped: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["status"] == "skipped")
+        .filter_map(|l| l["reason"].as_str())
+        .collect();
+    assert!(checked.contains("copy"), "no copy cell ran: {skipped:?}");
+    if !checked.contains("fsync") {
+        eprintln!("fsync not checked: {skipped:?}");
+    }
+}

@@ -34,6 +34,9 @@ pub enum ReasonCode {
     MissingFeature,
     /// Skipped: the style pins threads apart and the machine has too few CPUs.
     NeedsCpus,
+    /// Skipped: the op syncs to stable storage (`fsync`) and its directory is
+    /// on a file system whose fsync does nothing (tmpfs, ramfs) or missing.
+    NoDurableFs,
     /// Skipped: the cell's style, mode, op and shape do not make a runnable
     /// combination (a shared DEFER_TASKRUN ring, the BPF loop on SQPOLL, ...).
     UnsupportedCombination,
@@ -95,13 +98,14 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code, in declaration order.
-    pub const ALL: [ReasonCode; 28] = [
+    pub const ALL: [ReasonCode; 29] = [
         ReasonCode::IoUringUnavailable,
         ReasonCode::MissingOpcode,
         ReasonCode::MissingSetupFlag,
         ReasonCode::NeedsPrivilege,
         ReasonCode::MissingFeature,
         ReasonCode::NeedsCpus,
+        ReasonCode::NoDurableFs,
         ReasonCode::UnsupportedCombination,
         ReasonCode::ProfileDisabled,
         ReasonCode::SetupFailed,
@@ -135,6 +139,7 @@ impl ReasonCode {
             ReasonCode::NeedsPrivilege => "needs_privilege",
             ReasonCode::MissingFeature => "missing_feature",
             ReasonCode::NeedsCpus => "needs_cpus",
+            ReasonCode::NoDurableFs => "no_durable_fs",
             ReasonCode::UnsupportedCombination => "unsupported_combination",
             ReasonCode::ProfileDisabled => "profile_disabled",
             ReasonCode::SetupFailed => "setup_failed",
@@ -178,6 +183,7 @@ impl ReasonCode {
             | ReasonCode::NeedsPrivilege
             | ReasonCode::MissingFeature
             | ReasonCode::NeedsCpus
+            | ReasonCode::NoDurableFs
             | ReasonCode::UnsupportedCombination
             | ReasonCode::ProfileDisabled
             | ReasonCode::CountersNeedPrivilege

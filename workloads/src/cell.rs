@@ -108,6 +108,11 @@ impl CellSpec {
                 "a DEFER_TASKRUN ring has a single issuer; it cannot be shared",
             ));
         }
+        if self.shares_ring() && self.op.registers_buffers() {
+            return Err(Unmet::combination(
+                "a ring's fixed buffers are one table; lanes sharing the ring cannot each register theirs",
+            ));
+        }
         if self.shares_ring() && self.mode.registered {
             return Err(Unmet::combination(
                 "a registered ring fd belongs to one thread; shared submitters would bypass it",
@@ -253,7 +258,8 @@ pub struct CellRun {
 /// a whole pass (up to the kernel's limit), so that no style overflows it.
 pub(crate) fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
     let sq = spec.ring_entries;
-    let cq = (lane_steps + 64).next_power_of_two().clamp(2 * sq, 65536);
+    let cqes = lane_steps * spec.op.parts();
+    let cq = (cqes + 64).next_power_of_two().clamp(2 * sq, 65536);
     RingSize { sq, cq }
 }
 
@@ -533,6 +539,9 @@ impl LaneRun {
             spec.shape.steps,
         )
         .map_err(|e| CellError::Setup(format!("{}: {e}", spec.op.name())))?;
+        // Before the style's instance, which may give its own ring the same buffers.
+        ops.register(lane.ring())
+            .map_err(|e| CellError::Setup(format!("{}: fixed buffers: {e}", spec.op.name())))?;
         let instance = spec
             .style
             .instance(spec, &lane)
@@ -570,11 +579,7 @@ impl LaneRun {
     /// in order.
     fn pass(&mut self, clock: &mut Clock) -> Result<(), CellError> {
         self.log.reset();
-        let mut ctx = StepCtx {
-            ops: &self.ops,
-            log: &mut self.log,
-            stream: &self.stream,
-        };
+        let mut ctx = StepCtx::new(&self.ops, &mut self.log, &self.stream);
         self.instance
             .run(&self.lane, &mut ctx)
             .map_err(|e| match e {

@@ -7,11 +7,12 @@
 use crate::cancel::Cancel;
 use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
-use crate::sys::kernel_release;
+use crate::sys::{fs_type, kernel_release};
 use io_uring::{IoUring, Probe as OpProbe};
 use results_schema::ReasonCode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
+use std::path::{Path, PathBuf};
 
 /// The [`Need::Feature`] of the `bpf-loop` style: io_uring BPF struct_ops
 /// (`io_uring_bpf_ops` in the kernel's BTF, Linux 7.1+).
@@ -28,6 +29,30 @@ pub enum Need {
     Cpus(u32),
     /// A kernel feature found some other way, with its reason when missing.
     Feature(&'static str),
+    /// A directory whose file system writes to stable storage on fsync (not
+    /// tmpfs or ramfs, where fsync does nothing): where the `fsync` op writes.
+    DurableDir(PathBuf),
+}
+
+/// File systems whose fsync returns without writing anything anywhere.
+const VOLATILE_FS: [(i64, &str); 3] = [
+    (libc::TMPFS_MAGIC, "tmpfs"),
+    (0x8584_58f6, "ramfs"),
+    (libc::HUGETLBFS_MAGIC, "hugetlbfs"),
+];
+
+/// Whether `dir` is a directory on a file system whose fsync reaches stable
+/// storage; `Err` is the one-line reason it is not.
+pub fn durable_dir(dir: &Path) -> Result<(), String> {
+    let kind = fs_type(dir).map_err(|e| format!("{}: {}", dir.display(), errno_name(&e)))?;
+    match VOLATILE_FS.iter().find(|(magic, _)| *magic == kind) {
+        Some((_, name)) => Err(format!(
+            "{} is on {name}, whose fsync does nothing (set URING_SYNCBENCH_FSYNC_DIR)",
+            dir.display()
+        )),
+        None if !dir.is_dir() => Err(format!("{}: not a directory", dir.display())),
+        None => Ok(()),
+    }
 }
 
 /// Why a cell cannot run on this machine: the code its skip line records
@@ -82,6 +107,7 @@ pub fn errno_name(e: &io::Error) -> String {
         Some(libc::EOPNOTSUPP) => "EOPNOTSUPP",
         Some(libc::EMFILE) => "EMFILE",
         Some(libc::EBADF) => "EBADF",
+        Some(libc::ENOENT) => "ENOENT",
         _ => return e.to_string(),
     };
     name.to_string()
@@ -219,6 +245,9 @@ impl Capabilities {
                     format!("{name}: not probed"),
                 )),
             },
+            Need::DurableDir(dir) => {
+                durable_dir(dir).map_err(|why| Unmet::new(ReasonCode::NoDurableFs, why))
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use io_uring::{squeue::Entry, IoUring};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, ThreadId};
 
 const ENTER_GETEVENTS: u32 = 1 << 0;
@@ -67,6 +67,8 @@ pub struct Ring {
     /// COOP_TASKRUN with TASKRUN_FLAG: reaping checks IORING_SQ_TASKRUN.
     coop: bool,
     registered: Option<(u32, ThreadId)>,
+    /// The fixed buffers' regions (address, length), once registered.
+    fixed: OnceLock<Vec<(usize, usize)>>,
     cancel: Arc<Cancel>,
 }
 
@@ -104,6 +106,7 @@ impl Ring {
             sqpoll: m.sqpoll,
             coop: m.coop_taskrun,
             registered: None,
+            fixed: OnceLock::new(),
             cancel,
         };
         if mode.registered {
@@ -134,6 +137,32 @@ impl Ring {
         } else {
             Ok(())
         }
+    }
+
+    /// Registers `regions` (address, length) as the ring's fixed buffers,
+    /// which READ_FIXED and WRITE_FIXED name by index, and remembers them so
+    /// that a helper ring running the same steps can register them too
+    /// ([`Ring::fixed_buffers`]). The kernel pins their pages until the ring
+    /// goes, so the memory stays valid for it whatever the caller frees.
+    pub fn register_buffers(&self, regions: &[(usize, usize)]) -> io::Result<()> {
+        let iovecs: Vec<libc::iovec> = regions
+            .iter()
+            .map(|&(base, len)| libc::iovec {
+                iov_base: base as *mut libc::c_void,
+                iov_len: len,
+            })
+            .collect();
+        // SAFETY: the kernel pins the pages; SQEs pointing into them are
+        // built only while the caller's buffers are alive.
+        unsafe { self.uring.submitter().register_buffers(&iovecs) }?;
+        self.fixed
+            .set(regions.to_vec())
+            .map_err(|_| io::Error::from_raw_os_error(libc::EBUSY))
+    }
+
+    /// The regions [`Ring::register_buffers`] registered (empty when none).
+    pub fn fixed_buffers(&self) -> &[(usize, usize)] {
+        self.fixed.get().map_or(&[], Vec::as_slice)
     }
 
     /// Makes the ring take its locks from now on. Called before a second

@@ -3,8 +3,12 @@
 //! cross a submission, so when a group's next steps arrive in a later batch
 //! while its previous chain is still in flight, the application has to wait for
 //! that chain's tail CQE before submitting them: the cross-batch cost.
+//!
+//! A step of several SQEs (linked inside by the op) is one link of the chain:
+//! the style's flag goes on its last SQE, so the next step waits for the whole
+//! step, and the chain's tail is the last SQE of its last step.
 
-use super::{Batch, Completion, Instance, StepCtx, StepError, Style};
+use super::{push_chain, Batch, Completion, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use io_uring::squeue::{Entry, Flags};
@@ -53,15 +57,15 @@ impl Style for Chain {
 
 struct Run {
     flag: Flags,
-    /// Per group: CQEs of its chain in flight still to come (0: none in flight).
+    /// Per group: steps of its chain in flight still to complete (0: none in flight).
     in_flight: Vec<u32>,
     entries: Vec<Entry>,
 }
 
 impl Run {
-    /// The CQEs that must arrive before `batch` may be submitted: the rest of
-    /// every chain in flight of a group the batch continues. Chains complete in
-    /// order, so a group is free exactly when all of them arrived.
+    /// The steps that must complete before `batch` may be submitted: the rest
+    /// of every chain in flight of a group the batch continues. Chains complete
+    /// in order, so a group is free exactly when all of them did.
     fn blocking(&self, batch: &Batch) -> u32 {
         batch
             .runs
@@ -77,7 +81,7 @@ impl Instance for Run {
         for (i, batch) in batches.iter().enumerate() {
             // Only when the previous wait was satisfied by other groups' CQEs.
             loop {
-                let want = self.blocking(batch);
+                let want = ctx.step_cqes(self.blocking(batch));
                 if want == 0 {
                     break;
                 }
@@ -86,20 +90,15 @@ impl Instance for Run {
             }
             self.entries.clear();
             for run in &batch.runs {
-                self.entries.extend(run.seqs().map(|s| {
-                    let e = ctx.ops.step(run.group, s);
-                    if s < run.last() {
-                        e.flags(self.flag)
-                    } else {
-                        e
-                    }
-                }));
+                push_chain(&mut self.entries, run.seqs(), self.flag, |s| {
+                    ctx.ops.step(run.group, s)
+                });
                 self.in_flight[run.group as usize] = run.steps();
             }
             // One enter submits this batch and waits for what the next needs
             // (all that is left, after the last).
             let want = match batches.get(i + 1) {
-                Some(next) => self.blocking(next),
+                Some(next) => ctx.step_cqes(self.blocking(next)),
                 None => ctx.outstanding(),
             };
             let in_flight = &mut self.in_flight;
@@ -111,7 +110,7 @@ impl Instance for Run {
     }
 }
 
-/// Counts a step CQE against its group's chain in flight.
+/// Counts a completed step against its group's chain in flight.
 fn arrived(in_flight: &mut [u32], c: Completion) {
     if let Completion::Step { group, .. } = c {
         let n = &mut in_flight[group as usize];

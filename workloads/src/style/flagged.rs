@@ -6,6 +6,11 @@
 //! - `drain`: IOSQE_IO_DRAIN on every step, so each starts only after every
 //!   earlier request of the ring completed: order holds across batches and
 //!   groups, at the price of serialising everything (the over-serialising baseline).
+//!
+//! A step of several SQEs (linked inside by the op) carries the flags on its
+//! first SQE: a drain then waits before the step starts, and the step's own
+//! link keeps its later SQEs behind its first. `independent` adds nothing, so
+//! its steps still run their own SQEs in order but race each other.
 
 use super::{Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
@@ -66,16 +71,14 @@ struct Run {
 
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        let mut entries = Vec::with_capacity(ctx.stream.batch as usize);
+        let parts = ctx.ops.parts() as usize;
+        let mut entries = Vec::with_capacity(ctx.stream.batch as usize * parts);
         let batches = ctx.stream.batches();
         for (i, batch) in batches.iter().enumerate() {
             entries.clear();
-            entries.extend(
-                batch
-                    .steps
-                    .iter()
-                    .map(|&(g, s)| ctx.ops.step(g, s).flags(self.flags)),
-            );
+            for &(g, s) in &batch.steps {
+                entries.extend_from_slice(ctx.ops.step(g, s).first_flags(self.flags).as_slice());
+            }
             // Nothing needs a completion before the end of the pass: the last
             // submission also waits for everything.
             let want = if i + 1 == batches.len() {

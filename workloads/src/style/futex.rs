@@ -140,7 +140,7 @@ impl Style for Futex {
                     .into(),
             );
         }
-        let chain = cell.shape.batch.min(cell.shape.steps) + AUX_PER_CHAIN;
+        let chain = cell.shape.batch.min(cell.shape.steps) * cell.op.parts() + AUX_PER_CHAIN;
         if chain > cell.ring_entries {
             return Err(format!(
                 "a chain of {chain} requests does not fit the SQ (ring_entries = {})",
@@ -277,8 +277,10 @@ impl<O: Order> Run<O> {
             // Order ignored: the next chain is released before these steps run.
             self.entries.extend(bump.iter().flatten().cloned());
         }
-        self.entries
-            .extend((start..end).map(|s| ctx.ops.step(group, s)));
+        for s in start..end {
+            self.entries
+                .extend_from_slice(ctx.ops.step(group, s).as_slice());
+        }
         if O::KEPT {
             self.entries.extend(bump.into_iter().flatten());
         }
@@ -288,9 +290,9 @@ impl<O: Order> Run<O> {
         }
     }
 
-    /// CQEs still to come once everything is submitted: one per outstanding
-    /// step and one per FUTEX_WAIT not completed yet (bumps and wakes skip
-    /// theirs on success).
+    /// CQEs still to come once everything is submitted: those of every
+    /// outstanding step (one per SQE) and one per FUTEX_WAIT not completed
+    /// yet (bumps and wakes skip theirs on success).
     fn want(&self, ctx: &StepCtx<'_>) -> u32 {
         let waits = self
             .heads
@@ -397,7 +399,7 @@ impl<O: Order> Run<O> {
         let batches = ctx.stream.batches();
         for (i, batch) in batches.iter().enumerate() {
             for run in &batch.runs {
-                let chain = run.steps() + AUX_PER_CHAIN;
+                let chain = run.steps() * ctx.ops.parts() + AUX_PER_CHAIN;
                 if self.entries.len() as u32 + chain > self.sq {
                     self.submit(lane, ctx, 0, record)?;
                 }
@@ -429,14 +431,13 @@ impl<O: Order> Run<O> {
             let cancel = Cancel::new();
             let ring = Ring::build(self.mode, self.size, None, None, cancel.clone())
                 .map_err(|e| StepError::Setup(format!("ring: {e}")))?;
+            ctx.ops
+                .register(&ring)
+                .map_err(|e| StepError::Setup(format!("fixed buffers: {e}")))?;
             let lane = Lane::new(Arc::new(ring), cancel, ctx.stream.groups());
             let total = ctx.stream.groups().end;
             let mut log = OrderLog::new(total, self.steps);
-            let mut child = StepCtx {
-                ops: ctx.ops,
-                log: &mut log,
-                stream: ctx.stream,
-            };
+            let mut child = StepCtx::new(ctx.ops, &mut log, ctx.stream);
             let result = self.pass(&lane, &mut child, record);
             self.watcher = None;
             result

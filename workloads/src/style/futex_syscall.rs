@@ -52,7 +52,10 @@ impl Breakable for FutexSyscall {
         lane: &Lane,
     ) -> Result<Box<dyn Instance>, StepError> {
         let groups = lane.groups();
-        let handoff = Arc::new(Handoff::new(groups.len() * cell.shape.steps as usize));
+        let handoff = Arc::new(Handoff::new(
+            groups.len() * cell.shape.steps as usize,
+            cell.op,
+        ));
         let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
         let completer = Completer::start(
             lane,
@@ -107,11 +110,14 @@ impl<O: Order> Instance for Run<O> {
             let seen = self.handoff.event.current();
             self.handoff.check()?;
             self.entries.clear();
+            let mut submitted = 0;
             for g in groups.clone() {
                 let gi = g as usize;
                 let idle = !O::KEPT || self.reaped[gi].load(Ordering::Acquire) == self.next[gi];
-                if idle && self.next[gi] < steps && self.entries.len() < batch {
-                    self.entries.push(ctx.ops.step(g, self.next[gi]));
+                if idle && self.next[gi] < steps && submitted < batch {
+                    let sqes = ctx.ops.step(g, self.next[gi]);
+                    self.entries.extend_from_slice(sqes.as_slice());
+                    submitted += 1;
                     self.next[gi] += 1;
                 }
             }

@@ -1,15 +1,16 @@
 //! What a style's helper thread (a completer or a reactor) shares with the lane
 //! thread that runs the pass: the step SQEs it may submit, the completions it
 //! saw in the order the kernel posted them (replayed into the verifier), a
-//! futex-backed event to wait on, and the first failure it met.
+//! futex-backed event to wait on, and the first failure it met. A helper
+//! relays only the CQE that completes a step (its last SQE's); an inner
+//! part's CQE is dropped, or made the handoff's failure when it failed.
 
 use super::{StepCtx, StepError, Stream};
 use crate::cancel::Cancel;
-use crate::op::Ops;
+use crate::op::{OpKind, Ops, StepSqes};
 use crate::ring::RingError;
 use crate::sys::futex;
 use crate::userdata::UserData;
-use io_uring::squeue::Entry;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -43,14 +44,15 @@ impl Relay {
         self.overflow.store(false, Ordering::Release);
     }
 
-    /// Records that step `seq` of `group` completed with `res` (producer only).
-    pub fn push(&self, group: u32, seq: u32, res: i32) {
+    /// Records that the step CQE `user_data` (a step's last SQE's) arrived
+    /// with `res` (producer only).
+    pub fn push(&self, user_data: u64, res: i32) {
         let i = self.len.load(Ordering::Relaxed);
         if i == self.steps.len() {
             self.overflow.store(true, Ordering::Release);
             return;
         }
-        self.steps[i].store(UserData::step(group, seq), Ordering::Relaxed);
+        self.steps[i].store(user_data, Ordering::Relaxed);
         self.results[i].store(res, Ordering::Relaxed);
         self.len.store(i + 1, Ordering::Release);
     }
@@ -73,7 +75,7 @@ impl Relay {
             let word = self.steps[i].load(Ordering::Relaxed);
             let d = UserData::decode(word).ok_or(StepError::Unexpected(word))?;
             let res = self.results[i].load(Ordering::Relaxed);
-            if !ctx.ops.succeeded(res) {
+            if !ctx.ops.succeeded(d.part, res) {
                 failure.get_or_insert(StepError::Failed {
                     group: d.group,
                     seq: d.seq,
@@ -149,17 +151,33 @@ pub(super) struct Handoff {
     pub event: Event,
     failure: Mutex<Option<StepError>>,
     failed: AtomicBool,
+    op: OpKind,
 }
 
 impl Handoff {
-    /// A handoff for passes of `steps` steps.
-    pub fn new(steps: usize) -> Handoff {
+    /// A handoff for passes of `steps` steps of `op`.
+    pub fn new(steps: usize, op: OpKind) -> Handoff {
         Handoff {
             relay: Relay::new(steps),
             event: Event::new(),
             failure: Mutex::new(None),
             failed: AtomicBool::new(false),
+            op,
         }
+    }
+
+    /// Whether the step CQE `d` with `res` completes its step (the last SQE's
+    /// CQE, which the helper relays). An inner part's CQE does not; if it
+    /// failed, its failure is the step's and becomes the handoff's.
+    pub fn completes_step(&self, d: UserData, res: i32) -> bool {
+        if !d.last && !self.op.succeeded(d.part, res) {
+            self.fail(&StepError::Failed {
+                group: d.group,
+                seq: d.seq,
+                res,
+            });
+        }
+        d.last
     }
 
     /// Records the helper's first failure and wakes the lane thread.
@@ -195,12 +213,12 @@ impl Handoff {
     }
 }
 
-/// The SQE of every step of a lane, built once by the lane thread from its ops
+/// The SQEs of every step of a lane, built once by the lane thread from its ops
 /// (whose buffers live for the whole cell) so that a helper thread can submit
 /// steps without touching the ops.
 #[derive(Default)]
 pub(super) struct StepTable {
-    entries: OnceLock<(u32, u32, Box<[Entry]>)>,
+    entries: OnceLock<(u32, u32, Box<[StepSqes]>)>,
 }
 
 impl StepTable {
@@ -218,7 +236,7 @@ impl StepTable {
 
     /// Step `seq` of `group`. Panics if the table was not filled first, which
     /// would be a bug of the style (it fills before anything is submitted).
-    pub fn get(&self, group: u32, seq: u32) -> Entry {
+    pub fn get(&self, group: u32, seq: u32) -> StepSqes {
         let (first, steps, entries) = self.entries.get().expect("step table filled");
         entries[((group - first) * steps + seq) as usize].clone()
     }
@@ -249,14 +267,10 @@ mod tests {
         let mut log = OrderLog::new(2, 2);
         let relay = Relay::new(4);
         for (g, s) in [(1, 0), (0, 1), (0, 0), (1, 1)] {
-            relay.push(g, s, 0);
+            relay.push(UserData::step(g, s), 0);
         }
         assert_eq!(relay.len(), 4);
-        let mut ctx = StepCtx {
-            ops: &ops,
-            log: &mut log,
-            stream: &stream,
-        };
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
         relay.replay(&mut ctx).expect("every step succeeded");
         assert!(log.all_done());
         let v = log.violation().expect("group 0 completed 1 before 0");
@@ -269,14 +283,10 @@ mod tests {
         let stream = Stream::new(0..1, 3, 3);
         let mut log = OrderLog::new(1, 3);
         let relay = Relay::new(3);
-        relay.push(0, 0, 0);
-        relay.push(0, 1, -libc::EINVAL);
-        relay.push(0, 2, -libc::EIO);
-        let mut ctx = StepCtx {
-            ops: &ops,
-            log: &mut log,
-            stream: &stream,
-        };
+        relay.push(UserData::step(0, 0), 0);
+        relay.push(UserData::step(0, 1), -libc::EINVAL);
+        relay.push(UserData::step(0, 2), -libc::EIO);
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
         let failure = relay.replay(&mut ctx).unwrap_err();
         assert!(
             matches!(failure, StepError::Failed { group: 0, seq: 1, res } if res == -libc::EINVAL),
@@ -291,19 +301,42 @@ mod tests {
         let stream = Stream::new(0..1, 1, 1);
         let mut log = OrderLog::new(1, 1);
         let relay = Relay::new(1);
-        relay.push(0, 0, 0);
-        relay.push(0, 0, 0);
+        relay.push(UserData::step(0, 0), 0);
+        relay.push(UserData::step(0, 0), 0);
         assert_eq!(relay.len(), 1, "the extra completion is not stored");
-        let mut ctx = StepCtx {
-            ops: &ops,
-            log: &mut log,
-            stream: &stream,
-        };
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
         assert!(relay.replay(&mut ctx).is_err());
         relay.reset();
         assert_eq!(relay.len(), 0);
-        relay.push(0, 0, 0);
+        relay.push(UserData::step(0, 0), 0);
         assert!(relay.replay(&mut ctx).is_ok());
+    }
+
+    #[test]
+    fn a_helper_relays_a_step_at_its_last_sqe_and_fails_it_at_a_failed_inner_one() {
+        let part = |seq, part, last| UserData::decode(UserData::step_part(0, seq, part, last));
+        let handoff = Handoff::new(2, OpKind::Copy);
+        assert!(!handoff.completes_step(part(0, 0, false).unwrap(), 8));
+        assert!(handoff.check().is_ok(), "a READ_FIXED of 8 bytes succeeded");
+        assert!(handoff.completes_step(part(0, 1, true).unwrap(), 8));
+        assert!(!handoff.completes_step(part(1, 0, false).unwrap(), -libc::EIO));
+        let failure = handoff.check().unwrap_err();
+        assert_eq!(failure.code(), ReasonCode::StepFailed);
+        assert!(failure.to_string().contains("seq 1"), "{failure}");
+
+        let ops = Ops::new(OpKind::Copy, false, 0, 1, 2).expect("copy");
+        let stream = Stream::new(0..1, 2, 2);
+        let mut log = OrderLog::new(1, 2);
+        let relay = Relay::new(2);
+        relay.push(UserData::step_part(0, 0, 1, true), 8);
+        relay.push(UserData::step_part(0, 1, 1, true), -libc::ECANCELED);
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
+        let failure = relay.replay(&mut ctx).unwrap_err();
+        assert!(
+            matches!(failure, StepError::Failed { seq: 1, res, .. } if res == -libc::ECANCELED),
+            "the cancelled WRITE_FIXED fails its step: {failure}"
+        );
+        assert!(log.all_done());
     }
 
     #[test]
@@ -318,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_notify_wakes_a_sleeping_waiter() {
-        let handoff = Arc::new(Handoff::new(1));
+        let handoff = Arc::new(Handoff::new(1, OpKind::Nop));
         let seen = handoff.event.current();
         let waiter = {
             let handoff = handoff.clone();
@@ -333,7 +366,7 @@ mod tests {
 
     #[test]
     fn the_first_failure_is_kept_and_ends_a_wait() {
-        let handoff = Handoff::new(1);
+        let handoff = Handoff::new(1, OpKind::Nop);
         assert!(handoff.check().is_ok());
         handoff.fail(&StepError::LostWakeup("reactor lost a message".into()));
         handoff.fail(&StepError::HelperDied("a later failure".into()));
@@ -351,7 +384,9 @@ mod tests {
         let table = StepTable::default();
         table.fill(&ops, &Stream::new(3..5, 4, 2));
         for (g, s) in [(3, 0), (3, 3), (4, 0), (4, 2)] {
-            assert_eq!(table.get(g, s).get_user_data(), UserData::step(g, s));
+            let sqes = table.get(g, s);
+            assert_eq!(sqes.count(), 1);
+            assert_eq!(sqes.as_slice()[0].get_user_data(), UserData::step(g, s));
         }
     }
 

@@ -75,7 +75,8 @@ pub(super) fn spawn(
 /// its next decision needs, so that each of its waits is one io_uring_enter
 /// sized like a careful application's.
 pub(super) trait OnStep: Send + 'static {
-    /// Called for each step CQE after it was recorded; SQEs pushed to `out`
+    /// Called for each step completion (its last SQE's CQE) after it was
+    /// recorded; SQEs pushed to `out`
     /// are submitted before the completer waits again.
     fn step(&mut self, group: u32, seq: u32, res: i32, out: &mut Vec<Entry>);
     /// CQEs the completer's next wait asks for: a lower bound of those that
@@ -85,9 +86,9 @@ pub(super) trait OnStep: Send + 'static {
     }
 }
 
-/// A thread that reaps a lane for the lane thread: records every step CQE in
-/// the handoff's relay, in the order the kernel posted them, and notifies its
-/// event. Stopped on drop by a NOP carrying [`STOP_SEQ`].
+/// A thread that reaps a lane for the lane thread: records every step's
+/// completion (its last SQE's CQE) in the handoff's relay, in the order the
+/// kernel posted them, and notifies its event. Stopped on drop by a NOP carrying [`STOP_SEQ`].
 pub(super) struct Completer {
     lane: Lane,
     stop_group: u32,
@@ -127,14 +128,12 @@ fn reap_until_stopped(
         lane.submit_and_wait(&queued, on.want())?;
         let (mut steps, mut stop, mut bad) = (0, false, None);
         lane.reap(|user_data, res| match decode(user_data) {
-            Ok(UserData {
-                tag: Tag::Step,
-                group,
-                seq,
-            }) => {
-                handoff.relay.push(group, seq, res);
-                on.step(group, seq, res, &mut next);
-                steps += 1;
+            Ok(d @ UserData { tag: Tag::Step, .. }) => {
+                if handoff.completes_step(d, res) {
+                    handoff.relay.push(user_data, res);
+                    on.step(d.group, d.seq, res, &mut next);
+                    steps += 1;
+                }
             }
             Ok(UserData {
                 tag: Tag::Aux,

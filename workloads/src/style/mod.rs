@@ -30,8 +30,23 @@
 //!   its own is still in flight ([`StepCtx::drain`] does it).
 //! - **Every CQE is reaped through [`StepCtx::submit_and_reap`]**, which
 //!   checks and logs step CQEs; the style never logs a step itself.
+//! - **A step is one unit, however many SQEs it has**: [`Ops::step`] gives
+//!   a step's SQEs ([`StepSqes`]: one, or two for `fsync` and `copy`,
+//!   linked inside by the op with IOSQE_IO_LINK in every style). A style
+//!   submits them together and in order, and orders whole steps: a flag
+//!   that makes the step wait for earlier work (IOSQE_IO_DRAIN) goes on its
+//!   first SQE ([`StepSqes::first_flags`]), one that makes the next step
+//!   wait for it (IOSQE_IO_LINK, IOSQE_IO_HARDLINK) on its last
+//!   ([`StepSqes::last_flags`]). The step completes at its last SQE's CQE,
+//!   the only one [`StepCtx::submit_and_reap`] hands on as
+//!   [`Completion::Step`] (a helper thread's relay likewise records only
+//!   that one); a failed inner SQE, or the -ECANCELED its link gives the
+//!   later one, fails the step. Waits count CQEs: [`StepCtx::outstanding`]
+//!   is every step CQE still to come and [`StepCtx::step_cqes`] the fewest
+//!   that some steps will still post, so more SQEs per step add SQEs and
+//!   CQEs to a wait, never an io_uring_enter.
 //! - **user_data is encoded with [`UserData`]**: steps come from
-//!   [`Ops::step`] (already [`UserData::step`]); every auxiliary request
+//!   [`Ops::step`] (already [`UserData::step_part`]); every auxiliary request
 //!   (a futex wake, a bump, a message) is [`UserData::aux`] with the group
 //!   and seq it serves, so its CQE arrives as [`Completion::Aux`].
 //! - **Helper threads are declared and spawned through `helper::spawn`**:
@@ -78,12 +93,12 @@ pub(crate) use {
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use crate::op::Ops;
+use crate::op::{Ops, StepSqes};
 use crate::probe::Need;
 use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
 use crate::verify::OrderLog;
-use io_uring::squeue::Entry;
+use io_uring::squeue::{Entry, Flags};
 use results_schema::ReasonCode;
 use std::ops::Range;
 
@@ -208,11 +223,28 @@ pub struct StepCtx<'a> {
     pub log: &'a mut OrderLog,
     /// The application's stream of steps for this lane.
     pub stream: &'a Stream,
+    /// CQEs of inner parts (every SQE of a step but its last) reaped this
+    /// pass for steps whose last CQE has not arrived yet.
+    inner: u32,
+}
+
+impl<'a> StepCtx<'a> {
+    /// The context of one pass: nothing reaped yet.
+    pub fn new(ops: &'a Ops, log: &'a mut OrderLog, stream: &'a Stream) -> StepCtx<'a> {
+        StepCtx {
+            ops,
+            log,
+            stream,
+            inner: 0,
+        }
+    }
 }
 
 impl StepCtx<'_> {
     /// Submits `entries`, waits for `want` ready CQEs, and hands every reaped
     /// completion to `on` (step completions are checked and logged first).
+    /// A step of several SQEs completes with its last SQE's CQE, the only one
+    /// `on` sees; an inner part that failed fails the step.
     pub fn submit_and_reap(
         &mut self,
         lane: &Lane,
@@ -222,15 +254,23 @@ impl StepCtx<'_> {
     ) -> Result<usize, StepError> {
         lane.submit_and_wait(entries, want)?;
         let mut failure = None;
+        let inner_parts = self.ops.parts() - 1;
         let n = lane.reap(|user_data, res| match UserData::decode(user_data) {
             Some(UserData {
                 tag: Tag::Step,
                 group,
                 seq,
+                part,
+                last,
             }) => {
-                if !self.ops.succeeded(res) {
+                if !self.ops.succeeded(part, res) {
                     failure.get_or_insert(StepError::Failed { group, seq, res });
                 }
+                if !last {
+                    self.inner += 1;
+                    return;
+                }
+                self.inner = self.inner.saturating_sub(inner_parts);
                 self.log.complete(group, seq);
                 on(Completion::Step { group, seq });
             }
@@ -238,11 +278,13 @@ impl StepCtx<'_> {
                 tag: Tag::Aux,
                 group,
                 seq,
+                ..
             }) => on(Completion::Aux { group, seq, res }),
             Some(UserData {
                 tag: Tag::Msg,
                 group,
                 seq,
+                ..
             }) => on(Completion::Msg { group, seq }),
             None => {
                 failure.get_or_insert(StepError::Unexpected(user_data));
@@ -251,17 +293,32 @@ impl StepCtx<'_> {
         failure.map_or(Ok(n), Err)
     }
 
-    /// Steps of this lane's groups that have not completed yet: a lower bound
-    /// of the CQEs still to come, hence a wait that never waits too long.
+    /// Step CQEs still to come for this lane's groups: every SQE of every
+    /// step not completed yet, less the inner parts already reaped. Exact
+    /// while every step's CQEs are still to come or reaped, so a wait for it
+    /// never waits too long.
     pub fn outstanding(&self) -> u32 {
-        self.stream
+        let steps: u32 = self
+            .stream
             .groups()
             .map(|g| self.stream.steps - self.log.completed(g))
-            .sum()
+            .sum();
+        (steps * self.ops.parts()).saturating_sub(self.inner)
+    }
+
+    /// A lower bound of the CQEs that `steps` steps not completed yet will
+    /// still post: what a wait for their completion may ask for. Each posts
+    /// one per SQE, less those of its inner parts already reaped (counted
+    /// over the lane, hence a bound), and at least one.
+    pub fn step_cqes(&self, steps: u32) -> u32 {
+        match steps {
+            0 => 0,
+            n => (n * self.ops.parts()).saturating_sub(self.inner).max(1),
+        }
     }
 
     /// Waits until every step of the lane completed, reaping as it goes. Each
-    /// wait asks for every outstanding step at once, so that a DEFER_TASKRUN
+    /// wait asks for every outstanding CQE at once, so that a DEFER_TASKRUN
     /// ring runs a whole chain's task_work in one io_uring_enter.
     pub fn drain(&mut self, lane: &Lane) -> Result<(), StepError> {
         loop {
@@ -271,6 +328,28 @@ impl StepCtx<'_> {
             }
             self.submit_and_reap(lane, &[], want, |_| {})?;
         }
+    }
+}
+
+/// Appends steps `seqs` of `group` to `out` as one chain: each step's SQEs
+/// (already linked inside the step by the op), and `flag` on the last SQE of
+/// every step but the chain's last, so that each step waits for the whole
+/// step before it.
+pub(crate) fn push_chain(
+    out: &mut Vec<Entry>,
+    seqs: Range<u32>,
+    flag: Flags,
+    mut step: impl FnMut(u32) -> StepSqes,
+) {
+    let last = seqs.end.saturating_sub(1);
+    for s in seqs {
+        let sqes = step(s);
+        let sqes = if s < last {
+            sqes.last_flags(flag)
+        } else {
+            sqes
+        };
+        out.extend_from_slice(sqes.as_slice());
     }
 }
 
@@ -526,6 +605,49 @@ pub fn find(name: &str) -> Option<&'static dyn Style> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_count_every_sqe_of_a_step_less_the_inner_parts_reaped() {
+        let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 2, 3).expect("copy");
+        let stream = Stream::new(0..2, 3, 2);
+        let mut log = OrderLog::new(2, 3);
+        let mut ctx = StepCtx::new(&ops, &mut log, &stream);
+        assert_eq!(ctx.outstanding(), 2 * 3 * 2, "two CQEs per step to come");
+        assert_eq!((ctx.step_cqes(0), ctx.step_cqes(3)), (0, 6));
+        // Step (0, 0)'s READ_FIXED was reaped: one CQE fewer to come.
+        ctx.inner = 1;
+        assert_eq!(ctx.outstanding(), 11);
+        assert_eq!(
+            ctx.step_cqes(1),
+            1,
+            "the step whose first part came needs one"
+        );
+        assert_eq!(ctx.step_cqes(3), 5);
+        // Its WRITE_FIXED completed it.
+        ctx.inner = 0;
+        ctx.log.complete(0, 0);
+        assert_eq!(ctx.outstanding(), 10);
+        let nop = Ops::new(crate::op::OpKind::Nop, false, 0, 2, 3).expect("nop");
+        let mut log = OrderLog::new(2, 3);
+        let ctx = StepCtx::new(&nop, &mut log, &stream);
+        assert_eq!(
+            (ctx.outstanding(), ctx.step_cqes(4)),
+            (6, 4),
+            "one CQE per NOP step"
+        );
+    }
+
+    #[test]
+    fn a_chain_links_the_last_sqe_of_every_step_but_its_last() {
+        let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 1, 3).expect("copy");
+        let mut out = Vec::new();
+        push_chain(&mut out, 0..3, Flags::IO_HARDLINK, |s| ops.step(0, s));
+        // SAFETY: an Entry is the 64-byte io_uring_sqe; flags is byte 1.
+        let flags = |e: &Entry| unsafe { (*(e as *const Entry).cast::<[u8; 64]>())[1] };
+        let (link, hard) = (Flags::IO_LINK.bits(), Flags::IO_HARDLINK.bits());
+        let got: Vec<u8> = out.iter().map(flags).collect();
+        assert_eq!(got, [link, hard, link, hard, link, 0]);
+    }
 
     #[test]
     fn stream_is_round_robin_and_cut_into_batches() {

@@ -100,12 +100,7 @@ fn message(ring_fd: RawFd, user_data: u64, res: i32, group: u32) -> Entry {
 }
 
 fn msg(group: u32, seq: u32) -> u64 {
-    UserData {
-        tag: Tag::Msg,
-        group,
-        seq,
-    }
-    .encode()
+    UserData::of(Tag::Msg, group, seq).encode()
 }
 
 /// What the reactor thread needs, moved into it.
@@ -135,7 +130,7 @@ impl Run {
         let groups = lane.groups();
         let lane_steps = groups.len() as u32 * cell.shape.steps;
         let table = Arc::new(StepTable::default());
-        let handoff = Arc::new(Handoff::new(lane_steps as usize));
+        let handoff = Arc::new(Handoff::new(lane_steps as usize, cell.op));
         let reactor = Reactor::<O> {
             order: PhantomData,
             lane_fd: lane.ring().fd(),
@@ -153,6 +148,8 @@ impl Run {
                 .clamp(2 * sq, 65536),
         };
         let mode = cell.mode;
+        // The steps' fixed buffers, which the reactor's ring must hold too.
+        let fixed = lane.ring().fixed_buffers().to_vec();
         let attach = mode.mode.shared_poller.then(|| lane.ring().fd());
         let sqpoll_cpu = cell.sqpoll_cpu();
         let cpu = cpu_of(cell, lane, HelperRole::Reactor)?;
@@ -166,6 +163,13 @@ impl Run {
                     return;
                 }
             };
+            if !fixed.is_empty() {
+                if let Err(e) = ring.register_buffers(&fixed) {
+                    let _ =
+                        fd_tx.send(Err(StepError::Setup(format!("reactor fixed buffers: {e}"))));
+                    return;
+                }
+            }
             let _ = fd_tx.send(Ok(ring.fd()));
             if let Err(why) = reactor.run(&ring) {
                 reactor.handoff.fail(&why);
@@ -292,6 +296,7 @@ impl<O: Order> Reactor<O> {
                     tag: Tag::Msg,
                     group,
                     seq,
+                    ..
                 }) if self.groups.contains(&group) => {
                     let g = group as usize;
                     if seq == 0 {
@@ -300,12 +305,18 @@ impl<O: Order> Reactor<O> {
                     }
                     requested[g] = requested[g].max(seq + res as u32);
                 }
-                Ok(UserData {
-                    tag: Tag::Step,
-                    group,
-                    seq,
-                }) if self.groups.contains(&group) => {
-                    self.handoff.relay.push(group, seq, res);
+                Ok(
+                    d @ UserData {
+                        tag: Tag::Step,
+                        group,
+                        seq,
+                        ..
+                    },
+                ) if self.groups.contains(&group) => {
+                    if !self.handoff.completes_step(d, res) {
+                        return;
+                    }
+                    self.handoff.relay.push(user_data, res);
                     busy[group as usize] = false;
                     if self.per_step || seq + 1 == self.steps {
                         out.push(message(self.lane_fd, msg(group, seq), res, group));
@@ -334,7 +345,7 @@ impl<O: Order> Reactor<O> {
                 let gi = g as usize;
                 // With the order ignored, every requested step goes at once.
                 while (!busy[gi] || !O::KEPT) && next[gi] < requested[gi] {
-                    out.push(self.table.get(g, next[gi]));
+                    out.extend_from_slice(self.table.get(g, next[gi]).as_slice());
                     next[gi] += 1;
                     busy[gi] = true;
                 }

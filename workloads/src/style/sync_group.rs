@@ -18,7 +18,7 @@ use super::handoff::{Handoff, StepTable};
 use super::helper::{cpu_of, Completer, OnStep, COMPLETER};
 use super::order::{Breakable, Kept, Order};
 use super::variant::Variants;
-use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
+use super::{push_chain, Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::probe::Need;
@@ -96,32 +96,23 @@ impl Breakable for SyncGroup {
         lane: &Lane,
     ) -> Result<Box<dyn Instance>, StepError> {
         let groups = lane.groups();
-        let cap = (cell.ring_entries / 2).max(1);
+        // A chain of `cap` steps fills at most half the SQ, whatever their SQEs.
+        let parts = cell.op.parts();
+        let cap = (cell.ring_entries / 2 / parts).max(1);
         Ok(match VARIANTS.of(cell)? {
-            Variant::Queue => Box::new(Queue::<O>::new(groups, cap, cell.ring_entries)),
+            Variant::Queue => Box::new(Queue::<O>::new(groups, cap, cell.ring_entries, parts)),
             Variant::Append => Box::new(Append::<O>::start(cell, lane, groups, cap)?),
         })
     }
 }
 
-/// Appends `seqs` of `group` to `out` as one chain: IOSQE_IO_LINK on all but the last.
-fn push_chain(out: &mut Vec<Entry>, seqs: Range<u32>, mut step: impl FnMut(u32) -> Entry) {
-    let last = seqs.end - 1;
-    out.extend(seqs.map(|s| {
-        let e = step(s);
-        if s < last {
-            e.flags(Flags::IO_LINK)
-        } else {
-            e
-        }
-    }));
-}
-
 /// Per-group state of the `queue` variant, indexed by group.
 struct Queue<O> {
     order: PhantomData<fn() -> O>,
-    /// Longest chain handed to the kernel at once.
+    /// Longest chain handed to the kernel at once, in steps.
     cap: u32,
+    /// SQEs per step.
+    parts: u32,
     /// SQ entries: a submission of several chains is cut where it would not fit.
     sq: u32,
     /// End of the steps the application produced so far.
@@ -136,11 +127,12 @@ struct Queue<O> {
 }
 
 impl<O: Order> Queue<O> {
-    fn new(groups: Range<u32>, cap: u32, sq: u32) -> Queue<O> {
+    fn new(groups: Range<u32>, cap: u32, sq: u32, parts: u32) -> Queue<O> {
         let n = groups.end as usize;
         Queue {
             order: PhantomData,
             cap,
+            parts,
             sq,
             appended: vec![0; n],
             kernel_end: vec![0; n],
@@ -156,7 +148,9 @@ impl<O: Order> Queue<O> {
         let start = self.kernel_end[gi];
         let end = self.appended[gi].min(start + self.cap);
         if end > start {
-            push_chain(&mut self.entries, start..end, |s| ctx.ops.step(g, s));
+            push_chain(&mut self.entries, start..end, Flags::IO_LINK, |s| {
+                ctx.ops.step(g, s)
+            });
             self.kernel_end[gi] = end;
             self.busy[gi] = true;
         }
@@ -184,10 +178,10 @@ impl<O: Order> Queue<O> {
         Ok(())
     }
 
-    /// The CQEs the next decision needs: the rest of every chain in flight
-    /// that has steps waiting behind it (their tails let them go), or, when
-    /// no steps wait, every step in flight. Chains complete in order, so
-    /// that many CQEs come at least.
+    /// The CQEs the next decision needs: those of the rest of every chain in
+    /// flight that has steps waiting behind it (their tails let them go), or,
+    /// when no steps wait, of every step in flight. Chains complete in
+    /// order, so that many CQEs come at least.
     fn want(&self, ctx: &StepCtx<'_>) -> u32 {
         let in_flight = |g: u32| self.kernel_end[g as usize].saturating_sub(ctx.log.completed(g));
         let groups = ctx.stream.groups();
@@ -196,10 +190,11 @@ impl<O: Order> Queue<O> {
             .filter(|&g| self.appended[g as usize] > self.kernel_end[g as usize])
             .map(in_flight)
             .sum();
-        match waiting {
+        let steps = match waiting {
             0 => groups.map(in_flight).sum::<u32>().max(1),
             n => n,
-        }
+        };
+        ctx.step_cqes(steps)
     }
 
     /// Queues the next chain of every group whose tail completed, to ride
@@ -210,7 +205,7 @@ impl<O: Order> Queue<O> {
             if self.busy[g as usize] {
                 continue;
             }
-            if self.entries.len() as u32 + self.cap > self.sq {
+            if self.entries.len() as u32 + self.cap * self.parts > self.sq {
                 self.submit(lane, ctx, 0)?;
             }
             self.push_next(g, ctx);
@@ -317,7 +312,7 @@ impl<O: Order> Append<O> {
         let tails: Arc<[AtomicU64]> = (0..groups.end).map(|_| AtomicU64::new(0)).collect();
         let table = Arc::new(StepTable::default());
         let lane_steps = groups.len() * cell.shape.steps as usize;
-        let handoff = Arc::new(Handoff::new(lane_steps));
+        let handoff = Arc::new(Handoff::new(lane_steps, cell.op));
         let reaped: Arc<[AtomicU32]> = (0..groups.end).map(|_| AtomicU32::new(0)).collect();
         let continuation = Continue {
             tails: tails.clone(),
@@ -404,7 +399,9 @@ fn continue_chain(
         };
         if Tail::replace(word, old, new) {
             if new.busy {
-                push_chain(out, old.kernel_end..new.kernel_end, |s| table.get(group, s));
+                push_chain(out, old.kernel_end..new.kernel_end, Flags::IO_LINK, |s| {
+                    table.get(group, s)
+                });
             }
             return;
         }
@@ -435,7 +432,9 @@ impl<O: Order> Instance for Append<O> {
                     };
                     if Tail::replace(word, old, new) {
                         if own {
-                            push_chain(&mut self.entries, start..end, |s| self.table.get(g, s));
+                            push_chain(&mut self.entries, start..end, Flags::IO_LINK, |s| {
+                                self.table.get(g, s)
+                            });
                         }
                         break;
                     }

@@ -1,6 +1,7 @@
 //! `userspace`: the application submits a group's step k+1 only after it reaped
 //! step k's CQE. Every step is a round trip through userspace; up to one step per
-//! group (at most `batch` per submission) is in flight.
+//! group (at most `batch` per submission) is in flight. A step of several SQEs
+//! goes in whole (the op links its SQEs) and is done at its last SQE's CQE.
 
 use super::{Completion, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
@@ -50,10 +51,13 @@ impl Instance for Run {
         });
         loop {
             self.entries.clear();
+            let mut submitted = 0;
             for g in groups.clone() {
                 let gi = g as usize;
-                if !self.busy[gi] && self.next[gi] < steps && self.entries.len() < batch {
-                    self.entries.push(ctx.ops.step(g, self.next[gi]));
+                if !self.busy[gi] && self.next[gi] < steps && submitted < batch {
+                    let sqes = ctx.ops.step(g, self.next[gi]);
+                    self.entries.extend_from_slice(sqes.as_slice());
+                    submitted += 1;
                     self.next[gi] += 1;
                     self.busy[gi] = true;
                 }
@@ -62,7 +66,9 @@ impl Instance for Run {
                 return Ok(());
             }
             let busy = &mut self.busy;
-            ctx.submit_and_reap(lane, &self.entries, 1, |c| {
+            // The next decision is the first step to complete.
+            let want = ctx.step_cqes(1);
+            ctx.submit_and_reap(lane, &self.entries, want, |c| {
                 if let Completion::Step { group, .. } = c {
                     busy[group as usize] = false;
                 }
