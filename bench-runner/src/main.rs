@@ -358,24 +358,16 @@ fn main() -> ExitCode {
             mode,
             op,
             out,
-        } => {
-            let shape = advise::AdviseShape {
+        } => run_advise(
+            advise::AdviseShape {
                 groups,
                 steps,
                 batch,
                 mode,
                 op,
-            };
-            let out = out.unwrap_or_else(|| shape.default_out());
-            let args = sweep::SweepArgs {
-                config: config::ConfigSource::Advise(shape),
-                out,
-                resume: false,
-                filter: None,
-                perf_control: None,
-            };
-            run_sweep(args, Then::Advice)
-        }
+            },
+            out,
+        ),
         Command::Study {
             name,
             list,
@@ -384,29 +376,8 @@ fn main() -> ExitCode {
             quick,
         } => run_study(name, list, out, resume, quick),
         Command::Init { path, force } => init(&path, force),
-        Command::Plan { config, filter } => {
-            match config::Config::from_source(&config::ConfigSource::of(config)) {
-                Ok(c) => {
-                    let cells = plan::plan(&c, filter.as_deref());
-                    for cell in &cells {
-                        println!("{}", cell.name);
-                    }
-                    println!("{} cell(s)", cells.len());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(EXIT_USAGE)
-                }
-            }
-        }
-        Command::List => {
-            print!(
-                "{}",
-                list::render(&workloads::probe::Capabilities::detect())
-            );
-            ExitCode::SUCCESS
-        }
+        Command::Plan { config, filter } => print_plan(config, filter.as_deref()),
+        Command::List => print_list(),
         Command::Report {
             results,
             out,
@@ -419,15 +390,56 @@ fn main() -> ExitCode {
             alpha,
             include_oversubscribed,
             out,
-        } => {
-            let opts = reports::compare::CompareOptions {
-                threshold: threshold / 100.0,
-                alpha,
-                include_oversubscribed,
-            };
-            compare(&base, &candidate, &opts, out)
+        } => compare(
+            &base,
+            &candidate,
+            &compare_options(threshold, alpha, include_oversubscribed),
+            out,
+        ),
+    }
+}
+
+/// `advise`: a short sweep of every style that keeps order at `shape`, then
+/// its ranking; `out` defaults to the shape's own directory.
+fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
+    let out = out.unwrap_or_else(|| shape.default_out());
+    let args = sweep::SweepArgs {
+        config: config::ConfigSource::Advise(shape),
+        out,
+        resume: false,
+        filter: None,
+        perf_control: None,
+    };
+    run_sweep(args, Then::Advice)
+}
+
+/// `plan`: validates the config and prints the cells `filter` keeps, without
+/// running anything.
+fn print_plan(config: Option<PathBuf>, filter: Option<&str>) -> ExitCode {
+    match config::Config::from_source(&config::ConfigSource::of(config)) {
+        Ok(c) => {
+            let cells = plan::plan(&c, filter);
+            for cell in &cells {
+                println!("{}", cell.name);
+            }
+            println!("{} cell(s)", cells.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// `list`: prints the styles, modes and ops and whether this machine
+/// supports each.
+fn print_list() -> ExitCode {
+    print!(
+        "{}",
+        list::render(&workloads::probe::Capabilities::detect())
+    );
+    ExitCode::SUCCESS
 }
 
 /// Reads results files, printing their warnings; `Err` is the exit code.
@@ -492,6 +504,19 @@ fn beside(path: &Path) -> PathBuf {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// `compare`'s options from its flags, whose threshold is in percent.
+fn compare_options(
+    threshold_percent: f64,
+    alpha: f64,
+    include_oversubscribed: bool,
+) -> reports::compare::CompareOptions {
+    reports::compare::CompareOptions {
+        threshold: threshold_percent / 100.0,
+        alpha,
+        include_oversubscribed,
+    }
 }
 
 fn compare(
