@@ -456,6 +456,98 @@ fn style_choices(names: &[String]) -> Result<Vec<StyleChoice>, String> {
     Ok(out)
 }
 
+/// The `modes` axis: every name a known mode.
+fn mode_choices(names: &[String]) -> Result<Vec<ModeSpec>, String> {
+    nonempty("modes", names)?;
+    names
+        .iter()
+        .map(|m| {
+            ModeSpec::parse(m).ok_or_else(|| {
+                format!(
+                    "modes: unknown mode `{m}` (allowed: {})",
+                    ModeSpec::allowed().join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// The `ops` axis: every name a known op.
+fn op_choices(names: &[String]) -> Result<Vec<OpKind>, String> {
+    nonempty("ops", names)?;
+    names
+        .iter()
+        .map(|o| {
+            OpKind::parse(o).ok_or_else(|| {
+                let names: Vec<_> = OPS.iter().map(|o| o.name()).collect();
+                format!("ops: unknown op `{o}` (allowed: {})", names.join(", "))
+            })
+        })
+        .collect()
+}
+
+/// The `sharing` axis: every value `per-submitter` or `shared`.
+fn sharing_choices(values: &[String]) -> Result<Vec<Sharing>, String> {
+    nonempty("sharing", values)?;
+    values
+        .iter()
+        .map(|s| match s.as_str() {
+            "per-submitter" => Ok(Sharing::PerSubmitter),
+            "shared" => Ok(Sharing::Shared),
+            _ => Err(format!(
+                "sharing: unknown value `{s}` (allowed: per-submitter, shared)"
+            )),
+        })
+        .collect()
+}
+
+/// The most groups times the most steps is at most `MAX_COUNT` steps per pass.
+fn steps_per_pass_fit(groups: &[u32], steps: &[u32]) -> Result<(), String> {
+    let (most_groups, most_steps) = (max(groups), max(steps));
+    if u64::from(most_groups) * u64::from(most_steps) > u64::from(MAX_COUNT) {
+        return Err(format!(
+            "groups, steps: {most_groups} groups of {most_steps} steps is too many steps per pass (at most {MAX_COUNT})"
+        ));
+    }
+    Ok(())
+}
+
+/// Every batch is one submission of whole steps: all their SQEs fit the SQ of
+/// `ring_entries`, for the op with the most SQEs per step.
+fn batch_fits_ring(batch: &[u32], ops: &[OpKind], ring_entries: u32) -> Result<(), String> {
+    if let Some(b) = batch.iter().find(|&&b| b > ring_entries) {
+        return Err(format!(
+            "batch: {b} is larger than the ring (ring_entries = {ring_entries})"
+        ));
+    }
+    let widest = ops.iter().copied().max_by_key(|o| o.parts());
+    if let Some(op) = widest.filter(|o| o.parts() > 1) {
+        let parts = op.parts();
+        if let Some(b) = batch.iter().find(|&&b| b * parts > ring_entries) {
+            return Err(format!(
+                "batch: {b} steps of {} ({parts} SQEs each) do not fit the ring (ring_entries = {ring_entries})",
+                op.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every submitter count has at least one group per submitter at every group
+/// count.
+fn groups_cover_submitters(submitters: &[u32], groups: &[u32]) -> Result<(), String> {
+    if let Some((s, g)) = submitters
+        .iter()
+        .flat_map(|&s| groups.iter().map(move |&g| (s, g)))
+        .find(|(s, g)| s > g)
+    {
+        return Err(format!(
+            "submitters: {s} submitters cannot share {g} group(s) (each needs at least one)"
+        ));
+    }
+    Ok(())
+}
+
 /// What `placement` accepts, for its error messages.
 const PLACEMENT_FORMS: &str =
     "\"spread\", or a table such as { submitters = [0], sqpoll = 1, helpers = [1] }";
@@ -513,79 +605,18 @@ impl RawAxes<'_> {
     /// Validates the axes of one grid; `ring_entries` bounds the batch.
     fn validate(&self, ring_entries: u32) -> Result<Grid, String> {
         let styles = style_choices(self.styles)?;
-        nonempty("modes", self.modes)?;
-        let modes = self
-            .modes
-            .iter()
-            .map(|m| {
-                ModeSpec::parse(m).ok_or_else(|| {
-                    format!(
-                        "modes: unknown mode `{m}` (allowed: {})",
-                        ModeSpec::allowed().join(", ")
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        nonempty("ops", self.ops)?;
-        let ops = self
-            .ops
-            .iter()
-            .map(|o| {
-                OpKind::parse(o).ok_or_else(|| {
-                    let names: Vec<_> = OPS.iter().map(|o| o.name()).collect();
-                    format!("ops: unknown op `{o}` (allowed: {})", names.join(", "))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let modes = mode_choices(self.modes)?;
+        let ops = op_choices(self.ops)?;
         nonempty("async", self.forced_async)?;
-        nonempty("sharing", self.sharing)?;
-        let sharing = self
-            .sharing
-            .iter()
-            .map(|s| match s.as_str() {
-                "per-submitter" => Ok(Sharing::PerSubmitter),
-                "shared" => Ok(Sharing::Shared),
-                _ => Err(format!(
-                    "sharing: unknown value `{s}` (allowed: per-submitter, shared)"
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let sharing = sharing_choices(self.sharing)?;
         let groups = counts("groups", self.groups, MAX_COUNT)?;
         let max_steps = ops.iter().map(|o| o.max_steps()).min().unwrap_or(MAX_COUNT);
         let steps = counts("steps", self.steps, MAX_COUNT.min(max_steps))?;
-        let (most_groups, most_steps) = (max(&groups), max(&steps));
-        if u64::from(most_groups) * u64::from(most_steps) > u64::from(MAX_COUNT) {
-            return Err(format!(
-                "groups, steps: {most_groups} groups of {most_steps} steps is too many steps per pass (at most {MAX_COUNT})"
-            ));
-        }
+        steps_per_pass_fit(&groups, &steps)?;
         let batch = counts("batch", self.batch, MAX_COUNT)?;
-        if let Some(b) = batch.iter().find(|&&b| b > ring_entries) {
-            return Err(format!(
-                "batch: {b} is larger than the ring (ring_entries = {ring_entries})"
-            ));
-        }
-        // A batch is one submission of whole steps: all their SQEs fit the SQ.
-        let widest = ops.iter().copied().max_by_key(|o| o.parts());
-        if let Some(op) = widest.filter(|o| o.parts() > 1) {
-            let parts = op.parts();
-            if let Some(b) = batch.iter().find(|&&b| b * parts > ring_entries) {
-                return Err(format!(
-                    "batch: {b} steps of {} ({parts} SQEs each) do not fit the ring (ring_entries = {ring_entries})",
-                    op.name()
-                ));
-            }
-        }
+        batch_fits_ring(&batch, &ops, ring_entries)?;
         let submitters = counts("submitters", self.submitters, 64)?;
-        if let Some((s, g)) = submitters
-            .iter()
-            .flat_map(|&s| groups.iter().map(move |&g| (s, g)))
-            .find(|(s, g)| s > g)
-        {
-            return Err(format!(
-                "submitters: {s} submitters cannot share {g} group(s) (each needs at least one)"
-            ));
-        }
+        groups_cover_submitters(&submitters, &groups)?;
         Ok(Grid {
             styles,
             modes,
