@@ -11,7 +11,7 @@ use std::path::Path;
 #[test]
 fn fsync_in_a_tmpfs_directory_is_a_recorded_skip() {
     let shm = Path::new("/dev/shm");
-    if workloads::probe::durable_dir(shm).is_ok() {
+    if workloads::durable::durable_dir(shm).is_ok() {
         eprintln!(
             "skip: /dev/shm is not tmpfs here, so there is no volatile directory to point at"
         );
@@ -44,7 +44,7 @@ fn fsync_in_a_tmpfs_directory_is_a_recorded_skip() {
     }
 
     let default_dir = workloads::op::fsync_dir();
-    if let Err(why) = workloads::probe::durable_dir(&default_dir) {
+    if let Err(why) = workloads::durable::durable_dir(&default_dir) {
         eprintln!("skip the durable half: {why}");
         return;
     }
