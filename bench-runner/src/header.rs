@@ -7,6 +7,7 @@ use reports::schema::{
 use reports::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 use workloads::anchors;
 use workloads::placement::Placement;
 use workloads::probe::Capabilities;
@@ -69,8 +70,15 @@ pub fn kernel_package() -> Option<KernelPackage> {
     })
 }
 
-/// Builds the header of a new results file.
-pub fn build(caps: &Capabilities, run: RunInfo, opcodes: Vec<String>) -> Header {
+/// Builds the header of a new results file; `fsync_dir` is the directory
+/// the sweep's `fsync` cells write in, if it has any, whose file system and
+/// disk the header then describes.
+pub fn build(
+    caps: &Capabilities,
+    run: RunInfo,
+    opcodes: Vec<String>,
+    fsync_dir: Option<&Path>,
+) -> Header {
     Header {
         schema: SCHEMA_VERSION,
         tool: Tool {
@@ -85,6 +93,7 @@ pub fn build(caps: &Capabilities, run: RunInfo, opcodes: Vec<String>) -> Header 
             mitigations: mitigations(),
             emulated: emulated(),
             kernel_package: kernel_package(),
+            fsync_dir: fsync_dir.map(workloads::durable::describe),
         },
         io_uring: IoUringInfo {
             features: caps.features.iter().map(|f| f.to_string()).collect(),

@@ -759,7 +759,17 @@ fn open_results(
         })
         .unique()
         .collect();
-    let mut header = header::build(caps, run, caps.opcode_names(&used));
+    // The directory the planned `fsync` cells write in, whose file system
+    // the header describes.
+    let fsync_dir = cells
+        .iter()
+        .filter_map(|cell| cell.spec.needs().ok())
+        .flatten()
+        .find_map(|n| match n {
+            workloads::probe::Need::DurableDir(dir) => Some(dir),
+            _ => None,
+        });
+    let mut header = header::build(caps, run, caps.opcode_names(&used), fsync_dir.as_deref());
     header::calibrate_anchors(&mut header, &config.placement);
     Ok((ResultsWriter::create(path, &header)?, BTreeMap::new()))
 }

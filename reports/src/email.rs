@@ -13,7 +13,7 @@ use crate::format::{ascii, num, ratio};
 use crate::model::{
     group_consecutive, CellStatus, CellSummary, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
 };
-use crate::sections::measurement_lines;
+use crate::sections::{fsync_dir_line, measurement_lines};
 use crate::table::{Align, Table};
 use crate::Rendered;
 
@@ -120,7 +120,11 @@ pub fn machine_lines(src: &Source) -> Vec<String> {
     if m.emulated {
         text.push_str(" Software emulation: timings not comparable.");
     }
-    wrap(&text, MAIL_WIDTH, "", "")
+    let mut lines = wrap(&text, MAIL_WIDTH, "", "");
+    if let Some(d) = &m.fsync_dir {
+        lines.extend(wrap(&ascii(&fsync_dir_line(d)), MAIL_WIDTH, "", "  "));
+    }
+    lines
 }
 
 /// The physical anchors of one input and how they were calibrated, wrapped

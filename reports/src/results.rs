@@ -202,6 +202,7 @@ mod tests {
                 mitigations: Default::default(),
                 emulated: false,
                 kernel_package: None,
+                fsync_dir: None,
             },
             io_uring: Default::default(),
             run: crate::schema::RunInfo {

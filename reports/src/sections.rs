@@ -10,7 +10,7 @@ use crate::model::{
     CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
 };
 use crate::plots::Plots;
-use crate::schema::{ReasonCode, StopReason, Stopping};
+use crate::schema::{FsyncDir, ReasonCode, StopReason, Stopping};
 use crate::stats::{median, quantile_sorted, sorted};
 use crate::table::{Align, Table};
 
@@ -255,6 +255,7 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
     if m.emulated {
         facts.push("software emulation: timings not comparable".into());
     }
+    facts.extend(m.fsync_dir.as_ref().map(fsync_dir_line));
     match &h.io_uring.unavailable {
         Some(why) => facts.push(format!("io_uring unavailable: {why}")),
         None => {
@@ -278,6 +279,40 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
     ));
     facts.push(format!("results file {}", src.path.display()));
     facts
+}
+
+/// Where the `fsync` op's files were, in one line: `fsync files: /var/tmp
+/// on ext4 (/dev/vda, rw,relatime; write cache: write back, non-rotational)`,
+/// each part the header lacks left out.
+pub fn fsync_dir_line(d: &FsyncDir) -> String {
+    let mut line = format!(
+        "fsync files: {} on {}",
+        d.path,
+        d.fs_type.as_deref().unwrap_or("an unknown file system")
+    );
+    let mount = [d.source.as_deref(), d.mount_options.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let disk = [
+        d.write_cache.as_ref().map(|c| format!("write cache: {c}")),
+        d.rotational
+            .map(|r| if r { "rotational" } else { "non-rotational" }.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let detail = [mount, disk]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if !detail.is_empty() {
+        line.push_str(&format!(" ({detail})"));
+    }
+    line
 }
 
 /// The anchors of one input, one line each, and how they were calibrated.
@@ -676,4 +711,44 @@ fn control_blocks(report: &Report) -> Vec<Block> {
 /// A full table folded under a one-line summary.
 fn folded(summary: String, table: Table) -> Block {
     Block::Details(summary, vec![Block::Table(table)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fsync_dir_line_names_what_the_header_holds_and_leaves_out_the_rest() {
+        let full = FsyncDir {
+            path: "/var/tmp".into(),
+            fs_type: Some("ext4".into()),
+            source: Some("/dev/vda".into()),
+            mount_options: Some("rw,relatime".into()),
+            write_cache: Some("write back".into()),
+            rotational: Some(false),
+        };
+        assert_eq!(
+            fsync_dir_line(&full),
+            "fsync files: /var/tmp on ext4 (/dev/vda, rw,relatime; write cache: write back, non-rotational)"
+        );
+        let tmpfs = FsyncDir {
+            write_cache: None,
+            rotational: None,
+            source: Some("tmpfs".into()),
+            fs_type: Some("tmpfs".into()),
+            ..full
+        };
+        assert_eq!(
+            fsync_dir_line(&tmpfs),
+            "fsync files: /var/tmp on tmpfs (tmpfs, rw,relatime)"
+        );
+        let missing = FsyncDir {
+            path: "/nowhere".into(),
+            ..FsyncDir::default()
+        };
+        assert_eq!(
+            fsync_dir_line(&missing),
+            "fsync files: /nowhere on an unknown file system"
+        );
+    }
 }

@@ -116,6 +116,37 @@ pub struct Machine {
     /// and in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel_package: Option<KernelPackage>,
+    /// The file system the `fsync` op wrote its files on, whose cost it
+    /// measures: present when the sweep planned `fsync` cells, absent
+    /// otherwise and in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsync_dir: Option<FsyncDir>,
+}
+
+/// The directory the `fsync` op writes in and what lies under it, as fio
+/// names the device: an fsync's cost is the file system's and the disk's.
+/// Every part the machine would not tell is absent.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct FsyncDir {
+    /// The directory, as configured (`URING_SYNCBENCH_FSYNC_DIR` or its default).
+    pub path: String,
+    /// The file system's type: the mount's own name (`ext4`, `xfs`, `btrfs`,
+    /// `tmpfs`), or statfs's magic by name or in hex (`0x2fc12fc1`) when no
+    /// mount of the directory's device was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_type: Option<String>,
+    /// The mount's source (`/dev/vda1`), from /proc/self/mountinfo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The mount's per-mount options, verbatim (`rw,relatime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount_options: Option<String>,
+    /// The block device queue's `write_cache` (`write back`, `write through`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_cache: Option<String>,
+    /// The block device queue's `rotational` flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotational: Option<bool>,
 }
 
 /// Where a booted kernel came from: the Debian suite whose package lists
@@ -625,6 +656,32 @@ mod tests {
             "{line}"
         );
         assert_eq!(header(&line), h);
+    }
+
+    #[test]
+    fn headers_without_an_fsync_dir_read_and_one_round_trips() {
+        let mut h = header(OLD_HEADER);
+        assert_eq!(h.machine.fsync_dir, None);
+        let line = serde_json::to_string(&Record::Header(Box::new(h.clone()))).unwrap();
+        assert!(!line.contains("fsync_dir"), "{line}");
+        h.machine.fsync_dir = Some(FsyncDir {
+            path: "/var/tmp".into(),
+            fs_type: Some("ext4".into()),
+            source: Some("/dev/vda".into()),
+            mount_options: Some("rw,relatime".into()),
+            write_cache: Some("write back".into()),
+            rotational: Some(false),
+        });
+        let line = serde_json::to_string(&Record::Header(Box::new(h.clone()))).unwrap();
+        assert!(
+            line.contains(
+                r#""fsync_dir":{"path":"/var/tmp","fs_type":"ext4","source":"/dev/vda","#
+            ),
+            "{line}"
+        );
+        assert_eq!(header(&line), h);
+        let bare = line.replace(r#","rotational":false"#, "");
+        assert_eq!(header(&bare).machine.fsync_dir.unwrap().rotational, None);
     }
 
     #[test]

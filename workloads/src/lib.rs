@@ -13,6 +13,7 @@ pub mod cancel;
 pub mod cell;
 pub mod counters;
 pub mod cputime;
+pub mod durable;
 #[cfg(feature = "fault-injection")]
 pub mod fault_injection;
 pub mod lane;

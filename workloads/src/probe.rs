@@ -5,14 +5,15 @@
 //! reason such as `SQPOLL: EPERM`.
 
 use crate::cancel::Cancel;
+use crate::durable::durable_dir;
 use crate::mode::{ModeSpec, MODES};
 use crate::ring::{Ring, RingSize};
-use crate::sys::{fs_type, kernel_release};
+use crate::sys::kernel_release;
 use io_uring::{IoUring, Probe as OpProbe};
 use results_schema::ReasonCode;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The [`Need::Feature`] of the `bpf-loop` style: io_uring BPF struct_ops
 /// (`io_uring_bpf_ops` in the kernel's BTF, Linux 7.1+).
@@ -32,27 +33,6 @@ pub enum Need {
     /// A directory whose file system writes to stable storage on fsync (not
     /// tmpfs or ramfs, where fsync does nothing): where the `fsync` op writes.
     DurableDir(PathBuf),
-}
-
-/// File systems whose fsync returns without writing anything anywhere.
-const VOLATILE_FS: [(i64, &str); 3] = [
-    (libc::TMPFS_MAGIC, "tmpfs"),
-    (0x8584_58f6, "ramfs"),
-    (libc::HUGETLBFS_MAGIC, "hugetlbfs"),
-];
-
-/// Whether `dir` is a directory on a file system whose fsync reaches stable
-/// storage; `Err` is the one-line reason it is not.
-pub fn durable_dir(dir: &Path) -> Result<(), String> {
-    let kind = fs_type(dir).map_err(|e| format!("{}: {}", dir.display(), errno_name(&e)))?;
-    match VOLATILE_FS.iter().find(|(magic, _)| *magic == kind) {
-        Some((_, name)) => Err(format!(
-            "{} is on {name}, whose fsync does nothing (set URING_SYNCBENCH_FSYNC_DIR)",
-            dir.display()
-        )),
-        None if !dir.is_dir() => Err(format!("{}: not a directory", dir.display())),
-        None => Ok(()),
-    }
 }
 
 /// Why a cell cannot run on this machine: the code its skip line records

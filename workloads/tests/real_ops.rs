@@ -145,7 +145,7 @@ fn fsync_runs_on_a_file_system_whose_fsync_writes() {
 #[test]
 fn fsync_on_tmpfs_or_a_missing_directory_is_a_recorded_skip() {
     let shm = Path::new("/dev/shm");
-    match workloads::probe::durable_dir(shm) {
+    match workloads::durable::durable_dir(shm) {
         Ok(()) => eprintln!("skip the tmpfs case: /dev/shm is not tmpfs here"),
         Err(_) => {
             let unmet = caps()

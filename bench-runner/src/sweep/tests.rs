@@ -35,6 +35,7 @@ fn header(config_hash: &str) -> Header {
             mitigations: Default::default(),
             emulated: false,
             kernel_package: None,
+            fsync_dir: None,
         },
         io_uring: Default::default(),
         run: RunInfo {

@@ -29,6 +29,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
             .collect(),
             emulated,
             kernel_package: None,
+            fsync_dir: None,
         },
         io_uring: IoUringInfo {
             features: vec!["NODROP".into(), "SUBMIT_STABLE".into()],
