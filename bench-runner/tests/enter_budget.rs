@@ -36,14 +36,9 @@ rep_time = "2ms"
 profile = true"#
     ));
     let (_dir, _, lines) = finished_sweep(&text);
-    let profiles: Vec<&Value> = lines.iter().filter(|l| l["pass"] == "profile").collect();
-    if let Some(why) = profiles
-        .iter()
-        .find_map(|l| l["profile"]["probes_skipped"].as_str())
-    {
-        eprintln!("skipped: the BPF probes that count io_uring_enter are unavailable: {why}");
+    let Some(profiles) = profiles_with_probes(&lines) else {
         return;
-    }
+    };
     let mut over = Vec::new();
     let mut checked = BTreeSet::new();
     let mut unchecked = BTreeSet::new();
@@ -140,14 +135,9 @@ rep_time = "2ms"
 profile = true"#,
     );
     let (_dir, _, lines) = finished_sweep(&text);
-    let profiles: Vec<&Value> = lines.iter().filter(|l| l["pass"] == "profile").collect();
-    if let Some(why) = profiles
-        .iter()
-        .find_map(|l| l["profile"]["probes_skipped"].as_str())
-    {
-        eprintln!("skipped: the BPF probes that count io_uring_enter are unavailable: {why}");
+    let Some(profiles) = profiles_with_probes(&lines) else {
         return;
-    }
+    };
     let mut checked = BTreeSet::new();
     for l in profiles.iter().filter(|l| l["status"] == "ok") {
         let name = l["name"].as_str().unwrap();
@@ -169,4 +159,18 @@ profile = true"#,
     if !checked.contains("fsync") {
         eprintln!("fsync not checked: {skipped:?}");
     }
+}
+
+/// The profile lines of a finished sweep, or `None` (the skip printed) when
+/// the BPF probes that count io_uring_enter were unavailable.
+fn profiles_with_probes(lines: &[Value]) -> Option<Vec<&Value>> {
+    let profiles: Vec<&Value> = lines.iter().filter(|l| l["pass"] == "profile").collect();
+    if let Some(why) = profiles
+        .iter()
+        .find_map(|l| l["profile"]["probes_skipped"].as_str())
+    {
+        eprintln!("skipped: the BPF probes that count io_uring_enter are unavailable: {why}");
+        return None;
+    }
+    Some(profiles)
 }
