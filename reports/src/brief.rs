@@ -254,15 +254,21 @@ fn chart_lines(report: &Report, cells: &[&CellSummary]) -> Vec<String> {
     out
 }
 
-/// The machine of every input, then the command that reproduces each, then
-/// where the rest is.
+/// The machine of every input, then each distinct command that reproduces
+/// them, then where the rest is.
 fn tail_lines(report: &Report) -> Vec<String> {
     let mut out = Vec::new();
     for src in &report.sources {
         let lines = machine_lines(src);
+        // One hanging paragraph per kernel, under its label when the label
+        // is not the kernel the lines name.
+        let label = match src.label == src.header.machine.kernel {
+            true => String::new(),
+            false => format!("{}: ", src.label),
+        };
         match report.multi() {
             true => out.extend(wrap(
-                &format!("{}: {}", src.label, lines.join(" ")),
+                &format!("{label}{}", lines.join(" ")),
                 MAIL_WIDTH,
                 "",
                 "  ",
@@ -277,8 +283,15 @@ fn tail_lines(report: &Report) -> Vec<String> {
     }
     out.push(String::new());
     out.push("Reproduce with:".into());
+    // Each distinct command once: kernels swept alike share theirs.
+    let mut commands: Vec<&[String]> = Vec::new();
     for src in &report.sources {
-        out.extend(command_lines(&src.header.run.command));
+        if !commands.contains(&src.header.run.command.as_slice()) {
+            commands.push(&src.header.run.command);
+        }
+    }
+    for command in commands {
+        out.extend(command_lines(command));
     }
     out.push(String::new());
     out.extend(wrap(

@@ -12,7 +12,7 @@ use reports::compare::{CompareOptions, Verdict};
 use reports::email::MAIL_WIDTH;
 use reports::kernels::{self, Block};
 use reports::model::Report;
-use reports::schema::{CellRecord, ReasonCode};
+use reports::schema::{CellRecord, KernelPackage, ReasonCode};
 use reports::stats::Rng;
 use reports::{RenderOptions, Results};
 use std::path::Path;
@@ -209,7 +209,7 @@ fn a_four_kernel_report_has_a_kernel_axis_a_summary_and_a_between_table() {
             .to_string()
     };
     let old = summary(OLD);
-    assert!(old.contains("(emulated: timings not comparable)"), "{old}");
+    assert!(old.starts_with("- 6.1.0-emu (emulated): "), "{old}");
     assert!(old.contains("ran link, userspace;"), "{old}");
     assert!(
         old.contains("futex in all 2 cells [missing_opcode]"),
@@ -437,4 +437,100 @@ fn long_kernel_names_lose_their_shared_ending_in_the_mails_rows() {
         "{full}"
     );
     assert!(lines[at + 3].ends_with(" slower"), "{}", lines[at + 3]);
+}
+
+/// The four kernels, 6.1 and 7.2 booted from packages that name their
+/// build, the real kernel swept with a command of its own.
+fn four_kernels_with_packages(dir: &Path) -> Vec<Results> {
+    [OLD, MID, NEW, REAL]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut h = header(k, *k != REAL);
+            h.machine.kernel_package = match *k {
+                OLD => Some(KernelPackage {
+                    suite: "bookworm".into(),
+                    version: "6.1.176-1".into(),
+                }),
+                NEW => Some(KernelPackage {
+                    suite: "sid".into(),
+                    version: "7.2.13-1".into(),
+                }),
+                _ => None,
+            };
+            if *k == REAL {
+                h.run.command = vec!["bench-runner".into(), "sweep".into(), "real.toml".into()];
+            }
+            write(
+                dir,
+                &format!("{k}.jsonl"),
+                &h,
+                &kernel_sweep(k, 40 + i as u64),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_kernel_package_is_named_with_its_kernel_and_absent_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = four_kernels_with_packages(dir.path());
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let md = read(&out, "report.md");
+    // The per-kernel summary and each machine's facts.
+    for (k, named) in [
+        (OLD, "6.1.0-emu (bookworm 6.1.176-1, emulated): ran "),
+        (MID, "6.12.0-emu (emulated): ran "),
+        (NEW, "7.2.0-emu (sid 7.2.13-1, emulated): ran "),
+        (REAL, "6.18.0: ran "),
+    ] {
+        assert!(md.contains(&format!("\n- {named}")), "{k}:\n{md}");
+    }
+    assert!(md.contains("\n- kernel 6.1.0-emu (bookworm 6.1.176-1) on Synthetic CPU"));
+    assert!(
+        md.contains("\n- kernel 6.12.0-emu on Synthetic CPU"),
+        "{md}"
+    );
+    for file in ["email.txt", "email-full.txt"] {
+        let flat = read(&out, file).replace("\n  ", " ");
+        assert!(
+            flat.contains("Kernel 7.2.0-emu (sid 7.2.13-1) on Synthetic CPU"),
+            "{file}:\n{flat}"
+        );
+        assert!(flat.contains("Kernel 6.18.0 on Synthetic CPU"), "{file}");
+    }
+    let flat = read(&out, "email.txt").replace("\n  ", " ");
+    assert!(
+        flat.contains("\n- 6.1.0-emu (bookworm 6.1.176-1, emulated): ran link"),
+        "{flat}"
+    );
+    // A machine line is not headed by a label that repeats its kernel.
+    assert!(!flat.contains("6.18.0: Kernel 6.18.0"), "{flat}");
+}
+
+#[test]
+fn the_mail_gives_each_distinct_reproduce_command_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = four_kernels_with_packages(dir.path());
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let mail = read(&out, "email.txt");
+    let lines: Vec<&str> = mail.lines().collect();
+    let at = lines.iter().position(|l| *l == "Reproduce with:").unwrap();
+    let commands: Vec<&str> = lines[at + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.trim())
+        .collect();
+    // Three emulated kernels swept alike, the real one its own way.
+    assert_eq!(
+        commands,
+        [
+            "bench-runner sweep --config config.toml --out \\",
+            "'results dir/results.jsonl'",
+            "bench-runner sweep real.toml",
+        ],
+        "{mail}"
+    );
 }
