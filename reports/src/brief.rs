@@ -58,8 +58,22 @@ fn more_line(n: usize, what: &str) -> String {
     format!("... and {n} more {what} in {FULL_MAIL}")
 }
 
+/// The findings in the order the mail gives them: as found, except that
+/// with several kernels a style's range with nothing measured on a kernel
+/// comes after those with figures, since the per-kernel summary says which
+/// styles each kernel skipped.
+fn mail_order(report: &Report, findings: &[Finding]) -> Vec<Finding> {
+    let (mut first, last): (Vec<Finding>, Vec<Finding>) = findings
+        .iter()
+        .cloned()
+        .partition(|f| !(report.multi() && f.measured_nothing()));
+    first.extend(last);
+    first
+}
+
 /// The whole of email.txt.
 pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
+    let findings = &mail_order(report, findings)[..];
     let tail = tail_lines(report);
     let mut out = vec![
         "uring-syncbench: what ordering io_uring work costs per step".to_string(),
