@@ -63,10 +63,37 @@ fn text_width(text: &str, size: u32) -> u32 {
 
 /// A caption cut into lines of at most `width` pixels: wrapped after a
 /// space, `-` or `+` (kernel releases break there), at most
-/// [`CAPTION_LINES`] lines, the last cut short and ended with `…` when the
-/// text does not fit.
+/// [`CAPTION_LINES`] lines. A caption that does not fit keeps its closing
+/// note (`(emulated)`) whole on its last lines and cuts the name before it,
+/// marked `…`.
 pub(super) fn caption_lines(text: &str, width: u32) -> Vec<String> {
-    let fits = |s: &str| text_width(s.trim_end(), LABEL_PX) <= width;
+    let whole = wrapped(text, width);
+    if whole.len() <= CAPTION_LINES {
+        return whole;
+    }
+    match text.rfind(" (").filter(|_| text.ends_with(')')) {
+        Some(at) => {
+            let note = cut_to(wrapped(&text[at + 1..], width), CAPTION_LINES - 1, width);
+            let mut lines = cut_to(
+                wrapped(&text[..at], width),
+                CAPTION_LINES - note.len(),
+                width,
+            );
+            lines.extend(note);
+            lines
+        }
+        None => cut_to(whole, CAPTION_LINES, width),
+    }
+}
+
+/// Whether `text` takes at most `width` pixels as a caption.
+fn fits(text: &str, width: u32) -> bool {
+    text_width(text.trim_end(), LABEL_PX) <= width
+}
+
+/// `text` wrapped into lines of at most `width` pixels after a space, `-`
+/// or `+`, a piece wider than a line broken where the line is full.
+fn wrapped(text: &str, width: u32) -> Vec<String> {
     let mut pieces: Vec<String> = Vec::new();
     for c in text.chars() {
         match pieces.last_mut() {
@@ -77,24 +104,29 @@ pub(super) fn caption_lines(text: &str, width: u32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     for piece in pieces {
         match lines.last_mut() {
-            Some(line) if fits(&format!("{line}{piece}")) => line.push_str(&piece),
-            _ if fits(&piece) => lines.push(piece),
-            // A piece wider than a line is broken where the line is full.
+            Some(line) if fits(&format!("{line}{piece}"), width) => line.push_str(&piece),
+            _ if fits(&piece, width) => lines.push(piece),
             _ => {
                 for c in piece.chars() {
                     match lines.last_mut() {
-                        Some(line) if fits(&format!("{line}{c}")) => line.push(c),
+                        Some(line) if fits(&format!("{line}{c}"), width) => line.push(c),
                         _ => lines.push(c.to_string()),
                     }
                 }
             }
         }
     }
-    let cut = lines.len() > CAPTION_LINES;
-    lines.truncate(CAPTION_LINES);
-    let mut lines: Vec<String> = lines.iter().map(|l| l.trim_end().to_string()).collect();
-    if let Some(last) = lines.last_mut().filter(|_| cut) {
-        while !last.is_empty() && !fits(&format!("{last}…")) {
+    lines.iter().map(|l| l.trim_end().to_string()).collect()
+}
+
+/// The first `n` lines, the last ended with `…` when lines were left out.
+fn cut_to(mut lines: Vec<String>, n: usize, width: u32) -> Vec<String> {
+    if lines.len() <= n {
+        return lines;
+    }
+    lines.truncate(n);
+    if let Some(last) = lines.last_mut() {
+        while !last.is_empty() && !fits(&format!("{last}…"), width) {
             last.pop();
         }
         last.push('…');
@@ -786,9 +818,18 @@ mod tests {
                     assert!(w > 0 && w <= room, "{line:?} is {w} px in {room} px");
                 }
                 let shown = caption.concat().replace(' ', "");
-                match shown.strip_suffix('…') {
-                    Some(cut) => assert!(full.replace(' ', "").starts_with(cut), "{caption:?}"),
-                    None => assert_eq!(shown, full.replace(' ', ""), "{caption:?}"),
+                let full = full.replace(' ', "");
+                match shown.split_once('…') {
+                    // Cut: the start of the name, and the note whole.
+                    Some((name, note)) => {
+                        assert!(full.starts_with(name), "{caption:?}");
+                        assert!(full.ends_with(note), "{caption:?}");
+                        assert_eq!(
+                            note,
+                            full.contains('(').then_some("(emulated)").unwrap_or("")
+                        );
+                    }
+                    None => assert_eq!(shown, full, "{caption:?}"),
                 }
             }
         }
