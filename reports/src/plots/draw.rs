@@ -824,10 +824,7 @@ mod tests {
                     Some((name, note)) => {
                         assert!(full.starts_with(name), "{caption:?}");
                         assert!(full.ends_with(note), "{caption:?}");
-                        assert_eq!(
-                            note,
-                            full.contains('(').then_some("(emulated)").unwrap_or("")
-                        );
+                        assert_eq!(note, if full.contains('(') { "(emulated)" } else { "" });
                     }
                     None => assert_eq!(shown, full, "{caption:?}"),
                 }
