@@ -908,6 +908,18 @@ fn one_report_sets_the_guest_and_the_host_side_by_side() {
         .as_str()
         .expect("the host's kernel")
         .to_string();
+    let guest_header: serde_json::Value =
+        serde_json::from_str(read(&files[0]).lines().next().expect("header")).expect("json");
+    let package = &guest_header["machine"]["kernel_package"];
+    let package = format!(
+        "{} {}",
+        package["suite"]
+            .as_str()
+            .expect("the guest's package suite"),
+        package["version"]
+            .as_str()
+            .expect("the guest's package version")
+    );
     let rendered = dir.path().join("report");
     let report = Command::new(env!("CARGO_BIN_EXE_bench-runner"))
         .arg("report")
@@ -927,7 +939,7 @@ fn one_report_sets_the_guest_and_the_host_side_by_side() {
     }
     assert!(
         md.contains(&format!(
-            "- {KERNEL} (emulated: timings not comparable): ran independent, link"
+            "- {KERNEL} ({package}, emulated): ran independent, link"
         )),
         "{md}"
     );

@@ -58,8 +58,22 @@ fn more_line(n: usize, what: &str) -> String {
     format!("... and {n} more {what} in {FULL_MAIL}")
 }
 
+/// The findings in the order the mail gives them: as found, except that
+/// with several kernels a style's range with nothing measured on a kernel
+/// comes after those with figures, since the per-kernel summary says which
+/// styles each kernel skipped.
+fn mail_order(report: &Report, findings: &[Finding]) -> Vec<Finding> {
+    let (mut first, last): (Vec<Finding>, Vec<Finding>) = findings
+        .iter()
+        .cloned()
+        .partition(|f| !(report.multi() && f.measured_nothing()));
+    first.extend(last);
+    first
+}
+
 /// The whole of email.txt.
 pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
+    let findings = &mail_order(report, findings)[..];
     let tail = tail_lines(report);
     let mut out = vec![
         "uring-syncbench: what ordering io_uring work costs per step".to_string(),
@@ -254,15 +268,21 @@ fn chart_lines(report: &Report, cells: &[&CellSummary]) -> Vec<String> {
     out
 }
 
-/// The machine of every input, then the command that reproduces each, then
-/// where the rest is.
+/// The machine of every input, then each distinct command that reproduces
+/// them, then where the rest is.
 fn tail_lines(report: &Report) -> Vec<String> {
     let mut out = Vec::new();
     for src in &report.sources {
         let lines = machine_lines(src);
+        // One hanging paragraph per kernel, under its label when the label
+        // is not the kernel the lines name.
+        let label = match src.label == src.header.machine.kernel {
+            true => String::new(),
+            false => format!("{}: ", src.label),
+        };
         match report.multi() {
             true => out.extend(wrap(
-                &format!("{}: {}", src.label, lines.join(" ")),
+                &format!("{label}{}", lines.join(" ")),
                 MAIL_WIDTH,
                 "",
                 "  ",
@@ -277,8 +297,15 @@ fn tail_lines(report: &Report) -> Vec<String> {
     }
     out.push(String::new());
     out.push("Reproduce with:".into());
+    // Each distinct command once: kernels swept alike share theirs.
+    let mut commands: Vec<&[String]> = Vec::new();
     for src in &report.sources {
-        out.extend(command_lines(&src.header.run.command));
+        if !commands.contains(&src.header.run.command.as_slice()) {
+            commands.push(&src.header.run.command);
+        }
+    }
+    for command in commands {
+        out.extend(command_lines(command));
     }
     out.push(String::new());
     out.extend(wrap(

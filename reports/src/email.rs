@@ -110,11 +110,13 @@ pub fn command_lines(args: &[String]) -> Vec<String> {
     lines
 }
 
-/// The kernel and machine of one input, wrapped.
+/// The kernel (with the package it was booted from, when the header names
+/// one) and the machine of one input, wrapped.
 pub fn machine_lines(src: &Source) -> Vec<String> {
     let m = &src.header.machine;
+    let package = crate::kernels::package(m).map_or(String::new(), |p| format!(" ({p})"));
     let mut text = format!(
-        "Kernel {} on {} ({} CPUs), host {}, uring-syncbench {} ({}).",
+        "Kernel {}{package} on {} ({} CPUs), host {}, uring-syncbench {} ({}).",
         m.kernel, m.cpu_model, m.cpus, m.hostname, src.header.tool.version, src.header.tool.commit
     );
     if m.emulated {

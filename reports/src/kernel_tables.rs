@@ -257,17 +257,22 @@ fn mail_cell(report: &Report, b: &Between, across: &CellAcross) -> Vec<String> {
     lines
 }
 
-/// The heading of a block in the mail, its column names and its counts.
+/// The heading of a block in the mail, naming its base once, then each
+/// other kernel's counts under the name its rows give it.
 fn mail_head(report: &Report, b: &Between) -> Vec<String> {
-    let mut title = b.block.title();
-    title[..1].make_ascii_uppercase();
-    let rows = match row_labels(report, b).1 {
-        Some(end) => format!(" (rows name them without {end})"),
+    // The machine lines say what emulation means for the timings.
+    let title = match b.block.emulated {
+        true => "Emulated kernels",
+        false => "Real kernels",
+    };
+    let (labels, end) = row_labels(report, b);
+    let rows = match end {
+        Some(end) => format!(" (named below without {end})"),
         None => String::new(),
     };
     let mut lines = wrap(
         &format!(
-            "{title}, against {}{rows}:",
+            "{title}, each against {}{rows}:",
             report.sources[b.block.base].label
         ),
         MAIL_WIDTH,
@@ -275,7 +280,16 @@ fn mail_head(report: &Report, b: &Between) -> Vec<String> {
         "  ",
     );
     for c in &b.counts {
-        lines.extend(wrap(&c.line(report, b.block.base), MAIL_WIDTH, "- ", "  "));
+        let name = labels
+            .iter()
+            .find(|(s, _)| *s == c.source)
+            .map_or("", |(_, l)| l.as_str());
+        lines.extend(wrap(
+            &format!("{name}: {}", c.counts()),
+            MAIL_WIDTH,
+            "- ",
+            "  ",
+        ));
     }
     lines
 }
@@ -332,7 +346,7 @@ pub fn mail_brief(report: &Report, room: usize) -> Vec<String> {
         return Vec::new();
     }
     let opts = CompareOptions::default();
-    let mut out = vec![MAIL_HEADING.to_string()];
+    let mut out = vec!["Between kernels:".to_string()];
     for b in kernels::between(report, &opts) {
         out.extend(mail_head(report, &b));
         let changed: Vec<&CellAcross> = b.cells.iter().filter(|c| c.changed()).collect();
@@ -346,6 +360,9 @@ pub fn mail_brief(report: &Report, room: usize) -> Vec<String> {
             out.extend(lines);
             shown += 1;
         }
+        if shown > 0 {
+            out[0] = MAIL_HEADING.to_string();
+        }
         if shown < changed.len() {
             out.push(format!(
                 "... and {} more changed cells in {}",
@@ -358,5 +375,6 @@ pub fn mail_brief(report: &Report, room: usize) -> Vec<String> {
     out
 }
 
-/// What the mail's between-kernels block opens with: what its rows hold.
+/// What the mail's between-kernels block opens with when it shows cells:
+/// what their rows hold.
 const MAIL_HEADING: &str = "Between kernels (ns/step, x link, change against the newest, q):";

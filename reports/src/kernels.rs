@@ -13,7 +13,7 @@
 
 use crate::compare::{compare_pairs, CellComparison, CompareOptions, Verdict};
 use crate::model::{CellStatus, CellSummary, Report, EMULATED_MACHINE_LABEL};
-use crate::schema::ReasonCode;
+use crate::schema::{Machine, ReasonCode};
 
 /// The kernels of a report that may be compared with each other.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,7 +146,7 @@ pub fn summaries(report: &Report) -> Vec<KernelSummary> {
 }
 
 impl KernelSummary {
-    /// One line: `6.1 (emulated: ...): ran link, userspace; skipped
+    /// One line: `6.1 (bookworm 6.1.176-1, emulated): ran link, userspace; skipped
     /// futex:shared in 12 of 12 cells [unsupported]`.
     pub fn line(&self, report: &Report) -> String {
         let ran = match self.ran.is_empty() {
@@ -169,7 +169,34 @@ impl KernelSummary {
             true => "; nothing skipped".to_string(),
             false => format!("; skipped {}", skipped.join(", ")),
         };
-        format!("{}: {ran}{skipped}", kernel_name(report, self.source))
+        format!("{}: {ran}{skipped}", kernel_described(report, self.source))
+    }
+}
+
+/// The distribution package a kernel was booted from, as `bookworm
+/// 6.1.176-1`: none when the header does not name one (a machine's own
+/// kernel, files written before it was recorded).
+pub fn package(machine: &Machine) -> Option<String> {
+    machine
+        .kernel_package
+        .as_ref()
+        .map(|p| format!("{} {}", p.suite, p.version))
+}
+
+/// A kernel's label with what tells it apart from a like-named one: the
+/// package it was booted from and whether it ran emulated, as the
+/// per-kernel summary names it (`6.1.0-50-cloud-amd64 (bookworm 6.1.176-1,
+/// emulated)`); the label alone when it has neither.
+pub fn kernel_described(report: &Report, source: usize) -> String {
+    let src = &report.sources[source];
+    let m = &src.header.machine;
+    let about: Vec<String> = package(m)
+        .into_iter()
+        .chain(m.emulated.then(|| "emulated".to_string()))
+        .collect();
+    match about.is_empty() {
+        true => src.label.clone(),
+        false => format!("{} ({})", src.label, about.join(", ")),
     }
 }
 
@@ -313,23 +340,35 @@ pub fn between<'r>(report: &'r Report, opts: &CompareOptions) -> Vec<Between<'r>
 }
 
 impl PairCount {
-    /// `6.1 against 7.2: 3 slower, 60 no change, 2 only on one side`.
+    /// `6.1 against 7.2: 72 cells compared: 3 slower, 60 no significant
+    /// change, 2 on one kernel only`.
     pub fn line(&self, report: &Report, base: usize) -> String {
+        format!(
+            "{} against {}: {}",
+            report.sources[self.source].label,
+            report.sources[base].label,
+            self.counts()
+        )
+    }
+
+    /// `72 cells compared: 3 slower, 60 no significant change`: the counts
+    /// without the kernels, for where the base is named once above them.
+    /// A count of cells without a change says "no significant change": the
+    /// test found none, which is not a measured absence of one.
+    pub fn counts(&self) -> String {
         let mut parts: Vec<String> = self
             .verdicts
             .iter()
-            .map(|(v, n)| format!("{n} {}", verdict_word(*v)))
+            .map(|(v, n)| match v {
+                Verdict::NoChange => format!("{n} no significant change"),
+                v => format!("{n} {}", verdict_word(*v)),
+            })
             .collect();
         if self.unmatched > 0 {
             parts.push(format!("{} on one kernel only", self.unmatched));
         }
         let total: usize = self.verdicts.iter().map(|(_, n)| n).sum();
-        format!(
-            "{} against {}: {total} cells compared: {}",
-            report.sources[self.source].label,
-            report.sources[base].label,
-            parts.join(", ")
-        )
+        format!("{total} cells compared: {}", parts.join(", "))
     }
 }
 

@@ -239,8 +239,12 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
         .collect::<Vec<_>>();
     let mut facts = vec![
         format!(
-            "kernel {} on {} ({} CPUs), host {}",
-            m.kernel, m.cpu_model, m.cpus, m.hostname
+            "kernel {}{} on {} ({} CPUs), host {}",
+            m.kernel,
+            crate::kernels::package(m).map_or(String::new(), |p| format!(" ({p})")),
+            m.cpu_model,
+            m.cpus,
+            m.hostname
         ),
         format!(
             "mitigations: {} entries{}",

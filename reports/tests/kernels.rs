@@ -12,7 +12,7 @@ use reports::compare::{CompareOptions, Verdict};
 use reports::email::MAIL_WIDTH;
 use reports::kernels::{self, Block};
 use reports::model::Report;
-use reports::schema::{CellRecord, ReasonCode};
+use reports::schema::{CellRecord, KernelPackage, ReasonCode};
 use reports::stats::Rng;
 use reports::{RenderOptions, Results};
 use std::path::Path;
@@ -209,7 +209,7 @@ fn a_four_kernel_report_has_a_kernel_axis_a_summary_and_a_between_table() {
             .to_string()
     };
     let old = summary(OLD);
-    assert!(old.contains("(emulated: timings not comparable)"), "{old}");
+    assert!(old.starts_with("- 6.1.0-emu (emulated): "), "{old}");
     assert!(old.contains("ran link, userspace;"), "{old}");
     assert!(
         old.contains("futex in all 2 cells [missing_opcode]"),
@@ -316,7 +316,7 @@ fn the_mail_names_the_kernels_each_finding_holds_on_and_fits() {
     );
     assert!(
         flat.contains(&format!(
-            "- On {OLD} (emulated: timings not comparable) only: default: futex over link: nothing measured to rank"
+            "- On {OLD}: default: futex over link: nothing measured to rank"
         )),
         "{mail}"
     );
@@ -328,13 +328,11 @@ fn the_mail_names_the_kernels_each_finding_holds_on_and_fits() {
     );
     // The between-kernels block: the emulated one with 6.12's slower link.
     assert!(
-        flat.contains("Emulated kernels (emulated: timings not comparable), against 7.2.0-emu:"),
+        flat.contains("Emulated kernels, each against 7.2.0-emu:"),
         "{mail}"
     );
     assert!(
-        flat.contains(&format!(
-            "- {MID} against {NEW}: 8 cells compared: 2 slower"
-        )),
+        flat.contains(&format!("- {MID}: 8 cells compared: 2 slower")),
         "{mail}"
     );
     let link = key("link", "default", "nop", 8, 8).name();
@@ -421,7 +419,7 @@ fn long_kernel_names_lose_their_shared_ending_in_the_mails_rows() {
     assert!(full.lines().all(|l| l.len() <= MAIL_WIDTH), "{full}");
     let flat = full.replace("\n  ", " ");
     assert!(
-        flat.contains("against 7.2.13+deb14-cloud-amd64 (rows name them without -cloud-amd64):"),
+        flat.contains("against 7.2.13+deb14-cloud-amd64 (named below without -cloud-amd64):"),
         "{full}"
     );
     let link = key("link", "default", "nop", 8, 8).name();
@@ -437,4 +435,212 @@ fn long_kernel_names_lose_their_shared_ending_in_the_mails_rows() {
         "{full}"
     );
     assert!(lines[at + 3].ends_with(" slower"), "{}", lines[at + 3]);
+}
+
+/// The four kernels, 6.1 and 7.2 booted from packages that name their
+/// build, the real kernel swept with a command of its own.
+fn four_kernels_with_packages(dir: &Path) -> Vec<Results> {
+    [OLD, MID, NEW, REAL]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut h = header(k, *k != REAL);
+            h.machine.kernel_package = match *k {
+                OLD => Some(KernelPackage {
+                    suite: "bookworm".into(),
+                    version: "6.1.176-1".into(),
+                }),
+                NEW => Some(KernelPackage {
+                    suite: "sid".into(),
+                    version: "7.2.13-1".into(),
+                }),
+                _ => None,
+            };
+            if *k == REAL {
+                h.run.command = vec!["bench-runner".into(), "sweep".into(), "real.toml".into()];
+            }
+            write(
+                dir,
+                &format!("{k}.jsonl"),
+                &h,
+                &kernel_sweep(k, 40 + i as u64),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_kernel_package_is_named_with_its_kernel_and_absent_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = four_kernels_with_packages(dir.path());
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let md = read(&out, "report.md");
+    // The per-kernel summary and each machine's facts.
+    for (k, named) in [
+        (OLD, "6.1.0-emu (bookworm 6.1.176-1, emulated): ran "),
+        (MID, "6.12.0-emu (emulated): ran "),
+        (NEW, "7.2.0-emu (sid 7.2.13-1, emulated): ran "),
+        (REAL, "6.18.0: ran "),
+    ] {
+        assert!(md.contains(&format!("\n- {named}")), "{k}:\n{md}");
+    }
+    assert!(md.contains("\n- kernel 6.1.0-emu (bookworm 6.1.176-1) on Synthetic CPU"));
+    assert!(
+        md.contains("\n- kernel 6.12.0-emu on Synthetic CPU"),
+        "{md}"
+    );
+    for file in ["email.txt", "email-full.txt"] {
+        let flat = read(&out, file).replace("\n  ", " ");
+        assert!(
+            flat.contains("Kernel 7.2.0-emu (sid 7.2.13-1) on Synthetic CPU"),
+            "{file}:\n{flat}"
+        );
+        assert!(flat.contains("Kernel 6.18.0 on Synthetic CPU"), "{file}");
+    }
+    let flat = read(&out, "email.txt").replace("\n  ", " ");
+    assert!(
+        flat.contains("\n- 6.1.0-emu (bookworm 6.1.176-1, emulated): ran link"),
+        "{flat}"
+    );
+    // A machine line is not headed by a label that repeats its kernel.
+    assert!(!flat.contains("6.18.0: Kernel 6.18.0"), "{flat}");
+}
+
+#[test]
+fn the_mail_gives_each_distinct_reproduce_command_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = four_kernels_with_packages(dir.path());
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let mail = read(&out, "email.txt");
+    let lines: Vec<&str> = mail.lines().collect();
+    let at = lines.iter().position(|l| *l == "Reproduce with:").unwrap();
+    let commands: Vec<&str> = lines[at + 1..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.trim())
+        .collect();
+    // Three emulated kernels swept alike, the real one its own way.
+    assert_eq!(
+        commands,
+        [
+            "bench-runner sweep --config config.toml --out \\",
+            "'results dir/results.jsonl'",
+            "bench-runner sweep real.toml",
+        ],
+        "{mail}"
+    );
+}
+
+#[test]
+fn the_mail_says_once_what_kernels_share_and_ranks_figures_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = four_kernels(dir.path());
+    // On the real kernel userspace costs what link does: userspace is
+    // lower than link on the emulated kernels only.
+    let mut rng = Rng::new(7);
+    let mut real = Vec::new();
+    for &(steps, batch) in &[(8, 8), (32, 8)] {
+        for style in ["link", "userspace"] {
+            let k = key(style, "default", "nop", steps, batch);
+            real.extend(reps(&k, &noisy(&mut rng, 100.0, 0.01, 10)));
+        }
+    }
+    inputs[3] = write(dir.path(), "real.jsonl", &header(REAL, false), &real);
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let mail = read(&out, "email.txt");
+    let flat = mail.replace("\n  ", " ");
+    assert!(
+        flat.contains(&format!(
+            "- On every emulated kernel (figures from {NEW}): default: userspace over link: "
+        )),
+        "{mail}"
+    );
+    // A finding with nothing measured comes after every one with figures.
+    let findings: Vec<&str> = flat
+        .lines()
+        .skip_while(|l| *l != "Findings:")
+        .skip(1)
+        .take_while(|l| l.starts_with("- "))
+        .collect();
+    let empty = findings
+        .iter()
+        .position(|f| f.contains("nothing measured to rank"))
+        .unwrap_or_else(|| panic!("{mail}"));
+    assert!(
+        findings[empty..]
+            .iter()
+            .all(|f| f.contains("nothing measured to rank")),
+        "{findings:#?}"
+    );
+    // The between-kernels block names the base once, and emulation once
+    // per machine line.
+    assert!(
+        flat.contains("Emulated kernels, each against 7.2.0-emu:"),
+        "{mail}"
+    );
+    assert!(!flat.contains(&format!("against {NEW}: ")), "{mail}");
+    let block: String = flat
+        .lines()
+        .skip_while(|l| !l.starts_with("Between kernels"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!block.contains("timings not comparable"), "{block}");
+    // Nothing measured has no figures to quote, and is not said to hold
+    // on a kernel "only" when the style ran elsewhere.
+    assert!(
+        flat.contains(&format!(
+            "- On {OLD}, {MID}: default: bpf-loop over link: nothing measured to rank"
+        )),
+        "{mail}"
+    );
+    assert!(
+        flat.contains(&format!(
+            "- On {OLD}: default: futex over link: nothing measured to rank"
+        )),
+        "{mail}"
+    );
+}
+
+#[test]
+fn the_mails_between_kernels_heading_names_columns_only_over_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    // 6.12 and 7.2 alike: no cell changed, so no rows are shown.
+    let inputs: Vec<Results> = [NEW, "7.1.0-emu"]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            write(
+                dir.path(),
+                &format!("{k}.jsonl"),
+                &header(k, true),
+                &kernel_sweep(NEW, 80 + i as u64),
+            )
+        })
+        .collect();
+    let out = dir.path().join("out");
+    reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
+    let mail = read(&out, "email.txt");
+    let lines: Vec<&str> = mail.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("Between kernels"))
+        .unwrap_or_else(|| panic!("{mail}"));
+    assert_eq!(lines[at], "Between kernels:", "{mail}");
+    assert!(
+        lines[at + 2].starts_with("- 7.1.0-emu: 8 cells compared: ")
+            && lines[at + 2].contains(" no significant change"),
+        "{mail}"
+    );
+    // Where cells changed, the heading says what their rows hold.
+    std::fs::create_dir(dir.path().join("four")).unwrap();
+    let changed = four_kernels(&dir.path().join("four"));
+    reports::render(&changed, &dir.path().join("out4"), &TEXT_ONLY).unwrap();
+    let mail = read(&dir.path().join("out4"), "email.txt");
+    assert!(
+        mail.contains("\nBetween kernels (ns/step, x link, change against the newest, q):\n"),
+        "{mail}"
+    );
 }

@@ -152,6 +152,13 @@ impl Finding {
             .collect()
     }
 
+    /// Whether it is a style's range over link with no cell measured to
+    /// rank (every one skipped or failed): a fact the per-kernel summary
+    /// of a several-kernel report also states.
+    pub fn measured_nothing(&self) -> bool {
+        matches!(&self.kind, Kind::Range(r) if r.lowest().is_none())
+    }
+
     /// The names of the cells whose numbers or outcome its sentence quotes,
     /// subject before reference, each once.
     pub fn cells(&self) -> Vec<&str> {

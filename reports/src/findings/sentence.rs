@@ -11,7 +11,7 @@ use super::BrokenFinding;
 use super::{Finding, Kind};
 use crate::compare::Verdict;
 use crate::format::{num, ratio};
-use crate::kernels::kernel_name;
+use crate::kernels::{self, kernel_name};
 use crate::model::{Report, EMULATED_MACHINE_LABEL};
 use crate::schema::ViolationRecord;
 
@@ -36,7 +36,9 @@ pub fn sentence(report: &Report, finding: &Finding) -> String {
 }
 
 /// The kernels a finding of a several-kernel report holds on: `On every
-/// kernel (figures from K): `, `On K1, K2 (figures from K2): `, `On K only: `
+/// kernel (figures from K): `, `On every emulated kernel (figures from K): `
+/// (or real: every kernel of one kind, when there are both), `On K1, K2
+/// (figures from K2): `, `On K1, K2: ` when nothing was measured, `On K only: `
 /// (only when the same finding on another kernel would have been merged
 /// with it), or `On K: ` for a study's, which answers for its own kernel.
 fn kernels_prefix(report: &Report, finding: &Finding) -> String {
@@ -45,11 +47,35 @@ fn kernels_prefix(report: &Report, finding: &Finding) -> String {
         true => format!("{}, {EMULATED_MACHINE_LABEL}", source.label),
         false => source.label.clone(),
     };
+    if finding.measured_nothing() {
+        // No figures to quote, nor timings to warn of: the kernels alone.
+        let names: Vec<&str> = finding
+            .holds_on
+            .iter()
+            .map(|&s| report.sources[s].label.as_str())
+            .collect();
+        return format!("On {}: ", names.join(", "));
+    }
     match finding.holds_on.as_slice() {
         [_] if finding.merges() => format!("On {} only: ", kernel_name(report, finding.source)),
         [_] => format!("On {}: ", kernel_name(report, finding.source)),
         all if all.len() == report.sources.len() => {
             format!("On every kernel (figures from {quoted}): ")
+        }
+        // Every kernel of one kind, where there are both: the kind names
+        // them, and says the emulated ones' figures are emulation's.
+        some if kernels::blocks(report).len() > 1
+            && kernels::blocks(report).iter().any(|b| {
+                let mut all = b.sources();
+                all.sort_unstable();
+                all == some
+            }) =>
+        {
+            let kind = match source.header.machine.emulated {
+                true => "emulated",
+                false => "real",
+            };
+            format!("On every {kind} kernel (figures from {}): ", source.label)
         }
         some => {
             let names: Vec<&str> = some

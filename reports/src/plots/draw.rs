@@ -36,6 +36,12 @@ const LABEL_PX: u32 = 16;
 const NOTE_PX: u32 = 15;
 /// Radius of a point marker.
 const MARKER_R: i32 = 5;
+/// Most lines a panel caption wraps to; what does not fit ends in `…`.
+const CAPTION_LINES: usize = 3;
+/// Height of one caption line.
+const CAPTION_LINE_H: i32 = 18;
+/// Space kept on each side of a panel's caption.
+const CAPTION_PAD: u32 = 6;
 
 fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c.0, c.1, c.2)
@@ -47,6 +53,116 @@ fn text_style(size: u32) -> TextStyle<'static> {
 
 fn anchored(size: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     text_style(size).pos(Pos::new(h, v))
+}
+
+/// Width in pixels `text` takes at font size `size` in the embedded font
+/// (0 when it cannot be measured).
+fn text_width(text: &str, size: u32) -> u32 {
+    text_style(size).font.box_size(text).map_or(0, |(w, _)| w)
+}
+
+/// A caption cut into lines of at most `width` pixels: wrapped after a
+/// space, `-` or `+` (kernel releases break there), at most
+/// [`CAPTION_LINES`] lines. A caption that does not fit keeps its closing
+/// note (`(emulated)`) whole on its last lines and cuts the name before it,
+/// marked `…`.
+pub(super) fn caption_lines(text: &str, width: u32) -> Vec<String> {
+    let whole = wrapped(text, width);
+    if whole.len() <= CAPTION_LINES {
+        return whole;
+    }
+    match text.rfind(" (").filter(|_| text.ends_with(')')) {
+        Some(at) => {
+            let note = cut_to(wrapped(&text[at + 1..], width), CAPTION_LINES - 1, width);
+            let mut lines = cut_to(
+                wrapped(&text[..at], width),
+                CAPTION_LINES - note.len(),
+                width,
+            );
+            lines.extend(note);
+            lines
+        }
+        None => cut_to(whole, CAPTION_LINES, width),
+    }
+}
+
+/// Whether `text` takes at most `width` pixels as a caption.
+fn fits(text: &str, width: u32) -> bool {
+    text_width(text.trim_end(), LABEL_PX) <= width
+}
+
+/// `text` wrapped into lines of at most `width` pixels after a space, `-`
+/// or `+`, a piece wider than a line broken where the line is full.
+fn wrapped(text: &str, width: u32) -> Vec<String> {
+    let mut pieces: Vec<String> = Vec::new();
+    for c in text.chars() {
+        match pieces.last_mut() {
+            Some(p) if !p.ends_with([' ', '-', '+']) => p.push(c),
+            _ => pieces.push(c.to_string()),
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for piece in pieces {
+        match lines.last_mut() {
+            Some(line) if fits(&format!("{line}{piece}"), width) => line.push_str(&piece),
+            _ if fits(&piece, width) => lines.push(piece),
+            _ => {
+                for c in piece.chars() {
+                    match lines.last_mut() {
+                        Some(line) if fits(&format!("{line}{c}"), width) => line.push(c),
+                        _ => lines.push(c.to_string()),
+                    }
+                }
+            }
+        }
+    }
+    lines.iter().map(|l| l.trim_end().to_string()).collect()
+}
+
+/// The first `n` lines, the last ended with `…` when lines were left out.
+fn cut_to(mut lines: Vec<String>, n: usize, width: u32) -> Vec<String> {
+    if lines.len() <= n {
+        return lines;
+    }
+    lines.truncate(n);
+    if let Some(last) = lines.last_mut() {
+        while !last.is_empty() && !fits(&format!("{last}…"), width) {
+            last.pop();
+        }
+        last.push('…');
+    }
+    lines
+}
+
+/// Every panel's caption lines for panels `width` pixels wide, and how
+/// many lines the tallest takes (0 when no panel has a caption).
+fn panel_captions<T>(panels: &[Panel<T>], width: u32) -> (Vec<Vec<String>>, usize) {
+    let width = width.saturating_sub(2 * CAPTION_PAD);
+    let lines: Vec<Vec<String>> = panels
+        .iter()
+        .map(|p| match p.caption.is_empty() {
+            true => Vec::new(),
+            false => caption_lines(&p.caption, width),
+        })
+        .collect();
+    let tallest = lines.iter().map(Vec::len).max().unwrap_or(0);
+    (lines, tallest)
+}
+
+/// Draws caption lines centred on `x` from `top` down.
+fn draw_caption<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    lines: &[String],
+    (x, top): (i32, i32),
+) -> DrawResult<DB> {
+    for (i, line) in lines.iter().enumerate() {
+        root.draw_text(
+            line,
+            &anchored(LABEL_PX, HPos::Center, VPos::Top),
+            (x, top + CAPTION_LINE_H * i as i32),
+        )?;
+    }
+    Ok(())
 }
 
 /// Draws `fig` onto `root` (a fresh area of `fig.size`).
@@ -82,8 +198,20 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
             slots,
             panels,
         } => {
-            for (area, panel) in plot_area.split_evenly((1, panels.len())).iter().zip(panels) {
-                grouped(root, area, panel, (x_desc, y_desc), y, groups, *slots)?;
+            let areas = plot_area.split_evenly((1, panels.len()));
+            let (captions, tall) = panel_captions(panels, areas[0].dim_in_pixel().0);
+            for ((area, panel), caption) in areas.iter().zip(panels).zip(&captions) {
+                let caption = (caption.as_slice(), tall);
+                grouped(
+                    root,
+                    area,
+                    panel,
+                    caption,
+                    (x_desc, y_desc),
+                    y,
+                    groups,
+                    *slots,
+                )?;
             }
         }
         Chart::Lines {
@@ -94,8 +222,11 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
             xs,
             panels,
         } => {
-            for (area, panel) in plot_area.split_evenly((1, panels.len())).iter().zip(panels) {
-                lines(root, area, panel, (x_desc, y_desc), (x, y), xs)?;
+            let areas = plot_area.split_evenly((1, panels.len()));
+            let (captions, tall) = panel_captions(panels, areas[0].dim_in_pixel().0);
+            for ((area, panel), caption) in areas.iter().zip(panels).zip(&captions) {
+                let caption = (caption.as_slice(), tall);
+                lines(root, area, panel, caption, (x_desc, y_desc), (x, y), xs)?;
             }
         }
         Chart::Stacked { x_desc, x, rows } => stacked(root, &plot_area, x_desc, x, rows)?,
@@ -258,17 +389,23 @@ fn compact(v: f64) -> String {
     s.replace(".0k", "k").replace(".0M", "M")
 }
 
-/// A chart on `area` with axis lines and descriptions, ticks left to the caller.
+/// A panel's caption lines, and the most lines any panel's caption takes
+/// (so that every panel's chart starts at the same height).
+type Caption<'c> = (&'c [String], usize);
+
+/// A chart on `area` under its caption, with axis lines and descriptions,
+/// ticks left to the caller.
 fn frame<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
-    caption: &str,
+    (caption, tall): Caption,
     (x_desc, y_desc): (&str, &str),
     (x, y): (Range<f64>, Range<f64>),
     (x_label_h, y_label_w): (u32, u32),
 ) -> Result<Chart2d<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    draw_caption(area, caption, (area.dim_in_pixel().0 as i32 / 2, 10))?;
     let mut chart = ChartBuilder::on(area)
-        .caption(caption, text_style(LABEL_PX))
         .margin(10)
+        .margin_top(10 + CAPTION_LINE_H as u32 * tall as u32 + 4)
         .x_label_area_size(x_label_h)
         .y_label_area_size(y_label_w)
         .build_cartesian_2d(x, y)?;
@@ -342,10 +479,12 @@ fn category_labels<DB: DrawingBackend>(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn grouped<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     panel: &Panel<Bar>,
+    caption: Caption,
     desc: (&str, &str),
     y: &ValueAxis,
     groups: &[String],
@@ -353,7 +492,7 @@ fn grouped<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let chart = frame(
         area,
-        &panel.caption,
+        caption,
         desc,
         (0f64..groups.len() as f64, y.range()),
         (58, 66),
@@ -399,11 +538,12 @@ fn lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
     panel: &Panel<Line>,
+    caption: Caption,
     desc: (&str, &str),
     (x, y): (&ValueAxis, &ValueAxis),
     xs: &[f64],
 ) -> DrawResult<DB> {
-    let chart = frame(area, &panel.caption, desc, (x.range(), y.range()), (48, 66))?;
+    let chart = frame(area, caption, desc, (x.range(), y.range()), (48, 66))?;
     value_ticks(root, &chart, y, true)?;
     let px = |xv: f64, v: f64| chart.backend_coord(&(x.pos(xv), y.pos(v)));
     for &xv in xs {
@@ -474,7 +614,13 @@ fn stacked<DB: DrawingBackend>(
     rows: &[StackRow],
 ) -> DrawResult<DB> {
     let n = rows.len() as f64;
-    let chart = frame(area, "", (x_desc, ""), (x.range(), 0f64..n), (48, 230))?;
+    let chart = frame(
+        area,
+        (&[], 0),
+        (x_desc, ""),
+        (x.range(), 0f64..n),
+        (48, 230),
+    )?;
     value_ticks(root, &chart, x, false)?;
     for (i, row) in rows.iter().enumerate() {
         let top = n - i as f64 - 0.12;
@@ -537,16 +683,16 @@ fn heatmap<DB: DrawingBackend>(
         ((x0, y0), (x0 + w as i32, y0 + h as i32))
     };
     let label_w = row_label_width(rows);
+    let panel_w = (right - left - label_w - 8) / panels.len().max(1) as i32;
     // Panel captions (one per kernel) above the column names, which may
     // take two staggered rows.
-    let caption_h = if panels.iter().any(|p| !p.caption.is_empty()) {
-        22
-    } else {
-        0
+    let (captions, tall) = panel_captions(panels, panel_w.max(0) as u32);
+    let caption_h = match tall {
+        0 => 0,
+        n => CAPTION_LINE_H * n as i32 + 4,
     };
     let header_h = caption_h + 52;
     let row_h = ((bottom - top - header_h - 8) / rows.len().max(1) as i32).min(34);
-    let panel_w = (right - left - label_w - 8) / panels.len().max(1) as i32;
     let col_w = panel_w / cols.len().max(1) as i32;
     for (i, row) in rows.iter().enumerate() {
         let y = top + header_h + row_h * i as i32 + row_h / 2;
@@ -559,15 +705,9 @@ fn heatmap<DB: DrawingBackend>(
             (left + 26, y),
         )?;
     }
-    for (p, panel) in panels.iter().enumerate() {
+    for (p, (panel, caption)) in panels.iter().zip(&captions).enumerate() {
         let x0 = left + label_w + panel_w * p as i32;
-        if !panel.caption.is_empty() {
-            root.draw_text(
-                &panel.caption,
-                &anchored(LABEL_PX, HPos::Center, VPos::Top),
-                (x0 + panel_w / 2, top + 2),
-            )?;
-        }
+        draw_caption(root, caption, (x0 + panel_w / 2, top + 2))?;
         category_labels(
             root,
             cols,
@@ -647,6 +787,62 @@ fn colour_scale<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Captions of a report over the kernels of a kernel matrix.
+    const KERNEL_CAPTIONS: [&str; 4] = [
+        "6.1.0-50-cloud-amd64 (emulated)",
+        "6.12.117+deb13-cloud-amd64 (emulated)",
+        "7.2.13+deb14-cloud-amd64 (emulated)",
+        "6.18.44-fc-v669",
+    ];
+
+    #[test]
+    fn panel_captions_fit_their_panel_width_as_the_font_measures_them() {
+        super::super::register_embedded_font();
+        // A figure of four panels: its panels' width in the grouped and the
+        // heatmap layouts, and the narrowest a panel gets.
+        for panel_w in [80u32, 117, 131, 162, 400] {
+            let panels: Vec<Panel<Bar>> = KERNEL_CAPTIONS
+                .iter()
+                .map(|c| Panel {
+                    caption: c.to_string(),
+                    items: Vec::new(),
+                })
+                .collect();
+            let (captions, tall) = panel_captions(&panels, panel_w);
+            let room = panel_w - 2 * CAPTION_PAD;
+            assert!((1..=CAPTION_LINES).contains(&tall), "{captions:?}");
+            for (caption, full) in captions.iter().zip(KERNEL_CAPTIONS) {
+                for line in caption {
+                    let w = text_width(line, LABEL_PX);
+                    assert!(w > 0 && w <= room, "{line:?} is {w} px in {room} px");
+                }
+                let shown = caption.concat().replace(' ', "");
+                let full = full.replace(' ', "");
+                match shown.split_once('…') {
+                    // Cut: the start of the name, and the note whole.
+                    Some((name, note)) => {
+                        assert!(full.starts_with(name), "{caption:?}");
+                        assert!(full.ends_with(note), "{caption:?}");
+                        assert_eq!(note, if full.contains('(') { "(emulated)" } else { "" });
+                    }
+                    None => assert_eq!(shown, full, "{caption:?}"),
+                }
+            }
+        }
+        // The full label overruns a narrow panel, so the measure has a
+        // case to catch; a wide panel keeps every caption on one line.
+        assert!(text_width(KERNEL_CAPTIONS[1], LABEL_PX) > 131);
+        let wide = caption_lines(KERNEL_CAPTIONS[1], 600);
+        assert_eq!(wide, [KERNEL_CAPTIONS[1]]);
+        let narrow = caption_lines(KERNEL_CAPTIONS[1], 150);
+        assert_eq!(narrow[0], "6.12.117+deb13-");
+        let long = caption_lines(&"x".repeat(80), 100);
+        assert!(
+            long.len() == CAPTION_LINES && long[2].ends_with('…'),
+            "{long:?}"
+        );
+    }
 
     #[test]
     fn tick_labels_are_short() {

@@ -7,7 +7,9 @@ use super::identity::{Identities, PALETTE};
 use super::scale::{Scale, ValueAxis};
 use super::spec::*;
 use crate::cost::COST_SOURCES;
-use crate::model::{group_consecutive, CellStatus, CellSummary, Report, BASELINE_STYLE};
+use crate::model::{
+    group_consecutive, CellStatus, CellSummary, Report, BASELINE_STYLE, EMULATED_MACHINE_LABEL,
+};
 use std::collections::BTreeMap;
 
 /// The figures of a report, in the order they appear in it, and those it
@@ -134,12 +136,23 @@ impl<'a> Ctx<'a> {
             .into_iter()
             .map(|s| {
                 let src = &self.report.sources[s];
+                // Beside a kernel, in a panel of several, the emulation
+                // label says only `emulated`: the machine section says why
+                // that matters, and the panel has no room for it.
+                let short: Vec<&str> = src
+                    .labels
+                    .iter()
+                    .map(|l| match l == EMULATED_MACHINE_LABEL {
+                        true => "emulated",
+                        false => l.as_str(),
+                    })
+                    .collect();
                 let caption = if !self.report.multi() {
                     src.labels.join(", ")
                 } else if src.labels.is_empty() {
                     src.label.clone()
                 } else {
-                    format!("{} ({})", src.label, src.labels.join(", "))
+                    format!("{} ({})", src.label, short.join(", "))
                 };
                 (
                     s,
