@@ -264,7 +264,9 @@ styles = ["link"]
                 .flat_map(|cell| cell.labels.clone())
                 .collect()
         };
-        assert!(labels("sync-group").contains(&"emulated".to_string()));
+        assert!(
+            labels("sync-group").contains(&reports::schema::USERSPACE_EMULATION_LABEL.to_string())
+        );
         assert!(labels("link").is_empty());
     }
 

@@ -532,9 +532,9 @@ mod tests {
     fn footnote_markers_are_stable_per_label_set() {
         let mut f = Footnotes::default();
         assert_eq!(f.marker(&[]), "");
-        assert_eq!(f.marker(&["emulated".into()]), "*");
+        assert_eq!(f.marker(&["in userspace".into()]), "*");
         assert_eq!(f.marker(&["other".into()]), "**");
-        assert_eq!(f.marker(&["emulated".into()]), "*");
-        assert_eq!(f.lines(), vec!["* emulated", "** other"]);
+        assert_eq!(f.marker(&["in userspace".into()]), "*");
+        assert_eq!(f.lines(), vec!["* in userspace", "** other"]);
     }
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use reports::schema::{CounterValue, Pass, ReasonCode, Status};
+use reports::schema::{CounterValue, Pass, ReasonCode, Status, USERSPACE_EMULATION_LABEL};
 use reports::{render, text_table, RenderOptions};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -180,7 +180,10 @@ fn email_fits_72_columns_with_table_chart_machine_and_command() {
         .find(|l| l.starts_with("link ") && l.contains("g1-s8-b8-t1"))
         .unwrap();
     assert!(link_row.contains("1.00x"), "link vs itself: {link_row}");
-    assert!(mail.contains("* emulated"), "label footnote");
+    assert!(
+        mail.contains(&format!("* {USERSPACE_EMULATION_LABEL}\n")),
+        "label footnote"
+    );
     assert!(mail
         .lines()
         .any(|l| l.starts_with("sync-group:queue") && l.ends_with('*')));
@@ -330,7 +333,10 @@ fn bench_json_matches_bencher_and_github_action_shapes() {
                 assert!(lo <= v && v <= hi, "{name}: {range} around {v}");
                 assert!(extra.starts_with("ok"), "{extra}");
                 if name.starts_with("sync-group") {
-                    assert!(extra.contains("labels: emulated"), "{extra}");
+                    assert!(
+                        extra.contains(&format!("labels: {USERSPACE_EMULATION_LABEL}")),
+                        "{extra}"
+                    );
                 }
             }
         }
@@ -415,6 +421,17 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
         emu_rows.iter().all(|r| r.contains(label)),
         "every emulated row labelled"
     );
+    // A sync-group row on the emulated kernel names both emulations, each
+    // in its own words: the style's never reads like the machine's.
+    let sync_group = emu_rows
+        .iter()
+        .find(|r| r.contains("sync-group"))
+        .expect("a sync-group row");
+    assert!(
+        sync_group.contains(&format!("{USERSPACE_EMULATION_LABEL}; {label}")),
+        "{sync_group}"
+    );
+    assert!(!USERSPACE_EMULATION_LABEL.starts_with("emulated"));
     assert!(md.lines().any(|l| l.starts_with("| 6.18.0 |")));
     let html = read(&out, "report.html");
     assert!(html.contains(label));

@@ -20,6 +20,15 @@ use std::collections::BTreeMap;
 /// Version of the line format; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The label of a style that models in userspace a kernel feature which does
+/// not exist upstream (`sync-group`): worded so that it never reads like
+/// machine emulation, whose label says `emulated: timings not comparable`.
+pub const USERSPACE_EMULATION_LABEL: &str = "userspace emulation of RFC sync groups";
+
+/// What results files written before [`USERSPACE_EMULATION_LABEL`] stored
+/// for it; reading a line maps it to the current wording.
+const OLD_USERSPACE_EMULATION_LABEL: &str = "emulated";
+
 /// One line of `results.jsonl`, tagged by `kind`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -75,8 +84,13 @@ pub struct StyleEntry {
     /// The variants a config may pick (`queue`, `append`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<String>,
-    /// Labels every output shows for its cells (e.g. `emulated`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Labels every output shows for its cells (e.g.
+    /// [`USERSPACE_EMULATION_LABEL`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "current_labels"
+    )]
     pub labels: Vec<String>,
     /// Set when the style promises no order (`independent`): its cells are
     /// the verifier's controls, whose broken order is expected. Absent
@@ -578,8 +592,13 @@ pub struct CellRecord {
     /// of a cell that has a reference).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<ReferenceSummary>,
-    /// Labels every consumer must show, e.g. `emulated` for sync-group.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Labels every consumer must show, e.g. [`USERSPACE_EMULATION_LABEL`]
+    /// for sync-group.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "current_labels"
+    )]
     pub labels: Vec<String>,
     /// Where the cell's threads ran (absent in files from before placement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -596,6 +615,19 @@ pub struct CellRecord {
 fn known_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ReasonCode>, D::Error> {
     let name = Option::<String>::deserialize(d)?;
     Ok(name.as_deref().and_then(ReasonCode::named))
+}
+
+/// Reads style labels, taking the old wording of the userspace emulation
+/// label as the current one, so old files render with the same words.
+fn current_labels<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let labels = Vec::<String>::deserialize(d)?;
+    Ok(labels
+        .into_iter()
+        .map(|l| match l == OLD_USERSPACE_EMULATION_LABEL {
+            true => USERSPACE_EMULATION_LABEL.to_string(),
+            false => l,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -728,5 +760,39 @@ mod tests {
             read(line(r#","reason_code":"missing_opcode""#)),
             Some(ReasonCode::MissingOpcode)
         );
+    }
+
+    /// A sync-group cell line as written when its label said only
+    /// `emulated` reads with the current wording; the style registry's entry
+    /// too; other labels pass unchanged.
+    #[test]
+    fn the_old_userspace_emulation_label_reads_as_the_current_one() {
+        let line = |labels: &str| {
+            format!(
+                r#"{{"kind":"cell","name":"n","cell":{{"style":"sync-group","mode":"default","op":"nop",
+                "forced_async":false,"groups":1,"steps":1,"batch":1,"submitters":1,
+                "sharing":"per-submitter"}},"pass":"timing","rep":0,"status":"ok",
+                "labels":{labels},"finished_unix":0}}"#
+            )
+        };
+        let read = |text: String| match serde_json::from_str::<Record>(&text).unwrap() {
+            Record::Cell(c) => c.labels,
+            other => panic!("not a cell: {other:?}"),
+        };
+        assert_eq!(
+            read(line(r#"["emulated","oversubscribed"]"#)),
+            vec![USERSPACE_EMULATION_LABEL, "oversubscribed"]
+        );
+        let written = serde_json::to_string(&StyleEntry {
+            name: "sync-group".into(),
+            variants: vec![],
+            labels: vec![USERSPACE_EMULATION_LABEL.into()],
+            unordered: false,
+        })
+        .unwrap();
+        let entry: StyleEntry =
+            serde_json::from_str(&written.replace(USERSPACE_EMULATION_LABEL, "emulated")).unwrap();
+        assert_eq!(entry.labels, vec![USERSPACE_EMULATION_LABEL]);
+        assert_ne!(USERSPACE_EMULATION_LABEL, OLD_USERSPACE_EMULATION_LABEL);
     }
 }

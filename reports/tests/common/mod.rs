@@ -173,7 +173,7 @@ pub fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord
         stopping: None,
         reference: None,
         labels: if key.style == "sync-group" {
-            vec!["emulated".into()]
+            vec![USERSPACE_EMULATION_LABEL.into()]
         } else {
             vec![]
         },

@@ -510,7 +510,8 @@ pub trait Style: Send + Sync {
     fn variants(&self) -> &'static [&'static str] {
         &[]
     }
-    /// Labels every output must show beside this style's cells (`emulated`
+    /// Labels every output must show beside this style's cells
+    /// ([`results_schema::USERSPACE_EMULATION_LABEL`]
     /// for a style that models a kernel feature which does not exist).
     fn labels(&self) -> &'static [&'static str] {
         &[]

@@ -1,4 +1,4 @@
-//! `sync-group` (emulated): the 2021 RFC's sync groups, where a step is
+//! `sync-group` (emulated in userspace): the 2021 RFC's sync groups, where a step is
 //! appended to its group's chain even while that chain is in flight, so the
 //! stream never stalls at a batch boundary the way `link` does.
 //!
@@ -12,7 +12,10 @@
 //!   either marks the group idle or submits what was appended meanwhile. The
 //!   cache-line traffic of that append is what this variant measures.
 //!
-//! Neither exists upstream: every output of this style is labelled `emulated`.
+//! Neither exists upstream: every output of this style is labelled
+//! [`USERSPACE_EMULATION_LABEL`], worded apart from machine emulation's label.
+
+use results_schema::USERSPACE_EMULATION_LABEL;
 
 use super::handoff::{Handoff, StepTable};
 use super::helper::{cpu_of, Completer, OnStep, COMPLETER};
@@ -54,7 +57,7 @@ impl Style for SyncGroup {
         VARIANTS.names()
     }
     fn labels(&self) -> &'static [&'static str] {
-        &["emulated"]
+        &[USERSPACE_EMULATION_LABEL]
     }
     fn needs(&self, cell: &CellSpec) -> Result<Vec<Need>, String> {
         if VARIANTS.of(cell)? == Variant::Queue {
