@@ -457,24 +457,94 @@ fn value_ticks<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Category names under an x axis, staggered on two rows when wider than
-/// their slot.
+/// Pixels kept clear between two category names along an axis.
+const TICK_GAP: u32 = 6;
+
+/// How category names sit along an axis, one per slot: level when each
+/// pair of neighbours fits their spacing, else turned to run upward (their
+/// extent along the axis is then one line's height), every `every`-th shown
+/// when even turned they would touch. `depth` is the room they take across
+/// the axis; `slot` the spacing it was laid out for.
+#[derive(Debug, PartialEq)]
+struct TickLayout {
+    slot: u32,
+    turned: bool,
+    every: usize,
+    depth: u32,
+}
+
+/// Width and height of `text` as a tick label in the embedded font.
+fn tick_size(text: &str) -> (u32, u32) {
+    text_style(LABEL_PX).font.box_size(text).unwrap_or((0, 0))
+}
+
+/// The layout that keeps names `slot_px` apart from touching.
+fn tick_layout(names: &[String], slot_px: u32) -> TickLayout {
+    let sizes: Vec<(u32, u32)> = names.iter().map(|n| tick_size(n)).collect();
+    let level = sizes
+        .windows(2)
+        .all(|w| (w[0].0 + w[1].0).div_ceil(2) + TICK_GAP <= slot_px);
+    let tallest = sizes.iter().map(|s| s.1).max().unwrap_or(0);
+    let widest = sizes.iter().map(|s| s.0).max().unwrap_or(0);
+    match level {
+        true => TickLayout {
+            slot: slot_px,
+            turned: false,
+            every: 1,
+            depth: tallest,
+        },
+        false => TickLayout {
+            slot: slot_px,
+            turned: true,
+            every: ((tallest + TICK_GAP) as usize).div_ceil(slot_px.max(1) as usize),
+            depth: widest,
+        },
+    }
+}
+
+/// The extent along the axis of each name `layout` shows (by index), with
+/// slot `i` centred at `slot * (i + 0.5)`.
+fn tick_extents(names: &[String], layout: &TickLayout) -> Vec<(usize, i32, i32)> {
+    let slot_px = layout.slot;
+    names
+        .iter()
+        .enumerate()
+        .step_by(layout.every.max(1))
+        .map(|(i, n)| {
+            let (w, h) = tick_size(n);
+            let along = if layout.turned { h } else { w } as i32;
+            let centre = (slot_px as i32 * (2 * i as i32 + 1)) / 2;
+            (i, centre - along / 2, centre + along - along / 2)
+        })
+        .collect()
+}
+
+/// Category names along an axis, per [`tick_layout`]: `at(i)` is the
+/// point on the axis under slot `i`; names hang below it (`below`) or stand
+/// above it, level or turned.
 fn category_labels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     names: &[String],
     at: impl Fn(usize) -> (i32, i32),
-    slot_px: i32,
+    layout: &TickLayout,
+    below: bool,
 ) -> DrawResult<DB> {
-    let widest = names.iter().map(|g| g.chars().count()).max().unwrap_or(0) as i32;
-    let stagger = widest * 9 > slot_px;
-    for (i, name) in names.iter().enumerate() {
+    for (i, _, _) in tick_extents(names, layout) {
+        let name = &names[i];
         let (x, y) = at(i);
-        let dy = if stagger && i % 2 == 1 { 24 } else { 6 };
-        root.draw_text(
-            name,
-            &anchored(LABEL_PX, HPos::Center, VPos::Top),
-            (x, y + dy),
-        )?;
+        let (w, _) = tick_size(name);
+        if layout.turned {
+            let style = text_style(LABEL_PX)
+                .transform(FontTransform::Rotate270)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let half = w as i32 / 2 + 6;
+            let cy = if below { y + half } else { y - half };
+            root.draw_text(name, &style, (x, cy))?;
+        } else {
+            let v = if below { VPos::Top } else { VPos::Bottom };
+            let dy = if below { 6 } else { -6 };
+            root.draw_text(name, &anchored(LABEL_PX, HPos::Center, v), (x, y + dy))?;
+        }
     }
     Ok(())
 }
@@ -490,17 +560,19 @@ fn grouped<DB: DrawingBackend>(
     groups: &[String],
     slots: usize,
 ) -> DrawResult<DB> {
+    // The plot's width is the area's less its margins and the value axis.
+    let plot_w = (area.dim_in_pixel().0 as i32 - 20 - 66).max(1) as u32;
+    let layout = tick_layout(groups, plot_w / groups.len().max(1) as u32);
     let chart = frame(
         area,
         caption,
         desc,
         (0f64..groups.len() as f64, y.range()),
-        (58, 66),
+        (58.max(layout.depth + 34), 66),
     )?;
     value_ticks(root, &chart, y, true)?;
     let px = |x: f64, v: f64| chart.backend_coord(&(x, y.pos(v)));
-    let group_px = px(1.0, y.lo).0 - px(0.0, y.lo).0;
-    category_labels(root, groups, |g| px(g as f64 + 0.5, y.lo), group_px)?;
+    category_labels(root, groups, |g| px(g as f64 + 0.5, y.lo), &layout, true)?;
     let width = 0.84 / slots.max(1) as f64;
     for bar in &panel.items {
         let x0 = bar.group as f64 + 0.08 + bar.slot as f64 * width;
@@ -684,16 +756,17 @@ fn heatmap<DB: DrawingBackend>(
     };
     let label_w = row_label_width(rows);
     let panel_w = (right - left - label_w - 8) / panels.len().max(1) as i32;
-    // Panel captions (one per kernel) above the column names, which may
-    // take two staggered rows.
+    // Panel captions (one per kernel) above the column names, which stand
+    // level or turned.
     let (captions, tall) = panel_captions(panels, panel_w.max(0) as u32);
     let caption_h = match tall {
         0 => 0,
         n => CAPTION_LINE_H * n as i32 + 4,
     };
-    let header_h = caption_h + 52;
-    let row_h = ((bottom - top - header_h - 8) / rows.len().max(1) as i32).min(34);
     let col_w = panel_w / cols.len().max(1) as i32;
+    let layout = tick_layout(cols, col_w.max(0) as u32);
+    let header_h = caption_h + 52.max(layout.depth as i32 + 16);
+    let row_h = ((bottom - top - header_h - 8) / rows.len().max(1) as i32).min(34);
     for (i, row) in rows.iter().enumerate() {
         let y = top + header_h + row_h * i as i32 + row_h / 2;
         if let Some(m) = row.marker {
@@ -711,8 +784,9 @@ fn heatmap<DB: DrawingBackend>(
         category_labels(
             root,
             cols,
-            |c| (x0 + col_w * c as i32 + col_w / 2, top + caption_h),
-            col_w,
+            |c| (x0 + col_w * c as i32 + col_w / 2, top + header_h - 4),
+            &layout,
+            false,
         )?;
         for tile in &panel.items {
             let tx = x0 + col_w * tile.col as i32;
@@ -842,6 +916,43 @@ mod tests {
             long.len() == CAPTION_LINES && long[2].ends_with('…'),
             "{long:?}"
         );
+    }
+
+    /// Mode names never touch along the axis, however narrow their slots:
+    /// level where they fit, turned (and thinned) where they do not.
+    #[test]
+    fn category_names_never_overlap_their_neighbours() {
+        let names: Vec<String> = ["default", "defer-taskrun", "coop-taskrun", "sqpoll"]
+            .map(String::from)
+            .to_vec();
+        super::super::register_embedded_font();
+        let mut seen = (false, false, false);
+        for slot in (4..=240).step_by(3) {
+            let layout = tick_layout(&names, slot);
+            let shown = tick_extents(&names, &layout);
+            for w in shown.windows(2) {
+                let ((a, _, a_end), (b, b_start, _)) = (w[0], w[1]);
+                assert!(
+                    a_end + TICK_GAP as i32 <= b_start,
+                    "slot {slot}: {} and {} overlap ({layout:?})",
+                    names[a],
+                    names[b]
+                );
+            }
+            assert!(!shown.is_empty());
+            seen = (
+                seen.0 || !layout.turned,
+                seen.1 || (layout.turned && layout.every == 1),
+                seen.2 || layout.every > 1,
+            );
+        }
+        assert_eq!(seen, (true, true, true), "every layout exercised");
+        // A slot wide enough for the words, measured by the font, keeps
+        // them level; a narrow one turns them.
+        let widest = names.iter().map(|n| tick_size(n).0).max().unwrap();
+        assert!(widest > 50, "the font measures real widths: {widest}");
+        assert!(!tick_layout(&names, widest + TICK_GAP).turned);
+        assert!(tick_layout(&names, widest / 2).turned);
     }
 
     #[test]
