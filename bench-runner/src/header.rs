@@ -24,6 +24,29 @@ pub const KERNEL_SUITE_ENV: &str = "URING_SYNCBENCH_KERNEL_SUITE";
 /// The version of the booted kernel's package, set beside [`KERNEL_SUITE_ENV`].
 pub const KERNEL_PACKAGE_ENV: &str = "URING_SYNCBENCH_KERNEL_PACKAGE";
 
+/// The command that reproduces the run from the machine that started it, as
+/// one shell-quoted line: `scripts/kernel-matrix` sets it inside its guests,
+/// whose own command line nobody can run on the host.
+pub const REPRODUCE_ENV: &str = "URING_SYNCBENCH_REPRODUCE";
+
+/// The command [`REPRODUCE_ENV`] holds, split as the shell splits it; `None`
+/// when it is unset or empty, the value itself as the error when it is not a
+/// shell command line.
+pub fn reproduce() -> Result<Option<Vec<String>>, String> {
+    split_command(std::env::var(REPRODUCE_ENV).ok())
+}
+
+/// `line` split as the shell splits it; `None` when absent or blank.
+fn split_command(line: Option<String>) -> Result<Option<Vec<String>>, String> {
+    match line {
+        Some(line) if !line.trim().is_empty() => match shlex::split(&line) {
+            Some(words) => Ok(Some(words)),
+            None => Err(line),
+        },
+        _ => Ok(None),
+    }
+}
+
 fn read_trimmed(path: &str) -> String {
     fs::read_to_string(path)
         .map(|s| s.trim().to_string())
@@ -151,6 +174,35 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use workloads::sampling::{Sampler, Stop, Target, MIN_SAMPLES};
+
+    /// The host-side command reads back word for word as the kernel
+    /// matrix's quoting wrote it; blank is none; an unclosed quote is an
+    /// error naming the value.
+    #[test]
+    fn the_reproduce_line_splits_as_the_shell_would() {
+        let line = r#"'scripts/kernel-matrix' '--kernel' '6.1' '--' 'sweep' 'it'\''s here'"#;
+        assert_eq!(
+            split_command(Some(line.into())),
+            Ok(Some(
+                [
+                    "scripts/kernel-matrix",
+                    "--kernel",
+                    "6.1",
+                    "--",
+                    "sweep",
+                    "it's here"
+                ]
+                .map(String::from)
+                .to_vec()
+            ))
+        );
+        assert_eq!(split_command(None), Ok(None));
+        assert_eq!(split_command(Some("  ".into())), Ok(None));
+        assert_eq!(
+            split_command(Some("sweep 'open".into())),
+            Err("sweep 'open".to_string())
+        );
+    }
 
     /// Feeds `samples` through the stopping rule with the bootstrap, one per
     /// millisecond of a 1 s budget, until it stops.

@@ -76,6 +76,10 @@ pub enum SweepError {
     /// never be turned on.
     #[error("--perf-control turns perf on around the profile pass, which this config disables (profile = false)")]
     PerfControlWithoutProfile,
+    /// The host-side command handed in by `scripts/kernel-matrix` does not
+    /// parse as a shell command line.
+    #[error("URING_SYNCBENCH_REPRODUCE is not a shell command line: {0}")]
+    Reproduce(String),
     /// The output directory could not be prepared.
     #[error("{path}: {source}")]
     Io {
@@ -746,6 +750,7 @@ fn open_results(
         config_hash: config.hash.clone(),
         started_unix: now_unix(),
         command: command_line(args, false),
+        reproduce: header::reproduce().map_err(SweepError::Reproduce)?,
     };
     // Every opcode the planned cells need (their ops' and their styles'),
     // so the header says which of them this kernel has.

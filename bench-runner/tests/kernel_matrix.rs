@@ -910,6 +910,24 @@ fn one_report_sets_the_guest_and_the_host_side_by_side() {
         .to_string();
     let guest_header: serde_json::Value =
         serde_json::from_str(read(&files[0]).lines().next().expect("header")).expect("json");
+    // The guest's header says how to reproduce its run from the host (its
+    // own command line is the guest's); the host's needs no such line.
+    let filter = "*/default/nop/g1-s16-b16-t1";
+    assert_eq!(
+        guest_header["run"]["reproduce"],
+        serde_json::json!([
+            "scripts/kernel-matrix",
+            "--kernel",
+            KERNEL,
+            "--",
+            "sweep",
+            "configs/ci.toml",
+            "--filter",
+            filter
+        ]),
+        "{guest_header}"
+    );
+    assert_eq!(host_header["run"].get("reproduce"), None, "{host_header}");
     let package = &guest_header["machine"]["kernel_package"];
     let package = format!(
         "{} {}",
@@ -948,6 +966,13 @@ fn one_report_sets_the_guest_and_the_host_side_by_side() {
         "{md}"
     );
     assert!(md.contains(&format!("- {host} stands alone")), "{md}");
+    assert!(
+        md.contains(&format!(
+            "scripts/kernel-matrix --kernel {KERNEL} -- sweep configs/ci.toml --filter '{filter}'"
+        )),
+        "the guest reproduced from the host:\n{md}"
+    );
+    assert!(!md.contains("--out /results"), "{md}");
     assert!(md.contains(&format!(
         "- {KERNEL} (emulated: timings not comparable) stands alone"
     )));

@@ -300,8 +300,8 @@ fn tail_lines(report: &Report) -> Vec<String> {
     // Each distinct command once: kernels swept alike share theirs.
     let mut commands: Vec<&[String]> = Vec::new();
     for src in &report.sources {
-        if !commands.contains(&src.header.run.command.as_slice()) {
-            commands.push(&src.header.run.command);
+        if !commands.contains(&src.header.run.reproduce_with()) {
+            commands.push(src.header.run.reproduce_with());
         }
     }
     for command in commands {

@@ -585,7 +585,7 @@ impl Comparison {
             out.push(format!("{side}:"));
             out.extend(machine_lines(src));
             out.extend(anchor_lines(src));
-            out.extend(command_lines(&src.header.run.command));
+            out.extend(command_lines(src.header.run.reproduce_with()));
         }
         for (side, names) in [
             ("baseline", &self.only_base),

@@ -458,7 +458,7 @@ fn source_lines(report: &Report, s: usize, src: &Source, notes: &mut Footnotes) 
     }
     out.push(String::new());
     out.push("Reproduce with:".into());
-    out.extend(command_lines(&src.header.run.command));
+    out.extend(command_lines(src.header.run.reproduce_with()));
     out
 }
 

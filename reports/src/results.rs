@@ -210,6 +210,7 @@ mod tests {
                 config_hash: "h".into(),
                 started_unix: 0,
                 command: vec![],
+                reproduce: None,
             },
             anchors: vec![],
             calibration: None,

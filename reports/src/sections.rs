@@ -651,7 +651,7 @@ fn machine_blocks(report: &Report) -> Vec<Block> {
             blocks.push(Block::List(measurement));
         }
         blocks.push(Block::Paragraph("Reproduce with:".into()));
-        blocks.push(Block::Code(shell_line(&src.header.run.command)));
+        blocks.push(Block::Code(shell_line(src.header.run.reproduce_with())));
         blocks.extend(anchor_blocks(src));
         if !src.warnings.is_empty() {
             blocks.push(Block::Heading(3, "Lines skipped while reading".into()));

@@ -1128,3 +1128,52 @@ fn an_anchor_no_cell_comes_near_is_said_once_not_given_a_column() {
         "{md}"
     );
 }
+
+/// A guest's run reproduces from the host with the command the kernel
+/// matrix recorded for it, in every rendering that says how to reproduce;
+/// a run without one keeps its own command line.
+#[test]
+fn a_recorded_host_command_is_the_one_to_reproduce_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let records: Vec<_> = sweep(3, 5)
+        .into_iter()
+        .filter(|r| r.cell.op == "nop" && r.cell.steps == 8)
+        .collect();
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut guest = header("7.2.0-emu", true);
+    guest.run.command = words(&[
+        "bench-runner",
+        "sweep",
+        "configs/ci.toml",
+        "--out",
+        "/results",
+    ]);
+    guest.run.reproduce = Some(words(&[
+        "scripts/kernel-matrix",
+        "--kernel",
+        "7.2",
+        "--",
+        "sweep",
+        "configs/ci.toml",
+    ]));
+    let real = write(dir.path(), "a.jsonl", &header("6.18.0", false), &records);
+    let emulated = write(dir.path(), "b.jsonl", &guest, &records);
+    let out = dir.path().join("out");
+    let opts = RenderOptions {
+        plots: false,
+        png: false,
+    };
+    render(&[real, emulated], &out, &opts).unwrap();
+    for file in ["report.md", "report.html", "email.txt", "email-full.txt"] {
+        let text = read(&out, file);
+        assert!(
+            text.contains("scripts/kernel-matrix --kernel 7.2 -- sweep configs/ci.toml"),
+            "{file}: {text}"
+        );
+        assert!(!text.contains("--out /results"), "{file}: {text}");
+        assert!(
+            text.contains("'results dir/results.jsonl'"),
+            "{file}: the real kernel's own command: {text}"
+        );
+    }
+}

@@ -196,8 +196,23 @@ pub struct RunInfo {
     pub config_hash: String,
     /// Start time, seconds since the Unix epoch.
     pub started_unix: u64,
-    /// The command line that reproduces the run.
+    /// The command line that started the run, where it ran.
     pub command: Vec<String>,
+    /// The command that reproduces the run from the machine that started
+    /// it, when `command` ran where nobody else can run it: inside a
+    /// `scripts/kernel-matrix` guest it is
+    /// `scripts/kernel-matrix --kernel 6.1 -- sweep configs/ci.toml`. Absent
+    /// on runs started directly and in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<Vec<String>>,
+}
+
+impl RunInfo {
+    /// The command a reader runs to reproduce the run: [`RunInfo::reproduce`]
+    /// when recorded, else the command that started it.
+    pub fn reproduce_with(&self) -> &[String] {
+        self.reproduce.as_deref().unwrap_or(&self.command)
+    }
 }
 
 /// One physical anchor (calibration) value, see DESIGN.md "Measurement rules".
@@ -650,6 +665,26 @@ mod tests {
             Record::Header(h) => *h,
             other => panic!("not a header: {other:?}"),
         }
+    }
+
+    /// A header without the host-side command reproduces with its own
+    /// command; one with it, with that; and the field is written only when
+    /// present, so files of runs started directly keep their bytes.
+    #[test]
+    fn the_reproduce_command_is_optional_and_preferred_when_present() {
+        let mut h = header(OLD_HEADER);
+        assert_eq!(h.run.reproduce, None);
+        h.run.command = vec!["bench-runner".into(), "sweep".into()];
+        assert_eq!(h.run.reproduce_with(), h.run.command.as_slice());
+        assert!(!serde_json::to_string(&h.run).unwrap().contains("reproduce"));
+        let host: Vec<String> = ["scripts/kernel-matrix", "--kernel", "6.1", "--", "sweep"]
+            .map(String::from)
+            .to_vec();
+        h.run.reproduce = Some(host.clone());
+        let text = serde_json::to_string(&Record::Header(Box::new(h))).unwrap();
+        let read = header(&text);
+        assert_eq!(read.run.reproduce_with(), host.as_slice());
+        assert_eq!(read.schema, SCHEMA_VERSION);
     }
 
     #[test]

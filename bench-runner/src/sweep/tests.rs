@@ -43,6 +43,7 @@ fn header(config_hash: &str) -> Header {
             config_hash: config_hash.into(),
             started_unix: 0,
             command: vec![],
+            reproduce: None,
         },
         anchors: vec![],
         calibration: None,

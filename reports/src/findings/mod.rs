@@ -303,7 +303,7 @@ pub fn markdown(
         let h = &source.header;
         out.push_str(&format!(
             "**Run.** `{}` on kernel {} ({}, {} CPUs){}.\n\n",
-            h.run.command.join(" "),
+            h.run.reproduce_with().join(" "),
             h.machine.kernel,
             h.machine.cpu_model,
             h.machine.cpus,

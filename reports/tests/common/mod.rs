@@ -48,6 +48,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
                 "--out".into(),
                 "results dir/results.jsonl".into(),
             ],
+            reproduce: None,
         },
         anchors: vec![
             AnchorValue {
