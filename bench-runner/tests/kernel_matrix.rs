@@ -621,6 +621,21 @@ fn sweeps_come_back_from_6_1_6_12_and_7_2() {
             header["machine"]["kernel_package"],
             serde_json::json!({"suite": r.suite, "version": r.package})
         );
+        // Reproduced from the host by the series as given, not the version
+        // it resolved to, so the command follows the archive.
+        assert_eq!(
+            header["run"]["reproduce"],
+            serde_json::json!([
+                "scripts/kernel-matrix",
+                "--kernel",
+                r.spec,
+                "--",
+                "sweep",
+                "configs/kernel-smoke.toml"
+            ]),
+            "{}",
+            r.kernel
+        );
         let cells: Vec<_> = lines.filter(|l| l["pass"] == "timing").collect();
         for style in ["link", "userspace"] {
             let ok = cells
