@@ -260,9 +260,10 @@ fn mail_cell(report: &Report, b: &Between, across: &CellAcross) -> Vec<String> {
 /// The heading of a block in the mail, naming its base once, then each
 /// other kernel's counts under the name its rows give it.
 fn mail_head(report: &Report, b: &Between) -> Vec<String> {
-    // The machine lines say what emulation means for the timings.
+    // Emulated timings compare only with each other: the heading says so
+    // where the changes are read, not only in the machine lines below.
     let title = match b.block.emulated {
-        true => "Emulated kernels",
+        true => "Emulated kernels (timings comparable only with each other)",
         false => "Real kernels",
     };
     let (labels, end) = row_labels(report, b);
