@@ -46,6 +46,16 @@ impl Default for CompareOptions {
     }
 }
 
+/// Every verdict, in the order a count of them states them.
+pub const VERDICTS: [Verdict; 6] = [
+    Verdict::Regression,
+    Verdict::Broken,
+    Verdict::Improvement,
+    Verdict::NoChange,
+    Verdict::Inconclusive,
+    Verdict::NotComparable,
+];
+
 /// What the comparison concludes for one cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -379,18 +389,11 @@ impl Comparison {
     /// How many cells got each verdict, as one line.
     pub fn summary_line(&self) -> String {
         let count = |v: Verdict| self.cells.iter().filter(|c| c.verdict == v).count();
-        let mut parts: Vec<String> = [
-            Verdict::Regression,
-            Verdict::Broken,
-            Verdict::Improvement,
-            Verdict::NoChange,
-            Verdict::Inconclusive,
-            Verdict::NotComparable,
-        ]
-        .iter()
-        .filter(|v| count(**v) > 0)
-        .map(|v| format!("{} {}", count(*v), v.word()))
-        .collect();
+        let mut parts: Vec<String> = VERDICTS
+            .iter()
+            .filter(|v| count(**v) > 0)
+            .map(|v| format!("{} {}", count(*v), v.word()))
+            .collect();
         if !self.only_base.is_empty() {
             parts.push(format!("{} only in baseline", self.only_base.len()));
         }

@@ -11,7 +11,7 @@
 //! among equals; every other kernel of the block is compared with it. A
 //! block of one kernel stands alone.
 
-use crate::compare::{compare_pairs, CellComparison, CompareOptions, Verdict};
+use crate::compare::{compare_pairs, CellComparison, CompareOptions, Verdict, VERDICTS};
 use crate::model::{CellStatus, CellSummary, Report, EMULATED_MACHINE_LABEL};
 use crate::schema::{Machine, ReasonCode};
 
@@ -241,16 +241,6 @@ pub struct PairCount {
     /// Cells of the base the kernel does not have, and the reverse.
     pub unmatched: usize,
 }
-
-/// The verdicts in the order a count states them.
-pub const VERDICTS: [Verdict; 6] = [
-    Verdict::Regression,
-    Verdict::Broken,
-    Verdict::Improvement,
-    Verdict::NoChange,
-    Verdict::Inconclusive,
-    Verdict::NotComparable,
-];
 
 /// A block of kernels set side by side: every cell on each, each kernel's
 /// change against the base.
