@@ -8,6 +8,7 @@ mod advise;
 mod config;
 mod header;
 mod list;
+mod out_dir;
 mod perf_control;
 mod plan;
 mod profile;
@@ -51,6 +52,11 @@ enum Command {
         /// for its ack each time.
         #[arg(long, value_name = "CTL,ACK")]
         perf_control: Option<perf_control::PerfFifos>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Validate a config and print its cells, without running anything.
     Plan {
@@ -89,6 +95,11 @@ enum Command {
         /// seconds, with wider intervals.
         #[arg(long)]
         quick: bool,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Which style to use at one shape: a short sweep of every style that
     /// keeps order there, ranked by median with compare's significance rules.
@@ -111,6 +122,11 @@ enum Command {
         /// Output directory (default: results/advise-gG-sS-bB-MODE-OP).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -126,6 +142,11 @@ enum Command {
         /// Skip the plots (text outputs only).
         #[arg(long)]
         no_plots: bool,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
     Compare {
@@ -145,6 +166,11 @@ enum Command {
         /// Where to write compare.md, compare-email.txt and compare-bench.json.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
 }
 
@@ -234,6 +260,7 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
                 sweep::SweepError::Config(_)
                 | sweep::SweepError::HashMismatch { .. }
                 | sweep::SweepError::PerfControlWithoutProfile
+                | sweep::SweepError::OutDir(_)
                 | sweep::SweepError::PerfControl(perf_control::PerfControlError::NotFifo {
                     ..
                 })
@@ -274,6 +301,7 @@ fn run_study(
     out: Option<PathBuf>,
     resume: bool,
     quick: bool,
+    out_owner_ok: bool,
 ) -> ExitCode {
     if list {
         for s in study::STUDIES {
@@ -292,6 +320,7 @@ fn run_study(
         resume,
         filter: None,
         perf_control: None,
+        out_owner_ok,
     };
     run_sweep(args, Then::Findings(found))
 }
@@ -341,6 +370,7 @@ fn main() -> ExitCode {
             resume,
             filter,
             perf_control,
+            out_owner_ok,
         } => run_sweep(
             sweep::SweepArgs {
                 config: config::ConfigSource::of(config),
@@ -348,6 +378,7 @@ fn main() -> ExitCode {
                 resume,
                 filter,
                 perf_control,
+                out_owner_ok,
             },
             Then::Reports,
         ),
@@ -358,6 +389,7 @@ fn main() -> ExitCode {
             mode,
             op,
             out,
+            out_owner_ok,
         } => run_advise(
             advise::AdviseShape {
                 groups,
@@ -367,6 +399,7 @@ fn main() -> ExitCode {
                 op,
             },
             out,
+            out_owner_ok,
         ),
         Command::Study {
             name,
@@ -374,7 +407,8 @@ fn main() -> ExitCode {
             out,
             resume,
             quick,
-        } => run_study(name, list, out, resume, quick),
+            out_owner_ok,
+        } => run_study(name, list, out, resume, quick, out_owner_ok),
         Command::Init { path, force } => init(&path, force),
         Command::Plan { config, filter } => print_plan(config, filter.as_deref()),
         Command::List => print_list(),
@@ -382,7 +416,8 @@ fn main() -> ExitCode {
             results,
             out,
             no_plots,
-        } => report(&results, out, no_plots),
+            out_owner_ok,
+        } => report(&results, out, no_plots, out_owner_ok),
         Command::Compare {
             base,
             candidate,
@@ -390,18 +425,20 @@ fn main() -> ExitCode {
             alpha,
             include_oversubscribed,
             out,
+            out_owner_ok,
         } => compare(
             &base,
             &candidate,
             &compare_options(threshold, alpha, include_oversubscribed),
             out,
+            out_owner_ok,
         ),
     }
 }
 
 /// `advise`: a short sweep of every style that keeps order at `shape`, then
 /// its ranking; `out` defaults to the shape's own directory.
-fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
+fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>, out_owner_ok: bool) -> ExitCode {
     let out = out.unwrap_or_else(|| shape.default_out());
     let args = sweep::SweepArgs {
         config: config::ConfigSource::Advise(shape),
@@ -409,6 +446,7 @@ fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
         resume: false,
         filter: None,
         perf_control: None,
+        out_owner_ok,
     };
     run_sweep(args, Then::Advice)
 }
@@ -483,13 +521,16 @@ fn render(
     Ok(())
 }
 
-fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
+fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool, out_owner_ok: bool) -> ExitCode {
+    let out = out.unwrap_or_else(|| beside(&paths[0]));
+    if let Err(code) = prepare_out(&out, out_owner_ok) {
+        return code;
+    }
     let inputs = match read_all(paths) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
     print!("{}", reports::text_table(&inputs));
-    let out = out.unwrap_or_else(|| beside(&paths[0]));
     match render(&inputs, &out, !no_plots, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -497,6 +538,19 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Checks (creating it if needed) the output directory of `report` or
+/// `compare` (see `out_dir`); `Err` is the exit code, its reason printed.
+fn prepare_out(out: &Path, owner_ok: bool) -> Result<(), ExitCode> {
+    out_dir::prepare(out, owner_ok).map_err(|e| {
+        eprintln!("error: {e}");
+        if e.is_usage() {
+            ExitCode::from(EXIT_USAGE)
+        } else {
+            ExitCode::FAILURE
+        }
+    })
 }
 
 /// The directory of a results file, where its reports go by default.
@@ -524,14 +578,18 @@ fn compare(
     candidate: &Path,
     opts: &reports::compare::CompareOptions,
     out: Option<PathBuf>,
+    out_owner_ok: bool,
 ) -> ExitCode {
+    let out = out.unwrap_or_else(|| beside(candidate));
+    if let Err(code) = prepare_out(&out, out_owner_ok) {
+        return code;
+    }
     let inputs = match read_all(&[base.to_path_buf(), candidate.to_path_buf()]) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
     let comparison = reports::compare(&inputs[0], &inputs[1], opts);
     print!("{}", comparison.text());
-    let out = out.unwrap_or_else(|| beside(candidate));
     if let Err(e) = comparison.render(&out) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;

@@ -6,6 +6,7 @@
 
 use crate::config::{Config, ConfigError, ConfigSource};
 use crate::header;
+use crate::out_dir::{self, OutDirError};
 use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
 use crate::plan::{plan, PlannedCell};
 use crate::profile::{Observers, ProfileError};
@@ -40,6 +41,9 @@ pub struct SweepArgs {
     pub filter: Option<String>,
     /// The fifos of a perf to turn on around each profile pass's counters.
     pub perf_control: Option<PerfFifos>,
+    /// `--out-owner-ok`: use `out` even when another user could have
+    /// prepared it (see `out_dir`).
+    pub out_owner_ok: bool,
 }
 
 /// Why a sweep could not run or go on.
@@ -51,6 +55,9 @@ pub enum SweepError {
     /// The results file could not be read or written.
     #[error(transparent)]
     Results(#[from] ResultsError),
+    /// The output directory is refused (see `out_dir`).
+    #[error(transparent)]
+    OutDir(#[from] OutDirError),
     /// Another sweep holds the output directory.
     #[error("{0}: another sweep is writing to this directory")]
     Locked(PathBuf),
@@ -685,21 +692,21 @@ fn reference_timing(m: &ReferenceMeasurement) -> ReferenceTiming {
     }
 }
 
-/// Holds the output directory's lock for the life of the sweep.
-fn lock_dir(out: &Path) -> Result<File, SweepError> {
-    let io = |source| SweepError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
-    fs::create_dir_all(out).map_err(io)?;
-    let lock = File::create(out.join(".lock")).map_err(io)?;
+/// Checks the output directory (see `out_dir`) and holds its lock for the
+/// life of the sweep.
+fn lock_dir(out: &Path, owner_ok: bool) -> Result<File, SweepError> {
+    out_dir::prepare(out, owner_ok)?;
+    let lock = out_dir::open_lock(&out.join(".lock"))?;
     match fs4::fs_std::FileExt::try_lock_exclusive(&lock) {
         Ok(true) => Ok(lock),
         Ok(false) => Err(SweepError::Locked(out.to_path_buf())),
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
             Err(SweepError::Locked(out.to_path_buf()))
         }
-        Err(e) => Err(io(e)),
+        Err(source) => Err(SweepError::Io {
+            path: out.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -709,6 +716,9 @@ pub fn command_line(args: &SweepArgs, resume: bool) -> Vec<String> {
     cmd.extend(["--out".into(), args.out.display().to_string()]);
     if let Some(f) = &args.filter {
         cmd.extend(["--filter".into(), f.clone()]);
+    }
+    if args.out_owner_ok {
+        cmd.push("--out-owner-ok".into());
     }
     if resume {
         cmd.push("--resume".into());
@@ -806,7 +816,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         Some(fifos) => Some(PerfControl::open(fifos)?),
         None => None,
     };
-    let lock = lock_dir(&args.out)?;
+    let lock = lock_dir(&args.out, args.out_owner_ok)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
     let cells = plan(&config, args.filter.as_deref());

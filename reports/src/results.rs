@@ -6,7 +6,8 @@
 
 use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Why a results file could not be read or written.
@@ -135,15 +136,22 @@ impl ResultsWriter {
         Ok(writer)
     }
 
-    /// Opens an existing file for appending (resume). A last line cut short by a
-    /// kill is terminated first, so that the next record starts on its own line.
+    /// Opens an existing file for appending (resume), never through a
+    /// symbolic link. A last line cut short by a kill is terminated first, so
+    /// that the next record starts on its own line.
     pub fn append_to(path: &Path) -> Result<ResultsWriter, ResultsError> {
         let io_err = |source| ResultsError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let bytes = std::fs::read(path).map_err(io_err)?;
-        let mut file = OpenOptions::new().append(true).open(path).map_err(io_err)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(io_err)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io_err)?;
         let mut len = bytes.len() as u64;
         if bytes.last().is_some_and(|b| *b != b'\n') {
             file.write_all(b"\n").map_err(io_err)?;
