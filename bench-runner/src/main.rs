@@ -13,6 +13,7 @@ mod perf_control;
 mod plan;
 mod profile;
 mod progress;
+mod resume;
 mod stopping;
 mod study;
 mod sweep;

@@ -11,6 +11,7 @@ use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
 use crate::plan::{plan, PlannedCell};
 use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
+use crate::resume;
 use crate::stopping::{self, Rule};
 use itertools::Itertools;
 use reports::results::{Results, ResultsError, ResultsWriter};
@@ -234,7 +235,7 @@ enum Visit {
 
 /// A line of `cell` with what every line of it carries and nothing measured
 /// yet: the pass fills in its outcome.
-fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellRecord {
+pub(crate) fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellRecord {
     CellRecord {
         name: cell.name.clone(),
         cell: cell.key.clone(),
@@ -752,7 +753,17 @@ fn open_results(
         for w in &existing.warnings {
             eprintln!("warning: {}: {w}", path.display());
         }
+        let (existing, dropped) = resume::keep_planned(existing, &plan(config, None));
         let done = resume_from(&existing, &args.config, config)?;
+        if !dropped.is_empty() {
+            for d in &dropped {
+                eprintln!("warning: {}: {d}", path.display());
+            }
+            resume::rewrite(&existing).map_err(|source| SweepError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         return Ok((ResultsWriter::append_to(path)?, done));
     }
     let run = RunInfo {

@@ -16,6 +16,7 @@ pub mod advice;
 pub mod anchors;
 pub mod bench_json;
 pub mod brief;
+pub mod checks;
 pub mod compare;
 pub mod cost;
 pub mod doc;

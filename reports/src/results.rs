@@ -1,9 +1,11 @@
 //! Reading and appending `results.jsonl`. Writing appends one line at a time and
 //! flushes it, so a kill loses at most the line being written, and a write that
 //! fails (a full disk) is undone so the file still ends on a whole line; reading tolerates
-//! exactly that (a truncated or garbled line is skipped with a warning) and
-//! refuses what it cannot interpret (no header, another schema version).
+//! exactly that (a truncated or garbled line is skipped with a warning, as is
+//! one whose numbers no measurement gives, see `checks`) and refuses what it
+//! cannot interpret (no header, another schema version, an impossible anchor).
 
+use crate::checks::{self, Implausible};
 use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -27,6 +29,14 @@ pub enum ResultsError {
     /// The first line is not a header.
     #[error("{0}: first line is not a results header")]
     NoHeader(PathBuf),
+    /// The header holds a number no measurement gives (see `checks`).
+    #[error("{path}: header: {why}")]
+    Implausible {
+        /// The file.
+        path: PathBuf,
+        /// Which number, and what it breaks.
+        why: Implausible,
+    },
     /// Written by an incompatible version of the tool.
     #[error("{path}: results schema version {found} is not supported (this tool reads version {SCHEMA_VERSION})")]
     Version {
@@ -86,11 +96,18 @@ impl Results {
             Ok(Record::Header(h)) => *h,
             _ => return Err(ResultsError::NoHeader(path.to_path_buf())),
         };
+        checks::header(&header).map_err(|why| ResultsError::Implausible {
+            path: path.to_path_buf(),
+            why,
+        })?;
         let mut records = Vec::new();
         let mut warnings = Vec::new();
         for (index, line) in lines {
             match serde_json::from_slice::<Record>(line) {
-                Ok(Record::Cell(cell)) => records.push(*cell),
+                Ok(Record::Cell(cell)) => match checks::cell(&cell) {
+                    Ok(()) => records.push(*cell),
+                    Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
+                },
                 Ok(Record::Header(_)) => {
                     warnings.push(format!("line {}: second header ignored", index + 1))
                 }
