@@ -50,7 +50,8 @@ enum Command {
         filter: Option<String>,
         /// Turn on a perf started with `-D -1 --control fifo:CTL,ACK` over
         /// each profile pass's counter window only, and off again, waiting
-        /// for its ack each time.
+        /// for its ack each time: at most 5 s (then the sweep stops with an
+        /// error), and Ctrl-C or SIGTERM ends the wait.
         #[arg(long, value_name = "CTL,ACK")]
         perf_control: Option<perf_control::PerfFifos>,
         /// Write into OUT even when another user owns it, or group or others
@@ -599,5 +600,20 @@ fn compare(
         ExitCode::from(EXIT_REGRESSION)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn perf_controls_help_states_how_long_it_waits_for_perf() {
+        let mut cli = Cli::command();
+        let sweep = cli.find_subcommand_mut("sweep").unwrap();
+        let help = sweep.render_long_help().to_string();
+        let wait = format!("at most {} s", perf_control::ACK_TIMEOUT.as_secs());
+        assert!(help.contains(&wait), "{help}");
     }
 }

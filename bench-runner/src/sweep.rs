@@ -467,7 +467,8 @@ impl Sweeper<'_> {
             let outcome = self.finish(a, reason)?;
             progress.advance(1, &a.cell.name, outcome);
         }
-        Ok(false)
+        // A signal during the last cell's profile pass interrupted it too.
+        Ok(self.interrupted())
     }
 
     /// Runs repetition `rep` of a cell on a fresh set-up: warmed up (the first
