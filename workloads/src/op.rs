@@ -251,7 +251,10 @@ enum GroupIo {
 /// never point at freed memory.
 pub struct Ops {
     kind: OpKind,
-    forced_async: bool,
+    /// IOSQE_ASYNC when steps are forced through io-wq, else nothing.
+    forced: Flags,
+    /// SQEs per step ([`OpKind::parts`]), looked up once.
+    parts: usize,
     first_group: u32,
     steps: u32,
     records: Vec<[u8; 8]>,
@@ -335,7 +338,12 @@ impl Ops {
             .collect();
         Ok(Ops {
             kind,
-            forced_async,
+            forced: if forced_async {
+                Flags::ASYNC
+            } else {
+                Flags::empty()
+            },
+            parts: kind.parts() as usize,
             first_group,
             steps,
             records,
@@ -362,12 +370,7 @@ impl Ops {
     /// part's user_data ([`UserData::step_part`]).
     #[inline]
     pub fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
-        let parts = self.kind.parts() as usize;
-        let forced = if self.forced_async {
-            Flags::ASYNC
-        } else {
-            Flags::empty()
-        };
+        let (parts, forced) = (self.parts, self.forced);
         let mut emit = |part: usize, sqe: Entry| {
             let last = part + 1 == parts;
             out.push(
@@ -377,9 +380,9 @@ impl Ops {
         };
         let local = (group - self.first_group) as usize;
         let slot = local * self.steps as usize + seq as usize;
-        match (&self.io[local], self.kind) {
-            (_, OpKind::Nop) => emit(0, opcode::Nop::new().build()),
-            (_, OpKind::Timeout) => {
+        match (self.kind, &self.io[local]) {
+            (OpKind::Nop, _) => emit(0, opcode::Nop::new().build()),
+            (OpKind::Timeout, _) => {
                 let ts = &self.timespecs[(seq as usize + local * 3) % TIMEOUT_US.len()];
                 emit(
                     0,
@@ -388,8 +391,8 @@ impl Ops {
                         .build(),
                 );
             }
-            (GroupIo::Pipe { write, .. }, _) => emit(0, self.write(write.as_raw_fd(), slot)),
-            (GroupIo::File { append, .. }, OpKind::Fsync) => {
+            (_, GroupIo::Pipe { write, .. }) => emit(0, self.write(write.as_raw_fd(), slot)),
+            (OpKind::Fsync, GroupIo::File { append, .. }) => {
                 emit(0, self.write(append.as_raw_fd(), slot));
                 emit(
                     1,
@@ -398,8 +401,8 @@ impl Ops {
                         .build(),
                 );
             }
-            (GroupIo::File { append, .. }, _) => emit(0, self.write(append.as_raw_fd(), slot)),
-            (GroupIo::Copy { source, dest }, _) => {
+            (_, GroupIo::File { append, .. }) => emit(0, self.write(append.as_raw_fd(), slot)),
+            (_, GroupIo::Copy { source, dest }) => {
                 let GroupIo::File { append, .. } = &**dest else {
                     unreachable!("a copy's destination is a file")
                 };
@@ -419,7 +422,7 @@ impl Ops {
                         .build(),
                 );
             }
-            (GroupIo::Socket { send, .. }, _) => {
+            (_, GroupIo::Socket { send, .. }) => {
                 let rec = &self.records[slot];
                 emit(
                     0,
@@ -428,7 +431,7 @@ impl Ops {
                         .build(),
                 );
             }
-            (GroupIo::None, _) => unreachable!("ops with a data path always have group io"),
+            (_, GroupIo::None) => unreachable!("ops with a data path always have group io"),
         }
     }
 
