@@ -138,7 +138,7 @@ impl Study {
         let findings = reports::findings::find(&report, &question, &opts);
         let path = out.join("findings.md");
         let text = reports::findings::markdown(self.name, &question, &report, &findings, &opts);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        reports::exporter::write_file(&path, text.as_bytes()).map_err(|e| e.to_string())?;
         Ok(findings
             .iter()
             .map(|f| reports::findings::sentence(&report, f))

@@ -185,3 +185,67 @@ fn kernel_matrix_locks_its_cache_without_writing_through_a_planted_lock() {
         "the cache's lock link was written through"
     );
 }
+
+#[test]
+fn report_replaces_links_planted_where_its_files_go_and_never_writes_through_them() {
+    let (dir, results, _) = finished_sweep(&tiny());
+    let out = dir.path().join("report");
+    let report = || {
+        bin()
+            .arg("report")
+            .arg(&results)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let first = report();
+    assert!(first.status.success(), "{}", stderr(&first));
+    // Every file of the report, plots included, replaced by a link to a
+    // file of its own.
+    let mut files: Vec<PathBuf> = vec![out.join("report.html"), out.join("report.md")];
+    for entry in std::fs::read_dir(out.join("plots")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "png")),
+        "{files:?}"
+    );
+    let secrets = dir.path().join("secrets");
+    std::fs::create_dir(&secrets).unwrap();
+    let victims: Vec<PathBuf> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let target = victim(&secrets, &format!("victim{i}"));
+            std::fs::remove_file(file).unwrap();
+            symlink(&target, file).unwrap();
+            target
+        })
+        .collect();
+    let again = report();
+    assert!(again.status.success(), "{}", stderr(&again));
+    for (file, target) in files.iter().zip(&victims) {
+        assert!(untouched(target), "{} was written through", file.display());
+        assert!(!file.is_symlink(), "{} is still a link", file.display());
+        assert!(std::fs::metadata(file).unwrap().len() > 0);
+    }
+
+    // plots/ itself a link: refused, nothing written where it points.
+    std::fs::remove_dir_all(out.join("plots")).unwrap();
+    symlink(&secrets, out.join("plots")).unwrap();
+    let linked = report();
+    let err = stderr(&linked);
+    assert_eq!(linked.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("plots: a symbolic link or not a directory: refusing to write into it"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&secrets).unwrap().count(),
+        victims.len(),
+        "a plot was written through plots/"
+    );
+}
