@@ -20,6 +20,7 @@ mod sweep;
 
 use clap::{Parser, Subcommand};
 use reports::results::Results;
+use reports::sanitize::stdout;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -281,7 +282,7 @@ fn advice(results: &Results) {
     let advice = reports::advice::Advice::of(&report, &reports::CompareOptions::default());
     print!(
         "{}",
-        reports::advice::text(&advice, &results.header.run.command)
+        stdout(&reports::advice::text(&advice, &results.header.run.command))
     );
 }
 
@@ -290,7 +291,7 @@ fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), S
     let sentences = study.write_findings(results, out)?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
-        println!("- {s}");
+        print!("{}", stdout(&format!("- {s}\n")));
     }
     eprintln!("findings: {}", out.join("findings.md").display());
     Ok(())
@@ -532,7 +533,7 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool, out_owner_ok:
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    print!("{}", reports::text_table(&inputs));
+    print!("{}", stdout(&reports::text_table(&inputs)));
     match render(&inputs, &out, !no_plots, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -591,7 +592,7 @@ fn compare(
         Err(code) => return code,
     };
     let comparison = reports::compare(&inputs[0], &inputs[1], opts);
-    print!("{}", comparison.text());
+    print!("{}", stdout(&comparison.text()));
     if let Err(e) = comparison.render(&out) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;

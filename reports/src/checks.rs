@@ -1,19 +1,102 @@
-//! What the numbers of a results line must be for the reports to believe
-//! them. A results file is input from wherever it was produced (the CI
-//! merges files other jobs uploaded), so a reader cannot take a timing of
+//! What the names and numbers of a results line must be for the reports to
+//! believe them. A results file is input from wherever it was produced (the
+//! CI merges files other jobs uploaded), so a reader cannot take a timing of
 //! −245 ns/step, or one of 0 that every ratio divides by, at its word: each
 //! timing and count must be finite and positive (or zero where zero is a
 //! possible reading), and a per-step figure must be its total over its
-//! steps. A cell line that fails is skipped with a warning like any
-//! malformed line (and `--resume` runs it again); a header that fails makes
-//! the file unreadable, as any bad header does. What passes can be divided
-//! by: no NaN or infinity comes out of a believed file.
+//! steps. Nor can it take any string as a name: a style, variant, mode, op
+//! or sharing must be of the form the tool's own names have (at most
+//! [`MAX_NAME`] of ASCII letters, digits and `-_:+.`), and a line's name must
+//! be the name of its coordinates. A cell line that fails is skipped with a
+//! warning like any malformed line (and `--resume` runs it again); a header
+//! that fails (an anchor, a name in its registry) makes the file unreadable,
+//! as any bad header does. What passes can be divided by, and used in a file
+//! name or a table: no NaN or infinity comes out of a believed file.
 //!
+//! Names are checked for their form, not against the header's registry:
+//! the registry is the file's own word too, and reports render styles it
+//! does not list (an old file's bare `futex`, a control's `+broken`).
 //! A forgery consistent with itself passes, as it must: these checks keep
 //! impossible values out, not plausible lies.
 
-use crate::schema::{CellRecord, Header, Profile, ReferenceSummary, ReferenceTiming, Timing};
+use crate::sanitize::quoted;
+use crate::schema::{
+    CellKey, CellRecord, Header, Profile, ReferenceSummary, ReferenceTiming, Timing,
+};
 use std::fmt;
+
+/// The longest style, variant, mode, op or sharing name believed.
+pub const MAX_NAME: usize = 64;
+
+/// Why a line is not believed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rejected {
+    /// A number no measurement gives.
+    Implausible(Implausible),
+    /// A string that is not a name of the form the tool writes.
+    NotAName {
+        /// Where it is, e.g. `cell.op`.
+        field: &'static str,
+        /// What it is.
+        value: String,
+    },
+    /// The line's name is not the name of its coordinates.
+    Misnamed {
+        /// The line's name.
+        name: String,
+        /// The name its coordinates give.
+        expected: String,
+    },
+}
+
+impl From<Implausible> for Rejected {
+    fn from(i: Implausible) -> Rejected {
+        Rejected::Implausible(i)
+    }
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejected::Implausible(i) => i.fmt(f),
+            Rejected::NotAName { field, value } => write!(
+                f,
+                "{field} {} is not a name (at most {MAX_NAME} of A-Z a-z 0-9 - _ : + .)",
+                quoted(value)
+            ),
+            Rejected::Misnamed { name, expected } => write!(
+                f,
+                "name {} is not its coordinates' name {expected:?}",
+                quoted(name)
+            ),
+        }
+    }
+}
+
+/// Checks that `value` has the form of a name of the tool's.
+fn name(field: &'static str, value: &str, may_be_empty: bool) -> Result<(), Rejected> {
+    let formed = value.len() <= MAX_NAME
+        && (may_be_empty || !value.is_empty())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_:+.".contains(&b));
+    if formed {
+        Ok(())
+    } else {
+        Err(Rejected::NotAName {
+            field,
+            value: value.to_string(),
+        })
+    }
+}
+
+fn key(k: &CellKey) -> Result<(), Rejected> {
+    name("cell.style", &k.style, false)?;
+    name("cell.variant", &k.variant, true)?;
+    name("cell.mode", &k.mode, false)?;
+    name("cell.op", &k.op, false)?;
+    name("cell.sharing", &k.sharing, false)
+}
 
 /// What a number must be.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -222,8 +305,16 @@ fn profile(p: &Profile) -> Result<(), Implausible> {
     })
 }
 
-/// Checks every number of a cell line.
-pub fn cell(r: &CellRecord) -> Result<(), Implausible> {
+/// Checks the names and every number of a cell line.
+pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
+    key(&r.cell)?;
+    let expected = r.cell.name();
+    if r.name != expected {
+        return Err(Rejected::Misnamed {
+            name: r.name.clone(),
+            expected,
+        });
+    }
     r.timing.as_ref().map_or(Ok(()), timing)?;
     r.reference_timing
         .as_ref()
@@ -239,8 +330,18 @@ pub fn cell(r: &CellRecord) -> Result<(), Implausible> {
     Ok(())
 }
 
-/// Checks every number of a header: the anchors, which findings divide by.
-pub fn header(h: &Header) -> Result<(), Implausible> {
+/// Checks the names of a header's registry, and its anchors, which
+/// findings divide by.
+pub fn header(h: &Header) -> Result<(), Rejected> {
+    for s in h.registry.iter().flat_map(|r| &r.styles) {
+        name("registry.styles.name", &s.name, false)?;
+        for v in &s.variants {
+            name("registry.styles.variants", v, false)?;
+        }
+    }
+    for m in h.registry.iter().flat_map(|r| &r.modes) {
+        name("registry.modes", m, false)?;
+    }
     for a in &h.anchors {
         let field = |what: &str| format!("anchors.{}.{what}", a.name);
         a.ns.map_or(Ok(()), |v| check(field("ns"), v, Rule::Positive))?;
@@ -308,6 +409,58 @@ mod tests {
             ..timed(ns, total, steps)
         };
         assert_eq!(timing(&truncated), Ok(()));
+    }
+
+    #[test]
+    fn names_have_the_tools_form_and_a_line_is_named_by_its_coordinates() {
+        let mut k = CellKey {
+            style: "futex".into(),
+            variant: "private-fresh".into(),
+            mode: "sqpoll+registered-ring".into(),
+            op: "socket:unix".into(),
+            forced_async: true,
+            groups: 1,
+            steps: 8,
+            batch: 4,
+            submitters: 2,
+            sharing: "shared".into(),
+        };
+        assert_eq!(key(&k), Ok(()));
+        let line = |k: &CellKey, name: String| {
+            let mut r: CellRecord = serde_json::from_value(serde_json::json!({
+                "name": "", "cell": k, "pass": "timing", "rep": 0, "status": "skipped",
+                "finished_unix": 0
+            }))
+            .unwrap();
+            r.name = name;
+            r
+        };
+        assert_eq!(cell(&line(&k, k.name())), Ok(()));
+        assert_eq!(
+            cell(&line(&k, "drain/default/nop/g1-s8-b4-t1".into()))
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "name \"drain/default/nop/g1-s8-b4-t1\" is not its coordinates' name {:?}",
+                k.name()
+            )
+        );
+        k.op = "x".repeat(300);
+        assert_eq!(
+            cell(&line(&k, k.name())).unwrap_err().to_string(),
+            format!(
+                "cell.op {:?}… is not a name (at most 64 of A-Z a-z 0-9 - _ : + .)",
+                "x".repeat(40)
+            )
+        );
+        k.op = "<img onerror=x>".into();
+        assert!(matches!(
+            cell(&line(&k, k.name())),
+            Err(Rejected::NotAName {
+                field: "cell.op",
+                ..
+            })
+        ));
     }
 
     #[test]

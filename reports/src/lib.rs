@@ -33,6 +33,7 @@ pub mod model;
 pub mod overview;
 pub mod plots;
 pub mod results;
+pub mod sanitize;
 pub use results_schema as schema;
 pub mod sections;
 pub mod stats;

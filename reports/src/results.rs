@@ -2,10 +2,13 @@
 //! flushes it, so a kill loses at most the line being written, and a write that
 //! fails (a full disk) is undone so the file still ends on a whole line; reading tolerates
 //! exactly that (a truncated or garbled line is skipped with a warning, as is
-//! one whose numbers no measurement gives, see `checks`) and refuses what it
-//! cannot interpret (no header, another schema version, an impossible anchor).
+//! one whose names or numbers no measurement gives, see `checks`) and refuses
+//! what it cannot interpret (no header, another schema version, an impossible
+//! anchor). Every string read passes through `sanitize::clean` first, so no
+//! control character and no overlong text reaches any output.
 
-use crate::checks::{self, Implausible};
+use crate::checks::{self, Rejected};
+use crate::sanitize;
 use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -29,13 +32,14 @@ pub enum ResultsError {
     /// The first line is not a header.
     #[error("{0}: first line is not a results header")]
     NoHeader(PathBuf),
-    /// The header holds a number no measurement gives (see `checks`).
+    /// The header holds a number no measurement gives, or a registry name
+    /// of no form the tool writes (see `checks`).
     #[error("{path}: header: {why}")]
-    Implausible {
+    Rejected {
         /// The file.
         path: PathBuf,
-        /// Which number, and what it breaks.
-        why: Implausible,
+        /// What, and why.
+        why: Rejected,
     },
     /// Written by an incompatible version of the tool.
     #[error("{path}: results schema version {found} is not supported (this tool reads version {SCHEMA_VERSION})")]
@@ -80,8 +84,9 @@ impl Results {
         let (_, first) = lines
             .next()
             .ok_or_else(|| ResultsError::Empty(path.to_path_buf()))?;
-        let value: serde_json::Value = serde_json::from_slice(first)
+        let mut value: serde_json::Value = serde_json::from_slice(first)
             .map_err(|_| ResultsError::NoHeader(path.to_path_buf()))?;
+        sanitize::clean_value(&mut value);
         if value.get("kind").and_then(|k| k.as_str()) != Some("header") {
             return Err(ResultsError::NoHeader(path.to_path_buf()));
         }
@@ -96,14 +101,18 @@ impl Results {
             Ok(Record::Header(h)) => *h,
             _ => return Err(ResultsError::NoHeader(path.to_path_buf())),
         };
-        checks::header(&header).map_err(|why| ResultsError::Implausible {
+        checks::header(&header).map_err(|why| ResultsError::Rejected {
             path: path.to_path_buf(),
             why,
         })?;
         let mut records = Vec::new();
         let mut warnings = Vec::new();
         for (index, line) in lines {
-            match serde_json::from_slice::<Record>(line) {
+            let record = serde_json::from_slice::<serde_json::Value>(line).and_then(|mut v| {
+                sanitize::clean_value(&mut v);
+                serde_json::from_value::<Record>(v)
+            });
+            match record {
                 Ok(Record::Cell(cell)) => match checks::cell(&cell) {
                     Ok(()) => records.push(*cell),
                     Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),

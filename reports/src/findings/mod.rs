@@ -301,11 +301,12 @@ pub fn markdown(
     out.push_str(&format!("**Asked in.** {}\n\n", question.reference.trim()));
     for source in &report.sources {
         let h = &source.header;
+        let command = h.run.reproduce_with().join(" ");
+        let ticks = crate::sanitize::fence(&command).replace("```", "``");
         out.push_str(&format!(
-            "**Run.** `{}` on kernel {} ({}, {} CPUs){}.\n\n",
-            h.run.reproduce_with().join(" "),
-            h.machine.kernel,
-            h.machine.cpu_model,
+            "**Run.** {ticks} {command} {ticks} on kernel {} ({}, {} CPUs){}.\n\n",
+            crate::sanitize::markdown(&h.machine.kernel),
+            crate::sanitize::markdown(&h.machine.cpu_model),
             h.machine.cpus,
             if h.machine.emulated {
                 format!(", {}", crate::model::EMULATED_MACHINE_LABEL)
