@@ -30,6 +30,7 @@ pub mod kernels;
 pub mod markdown;
 pub mod model;
 pub mod overview;
+pub mod paired;
 pub mod plots;
 pub mod results;
 pub use results_schema as schema;
