@@ -13,8 +13,8 @@ use crate::error::ReportError;
 use crate::exporter::{write_all, Exporter};
 use crate::format::{ascii, num, signed_pct};
 use crate::markdown::to_markdown;
-use crate::paired::PairedRatio;
 use crate::model::{CellStatus, CellSummary, Report, Source, EXPECTED_BREAK};
+use crate::paired::PairedRatio;
 use crate::results::Results;
 use crate::schema::Header;
 use crate::stats::{

@@ -22,6 +22,7 @@ pub mod doc;
 pub mod email;
 pub mod error;
 pub mod exporter;
+pub mod fidelity;
 pub mod findings;
 pub mod format;
 pub mod html;

@@ -262,7 +262,11 @@ impl CellSummary {
         if self.blocks.len() != values.len() {
             return Vec::new();
         }
-        self.blocks.iter().copied().zip(values.iter().copied()).collect()
+        self.blocks
+            .iter()
+            .copied()
+            .zip(values.iter().copied())
+            .collect()
     }
 
     /// The harness's overhead over its raw reference loop, block by block,
@@ -604,11 +608,7 @@ fn summarize(
         ns_samples: if timed { ns_samples } else { Vec::new() },
         cpu_ns_samples: if timed { cpu } else { Vec::new() },
         blocks: if timed { blocks } else { Vec::new() },
-        reference_samples: if timed {
-            reference_samples
-        } else {
-            Vec::new()
-        },
+        reference_samples: if timed { reference_samples } else { Vec::new() },
         interrupted: timing
             .iter()
             .filter(|r| r.status == Status::Interrupted)

@@ -186,7 +186,10 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
 fn link_precision_line(report: &Report, timed: &[&CellSummary]) -> Option<String> {
     let mut by_mode: Vec<(&str, Vec<f64>)> = Vec::new();
     for cell in timed {
-        let Some(p) = report.paired_link(cell).filter(|_| cell.key.style != BASELINE_STYLE) else {
+        let Some(p) = report
+            .paired_link(cell)
+            .filter(|_| cell.key.style != BASELINE_STYLE)
+        else {
             continue;
         };
         match by_mode.iter_mut().find(|(m, _)| *m == cell.key.mode) {
