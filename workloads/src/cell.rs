@@ -256,7 +256,7 @@ pub struct CellRun {
 
 /// The size of a ring for a lane of `lane_steps` steps per pass: the CQ holds
 /// a whole pass (up to the kernel's limit), so that no style overflows it.
-pub(crate) fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
+pub fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
     let sq = spec.ring_entries;
     let cqes = lane_steps * spec.op.parts();
     let cq = (cqes + 64).next_power_of_two().clamp(2 * sq, 65536);
