@@ -63,9 +63,15 @@ pub struct Written {
 impl ReproArgs {
     /// The command line that makes this reproducer again.
     pub fn command(&self) -> String {
-        let mut words = vec!["bench-runner".to_string(), "repro".into(), self.cell.clone()];
+        let mut words = vec![
+            "bench-runner".to_string(),
+            "repro".into(),
+            self.cell.clone(),
+        ];
         match &self.source {
-            Some(ConfigSource::Study { name, .. }) => words.extend(["--study".into(), name.clone()]),
+            Some(ConfigSource::Study { name, .. }) => {
+                words.extend(["--study".into(), name.clone()])
+            }
             Some(ConfigSource::File(path)) => {
                 words.extend(["--config".into(), path.display().to_string()])
             }

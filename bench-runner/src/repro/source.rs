@@ -69,7 +69,9 @@ impl Family {
             ("hardlink", "") => Family::Chain("IOSQE_IO_HARDLINK"),
             ("userspace", "") => Family::Userspace,
             ("futex", v) => {
-                let (scope, fresh) = v.split_once("-fresh").map_or((v, false), |(s, _)| (s, true));
+                let (scope, fresh) = v
+                    .split_once("-fresh")
+                    .map_or((v, false), |(s, _)| (s, true));
                 match scope {
                     "private" | "shared" => Family::Futex {
                         private: scope == "private",
@@ -124,7 +126,10 @@ impl Family {
 }
 
 /// The op's template and what fills it.
-fn op_template(op: OpKind, keys: &mut BTreeMap<&'static str, String>) -> Result<&'static str, Refusal> {
+fn op_template(
+    op: OpKind,
+    keys: &mut BTreeMap<&'static str, String>,
+) -> Result<&'static str, Refusal> {
     match op {
         OpKind::Nop => Ok(include_str!("c/ops/nop.c")),
         OpKind::Timeout => Ok(include_str!("c/ops/timeout.c")),
@@ -178,7 +183,11 @@ pub fn render(cell: &PlannedCell, made: &Provenance<'_>) -> Result<String, Refus
     let flags = mode.setup_flag_names();
     let cpu = |c: Option<usize>| c.map_or("-1".to_string(), |c| c.to_string());
     let placement = &cell.placement;
-    let helper = placement.helpers.values().next().and_then(|cpus| cpus.first().copied());
+    let helper = placement
+        .helpers
+        .values()
+        .next()
+        .and_then(|cpus| cpus.first().copied());
     let opcodes: Vec<String> = needs
         .iter()
         .filter_map(|n| match n {
@@ -226,29 +235,41 @@ pub fn render(cell: &PlannedCell, made: &Provenance<'_>) -> Result<String, Refus
         OpKind::Nop | OpKind::Timeout => "",
         _ => RECORDS,
     };
-    let text = [header(cell, made).as_str(), COMMON, records, op, STEPS, style, MAIN].concat();
+    let text = [
+        header(cell, made).as_str(),
+        COMMON,
+        records,
+        op,
+        STEPS,
+        style,
+        MAIN,
+    ]
+    .concat();
     fill(&text, &keys)
 }
 
 /// The opening comment: what the program is, how to build and run it, and
 /// where it came from.
 fn header(cell: &PlannedCell, made: &Provenance<'_>) -> String {
-    let mode = cell.spec.mode.mode;
-    format!(
-        "/*\n * Cell {} of uring-syncbench,\n * as a program on liburing and libc alone.\n *\n\
-         * Build:   {BUILD}\n\
-         * Run:     ./repro [--passes N] [--seconds S]   (default {DEFAULT_PASSES}, at most {DEFAULT_SECONDS} s)\n\
-         * Exit:    0 order held, 1 order broken, 2 error, 77 a feature missing\n\
-         * Made by: {}\n\
-         * On:      Linux {}, uring-syncbench {}\n *\n\
-         * Mode {}: {}.\n */\n",
-        cell.name,
-        made.command,
-        made.kernel,
-        env!("CARGO_PKG_VERSION"),
-        cell.spec.mode,
-        mode.about,
-    )
+    let lines = [
+        format!("Cell {} of uring-syncbench,", cell.name),
+        "as a program on liburing and libc alone.".into(),
+        String::new(),
+        format!("Build:   {BUILD}"),
+        format!(
+            "Run:     ./repro [--passes N] [--seconds S]   (default {DEFAULT_PASSES}, at most {DEFAULT_SECONDS} s)"
+        ),
+        "Exit:    0 order held, 1 order broken, 2 error, 77 a feature missing".into(),
+        format!("Made by: {}", made.command),
+        format!("On:      Linux {}, uring-syncbench {}", made.kernel, env!("CARGO_PKG_VERSION")),
+        String::new(),
+        format!("Mode {}: {}.", cell.spec.mode, cell.spec.mode.mode.about),
+    ];
+    let body: String = lines
+        .iter()
+        .map(|l| format!(" *{}{l}\n", if l.is_empty() { "" } else { " " }))
+        .collect();
+    format!("/*\n{body} */\n")
 }
 
 /// `text` as a C string literal.
@@ -263,9 +284,14 @@ fn fill(template: &str, keys: &BTreeMap<&'static str, String>) -> Result<String,
     while let Some(at) = rest.find('@') {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let end = after.find('@').ok_or_else(|| Refusal::Template(after.chars().take(20).collect()))?;
+        let end = after
+            .find('@')
+            .ok_or_else(|| Refusal::Template(after.chars().take(20).collect()))?;
         let key = &after[..end];
-        out.push_str(keys.get(key).ok_or_else(|| Refusal::Template(key.to_string()))?);
+        out.push_str(
+            keys.get(key)
+                .ok_or_else(|| Refusal::Template(key.to_string()))?,
+        );
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -291,8 +317,16 @@ mod tests {
     #[test]
     fn every_style_mode_and_op_with_a_template_fills_it_whole() {
         let styles = [
-            "independent", "link", "hardlink", "drain", "userspace", "futex:shared",
-            "futex:private", "futex:shared-fresh", "futex:private-fresh", "msg-ring:step",
+            "independent",
+            "link",
+            "hardlink",
+            "drain",
+            "userspace",
+            "futex:shared",
+            "futex:private",
+            "futex:shared-fresh",
+            "futex:private-fresh",
+            "msg-ring:step",
             "msg-ring:group",
         ];
         let modes = workloads::mode::ModeSpec::allowed();
@@ -307,7 +341,10 @@ mod tests {
                             assert!(c.contains(&format!("#define CELL \"{name}\"")));
                         }
                         Err(Refusal::Combination(why)) => {
-                            assert!(style.ends_with("-fresh") && mode.starts_with("sqpoll"), "{name}: {why}")
+                            assert!(
+                                style.ends_with("-fresh") && mode.starts_with("sqpoll"),
+                                "{name}: {why}"
+                            )
                         }
                         Err(e) => panic!("{name}: {e}"),
                     }
@@ -333,8 +370,10 @@ mod tests {
 
     #[test]
     fn a_cell_without_a_template_is_refused_by_name() {
-        let err = |name: &str| source(name).unwrap_err().to_string();
-        assert!(err("sync-group:queue/default/nop/g2-s8-b8-t1").starts_with("style sync-group:queue:"));
+        let err = |name: &str| source(name).err().expect("refused").to_string();
+        assert!(
+            err("sync-group:queue/default/nop/g2-s8-b8-t1").starts_with("style sync-group:queue:")
+        );
         assert!(err("link/default/copy/g2-s8-b8-t1").starts_with("op copy:"));
         assert!(err("link/default/nop/g2-s8-b8-t2-shared").starts_with("2 submitters"));
         assert!(err("futex:private-fresh/sqpoll/nop/g2-s8-b2-t1").contains("SQPOLL thread"));
