@@ -15,6 +15,7 @@
 use super::{Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
+use crate::op::StepFlags;
 use io_uring::squeue::Flags;
 
 /// A style whose steps all carry `flags`.
@@ -77,7 +78,7 @@ impl Instance for Run {
         for (i, batch) in batches.iter().enumerate() {
             entries.clear();
             for &(g, s) in &batch.steps {
-                entries.extend_from_slice(ctx.ops.step(g, s).first_flags(self.flags).as_slice());
+                ctx.ops.push_step(&mut entries, g, s, StepFlags::first(self.flags));
             }
             // Nothing needs a completion before the end of the pass: the last
             // submission also waits for everything.
