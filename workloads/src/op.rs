@@ -776,7 +776,10 @@ mod tests {
             ..StepFlags::NONE
         };
         let sqes = step(&nop, 0, 0, both);
-        assert_eq!(sqes.iter().map(sqe_flags).collect::<Vec<_>>(), [drain | link]);
+        assert_eq!(
+            sqes.iter().map(sqe_flags).collect::<Vec<_>>(),
+            [drain | link]
+        );
     }
 
     /// The flags byte of an SQE, as the kernel reads it.

@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn a_cell_without_a_template_is_refused_by_name() {
-        let err = |name: &str| source(name).err().expect("refused").to_string();
+        let err = |name: &str| source(name).expect_err("refused").to_string();
         assert!(
             err("sync-group:queue/default/nop/g2-s8-b8-t1").starts_with("style sync-group:queue:")
         );

@@ -78,7 +78,8 @@ impl Instance for Run {
         for (i, batch) in batches.iter().enumerate() {
             entries.clear();
             for &(g, s) in &batch.steps {
-                ctx.ops.push_step(&mut entries, g, s, StepFlags::first(self.flags));
+                ctx.ops
+                    .push_step(&mut entries, g, s, StepFlags::first(self.flags));
             }
             // Nothing needs a completion before the end of the pass: the last
             // submission also waits for everything.

@@ -274,7 +274,11 @@ impl<O: Order> Run<O> {
                 .build()
                 .flags(Flags::SKIP_SUCCESS | Flags::IO_HARDLINK)
                 .user_data(UserData::aux(group, end - 1));
-            let link = if last { Flags::empty() } else { Flags::IO_HARDLINK };
+            let link = if last {
+                Flags::empty()
+            } else {
+                Flags::IO_HARDLINK
+            };
             let wake = opcode::FutexWake::new(word, 1, MATCH_ANY, flags)
                 .build()
                 .flags(Flags::SKIP_SUCCESS | link)

@@ -8,10 +8,10 @@
 use super::{StepCtx, StepError, StepSource, Stream};
 use crate::cancel::Cancel;
 use crate::op::{OpKind, Ops, StepFlags};
-use io_uring::squeue::{Entry, Flags};
 use crate::ring::RingError;
 use crate::sys::futex;
 use crate::userdata::UserData;
+use io_uring::squeue::{Entry, Flags};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
