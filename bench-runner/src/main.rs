@@ -129,6 +129,10 @@ enum Command {
         /// Take the cell from this config.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Also build and run it (gcc, liburing) and write bug.txt, the bug
+        /// report mail, from what it printed.
+        #[arg(long)]
+        mail: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -400,12 +404,14 @@ fn main() -> ExitCode {
             out,
             study,
             config,
+            mail,
         } => run_repro(repro::ReproArgs {
             cell,
             source: study
                 .map(|name| config::ConfigSource::Study { name, quick: false })
                 .or(config.map(config::ConfigSource::File)),
             out,
+            mail,
         }),
         Command::List => print_list(),
         Command::Report {
@@ -454,7 +460,14 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
                 w.cell,
                 repro::BUILD
             );
+            if let Some(mail) = w.mail {
+                eprintln!("wrote {}", mail.display());
+            }
             ExitCode::SUCCESS
+        }
+        Err(e @ repro::ReproError::Held(_)) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
         }
         Err(e) => {
             eprintln!("error: {e}");

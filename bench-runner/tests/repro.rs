@@ -320,3 +320,59 @@ fn a_cell_it_cannot_express_is_refused_in_one_line() {
         assert!(!dir.path().join("repro.c").exists());
     }
 }
+
+#[test]
+fn the_bug_mail_copies_the_reproducers_rate_and_violation_within_72_columns() {
+    let Some(_gcc) = Toolchain::or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let output = bin()
+        .args([
+            "repro",
+            "link/sqpoll-shared/nop/g1-s16-b64-t1",
+            "--mail",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() == Some(1) && stderr.starts_with("no bug to report") {
+        eprintln!("skip: the split held on this kernel: {stderr}");
+        return;
+    }
+    assert!(output.status.success(), "{stderr}");
+    let mail = std::fs::read_to_string(dir.path().join("bug.txt")).unwrap();
+    let printed = std::fs::read_to_string(dir.path().join("repro.out")).unwrap();
+    assert!(mail.lines().all(|l| l.chars().count() <= 72), "{mail}");
+    assert!(
+        mail.starts_with(
+            "Subject: [BUG] io_uring: shared SQPOLL splits IOSQE_IO_LINK chains\n longer than "
+        ),
+        "{mail}"
+    );
+    for title in [
+        "Expected",
+        "What happened",
+        "Kernel and machine",
+        "Reproducer",
+        "Commands",
+    ] {
+        assert!(mail.contains(&format!("\n\n{title}\n")), "{title}: {mail}");
+    }
+    // The rate and the first violation are the program's own words.
+    let verdict = printed
+        .lines()
+        .find(|l| l.starts_with("order broken in "))
+        .unwrap();
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat(&mail).contains(&flat(verdict)), "{verdict}\n{mail}");
+    let tool = tool_verdict(&format!("styles = [\"link\"]\n{SPLIT}"))
+        .expect_err("the tool's cell broke too");
+    assert!(
+        flat(&mail).contains(&format!("first: {tool}")),
+        "{tool}\n{mail}"
+    );
+    assert!(mail.contains("\n  bench-runner repro link/sqpoll-shared/nop/g1-s16-b64-t1 --mail\n  gcc -O2 -o repro repro.c -luring -lpthread\n  ./repro\n"), "{mail}");
+}
