@@ -348,7 +348,7 @@ fn the_bug_mail_copies_the_reproducers_rate_and_violation_within_72_columns() {
     assert!(mail.lines().all(|l| l.chars().count() <= 72), "{mail}");
     assert!(
         mail.starts_with(
-            "Subject: [BUG] io_uring: shared SQPOLL splits IOSQE_IO_LINK chains\n longer than "
+            "Subject: [BUG] io_uring: shared SQPOLL splits IOSQE_IO_LINK chains of 16\n SQEs\n"
         ),
         "{mail}"
     );
