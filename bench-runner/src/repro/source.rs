@@ -93,7 +93,7 @@ impl Family {
             keys.insert("FLAG", flag.to_string());
             keys.insert(
                 "FLAG_NAME",
-                if flag == "0" { "with nothing" } else { flag }.to_string(),
+                if flag == "0" { "no flag" } else { flag }.to_string(),
             );
         };
         match *self {

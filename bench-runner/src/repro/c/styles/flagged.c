@@ -1,6 +1,6 @@
 
 /* Style @STYLE@: @ABOUT@.
- * Each batch is submitted as it comes, every step's first SQE flagged
+ * Each batch is submitted as it comes, every step's first SQE carrying
  * @FLAG_NAME@; only the last submission waits, for everything. */
 #define STEP_FLAG @FLAG@
 static void on_cqe(uint64_t u, int res)
