@@ -6,6 +6,7 @@
 
 mod advise;
 mod config;
+mod family;
 mod header;
 mod list;
 mod out_dir;
@@ -13,6 +14,7 @@ mod perf_control;
 mod plan;
 mod profile;
 mod progress;
+mod repro;
 mod resume;
 mod stopping;
 mod study;
@@ -131,6 +133,27 @@ enum Command {
         #[arg(long)]
         out_owner_ok: bool,
     },
+    /// Write repro.c: one cell as a short C program on liburing alone that
+    /// checks the order as the tool does and counts the passes that broke it.
+    Repro {
+        /// The cell, named as the reports print it
+        /// (`link/sqpoll-shared/nop/g1-s16-b16-t1`); with --study or
+        /// --config, a `--filter` pattern that matches one of its cells.
+        cell: String,
+        /// Where to write repro.c.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Take the cell from this study's sweep (its ring size and placement).
+        #[arg(long, conflicts_with = "config")]
+        study: Option<String>,
+        /// Take the cell from this config.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also build and run it (gcc, liburing) and write bug.txt, the bug
+        /// report mail, from what it printed.
+        #[arg(long)]
+        mail: bool,
+    },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
     /// Print a results table and render report.md/html, email.txt (with
@@ -150,6 +173,20 @@ enum Command {
         /// root, such a directory could hold links planted to overwrite files).
         #[arg(long)]
         out_owner_ok: bool,
+    },
+    /// Hold a run's harness overhead (each cell over its raw reference loop,
+    /// measured in the same blocks) to limits; exit code 1 when the median or
+    /// any cell is over its limit, naming the cells.
+    Fidelity {
+        /// results.jsonl files.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// The most the median overhead may be.
+        #[arg(long, default_value_t = reports::fidelity::Limits::CI.median)]
+        median: f64,
+        /// The most any one cell's overhead may be.
+        #[arg(long, default_value_t = reports::fidelity::Limits::CI.cell)]
+        cell: f64,
     },
     /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
     Compare {
@@ -414,6 +451,20 @@ fn main() -> ExitCode {
         } => run_study(name, list, out, resume, quick, out_owner_ok),
         Command::Init { path, force } => init(&path, force),
         Command::Plan { config, filter } => print_plan(config, filter.as_deref()),
+        Command::Repro {
+            cell,
+            out,
+            study,
+            config,
+            mail,
+        } => run_repro(repro::ReproArgs {
+            cell,
+            source: study
+                .map(|name| config::ConfigSource::Study { name, quick: false })
+                .or(config.map(config::ConfigSource::File)),
+            out,
+            mail,
+        }),
         Command::List => print_list(),
         Command::Report {
             results,
@@ -421,6 +472,11 @@ fn main() -> ExitCode {
             no_plots,
             out_owner_ok,
         } => report(&results, out, no_plots, out_owner_ok),
+        Command::Fidelity {
+            results,
+            median,
+            cell,
+        } => fidelity(&results, reports::fidelity::Limits { median, cell }),
         Command::Compare {
             base,
             candidate,
@@ -452,6 +508,33 @@ fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>, out_owner_ok: bo
         out_owner_ok,
     };
     run_sweep(args, Then::Advice)
+}
+
+/// `repro`: writes the cell's reproducer, or says in one line why not.
+fn run_repro(args: repro::ReproArgs) -> ExitCode {
+    match repro::write(&args) {
+        Ok(w) => {
+            eprintln!(
+                "wrote {} ({} lines) for {}; build it with: {}",
+                w.path.display(),
+                w.lines,
+                w.cell,
+                repro::BUILD
+            );
+            if let Some(mail) = w.mail {
+                eprintln!("wrote {}", mail.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ repro::ReproError::Held(_)) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }
 
 /// `plan`: validates the config and prints the cells `filter` keeps, without
@@ -554,6 +637,24 @@ fn prepare_out(out: &Path, owner_ok: bool) -> Result<(), ExitCode> {
             ExitCode::FAILURE
         }
     })
+}
+
+/// `fidelity`: the harness overhead of `paths`' cells against `limits`.
+fn fidelity(paths: &[PathBuf], limits: reports::fidelity::Limits) -> ExitCode {
+    let inputs = match read_all(paths) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let report = reports::model::Report::build(&inputs);
+    let verdict = reports::fidelity::Fidelity::judge(&report, limits);
+    for line in verdict.lines() {
+        print!("{}", stdout(&format!("{line}\n")));
+    }
+    if verdict.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// The directory of a results file, where its reports go by default.
