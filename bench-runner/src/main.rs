@@ -207,8 +207,8 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    let question = study.map(study::Study::question).transpose()?;
-                    render(std::slice::from_ref(&r), &args.out, true, question.as_ref())?;
+                    let asked = study.map(study::Study::asked).transpose()?;
+                    render(std::slice::from_ref(&r), &args.out, true, asked.as_ref())?;
                     match then {
                         Then::Findings(s) => findings(s, &r, &args.out),
                         Then::Advice => {
@@ -248,17 +248,18 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
 
 /// Prints `advise`'s ranking of the results.
 fn advice(results: &Results) {
-    let report = reports::model::Report::build(std::slice::from_ref(results));
-    let advice = reports::advice::Advice::of(&report, &reports::CompareOptions::default());
+    let report = reports::analysis::model::Report::build(std::slice::from_ref(results));
+    let advice =
+        reports::analysis::advice::Advice::of(&report, &reports::CompareOptions::default());
     print!(
         "{}",
-        reports::advice::text(&advice, &results.header.run.command)
+        reports::render::advice_text::text(&advice, &results.header.run.command)
     );
 }
 
-/// Writes a study's findings beside its reports and prints them.
+/// Prints a study's findings, which the reports wrote to findings.md.
 fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), String> {
-    let sentences = study.write_findings(results, out)?;
+    let sentences = study.sentences(results)?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
         println!("- {s}");
@@ -462,18 +463,19 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     Ok(inputs)
 }
 
-/// Renders every report output of `inputs` into `out`, the mail's findings
-/// answering a study's `question` when there is one, printing what was written.
+/// Renders every report output of `inputs` into `out`, the findings
+/// answering a study's question (and findings.md) when there is one,
+/// printing what was written.
 fn render(
     inputs: &[Results],
     out: &Path,
     plots: bool,
-    question: Option<&reports::findings::Question>,
+    study: Option<&reports::analysis::findings::StudyQuestion>,
 ) -> Result<(), String> {
     let opts = reports::RenderOptions { plots, png: plots };
     let start = std::time::Instant::now();
     let written =
-        reports::render_answering(inputs, out, &opts, question).map_err(|e| e.to_string())?;
+        reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
     eprintln!(
         "reports: {} file(s) in {} ({:.2} s)",
         written.len(),
@@ -511,8 +513,8 @@ fn compare_options(
     threshold_percent: f64,
     alpha: f64,
     include_oversubscribed: bool,
-) -> reports::compare::CompareOptions {
-    reports::compare::CompareOptions {
+) -> reports::CompareOptions {
+    reports::CompareOptions {
         threshold: threshold_percent / 100.0,
         alpha,
         include_oversubscribed,
@@ -522,7 +524,7 @@ fn compare_options(
 fn compare(
     base: &Path,
     candidate: &Path,
-    opts: &reports::compare::CompareOptions,
+    opts: &reports::CompareOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let inputs = match read_all(&[base.to_path_buf(), candidate.to_path_buf()]) {
@@ -532,7 +534,7 @@ fn compare(
     let comparison = reports::compare(&inputs[0], &inputs[1], opts);
     print!("{}", comparison.text());
     let out = out.unwrap_or_else(|| beside(candidate));
-    if let Err(e) = comparison.render(&out) {
+    if let Err(e) = reports::render_comparison(&comparison, &out) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

@@ -6,8 +6,8 @@
 //! so a cell the sweep stopped on precision reads as that precise in its report.
 
 use crate::config::Config;
+use reports::analysis::stats::{seed_for, Summary};
 use reports::schema::StopReason;
-use reports::stats::{seed_for, Summary};
 use std::time::Duration;
 
 /// The stopping rule of a sweep, from its config.

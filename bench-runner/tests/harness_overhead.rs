@@ -7,7 +7,7 @@
 mod common;
 
 use common::{bin, cell_lines, config, finished_sweep, sweep};
-use reports::stats::median;
+use reports::analysis::stats::median;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

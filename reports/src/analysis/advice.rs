@@ -3,11 +3,11 @@
 //! (Benjamini–Hochberg over the comparisons), so that styles with no
 //! significant difference from the fastest are named as its equals. Cells
 //! that were skipped, failed or oversubscribed are named, never ranked.
+//! `advise` prints it as [`crate::render::advice_text`] words it.
 
-use crate::compare::{Change, CompareOptions, Verdict};
-use crate::format::{ascii, num, ratio};
-use crate::model::Report;
-use crate::stats::{benjamini_hochberg, seed_for};
+use crate::analysis::judgement::{Change, CompareOptions, Verdict};
+use crate::analysis::model::Report;
+use crate::analysis::stats::{benjamini_hochberg, seed_for};
 
 /// A ranked style.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,9 +78,9 @@ impl Advice {
             *verdict = change.verdict(opts);
         }
         Advice {
-            place: crate::findings::question::place(
+            place: crate::analysis::findings::question::place(
                 &keys,
-                Some(crate::findings::question::Axis::Style),
+                Some(crate::analysis::findings::question::Axis::Style),
             ),
             ranked,
             not_ranked: cells
@@ -105,88 +105,4 @@ impl Advice {
             })
             .collect()
     }
-}
-
-fn q_text(q: f64) -> String {
-    if q < 0.001 {
-        "q < 0.001".into()
-    } else {
-        format!("q {q:.3}")
-    }
-}
-
-fn change_text(c: &Change) -> String {
-    format!(
-        "{} [{}, {}] ({})",
-        ratio(c.ratio),
-        ratio(c.ci.lo).trim_end_matches('x'),
-        ratio(c.ci.hi).trim_end_matches('x'),
-        q_text(c.q)
-    )
-}
-
-/// The advice in a few lines, ending with the command that asks it again.
-pub fn text(advice: &Advice, command: &[String]) -> String {
-    let mut out = Vec::new();
-    match advice.ranked.as_slice() {
-        [] => out.push(format!("At {}, no style was timed.", advice.place)),
-        [best, rest @ ..] => {
-            out.push(format!(
-                "At {}, use {} ({} ns/step).",
-                advice.place,
-                best.style,
-                num(best.median)
-            ));
-            let equals = advice.equals();
-            if !equals.is_empty() {
-                let named: Vec<String> = equals
-                    .iter()
-                    .filter_map(|r| {
-                        r.against_best
-                            .map(|(c, _)| format!("{} {}", r.style, change_text(&c)))
-                    })
-                    .collect();
-                out.push(format!(
-                    "No significant difference from it: {}; any of them will do.",
-                    named.join(", ")
-                ));
-            }
-            if let Some(runner) = rest
-                .iter()
-                .find(|r| !equals.iter().any(|e| e.style == r.style))
-            {
-                if let Some((c, _)) = runner.against_best {
-                    let who = match equals.is_empty() {
-                        true => "The runner-up",
-                        false => "The fastest style significantly behind",
-                    };
-                    out.push(format!(
-                        "{who}, {}, costs {} the winner's ns/step: {} ns/step more.",
-                        runner.style,
-                        change_text(&c),
-                        num(runner.median - best.median)
-                    ));
-                }
-            }
-            let order: Vec<String> = advice
-                .ranked
-                .iter()
-                .map(|r| format!("{} {}", r.style, num(r.median)))
-                .collect();
-            out.push(format!("Ranking, ns/step: {}.", order.join(", ")));
-        }
-    }
-    if !advice.not_ranked.is_empty() {
-        let named: Vec<String> = advice
-            .not_ranked
-            .iter()
-            .map(|n| format!("{} {}", n.style, n.word))
-            .collect();
-        out.push(format!("Not ranked: {}.", named.join(", ")));
-    }
-    out.push(format!(
-        "Reproduce with: {}",
-        crate::doc::shell_line(command)
-    ));
-    ascii(&(out.join("\n") + "\n"))
 }

@@ -1,28 +1,23 @@
-//! Baseline against candidate: cells matched by name, each with the change
-//! of its median, the bootstrap confidence interval of that change, a
-//! Mann–Whitney U test on the repetitions, and a verdict that needs both
-//! significance and a minimum effect size. Cells present on one side only
-//! are listed, and header differences (kernel, machine, tool, config) come
-//! first, since they explain most changes.
+//! The judgement of a change, one rule for every comparison the tool
+//! makes: baseline against candidate (`compare`), one kernel against
+//! another, and a study's findings. Cells are matched by name, each with the
+//! change of its median, the bootstrap confidence interval of that change,
+//! a Mann–Whitney U test on the repetitions, and a verdict that needs both
+//! significance and a minimum effect size ([`Change::verdict`]). Cells present
+//! on one side only are listed, and header differences (kernel, machine,
+//! tool, config) come first, since they explain most changes.
+//!
+//! It renders nothing: [`crate::render::compare`] and
+//! [`crate::render::mail::compare_email`] write a [`Comparison`] out.
 
-use crate::anchors;
-use crate::bench_json::{bmf_metric, to_bytes};
-use crate::doc::{Block, Document};
-use crate::email::{anchor_lines, command_lines, machine_lines, wrap, MAIL_WIDTH};
-use crate::error::ReportError;
-use crate::exporter::{write_all, Exporter};
-use crate::format::{ascii, num, signed_pct};
-use crate::markdown::to_markdown;
-use crate::model::{CellStatus, CellSummary, Report, Source, EXPECTED_BREAK};
-use crate::results::Results;
-use crate::schema::Header;
-use crate::stats::{
-    benjamini_hochberg, bootstrap_ratio_ci, coefficient_of_variation, mann_whitney, median,
-    seed_for, Interval, CONFIDENCE, RESAMPLES,
+use crate::analysis::model::{CellStatus, CellSummary, Report, Source, EXPECTED_BREAK};
+use crate::analysis::stats::{
+    benjamini_hochberg, bootstrap_ratio_ci, mann_whitney, median, seed_for, Interval, CONFIDENCE,
+    RESAMPLES,
 };
-use crate::table::{Align, Table};
-use serde_json::{json, Map, Value};
-use std::path::{Path, PathBuf};
+use crate::format::{anchor_label, time};
+use crate::results::Results;
+use crate::schema::{AnchorValue, Header};
 
 /// How strict `compare` is.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -374,10 +369,27 @@ fn header_diff(a: &Header, b: &Header) -> Vec<String> {
     }
     for x in &a.anchors {
         if let Some(y) = b.anchors.iter().find(|y| y.name == x.name) {
-            out.extend(anchors::moved(x, y));
+            out.extend(anchor_moved(x, y));
         }
     }
     out
+}
+
+/// The same anchor on two machines or days, when its 95% intervals do not
+/// overlap: the machine itself changed ("futex wake round trip: 12.9 µs ->
+/// 45.1 µs, 95% CIs apart"), which explains a change of every style using it.
+/// `None` when the intervals overlap or either side has none.
+fn anchor_moved(base: &AnchorValue, cand: &AnchorValue) -> Option<String> {
+    let (b_lo, b_hi, c_lo, c_hi) = (base.ci_low?, base.ci_high?, cand.ci_low?, cand.ci_high?);
+    let (b, c) = (base.ns?, cand.ns?);
+    (b_hi < c_lo || c_hi < b_lo).then(|| {
+        format!(
+            "{}: {} -> {}, 95% CIs apart",
+            anchor_label(&base.name),
+            time(b),
+            time(c)
+        )
+    })
 }
 
 impl Comparison {
@@ -385,355 +397,49 @@ impl Comparison {
     pub fn has_regression(&self) -> bool {
         self.cells.iter().any(|c| c.verdict.fails())
     }
-
-    /// How many cells got each verdict, as one line.
-    pub fn summary_line(&self) -> String {
-        let count = |v: Verdict| self.cells.iter().filter(|c| c.verdict == v).count();
-        let mut parts: Vec<String> = VERDICTS
-            .iter()
-            .filter(|v| count(**v) > 0)
-            .map(|v| format!("{} {}", count(*v), v.word()))
-            .collect();
-        if !self.only_base.is_empty() {
-            parts.push(format!("{} only in baseline", self.only_base.len()));
-        }
-        if !self.only_cand.is_empty() {
-            parts.push(format!("{} only in candidate", self.only_cand.len()));
-        }
-        format!(
-            "{} cells compared (threshold {}, alpha {}): {}",
-            self.cells.len(),
-            signed_pct(self.options.threshold).trim_start_matches('+'),
-            self.options.alpha,
-            parts.join(", ")
-        )
-    }
-
-    fn table(&self) -> Table {
-        let mut t = Table::new(&[
-            ("cell", Align::Left),
-            ("base ns/step", Align::Right),
-            ("cand ns/step", Align::Right),
-            ("change", Align::Right),
-            ("95% CI of change", Align::Right),
-            ("p", Align::Right),
-            ("q", Align::Right),
-            ("verdict", Align::Left),
-            ("notes", Align::Left),
-        ]);
-        for c in &self.cells {
-            let value = |s: &CellSummary| s.median().map_or(s.status.word().to_string(), num);
-            let (change, ci, p, q) = match &c.change {
-                Some(ch) => (
-                    signed_pct(ch.ratio - 1.0),
-                    format!(
-                        "[{}, {}]",
-                        signed_pct(ch.ci.lo - 1.0),
-                        signed_pct(ch.ci.hi - 1.0)
-                    ),
-                    p_value(ch.p),
-                    p_value(ch.q),
-                ),
-                None => ("-".into(), "-".into(), "-".into(), "-".into()),
-            };
-            let mut notes = c.labels.clone();
-            notes.extend(c.why.clone());
-            t.push(vec![
-                c.name.clone(),
-                value(&c.base),
-                value(&c.cand),
-                change,
-                ci,
-                p,
-                q,
-                c.verdict.word().into(),
-                notes.join("; "),
-            ]);
-        }
-        t
-    }
-
-    /// Plain text for the terminal: header differences first, then the table,
-    /// the cells missing on either side, and the summary line.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        if !self.header_diff.is_empty() {
-            out.push_str("Baseline and candidate runs differ:\n");
-            for line in &self.header_diff {
-                out.push_str(&format!("  {line}\n"));
-            }
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "baseline:  {}\ncandidate: {}\n\n",
-            self.base.path.display(),
-            self.cand.path.display()
-        ));
-        out.push_str(&self.table().to_text(2, None));
-        for (side, names) in [
-            ("baseline", &self.only_base),
-            ("candidate", &self.only_cand),
-        ] {
-            if !names.is_empty() {
-                out.push_str(&format!("\nOnly in the {side}:\n"));
-                for n in names {
-                    out.push_str(&format!("  {n}\n"));
-                }
-            }
-        }
-        out.push('\n');
-        out.push_str(&self.summary_line());
-        out.push('\n');
-        out
-    }
-
-    /// The comparison as a document (for compare.md).
-    pub fn document(&self) -> Document {
-        let mut doc = Document::new("uring-syncbench comparison");
-        if !self.header_diff.is_empty() {
-            doc.push(Block::Heading(2, "Runs differ".into()));
-            doc.push(Block::List(self.header_diff.clone()));
-        }
-        doc.push(Block::List(vec![
-            format!(
-                "baseline: {} ({})",
-                self.base.path.display(),
-                self.base.label
-            ),
-            format!(
-                "candidate: {} ({})",
-                self.cand.path.display(),
-                self.cand.label
-            ),
-        ]));
-        doc.push(Block::Paragraph(format!(
-            "A verdict needs both significance (the Mann-Whitney U p-value of the \
-             repetitions, adjusted for the number of cells compared by \
-             Benjamini-Hochberg into q, below {}) and a change of the median of \
-             at least {}; the interval is the bootstrap {:.0}% CI of the ratio of medians.",
-            self.options.alpha,
-            signed_pct(self.options.threshold).trim_start_matches('+'),
-            CONFIDENCE * 100.0
-        )));
-        let oversubscribed = self
-            .cells
-            .iter()
-            .any(|c| c.base.oversubscribed.is_some() || c.cand.oversubscribed.is_some());
-        if oversubscribed {
-            doc.push(Block::Paragraph(
-                if self.options.include_oversubscribed {
-                    "Oversubscribed cells (more busy threads than CPUs) were given verdicts \
-                     too (--include-oversubscribed): their threads took turns on a CPU."
-                } else {
-                    "Oversubscribed cells (more busy threads than CPUs) are not comparable: \
-                     their threads took turns on a CPU. --include-oversubscribed gives \
-                     them verdicts."
-                }
-                .into(),
-            ));
-        }
-        doc.push(Block::Table(self.table()));
-        for (side, names) in [
-            ("baseline", &self.only_base),
-            ("candidate", &self.only_cand),
-        ] {
-            if !names.is_empty() {
-                doc.push(Block::Heading(2, format!("Only in the {side}")));
-                doc.push(Block::List(names.clone()));
-            }
-        }
-        doc.push(Block::Paragraph(self.summary_line()));
-        doc
-    }
-
-    /// Plain text for the mailing list (72 columns), in the shape of the
-    /// 0-day/LKP test robot's reports: a headline per regressed or newly
-    /// failed cell, then only the cells that changed (baseline ± stddev,
-    /// %change, candidate ± stddev, cell), then how the two runs differ.
-    pub fn email(&self) -> String {
-        let mut out: Vec<String> = vec![
-            "uring-syncbench: baseline vs candidate".into(),
-            String::new(),
-        ];
-        let headlines = self.headlines();
-        if headlines.is_empty() {
-            out.push("No regression and no newly failed cell.".into());
-        }
-        for line in headlines {
-            out.extend(wrap(&line, MAIL_WIDTH, "", "    "));
-        }
-        let changed: Vec<&CellComparison> = self
-            .cells
-            .iter()
-            .filter(|c| {
-                matches!(
-                    c.verdict,
-                    Verdict::Regression | Verdict::Improvement | Verdict::Broken
-                )
-            })
-            .collect();
-        if !changed.is_empty() {
-            out.push(String::new());
-            out.extend(changed_table(&changed));
-        }
-        if !self.header_diff.is_empty() {
-            out.push(String::new());
-            out.push("The runs differ:".into());
-            for line in &self.header_diff {
-                out.extend(wrap(&ascii(line), MAIL_WIDTH, "  ", "    "));
-            }
-        }
-        for (side, src) in [("Baseline", &self.base), ("Candidate", &self.cand)] {
-            out.push(String::new());
-            out.push(format!("{side}:"));
-            out.extend(machine_lines(src));
-            out.extend(anchor_lines(src));
-            out.extend(command_lines(src.header.run.reproduce_with()));
-        }
-        for (side, names) in [
-            ("baseline", &self.only_base),
-            ("candidate", &self.only_cand),
-        ] {
-            if !names.is_empty() {
-                out.push(String::new());
-                out.push(format!("Only in the {side}:"));
-                for n in names {
-                    out.extend(wrap(n, MAIL_WIDTH, "- ", "  "));
-                }
-            }
-        }
-        out.push(String::new());
-        out.extend(wrap(&self.summary_line(), MAIL_WIDTH, "", ""));
-        let mut text = out.join("\n");
-        text.push('\n');
-        text
-    }
-
-    /// One line per regressed cell (`-10.9% regression of CELL`: the change
-    /// of its steps per second, with its ns/step change beside it) and per
-    /// cell that broke, with why.
-    pub fn headlines(&self) -> Vec<String> {
-        self.cells
-            .iter()
-            .filter_map(|c| match (c.verdict, &c.change) {
-                (Verdict::Regression, Some(ch)) => Some(format!(
-                    "{} regression of {} (ns/step {})",
-                    signed_pct(1.0 / ch.ratio - 1.0),
-                    c.name,
-                    signed_pct(ch.ratio - 1.0)
-                )),
-                (Verdict::Broken, _) => Some(format!(
-                    "{} newly failed: {}",
-                    c.name,
-                    c.why.as_deref().unwrap_or("failed")
-                )),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Writes compare.md, compare-email.txt and compare-bench.json into `out_dir`.
-    pub fn render(&self, out_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-        write_all(
-            &[&CompareMarkdown, &CompareEmail, &CompareBench],
-            self,
-            out_dir,
-        )
-    }
 }
 
-/// The LKP-style table of the cells that changed: median ± the relative
-/// standard deviation of the repetitions on each side, the change of the
-/// median between them, and the cell, which goes on a line of its own when
-/// it does not fit beside the numbers.
-fn changed_table(cells: &[&CellComparison]) -> Vec<String> {
-    let side = |s: &CellSummary| match s.median() {
-        Some(m) => format!(
-            "{:>7} {:>5}",
-            num(m),
-            coefficient_of_variation(&s.ns_samples)
-                .map_or(String::new(), |cv| format!("+-{:.0}%", cv * 100.0))
-        ),
-        None => format!("{:>13}", s.status.word()),
-    };
-    let mut lines = vec![
-        "         base            candidate".to_string(),
-        "-------------  -------------------------".to_string(),
-        "      %stddev   %change        %stddev".to_string(),
-        "            \\        |              \\".to_string(),
-    ];
-    for c in cells {
-        let change = c.change.map_or(c.verdict.word().to_string(), |ch| {
-            signed_pct(ch.ratio - 1.0)
-        });
-        let numbers = format!("{}  {:>8}  {}", side(&c.base), change, side(&c.cand));
-        if numbers.len() + 2 + c.name.len() <= MAIL_WIDTH {
-            lines.push(format!("{numbers}  {}", c.name));
-        } else {
-            lines.extend(wrap(&c.name, MAIL_WIDTH, "", "  "));
-            lines.push(numbers);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::AnchorStop;
+
+    fn futex() -> AnchorValue {
+        AnchorValue {
+            name: "futex_wake_round_trip".into(),
+            ns: Some(45_120.0),
+            samples: 40,
+            ci_low: Some(44_810.0),
+            ci_high: Some(45_480.0),
+            precision: Some(0.0080),
+            stop: Some(AnchorStop::Precision),
+            spent_ns: Some(250_000_000),
+            unsupported: None,
         }
     }
-    lines
-}
 
-/// A p-value with three decimals, `<0.001` below that.
-pub(crate) fn p_value(p: f64) -> String {
-    if p < 0.001 {
-        "<0.001".into()
-    } else {
-        format!("{p:.3}")
-    }
-}
-
-struct CompareMarkdown;
-struct CompareEmail;
-struct CompareBench;
-
-impl Exporter<Comparison> for CompareMarkdown {
-    fn file_name(&self) -> &'static str {
-        "compare.md"
-    }
-
-    fn serialize(&self, input: &Comparison) -> Result<Vec<u8>, ReportError> {
-        Ok(to_markdown(&input.document()).into_bytes())
-    }
-}
-
-impl Exporter<Comparison> for CompareEmail {
-    fn file_name(&self) -> &'static str {
-        "compare-email.txt"
-    }
-
-    fn serialize(&self, input: &Comparison) -> Result<Vec<u8>, ReportError> {
-        Ok(input.email().into_bytes())
-    }
-}
-
-/// BMF of the candidate: its ns/step and its ratio to the baseline.
-impl Exporter<Comparison> for CompareBench {
-    fn file_name(&self) -> &'static str {
-        "compare-bench.json"
-    }
-
-    fn serialize(&self, input: &Comparison) -> Result<Vec<u8>, ReportError> {
-        let mut root = Map::new();
-        for c in &input.cells {
-            let (Some(ns), Some(change)) = (&c.cand.ns, &c.change) else {
-                continue;
-            };
-            root.insert(
-                c.name.clone(),
-                json!({
-                    crate::bench_json::MEASURE_LATENCY: bmf_metric(ns),
-                    "ratio-to-baseline": {
-                        "value": change.ratio,
-                        "lower_value": change.ci.lo,
-                        "upper_value": change.ci.hi,
-                    },
-                }),
-            );
-        }
-        Ok(to_bytes(&Value::Object(root)))
+    #[test]
+    fn an_anchor_moved_only_when_its_intervals_are_apart() {
+        let slower = AnchorValue {
+            ns: Some(45_900.0),
+            ci_low: Some(45_600.0),
+            ci_high: Some(46_300.0),
+            ..futex()
+        };
+        assert_eq!(
+            anchor_moved(&futex(), &slower).as_deref(),
+            Some("futex wake round trip: 45.1 µs -> 45.9 µs, 95% CIs apart")
+        );
+        let overlapping = AnchorValue {
+            ci_low: Some(45_400.0),
+            ..slower.clone()
+        };
+        assert_eq!(anchor_moved(&futex(), &overlapping), None);
+        let old = AnchorValue {
+            ci_low: None,
+            ci_high: None,
+            ..slower
+        };
+        assert_eq!(anchor_moved(&futex(), &old), None);
     }
 }

@@ -1,7 +1,7 @@
 //! The kernel axis of a report of several results files: which styles ran
 //! on each kernel and which were skipped, and why; and the cells set side
 //! by side across kernels, each kernel's change against a base kernel
-//! judged by compare's own test ([`crate::compare::compare_pairs`]).
+//! judged by compare's own test ([`crate::analysis::judgement::compare_pairs`]).
 //!
 //! Kernels are compared only within a block of like machines: the real
 //! (non-emulated) kernels with each other, the emulated ones with each
@@ -11,8 +11,10 @@
 //! among equals; every other kernel of the block is compared with it. A
 //! block of one kernel stands alone.
 
-use crate::compare::{compare_pairs, CellComparison, CompareOptions, Verdict, VERDICTS};
-use crate::model::{CellStatus, CellSummary, Report, EMULATED_MACHINE_LABEL};
+use crate::analysis::judgement::{
+    compare_pairs, CellComparison, CompareOptions, Verdict, VERDICTS,
+};
+use crate::analysis::model::{CellStatus, CellSummary, Report, EMULATED_MACHINE_LABEL};
 use crate::schema::{Machine, ReasonCode};
 
 /// The kernels of a report that may be compared with each other.

@@ -2,13 +2,13 @@
 //! order verdict, labels, statistics, profile). Every rendering reads this
 //! model, never the raw lines, so all outputs agree on every number.
 
+use crate::analysis::stats::{seed_for, Summary};
 use crate::results::Results;
 use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
     Registry, Status, Stopping, Timing,
 };
 use crate::schema::{ReasonCode, ViolationRecord};
-use crate::stats::{seed_for, Summary};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
@@ -404,7 +404,7 @@ impl Report {
         [loops, cells]
             .into_iter()
             .find(|v| !v.is_empty())
-            .map(|v| crate::stats::median(&v))
+            .map(|v| crate::analysis::stats::median(&v))
     }
 
     /// Whether a timed cell is noisy: its repetitions missed their target

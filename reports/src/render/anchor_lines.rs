@@ -2,23 +2,19 @@
 //! ("futex wake round trip 45.1 µs (95% CI 44.8–45.5, ±0.8%)") and one
 //! sentence on how they were calibrated, so that a reader can tell a slower
 //! machine (its anchors moved beyond their intervals) from a slower style.
-//! The mail takes the same text through [`crate::format::ascii`].
+//! The mail takes the same text through [`crate::format::ascii`]; whether an
+//! anchor moved between two runs is judged in
+//! [`crate::analysis::judgement`].
 
-use crate::format::{num, pct, time, time_unit};
+use crate::format::{anchor_label, num, pct, time, time_unit};
 use crate::schema::{AnchorStop, AnchorValue, Calibration};
-
-/// The anchor's name as words: `futex_wake_round_trip` → "futex wake round
-/// trip", `msg_ring_round_trip` → "MSG_RING round trip".
-pub fn label(name: &str) -> String {
-    name.replace('_', " ").replace("msg ring", "MSG_RING")
-}
 
 /// One anchor: its median with the interval and precision it reached, and a
 /// note when its budget ran out before the target precision; the reason
 /// when it has no value; the samples alone for files written before anchors
 /// had an interval.
 pub fn line(anchor: &AnchorValue) -> String {
-    let name = label(&anchor.name);
+    let name = anchor_label(&anchor.name);
     let Some(ns) = anchor.ns else {
         let why = anchor.unsupported.as_deref().unwrap_or("no value");
         return format!("{name}: {why}");
@@ -40,23 +36,6 @@ pub fn line(anchor: &AnchorValue) -> String {
         }
         _ => format!("{value} ({} samples, no interval recorded)", anchor.samples),
     }
-}
-
-/// The same anchor on two machines or days, when its 95% intervals do not
-/// overlap: the machine itself changed ("futex wake round trip: 12.9 µs ->
-/// 45.1 µs, 95% CIs apart"), which explains a change of every style using it.
-/// `None` when the intervals overlap or either side has none.
-pub fn moved(base: &AnchorValue, cand: &AnchorValue) -> Option<String> {
-    let (b_lo, b_hi, c_lo, c_hi) = (base.ci_low?, base.ci_high?, cand.ci_low?, cand.ci_high?);
-    let (b, c) = (base.ns?, cand.ns?);
-    (b_hi < c_lo || c_hi < b_lo).then(|| {
-        format!(
-            "{}: {} -> {}, 95% CIs apart",
-            label(&base.name),
-            time(b),
-            time(c)
-        )
-    })
 }
 
 /// How the anchors were calibrated: the target precision, the budget, what
@@ -139,31 +118,6 @@ mod tests {
             line(&missing),
             "cache line round trip: not supported: needs two CPUs"
         );
-    }
-
-    #[test]
-    fn an_anchor_moved_only_when_its_intervals_are_apart() {
-        let slower = AnchorValue {
-            ns: Some(45_900.0),
-            ci_low: Some(45_600.0),
-            ci_high: Some(46_300.0),
-            ..futex()
-        };
-        assert_eq!(
-            moved(&futex(), &slower).as_deref(),
-            Some("futex wake round trip: 45.1 µs -> 45.9 µs, 95% CIs apart")
-        );
-        let overlapping = AnchorValue {
-            ci_low: Some(45_400.0),
-            ..slower.clone()
-        };
-        assert_eq!(moved(&futex(), &overlapping), None);
-        let old = AnchorValue {
-            ci_low: None,
-            ci_high: None,
-            ..slower
-        };
-        assert_eq!(moved(&futex(), &old), None);
     }
 
     #[test]

@@ -6,13 +6,16 @@
 //! (timed, and not oversubscribed: dashboards compare what they get), rounded
 //! to the digits their 95% interval supports. Names are stable across runs
 //! ([`crate::schema::CellKey::name`], plus `@kernel` with several inputs).
+//! A comparison's `compare-bench.json` is BMF too: the candidate's ns/step
+//! and its ratio to the baseline.
 
+use crate::analysis::judgement::Comparison;
+use crate::analysis::model::{CellSummary, Report};
+use crate::analysis::stats::{Summary, CONFIDENCE};
 use crate::error::ReportError;
-use crate::exporter::Exporter;
 use crate::format::{pct, round_to_interval};
-use crate::model::{CellSummary, Report};
-use crate::stats::{Summary, CONFIDENCE};
-use crate::Rendered;
+use crate::render::exporter::Exporter;
+use crate::render::Rendered;
 use serde_json::{json, Map, Value};
 
 /// BMF measure of wall-clock ns per step: Bencher's built-in Latency
@@ -37,6 +40,9 @@ pub struct BencherExporter;
 
 /// Writes bench-github.json (github-action-benchmark, customSmallerIsBetter).
 pub struct GithubBenchmarkExporter;
+
+/// Writes compare-bench.json (Bencher metric format) of a comparison.
+pub struct CompareBenchExporter;
 
 /// The stable CI name of a cell of this report.
 pub fn ci_name(report: &Report, cell: &CellSummary) -> String {
@@ -81,7 +87,7 @@ impl Exporter<Rendered> for BencherExporter {
         "bench.json"
     }
 
-    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
+    fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
         let report = &input.report;
         let mut root = Map::new();
         for cell in &report.cells {
@@ -95,7 +101,7 @@ impl Exporter<Rendered> for BencherExporter {
             measures.insert(MEASURE_NOT_OK.into(), json!({ "value": not_ok(cell) }));
             root.insert(ci_name(report, cell), Value::Object(measures));
         }
-        Ok(to_bytes(&Value::Object(root)))
+        Ok(Some(to_bytes(&Value::Object(root))))
     }
 }
 
@@ -104,7 +110,7 @@ impl Exporter<Rendered> for GithubBenchmarkExporter {
         "bench-github.json"
     }
 
-    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
+    fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
         let report = &input.report;
         let mut entries = Vec::new();
         for cell in &report.cells {
@@ -134,6 +140,34 @@ impl Exporter<Rendered> for GithubBenchmarkExporter {
                 "extra": status,
             }));
         }
-        Ok(to_bytes(&Value::Array(entries)))
+        Ok(Some(to_bytes(&Value::Array(entries))))
+    }
+}
+
+/// BMF of the candidate: its ns/step and its ratio to the baseline.
+impl Exporter<Comparison> for CompareBenchExporter {
+    fn file_name(&self) -> &'static str {
+        "compare-bench.json"
+    }
+
+    fn serialize(&self, input: &Comparison) -> Result<Option<Vec<u8>>, ReportError> {
+        let mut root = Map::new();
+        for c in &input.cells {
+            let (Some(ns), Some(change)) = (&c.cand.ns, &c.change) else {
+                continue;
+            };
+            root.insert(
+                c.name.clone(),
+                json!({
+                    MEASURE_LATENCY: bmf_metric(ns),
+                    "ratio-to-baseline": {
+                        "value": change.ratio,
+                        "lower_value": change.ci.lo,
+                        "upper_value": change.ci.hi,
+                    },
+                }),
+            );
+        }
+        Ok(Some(to_bytes(&Value::Object(root))))
     }
 }

@@ -2,8 +2,8 @@
 //! figures): report.md and report.html (and the comparison's markdown) are
 //! two renderers of the same blocks, so they cannot disagree in content.
 
-use crate::plots::PlotFile;
-use crate::table::Table;
+use crate::render::plots::PlotFile;
+use crate::render::table::Table;
 
 /// One block of a document.
 #[derive(Clone, Debug)]

@@ -1,11 +1,11 @@
 //! report.html: the document as one self-contained HTML file (inline CSS and
 //! inline SVG plots, no scripts, nothing fetched from a network).
 
-use crate::doc::{heading_id, Block, Document};
 use crate::error::ReportError;
-use crate::exporter::Exporter;
-use crate::table::{Align, Table};
-use crate::Rendered;
+use crate::render::document::{heading_id, Block, Document};
+use crate::render::exporter::Exporter;
+use crate::render::table::{Align, Table};
+use crate::render::Rendered;
 
 /// Writes report.html.
 pub struct HtmlExporter;
@@ -15,8 +15,8 @@ impl Exporter<Rendered> for HtmlExporter {
         "report.html"
     }
 
-    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
-        Ok(to_html(&input.document()).into_bytes())
+    fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
+        Ok(Some(to_html(&input.document()).into_bytes()))
     }
 }
 

@@ -1,12 +1,12 @@
 //! report.md: the document as GitHub-flavoured Markdown, plots linked from
 //! the `plots/` directory next to it.
 
-use crate::doc::{Block, Document};
 use crate::error::ReportError;
-use crate::exporter::Exporter;
-use crate::plots::PLOTS_DIR;
-use crate::table::{Align, Table};
-use crate::Rendered;
+use crate::render::document::{Block, Document};
+use crate::render::exporter::Exporter;
+use crate::render::plots::PLOTS_DIR;
+use crate::render::table::{Align, Table};
+use crate::render::Rendered;
 
 /// Writes report.md.
 pub struct MarkdownExporter;
@@ -16,8 +16,8 @@ impl Exporter<Rendered> for MarkdownExporter {
         "report.md"
     }
 
-    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
-        Ok(to_markdown(&input.document()).into_bytes())
+    fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
+        Ok(Some(to_markdown(&input.document()).into_bytes()))
     }
 }
 

@@ -3,11 +3,12 @@
 //! measurement can be trusted, and the cheapest ordering style of every op,
 //! shape and mode. Everything after it is detail to look up.
 
-use crate::doc::Block;
-use crate::format::{num, ratio};
-use crate::model::{CellStatus, CellSummary, Report, EXPECTED_BREAK};
-use crate::sections::measurement_lines;
-use crate::table::{Align, Table};
+use crate::analysis::model::{CellStatus, CellSummary, Report, EXPECTED_BREAK};
+use crate::analysis::stats::{median, quantile_sorted, sorted};
+use crate::format::{num, pct, ratio};
+use crate::render::document::Block;
+use crate::render::table::{Align, Table};
+use crate::schema::{StopReason, Stopping};
 
 /// Heading of the overview, the report's first section.
 pub const SUMMARY: &str = "Summary";
@@ -144,7 +145,7 @@ fn cheapest_table(report: &Report) -> Option<Table> {
         ("notes", Align::Left),
     ]);
     let mut t = Table::new(&columns);
-    let groups = crate::model::group_consecutive(&report.cells, |c| {
+    let groups = crate::analysis::model::group_consecutive(&report.cells, |c| {
         let p = c.parts();
         format!("{} {} {} {}", c.source, p.op, p.shape, p.mode)
     });
@@ -158,7 +159,7 @@ fn cheapest_table(report: &Report) -> Option<Table> {
         let p = cell.parts();
         let link = cells
             .iter()
-            .find(|c| c.key.style == crate::model::BASELINE_STYLE)
+            .find(|c| c.key.style == crate::analysis::model::BASELINE_STYLE)
             .and_then(|c| c.ranked_median());
         let mut row = Vec::new();
         if report.multi() {
@@ -177,4 +178,78 @@ fn cheapest_table(report: &Report) -> Option<Table> {
         t.push(row);
     }
     (!t.rows.is_empty()).then_some(t)
+}
+
+/// What a source's cells say about the measurement itself: the harness's
+/// overhead over the raw reference loop and the order check's cost (ranked
+/// cells only), and how many timed cells reached their target precision. One
+/// line each, said only when there is something to say; shared by every
+/// rendering.
+pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
+    let timed: Vec<&CellSummary> = report
+        .cells
+        .iter()
+        .filter(|c| c.source == source && c.status == CellStatus::Ok)
+        .collect();
+    let mut lines = Vec::new();
+    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
+    if !references.is_empty() {
+        let overheads = sorted(
+            &references
+                .iter()
+                .map(|r| r.harness_overhead)
+                .collect::<Vec<_>>(),
+        );
+        let checks: Vec<f64> = references
+            .iter()
+            .map(|r| r.order_check_ns_per_step)
+            .collect();
+        let n = references.len();
+        lines.push(format!(
+            "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
+            ratio(quantile_sorted(&overheads, 0.5)),
+            ratio(quantile_sorted(&overheads, 0.25)),
+            ratio(quantile_sorted(&overheads, 0.75)),
+            if n == 1 { "" } else { "s" },
+            num(median(&checks)),
+        ));
+        let floor: Vec<(f64, f64)> = timed
+            .iter()
+            .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
+            .collect();
+        if !floor.is_empty() {
+            let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
+            lines.push(format!(
+                "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
+                pct(median(&cells)),
+                pct(median(&loops)),
+            ));
+        }
+    }
+    let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
+    if let Some(first) = stopped.first() {
+        let target = if stopped.iter().all(|s| s.target == first.target) {
+            format!("precision ±{}", pct(first.target))
+        } else {
+            "target precision".to_string()
+        };
+        let reached = timed.iter().filter(|c| c.precise()).count();
+        let by_reason: Vec<String> = [StopReason::Budget, StopReason::MaxRepetitions]
+            .iter()
+            .filter_map(|&reason| {
+                let n = stopped.iter().filter(|s| s.reason == reason).count();
+                (n > 0).then(|| format!("{n} on {}", reason.word()))
+            })
+            .collect();
+        let others = if by_reason.is_empty() {
+            String::new()
+        } else {
+            format!(" (stopped {})", by_reason.join(", "))
+        };
+        lines.push(format!(
+            "{target} reached on {reached} of {} cells{others}",
+            stopped.len()
+        ));
+    }
+    lines
 }

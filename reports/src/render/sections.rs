@@ -3,16 +3,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::anchors;
-use crate::doc::{shell_line, Block, Document};
-use crate::format::{interval, num, pct, ratio};
-use crate::model::{
-    CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
+use crate::analysis::model::{
+    group_consecutive, CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK,
+    NOISE_FACTOR,
 };
-use crate::plots::Plots;
-use crate::schema::{FsyncDir, ReasonCode, StopReason, Stopping};
-use crate::stats::{median, quantile_sorted, sorted};
-use crate::table::{Align, Table};
+use crate::format::{interval, num, pct, ratio};
+use crate::render::anchor_lines;
+use crate::render::document::{shell_line, Block, Document};
+use crate::render::overview::{self, measurement_lines};
+use crate::render::plots::Plots;
+use crate::render::table::{Align, Table};
+use crate::schema::{FsyncDir, ReasonCode, StopReason};
 
 /// Title of every rendered report.
 pub const REPORT_TITLE: &str = "uring-syncbench report";
@@ -86,80 +87,6 @@ pub fn precision(cell: &CellSummary) -> String {
         StopReason::Budget => format!("{reached} budget"),
         StopReason::MaxRepetitions => format!("{reached} max"),
     }
-}
-
-/// What a source's cells say about the measurement itself: the harness's
-/// overhead over the raw reference loop and the order check's cost (ranked
-/// cells only), and how many timed cells reached their target precision. One
-/// line each, said only when there is something to say; shared by every
-/// rendering.
-pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
-    let timed: Vec<&CellSummary> = report
-        .cells
-        .iter()
-        .filter(|c| c.source == source && c.status == CellStatus::Ok)
-        .collect();
-    let mut lines = Vec::new();
-    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
-    if !references.is_empty() {
-        let overheads = sorted(
-            &references
-                .iter()
-                .map(|r| r.harness_overhead)
-                .collect::<Vec<_>>(),
-        );
-        let checks: Vec<f64> = references
-            .iter()
-            .map(|r| r.order_check_ns_per_step)
-            .collect();
-        let n = references.len();
-        lines.push(format!(
-            "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
-            ratio(quantile_sorted(&overheads, 0.5)),
-            ratio(quantile_sorted(&overheads, 0.25)),
-            ratio(quantile_sorted(&overheads, 0.75)),
-            if n == 1 { "" } else { "s" },
-            num(median(&checks)),
-        ));
-        let floor: Vec<(f64, f64)> = timed
-            .iter()
-            .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
-            .collect();
-        if !floor.is_empty() {
-            let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
-            lines.push(format!(
-                "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
-                pct(median(&cells)),
-                pct(median(&loops)),
-            ));
-        }
-    }
-    let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
-    if let Some(first) = stopped.first() {
-        let target = if stopped.iter().all(|s| s.target == first.target) {
-            format!("precision ±{}", pct(first.target))
-        } else {
-            "target precision".to_string()
-        };
-        let reached = timed.iter().filter(|c| c.precise()).count();
-        let by_reason: Vec<String> = [StopReason::Budget, StopReason::MaxRepetitions]
-            .iter()
-            .filter_map(|&reason| {
-                let n = stopped.iter().filter(|s| s.reason == reason).count();
-                (n > 0).then(|| format!("{n} on {}", reason.word()))
-            })
-            .collect();
-        let others = if by_reason.is_empty() {
-            String::new()
-        } else {
-            format!(" (stopped {})", by_reason.join(", "))
-        };
-        lines.push(format!(
-            "{target} reached on {reached} of {} cells{others}",
-            stopped.len()
-        ));
-    }
-    lines
 }
 
 /// The columns of a table with a row per cell: the cell (and its kernel when
@@ -241,7 +168,7 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
         format!(
             "kernel {}{} on {} ({} CPUs), host {}",
             m.kernel,
-            crate::kernels::package(m).map_or(String::new(), |p| format!(" ({p})")),
+            crate::analysis::kernels::package(m).map_or(String::new(), |p| format!(" ({p})")),
             m.cpu_model,
             m.cpus,
             m.hostname
@@ -327,12 +254,12 @@ fn anchor_blocks(src: &Source) -> Vec<Block> {
     }
     let mut blocks = vec![
         Block::Heading(3, format!("Physical anchors ({})", src.label)),
-        Block::List(h.anchors.iter().map(anchors::line).collect()),
+        Block::List(h.anchors.iter().map(anchor_lines::line).collect()),
     ];
     blocks.extend(
         h.calibration
             .as_ref()
-            .map(|c| Block::Paragraph(anchors::calibration_sentence(c))),
+            .map(|c| Block::Paragraph(anchor_lines::calibration_sentence(c))),
     );
     blocks
 }
@@ -527,9 +454,10 @@ fn counters_without_value(report: &Report) -> Vec<String> {
 /// that did not run as they should; a section with nothing to say is left out.
 pub fn report_document(report: &Report, plots: &Plots) -> Document {
     let mut doc = Document::new(REPORT_TITLE);
-    doc.blocks.extend(crate::overview::blocks(report));
-    doc.blocks.extend(crate::kernel_tables::blocks(report));
-    doc.blocks.extend(plots.blocks());
+    doc.blocks.extend(overview::blocks(report));
+    doc.blocks
+        .extend(crate::render::kernel_tables::blocks(report));
+    doc.blocks.extend(plot_blocks(plots));
     for section in [
         cell_blocks,
         harness_blocks,
@@ -715,6 +643,37 @@ fn control_blocks(report: &Report) -> Vec<Block> {
 /// A full table folded under a one-line summary.
 fn folded(summary: String, table: Table) -> Block {
     Block::Details(summary, vec![Block::Table(table)])
+}
+
+/// The report's "Plots" section: of each kind of figure (the title
+/// before its `:`) the first, the others folded under one line, then one
+/// line per figure left out; nothing when there is neither.
+fn plot_blocks(plots: &Plots) -> Vec<Block> {
+    if plots.files.is_empty() && plots.not_drawn.is_empty() {
+        return Vec::new();
+    }
+    let mut blocks = vec![Block::Heading(2, "Plots".into())];
+    let kinds = group_consecutive(&plots.files, |f| {
+        f.title
+            .split_once(": ")
+            .map_or(&*f.title, |(kind, _)| kind)
+            .to_string()
+    });
+    for (kind, files) in kinds {
+        let mut figures = files.into_iter().cloned().map(Block::Figure);
+        blocks.extend(figures.next());
+        let rest: Vec<Block> = figures.collect();
+        if !rest.is_empty() {
+            blocks.push(Block::Details(format!("{} more: {kind}", rest.len()), rest));
+        }
+    }
+    if !plots.not_drawn.is_empty() {
+        blocks.push(Block::Paragraph("Not drawn:".into()));
+        blocks.push(Block::List(
+            plots.not_drawn.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    blocks
 }
 
 #[cfg(test)]

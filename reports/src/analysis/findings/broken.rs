@@ -7,7 +7,7 @@
 //! as a shared SQPOLL poller cutting chains) reads as one sentence however
 //! many styles and shapes show it.
 
-use crate::model::{CellStatus, Report};
+use crate::analysis::model::{CellStatus, Report};
 use crate::schema::ViolationRecord;
 
 /// The cells of one mode and op whose order one kernel broke.

@@ -5,8 +5,8 @@
 
 use super::outcome::{compare_cells, Outcome};
 use super::question::{difference, place, Axis, Contrast, Metric};
-use crate::compare::Verdict;
-use crate::model::{CellSummary, Report};
+use crate::analysis::judgement::Verdict;
+use crate::analysis::model::{CellSummary, Report};
 use crate::schema::CellKey;
 
 /// One point of the axis: its value and what the comparison came to there.

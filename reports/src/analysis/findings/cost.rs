@@ -4,8 +4,10 @@
 
 use super::outcome::{compare_cells, Outcome};
 use super::question::{difference, place, Cost, Metric};
-use crate::model::{CellSummary, Report};
-use crate::stats::{bootstrap_difference_ci, median, seed_for, Interval, CONFIDENCE, RESAMPLES};
+use crate::analysis::model::{CellSummary, Report};
+use crate::analysis::stats::{
+    bootstrap_difference_ci, median, seed_for, Interval, CONFIDENCE, RESAMPLES,
+};
 
 /// The anchor a cost is counted in, as the results header has it.
 #[derive(Clone, Debug, PartialEq)]

@@ -23,7 +23,7 @@
 //! A failed, skipped, interrupted or oversubscribed cell, on either side, is
 //! never quoted as a number: it is named with its reason. The p-values of
 //! every measured point of a study are adjusted together (Benjamini–Hochberg)
-//! before compare's rule ([`crate::compare::Change::verdict`]) judges each.
+//! before compare's rule ([`crate::analysis::judgement::Change::verdict`]) judges each.
 
 pub mod broken;
 pub mod contrast;
@@ -42,11 +42,21 @@ pub use range::RangeFinding;
 pub use reproduction::ReproductionFinding;
 pub use sentence::sentence;
 
-use crate::compare::{CompareOptions, Verdict};
-use crate::kernels;
-use crate::model::Report;
-use crate::stats::benjamini_hochberg;
+use crate::analysis::judgement::{CompareOptions, Verdict};
+use crate::analysis::kernels;
+use crate::analysis::model::Report;
+use crate::analysis::stats::benjamini_hochberg;
 use outcome::{Measured, Outcome};
+
+/// A study as the reports see it: its name (the title of findings.md) and
+/// the question its findings answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudyQuestion {
+    /// The study's name, e.g. `message-vs-futex`.
+    pub name: String,
+    /// What it asks.
+    pub question: Question,
+}
 
 /// One finding of a study, on one input of the report, and the inputs
 /// (kernels) on which it holds alike.
@@ -193,7 +203,7 @@ impl Finding {
     }
 
     /// How many measured points its p-values were adjusted over.
-    fn measured_count(&self) -> usize {
+    pub fn measured_count(&self) -> usize {
         match &self.kind {
             Kind::Contrast(c) => c
                 .points
@@ -285,49 +295,4 @@ pub fn find(report: &Report, question: &Question, opts: &CompareOptions) -> Vec<
     }
     judge(&mut findings, opts);
     findings
-}
-
-/// findings.md: the study's question, where it was asked, the run, how
-/// verdicts are reached, and every finding's sentence.
-pub fn markdown(
-    name: &str,
-    question: &Question,
-    report: &Report,
-    findings: &[Finding],
-    opts: &CompareOptions,
-) -> String {
-    let mut out = format!("# Study `{name}`: findings\n\n");
-    out.push_str(&format!("**Question.** {}\n\n", question.text.trim()));
-    out.push_str(&format!("**Asked in.** {}\n\n", question.reference.trim()));
-    for source in &report.sources {
-        let h = &source.header;
-        out.push_str(&format!(
-            "**Run.** `{}` on kernel {} ({}, {} CPUs){}.\n\n",
-            h.run.reproduce_with().join(" "),
-            h.machine.kernel,
-            h.machine.cpu_model,
-            h.machine.cpus,
-            if h.machine.emulated {
-                format!(", {}", crate::model::EMULATED_MACHINE_LABEL)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    out.push_str(&format!(
-        "**Verdicts.** A ratio is the subject's median over its reference's, with its bootstrap \
-         95% interval; `higher` or `lower` needs a Mann–Whitney q (Benjamini–Hochberg over the \
-         study's {} measured points) below {} and a change of at least {}, as `bench-runner \
-         compare` judges. Failed, skipped and oversubscribed cells are named, never quoted.\n\n",
-        findings.iter().map(Finding::measured_count).sum::<usize>(),
-        opts.alpha,
-        crate::format::pct(opts.threshold),
-    ));
-    if findings.is_empty() {
-        out.push_str("No cell of the results answers the question.\n");
-    }
-    for f in findings {
-        out.push_str(&format!("- {}\n", sentence(report, f)));
-    }
-    out
 }

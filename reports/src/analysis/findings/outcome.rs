@@ -4,10 +4,10 @@
 //! oversubscribed cells, on either side, are never a number here.
 
 use super::question::Metric;
-use crate::compare::{Change, Verdict};
-use crate::model::{CellSummary, Report};
+use crate::analysis::judgement::{Change, Verdict};
+use crate::analysis::model::{CellSummary, Report};
+use crate::analysis::stats::seed_for;
 use crate::schema::CellKey;
-use crate::stats::seed_for;
 
 /// Which side of a comparison a cell is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

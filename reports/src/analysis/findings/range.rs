@@ -4,7 +4,7 @@
 
 use super::outcome::{compare_cells, Measured, Outcome};
 use super::question::Metric;
-use crate::model::{Report, BASELINE_STYLE};
+use crate::analysis::model::{Report, BASELINE_STYLE};
 
 /// One op and shape of the mode: the style's cell there against link's.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 
 use super::contrast::along;
 use super::question::{place, Axis, Expect, Reproduction};
-use crate::model::{CellStatus, Report};
+use crate::analysis::model::{CellStatus, Report};
 use crate::schema::{ReasonCode, ViolationRecord};
 
 /// What became of one cell of a reproduction.

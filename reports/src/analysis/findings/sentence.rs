@@ -9,10 +9,10 @@ use super::range::{RangeFinding, RangePoint};
 use super::reproduction::{Observed, ReproductionFinding};
 use super::BrokenFinding;
 use super::{Finding, Kind};
-use crate::compare::Verdict;
+use crate::analysis::judgement::Verdict;
+use crate::analysis::kernels::{self, kernel_name};
+use crate::analysis::model::{Report, EMULATED_MACHINE_LABEL};
 use crate::format::{num, ratio};
-use crate::kernels::{self, kernel_name};
-use crate::model::{Report, EMULATED_MACHINE_LABEL};
 use crate::schema::ViolationRecord;
 
 /// The finding as one sentence.

@@ -1,24 +1,29 @@
 //! email.txt: the mail a person can post to the io-uring list. It holds at
 //! most [`MAIL_LINES`] lines of at most [`MAIL_WIDTH`] ASCII columns, in
 //! this order: the findings, one table of the cells the findings quote, a
-//! small chart of those cells, the machine, and the command that reproduces
-//! the run. What does not fit is cut whole (a finding is never cut
-//! mid-sentence) and counted in a "... and N more" line pointing to
-//! [`FULL_MAIL`], the attachment with every finding and every cell.
+//! small chart of those cells, with several kernels the cells that changed
+//! between them, the machine (with the package its kernel was booted from,
+//! when the header names one) with the styles each kernel ran, and each
+//! distinct command that reproduces the run once. What does not fit is cut
+//! whole (a finding is never cut mid-sentence, a cell never mid-row) and
+//! counted in a "... and N more" line pointing to [`FULL_MAIL`], the
+//! attachment with every finding and every cell.
 
-use crate::email::{command_lines, machine_lines, wrap, Footnotes, MAIL_WIDTH};
+use super::email_full::FULL_MAIL;
+use super::kernel_lines::{mail_alone, mail_cell, mail_head, mail_summary};
+use super::{command_lines, finding_lines, machine_lines, op_table, wrap, Footnotes, MAIL_WIDTH};
+use crate::analysis::findings::question::{place, AXES};
+use crate::analysis::findings::Finding;
+use crate::analysis::judgement::CompareOptions;
+use crate::analysis::kernels::{self, CellAcross};
+use crate::analysis::model::{group_consecutive, CellSummary, Report};
 use crate::error::ReportError;
-use crate::exporter::Exporter;
-use crate::findings::question::{place, AXES};
-use crate::findings::{sentence, Finding};
-use crate::format::{ascii, num};
-use crate::model::{group_consecutive, CellSummary, Report};
-use crate::Rendered;
+use crate::format::num;
+use crate::render::exporter::Exporter;
+use crate::render::Rendered;
 
 /// Most lines email.txt has.
 pub const MAIL_LINES: usize = 100;
-/// The file with every finding and every cell, meant as the attachment.
-pub const FULL_MAIL: &str = "email-full.txt";
 /// Most cells the table shows.
 const TABLE_CELLS: usize = 16;
 /// Lines kept for the table before the findings take the rest.
@@ -33,24 +38,16 @@ const CHART_LABEL: usize = 28;
 const LOG_SPAN: f64 = 10.0;
 
 /// Writes email.txt.
-pub struct BriefExporter;
+pub struct EmailExporter;
 
-impl Exporter<Rendered> for BriefExporter {
+impl Exporter<Rendered> for EmailExporter {
     fn file_name(&self) -> &'static str {
         "email.txt"
     }
 
-    fn serialize(&self, input: &Rendered) -> Result<Vec<u8>, ReportError> {
-        Ok(brief_email(&input.report, &input.findings).into_bytes())
+    fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
+        Ok(Some(email(&input.report, &input.findings).into_bytes()))
     }
-}
-
-/// Every finding as mail lines, each sentence wrapped under a `- `.
-pub fn finding_lines(report: &Report, findings: &[Finding]) -> Vec<Vec<String>> {
-    findings
-        .iter()
-        .map(|f| wrap(&ascii(&sentence(report, f)), MAIL_WIDTH, "- ", "  "))
-        .collect()
 }
 
 /// The line that stands for what was left out.
@@ -72,7 +69,7 @@ fn mail_order(report: &Report, findings: &[Finding]) -> Vec<Finding> {
 }
 
 /// The whole of email.txt.
-pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
+pub fn email(report: &Report, findings: &[Finding]) -> String {
     let findings = &mail_order(report, findings)[..];
     let tail = tail_lines(report);
     let mut out = vec![
@@ -80,7 +77,7 @@ pub fn brief_email(report: &Report, findings: &[Finding]) -> String {
         String::new(),
         "Findings:".to_string(),
     ];
-    let kernels = crate::kernel_tables::mail_brief(report, KERNEL_LINES);
+    let kernels = between_kernels(report, KERNEL_LINES);
     // The tail with its blank line, the chart with its own (title, bars),
     // and the kernels' block with its own.
     let kernel_room = match kernels.is_empty() {
@@ -182,7 +179,7 @@ fn table_lines(report: &Report, cells: &[&CellSummary], n: usize) -> Vec<String>
             true => format!("{} op {op}:", report.sources[block[0].source].label),
             false => format!("op {op}:"),
         });
-        let table = crate::email::op_table(report, &block, &mut notes);
+        let table = op_table(report, &block, &mut notes);
         out.extend(
             table
                 .to_text(1, Some(MAIL_WIDTH))
@@ -247,10 +244,7 @@ fn chart_lines(report: &Report, cells: &[&CellSummary]) -> Vec<String> {
     };
     let scale = if log { "log scale" } else { "linear from 0" };
     let on = match report.multi() {
-        true => format!(
-            " on {}",
-            crate::kernels::kernel_name(report, ranked[0].0.source)
-        ),
+        true => format!(" on {}", kernels::kernel_name(report, ranked[0].0.source)),
         false => String::new(),
     };
     let title = match shared.is_empty() {
@@ -290,7 +284,7 @@ fn tail_lines(report: &Report) -> Vec<String> {
             false => out.extend(lines),
         }
     }
-    let summary = crate::kernel_tables::mail_summary(report);
+    let summary = mail_summary(report);
     if !summary.is_empty() {
         out.push(String::new());
         out.extend(summary);
@@ -316,3 +310,45 @@ fn tail_lines(report: &Report) -> Vec<String> {
     ));
     out
 }
+
+/// The between-kernels part of the short mail, within `room` lines: each
+/// block's counts, then the cells that changed on some kernel, as many as
+/// fit, the rest counted; the kernels standing alone. Nothing for a single
+/// kernel.
+fn between_kernels(report: &Report, room: usize) -> Vec<String> {
+    if !report.multi() {
+        return Vec::new();
+    }
+    let opts = CompareOptions::default();
+    let mut out = vec!["Between kernels:".to_string()];
+    for b in kernels::between(report, &opts) {
+        out.extend(mail_head(report, &b));
+        let changed: Vec<&CellAcross> = b.cells.iter().filter(|c| c.changed()).collect();
+        let mut shown = 0;
+        for across in &changed {
+            let lines = mail_cell(report, &b, across);
+            // Keep a line for the count of the cells left out.
+            if out.len() + lines.len() + 1 > room {
+                break;
+            }
+            out.extend(lines);
+            shown += 1;
+        }
+        if shown > 0 {
+            out[0] = MAIL_HEADING.to_string();
+        }
+        if shown < changed.len() {
+            out.push(format!(
+                "... and {} more changed cells in {}",
+                changed.len() - shown,
+                FULL_MAIL
+            ));
+        }
+    }
+    out.extend(mail_alone(report));
+    out
+}
+
+/// What the mail's between-kernels block opens with when it shows cells:
+/// what their rows hold.
+const MAIL_HEADING: &str = "Between kernels (ns/step, x link, change against the newest, q):";

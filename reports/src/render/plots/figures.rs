@@ -6,8 +6,8 @@
 use super::identity::{Identities, PALETTE};
 use super::scale::{Scale, ValueAxis};
 use super::spec::*;
-use crate::cost::COST_SOURCES;
-use crate::model::{
+use crate::analysis::cost_sources::COST_SOURCES;
+use crate::analysis::model::{
     group_consecutive, CellStatus, CellSummary, Report, BASELINE_STYLE, EMULATED_MACHINE_LABEL,
 };
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@
 //! the registry's in the order the report shows them, so no two styles of
 //! one report ever look alike.
 
-use crate::model::Report;
+use crate::analysis::model::Report;
 
 /// An sRGB colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

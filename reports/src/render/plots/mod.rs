@@ -18,15 +18,14 @@ pub use spec::NotDrawn;
 /// Directory (inside the output directory) that holds the plot files.
 pub const PLOTS_DIR: &str = "plots";
 
-use crate::doc::Block;
+use crate::analysis::model::Report;
 use crate::error::ReportError;
-use crate::model::Report;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 /// DejaVu Sans (Bitstream Vera licence, see fonts/LICENSE-DejaVu.txt).
-static FONT_BYTES: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../../../fonts/DejaVuSans.ttf");
 
 /// Makes the embedded font the `sans-serif` family of plotters (once per process).
 pub fn register_embedded_font() {
@@ -60,39 +59,6 @@ pub struct Plots {
     pub files: Vec<PlotFile>,
     /// Figures left out, each with why (said in the report in one line).
     pub not_drawn: Vec<NotDrawn>,
-}
-
-impl Plots {
-    /// The report's "Plots" section: of each kind of figure (the title
-    /// before its `:`) the first, the others folded under one line, then one
-    /// line per figure left out; nothing when there is neither.
-    pub fn blocks(&self) -> Vec<Block> {
-        if self.files.is_empty() && self.not_drawn.is_empty() {
-            return Vec::new();
-        }
-        let mut blocks = vec![Block::Heading(2, "Plots".into())];
-        let kinds = crate::model::group_consecutive(&self.files, |f| {
-            f.title
-                .split_once(": ")
-                .map_or(&*f.title, |(kind, _)| kind)
-                .to_string()
-        });
-        for (kind, files) in kinds {
-            let mut figures = files.into_iter().cloned().map(Block::Figure);
-            blocks.extend(figures.next());
-            let rest: Vec<Block> = figures.collect();
-            if !rest.is_empty() {
-                blocks.push(Block::Details(format!("{} more: {kind}", rest.len()), rest));
-            }
-        }
-        if !self.not_drawn.is_empty() {
-            blocks.push(Block::Paragraph("Not drawn:".into()));
-            blocks.push(Block::List(
-                self.not_drawn.iter().map(ToString::to_string).collect(),
-            ));
-        }
-        blocks
-    }
 }
 
 /// Draws every figure of `report` into `dir` (created if needed), and
