@@ -88,17 +88,19 @@ pub struct NameParts {
 }
 
 impl NameParts {
-    /// Splits a cell name (`style/mode/op/shape`).
+    /// The parts of the key's name, each read from its fields.
     pub fn of(key: &CellKey) -> NameParts {
-        let name = key.name();
-        let mut parts = name.splitn(4, '/').map(str::to_string);
-        let mut next = || parts.next().unwrap_or_default();
         NameParts {
-            style: next(),
-            mode: next(),
-            op: next(),
-            shape: next(),
+            style: key.style_label(),
+            mode: key.mode.clone(),
+            op: key.op_label(),
+            shape: key.shape(),
         }
+    }
+
+    /// The parts in the order the name gives them.
+    pub fn in_name_order(&self) -> [&str; 4] {
+        [&self.style, &self.mode, &self.op, &self.shape]
     }
 }
 

@@ -12,7 +12,8 @@ use crate::analysis::cost_sources::{CostSource, COST_SOURCES};
 use crate::analysis::judgement::CompareOptions;
 use crate::analysis::kernels;
 use crate::analysis::model::{
-    group_consecutive, CellStatus, CellSummary, Report, Source, EXPECTED_BREAK, NOISE_FACTOR,
+    group_consecutive, CellStatus, CellSummary, NameParts, Report, Source, EXPECTED_BREAK,
+    NOISE_FACTOR,
 };
 use crate::error::ReportError;
 use crate::format::{ascii, num};
@@ -159,17 +160,11 @@ fn not_timed_lines(cells: &[&CellSummary]) -> Vec<String> {
                 why(first)
             )
         } else {
-            let parts: Vec<Vec<String>> = group
-                .iter()
-                .map(|c| c.name.splitn(4, '/').map(str::to_string).collect())
-                .collect();
+            let parts: Vec<NameParts> = group.iter().map(|c| c.parts()).collect();
             let pattern: Vec<&str> = (0..4)
                 .map(|i| {
-                    let v = parts[0].get(i).map_or("", String::as_str);
-                    if parts
-                        .iter()
-                        .all(|p| p.get(i).map(String::as_str) == Some(v))
-                    {
+                    let v = parts[0].in_name_order()[i];
+                    if parts.iter().all(|p| p.in_name_order()[i] == v) {
                         v
                     } else {
                         "*"
