@@ -6,6 +6,7 @@
 
 mod advise;
 mod config;
+mod family;
 mod header;
 mod list;
 mod perf_control;

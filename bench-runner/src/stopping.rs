@@ -1,25 +1,33 @@
-//! When a cell has run enough timing repetitions: once the median's bootstrap
-//! 95% confidence interval is within the target precision, once its time
-//! budget is spent, or at the most repetitions the config allows, each only
-//! after the minimum repetitions ran. The precision is computed with the
-//! statistics the reports show ([`Summary::of`], seeded by the cell's name),
-//! so a cell the sweep stopped on precision reads as that precise in its report.
+//! When a family of cells has run enough blocks (see `family.rs`): once
+//! every ratio the reports will publish between its cells (each style over
+//! `link`, each cell over its raw reference loop) has a bootstrap 95%
+//! interval within the target precision, once the family's time budget is
+//! spent, or at the most repetitions the config allows, each only after
+//! the minimum blocks ran. A family with no ratio to publish (one cell, no
+//! raw loop) is judged by the precision of each cell's median instead. The
+//! precision is computed with the statistics the reports show
+//! ([`PairedRatio::of`], [`Summary::of`], seeded by the cell's name), so a
+//! family the sweep stopped on precision reads as that precise in its report.
 
 use crate::config::Config;
+use reports::analysis::model::BASELINE_STYLE;
+use reports::analysis::paired::{Blocked, PairedRatio};
 use reports::analysis::stats::{seed_for, Summary};
-use reports::schema::StopReason;
+use reports::schema::{CellKey, StopReason};
 use std::time::Duration;
 
 /// The stopping rule of a sweep, from its config.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rule {
-    /// Target half-width of the median's interval, as a fraction of the median.
+    /// Target half-width of each ratio's interval (or a lone cell's median's),
+    /// as a fraction of it.
     pub precision: f64,
-    /// Repetitions run before any other limit counts.
+    /// Blocks run before any other limit counts.
     pub min_repetitions: u32,
-    /// The most repetitions of a cell.
+    /// The most blocks of a family (repetitions of each of its cells).
     pub max_repetitions: u32,
-    /// Time spent timing after which no further repetition starts.
+    /// Time spent timing, per cell of the family, after which no further
+    /// block starts.
     pub time_budget: Duration,
 }
 
@@ -38,6 +46,54 @@ pub fn precision(name: &str, samples: &[f64]) -> Option<f64> {
     (s.median > 0.0).then(|| s.ci.half_width_around(s.median) / s.median)
 }
 
+/// What the rule reads of one cell of a family still being measured.
+pub struct Member<'a> {
+    /// Its coordinates.
+    pub key: &'a CellKey,
+    /// Its name, which seeds its bootstraps as the reports seed them.
+    pub name: &'a str,
+    /// ns/step of its ok repetitions, by block.
+    pub samples: &'a [Blocked],
+    /// Its raw reference loop's ns/step by block, when it has one.
+    pub reference: Option<&'a [Blocked]>,
+    /// Whether its ratios are published (not oversubscribed).
+    pub ranked: bool,
+}
+
+impl Member<'_> {
+    fn is_baseline(&self) -> bool {
+        self.key.style == BASELINE_STYLE && self.key.variant.is_empty()
+    }
+}
+
+/// The worst precision among the ratios the reports publish between the
+/// family's `members` (`None` while one has too few blocks), or, when
+/// there is none to publish, among its cells' medians.
+pub fn family_precision(members: &[Member<'_>]) -> Option<f64> {
+    let baseline = members.iter().find(|m| m.ranked && m.is_baseline());
+    let mut ratios = Vec::new();
+    for m in members.iter().filter(|m| m.ranked) {
+        if let Some(link) = baseline.filter(|_| !m.is_baseline()) {
+            ratios.push(PairedRatio::of(m.samples, link.samples, seed_for(m.name)));
+        }
+        if let Some(raw) = m.reference {
+            ratios.push(PairedRatio::of(m.samples, raw, seed_for(m.name)));
+        }
+    }
+    if ratios.is_empty() {
+        return members
+            .iter()
+            .map(|m| {
+                let values: Vec<f64> = m.samples.iter().map(|&(_, v)| v).collect();
+                precision(m.name, &values)
+            })
+            .try_fold(0.0f64, |worst, p| Some(worst.max(p?)));
+    }
+    ratios
+        .into_iter()
+        .try_fold(0.0f64, |worst, r| Some(worst.max(r?.precision())))
+}
+
 impl Rule {
     /// The rule a config sets.
     pub fn of(config: &Config) -> Rule {
@@ -49,18 +105,23 @@ impl Rule {
         }
     }
 
-    /// Why the cell named `name`, with these ns/step samples (in results-file
-    /// order) and `spent` timing them, runs no further repetition; `None` to go on.
-    pub fn decide(&self, name: &str, samples: &[f64], spent: Duration) -> Option<StopReason> {
-        let n = samples.len() as u32;
-        if n < self.min_repetitions {
+    /// Why a family whose `members` ran `blocks` blocks, spending `spent`
+    /// timing them, runs no further block; `None` to go on.
+    pub fn decide(
+        &self,
+        members: &[Member<'_>],
+        blocks: u32,
+        spent: Duration,
+    ) -> Option<StopReason> {
+        if blocks < self.min_repetitions {
             return None;
         }
-        if precision(name, samples).is_some_and(|p| p <= self.precision) {
+        let budget = self.time_budget * members.len().max(1) as u32;
+        if family_precision(members).is_some_and(|p| p <= self.precision) {
             Some(StopReason::Precision)
-        } else if n >= self.max_repetitions {
+        } else if blocks >= self.max_repetitions {
             Some(StopReason::MaxRepetitions)
-        } else if spent >= self.time_budget {
+        } else if spent >= budget {
             Some(StopReason::Budget)
         } else {
             None
@@ -80,55 +141,129 @@ mod tests {
     };
     const EARLY: Duration = Duration::from_millis(10);
 
+    fn key(style: &str) -> CellKey {
+        CellKey {
+            style: style.into(),
+            variant: String::new(),
+            mode: "default".into(),
+            op: "nop".into(),
+            forced_async: false,
+            groups: 1,
+            steps: 8,
+            batch: 8,
+            submitters: 1,
+            sharing: "per-submitter".into(),
+        }
+    }
+
+    /// `n` blocks of a cell at `base` ns/step on a machine whose speed
+    /// drifts by ±20% across blocks, each repetition with `noise` of its own.
+    fn drifting(base: f64, n: u32, noise: f64) -> Vec<Blocked> {
+        (0..n)
+            .map(|b| {
+                let drift = 1.0 + 0.2 * (f64::from(b) * 1.7).sin();
+                let own = 1.0 + noise * (f64::from(b) * 2.3 + base).cos();
+                (b, base * drift * own)
+            })
+            .collect()
+    }
+
+    fn member<'a>(key: &'a CellKey, samples: &'a [Blocked]) -> Member<'a> {
+        Member {
+            key,
+            name: "cell",
+            samples,
+            reference: None,
+            ranked: true,
+        }
+    }
+
     #[test]
-    fn nothing_stops_a_cell_before_its_minimum() {
-        let steady = [100.0; 4];
-        assert_eq!(RULE.decide("c", &steady, Duration::from_secs(60)), None);
+    fn ratios_that_move_together_stop_the_family_though_each_median_is_wide() {
+        let (link, userspace) = (key("link"), key("userspace"));
+        let a = drifting(100.0, 6, 0.001);
+        let b = drifting(130.0, 6, 0.001);
+        let values: Vec<f64> = a.iter().map(|&(_, v)| v).collect();
+        assert!(
+            precision("cell", &values).unwrap() > 0.05,
+            "each median is wide"
+        );
+        let family = [member(&link, &a), member(&userspace, &b)];
+        assert!(family_precision(&family).unwrap() < 0.01);
+        assert_eq!(RULE.decide(&family, 6, EARLY), Some(StopReason::Precision));
+    }
+
+    #[test]
+    fn nothing_stops_a_family_before_its_minimum() {
+        let (link, userspace) = (key("link"), key("userspace"));
+        let a = drifting(100.0, 4, 0.0);
+        let b = drifting(130.0, 4, 0.0);
+        let family = [member(&link, &a), member(&userspace, &b)];
+        assert_eq!(RULE.decide(&family, 4, Duration::from_secs(60)), None);
+        let two = [member(&link, &a[..2]), member(&userspace, &b[..2])];
         let one = Rule {
             min_repetitions: 1,
             ..RULE
         };
+        assert_eq!(one.decide(&two, 2, EARLY), None, "no interval yet");
+    }
+
+    #[test]
+    fn a_noisy_ratio_goes_on_until_the_familys_budget_or_the_maximum() {
+        let (link, userspace) = (key("link"), key("userspace"));
+        let a = drifting(100.0, 20, 0.0);
+        let b = drifting(130.0, 20, 0.2);
+        let family = [member(&link, &a[..8]), member(&userspace, &b[..8])];
+        assert!(family_precision(&family).unwrap() > 0.01);
+        assert_eq!(RULE.decide(&family, 8, EARLY), None);
         assert_eq!(
-            one.decide("c", &[100.0, 100.0], EARLY),
+            RULE.decide(&family, 8, Duration::from_millis(1999)),
             None,
-            "no interval yet"
+            "the budget is per cell: two cells have two seconds"
         );
         assert_eq!(
-            RULE.decide("c", &[100.0; 5], EARLY),
-            Some(StopReason::Precision)
-        );
-    }
-
-    #[test]
-    fn a_steady_cell_stops_on_precision_a_noisy_one_goes_on() {
-        let steady = [100.0, 100.3, 99.8, 100.1, 99.9, 100.2];
-        assert!(precision("c", &steady).unwrap() <= 0.01);
-        assert_eq!(
-            RULE.decide("c", &steady, EARLY),
-            Some(StopReason::Precision)
-        );
-        let noisy = [100.0, 130.0, 80.0, 115.0, 90.0, 125.0];
-        assert!(precision("c", &noisy).unwrap() > 0.01);
-        assert_eq!(RULE.decide("c", &noisy, EARLY), None);
-    }
-
-    #[test]
-    fn a_noisy_cell_stops_on_its_budget_or_at_the_maximum() {
-        let noisy: Vec<f64> = (0..8).map(|i| 100.0 + 30.0 * f64::from(i % 3)).collect();
-        assert_eq!(
-            RULE.decide("c", &noisy, Duration::from_secs(1)),
+            RULE.decide(&family, 8, Duration::from_secs(2)),
             Some(StopReason::Budget)
         );
-        let many: Vec<f64> = noisy.iter().copied().cycle().take(20).collect();
+        let all = [member(&link, &a), member(&userspace, &b)];
         assert_eq!(
-            RULE.decide("c", &many, EARLY),
+            RULE.decide(&all, 20, EARLY),
             Some(StopReason::MaxRepetitions)
         );
-        assert_eq!(RULE.decide("c", &many[..19], EARLY), None);
     }
 
     #[test]
-    fn precision_is_the_interval_the_reports_show() {
+    fn the_raw_loop_is_a_ratio_too_and_an_oversubscribed_cells_are_not() {
+        let link = key("link");
+        let cell = drifting(100.0, 6, 0.0);
+        let raw = drifting(90.0, 6, 0.2);
+        let mut with_loop = member(&link, &cell);
+        with_loop.reference = Some(&raw);
+        assert!(family_precision(&[with_loop]).unwrap() > 0.01);
+        let userspace = key("userspace");
+        let noisy = drifting(130.0, 6, 0.2);
+        let mut oversubscribed = member(&userspace, &noisy);
+        oversubscribed.ranked = false;
+        let precise = drifting(110.0, 6, 0.0);
+        let hardlink = key("hardlink");
+        let family = [
+            member(&link, &cell),
+            oversubscribed,
+            member(&hardlink, &precise),
+        ];
+        assert!(family_precision(&family).unwrap() < 0.01);
+    }
+
+    #[test]
+    fn a_lone_cell_is_judged_by_its_median() {
+        let link = key("link");
+        let steady: Vec<Blocked> = (0..6)
+            .map(|b| (b, 100.0 + f64::from(b % 2) * 0.2))
+            .collect();
+        assert_eq!(
+            RULE.decide(&[member(&link, &steady)], 6, EARLY),
+            Some(StopReason::Precision)
+        );
         let samples = [100.0, 104.0, 97.0, 101.0, 99.0, 103.0, 98.0];
         let s = Summary::of(&samples, seed_for("cell")).unwrap();
         assert_eq!(
@@ -137,26 +272,6 @@ mod tests {
         );
         assert_eq!(precision("cell", &[100.0, 100.0]), None, "too few");
         assert_eq!(precision("cell", &[0.0; 3]), None, "zero median");
-    }
-
-    #[test]
-    fn precision_is_judged_first_and_the_minimum_may_reach_the_maximum() {
-        let steady = [100.0; 20];
-        assert_eq!(
-            RULE.decide("c", &steady, Duration::from_secs(5)),
-            Some(StopReason::Precision),
-            "a precise cell says so even when its budget and maximum are spent"
-        );
-        let all = Rule {
-            min_repetitions: 20,
-            ..RULE
-        };
-        let noisy: Vec<f64> = (0..20).map(|i| 100.0 + 30.0 * f64::from(i % 3)).collect();
-        assert_eq!(all.decide("c", &noisy[..19], Duration::from_secs(5)), None);
-        assert_eq!(
-            all.decide("c", &noisy, EARLY),
-            Some(StopReason::MaxRepetitions)
-        );
     }
 
     #[test]

@@ -1,18 +1,22 @@
-//! The sweep: plan the cells, gate each on the probe, warm it up, time its
-//! repetitions (each beside a repetition of the raw reference loop, for the
-//! cells that have one) until the stopping rule says enough, and append every
-//! outcome to results.jsonl the moment it is known. An interrupted sweep keeps everything measured and resumes from the
+//! The sweep: plan the cells, gate each on the probe, and run them family by
+//! family (`family.rs`: the cells one comparison sets side by side, with
+//! their raw reference loops) in blocks of one repetition each, in a random
+//! order, until the stopping rule says the family's ratios are precise
+//! enough; then each cell's profile pass. Every outcome is appended to
+//! results.jsonl the moment it is known. An interrupted sweep keeps everything measured and resumes from the
 //! file; a cell that breaks the order is recorded as failed, never as a timing.
 
 use crate::config::{Config, ConfigError, ConfigSource};
+use crate::family::{block_order, families};
 use crate::header;
 use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
 use crate::plan::{plan, PlannedCell};
 use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
-use crate::stopping::{self, Rule};
+use crate::stopping::{self, Member, Rule};
 use itertools::Itertools;
-use reports::analysis::stats::{coefficient_of_variation, median};
+use reports::analysis::paired::{Blocked, PairedRatio};
+use reports::analysis::stats::{coefficient_of_variation, median, seed_for};
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
     CellRecord, Pass, ReasonCode, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status,
@@ -116,8 +120,9 @@ struct Done {
     ok: Vec<(u32, f64)>,
     /// wall_ns summed over those lines: the time their budget counts.
     spent_ns: u64,
-    /// Plain and checked ns/step of every ok reference line, in file order.
-    reference: Vec<(f64, f64)>,
+    /// Repetition index, plain and checked ns/step of every ok reference
+    /// line, in file order.
+    reference: Vec<(u32, f64, f64)>,
     /// A reference line failed: the cell's reference is not run again.
     reference_failed: bool,
     finished: bool,
@@ -140,40 +145,67 @@ impl Done {
 struct Reference {
     /// Passes of each variant per repetition, found by its first warm-up in this run.
     iterations: Option<u64>,
-    /// Plain and checked ns/step of every repetition, earlier runs' first.
-    samples: Vec<(f64, f64)>,
+    /// Plain ns/step of every repetition by block, earlier runs' first.
+    plain: Vec<Blocked>,
+    /// Checked ns/step of the same repetitions, in the same order.
+    checked: Vec<f64>,
 }
 
 impl Reference {
+    /// The loop as `done` recorded it.
+    fn resumed(done: &Done) -> Reference {
+        Reference {
+            iterations: None,
+            plain: done.reference.iter().map(|&(b, p, _)| (b, p)).collect(),
+            checked: done.reference.iter().map(|&(_, _, c)| c).collect(),
+        }
+    }
+
+    /// Whether repetition (block) `rep` of it is recorded.
+    fn has(&self, rep: u32) -> bool {
+        self.plain.iter().any(|&(b, _)| b == rep)
+    }
+
     /// Its medians and the harness's overhead over them, given the cell's
-    /// median; `None` before any repetition.
-    fn summary(&self, cell_median: f64) -> Option<ReferenceSummary> {
-        let column = |f: fn(&(f64, f64)) -> f64| self.samples.iter().map(f).collect::<Vec<_>>();
-        let plain = column(|s| s.0);
-        if plain.is_empty() {
+    /// repetitions by block: the median of the per-block ratios where
+    /// enough blocks pair up, else the ratio of the medians; `None` before
+    /// any repetition. `name` seeds the bootstrap as the reports seed it.
+    fn summary(&self, cell: &[Blocked], name: &str) -> Option<ReferenceSummary> {
+        let plain: Vec<f64> = self.plain.iter().map(|&(_, v)| v).collect();
+        if plain.is_empty() || cell.is_empty() {
             return None;
         }
         let ns_per_step = median(&plain);
+        let cell_values: Vec<f64> = cell.iter().map(|&(_, v)| v).collect();
+        let overhead = PairedRatio::of(cell, &self.plain, seed_for(name))
+            .map_or_else(|| median(&cell_values) / ns_per_step, |r| r.ratio);
+        let added: Vec<f64> = self
+            .checked
+            .iter()
+            .zip(&plain)
+            .map(|(c, p)| c - p)
+            .collect();
         Some(ReferenceSummary {
             repetitions: plain.len() as u32,
             ns_per_step,
-            checked_ns_per_step: median(&column(|s| s.1)),
-            order_check_ns_per_step: median(&column(|s| s.1 - s.0)),
-            harness_overhead: cell_median / ns_per_step,
+            checked_ns_per_step: median(&self.checked),
+            order_check_ns_per_step: median(&added),
+            harness_overhead: overhead,
             cv: coefficient_of_variation(&plain),
         })
     }
 }
 
-/// A cell being measured across the rounds of a sweep.
+/// A cell being measured in the blocks of its family.
 struct Active<'c> {
     cell: &'c PlannedCell,
     /// Repetitions recorded ok, earlier runs included.
     reps: BTreeSet<u32>,
     /// Passes per repetition, found by the first warm-up of this run.
     iterations: Option<u64>,
-    /// ns/step of every ok repetition, earlier runs' first (results-file order).
-    samples: Vec<f64>,
+    /// ns/step of every ok repetition by block (its repetition index),
+    /// earlier runs' first (results-file order).
+    samples: Vec<Blocked>,
     /// wall_ns of those repetitions, summed: what `time_budget` is counted in.
     spent_ns: u64,
     /// Why its repetitions stopped, once they did.
@@ -197,21 +229,34 @@ impl<'c> Active<'c> {
             cell,
             reps: done.ok.iter().map(|&(rep, _)| rep).collect(),
             iterations: None,
-            samples: done.ok.iter().map(|&(_, ns)| ns).collect(),
+            samples: done.ok.clone(),
             spent_ns: done.spent_ns,
             stopped: None,
-            reference: (has_reference && !done.reference_failed).then(|| Reference {
-                iterations: None,
-                samples: done.reference.clone(),
-            }),
+            reference: (has_reference && !done.reference_failed).then(|| Reference::resumed(done)),
             profiled: done.profiled,
             ended: false,
         }
     }
 
-    /// Whether a round still visits it.
+    /// Whether its family's blocks still include it.
     fn running(&self) -> bool {
         !self.ended && self.stopped.is_none()
+    }
+
+    /// ns/step of its repetitions, without their blocks.
+    fn values(&self) -> Vec<f64> {
+        self.samples.iter().map(|&(_, v)| v).collect()
+    }
+
+    /// What the stopping rule reads of it.
+    fn member(&self) -> Member<'_> {
+        Member {
+            key: &self.cell.key,
+            name: &self.cell.name,
+            samples: &self.samples,
+            reference: self.reference.as_ref().map(|r| r.plain.as_slice()),
+            ranked: self.cell.oversubscribed.is_none(),
+        }
     }
 }
 
@@ -233,6 +278,7 @@ fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellReco
         cell: cell.key.clone(),
         pass,
         rep,
+        block: None,
         status,
         reason: None,
         reason_code: None,
@@ -262,7 +308,8 @@ fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
                 d.spent_ns += t.wall_ns;
             }
             (Pass::Reference, Status::Ok, _, Some(t)) => {
-                d.reference.push((t.ns_per_step, t.checked_ns_per_step))
+                d.reference
+                    .push((r.rep, t.ns_per_step, t.checked_ns_per_step))
             }
             (Pass::Reference, _, _, _) => d.reference_failed = true,
             (Pass::Profile, _, _, _) => d.profiled = true,
@@ -394,64 +441,126 @@ impl Sweeper<'_> {
         Ok(active)
     }
 
-    /// Repetitions run in rounds over all cells, so that a slow drift of the
-    /// machine (frequency, host load, placement) spreads over every cell
-    /// instead of landing on the few measured while it lasted. Each round
-    /// visits every cell the stopping rule has not stopped. Returns whether
-    /// the sweep was interrupted.
-    fn rounds(
+    /// Runs every family to its end, one after another: its blocks, then
+    /// each of its cells' final lines. Returns whether the sweep was interrupted.
+    fn families(
         &mut self,
         active: &mut [Active<'_>],
         progress: &mut Progress,
     ) -> Result<bool, SweepError> {
-        let rule = Rule::of(self.config);
-        let max = self.config.repetitions;
-        for rep in 0..max {
-            for a in active.iter_mut().filter(|a| a.running()) {
-                if self.interrupted() {
-                    return Ok(true);
-                }
-                if a.reps.contains(&rep) {
-                    progress.advance(1, &a.cell.name, Outcome::Ok(String::new()));
-                } else {
-                    progress.start_cell(&a.cell.name);
-                    match self.visit(a, rep)? {
-                        Visit::Measured(ns) => progress.advance(
-                            1,
-                            &a.cell.name,
-                            Outcome::Ok(format!("{ns:.0} ns/step")),
-                        ),
-                        Visit::Ended(reason) => {
-                            let units = u64::from(max - rep) + 1;
-                            progress.advance(units, &a.cell.name, Outcome::Failed(reason));
-                            continue;
-                        }
-                        Visit::Interrupted => {
-                            progress.println(&format!("{}: interrupted", a.cell.name));
-                            return Ok(true);
-                        }
-                    }
-                }
-                let spent = Duration::from_nanos(a.spent_ns);
-                a.stopped = rule.decide(&a.cell.name, &a.samples, spent);
-                if let Some(reason) = a.stopped {
-                    let outcome = Outcome::Ok(format!("stopped on {}", reason.word()));
-                    progress.advance(u64::from(max - rep - 1), &a.cell.name, outcome);
-                }
+        for (family, members) in families(active.iter().map(|a| &a.cell.key)) {
+            if self.blocks(&family, active, &members, progress)?
+                || self.finish_all(active, &members, progress)?
+            {
+                return Ok(true);
             }
         }
         Ok(false)
     }
 
-    /// The final line of every cell whose repetitions stopped; returns whether
+    /// Runs the blocks of the family named `family` (its cells `members` of
+    /// `active`) until the stopping rule stops it: in block `b`, repetition
+    /// `b` of every running member and of its raw loop, in the block's own
+    /// random order, skipping what an earlier run recorded. Returns whether
     /// the sweep was interrupted.
+    fn blocks(
+        &mut self,
+        family: &str,
+        active: &mut [Active<'_>],
+        members: &[usize],
+        progress: &mut Progress,
+    ) -> Result<bool, SweepError> {
+        let rule = Rule::of(self.config);
+        let max = self.config.repetitions;
+        for block in 0..max {
+            let running: Vec<(usize, bool)> = members
+                .iter()
+                .filter(|&&i| active[i].running())
+                .map(|&i| (i, active[i].reference.is_some()))
+                .collect();
+            if running.is_empty() {
+                break;
+            }
+            for unit in block_order(family, block, &running) {
+                if self.interrupted() {
+                    return Ok(true);
+                }
+                let a = &mut active[unit.member];
+                if !a.running() {
+                    continue;
+                }
+                let visit = if unit.reference {
+                    self.visit_reference(a, block)?
+                } else {
+                    self.visit_cell(a, block, progress)?
+                };
+                if let Some(Visit::Interrupted) = visit {
+                    progress.println(&format!("{}: interrupted", a.cell.name));
+                    return Ok(true);
+                }
+            }
+            let still: Vec<&Active<'_>> = members
+                .iter()
+                .map(|&i| &active[i])
+                .filter(|a| a.running())
+                .collect();
+            let spent = Duration::from_nanos(still.iter().map(|a| a.spent_ns).sum());
+            let view: Vec<Member<'_>> = still.iter().map(|a| a.member()).collect();
+            if let Some(reason) = rule.decide(&view, block + 1, spent) {
+                for &i in members {
+                    let a = &mut active[i];
+                    if a.running() {
+                        a.stopped = Some(reason);
+                        let outcome = Outcome::Ok(format!("stopped on {}", reason.word()));
+                        progress.advance(u64::from(max - block - 1), &a.cell.name, outcome);
+                    }
+                }
+                break;
+            }
+        }
+        Ok(false)
+    }
+
+    /// Repetition `rep` of a cell, unless an earlier run recorded it, with
+    /// its progress; `Some` when the sweep was interrupted.
+    fn visit_cell(
+        &mut self,
+        a: &mut Active<'_>,
+        rep: u32,
+        progress: &mut Progress,
+    ) -> Result<Option<Visit>, SweepError> {
+        if a.reps.contains(&rep) {
+            progress.advance(1, &a.cell.name, Outcome::Ok(String::new()));
+            return Ok(None);
+        }
+        progress.start_cell(&a.cell.name);
+        match self.visit(a, rep)? {
+            Visit::Measured(ns) => {
+                progress.advance(1, &a.cell.name, Outcome::Ok(format!("{ns:.0} ns/step")));
+                Ok(None)
+            }
+            Visit::Ended(reason) => {
+                let units = u64::from(self.config.repetitions - rep) + 1;
+                progress.advance(units, &a.cell.name, Outcome::Failed(reason));
+                Ok(None)
+            }
+            Visit::Interrupted => Ok(Some(Visit::Interrupted)),
+        }
+    }
+
+    /// The final line of every cell of `members` whose repetitions stopped;
+    /// returns whether the sweep was interrupted.
     fn finish_all(
         &mut self,
         active: &mut [Active<'_>],
+        members: &[usize],
         progress: &mut Progress,
     ) -> Result<bool, SweepError> {
-        for a in active.iter_mut().filter(|a| !a.ended) {
-            let Some(reason) = a.stopped else { continue };
+        for &i in members {
+            let a = &mut active[i];
+            let Some(reason) = a.stopped.filter(|_| !a.ended) else {
+                continue;
+            };
             if self.interrupted() {
                 return Ok(true);
             }
@@ -462,9 +571,9 @@ impl Sweeper<'_> {
         Ok(false)
     }
 
-    /// Runs repetition `rep` of a cell on a fresh set-up: warmed up (the first
-    /// visit also finds how many passes make a repetition), timed, recorded;
-    /// then the raw reference loop's repetition beside it.
+    /// Runs repetition `rep` of a cell (block `rep` of its family) on a fresh
+    /// set-up: warmed up (the first visit also finds how many passes make a
+    /// repetition), timed, recorded.
     fn visit(&mut self, a: &mut Active<'_>, rep: u32) -> Result<Visit, SweepError> {
         let mut run = match CellRun::start(&a.cell.spec, Cancel::new()) {
             Ok(run) => run,
@@ -489,26 +598,28 @@ impl Sweeper<'_> {
         };
         let timing = timing(&m);
         let ns = timing.ns_per_step;
-        a.samples.push(ns);
+        a.samples.push((rep, ns));
         a.spent_ns += m.wall_ns;
         a.reps.insert(rep);
         self.write(a.cell, Pass::Timing, rep, Status::Ok, |r| {
-            r.timing = Some(timing)
+            r.timing = Some(timing);
+            r.block = Some(rep);
         })?;
-        Ok(self.visit_reference(a, rep)?.unwrap_or(Visit::Measured(ns)))
+        Ok(Visit::Measured(ns))
     }
 
-    /// The raw reference loop's repetition `rep`, right after the cell's: a
-    /// fresh set-up on a thread pinned where the cell's submitter runs,
-    /// warmed up like the cell, for the same `rep_time`. A reference that
-    /// fails is recorded and not run again; the cell goes on. `Some` only
-    /// when the sweep was interrupted.
+    /// The raw reference loop's repetition `rep` (block `rep` of the cell's
+    /// family), unless an earlier run recorded it: a fresh set-up on a
+    /// thread pinned where the cell's submitter runs, warmed up like the
+    /// cell, for the same `rep_time`. A reference that fails is recorded and
+    /// not run again; the cell goes on. `Some` only when the sweep was
+    /// interrupted.
     fn visit_reference(
         &mut self,
         a: &mut Active<'_>,
         rep: u32,
     ) -> Result<Option<Visit>, SweepError> {
-        let Some(reference) = &mut a.reference else {
+        let Some(reference) = a.reference.as_mut().filter(|r| !r.has(rep)) else {
             return Ok(None);
         };
         let (config, interrupt, iterations) = (self.config, self.interrupt, reference.iterations);
@@ -523,11 +634,11 @@ impl Sweeper<'_> {
             Ok((n, m)) => {
                 reference.iterations = Some(n);
                 let t = reference_timing(&m);
-                reference
-                    .samples
-                    .push((t.ns_per_step, t.checked_ns_per_step));
+                reference.plain.push((rep, t.ns_per_step));
+                reference.checked.push(t.checked_ns_per_step);
                 self.write(a.cell, Pass::Reference, rep, Status::Ok, |r| {
-                    r.reference_timing = Some(t)
+                    r.reference_timing = Some(t);
+                    r.block = Some(rep);
                 })?;
                 Ok(None)
             }
@@ -557,7 +668,8 @@ impl Sweeper<'_> {
     /// (unless it has one already), carrying how they stopped and the raw
     /// reference's verdict; returns its outcome.
     fn finish(&mut self, a: &mut Active<'_>, reason: StopReason) -> Result<Outcome, SweepError> {
-        let median = (!a.samples.is_empty()).then(|| median(&a.samples));
+        let values = a.values();
+        let median = (!values.is_empty()).then(|| median(&values));
         let outcome = Outcome::Ok(match median {
             Some(m) => format!("{m:.0} ns/step"),
             None => "(profile pass only)".into(),
@@ -587,8 +699,8 @@ impl Sweeper<'_> {
         };
         let conclusion = Conclusion {
             stopping: Stopping {
-                repetitions: a.samples.len() as u32,
-                precision: stopping::precision(&a.cell.name, &a.samples),
+                repetitions: values.len() as u32,
+                precision: stopping::precision(&a.cell.name, &values),
                 target: self.config.precision,
                 reason,
                 spent_ns: a.spent_ns,
@@ -596,8 +708,7 @@ impl Sweeper<'_> {
             reference: a
                 .reference
                 .as_ref()
-                .zip(median)
-                .and_then(|(r, m)| r.summary(m)),
+                .and_then(|r| r.summary(&a.samples, &a.cell.name)),
         };
         self.profile(a.cell, iterations, median, conclusion)?;
         Ok(outcome)
@@ -820,8 +931,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
     };
     let mut progress = Progress::new(cells.len() as u64 * sweeper.units_per_cell());
     let mut active = sweeper.admit(&cells, &done, &caps, &mut progress)?;
-    let interrupted = sweeper.rounds(&mut active, &mut progress)?
-        || sweeper.finish_all(&mut active, &mut progress)?;
+    let interrupted = sweeper.families(&mut active, &mut progress)?;
     progress.finish();
     Ok(SweepOutcome {
         results: path,

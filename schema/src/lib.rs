@@ -597,6 +597,13 @@ pub struct CellRecord {
     /// Repetition index within the cell (0 for skips and profile passes; a
     /// reference line carries the repetition it ran beside).
     pub rep: u32,
+    /// The block of its family a timing or reference repetition ran in:
+    /// one repetition of each of the family's cells and raw loops (same op,
+    /// shape and mode), in a random order, back to back. Ratios between
+    /// cells of one run are taken within a block. Absent on other lines and
+    /// in files written before paired measurement, whose ratios are unpaired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u32>,
     /// What became of it.
     pub status: Status,
     /// Why it was skipped, failed or interrupted; one line, for people.

@@ -1,5 +1,6 @@
 //! What a step does. Each op builds the SQEs of step (group, seq) (one, or
-//! several linked in order by the op itself: [`StepSqes`]), knows which
+//! several linked in order by the op itself, written straight into the
+//! style's submission buffer by [`Ops::push_step`]), knows which
 //! result of each means success, and for ops with a data path reads back what
 //! the steps wrote so the verifier can check the order of the bytes themselves.
 
@@ -60,9 +61,6 @@ pub const OPS: &[OpKind] = &[
     OpKind::Socket(SocketKind::Unix),
     OpKind::Socket(SocketKind::Tcp),
 ];
-
-/// The most SQEs a step of any op has.
-pub const MAX_STEP_SQES: usize = 2;
 
 /// Where the `fsync` op's files go unless `URING_SYNCBENCH_FSYNC_DIR` says
 /// otherwise: a disk-backed directory on most systems, where /tmp may be tmpfs.
@@ -181,73 +179,62 @@ impl OpKind {
     }
 }
 
-/// The SQEs of one step, in order: one, or several the op linked with
-/// IOSQE_IO_LINK so that they run one after the other. Fixed-size, so the
-/// timed loop builds steps without allocating. Styles add their own flags to
-/// the first SQE (what the step waits for) or the last (what waits for it).
-#[derive(Clone, Debug)]
-pub struct StepSqes {
-    sqes: [Entry; MAX_STEP_SQES],
-    len: usize,
+/// What a style adds to the SQEs of one step, on top of what the op sets
+/// (its own IOSQE_IO_LINK between a step's parts, IOSQE_ASYNC when forced).
+/// A flag that makes the step wait for earlier work (IOSQE_IO_DRAIN) goes on
+/// its first SQE; one that makes the next step wait for it (IOSQE_IO_LINK,
+/// IOSQE_IO_HARDLINK) on its last; `inner` strengthens the op's own link
+/// between the parts (the futex chain hardlinks them). The flags are set
+/// as each SQE is built, so a step's SQEs are written once, straight into
+/// the style's submission buffer ([`Ops::push_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepFlags {
+    /// Added to the step's first SQE.
+    pub first: Flags,
+    /// Added to every SQE of the step but its last.
+    pub inner: Flags,
+    /// Added to the step's last SQE.
+    pub last: Flags,
 }
 
-impl StepSqes {
-    fn one(sqe: Entry) -> StepSqes {
-        StepSqes {
-            sqes: [sqe, opcode::Nop::new().build()],
-            len: 1,
+impl StepFlags {
+    /// Nothing added: the step as the op builds it.
+    pub const NONE: StepFlags = StepFlags {
+        first: Flags::empty(),
+        inner: Flags::empty(),
+        last: Flags::empty(),
+    };
+
+    /// `flags` on the first SQE only.
+    pub const fn first(flags: Flags) -> StepFlags {
+        StepFlags {
+            first: flags,
+            ..StepFlags::NONE
         }
     }
 
-    fn two(first: Entry, second: Entry) -> StepSqes {
-        StepSqes {
-            sqes: [first.flags(Flags::IO_LINK), second],
-            len: 2,
+    /// `flags` on the last SQE only.
+    pub const fn last(flags: Flags) -> StepFlags {
+        StepFlags {
+            last: flags,
+            ..StepFlags::NONE
         }
     }
 
-    /// The SQEs in submission order.
-    pub fn as_slice(&self) -> &[Entry] {
-        &self.sqes[..self.len]
-    }
-
-    /// How many SQEs the step has (at least one).
-    pub fn count(&self) -> usize {
-        self.len
-    }
-
-    /// Adds `flags` to the first SQE (IOSQE_IO_DRAIN: the step starts after
-    /// everything before it).
-    pub fn first_flags(mut self, flags: Flags) -> StepSqes {
-        self.sqes[0] = self.sqes[0].clone().flags(flags);
-        self
-    }
-
-    /// Adds `flags` to the last SQE (IOSQE_IO_LINK: the next step waits for
-    /// this one's end).
-    pub fn last_flags(mut self, flags: Flags) -> StepSqes {
-        let last = self.len - 1;
-        self.sqes[last] = self.sqes[last].clone().flags(flags);
-        self
-    }
-
-    /// Adds `flags` to every SQE.
-    pub fn all_flags(mut self, flags: Flags) -> StepSqes {
-        for sqe in &mut self.sqes[..self.len] {
-            *sqe = sqe.clone().flags(flags);
+    /// The flags SQE `part` of a step of `parts` SQEs carries: these, the
+    /// op's link between its parts and `forced` (IOSQE_ASYNC or nothing).
+    #[inline]
+    pub(crate) fn of(self, part: usize, parts: usize, forced: Flags) -> Flags {
+        let mut flags = forced;
+        if part == 0 {
+            flags |= self.first;
         }
-        self
-    }
-
-    /// Sets each SQE's user_data to its part of step (group, seq).
-    fn tagged(mut self, group: u32, seq: u32) -> StepSqes {
-        let last = self.len - 1;
-        for (part, sqe) in self.sqes[..self.len].iter_mut().enumerate() {
-            *sqe = sqe
-                .clone()
-                .user_data(UserData::step_part(group, seq, part as u8, part == last));
+        if part + 1 == parts {
+            flags |= self.last;
+        } else {
+            flags |= Flags::IO_LINK | self.inner;
         }
-        self
+        flags
     }
 }
 
@@ -264,7 +251,10 @@ enum GroupIo {
 /// never point at freed memory.
 pub struct Ops {
     kind: OpKind,
-    forced_async: bool,
+    /// IOSQE_ASYNC when steps are forced through io-wq, else nothing.
+    forced: Flags,
+    /// SQEs per step ([`OpKind::parts`]), looked up once.
+    parts: usize,
     first_group: u32,
     steps: u32,
     records: Vec<[u8; 8]>,
@@ -348,7 +338,12 @@ impl Ops {
             .collect();
         Ok(Ops {
             kind,
-            forced_async,
+            forced: if forced_async {
+                Flags::ASYNC
+            } else {
+                Flags::empty()
+            },
+            parts: kind.parts() as usize,
             first_group,
             steps,
             records,
@@ -369,62 +364,74 @@ impl Ops {
         ring.register_buffers(&[(self.fixed.as_ptr() as usize, self.fixed.len())])
     }
 
-    /// The SQEs of step `seq` of `group`, user_data set per part, inner parts
-    /// linked, IOSQE_ASYNC on every part when forced.
-    pub fn step(&self, group: u32, seq: u32) -> StepSqes {
+    /// Appends the SQEs of step `seq` of `group` to `out`, in order, each
+    /// written once with its final flags (`add`, the op's IOSQE_IO_LINK
+    /// between its parts, IOSQE_ASYNC on every part when forced) and its
+    /// part's user_data ([`UserData::step_part`]).
+    #[inline]
+    pub fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
+        let (parts, forced) = (self.parts, self.forced);
+        let mut emit = |part: usize, sqe: Entry| {
+            let last = part + 1 == parts;
+            out.push(
+                sqe.flags(add.of(part, parts, forced))
+                    .user_data(UserData::step_part(group, seq, part as u8, last)),
+            );
+        };
         let local = (group - self.first_group) as usize;
         let slot = local * self.steps as usize + seq as usize;
-        let sqes = match (&self.io[local], self.kind) {
-            (_, OpKind::Nop) => StepSqes::one(opcode::Nop::new().build()),
-            (_, OpKind::Timeout) => {
+        match (self.kind, &self.io[local]) {
+            (OpKind::Nop, _) => emit(0, opcode::Nop::new().build()),
+            (OpKind::Timeout, _) => {
                 let ts = &self.timespecs[(seq as usize + local * 3) % TIMEOUT_US.len()];
-                StepSqes::one(
+                emit(
+                    0,
                     opcode::Timeout::new(ts)
                         .flags(types::TimeoutFlags::ETIME_SUCCESS)
                         .build(),
-                )
+                );
             }
-            (GroupIo::Pipe { write, .. }, _) => StepSqes::one(self.write(write.as_raw_fd(), slot)),
-            (GroupIo::File { append, .. }, OpKind::Fsync) => StepSqes::two(
-                self.write(append.as_raw_fd(), slot),
-                opcode::Fsync::new(types::Fd(append.as_raw_fd()))
-                    .flags(types::FsyncFlags::DATASYNC)
-                    .build(),
-            ),
-            (GroupIo::File { append, .. }, _) => {
-                StepSqes::one(self.write(append.as_raw_fd(), slot))
+            (_, GroupIo::Pipe { write, .. }) => emit(0, self.write(write.as_raw_fd(), slot)),
+            (OpKind::Fsync, GroupIo::File { append, .. }) => {
+                emit(0, self.write(append.as_raw_fd(), slot));
+                emit(
+                    1,
+                    opcode::Fsync::new(types::Fd(append.as_raw_fd()))
+                        .flags(types::FsyncFlags::DATASYNC)
+                        .build(),
+                );
             }
-            (GroupIo::Copy { source, dest }, _) => {
+            (_, GroupIo::File { append, .. }) => emit(0, self.write(append.as_raw_fd(), slot)),
+            (_, GroupIo::Copy { source, dest }) => {
                 let GroupIo::File { append, .. } = &**dest else {
                     unreachable!("a copy's destination is a file")
                 };
                 // The slot lives as long as the ops; both SQEs name buffer 0,
                 // the one registered region, at the step's own 8 bytes in it.
                 let buf = self.fixed[slot * 8..].as_ptr();
-                StepSqes::two(
+                emit(
+                    0,
                     opcode::ReadFixed::new(types::Fd(source.as_raw_fd()), buf.cast_mut(), 8, 0)
                         .offset(u64::from(seq) * 8)
                         .build(),
+                );
+                emit(
+                    1,
                     opcode::WriteFixed::new(types::Fd(append.as_raw_fd()), buf, 8, 0)
                         .offset(u64::MAX)
                         .build(),
-                )
+                );
             }
-            (GroupIo::Socket { send, .. }, _) => {
+            (_, GroupIo::Socket { send, .. }) => {
                 let rec = &self.records[slot];
-                StepSqes::one(
+                emit(
+                    0,
                     opcode::Send::new(types::Fd(send.as_raw_fd()), rec.as_ptr(), 8)
                         .flags(libc::MSG_NOSIGNAL)
                         .build(),
-                )
+                );
             }
-            (GroupIo::None, _) => unreachable!("ops with a data path always have group io"),
-        };
-        let sqes = sqes.tagged(group, seq);
-        if self.forced_async {
-            sqes.all_flags(Flags::ASYNC)
-        } else {
-            sqes
+            (_, GroupIo::None) => unreachable!("ops with a data path always have group io"),
         }
     }
 
@@ -720,15 +727,22 @@ mod tests {
         assert_eq!(OpKind::parse("socket:udp"), None);
     }
 
+    /// The SQEs of step `seq` of `group` with `add`, as a style's buffer gets them.
+    fn step(ops: &Ops, group: u32, seq: u32, add: StepFlags) -> Vec<Entry> {
+        let mut out = Vec::new();
+        ops.push_step(&mut out, group, seq, add);
+        out
+    }
+
     #[test]
     fn a_steps_sqes_are_its_parts_in_order_linked_inside() {
         let decode = |e: &Entry| UserData::decode(e.get_user_data()).expect("a step's word");
         for (kind, parts) in [(OpKind::Nop, 1), (OpKind::Copy, 2), (OpKind::File, 1)] {
             let ops = Ops::new(kind, false, 2, 2, 4).expect("ops");
-            let sqes = ops.step(3, 1);
-            assert_eq!(sqes.count(), parts, "{}", kind.name());
+            let sqes = step(&ops, 3, 1, StepFlags::NONE);
+            assert_eq!(sqes.len(), parts, "{}", kind.name());
             assert_eq!(ops.parts() as usize, parts);
-            for (i, sqe) in sqes.as_slice().iter().enumerate() {
+            for (i, sqe) in sqes.iter().enumerate() {
                 let d = decode(sqe);
                 assert_eq!((d.group, d.seq, d.part), (3, 1, i as u8));
                 assert_eq!(d.last, i + 1 == parts, "{}", kind.name());
@@ -737,33 +751,36 @@ mod tests {
     }
 
     #[test]
-    fn styles_flag_a_steps_first_or_last_sqe() {
+    fn styles_flag_a_steps_first_inner_or_last_sqe() {
         let ops = Ops::new(OpKind::Copy, false, 0, 1, 2).expect("copy");
-        let flags = |s: &StepSqes| -> Vec<u8> { s.as_slice().iter().map(sqe_flags).collect() };
+        let flags = |add| -> Vec<u8> { step(&ops, 0, 0, add).iter().map(sqe_flags).collect() };
         let link = Flags::IO_LINK.bits();
         let drain = Flags::IO_DRAIN.bits();
-        assert_eq!(flags(&ops.step(0, 0)), [link, 0], "the op links its parts");
-        assert_eq!(
-            flags(&ops.step(0, 0).first_flags(Flags::IO_DRAIN)),
-            [link | drain, 0]
-        );
-        assert_eq!(
-            flags(&ops.step(0, 0).last_flags(Flags::IO_HARDLINK)),
-            [link, Flags::IO_HARDLINK.bits()]
-        );
+        let hard = Flags::IO_HARDLINK.bits();
+        assert_eq!(flags(StepFlags::NONE), [link, 0], "the op links its parts");
+        assert_eq!(flags(StepFlags::first(Flags::IO_DRAIN)), [link | drain, 0]);
+        assert_eq!(flags(StepFlags::last(Flags::IO_HARDLINK)), [link, hard]);
+        let inner = StepFlags {
+            inner: Flags::IO_HARDLINK,
+            ..StepFlags::NONE
+        };
+        assert_eq!(flags(inner), [link | hard, 0]);
         let forced = Ops::new(OpKind::Copy, true, 0, 1, 2).expect("copy");
         let asynchronous = Flags::ASYNC.bits();
+        let sqes = step(&forced, 0, 1, StepFlags::NONE);
         assert_eq!(
-            flags(&forced.step(0, 1)),
+            sqes.iter().map(sqe_flags).collect::<Vec<_>>(),
             [link | asynchronous, asynchronous]
         );
         let nop = Ops::new(OpKind::Nop, false, 0, 1, 1).expect("nop");
+        let both = StepFlags {
+            first: Flags::IO_DRAIN,
+            last: Flags::IO_LINK,
+            ..StepFlags::NONE
+        };
+        let sqes = step(&nop, 0, 0, both);
         assert_eq!(
-            flags(
-                &nop.step(0, 0)
-                    .first_flags(Flags::IO_DRAIN)
-                    .last_flags(Flags::IO_LINK)
-            ),
+            sqes.iter().map(sqe_flags).collect::<Vec<_>>(),
             [drain | link]
         );
     }

@@ -104,7 +104,7 @@ fn ok_repetitions_are_kept_in_file_order_and_interrupted_ones_forgotten() {
     let d = &done[&link.name];
     assert_eq!(d.ok, [(0, 100.0), (1, 110.0)]);
     assert_eq!(d.spent_ns, 2_000_000);
-    assert_eq!(d.reference, [(50.0, 55.0)]);
+    assert_eq!(d.reference, [(0, 50.0, 55.0)]);
     assert!(!d.reference_failed && !d.finished && !d.profiled);
     assert!(!d.complete(3));
     assert!(
@@ -161,11 +161,18 @@ fn a_resumed_cell_runs_only_its_missing_repetitions() {
     let a = Active::resumed(link, &done[&link.name], true);
     let redone: Vec<u32> = (0..4).filter(|rep| !a.reps.contains(rep)).collect();
     assert_eq!(redone, [1, 3]);
-    assert_eq!(a.samples, [100.0, 120.0]);
+    assert_eq!(a.samples, [(0, 100.0), (2, 120.0)], "by block");
     assert_eq!(a.spent_ns, 2_000_000);
     assert!(a.running() && !a.profiled);
     let reference = a.reference.as_ref().expect("the reference goes on");
-    assert_eq!(reference.samples, [(50.0, 55.0)]);
+    assert_eq!(
+        (&reference.plain[..], &reference.checked[..]),
+        (&[(0, 50.0)][..], &[55.0][..])
+    );
+    assert!(
+        reference.has(0) && !reference.has(1),
+        "block 1's loop runs again"
+    );
 
     let off = Active::resumed(link, &done[&link.name], false);
     assert!(
@@ -217,18 +224,28 @@ fn a_file_of_another_config_is_refused() {
 
 #[test]
 fn the_reference_summary_states_the_overhead_over_the_plain_loop() {
+    // Unpaired (too few blocks pair up): the cell's median over the loop's.
     let reference = Reference {
         iterations: None,
-        samples: vec![(50.0, 60.0), (40.0, 44.0), (60.0, 70.0)],
+        plain: vec![(0, 50.0), (1, 40.0), (2, 60.0)],
+        checked: vec![60.0, 44.0, 70.0],
     };
-    let s = reference.summary(100.0).expect("three repetitions");
+    let s = reference
+        .summary(&[(7, 100.0)], "c")
+        .expect("three repetitions");
     assert_eq!(s.repetitions, 3);
     assert_eq!((s.ns_per_step, s.checked_ns_per_step), (50.0, 60.0));
     assert_eq!(s.order_check_ns_per_step, 10.0);
     assert_eq!(s.harness_overhead, 2.0);
+    // Paired: the median of the per-block ratios, which a drift between
+    // blocks does not move.
+    let cell = [(0, 110.0), (1, 88.0), (2, 132.0)];
+    let paired = reference.summary(&cell, "c").expect("three blocks");
+    assert!((paired.harness_overhead - 2.2).abs() < 1e-12, "{paired:?}");
     let none = Reference {
         iterations: None,
-        samples: vec![],
+        plain: vec![],
+        checked: vec![],
     };
-    assert!(none.summary(100.0).is_none());
+    assert!(none.summary(&cell, "c").is_none());
 }

@@ -58,8 +58,7 @@ impl Advice {
                 style: c.parts().style,
                 median: c.ranked_median().unwrap_or_default(),
                 against_best: timed.first().filter(|b| b.name != c.name).map(|best| {
-                    let change =
-                        Change::measure(&best.ns_samples, &c.ns_samples, seed_for(&c.name));
+                    let change = Change::within_run(best, c, |x| &x.ns_samples, seed_for(&c.name));
                     (change, Verdict::NoChange)
                 }),
             })

@@ -11,6 +11,7 @@
 //! [`crate::render::mail::compare_email`] write a [`Comparison`] out.
 
 use crate::analysis::model::{CellStatus, CellSummary, Report, Source, EXPECTED_BREAK};
+use crate::analysis::paired::PairedRatio;
 use crate::analysis::stats::{
     benjamini_hochberg, bootstrap_ratio_ci, mann_whitney, median, seed_for, Interval, CONFIDENCE,
     RESAMPLES,
@@ -289,6 +290,21 @@ impl Change {
         }
     }
 
+    /// `cand` over `base`, two cells of one run, on the repetitions `pick`
+    /// takes of each: block by block where both ran in enough blocks
+    /// together ([`PairedRatio`], tested by signed ranks), else as two runs
+    /// are compared ([`Change::measure`]). `seed` fixes the bootstrap.
+    pub fn within_run(
+        base: &CellSummary,
+        cand: &CellSummary,
+        pick: impl Fn(&CellSummary) -> &[f64],
+        seed: u64,
+    ) -> Change {
+        let (b, c) = (pick(base), pick(cand));
+        PairedRatio::of(&cand.by_block(c), &base.by_block(b), seed)
+            .map_or_else(|| Change::measure(b, c, seed), Change::from)
+    }
+
     /// The verdict on this change: inconclusive when the repetition counts
     /// cannot reach significance at all, a regression or an improvement when
     /// `q` is below alpha and the ratio moved by at least the threshold, no
@@ -304,6 +320,19 @@ impl Change {
             Verdict::Improvement
         } else {
             Verdict::NoChange
+        }
+    }
+}
+
+impl From<PairedRatio> for Change {
+    /// A paired ratio's figures, `q` still equal to `p`.
+    fn from(r: PairedRatio) -> Change {
+        Change {
+            ratio: r.ratio,
+            ci: r.ci,
+            p: r.p,
+            q: r.p,
+            min_p: r.min_p,
         }
     }
 }

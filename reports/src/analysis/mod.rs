@@ -1,6 +1,7 @@
 //! What the results say: the report model (one summary per cell), the
 //! statistics, the judgement of a change (one rule for `compare`, the kernel
-//! axis and the findings), the kernel axis itself, a study's findings and
+//! axis and the findings; a ratio within one run taken block by block is
+//! `paired`), the kernel axis itself, a study's findings and
 //! `advise`'s ranking. Everything here is computed from results files and
 //! is plain data; nothing here imports [`mod@crate::render`] (checked by the
 //! `layout` test), so a rendering can change without touching a number.
@@ -11,4 +12,5 @@ pub mod findings;
 pub mod judgement;
 pub mod kernels;
 pub mod model;
+pub mod paired;
 pub mod stats;

@@ -2,6 +2,7 @@
 //! order verdict, labels, statistics, profile). Every rendering reads this
 //! model, never the raw lines, so all outputs agree on every number.
 
+use crate::analysis::paired::{Blocked, PairedRatio};
 use crate::analysis::stats::{seed_for, Summary};
 use crate::results::Results;
 use crate::schema::{
@@ -170,6 +171,13 @@ pub struct CellSummary {
     pub cpu_ns: Option<Summary>,
     /// CPU ns/step of the same repetitions, in the same order.
     pub cpu_ns_samples: Vec<f64>,
+    /// The block of its family each of those repetitions ran in, in the
+    /// same order; empty in files written before blocks (or when a line
+    /// lacks its block), whose ratios are then unpaired.
+    pub blocks: Vec<u32>,
+    /// Its raw reference loop's plain ns/step by block, for the harness's
+    /// overhead block by block; empty without a loop or blocks.
+    pub reference_samples: Vec<Blocked>,
     /// Repetitions abandoned by an interrupt.
     pub interrupted: usize,
     /// The profile pass, when it ran.
@@ -248,6 +256,27 @@ impl CellSummary {
     /// The median of [`CellSummary::ranked`].
     pub fn ranked_median(&self) -> Option<f64> {
         self.ranked().map(|s| s.median)
+    }
+
+    /// `values` (its `ns_samples` or `cpu_ns_samples`) with the block each
+    /// ran in; empty when the file records no blocks.
+    pub fn by_block(&self, values: &[f64]) -> Vec<Blocked> {
+        if self.blocks.len() != values.len() {
+            return Vec::new();
+        }
+        self.blocks
+            .iter()
+            .copied()
+            .zip(values.iter().copied())
+            .collect()
+    }
+
+    /// The harness's overhead over its raw reference loop, block by block,
+    /// with its interval: a ranked cell with enough blocks of both.
+    pub fn paired_overhead(&self) -> Option<PairedRatio> {
+        self.ranked()?;
+        let own = self.by_block(&self.ns_samples);
+        PairedRatio::of(&own, &self.reference_samples, seed_for(&self.name))
     }
 
     /// Why the cell has no ranked value, in one word: its status when it has
@@ -360,16 +389,38 @@ impl Report {
             .map(|&i| &self.cells[i])
     }
 
-    /// Median of this cell over the median of `link` with the same mode, op
-    /// and shape on the same input; none when either is oversubscribed.
-    pub fn link_ratio(&self, cell: &CellSummary) -> Option<f64> {
+    /// The cell `link` with the same mode, op and shape on the same input.
+    fn link_of(&self, cell: &CellSummary) -> Option<&CellSummary> {
         let link = CellKey {
             style: BASELINE_STYLE.to_string(),
             variant: String::new(),
             ..cell.key.clone()
         };
-        let base = self.find(cell.source, &link.name())?.ranked_median()?;
+        self.find(cell.source, &link.name())
+    }
+
+    /// This cell over `link` with the same mode, op and shape on the same
+    /// input: the median of the per-block ratios where both ran in enough
+    /// blocks together ([`Report::paired_link`]), else the ratio of their
+    /// medians (files written before blocks); none when either is
+    /// oversubscribed.
+    pub fn link_ratio(&self, cell: &CellSummary) -> Option<f64> {
+        if let Some(paired) = self.paired_link(cell) {
+            return Some(paired.ratio);
+        }
+        let base = self.link_of(cell)?.ranked_median()?;
         Some(cell.ranked_median()? / base)
+    }
+
+    /// This cell over `link`, block by block, with its interval: both
+    /// ranked and run in enough blocks together.
+    pub fn paired_link(&self, cell: &CellSummary) -> Option<PairedRatio> {
+        let link = self.link_of(cell)?;
+        link.ranked()?;
+        cell.ranked()?;
+        let own = cell.by_block(&cell.ns_samples);
+        let base = link.by_block(&link.ns_samples);
+        PairedRatio::of(&own, &base, seed_for(&cell.name))
     }
 
     /// The anchors of the cell's input that have a value.
@@ -529,6 +580,16 @@ fn summarize(
     let control = violation.is_some() && unordered.contains(&first.cell.style);
     let status = cell_status(&timing, violation.is_some(), control);
     let ns_samples = ok_samples(&timing, |t| t.ns_per_step);
+    let blocks: Vec<u32> = timing
+        .iter()
+        .filter(|r| r.status == Status::Ok && r.timing.is_some())
+        .filter_map(|r| r.block)
+        .collect();
+    let reference_samples: Vec<Blocked> = reference_lines
+        .iter()
+        .filter(|r| r.status == Status::Ok)
+        .filter_map(|r| Some((r.block?, r.reference_timing.as_ref()?.ns_per_step)))
+        .collect();
     let cpu = ok_samples(&timing, |t| t.cpu_ns_per_step);
     let seed = seed_for(&first.name);
     let timed = status == CellStatus::Ok;
@@ -548,6 +609,8 @@ fn summarize(
         cpu_ns: timed.then(|| Summary::of(&cpu, seed ^ 1)).flatten(),
         ns_samples: if timed { ns_samples } else { Vec::new() },
         cpu_ns_samples: if timed { cpu } else { Vec::new() },
+        blocks: if timed { blocks } else { Vec::new() },
+        reference_samples: if timed { reference_samples } else { Vec::new() },
         interrupted: timing
             .iter()
             .filter(|r| r.status == Status::Interrupted)

@@ -373,7 +373,7 @@ fn binomial(n: usize, k: usize) -> f64 {
 
 /// Complementary error function (Numerical Recipes' Chebyshev fit,
 /// relative error below 1.2e-7), enough for p-values.
-fn erfc(x: f64) -> f64 {
+pub(crate) fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let poly = -z * z - 1.265_512_23

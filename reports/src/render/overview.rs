@@ -3,7 +3,7 @@
 //! measurement can be trusted, and the cheapest ordering style of every op,
 //! shape and mode. Everything after it is detail to look up.
 
-use crate::analysis::model::{CellStatus, CellSummary, Report, EXPECTED_BREAK};
+use crate::analysis::model::{CellStatus, CellSummary, Report, BASELINE_STYLE, EXPECTED_BREAK};
 use crate::analysis::stats::{median, quantile_sorted, sorted};
 use crate::format::{num, pct, ratio};
 use crate::render::document::Block;
@@ -180,11 +180,19 @@ fn cheapest_table(report: &Report) -> Option<Table> {
     (!t.rows.is_empty()).then_some(t)
 }
 
-/// What a source's cells say about the measurement itself: the harness's
-/// overhead over the raw reference loop and the order check's cost (ranked
-/// cells only), and how many timed cells reached their target precision. One
-/// line each, said only when there is something to say; shared by every
-/// rendering.
+/// The median harness overhead above which the tool's own cost is a visible
+/// part of every figure, and every output says so.
+pub const VISIBLE_OVERHEAD: f64 = 1.10;
+
+/// The interval half-widths whose shares the trust lines give.
+const PRECISION_STEPS: [f64; 3] = [0.01, 0.02, 0.05];
+
+/// What a source's cells say about the measurement itself: whether the
+/// harness's own cost is visible in the figures, its overhead over the raw
+/// reference loop and the order check's cost (ranked cells only), how wide
+/// the `×link` intervals are per mode, and how many timed cells reached
+/// their target precision. One line each, said only when there is
+/// something to say; shared by every rendering.
 pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
     let timed: Vec<&CellSummary> = report
         .cells
@@ -205,6 +213,14 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
             .map(|r| r.order_check_ns_per_step)
             .collect();
         let n = references.len();
+        let typical = quantile_sorted(&overheads, 0.5);
+        if typical > VISIBLE_OVERHEAD {
+            lines.push(format!(
+                "CAUTION: the harness costs {} its raw reference loop (above {}): every figure here includes the tool's own cost",
+                ratio(typical),
+                ratio(VISIBLE_OVERHEAD),
+            ));
+        }
         lines.push(format!(
             "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
             ratio(quantile_sorted(&overheads, 0.5)),
@@ -226,6 +242,7 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
             ));
         }
     }
+    lines.extend(link_precision_line(report, &timed));
     let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
     if let Some(first) = stopped.first() {
         let target = if stopped.iter().all(|s| s.target == first.target) {
@@ -252,4 +269,43 @@ pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// How precise the `×link` ratios are, per mode: the share of ranked
+/// cells (other than link) whose paired interval lies within ±1%, ±2% and
+/// ±5% of the ratio. None when no cell was measured in blocks with link.
+fn link_precision_line(report: &Report, timed: &[&CellSummary]) -> Option<String> {
+    let mut by_mode: Vec<(&str, Vec<f64>)> = Vec::new();
+    for cell in timed {
+        let Some(p) = report
+            .paired_link(cell)
+            .filter(|_| cell.key.style != BASELINE_STYLE)
+        else {
+            continue;
+        };
+        match by_mode.iter_mut().find(|(m, _)| *m == cell.key.mode) {
+            Some((_, v)) => v.push(p.precision()),
+            None => by_mode.push((&cell.key.mode, vec![p.precision()])),
+        }
+    }
+    if by_mode.is_empty() {
+        return None;
+    }
+    let modes: Vec<String> = by_mode
+        .iter()
+        .map(|(mode, widths)| {
+            let shares: Vec<String> = PRECISION_STEPS
+                .iter()
+                .map(|&w| {
+                    let within = widths.iter().filter(|&&p| p <= w).count();
+                    format!("{:.0}%", 100.0 * within as f64 / widths.len() as f64)
+                })
+                .collect();
+            format!("{mode} {} of {}", shares.join("/"), widths.len())
+        })
+        .collect();
+    Some(format!(
+        "x link 95% intervals within ±1/±2/±5%: {}",
+        modes.join("; ")
+    ))
 }

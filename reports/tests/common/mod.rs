@@ -164,6 +164,7 @@ pub fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord
         cell: key.clone(),
         pass,
         rep,
+        block: None,
         status,
         reason: None,
         reason_code: None,

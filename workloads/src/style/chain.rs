@@ -90,9 +90,7 @@ impl Instance for Run {
             }
             self.entries.clear();
             for run in &batch.runs {
-                push_chain(&mut self.entries, run.seqs(), self.flag, |s| {
-                    ctx.ops.step(run.group, s)
-                });
+                push_chain(&mut self.entries, ctx.ops, run.group, run.seqs(), self.flag);
                 self.in_flight[run.group as usize] = run.steps();
             }
             // One enter submits this batch and waits for what the next needs

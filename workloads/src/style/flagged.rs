@@ -15,7 +15,8 @@
 use super::{Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use io_uring::squeue::Flags;
+use crate::op::StepFlags;
+use io_uring::squeue::{Entry, Flags};
 
 /// A style whose steps all carry `flags`.
 pub struct Flagged {
@@ -60,24 +61,30 @@ impl Style for Flagged {
             cell.shape.batches_per_pass()
         }
     }
-    fn instance(&self, _: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
-        Ok(Box::new(Run { flags: self.flags }))
+    fn instance(&self, cell: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
+        let sqes = cell.shape.batch as usize * cell.op.parts() as usize;
+        Ok(Box::new(Run {
+            flags: self.flags,
+            entries: Vec::with_capacity(sqes),
+        }))
     }
 }
 
 struct Run {
     flags: Flags,
+    /// One batch's SQEs, reused by every batch of every pass.
+    entries: Vec<Entry>,
 }
 
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        let parts = ctx.ops.parts() as usize;
-        let mut entries = Vec::with_capacity(ctx.stream.batch as usize * parts);
         let batches = ctx.stream.batches();
+        let entries = &mut self.entries;
         for (i, batch) in batches.iter().enumerate() {
             entries.clear();
             for &(g, s) in &batch.steps {
-                entries.extend_from_slice(ctx.ops.step(g, s).first_flags(self.flags).as_slice());
+                ctx.ops
+                    .push_step(entries, g, s, StepFlags::first(self.flags));
             }
             // Nothing needs a completion before the end of the pass: the last
             // submission also waits for everything.
@@ -86,7 +93,7 @@ impl Instance for Run {
             } else {
                 0
             };
-            ctx.submit_and_reap(lane, &entries, want, |_| {})?;
+            ctx.submit_and_reap(lane, entries, want, |_| {})?;
         }
         ctx.drain(lane)
     }

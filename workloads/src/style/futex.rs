@@ -34,6 +34,7 @@ use crate::cancel::Cancel;
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::mode::ModeSpec;
+use crate::op::StepFlags;
 use crate::probe::Need;
 use crate::ring::{Ring, RingSize};
 use crate::userdata::UserData;
@@ -247,9 +248,11 @@ impl<O: Order> Run<O> {
         ((group - self.first_group) * self.steps + seq) as usize
     }
 
-    /// Appends the chain of steps `start..end` of `group` to `self.entries`.
+    /// Appends the chain of steps `start..end` of `group` to `self.entries`:
+    /// the wait for the previous chain's bump, the steps, the bump and wake
+    /// that release the next chain, every SQE but the chain's last
+    /// hardlinked (a step's inner parts too), each written once.
     fn push_chain(&mut self, ctx: &StepCtx<'_>, group: u32, start: u32, end: u32) {
-        let chain_start = self.entries.len();
         let flags = self.scope.flags();
         if start > 0 {
             let word = self.words.word(self.index(group, start - 1));
@@ -257,36 +260,50 @@ impl<O: Order> Run<O> {
             // is what tells a lost wakeup apart from a slow chain.
             let wait = opcode::FutexWait::new(word.as_ptr(), u64::from(PENDING), MATCH_ANY, flags)
                 .build()
+                .flags(Flags::IO_HARDLINK)
                 .user_data(UserData::aux(group, start));
             self.entries.push(wait);
         }
-        let bump = (end < self.steps).then(|| {
-            let word = self.words.word(self.index(group, end - 1)).as_ptr();
+        let bump = (end < self.steps).then(|| self.words.word(self.index(group, end - 1)).as_ptr());
+        // With the order kept the bump follows the steps and ends the chain;
+        // ignored, it goes first and releases the next chain at once.
+        let push_bump = |entries: &mut Vec<Entry>, last: bool| {
+            let Some(word) = bump else { return };
             let read = opcode::Read::new(types::Fd(self.zero.as_raw_fd()), word.cast(), 4)
                 .offset(0)
                 .build()
-                .flags(Flags::SKIP_SUCCESS)
+                .flags(Flags::SKIP_SUCCESS | Flags::IO_HARDLINK)
                 .user_data(UserData::aux(group, end - 1));
+            let link = if last {
+                Flags::empty()
+            } else {
+                Flags::IO_HARDLINK
+            };
             let wake = opcode::FutexWake::new(word, 1, MATCH_ANY, flags)
                 .build()
-                .flags(Flags::SKIP_SUCCESS)
+                .flags(Flags::SKIP_SUCCESS | link)
                 .user_data(UserData::aux(group, end - 1));
-            [read, wake]
-        });
+            entries.extend([read, wake]);
+        };
         if !O::KEPT {
-            // Order ignored: the next chain is released before these steps run.
-            self.entries.extend(bump.iter().flatten().cloned());
+            push_bump(&mut self.entries, false);
         }
+        let ends_chain = O::KEPT && bump.is_some();
         for s in start..end {
-            self.entries
-                .extend_from_slice(ctx.ops.step(group, s).as_slice());
+            let last = if s + 1 == end && !ends_chain {
+                Flags::empty()
+            } else {
+                Flags::IO_HARDLINK
+            };
+            let add = StepFlags {
+                inner: Flags::IO_HARDLINK,
+                last,
+                ..StepFlags::NONE
+            };
+            ctx.ops.push_step(&mut self.entries, group, s, add);
         }
         if O::KEPT {
-            self.entries.extend(bump.into_iter().flatten());
-        }
-        let last = self.entries.len() - 1;
-        for e in &mut self.entries[chain_start..last] {
-            *e = e.clone().flags(Flags::IO_HARDLINK);
+            push_bump(&mut self.entries, true);
         }
     }
 

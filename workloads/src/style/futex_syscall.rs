@@ -9,6 +9,7 @@ use super::order::{Breakable, Kept, Order};
 use super::{Helper, HelperRole, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
+use crate::op::StepFlags;
 use io_uring::squeue::Entry;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -115,8 +116,8 @@ impl<O: Order> Instance for Run<O> {
                 let gi = g as usize;
                 let idle = !O::KEPT || self.reaped[gi].load(Ordering::Acquire) == self.next[gi];
                 if idle && self.next[gi] < steps && submitted < batch {
-                    let sqes = ctx.ops.step(g, self.next[gi]);
-                    self.entries.extend_from_slice(sqes.as_slice());
+                    ctx.ops
+                        .push_step(&mut self.entries, g, self.next[gi], StepFlags::NONE);
                     submitted += 1;
                     self.next[gi] += 1;
                 }

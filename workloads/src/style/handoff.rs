@@ -5,12 +5,13 @@
 //! relays only the CQE that completes a step (its last SQE's); an inner
 //! part's CQE is dropped, or made the handoff's failure when it failed.
 
-use super::{StepCtx, StepError, Stream};
+use super::{StepCtx, StepError, StepSource, Stream};
 use crate::cancel::Cancel;
-use crate::op::{OpKind, Ops, StepSqes};
+use crate::op::{OpKind, Ops, StepFlags};
 use crate::ring::RingError;
 use crate::sys::futex;
 use crate::userdata::UserData;
+use io_uring::squeue::{Entry, Flags};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -215,10 +216,19 @@ impl Handoff {
 
 /// The SQEs of every step of a lane, built once by the lane thread from its ops
 /// (whose buffers live for the whole cell) so that a helper thread can submit
-/// steps without touching the ops.
+/// steps without touching the ops. A step's SQEs are copied from the table
+/// into the helper's buffer with the style's flags set on the way.
 #[derive(Default)]
 pub(super) struct StepTable {
-    entries: OnceLock<(u32, u32, Box<[StepSqes]>)>,
+    entries: OnceLock<Table>,
+}
+
+/// A filled [`StepTable`]: every step's SQEs, `parts` to a step, by group and seq.
+struct Table {
+    first_group: u32,
+    steps: u32,
+    parts: usize,
+    sqes: Box<[Entry]>,
 }
 
 impl StepTable {
@@ -226,19 +236,32 @@ impl StepTable {
     pub fn fill(&self, ops: &Ops, stream: &Stream) {
         self.entries.get_or_init(|| {
             let groups = stream.groups();
-            let entries = groups
-                .clone()
-                .flat_map(|g| (0..stream.steps).map(move |s| ops.step(g, s)))
-                .collect();
-            (groups.start, stream.steps, entries)
+            let mut sqes = Vec::new();
+            for g in groups.clone() {
+                for s in 0..stream.steps {
+                    ops.push_step(&mut sqes, g, s, StepFlags::NONE);
+                }
+            }
+            Table {
+                first_group: groups.start,
+                steps: stream.steps,
+                parts: ops.parts() as usize,
+                sqes: sqes.into_boxed_slice(),
+            }
         });
     }
+}
 
-    /// Step `seq` of `group`. Panics if the table was not filled first, which
-    /// would be a bug of the style (it fills before anything is submitted).
-    pub fn get(&self, group: u32, seq: u32) -> StepSqes {
-        let (first, steps, entries) = self.entries.get().expect("step table filled");
-        entries[((group - first) * steps + seq) as usize].clone()
+impl StepSource for StepTable {
+    /// Panics if the table was not filled first, which would be a bug of the
+    /// style (it fills before anything is submitted).
+    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
+        let t = self.entries.get().expect("step table filled");
+        let at = ((group - t.first_group) * t.steps + seq) as usize * t.parts;
+        for (part, sqe) in t.sqes[at..at + t.parts].iter().enumerate() {
+            // The op's own flags are already set; `of` adds the style's.
+            out.push(sqe.clone().flags(add.of(part, t.parts, Flags::empty())));
+        }
     }
 }
 
@@ -384,9 +407,10 @@ mod tests {
         let table = StepTable::default();
         table.fill(&ops, &Stream::new(3..5, 4, 2));
         for (g, s) in [(3, 0), (3, 3), (4, 0), (4, 2)] {
-            let sqes = table.get(g, s);
-            assert_eq!(sqes.count(), 1);
-            assert_eq!(sqes.as_slice()[0].get_user_data(), UserData::step(g, s));
+            let mut sqes = Vec::new();
+            table.push_step(&mut sqes, g, s, StepFlags::NONE);
+            assert_eq!(sqes.len(), 1);
+            assert_eq!(sqes[0].get_user_data(), UserData::step(g, s));
         }
     }
 

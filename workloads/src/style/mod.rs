@@ -30,14 +30,14 @@
 //!   its own is still in flight ([`StepCtx::drain`] does it).
 //! - **Every CQE is reaped through [`StepCtx::submit_and_reap`]**, which
 //!   checks and logs step CQEs; the style never logs a step itself.
-//! - **A step is one unit, however many SQEs it has**: [`Ops::step`] gives
-//!   a step's SQEs ([`StepSqes`]: one, or two for `fsync` and `copy`,
-//!   linked inside by the op with IOSQE_IO_LINK in every style). A style
-//!   submits them together and in order, and orders whole steps: a flag
-//!   that makes the step wait for earlier work (IOSQE_IO_DRAIN) goes on its
-//!   first SQE ([`StepSqes::first_flags`]), one that makes the next step
-//!   wait for it (IOSQE_IO_LINK, IOSQE_IO_HARDLINK) on its last
-//!   ([`StepSqes::last_flags`]). The step completes at its last SQE's CQE,
+//! - **A step is one unit, however many SQEs it has**: [`Ops::push_step`] writes
+//!   a step's SQEs (one, or two for `fsync` and `copy`, linked inside by
+//!   the op with IOSQE_IO_LINK in every style), written once into the
+//!   style's buffer with their final flags. A style submits them together
+//!   and in order, and orders whole steps: a flag that makes the step wait
+//!   for earlier work (IOSQE_IO_DRAIN) goes on its first SQE
+//!   ([`StepFlags::first`]), one that makes the next step wait for it
+//!   (IOSQE_IO_LINK, IOSQE_IO_HARDLINK) on its last ([`StepFlags::last`]). The step completes at its last SQE's CQE,
 //!   the only one [`StepCtx::submit_and_reap`] hands on as
 //!   [`Completion::Step`] (a helper thread's relay likewise records only
 //!   that one); a failed inner SQE, or the -ECANCELED its link gives the
@@ -46,7 +46,7 @@
 //!   that some steps will still post, so more SQEs per step add SQEs and
 //!   CQEs to a wait, never an io_uring_enter.
 //! - **user_data is encoded with [`UserData`]**: steps come from
-//!   [`Ops::step`] (already [`UserData::step_part`]); every auxiliary request
+//!   [`Ops::push_step`] (already [`UserData::step_part`]); every auxiliary request
 //!   (a futex wake, a bump, a message) is [`UserData::aux`] with the group
 //!   and seq it serves, so its CQE arrives as [`Completion::Aux`].
 //! - **Helper threads are declared and spawned through `helper::spawn`**:
@@ -93,7 +93,7 @@ pub(crate) use {
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use crate::op::{Ops, StepSqes};
+use crate::op::{Ops, StepFlags};
 use crate::probe::Need;
 use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
@@ -331,25 +331,40 @@ impl StepCtx<'_> {
     }
 }
 
+/// Where a style takes a step's SQEs from: the lane's [`Ops`], or the
+/// [`handoff::StepTable`] a helper thread reads. Either writes each SQE once,
+/// with its final flags, into the caller's submission buffer.
+pub(crate) trait StepSource {
+    /// Appends the SQEs of step `seq` of `group` to `out` with `add`.
+    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags);
+}
+
+impl StepSource for Ops {
+    #[inline]
+    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
+        Ops::push_step(self, out, group, seq, add);
+    }
+}
+
 /// Appends steps `seqs` of `group` to `out` as one chain: each step's SQEs
 /// (already linked inside the step by the op), and `flag` on the last SQE of
 /// every step but the chain's last, so that each step waits for the whole
 /// step before it.
 pub(crate) fn push_chain(
     out: &mut Vec<Entry>,
+    steps: &impl StepSource,
+    group: u32,
     seqs: Range<u32>,
     flag: Flags,
-    mut step: impl FnMut(u32) -> StepSqes,
 ) {
     let last = seqs.end.saturating_sub(1);
     for s in seqs {
-        let sqes = step(s);
-        let sqes = if s < last {
-            sqes.last_flags(flag)
+        let add = if s < last {
+            StepFlags::last(flag)
         } else {
-            sqes
+            StepFlags::NONE
         };
-        out.extend_from_slice(sqes.as_slice());
+        steps.push_step(out, group, s, add);
     }
 }
 
@@ -642,7 +657,7 @@ mod tests {
     fn a_chain_links_the_last_sqe_of_every_step_but_its_last() {
         let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 1, 3).expect("copy");
         let mut out = Vec::new();
-        push_chain(&mut out, 0..3, Flags::IO_HARDLINK, |s| ops.step(0, s));
+        push_chain(&mut out, &ops, 0, 0..3, Flags::IO_HARDLINK);
         // SAFETY: an Entry is the 64-byte io_uring_sqe; flags is byte 1.
         let flags = |e: &Entry| unsafe { (*(e as *const Entry).cast::<[u8; 64]>())[1] };
         let (link, hard) = (Flags::IO_LINK.bits(), Flags::IO_HARDLINK.bits());

@@ -16,9 +16,10 @@ use super::handoff::{decode, Handoff, StepTable, STOP_SEQ};
 use super::helper::{cpu_of, spawn};
 use super::order::{Breakable, Kept, Order};
 use super::variant::Variants;
-use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, Style};
+use super::{Completion, Helper, HelperRole, Instance, StepCtx, StepError, StepSource, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
+use crate::op::StepFlags;
 use crate::probe::Need;
 use crate::ring::{Ring, RingSize};
 use crate::userdata::{Tag, UserData};
@@ -345,7 +346,7 @@ impl<O: Order> Reactor<O> {
                 let gi = g as usize;
                 // With the order ignored, every requested step goes at once.
                 while (!busy[gi] || !O::KEPT) && next[gi] < requested[gi] {
-                    out.extend_from_slice(self.table.get(g, next[gi]).as_slice());
+                    self.table.push_step(&mut out, g, next[gi], StepFlags::NONE);
                     next[gi] += 1;
                     busy[gi] = true;
                 }

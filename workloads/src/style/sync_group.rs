@@ -151,9 +151,7 @@ impl<O: Order> Queue<O> {
         let start = self.kernel_end[gi];
         let end = self.appended[gi].min(start + self.cap);
         if end > start {
-            push_chain(&mut self.entries, start..end, Flags::IO_LINK, |s| {
-                ctx.ops.step(g, s)
-            });
+            push_chain(&mut self.entries, ctx.ops, g, start..end, Flags::IO_LINK);
             self.kernel_end[gi] = end;
             self.busy[gi] = true;
         }
@@ -402,9 +400,8 @@ fn continue_chain(
         };
         if Tail::replace(word, old, new) {
             if new.busy {
-                push_chain(out, old.kernel_end..new.kernel_end, Flags::IO_LINK, |s| {
-                    table.get(group, s)
-                });
+                let chain = old.kernel_end..new.kernel_end;
+                push_chain(out, table, group, chain, Flags::IO_LINK);
             }
             return;
         }
@@ -435,9 +432,8 @@ impl<O: Order> Instance for Append<O> {
                     };
                     if Tail::replace(word, old, new) {
                         if own {
-                            push_chain(&mut self.entries, start..end, Flags::IO_LINK, |s| {
-                                self.table.get(g, s)
-                            });
+                            let table = &*self.table;
+                            push_chain(&mut self.entries, table, g, start..end, Flags::IO_LINK);
                         }
                         break;
                     }

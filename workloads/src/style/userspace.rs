@@ -6,6 +6,7 @@
 use super::{Completion, Instance, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
+use crate::op::StepFlags;
 use io_uring::squeue::Entry;
 
 /// The style.
@@ -55,8 +56,8 @@ impl Instance for Run {
             for g in groups.clone() {
                 let gi = g as usize;
                 if !self.busy[gi] && self.next[gi] < steps && submitted < batch {
-                    let sqes = ctx.ops.step(g, self.next[gi]);
-                    self.entries.extend_from_slice(sqes.as_slice());
+                    ctx.ops
+                        .push_step(&mut self.entries, g, self.next[gi], StepFlags::NONE);
                     submitted += 1;
                     self.next[gi] += 1;
                     self.busy[gi] = true;

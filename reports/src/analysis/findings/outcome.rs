@@ -61,8 +61,8 @@ impl Outcome {
     }
 }
 
-/// The samples of a ranked cell for `metric`, or why it has none to quote.
-fn samples(cell: Option<&CellSummary>, side: Side, metric: Metric) -> Result<&[f64], Outcome> {
+/// A ranked cell, or why it has no number to quote.
+fn ranked(cell: Option<&CellSummary>, side: Side) -> Result<&CellSummary, Outcome> {
     let Some(cell) = cell else {
         return Err(Outcome::NotQuoted {
             side,
@@ -77,10 +77,15 @@ fn samples(cell: Option<&CellSummary>, side: Side, metric: Metric) -> Result<&[f
         };
         return Err(Outcome::NotQuoted { side, word, reason });
     }
-    Ok(match metric {
+    Ok(cell)
+}
+
+/// The repetitions of `cell` that `metric` reads.
+fn samples(cell: &CellSummary, metric: Metric) -> &[f64] {
+    match metric {
         Metric::Wall => &cell.ns_samples,
         Metric::Cpu => &cell.cpu_ns_samples,
-    })
+    }
 }
 
 /// The subject cell against the cell `reference` on the same input.
@@ -91,11 +96,11 @@ pub fn compare_cells(
     metric: Metric,
 ) -> Outcome {
     let other = report.find(subject.source, &reference.name());
-    let sides = samples(Some(subject), Side::Subject, metric)
-        .and_then(|s| samples(other, Side::Reference, metric).map(|r| (s, r)));
+    let sides = ranked(Some(subject), Side::Subject)
+        .and_then(|s| ranked(other, Side::Reference).map(|r| (s, r)));
     match sides {
         Ok((s, r)) => Outcome::Measured(Measured {
-            change: Change::measure(r, s, seed_for(&subject.name)),
+            change: Change::within_run(r, s, |c| samples(c, metric), seed_for(&subject.name)),
             subject: subject.name.clone(),
             reference: reference.name(),
             // Provisional until the study's q-values are adjusted.
