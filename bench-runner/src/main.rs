@@ -128,6 +128,20 @@ enum Command {
         #[arg(long)]
         no_plots: bool,
     },
+    /// Hold a run's harness overhead (each cell over its raw reference loop,
+    /// measured in the same blocks) to limits; exit code 1 when the median or
+    /// any cell is over its limit, naming the cells.
+    Fidelity {
+        /// results.jsonl files.
+        #[arg(required = true)]
+        results: Vec<PathBuf>,
+        /// The most the median overhead may be.
+        #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.median)]
+        median: f64,
+        /// The most any one cell's overhead may be.
+        #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.cell)]
+        cell: f64,
+    },
     /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
     Compare {
         /// Baseline results.jsonl.
@@ -385,6 +399,14 @@ fn main() -> ExitCode {
             out,
             no_plots,
         } => report(&results, out, no_plots),
+        Command::Fidelity {
+            results,
+            median,
+            cell,
+        } => fidelity(
+            &results,
+            reports::analysis::fidelity::Limits { median, cell },
+        ),
         Command::Compare {
             base,
             candidate,
@@ -499,6 +521,24 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `fidelity`: the harness overhead of `paths`' cells against `limits`.
+fn fidelity(paths: &[PathBuf], limits: reports::analysis::fidelity::Limits) -> ExitCode {
+    let inputs = match read_all(paths) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let report = reports::analysis::model::Report::build(&inputs);
+    let verdict = reports::analysis::fidelity::Fidelity::judge(&report, limits);
+    for line in verdict.lines() {
+        println!("{line}");
+    }
+    if verdict.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

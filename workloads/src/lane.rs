@@ -152,6 +152,7 @@ impl Lane {
     /// waiters earlier: a completing TIMEOUT request wakes every waiter however
     /// few CQEs are ready, so callers count what they reap rather than trust
     /// `want` (see [`Ring::submit_and_wait`]).
+    #[inline(always)]
     pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
         let Some((router, me)) = &self.shared else {
             return self.ring.submit_and_wait(entries, want);
@@ -187,6 +188,7 @@ impl Lane {
     }
 
     /// Hands this lane's ready CQEs to `f(user_data, res)`; returns how many.
+    #[inline(always)]
     pub fn reap(&self, mut f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
         let Some((router, me)) = &self.shared else {
             return self.ring.reap(f);

@@ -368,7 +368,7 @@ impl Ops {
     /// written once with its final flags (`add`, the op's IOSQE_IO_LINK
     /// between its parts, IOSQE_ASYNC on every part when forced) and its
     /// part's user_data ([`UserData::step_part`]).
-    #[inline]
+    #[inline(always)]
     pub fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
         let (parts, forced) = (self.parts, self.forced);
         let mut emit = |part: usize, sqe: Entry| {

@@ -175,6 +175,7 @@ impl Ring {
     /// One side's lock, taken only once a second thread may use the ring.
     /// The locks guard no data of their own, so one a panicking thread held
     /// is as good as any.
+    #[inline]
     fn side<'a>(&self, lock: &'a Mutex<()>) -> Option<MutexGuard<'a, ()>> {
         self.shared
             .load(Ordering::Relaxed)
@@ -219,6 +220,7 @@ impl Ring {
         .collect()
     }
 
+    #[inline]
     fn enter(&self, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<u32> {
         let (fd, flags) = match self.registered {
             Some((index, owner)) if owner == thread::current().id() => {
@@ -230,6 +232,7 @@ impl Ring {
     }
 
     /// Enters, retrying on EINTR unless the cell was cancelled.
+    #[inline]
     fn enter_retrying(&self, to_submit: u32, min: u32, flags: u32) -> Result<u32, RingError> {
         loop {
             match self.enter(to_submit, min, flags) {
@@ -256,6 +259,7 @@ impl Ring {
     /// are already there. The wait may end with fewer than `want` CQEs ready:
     /// the kernel wakes every waiter when a TIMEOUT request completes, so a
     /// caller counts what it reaps and waits again for the rest.
+    #[inline(always)]
     pub fn submit_and_wait(&self, entries: &[Entry], want: u32) -> Result<(), RingError> {
         let mut rest = entries;
         loop {
@@ -283,6 +287,7 @@ impl Ring {
     /// Pushes the entries if they all fit, or as many as fit when they are more
     /// than the SQ holds; returns how many, and the SQ as the kernel sees it
     /// afterwards (one lock for both).
+    #[inline(always)]
     fn push(&self, entries: &[Entry]) -> (usize, SqState) {
         let _guard = self.side(&self.sq);
         // SAFETY: the sq lock (or the ring's having one thread) guarantees no
@@ -323,6 +328,7 @@ impl Ring {
     /// Runs pending task_work when the kernel asks for it (COOP_TASKRUN's
     /// IORING_SQ_TASKRUN flag) and hands every ready CQE to `f(user_data, res)`.
     /// Returns how many were reaped.
+    #[inline(always)]
     pub fn reap(&self, mut f: impl FnMut(u64, i32)) -> Result<usize, RingError> {
         if self.coop && self.push(&[]).1.taskrun {
             self.enter_retrying(0, 0, ENTER_GETEVENTS)?;

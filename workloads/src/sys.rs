@@ -40,6 +40,7 @@ pub fn futex(word: &AtomicU32, op: i32, val: u32) -> libc::c_long {
 /// has IORING_ENTER_REGISTERED_RING) without an argument block. Returns how
 /// many SQEs the kernel consumed, or the errno as an error; the io-uring
 /// crate's own enter cannot take a registered index or drive a BPF loop.
+#[inline]
 pub fn io_uring_enter(fd: RawFd, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<u32> {
     // SAFETY: io_uring_enter without an argument block touches no user memory.
     let r = unsafe {
