@@ -158,10 +158,10 @@ enum Command {
         #[arg(required = true)]
         results: Vec<PathBuf>,
         /// The most the median overhead may be.
-        #[arg(long, default_value_t = reports::fidelity::Limits::CI.median)]
+        #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.median)]
         median: f64,
         /// The most any one cell's overhead may be.
-        #[arg(long, default_value_t = reports::fidelity::Limits::CI.cell)]
+        #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.cell)]
         cell: f64,
     },
     /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
@@ -244,8 +244,8 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    let question = study.map(study::Study::question).transpose()?;
-                    render(std::slice::from_ref(&r), &args.out, true, question.as_ref())?;
+                    let asked = study.map(study::Study::asked).transpose()?;
+                    render(std::slice::from_ref(&r), &args.out, true, asked.as_ref())?;
                     match then {
                         Then::Findings(s) => findings(s, &r, &args.out),
                         Then::Advice => {
@@ -285,17 +285,18 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
 
 /// Prints `advise`'s ranking of the results.
 fn advice(results: &Results) {
-    let report = reports::model::Report::build(std::slice::from_ref(results));
-    let advice = reports::advice::Advice::of(&report, &reports::CompareOptions::default());
+    let report = reports::analysis::model::Report::build(std::slice::from_ref(results));
+    let advice =
+        reports::analysis::advice::Advice::of(&report, &reports::CompareOptions::default());
     print!(
         "{}",
-        reports::advice::text(&advice, &results.header.run.command)
+        reports::render::advice_text::text(&advice, &results.header.run.command)
     );
 }
 
-/// Writes a study's findings beside its reports and prints them.
+/// Prints a study's findings, which the reports wrote to findings.md.
 fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), String> {
-    let sentences = study.write_findings(results, out)?;
+    let sentences = study.sentences(results)?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
         println!("- {s}");
@@ -438,7 +439,10 @@ fn main() -> ExitCode {
             results,
             median,
             cell,
-        } => fidelity(&results, reports::fidelity::Limits { median, cell }),
+        } => fidelity(
+            &results,
+            reports::analysis::fidelity::Limits { median, cell },
+        ),
         Command::Compare {
             base,
             candidate,
@@ -545,18 +549,19 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     Ok(inputs)
 }
 
-/// Renders every report output of `inputs` into `out`, the mail's findings
-/// answering a study's `question` when there is one, printing what was written.
+/// Renders every report output of `inputs` into `out`, the findings
+/// answering a study's question (and findings.md) when there is one,
+/// printing what was written.
 fn render(
     inputs: &[Results],
     out: &Path,
     plots: bool,
-    question: Option<&reports::findings::Question>,
+    study: Option<&reports::analysis::findings::StudyQuestion>,
 ) -> Result<(), String> {
     let opts = reports::RenderOptions { plots, png: plots };
     let start = std::time::Instant::now();
     let written =
-        reports::render_answering(inputs, out, &opts, question).map_err(|e| e.to_string())?;
+        reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
     eprintln!(
         "reports: {} file(s) in {} ({:.2} s)",
         written.len(),
@@ -583,13 +588,13 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
 }
 
 /// `fidelity`: the harness overhead of `paths`' cells against `limits`.
-fn fidelity(paths: &[PathBuf], limits: reports::fidelity::Limits) -> ExitCode {
+fn fidelity(paths: &[PathBuf], limits: reports::analysis::fidelity::Limits) -> ExitCode {
     let inputs = match read_all(paths) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let report = reports::model::Report::build(&inputs);
-    let verdict = reports::fidelity::Fidelity::judge(&report, limits);
+    let report = reports::analysis::model::Report::build(&inputs);
+    let verdict = reports::analysis::fidelity::Fidelity::judge(&report, limits);
     for line in verdict.lines() {
         println!("{line}");
     }
@@ -612,8 +617,8 @@ fn compare_options(
     threshold_percent: f64,
     alpha: f64,
     include_oversubscribed: bool,
-) -> reports::compare::CompareOptions {
-    reports::compare::CompareOptions {
+) -> reports::CompareOptions {
+    reports::CompareOptions {
         threshold: threshold_percent / 100.0,
         alpha,
         include_oversubscribed,
@@ -623,7 +628,7 @@ fn compare_options(
 fn compare(
     base: &Path,
     candidate: &Path,
-    opts: &reports::compare::CompareOptions,
+    opts: &reports::CompareOptions,
     out: Option<PathBuf>,
 ) -> ExitCode {
     let inputs = match read_all(&[base.to_path_buf(), candidate.to_path_buf()]) {
@@ -633,7 +638,7 @@ fn compare(
     let comparison = reports::compare(&inputs[0], &inputs[1], opts);
     print!("{}", comparison.text());
     let out = out.unwrap_or_else(|| beside(candidate));
-    if let Err(e) = comparison.render(&out) {
+    if let Err(e) = reports::render_comparison(&comparison, &out) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
