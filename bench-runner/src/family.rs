@@ -5,11 +5,11 @@
 //! family runs in blocks, each one repetition of every member (a cell's
 //! timing repetition, or its raw loop's) in a random order, back to back,
 //! each on a fresh set-up; ratios are then taken within a block
-//! (`reports::paired`). Families run one after another, so the blocks of a
+//! (`reports::analysis::paired`). Families run one after another, so the blocks of a
 //! family lie close together in time.
 
+use reports::analysis::stats::{seed_for, Rng};
 use reports::schema::CellKey;
-use reports::stats::{seed_for, Rng};
 
 /// What a family is keyed by: a cell's coordinates with its style left out.
 pub fn family_of(key: &CellKey) -> CellKey {

@@ -1,10 +1,10 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
 
+use reports::analysis::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use reports::schema::{
     Header, IoUringInfo, KernelPackage, Machine, Registry, RunInfo, StyleEntry, Tool,
     SCHEMA_VERSION,
 };
-use reports::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -223,7 +223,7 @@ mod tests {
     #[test]
     fn the_bootstrap_stops_steady_samples_at_the_precision() {
         // ±0.5% of uniform jitter around 1000 ns.
-        let mut rng = reports::stats::Rng::new(1);
+        let mut rng = reports::analysis::stats::Rng::new(1);
         let done = sampled((0..2000).map(|_| 995.0 + 10.0 * rng.unit()));
         assert_eq!(done.stop, Stop::Precision);
         assert_eq!(done.samples as usize, MIN_SAMPLES);
@@ -235,7 +235,7 @@ mod tests {
     fn the_bootstrap_keeps_sampling_noisy_samples_until_precise_or_spent() {
         // ±5% of uniform jitter: the median's interval narrows as 1/√n and
         // reaches ±1% at about a hundred samples; a bimodal spread never does.
-        let mut rng = reports::stats::Rng::new(2);
+        let mut rng = reports::analysis::stats::Rng::new(2);
         let noisy = sampled((0..2000).map(|_| 950.0 + 100.0 * rng.unit()));
         assert_eq!(noisy.stop, Stop::Precision, "{noisy:?}");
         assert!((50..400).contains(&noisy.samples), "{noisy:?}");

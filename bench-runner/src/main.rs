@@ -153,6 +153,11 @@ enum Command {
         /// report mail, from what it printed.
         #[arg(long)]
         mail: bool,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -182,10 +187,10 @@ enum Command {
         #[arg(required = true)]
         results: Vec<PathBuf>,
         /// The most the median overhead may be.
-        #[arg(long, default_value_t = reports::fidelity::Limits::CI.median)]
+        #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.median)]
         median: f64,
         /// The most any one cell's overhead may be.
-        #[arg(long, default_value_t = reports::fidelity::Limits::CI.cell)]
+        #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.cell)]
         cell: f64,
     },
     /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
@@ -273,8 +278,8 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    let question = study.map(study::Study::question).transpose()?;
-                    render(std::slice::from_ref(&r), &args.out, true, question.as_ref())?;
+                    let asked = study.map(study::Study::asked).transpose()?;
+                    render(std::slice::from_ref(&r), &args.out, true, asked.as_ref())?;
                     match then {
                         Then::Findings(s) => findings(s, &r, &args.out),
                         Then::Advice => {
@@ -315,17 +320,21 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
 
 /// Prints `advise`'s ranking of the results.
 fn advice(results: &Results) {
-    let report = reports::model::Report::build(std::slice::from_ref(results));
-    let advice = reports::advice::Advice::of(&report, &reports::CompareOptions::default());
+    let report = reports::analysis::model::Report::build(std::slice::from_ref(results));
+    let advice =
+        reports::analysis::advice::Advice::of(&report, &reports::CompareOptions::default());
     print!(
         "{}",
-        stdout(&reports::advice::text(&advice, &results.header.run.command))
+        stdout(&reports::render::advice_text::text(
+            &advice,
+            &results.header.run.command
+        ))
     );
 }
 
-/// Writes a study's findings beside its reports and prints them.
+/// Prints a study's findings, which the reports wrote to findings.md.
 fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), String> {
-    let sentences = study.write_findings(results, out)?;
+    let sentences = study.sentences(results)?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
         print!("{}", stdout(&format!("- {s}\n")));
@@ -457,6 +466,7 @@ fn main() -> ExitCode {
             study,
             config,
             mail,
+            out_owner_ok,
         } => run_repro(repro::ReproArgs {
             cell,
             source: study
@@ -464,6 +474,7 @@ fn main() -> ExitCode {
                 .or(config.map(config::ConfigSource::File)),
             out,
             mail,
+            out_owner_ok,
         }),
         Command::List => print_list(),
         Command::Report {
@@ -476,7 +487,10 @@ fn main() -> ExitCode {
             results,
             median,
             cell,
-        } => fidelity(&results, reports::fidelity::Limits { median, cell }),
+        } => fidelity(
+            &results,
+            reports::analysis::fidelity::Limits { median, cell },
+        ),
         Command::Compare {
             base,
             candidate,
@@ -528,6 +542,10 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
         }
         Err(e @ repro::ReproError::Held(_)) => {
             eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+        Err(repro::ReproError::OutDir(e)) if !e.is_usage() => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -586,18 +604,19 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     Ok(inputs)
 }
 
-/// Renders every report output of `inputs` into `out`, the mail's findings
-/// answering a study's `question` when there is one, printing what was written.
+/// Renders every report output of `inputs` into `out`, the findings
+/// answering a study's question (and findings.md) when there is one,
+/// printing what was written.
 fn render(
     inputs: &[Results],
     out: &Path,
     plots: bool,
-    question: Option<&reports::findings::Question>,
+    study: Option<&reports::analysis::findings::StudyQuestion>,
 ) -> Result<(), String> {
     let opts = reports::RenderOptions { plots, png: plots };
     let start = std::time::Instant::now();
     let written =
-        reports::render_answering(inputs, out, &opts, question).map_err(|e| e.to_string())?;
+        reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
     eprintln!(
         "reports: {} file(s) in {} ({:.2} s)",
         written.len(),
@@ -640,13 +659,13 @@ fn prepare_out(out: &Path, owner_ok: bool) -> Result<(), ExitCode> {
 }
 
 /// `fidelity`: the harness overhead of `paths`' cells against `limits`.
-fn fidelity(paths: &[PathBuf], limits: reports::fidelity::Limits) -> ExitCode {
+fn fidelity(paths: &[PathBuf], limits: reports::analysis::fidelity::Limits) -> ExitCode {
     let inputs = match read_all(paths) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let report = reports::model::Report::build(&inputs);
-    let verdict = reports::fidelity::Fidelity::judge(&report, limits);
+    let report = reports::analysis::model::Report::build(&inputs);
+    let verdict = reports::analysis::fidelity::Fidelity::judge(&report, limits);
     for line in verdict.lines() {
         print!("{}", stdout(&format!("{line}\n")));
     }
@@ -669,8 +688,8 @@ fn compare_options(
     threshold_percent: f64,
     alpha: f64,
     include_oversubscribed: bool,
-) -> reports::compare::CompareOptions {
-    reports::compare::CompareOptions {
+) -> reports::CompareOptions {
+    reports::CompareOptions {
         threshold: threshold_percent / 100.0,
         alpha,
         include_oversubscribed,
@@ -680,7 +699,7 @@ fn compare_options(
 fn compare(
     base: &Path,
     candidate: &Path,
-    opts: &reports::compare::CompareOptions,
+    opts: &reports::CompareOptions,
     out: Option<PathBuf>,
     out_owner_ok: bool,
 ) -> ExitCode {
@@ -694,7 +713,7 @@ fn compare(
     };
     let comparison = reports::compare(&inputs[0], &inputs[1], opts);
     print!("{}", stdout(&comparison.text()));
-    if let Err(e) = comparison.render(&out) {
+    if let Err(e) = reports::render_comparison(&comparison, &out) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

@@ -1,5 +1,5 @@
-//! The output directory of `sweep`, `study`, `advise`, `report` and
-//! `compare` (`--out`), checked before anything is written in it.
+//! The output directory of `sweep`, `study`, `advise`, `report`, `compare`
+//! and `repro` (`--out`), checked before anything is written in it.
 //!
 //! The tool runs as root (SQPOLL, BPF and perf need it), so a directory
 //! another user prepared is a way to make root write where that user chose:

@@ -10,10 +10,10 @@
 //! family the sweep stopped on precision reads as that precise in its report.
 
 use crate::config::Config;
-use reports::model::BASELINE_STYLE;
-use reports::paired::{Blocked, PairedRatio};
+use reports::analysis::model::BASELINE_STYLE;
+use reports::analysis::paired::{Blocked, PairedRatio};
+use reports::analysis::stats::{seed_for, Summary};
 use reports::schema::{CellKey, StopReason};
-use reports::stats::{seed_for, Summary};
 use std::time::Duration;
 
 /// The stopping rule of a sweep, from its config.

@@ -3,18 +3,17 @@
 //! `studies/`: a sweep config like any other, validated by the same code with
 //! the same errors, followed by a `[study]` table (the question, where it was
 //! asked, the contrasts, costs and reproductions, see
-//! `reports::findings::question`), which comes last in the file. The shipped
+//! `reports::analysis::findings::question`), which comes last in the file. The shipped
 //! studies are built into the binary, so `study --list` and `study NAME` work
 //! from any directory.
 
 use crate::config::Config;
-use reports::findings::Question;
-use reports::model::Report;
+use reports::analysis::findings::{Question, StudyQuestion};
+use reports::analysis::model::Report;
 use reports::results::Results;
 use reports::CompareOptions;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::path::Path;
 use std::time::Duration;
 
 /// One shipped study: its name and its file.
@@ -129,19 +128,24 @@ impl Study {
             .unwrap_or_else(|e| format!("(invalid: {e})"))
     }
 
-    /// Computes the findings of the results file, writes them to
-    /// `out/findings.md` and returns their sentences.
-    pub fn write_findings(&self, results: &Results, out: &Path) -> Result<Vec<String>, String> {
+    /// The study as the reports take it: its name and its question.
+    pub fn asked(&self) -> Result<StudyQuestion, String> {
+        Ok(StudyQuestion {
+            name: self.name.to_string(),
+            question: self.question()?,
+        })
+    }
+
+    /// The sentences of the findings of the results file (the reports
+    /// write them to findings.md).
+    pub fn sentences(&self, results: &Results) -> Result<Vec<String>, String> {
         let question = self.question()?;
         let report = Report::build(std::slice::from_ref(results));
-        let opts = CompareOptions::default();
-        let findings = reports::findings::find(&report, &question, &opts);
-        let path = out.join("findings.md");
-        let text = reports::findings::markdown(self.name, &question, &report, &findings, &opts);
-        reports::exporter::write_file(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+        let findings =
+            reports::analysis::findings::find(&report, &question, &CompareOptions::default());
         Ok(findings
             .iter()
-            .map(|f| reports::findings::sentence(&report, f))
+            .map(|f| reports::analysis::findings::sentence(&report, f))
             .collect())
     }
 }
@@ -150,7 +154,7 @@ impl Study {
 mod tests {
     use super::*;
     use crate::plan::plan;
-    use reports::findings::question::Selector;
+    use reports::analysis::findings::question::Selector;
 
     /// Every shipped study's sweep and question are valid, and every
     /// selector of its question takes at least one cell of its sweep: a

@@ -17,13 +17,13 @@ use crate::progress::{Outcome, Progress};
 use crate::resume;
 use crate::stopping::{self, Member, Rule};
 use itertools::Itertools;
-use reports::paired::{Blocked, PairedRatio};
+use reports::analysis::paired::{Blocked, PairedRatio};
+use reports::analysis::stats::{coefficient_of_variation, median, seed_for};
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
     CellRecord, Pass, ReasonCode, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status,
     StopReason, Stopping, Timing, ViolationRecord,
 };
-use reports::stats::{coefficient_of_variation, median, seed_for};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{config, finished_sweep};
-use reports::stats::{seed_for, Summary};
+use reports::analysis::stats::{seed_for, Summary};
 use serde_json::Value;
 
 /// One cell's sweep with `extra` settings: its timing samples and wall

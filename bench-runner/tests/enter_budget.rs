@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 /// How far a measurement may exceed the budget: a style with a helper thread
 /// may need an extra enter when its threads interleave differently. The same
 /// slack the report uses before it flags a cell.
-const SLACK: f64 = reports::sections::ENTER_BUDGET_SLACK;
+const SLACK: f64 = reports::render::sections::ENTER_BUDGET_SLACK;
 
 const MODES: &str =
     r#"["default", "sqpoll", "sqpoll-shared", "defer-taskrun", "coop-taskrun", "registered-ring"]"#;

@@ -681,7 +681,7 @@ fn render_and_compare(
     for (a, b) in [(base, r), (r, base)] {
         let comparison = reports::compare(a, b, &compare);
         let _ = comparison.text();
-        let written = comparison.render(&out.join("compare"));
+        let written = reports::render_comparison(&comparison, &out.join("compare"));
         prop_assert!(written.is_ok(), "compare: {:?}", written.err());
     }
     let took = began.elapsed();

@@ -224,7 +224,7 @@ fn assert_clean_exit_after(pid: u32, sig: i32, tmp: &std::path::Path, what: &str
 fn interrupts(sig: i32, name: &str) {
     let reference = reference();
     // The reports' seeded generator: a failing run repeats exactly.
-    let mut rng = reports::stats::Rng::new(seed() ^ sig as u64);
+    let mut rng = reports::analysis::stats::Rng::new(seed() ^ sig as u64);
     // Beyond the reference length too: sweeps run side by side take longer.
     let span = reference.duration.as_secs_f64() * 1.25;
     let start = Instant::now();

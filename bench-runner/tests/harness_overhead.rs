@@ -7,7 +7,7 @@
 mod common;
 
 use common::{bin, cell_lines, config, finished_sweep, sweep};
-use reports::stats::median;
+use reports::analysis::stats::median;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -120,7 +120,7 @@ fn check_eligible(name: &str, lines: &[&Value]) {
         assert_eq!(line["block"], line["rep"], "{name}: {line}");
     }
     let ratios: Vec<f64> = cell.iter().zip(&plain).map(|(c, p)| c / p).collect();
-    let paired = if ratios.len() >= reports::paired::MIN_BLOCKS {
+    let paired = if ratios.len() >= reports::analysis::paired::MIN_BLOCKS {
         median(&ratios)
     } else {
         median(&cell) / median(&plain)

@@ -2,7 +2,8 @@
 //! directory another user could have prepared is refused with one line
 //! (exit 2) unless `--out-owner-ok` says so, and no file is ever written
 //! through a symbolic link planted in its place, by `sweep --out`,
-//! `report --out` or `scripts/kernel-matrix`'s kernel cache.
+//! `report --out`, `compare --out`, `repro --out` or
+//! `scripts/kernel-matrix`'s kernel cache.
 
 mod common;
 
@@ -110,7 +111,7 @@ fn a_lock_planted_as_a_link_in_the_users_own_directory_is_not_followed() {
 }
 
 #[test]
-fn a_directory_others_may_write_is_refused_by_sweep_report_and_compare() {
+fn a_directory_others_may_write_is_refused_by_sweep_report_compare_and_repro() {
     let (dir, results, _) = finished_sweep(&tiny());
     let open = dir.path().join("open");
     std::fs::create_dir(&open).unwrap();
@@ -140,6 +141,15 @@ fn a_directory_others_may_write_is_refused_by_sweep_report_and_compare() {
         .output()
         .unwrap();
     refused(&compare, "writable by group or others");
+    let repro = |extra: &[&str]| {
+        bin()
+            .args(["repro", "link/default/nop/g1-s8-b8-t1", "--out"])
+            .arg(&open)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    refused(&repro(&[]), "writable by group or others");
     assert_eq!(
         std::fs::read_dir(&open).unwrap().count(),
         0,
@@ -149,6 +159,9 @@ fn a_directory_others_may_write_is_refused_by_sweep_report_and_compare() {
     let allowed = report(&["--out-owner-ok"]);
     assert!(allowed.status.success(), "{}", stderr(&allowed));
     assert!(open.join("report.md").is_file());
+    let allowed = repro(&["--out-owner-ok"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert!(open.join("repro.c").is_file());
 }
 
 #[test]

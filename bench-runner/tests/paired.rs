@@ -9,10 +9,10 @@
 mod common;
 
 use common::{config, finished_sweep, write_config};
-use reports::compare::Change;
-use reports::model::Report;
+use reports::analysis::judgement::Change;
+use reports::analysis::model::Report;
+use reports::analysis::stats::seed_for;
 use reports::results::Results;
-use reports::stats::seed_for;
 
 const FAMILY: &str = "styles = [\"link\", \"userspace\"]\n\
                       groups = [1]\nsteps = [16]\nbatch = [4]\n\
@@ -58,7 +58,7 @@ fn a_slow_phase_moves_each_cell_but_not_their_paired_ratio() {
             .expect("both styles")
     };
     let (link, userspace) = (pick(&drifted, "link"), pick(&drifted, "userspace"));
-    let spread = |c: &reports::model::CellSummary| {
+    let spread = |c: &reports::analysis::model::CellSummary| {
         let max = c.ns_samples.iter().copied().fold(0.0, f64::max);
         let min = c.ns_samples.iter().copied().fold(f64::MAX, f64::min);
         max / min

@@ -1,5 +1,7 @@
-//! Number formatting shared by every rendering, so a value reads the same in
-//! the terminal, the mail and the HTML.
+//! How numbers and names read, shared by every rendering (so a value reads
+//! the same in the terminal, the mail and the HTML) and by the few sentences
+//! analysis states itself (a finding, a header difference). It depends on
+//! nothing else in the crate: the one module both halves may import.
 
 /// A measurement with about three significant digits: 1234.5 → "1235", 88.04 → "88.0".
 pub fn num(v: f64) -> String {
@@ -103,6 +105,21 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The anchor's name as words: `futex_wake_round_trip` → "futex wake round
+/// trip", `msg_ring_round_trip` → "MSG_RING round trip".
+pub fn anchor_label(name: &str) -> String {
+    name.replace('_', " ").replace("msg ring", "MSG_RING")
+}
+
+/// A p-value with three decimals, `<0.001` below that.
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "<0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
 }
 
 #[cfg(test)]

@@ -5,54 +5,43 @@
 //! It must never run a workload or touch io_uring: every output is re-renderable
 //! from results files alone, on any machine.
 //!
-//! Entry points: [`render`] writes every output of one or more results files
+//! Its modules follow the data: [`results`] reads the files (every string
+//! cleaned by [`sanitize`], every line held to what a measurement can give by
+//! [`checks`]), [`analysis`]
+//! turns them into numbers and verdicts (the model, statistics, judgement,
+//! findings, kernels, advice), [`mod@render`] writes those out (documents, mail,
+//! CI files, plots), and [`mod@format`] is how a number reads in both. Rendering
+//! depends on analysis, never the reverse.
+//!
+//! Entry points: [`render()`] writes every output of one or more results files
 //! (several = kernels side by side), [`text_table`] is the terminal summary,
 //! and [`compare()`] builds a [`Comparison`] (baseline vs candidate) whose
 //! [`Comparison::has_regression`] drives the CLI's exit code.
 
 #![warn(missing_docs)]
 
-pub mod advice;
-pub mod anchors;
-pub mod bench_json;
-pub mod brief;
+pub mod analysis;
 pub mod checks;
-pub mod compare;
-pub mod cost;
-pub mod doc;
-pub mod email;
 pub mod error;
-pub mod exporter;
-pub mod fidelity;
-pub mod findings;
 pub mod format;
-pub mod html;
-pub mod kernel_tables;
-pub mod kernels;
-pub mod markdown;
-pub mod model;
-pub mod overview;
-pub mod paired;
-pub mod plots;
+pub mod render;
 pub mod results;
 pub mod sanitize;
 pub use results_schema as schema;
-pub mod sections;
-pub mod stats;
-pub mod table;
 
-pub use compare::{compare, CompareOptions, Comparison, Verdict};
+pub use analysis::judgement::{compare, CompareOptions, Comparison, Verdict};
 pub use error::ReportError;
 pub use results::Results;
 
-use doc::Document;
-use exporter::{write_all, Exporter};
-use findings::{Finding, Question};
-use model::Report;
-use plots::Plots;
+use analysis::findings::{self, StudyQuestion};
+use analysis::model::Report;
+use render::exporter::write_all;
+use render::outputs::{COMPARISON_OUTPUTS, REPORT_OUTPUTS};
+use render::plots::{self, Plots};
+use render::{sections, Rendered};
 use std::path::{Path, PathBuf};
 
-/// What [`render`] produces besides the always-written text outputs.
+/// What [`render()`] produces besides the always-written text outputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
     /// Draw the plots (SVG files, inlined in report.html).
@@ -70,29 +59,11 @@ impl Default for RenderOptions {
     }
 }
 
-/// A report with its drawn plots and its findings: the input of every
-/// report exporter.
-pub struct Rendered {
-    /// The statistics of every cell.
-    pub report: Report,
-    /// The plots, already written, and those left out.
-    pub plots: Plots,
-    /// A study's findings, or what a plain sweep supports
-    /// ([`findings::find_in_sweep`]).
-    pub findings: Vec<Finding>,
-}
-
-impl Rendered {
-    /// The report's content as a rendering-neutral document.
-    pub fn document(&self) -> Document {
-        sections::report_document(&self.report, &self.plots)
-    }
-}
-
 /// Renders every report output of one or more results files into `out_dir`:
 /// report.md, report.html, email.txt, email-full.txt, bench.json,
-/// bench-github.json and `plots/*.svg|png`; the mail's findings are what a
-/// plain sweep supports ([`findings::find_in_sweep`]). Several files are set side by side on a kernel axis
+/// bench-github.json and `plots/*.svg|png` ([`render::outputs`] lists them);
+/// the mail's findings are what a plain sweep supports
+/// ([`findings::find_in_sweep`]). Several files are set side by side on a kernel axis
 /// (each header's `machine.kernel`); an emulated machine's cells carry the
 /// label "emulated: timings not comparable" everywhere. Returns the paths written.
 pub fn render(
@@ -103,22 +74,22 @@ pub fn render(
     render_answering(inputs, out_dir, opts, None)
 }
 
-/// [`render`], with the mail's findings those of a study's `question`
-/// when one is given.
+/// [`render()`], with the mail's findings those of a study's question, and
+/// the study's findings.md, when a study is given.
 pub fn render_answering(
     inputs: &[Results],
     out_dir: &Path,
     opts: &RenderOptions,
-    question: Option<&Question>,
+    study: Option<&StudyQuestion>,
 ) -> Result<Vec<PathBuf>, ReportError> {
     if inputs.is_empty() {
         return Err(ReportError::NoInputs);
     }
     let report = Report::build(inputs);
-    let compare = CompareOptions::default();
-    let findings = match question {
-        Some(q) => findings::find(&report, q, &compare),
-        None => findings::find_in_sweep(&report, &compare),
+    let options = CompareOptions::default();
+    let findings = match study {
+        Some(s) => findings::find(&report, &s.question, &options),
+        None => findings::find_in_sweep(&report, &options),
     };
     let plots = if opts.plots {
         plots::render_all(&report, &out_dir.join(plots::PLOTS_DIR), opts.png)?
@@ -129,21 +100,25 @@ pub fn render_answering(
         report,
         plots,
         findings,
+        study: study.cloned(),
+        options,
     };
-    let exporters: [&dyn Exporter<Rendered>; 6] = [
-        &markdown::MarkdownExporter,
-        &html::HtmlExporter,
-        &brief::BriefExporter,
-        &email::EmailExporter,
-        &bench_json::BencherExporter,
-        &bench_json::GithubBenchmarkExporter,
-    ];
-    let mut written = write_all(&exporters, &rendered, out_dir)?;
+    let mut written = write_all(REPORT_OUTPUTS, &rendered, out_dir)?;
     for plot in &rendered.plots.files {
         written.push(plot.svg_path.clone());
         written.extend(plot.png_path.clone());
     }
     Ok(written)
+}
+
+/// Writes every output of a comparison into `out_dir` (compare.md,
+/// compare-email.txt and compare-bench.json: [`COMPARISON_OUTPUTS`]),
+/// returning the paths written.
+pub fn render_comparison(
+    comparison: &Comparison,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_all(COMPARISON_OUTPUTS, comparison, out_dir)
 }
 
 /// Plain-text table of every cell for the terminal (what `bench-runner
@@ -158,7 +133,7 @@ pub fn text_table(inputs: &[Results]) -> String {
             src.label,
             sections::machine_facts(src)[0]
         ));
-        for line in sections::measurement_lines(&report, s) {
+        for line in render::overview::measurement_lines(&report, s) {
             out.push_str(&format!("  {line}\n"));
         }
         for w in &src.warnings {

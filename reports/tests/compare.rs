@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use reports::markdown::to_markdown;
+use reports::analysis::stats::Rng;
+use reports::render::markdown::to_markdown;
 use reports::schema::{CellRecord, ReasonCode};
-use reports::stats::Rng;
 use reports::{compare, CompareOptions, Verdict};
 use serde_json::Value;
 
@@ -238,7 +238,7 @@ fn renders_markdown_mail_and_bench_json() {
     let (base, cand) = pair(1.2, 0.01, 10);
     let (dir, cmp) = run(&base, &cand, "7.1.0");
     let out = dir.path().join("cmp");
-    let written = cmp.render(&out).unwrap();
+    let written = reports::render_comparison(&cmp, &out).unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())

@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
-use reports::brief::{FULL_MAIL, MAIL_LINES};
-use reports::email::MAIL_WIDTH;
-use reports::findings::question::{Axis, Contrast, Metric, Pin, Selector};
-use reports::findings::Question;
+use reports::analysis::findings::question::{Axis, Contrast, Metric, Pin, Selector};
+use reports::analysis::findings::{Question, StudyQuestion};
+use reports::render::mail::MAIL_WIDTH;
+use reports::render::mail::{email::MAIL_LINES, email_full::FULL_MAIL};
 use reports::{render_answering, RenderOptions, Results};
 use std::path::Path;
 
@@ -20,8 +20,12 @@ const TEXT_ONLY: RenderOptions = RenderOptions {
 };
 
 /// Renders `inputs` into `out` and returns email.txt and email-full.txt.
-fn mails(inputs: &[Results], out: &Path, question: Option<&Question>) -> (String, String) {
-    render_answering(inputs, out, &TEXT_ONLY, question).unwrap();
+fn mails(inputs: &[Results], out: &Path, question: Option<Question>) -> (String, String) {
+    let study = question.map(|question| StudyQuestion {
+        name: "test".into(),
+        question,
+    });
+    render_answering(inputs, out, &TEXT_ONLY, study.as_ref()).unwrap();
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     (read("email.txt"), read(FULL_MAIL))
 }
@@ -148,7 +152,7 @@ fn a_study_mail_holds_the_studys_findings() {
         cost: Vec::new(),
         reproduce: Vec::new(),
     };
-    let (mail, full) = mails(&[input], &dir.path().join("out"), Some(&question));
+    let (mail, full) = mails(&[input], &dir.path().join("out"), Some(question));
     assert_postable(&mail, &full);
     let unwrapped = mail.replace("\n  ", " ");
     assert!(

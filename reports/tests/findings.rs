@@ -5,13 +5,13 @@
 mod common;
 
 use common::*;
-use reports::findings::question::{
+use reports::analysis::findings::question::{
     Axis, Contrast, Cost, Expect, Metric, Pin, Reproduction, Selector,
 };
-use reports::findings::{find, sentence, Question};
-use reports::model::Report;
+use reports::analysis::findings::{find, sentence, Question};
+use reports::analysis::model::Report;
+use reports::analysis::stats::Rng;
 use reports::schema::{AnchorValue, CellKey, CellRecord, ReasonCode, Status, ViolationRecord};
-use reports::stats::Rng;
 use reports::CompareOptions;
 
 const BATCHES: [u32; 5] = [1, 2, 4, 8, 16];
@@ -428,11 +428,12 @@ fn the_cells_one_kernel_broke_in_one_mode_make_one_sentence() {
     records.extend(reps(&key("link", "default", "nop", 16, 16), &[100.0; 3]));
     let input = write(dir.path(), "r.jsonl", &header("6.18.0", false), &records);
     let report = Report::build(&[input]);
-    let said: Vec<String> = reports::findings::find_in_sweep(&report, &CompareOptions::default())
-        .iter()
-        .map(|f| sentence(&report, f))
-        .filter(|s| s.contains("broke the order"))
-        .collect();
+    let said: Vec<String> =
+        reports::analysis::findings::find_in_sweep(&report, &CompareOptions::default())
+            .iter()
+            .map(|f| sentence(&report, f))
+            .filter(|s| s.contains("broke the order"))
+            .collect();
     assert_eq!(said.len(), 1, "{said:#?}");
     assert!(
         said[0]

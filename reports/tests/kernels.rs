@@ -7,13 +7,13 @@
 mod common;
 
 use common::*;
-use reports::brief::MAIL_LINES;
-use reports::compare::{CompareOptions, Verdict};
-use reports::email::MAIL_WIDTH;
-use reports::kernels::{self, Block};
-use reports::model::Report;
+use reports::analysis::judgement::{CompareOptions, Verdict};
+use reports::analysis::kernels::{self, Block};
+use reports::analysis::model::Report;
+use reports::analysis::stats::Rng;
+use reports::render::mail::email::MAIL_LINES;
+use reports::render::mail::MAIL_WIDTH;
 use reports::schema::{CellRecord, KernelPackage, ReasonCode};
-use reports::stats::Rng;
 use reports::{RenderOptions, Results};
 use std::path::Path;
 

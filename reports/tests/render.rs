@@ -581,7 +581,7 @@ fn every_style_has_its_own_colour_and_keeps_it_in_every_plot() {
     // `futex`) and a positive control.
     let mut styles = registry_styles();
     styles.extend(["futex".to_string(), "independent:+broken".to_string()]);
-    let mut rng = reports::stats::Rng::new(11);
+    let mut rng = reports::analysis::stats::Rng::new(11);
     let mut records = Vec::new();
     for (s, style) in styles.iter().enumerate() {
         for mode in ["default", "sqpoll"] {

@@ -298,26 +298,48 @@ pub struct CellKey {
 
 impl CellKey {
     /// The stable, human-readable cell name used across runs, reports and CI
-    /// (e.g. `link/default/nop/g1-s8-b8-t1`).
+    /// (e.g. `link/default/nop/g1-s8-b8-t1`): its style, mode, op and shape,
+    /// joined by `/`. For printing and matching across runs only; code that
+    /// needs a coordinate reads the fields.
     pub fn name(&self) -> String {
-        let style = if self.variant.is_empty() {
+        format!(
+            "{}/{}/{}/{}",
+            self.style_label(),
+            self.mode,
+            self.op_label(),
+            self.shape()
+        )
+    }
+
+    /// The style with its variant, as names show it: `sync-group:append`.
+    pub fn style_label(&self) -> String {
+        if self.variant.is_empty() {
             self.style.clone()
         } else {
             format!("{}:{}", self.style, self.variant)
-        };
-        let op = if self.forced_async {
+        }
+    }
+
+    /// The op with `+async` when forced through io-wq, as names show it.
+    pub fn op_label(&self) -> String {
+        if self.forced_async {
             format!("{}+async", self.op)
         } else {
             self.op.clone()
-        };
+        }
+    }
+
+    /// The shape as names show it: `g1-s8-b8-t1`, with the sharing after it
+    /// (`-shared`) when there are several submitters.
+    pub fn shape(&self) -> String {
         let sharing = if self.submitters > 1 {
             format!("-{}", self.sharing)
         } else {
             String::new()
         };
         format!(
-            "{style}/{}/{op}/g{}-s{}-b{}-t{}{sharing}",
-            self.mode, self.groups, self.steps, self.batch, self.submitters
+            "g{}-s{}-b{}-t{}{sharing}",
+            self.groups, self.steps, self.batch, self.submitters
         )
     }
 }
@@ -661,6 +683,32 @@ fn current_labels<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_joins_the_labels_of_its_fields() {
+        let mut key = CellKey {
+            style: "sync-group".into(),
+            variant: "append".into(),
+            mode: "sqpoll+registered-ring".into(),
+            op: "pipe".into(),
+            forced_async: true,
+            groups: 4,
+            steps: 16,
+            batch: 8,
+            submitters: 2,
+            sharing: "shared".into(),
+        };
+        assert_eq!(
+            key.name(),
+            "sync-group:append/sqpoll+registered-ring/pipe+async/g4-s16-b8-t2-shared"
+        );
+        key.variant.clear();
+        key.forced_async = false;
+        key.submitters = 1;
+        assert_eq!(key.style_label(), "sync-group");
+        assert_eq!(key.op_label(), "pipe");
+        assert_eq!(key.shape(), "g4-s16-b8-t1");
+    }
 
     /// A header as written before anchors had an interval and the
     /// calibration its accounting.

@@ -6,7 +6,7 @@
 //! narrow enough (else named as the attachment) and the exact commands.
 
 use crate::plan::PlannedCell;
-use reports::email::{command_lines, wrap, MAIL_WIDTH};
+use reports::render::mail::{command_lines, wrap, MAIL_WIDTH};
 
 /// Most lines a reproducer may have to go inline; longer ones are attached.
 pub const INLINE_LINES: usize = 150;

@@ -4,9 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+use reports::analysis::stats::Rng;
 use reports::results::{Results, ResultsWriter};
 use reports::schema::*;
-use reports::stats::Rng;
 use std::path::{Path, PathBuf};
 
 pub fn header(kernel: &str, emulated: bool) -> Header {
