@@ -13,6 +13,7 @@ mod perf_control;
 mod plan;
 mod profile;
 mod progress;
+mod source;
 mod stopping;
 mod study;
 mod sweep;
@@ -222,7 +223,10 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    let asked = study.map(study::Study::asked).transpose()?;
+                    let asked = study
+                        .map(study::Study::asked)
+                        .transpose()
+                        .map_err(|e| e.to_string())?;
                     render(std::slice::from_ref(&r), &args.out, true, asked.as_ref())?;
                     match then {
                         Then::Findings(s) => findings(s, &r, &args.out),
@@ -274,7 +278,7 @@ fn advice(results: &Results) {
 
 /// Prints a study's findings, which the reports wrote to findings.md.
 fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), String> {
-    let sentences = study.sentences(results)?;
+    let sentences = study.sentences(results).map_err(|e| e.to_string())?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
         println!("- {s}");
@@ -303,7 +307,7 @@ fn run_study(
         return ExitCode::from(EXIT_USAGE);
     };
     let args = sweep::SweepArgs {
-        config: config::ConfigSource::Study { name, quick },
+        config: source::ConfigSource::Study { name, quick },
         out: out.unwrap_or_else(|| Path::new("results").join(format!("study-{}", found.name))),
         resume,
         filter: None,
@@ -324,7 +328,7 @@ fn init(path: &Path, force: bool) -> ExitCode {
     }
     let written = options
         .open(path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, config::BUILT_IN.as_bytes()));
+        .and_then(|mut f| std::io::Write::write_all(&mut f, source::BUILT_IN.as_bytes()));
     match written {
         Ok(()) => {
             eprintln!(
@@ -359,7 +363,7 @@ fn main() -> ExitCode {
             perf_control,
         } => run_sweep(
             sweep::SweepArgs {
-                config: config::ConfigSource::of(config),
+                config: source::ConfigSource::of(config),
                 out,
                 resume,
                 filter,
@@ -374,16 +378,13 @@ fn main() -> ExitCode {
             mode,
             op,
             out,
-        } => run_advise(
-            advise::AdviseShape {
-                groups,
-                steps,
-                batch,
-                mode,
-                op,
-            },
-            out,
-        ),
+        } => match advise::AdviseShape::new(groups, steps, batch, &mode, &op) {
+            Ok(shape) => run_advise(shape, out),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Study {
             name,
             list,
@@ -428,7 +429,7 @@ fn main() -> ExitCode {
 fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
     let out = out.unwrap_or_else(|| shape.default_out());
     let args = sweep::SweepArgs {
-        config: config::ConfigSource::Advise(shape),
+        config: source::ConfigSource::Advise(shape),
         out,
         resume: false,
         filter: None,
@@ -440,7 +441,7 @@ fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
 /// `plan`: validates the config and prints the cells `filter` keeps, without
 /// running anything.
 fn print_plan(config: Option<PathBuf>, filter: Option<&str>) -> ExitCode {
-    match config::Config::from_source(&config::ConfigSource::of(config)) {
+    match config::Config::from_source(&source::ConfigSource::of(config)) {
         Ok(c) => {
             let cells = plan::plan(&c, filter);
             for cell in &cells {
