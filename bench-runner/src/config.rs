@@ -242,10 +242,15 @@ impl Problem {
             // A missing key spans the whole document (or none of it): no line.
             .filter(|s| s.start > 0 || (s.end > 0 && s.end < text.trim_end().len()))
             .map(|s| line_of(text, s.start));
+        let message = e.message().replace('\n', " ").trim().to_string();
+        // A message that already opens with its key (a study's own checks) keeps it once.
+        let key = line
+            .and_then(|n| key_on_line(text, n))
+            .filter(|key| !message.starts_with(&format!("{key}: ")));
         Problem::Toml {
             line,
-            key: line.and_then(|n| key_on_line(text, n)).map(str::to_string),
-            message: e.message().replace('\n', " ").trim().to_string(),
+            key: key.map(str::to_string),
+            message,
         }
     }
 }

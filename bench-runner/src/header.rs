@@ -53,7 +53,8 @@ fn read_trimmed(path: &str) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn cpu_model() -> String {
+/// The CPU model /proc/cpuinfo names.
+pub(crate) fn cpu_model() -> String {
     fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {

@@ -13,6 +13,7 @@ mod perf_control;
 mod plan;
 mod profile;
 mod progress;
+mod repro;
 mod source;
 mod stopping;
 mod study;
@@ -113,6 +114,27 @@ enum Command {
         /// Output directory (default: results/advise-gG-sS-bB-MODE-OP).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Write repro.c: one cell as a short C program on liburing alone that
+    /// checks the order as the tool does and counts the passes that broke it.
+    Repro {
+        /// The cell, named as the reports print it
+        /// (`link/sqpoll-shared/nop/g1-s16-b16-t1`); with --study or
+        /// --config, a `--filter` pattern that matches one of its cells.
+        cell: String,
+        /// Where to write repro.c.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Take the cell from this study's sweep (its ring size and placement).
+        #[arg(long, conflicts_with = "config")]
+        study: Option<String>,
+        /// Take the cell from this config.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also build and run it (gcc, liburing) and write bug.txt, the bug
+        /// report mail, from what it printed.
+        #[arg(long)]
+        mail: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -394,6 +416,20 @@ fn main() -> ExitCode {
         } => run_study(name, list, out, resume, quick),
         Command::Init { path, force } => init(&path, force),
         Command::Plan { config, filter } => print_plan(config, filter.as_deref()),
+        Command::Repro {
+            cell,
+            out,
+            study,
+            config,
+            mail,
+        } => run_repro(repro::ReproArgs {
+            cell,
+            source: study
+                .map(|name| source::ConfigSource::Study { name, quick: false })
+                .or(config.map(source::ConfigSource::File)),
+            out,
+            mail,
+        }),
         Command::List => print_list(),
         Command::Report {
             results,
@@ -436,6 +472,33 @@ fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
         perf_control: None,
     };
     run_sweep(args, Then::Advice)
+}
+
+/// `repro`: writes the cell's reproducer, or says in one line why not.
+fn run_repro(args: repro::ReproArgs) -> ExitCode {
+    match repro::write(&args) {
+        Ok(w) => {
+            eprintln!(
+                "wrote {} ({} lines) for {}; build it with: {}",
+                w.path.display(),
+                w.lines,
+                w.cell,
+                repro::BUILD
+            );
+            if let Some(mail) = w.mail {
+                eprintln!("wrote {}", mail.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ repro::ReproError::Held(_)) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }
 
 /// `plan`: validates the config and prints the cells `filter` keeps, without

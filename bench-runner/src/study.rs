@@ -200,6 +200,30 @@ mod tests {
     }
 
     #[test]
+    fn a_minimum_rate_is_a_share_of_passes() {
+        const HEAD: &str = "styles = [\"link\"]\nmodes = [\"default\"]\nops = [\"nop\"]\n\
+                            groups = [1]\nsteps = [2]\nbatch = [2]\n\
+                            [study]\ntext = \"q\"\nreference = \"r\"\n\
+                            [[study.reproduce]]\ncells = {}\naxis = \"steps\"\nexpect = \"violation\"\n";
+        let rate = |text| Study { name: "rate", text }.parsed();
+        let question = rate(leaked(HEAD, "min_rate = 0.01\n")).unwrap().question;
+        assert_eq!(question.reproduce[0].min_rate, Some(0.01));
+        let err = rate(leaked(HEAD, "min_rate = 1.5\n"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("line 14: min_rate: 1.5 is not a share of passes (0 to 1)"),
+            "{err}"
+        );
+    }
+
+    /// `head` and `tail` joined, kept for the test's duration.
+    fn leaked(head: &str, tail: &str) -> &'static str {
+        Box::leak(format!("{head}{tail}").into_boxed_str())
+    }
+
+    #[test]
     fn quick_keeps_the_cells_and_changes_the_hash() {
         let study = &STUDIES[0];
         let (full, quick) = (

@@ -285,6 +285,7 @@ fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellReco
         reason_code: None,
         violation: None,
         timing: None,
+        passes: None,
         profile: None,
         reference_timing: None,
         stopping: None,
@@ -372,6 +373,7 @@ impl Sweeper<'_> {
         pass: Pass,
         rep: u32,
         error: &CellError,
+        passes: Option<u64>,
     ) -> Result<String, SweepError> {
         let status = match error {
             CellError::Interrupted => Status::Interrupted,
@@ -391,6 +393,7 @@ impl Sweeper<'_> {
             r.reason = Some(reason.clone());
             r.reason_code = Some(error.code());
             r.violation = violation;
+            r.passes = passes.filter(|_| status == Status::Failed);
         })?;
         Ok(reason)
     }
@@ -578,7 +581,7 @@ impl Sweeper<'_> {
     fn visit(&mut self, a: &mut Active<'_>, rep: u32) -> Result<Visit, SweepError> {
         let mut run = match CellRun::start(&a.cell.spec, Cancel::new()) {
             Ok(run) => run,
-            Err(e) => return self.visit_failed(a, rep, &e),
+            Err(e) => return self.visit_failed(a, rep, &e, None),
         };
         let warmed = match a.iterations {
             Some(n) => run
@@ -588,14 +591,15 @@ impl Sweeper<'_> {
         };
         let iterations = match warmed {
             Ok(n) => n,
-            Err(e) => return self.visit_failed(a, rep, &e),
+            Err(e) => return self.visit_failed(a, rep, &e, Some(run.checked())),
         };
         a.iterations = Some(iterations);
         let measured = run.run(iterations, self.config.watchdog, self.interrupt);
+        let checked = run.checked();
         drop(run);
         let m = match measured {
             Ok(m) => m,
-            Err(e) => return self.visit_failed(a, rep, &e),
+            Err(e) => return self.visit_failed(a, rep, &e, Some(checked)),
         };
         let timing = timing(&m);
         let ns = timing.ns_per_step;
@@ -605,6 +609,7 @@ impl Sweeper<'_> {
         self.write(a.cell, Pass::Timing, rep, Status::Ok, |r| {
             r.timing = Some(timing);
             r.block = Some(rep);
+            r.passes = Some(checked);
         })?;
         Ok(Visit::Measured(ns))
     }
@@ -645,7 +650,7 @@ impl Sweeper<'_> {
             }
             Err(e) => {
                 a.reference = None;
-                self.write_error(a.cell, Pass::Reference, rep, &e)?;
+                self.write_error(a.cell, Pass::Reference, rep, &e, None)?;
                 Ok(matches!(e, CellError::Interrupted).then_some(Visit::Interrupted))
             }
         }
@@ -656,9 +661,10 @@ impl Sweeper<'_> {
         a: &mut Active<'_>,
         rep: u32,
         e: &CellError,
+        passes: Option<u64>,
     ) -> Result<Visit, SweepError> {
         a.ended = true;
-        let reason = self.write_error(a.cell, Pass::Timing, rep, e)?;
+        let reason = self.write_error(a.cell, Pass::Timing, rep, e, passes)?;
         Ok(match e {
             CellError::Interrupted => Visit::Interrupted,
             _ => Visit::Ended(reason),
@@ -693,6 +699,7 @@ impl Sweeper<'_> {
                             Pass::Timing,
                             0,
                             &e,
+                            None,
                         )?));
                     }
                 }

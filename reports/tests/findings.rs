@@ -280,8 +280,10 @@ fn a_cost_is_counted_in_anchor_multiples_with_the_probes_beside_it() {
     );
 }
 
-fn violation(key: &CellKey, expected: u32, got: u32) -> CellRecord {
+/// A failed line whose run broke the order at its `passes`-th pass.
+fn violation(key: &CellKey, expected: u32, got: u32, passes: u64) -> CellRecord {
     let mut r = record(key, reports::schema::Pass::Timing, 0, Status::Failed);
+    r.passes = Some(passes);
     r.reason = Some("order violated".into());
     r.violation = Some(ViolationRecord {
         group: 0,
@@ -303,6 +305,7 @@ fn split_question() -> Question {
             expect: Expect::Violation,
             cut: true,
             code: None,
+            min_rate: None,
         }],
         ..question()
     }
@@ -315,8 +318,8 @@ fn a_reproduction_tells_where_the_order_broke_and_where_the_kernel_cut() {
     for steps in [6, 8] {
         records.extend(reps(&chain(steps), &[100.0; 3]));
     }
-    records.push(violation(&chain(9), 0, 8));
-    records.push(violation(&chain(16), 2, 8));
+    records.push(violation(&chain(9), 0, 8, 37));
+    records.push(violation(&chain(16), 2, 8, 3));
     let s = one(sentences(
         &split_question(),
         &header("6.18.0", false),
@@ -325,20 +328,38 @@ fn a_reproduction_tells_where_the_order_broke_and_where_the_kernel_cut() {
     eprintln!("{s}");
     assert_eq!(
         s,
-        "on kernel 6.18.0, link/sqpoll-shared/nop g1-b64-t1: held at steps 6–8, order broken at steps 9–16 \
-         (first at steps 9: group 0 expected seq 0, got 8, seen in the cqe); as expected (an order violation); \
+        "on kernel 6.18.0, link/sqpoll-shared/nop g1-b64-t1: held at steps 6–8 (in all 600 passes), \
+         order broken at steps 9–16 (in 2 of 40 passes, 5.0%, 95% CI 1.4-16.5%; \
+         first at steps 9: group 0 expected seq 0, got 8, seen in the cqe); as expected (an order violation); \
          the kernel cut a chain after 8 SQEs, the per-round cap it applied."
+    );
+    // A study that asks for a break in at least half the passes of a cell:
+    // 1 of 37 at 9 steps, 1 of 3 at 16 is not that often.
+    let mut often = split_question();
+    often.reproduce[0].min_rate = Some(0.5);
+    let s = one(sentences(&often, &header("6.18.0", false), &records));
+    assert!(
+        s.contains(
+            "; not as expected: the study expects an order violation in at least 50.0% of passes"
+        ),
+        "{s}"
+    );
+    often.reproduce[0].min_rate = Some(0.3);
+    let s = one(sentences(&often, &header("6.18.0", false), &records));
+    assert!(
+        s.contains("; as expected (an order violation in at least 30.0% of passes)"),
+        "{s}"
     );
     // Another cut, another sentence.
     records.pop();
     records.pop();
-    records.push(violation(&chain(9), 0, 4));
+    records.push(violation(&chain(9), 0, 4, 5));
     let s = one(sentences(
         &split_question(),
         &header("6.18.0", false),
         &records,
     ));
-    assert!(s.contains("held at steps 6–8, order broken at steps 9 (first at steps 9: group 0 expected seq 0, got 4"), "{s}");
+    assert!(s.contains("held at steps 6–8 (in all 600 passes), order broken at steps 9 (in 1 of 5 passes, 20.0%, 95% CI 3.6-62.4%; first at steps 9: group 0 expected seq 0, got 4"), "{s}");
     assert!(s.contains("cut a chain after 4 SQEs"), "{s}");
     // A kernel that keeps the order: not as expected, and no cut to read.
     records.pop();
@@ -349,7 +370,7 @@ fn a_reproduction_tells_where_the_order_broke_and_where_the_kernel_cut() {
         &records,
     ));
     assert!(s.starts_with("on kernel 7.2.0,"), "{s}");
-    assert!(s.contains("held at steps 6–9; not as expected: the study expects an order violation; no violation shows where a chain was cut"), "{s}");
+    assert!(s.contains("held at steps 6–9 (in all 900 passes); not as expected: the study expects an order violation; no violation shows where a chain was cut"), "{s}");
 }
 
 fn failure(key: &CellKey, code: ReasonCode, reason: &str) -> CellRecord {
@@ -371,6 +392,7 @@ fn a_reproduction_that_names_a_code_takes_only_that_failure() {
             expect: Expect::Failed,
             cut: false,
             code: Some(ReasonCode::LostWakeup),
+            min_rate: None,
         }],
         ..question()
     };
@@ -399,9 +421,9 @@ fn the_cells_one_kernel_broke_in_one_mode_make_one_sentence() {
     let dir = tempfile::tempdir().unwrap();
     let split = |style, batch| key(style, "sqpoll-shared", "nop", 16, batch);
     let mut records = vec![
-        violation(&split("link", 16), 0, 8),
-        violation(&split("hardlink", 16), 0, 8),
-        violation(&split("link", 4), 4, 12),
+        violation(&split("link", 16), 0, 8, 1),
+        violation(&split("hardlink", 16), 0, 8, 1),
+        violation(&split("link", 4), 4, 12, 1),
     ];
     records.extend(reps(&key("link", "default", "nop", 16, 16), &[100.0; 3]));
     let input = write(dir.path(), "r.jsonl", &header("6.18.0", false), &records);

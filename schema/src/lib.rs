@@ -623,6 +623,12 @@ pub struct CellRecord {
     /// Present when status is ok (timing pass).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
+    /// Passes whose order this line's set-up checked, its warm-up included:
+    /// on a failed line, up to and including the pass that broke. What a
+    /// reproduction's rate counts (timing lines only; absent in files
+    /// written before it, where the timed `iterations` stand in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passes: Option<u64>,
     /// Present on profile-pass lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,

@@ -237,6 +237,8 @@ enum Reply {
         steps: u64,
     },
     Failed(CellError),
+    /// Pass `passes` (counted from 1) of a run failed.
+    FailedAt(CellError, u64),
 }
 
 struct Worker {
@@ -250,13 +252,14 @@ pub struct CellRun {
     workers: Vec<Worker>,
     cancel: Arc<Cancel>,
     broken: bool,
+    checked: u64,
     _shared: Option<Arc<Ring>>,
     _poller: Option<Ring>,
 }
 
 /// The size of a ring for a lane of `lane_steps` steps per pass: the CQ holds
 /// a whole pass (up to the kernel's limit), so that no style overflows it.
-pub(crate) fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
+pub fn ring_size(spec: &CellSpec, lane_steps: u32) -> RingSize {
     let sq = spec.ring_entries;
     let cqes = lane_steps * spec.op.parts();
     let cq = (cqes + 64).next_power_of_two().clamp(2 * sq, 65536);
@@ -305,6 +308,7 @@ impl CellRun {
             workers: Vec::new(),
             cancel: cancel.clone(),
             broken: false,
+            checked: 0,
             _shared: shared,
             _poller: poller,
         };
@@ -341,6 +345,14 @@ impl CellRun {
             }
         }
         Ok(run)
+    }
+
+    /// Passes whose order this set-up checked so far, over every call of
+    /// [`CellRun::run`]: all of a run that completed, and of one that
+    /// failed, those up to and including the pass that failed (on the lane
+    /// that failed first). A reproduction's rate counts them.
+    pub fn checked(&self) -> u64 {
+        self.checked
     }
 
     /// Runs `iterations` passes on every lane. Ends early with
@@ -404,7 +416,15 @@ impl CellRun {
                     m.steps += steps;
                     verify_cpu += verify_cpu_ns;
                 }
-                Reply::Failed(e) => {
+                Reply::FailedAt(e, passes) if first_error.is_none() => {
+                    self.checked += passes;
+                    first_error = Some(e);
+                    if !self.broken {
+                        self.cancel.cancel();
+                        self.broken = true;
+                    }
+                }
+                Reply::Failed(e) | Reply::FailedAt(e, _) => {
                     first_error.get_or_insert(e);
                     if !self.broken {
                         self.cancel.cancel();
@@ -417,6 +437,7 @@ impl CellRun {
         if let Some(e) = first_error {
             return Err(e);
         }
+        self.checked += iterations;
         m.cpu_ns = (cputime::process_ns() - cpu0).saturating_sub(verify_cpu);
         Ok(m)
     }
@@ -562,7 +583,7 @@ impl LaneRun {
     /// Runs `iterations` timed passes, stopping at the first that fails.
     fn passes(&mut self, iterations: u64) -> Reply {
         let mut clock = Clock::start();
-        let outcome = (0..iterations).try_for_each(|_| self.pass(&mut clock));
+        let outcome = (1..=iterations).try_for_each(|n| self.pass(&mut clock).map_err(|e| (e, n)));
         let (wall_ns, verify_cpu_ns) = clock.stop();
         match outcome {
             Ok(()) => Reply::Done {
@@ -570,7 +591,7 @@ impl LaneRun {
                 verify_cpu_ns,
                 steps: iterations * u64::from(self.lane_steps),
             },
-            Err(e) => Reply::Failed(e),
+            Err((e, n)) => Reply::FailedAt(e, n),
         }
     }
 

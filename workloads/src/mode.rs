@@ -127,6 +127,25 @@ impl Mode {
     }
 }
 
+impl Mode {
+    /// The IORING_SETUP_* flags [`Mode::configure`] sets, by their uapi
+    /// names, for programs written in C (`bench-runner repro`); the SQPOLL
+    /// thread's CPU and the ring it attaches to are the caller's.
+    pub fn setup_flag_names(&self) -> Vec<&'static str> {
+        let mut flags = Vec::new();
+        if self.sqpoll {
+            flags.push("IORING_SETUP_SQPOLL");
+        }
+        if self.defer_taskrun {
+            flags.extend(["IORING_SETUP_SINGLE_ISSUER", "IORING_SETUP_DEFER_TASKRUN"]);
+        }
+        if self.coop_taskrun {
+            flags.extend(["IORING_SETUP_COOP_TASKRUN", "IORING_SETUP_TASKRUN_FLAG"]);
+        }
+        flags
+    }
+}
+
 /// The suffix that combines a registered ring fd with a mode.
 pub const REGISTERED_SUFFIX: &str = "registered-ring";
 

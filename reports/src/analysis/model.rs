@@ -3,7 +3,7 @@
 //! model, never the raw lines, so all outputs agree on every number.
 
 use crate::analysis::paired::{Blocked, PairedRatio};
-use crate::analysis::stats::{seed_for, Summary};
+use crate::analysis::stats::{seed_for, Rate, Summary};
 use crate::results::Results;
 use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
@@ -190,6 +190,9 @@ pub struct CellSummary {
     pub reference: Option<ReferenceSummary>,
     /// Why its raw reference loop failed, when it did (the cell's own timing stands).
     pub reference_note: Option<String>,
+    /// The passes whose order its timing lines checked, and how many broke:
+    /// a cell stops at the first pass that breaks, so at most one.
+    pub rate: Rate,
 }
 
 impl CellSummary {
@@ -624,7 +627,29 @@ fn summarize(
             .filter(|_| timed)
             .and_then(|p| p.reference.clone()),
         reference_note: reference_note(&reference_lines),
+        rate: rate(&timing),
     }
+}
+
+/// The passes a cell's timing lines checked (their own count, or the timed
+/// passes in files written before it) and the one that failed at a pass, if
+/// one did (a violation, or a failure whose line counts its passes; one
+/// without either failed before any pass ran).
+fn rate(timing: &[&CellRecord]) -> Rate {
+    timing
+        .iter()
+        .map(|r| {
+            let at_pass = r.violation.is_some() || r.passes.is_some();
+            let broken = u64::from(r.status == Status::Failed && at_pass);
+            Rate {
+                broken,
+                passes: r
+                    .passes
+                    .or(r.timing.as_ref().map(|t| t.iterations))
+                    .unwrap_or(broken),
+            }
+        })
+        .fold(Rate::default(), Rate::plus)
 }
 
 /// A cell's status from its timing lines: a control when a style that

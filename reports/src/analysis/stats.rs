@@ -392,6 +392,51 @@ pub(crate) fn erfc(x: f64) -> f64 {
     }
 }
 
+/// How many of some passes broke: a reproduction's count, what a rate and
+/// its interval are computed from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rate {
+    /// Passes that broke (the order, or a wakeup).
+    pub broken: u64,
+    /// Passes run.
+    pub passes: u64,
+}
+
+impl Rate {
+    /// The share that broke (0 when nothing ran).
+    pub fn share(&self) -> f64 {
+        if self.passes == 0 {
+            0.0
+        } else {
+            self.broken as f64 / self.passes as f64
+        }
+    }
+
+    /// The Wilson score interval of the share at 95%: sound at 0 and at all
+    /// passes broken, where the normal approximation gives a zero width.
+    pub fn wilson95(&self) -> Interval {
+        if self.passes == 0 {
+            return Interval { lo: 0.0, hi: 1.0 };
+        }
+        let (z, n, p) = (1.959_964, self.passes as f64, self.share());
+        let z2n = z * z / n;
+        let mid = (p + z2n / 2.0) / (1.0 + z2n);
+        let half = z * (p * (1.0 - p) / n + z2n / (4.0 * n)).sqrt() / (1.0 + z2n);
+        Interval {
+            lo: (mid - half).max(0.0),
+            hi: (mid + half).min(1.0),
+        }
+    }
+
+    /// Both counts added.
+    pub fn plus(self, other: Rate) -> Rate {
+        Rate {
+            broken: self.broken + other.broken,
+            passes: self.passes + other.passes,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,5 +607,26 @@ mod tests {
         assert_eq!(r.u, 0.0, "every base value is below every slower one");
         let same = mann_whitney(&base, &base);
         assert!(same.p > 0.9, "{same:?}");
+    }
+
+    #[test]
+    fn wilson_intervals_match_the_published_values_and_stay_in_range() {
+        // Wilson's interval for 37 of 4,096 and for the edges (Newcombe 1998's method 3).
+        let ci = |broken, passes| {
+            let i = Rate { broken, passes }.wilson95();
+            ((i.lo * 1e4).round() / 1e4, (i.hi * 1e4).round() / 1e4)
+        };
+        assert_eq!(ci(37, 4096), (0.0066, 0.0124));
+        assert_eq!(ci(0, 4096), (0.0, 0.0009));
+        assert_eq!(ci(10, 10), (0.7225, 1.0));
+        assert_eq!(ci(0, 0), (0.0, 1.0));
+        assert_eq!(
+            Rate {
+                broken: 1,
+                passes: 4
+            }
+            .share(),
+            0.25
+        );
     }
 }

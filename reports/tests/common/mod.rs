@@ -170,6 +170,7 @@ pub fn record(key: &CellKey, pass: Pass, rep: u32, status: Status) -> CellRecord
         reason_code: None,
         violation: None,
         timing: None,
+        passes: None,
         profile: None,
         reference_timing: None,
         stopping: None,

@@ -6,6 +6,9 @@
 //! - [`DELAY_ENV`]: a busy delay per step inside the timed region, a genuinely
 //!   slower build, so that comparisons can be shown to catch a regression
 //!   (aimed at one style with [`DELAY_STYLE_ENV`]);
+//! - [`SLOW_PHASE_ENV`]: a window of time in which every pass is slower by
+//!   a share of itself, a machine that drifts, so that ratios measured block
+//!   by block can be shown to stay put;
 //! - [`HANG_ENV`]: a style whose passes never finish (a read of a pipe nobody
 //!   writes), so that the watchdog can be shown to end a hung cell;
 //! - [`broken`]: the cross-batch styles with their order ignored, so that the
@@ -19,10 +22,12 @@
 mod broken;
 mod delay;
 mod hang;
+mod slow;
 
 pub use broken::broken;
 pub use delay::{DELAY_ENV, DELAY_STYLE_ENV};
 pub use hang::HANG_ENV;
+pub use slow::SLOW_PHASE_ENV;
 
 use crate::cell::{CellError, CellSpec};
 use crate::style::Instance;
@@ -34,5 +39,5 @@ pub(crate) fn inject(
     instance: Box<dyn Instance>,
 ) -> Result<Box<dyn Instance>, CellError> {
     let instance = hang::wrap(spec, instance)?;
-    Ok(delay::wrap(spec, lane_steps, instance))
+    Ok(slow::wrap(delay::wrap(spec, lane_steps, instance)))
 }

@@ -84,6 +84,24 @@ pub struct Reproduction {
     /// study reproduces. Absent: any failure is.
     #[serde(default)]
     pub code: Option<ReasonCode>,
+    /// The least share of its passes (0 to 1) in which a cell must show the
+    /// expected break for a violation or failure to count as reproduced:
+    /// a finding that reproduces once in a million passes is another claim
+    /// than one that reproduces in every tenth. Absent: any share.
+    #[serde(default, deserialize_with = "share")]
+    pub min_rate: Option<f64>,
+}
+
+/// Reads a share of passes, refusing what is not one.
+fn share<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(d)?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "min_rate: {value} is not a share of passes (0 to 1)"
+        )))
+    }
 }
 
 /// What a reproduction expects.

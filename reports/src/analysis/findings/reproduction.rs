@@ -5,6 +5,7 @@
 use super::contrast::along;
 use super::question::{place, Axis, Expect, Reproduction};
 use crate::analysis::model::{CellStatus, Report};
+use crate::analysis::stats::Rate;
 use crate::schema::{ReasonCode, ViolationRecord};
 
 /// What became of one cell of a reproduction.
@@ -28,6 +29,8 @@ pub struct Case {
     pub value: String,
     /// What became of the cell.
     pub observed: Observed,
+    /// The passes it checked and how many broke.
+    pub rate: Rate,
 }
 
 /// The outcome of the cells of one reproduction that share their other
@@ -46,6 +49,8 @@ pub struct ReproductionFinding {
     pub cut: bool,
     /// The code the expected failure carries, when the study names one.
     pub code: Option<ReasonCode>,
+    /// The least share of passes that must break, when the study sets one.
+    pub min_rate: Option<f64>,
     /// The cases, in axis order.
     pub cases: Vec<Case>,
 }
@@ -53,23 +58,28 @@ pub struct ReproductionFinding {
 impl ReproductionFinding {
     /// Whether what ran came out as expected; `None` when nothing ran.
     pub fn as_expected(&self) -> Option<bool> {
-        let ran: Vec<&Observed> = self
+        let ran: Vec<&Case> = self
             .cases
             .iter()
-            .map(|c| &c.observed)
-            .filter(|o| !matches!(o, Observed::NotRun(..)))
+            .filter(|c| !matches!(c.observed, Observed::NotRun(..)))
             .collect();
         if ran.is_empty() {
             return None;
         }
+        let often = |c: &Case| self.min_rate.is_none_or(|min| c.rate.share() >= min);
         Some(match self.expect {
-            Expect::Held => ran.iter().all(|o| matches!(o, Observed::Held)),
-            Expect::Violation => ran.iter().any(|o| matches!(o, Observed::Broken(_))),
-            Expect::Failed => ran.iter().any(|o| match (o, self.code) {
-                (Observed::Held | Observed::NotRun(..), _) => false,
-                (Observed::Failed(got, _), Some(code)) => *got == Some(code),
-                (Observed::Broken(_), Some(code)) => code == ReasonCode::OrderViolation,
-                (_, None) => true,
+            Expect::Held => ran.iter().all(|c| matches!(c.observed, Observed::Held)),
+            Expect::Violation => ran
+                .iter()
+                .any(|c| matches!(c.observed, Observed::Broken(_)) && often(c)),
+            Expect::Failed => ran.iter().any(|c| {
+                let failed = match (&c.observed, self.code) {
+                    (Observed::Held | Observed::NotRun(..), _) => false,
+                    (Observed::Failed(got, _), Some(code)) => *got == Some(code),
+                    (Observed::Broken(_), Some(code)) => code == ReasonCode::OrderViolation,
+                    (_, None) => true,
+                };
+                failed && often(c)
             }),
         })
     }
@@ -104,6 +114,7 @@ pub fn reproduction(report: &Report, source: usize, r: &Reproduction) -> Vec<Rep
             expect: r.expect,
             cut: r.cut,
             code: r.code,
+            min_rate: r.min_rate,
             cases: cells
                 .iter()
                 .map(|c| Case {
@@ -117,6 +128,7 @@ pub fn reproduction(report: &Report, source: usize, r: &Reproduction) -> Vec<Rep
                         ),
                         (status, None) => Observed::NotRun(status.word(), c.reason.clone()),
                     },
+                    rate: c.rate,
                 })
                 .collect(),
         })

@@ -12,7 +12,8 @@ use super::{Finding, Kind};
 use crate::analysis::judgement::Verdict;
 use crate::analysis::kernels::{self, kernel_name};
 use crate::analysis::model::{Report, EMULATED_MACHINE_LABEL};
-use crate::format::{num, ratio};
+use crate::analysis::stats::Rate;
+use crate::format::{num, ratio, thousands};
 use crate::schema::ViolationRecord;
 
 /// The finding as one sentence.
@@ -260,6 +261,41 @@ fn signed(v: f64) -> String {
     }
 }
 
+/// A count of passes in words: "in all 4,096 passes", or "in 3 of 4,096
+/// passes, 0.1%, 95% CI 0.0-0.2%"; `None` when no pass was counted.
+pub fn rate_words(rate: Rate) -> Option<String> {
+    match (rate.broken, rate.passes) {
+        (_, 0) => None,
+        (0, 1) => Some("in its one pass".into()),
+        (0, n) => Some(format!("in all {} passes", thousands(n))),
+        (k, n) => {
+            let ci = rate.wilson95();
+            Some(format!(
+                "in {} of {} passes, {}, 95% CI {}-{}",
+                thousands(k),
+                thousands(n),
+                percent(rate.share()),
+                percent_bare(ci.lo),
+                percent(ci.hi)
+            ))
+        }
+    }
+}
+
+/// A share as a percentage: one decimal, two under 0.1%.
+fn percent(share: f64) -> String {
+    format!("{}%", percent_bare(share))
+}
+
+fn percent_bare(share: f64) -> String {
+    let p = share * 100.0;
+    if p > 0.0 && p < 0.1 {
+        format!("{p:.2}")
+    } else {
+        format!("{p:.1}")
+    }
+}
+
 /// The word a case is grouped by.
 fn observed_word(o: &Observed) -> &'static str {
     match o {
@@ -284,31 +320,47 @@ fn reproduction(r: &ReproductionFinding) -> String {
         .map(|(word, cases)| {
             let values: Vec<&str> = cases.iter().map(|c| c.value.as_str()).collect();
             let first = cases[0];
-            let detail = match &first.observed {
-                Observed::Held => String::new(),
-                Observed::Broken(v) => format!(
-                    " (first at {} {}: group {} expected seq {}, got {}, seen in the {})",
+            let what = match &first.observed {
+                Observed::Held => None,
+                Observed::Broken(v) => Some(format!(
+                    "first at {} {}: group {} expected seq {}, got {}, seen in the {}",
                     r.axis.name(),
                     first.value,
                     v.group,
                     v.expected,
                     v.got,
                     v.source
-                ),
-                Observed::Failed(_, why) => format!(" ({why})"),
-                Observed::NotRun(_, why) => {
-                    why.as_ref().map_or(String::new(), |w| format!(" ({w})"))
-                }
+                )),
+                Observed::Failed(_, why) => Some(why.clone()),
+                Observed::NotRun(_, why) => why.clone(),
+            };
+            let rate = cases
+                .iter()
+                .map(|c| c.rate)
+                .fold(Rate::default(), Rate::plus);
+            let counted = match first.observed {
+                Observed::NotRun(..) => None,
+                _ => rate_words(rate),
+            };
+            let detail = match (counted, what) {
+                (Some(c), Some(w)) => format!(" ({c}; {w})"),
+                (Some(one), None) | (None, Some(one)) => format!(" ({one})"),
+                (None, None) => String::new(),
             };
             format!("{word} {}{detail}", span(r.axis, &values))
         })
         .collect();
-    let verdict = match r.as_expected() {
-        Some(true) => format!("as expected ({})", r.expect.words_with(r.code)),
-        Some(false) => format!(
-            "not as expected: the study expects {}",
-            r.expect.words_with(r.code)
+    let expected = match r.min_rate {
+        Some(min) => format!(
+            "{} in at least {} of passes",
+            r.expect.words_with(r.code),
+            percent(min)
         ),
+        None => r.expect.words_with(r.code),
+    };
+    let verdict = match r.as_expected() {
+        Some(true) => format!("as expected ({expected})"),
+        Some(false) => format!("not as expected: the study expects {expected}"),
         None => "nothing ran, so this kernel leaves it open".to_string(),
     };
     let mut out = format!(

@@ -1,0 +1,206 @@
+//! `repro`: one cell as a short C program on liburing and libc alone, what a
+//! kernel developer builds and runs to check a finding without this
+//! workspace. The program sets the ring up in the cell's mode, submits the
+//! cell's stream in its style, op and shape, checks the order as the
+//! verifier does (CQE order, and the bytes of ops with a data path), and
+//! counts passes and broken passes: it prints ns/step and the rate with a
+//! Wilson 95% interval, and exits 0 (held), 1 (broken), 2 (error) or 77 (a
+//! feature missing). `cell` finds the cell, `source` writes the program.
+
+mod cell;
+mod mail;
+mod source;
+
+pub use cell::CellNotFound;
+pub use source::{Refusal, BUILD};
+
+use crate::source::ConfigSource;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What `bench-runner repro` was asked.
+pub struct ReproArgs {
+    /// The cell's name, or a `--filter` pattern of `source`'s cells.
+    pub cell: String,
+    /// The config or study to take the cell from (its ring size, placement).
+    pub source: Option<ConfigSource>,
+    /// Where repro.c goes.
+    pub out: PathBuf,
+    /// Also build and run it, and write bug.txt, the bug report mail.
+    pub mail: bool,
+}
+
+/// Why no reproducer was written.
+#[derive(thiserror::Error, Debug)]
+pub enum ReproError {
+    /// No single cell.
+    #[error(transparent)]
+    Cell(#[from] CellNotFound),
+    /// The cell cannot be expressed as a reproducer.
+    #[error("{cell}: {why}")]
+    Refused {
+        /// The cell.
+        cell: String,
+        /// What is missing.
+        why: Refusal,
+    },
+    /// Building or running the reproducer for the mail failed.
+    #[error("{0}")]
+    Run(String),
+    /// The reproducer kept the order: there is no bug to report.
+    #[error("no bug to report: {0}")]
+    Held(String),
+    /// Writing the file failed.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What was written.
+pub struct Written {
+    /// The cell's name as the reports print it.
+    pub cell: String,
+    /// The program's path.
+    pub path: PathBuf,
+    /// Its lines.
+    pub lines: usize,
+    /// The bug report mail, with `--mail`.
+    pub mail: Option<PathBuf>,
+}
+
+impl ReproArgs {
+    /// The command line that makes this reproducer again.
+    pub fn command(&self) -> String {
+        let words = self.words();
+        shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
+    }
+
+    /// The command's words.
+    fn words(&self) -> Vec<String> {
+        let mut words = vec![
+            "bench-runner".to_string(),
+            "repro".into(),
+            self.cell.clone(),
+        ];
+        match &self.source {
+            Some(ConfigSource::Study { name, .. }) => {
+                words.extend(["--study".into(), name.clone()])
+            }
+            Some(ConfigSource::File(path)) => {
+                words.extend(["--config".into(), path.display().to_string()])
+            }
+            _ => {}
+        }
+        if self.mail {
+            words.push("--mail".into());
+        }
+        words
+    }
+}
+
+/// Writes the reproducer of the cell `args` names into `args.out`; with
+/// `mail`, builds and runs it there and writes bug.txt from what it printed.
+pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
+    let cell = cell::find(&args.cell, args.source.as_ref())?;
+    let kernel = workloads::sys::kernel_release();
+    let made = source::Provenance {
+        command: &args.command(),
+        kernel: &kernel,
+    };
+    let text = source::render(&cell, &made).map_err(|why| ReproError::Refused {
+        cell: cell.name.clone(),
+        why,
+    })?;
+    let path = args.out.join("repro.c");
+    save(&args.out, "repro.c", &text)?;
+    let mail = match args.mail {
+        true => {
+            let run = build_and_run(&args.out)?;
+            let machine = format!(
+                "{}, {} CPUs",
+                crate::header::cpu_model(),
+                std::thread::available_parallelism().map_or(0, usize::from)
+            );
+            let facts = mail::MailFacts {
+                run: &run,
+                source: &text,
+                kernel: &kernel,
+                machine: &machine,
+                command: &args.words(),
+            };
+            Some(save(&args.out, "bug.txt", &mail::render(&cell, &facts))?)
+        }
+        false => None,
+    };
+    Ok(Written {
+        cell: cell.name,
+        lines: text.lines().count(),
+        path,
+        mail,
+    })
+}
+
+/// Writes `text` as `dir/name`, the directory created if need be.
+fn save(dir: &Path, name: &str, text: &str) -> Result<PathBuf, ReproError> {
+    let path = dir.join(name);
+    let failed = |source| ReproError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    std::fs::write(&path, text).map_err(failed)?;
+    Ok(path)
+}
+
+/// Builds `dir/repro.c` with [`BUILD`] and runs it with its defaults,
+/// keeping what it printed as `dir/repro.out`; a reproducer that held, or
+/// could not run, is an error.
+fn build_and_run(dir: &Path) -> Result<mail::RunSummary, ReproError> {
+    let mut build = BUILD.split(' ');
+    let compiler = build.next().unwrap_or("gcc");
+    let built = Command::new(compiler)
+        .args(build)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| {
+            ReproError::Run(format!(
+                "{compiler}: {e} (scripts/setup installs gcc and liburing-dev)"
+            ))
+        })?;
+    let last_line = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(bytes);
+        text.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    if !built.status.success() {
+        return Err(ReproError::Run(format!(
+            "{BUILD}: {}",
+            last_line(&built.stderr)
+        )));
+    }
+    let program = std::fs::canonicalize(dir.join("repro"))
+        .map_err(|e| ReproError::Run(format!("./repro: {e}")))?;
+    let ran = Command::new(program)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| ReproError::Run(format!("./repro: {e}")))?;
+    save(dir, "repro.out", &String::from_utf8_lossy(&ran.stdout))?;
+    let summary = mail::RunSummary::parse(&String::from_utf8_lossy(&ran.stdout));
+    match (ran.status.code(), summary) {
+        (Some(1), Some(run)) => Ok(run),
+        (Some(0), Some(run)) => Err(ReproError::Held(run.verdict)),
+        (code, _) => Err(ReproError::Run(format!(
+            "./repro exited {}: {}",
+            code.map_or("by a signal".into(), |c| c.to_string()),
+            last_line(&ran.stderr)
+        ))),
+    }
+}
