@@ -4,11 +4,11 @@
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use workloads::cell::Sharing;
 use workloads::mode::ModeSpec;
-use workloads::op::{OpKind, OPS};
+use workloads::op::{OpKind, DEFAULT_FSYNC_DIR, OPS};
 use workloads::placement::{Placement, PlacementError};
 use workloads::style::{self, Style, STYLES};
 
@@ -209,6 +209,9 @@ pub enum Problem {
     /// A watchdog too short to tell a hang from a pass.
     #[error("watchdog: must be at least 100ms")]
     WatchdogTooShort,
+    /// An `fsync_dir` that names no directory.
+    #[error("fsync_dir: must name a directory")]
+    EmptyFsyncDir,
     /// A study that is not shipped.
     #[error("unknown study (known: {known})")]
     UnknownStudy {
@@ -303,6 +306,8 @@ struct Raw {
     placement: Option<toml::Value>,
     #[serde(default = "yes")]
     reference: bool,
+    /// Default: [`DEFAULT_FSYNC_DIR`].
+    fsync_dir: Option<String>,
 }
 
 /// A `[[grid]]` table: the axes it sets, the others taken from the top level.
@@ -483,6 +488,21 @@ pub struct Config {
     pub placement: Placement,
     /// Whether to run the raw reference loop beside every cell that has one.
     pub reference: bool,
+    /// Where the `fsync` op writes its files: the config's `fsync_dir`, or
+    /// [`DEFAULT_FSYNC_DIR`]; [`FSYNC_DIR_VAR`] overrides both
+    /// ([`Config::override_fsync_dir`]).
+    pub fsync_dir: PathBuf,
+}
+
+/// The environment variable that overrides a config's `fsync_dir`.
+pub const FSYNC_DIR_VAR: &str = "URING_SYNCBENCH_FSYNC_DIR";
+
+/// The fsync directory where no config says one (`list`): [`FSYNC_DIR_VAR`]
+/// when it is set, else [`DEFAULT_FSYNC_DIR`].
+pub fn fsync_dir_without_config() -> PathBuf {
+    std::env::var_os(FSYNC_DIR_VAR)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_FSYNC_DIR), PathBuf::from)
 }
 
 /// Parses `250ms`, `2s`, `1.5s`, `3m`.
@@ -564,10 +584,25 @@ impl Config {
             profile: yes(),
             placement: placement(None)?,
             reference: yes(),
+            fsync_dir: PathBuf::from(DEFAULT_FSYNC_DIR),
         };
         measure(&mut config);
         config.grids[0].check(config.ring_entries)?;
         Ok(config)
+    }
+}
+
+impl Config {
+    /// Writes the fsync files in `dir` instead of the config's directory
+    /// (what [`FSYNC_DIR_VAR`] asks), and says so in the hash: a run in
+    /// another directory, on another disk perhaps, is another run, which
+    /// `--resume` refuses to continue.
+    pub fn override_fsync_dir(&mut self, dir: PathBuf) {
+        self.hash = format!(
+            "{:x}",
+            Sha256::digest(format!("{} fsync_dir={}", self.hash, dir.display()))
+        );
+        self.fsync_dir = dir;
     }
 }
 
@@ -882,6 +917,11 @@ impl Raw {
             profile: self.profile,
             placement: placement(self.placement.as_ref())?,
             reference: self.reference,
+            fsync_dir: match self.fsync_dir.as_deref() {
+                None => PathBuf::from(DEFAULT_FSYNC_DIR),
+                Some("") => return Err(Problem::EmptyFsyncDir),
+                Some(dir) => PathBuf::from(dir),
+            },
         })
     }
 }
@@ -889,6 +929,39 @@ impl Raw {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const FSYNC: &str = "styles = [\"link\"]\nmodes = [\"default\"]\nops = [\"fsync\"]\n\
+                         groups = [1]\nsteps = [2]\nbatch = [2]\n";
+
+    #[test]
+    fn the_fsync_dir_is_a_config_key_its_cells_carry_and_its_hash_holds() {
+        let default = Config::parse(FSYNC).unwrap();
+        assert_eq!(default.fsync_dir, Path::new(DEFAULT_FSYNC_DIR));
+        let keyed = Config::parse(&format!("{FSYNC}fsync_dir = \"/mnt/xfs\"\n")).unwrap();
+        assert_eq!(keyed.fsync_dir, Path::new("/mnt/xfs"));
+        assert_ne!(keyed.hash, default.hash);
+        let cells = crate::plan::plan(&keyed, None);
+        assert!(cells
+            .iter()
+            .all(|c| c.spec.fsync_dir == Path::new("/mnt/xfs")));
+        let needs = cells[0].spec.needs().unwrap();
+        assert!(needs.contains(&workloads::probe::Need::DurableDir("/mnt/xfs".into())));
+
+        let mut overridden = Config::parse(FSYNC).unwrap();
+        overridden.override_fsync_dir("/mnt/ext4".into());
+        assert_eq!(overridden.fsync_dir, Path::new("/mnt/ext4"));
+        assert_ne!(
+            overridden.hash, default.hash,
+            "a resume elsewhere is refused"
+        );
+
+        let empty = Config::parse(&format!("{FSYNC}fsync_dir = \"\"\n")).err();
+        assert_eq!(empty, Some(Problem::EmptyFsyncDir));
+        assert_eq!(
+            Problem::EmptyFsyncDir.to_string(),
+            "fsync_dir: must name a directory"
+        );
+    }
 
     #[test]
     fn durations() {

@@ -3,8 +3,9 @@
 //! its errors a [`ConfigError`] naming where it came from.
 
 use crate::advise::AdviseShape;
-use crate::config::{Config, ConfigError, Problem};
+use crate::config::{Config, ConfigError, Problem, FSYNC_DIR_VAR};
 use crate::study;
+use std::path::PathBuf;
 
 /// The default sweep, built into the binary: what `bench-runner sweep` runs
 /// without a CONFIG and what `bench-runner init` writes.
@@ -65,8 +66,19 @@ impl std::fmt::Display for ConfigSource {
 }
 
 impl Config {
-    /// Reads and validates a config from where it comes from.
+    /// Reads and validates a config from where it comes from, with the
+    /// fsync directory [`FSYNC_DIR_VAR`] names, when it is set, over the
+    /// config's own.
     pub fn from_source(source: &ConfigSource) -> Result<Config, ConfigError> {
+        let mut config = Config::from_source_alone(source)?;
+        if let Some(dir) = std::env::var_os(FSYNC_DIR_VAR).filter(|d| !d.is_empty()) {
+            config.override_fsync_dir(PathBuf::from(dir));
+        }
+        Ok(config)
+    }
+
+    /// The config as its source states it.
+    fn from_source_alone(source: &ConfigSource) -> Result<Config, ConfigError> {
         let built = match source {
             ConfigSource::File(path) => return Config::load(path),
             ConfigSource::BuiltIn => Config::parse(BUILT_IN),
