@@ -1,8 +1,16 @@
 //! `advise`: a runtime author's own shape, swept briefly in every style that
-//! keeps order, then ranked. The sweep is an ordinary config (built here as
-//! text, so it is validated, hashed, run and resumed as any other), whose
-//! styles the kernel cannot run are skipped by the usual probe checks.
+//! keeps order, then ranked. The sweep is an ordinary [`Config`], built here
+//! from typed values and checked by the config's own rules (so it is
+//! validated, hashed, run and resumed as any other), whose styles the kernel
+//! cannot run are skipped by the usual probe checks.
 
+use crate::config::{mode_choice, op_choice, style_choices, Config, Grid, Problem};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::time::Duration;
+use workloads::cell::Sharing;
+use workloads::mode::ModeSpec;
+use workloads::op::OpKind;
 use workloads::style::STYLES;
 
 /// The shape, mode and op a runtime author asks about.
@@ -15,43 +23,78 @@ pub struct AdviseShape {
     /// Steps per submission.
     pub batch: u32,
     /// The mode.
-    pub mode: String,
+    pub mode: ModeSpec,
     /// The op.
-    pub op: String,
+    pub op: OpKind,
 }
 
 /// Enough repetitions for compare's test to reach significance between two
 /// cells, each short, with a budget that keeps the whole sweep in seconds.
-const SWEEP: &str = r#"submitters = [1]
-repetitions = 10
-min_repetitions = 10
-warmup = "20ms"
-time_budget = "1s"
-rep_time = "10ms"
-profile = false
-reference = false
-placement = "spread"
-"#;
+const REPETITIONS: u32 = 10;
+/// Warm-up per cell.
+const WARMUP: Duration = Duration::from_millis(20);
+/// Time per cell after which no further repetition starts.
+const TIME_BUDGET: Duration = Duration::from_secs(1);
+/// Length of one repetition.
+const REP_TIME: Duration = Duration::from_millis(10);
+
+/// How the shape reads in messages: `advise g4-s16-b4 default nop`.
+fn label(groups: u32, steps: u32, batch: u32, mode: &dyn fmt::Display, op: &str) -> String {
+    format!("advise g{groups}-s{steps}-b{batch} {mode} {op}")
+}
 
 impl AdviseShape {
-    /// The sweep's config text: every style of the registry that keeps
-    /// order, at this shape, mode and op.
-    pub fn config_text(&self) -> String {
-        let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-        let styles: Vec<String> = STYLES
-            .iter()
-            .filter(|s| s.orders())
-            .map(|s| quote(s.name()))
-            .collect();
-        format!(
-            "styles = [{}]\nmodes = [{}]\nops = [{}]\ngroups = [{}]\nsteps = [{}]\nbatch = [{}]\n{SWEEP}",
-            styles.join(", "),
-            quote(&self.mode),
-            quote(&self.op),
-            self.groups,
-            self.steps,
-            self.batch
-        )
+    /// The shape asked on the command line; an unknown mode or op is the
+    /// config's one-line problem, said of the request as given.
+    pub fn new(
+        groups: u32,
+        steps: u32,
+        batch: u32,
+        mode: &str,
+        op: &str,
+    ) -> Result<AdviseShape, crate::config::ConfigError> {
+        let parsed = mode_choice(mode).and_then(|mode| Ok((mode, op_choice(op)?)));
+        match parsed {
+            Ok((mode, op)) => Ok(AdviseShape {
+                groups,
+                steps,
+                batch,
+                mode,
+                op,
+            }),
+            Err(problem) => Err(problem.of(label(groups, steps, batch, &mode, op))),
+        }
+    }
+
+    /// The sweep: every style of the registry that keeps order, at this
+    /// shape, mode and op, one submitter, [`REPETITIONS`] short
+    /// repetitions each, no profile pass and no raw loop.
+    pub fn config(&self) -> Result<Config, Problem> {
+        let mut styles = Vec::new();
+        for style in STYLES.iter().filter(|s| s.orders()) {
+            styles.extend(style_choices(style.name())?);
+        }
+        let grid = Grid {
+            styles,
+            modes: vec![self.mode],
+            ops: vec![self.op],
+            forced_async: vec![false],
+            groups: vec![self.groups],
+            steps: vec![self.steps],
+            batch: vec![self.batch],
+            submitters: vec![1],
+            sharing: vec![Sharing::PerSubmitter],
+        };
+        let hash = format!("{:x}", Sha256::digest(self.args().join(" ")));
+        Config::of_grid(hash, grid, |c| {
+            c.repetitions = REPETITIONS;
+            c.min_repetitions = REPETITIONS;
+            c.warmup = WARMUP;
+            c.time_budget = TIME_BUDGET;
+            c.rep_time = REP_TIME;
+            c.profile = false;
+            c.reference = false;
+        })
     }
 
     /// The arguments of `bench-runner advise` that ask this again.
@@ -65,9 +108,9 @@ impl AdviseShape {
             "--batch".into(),
             self.batch.to_string(),
             "--mode".into(),
-            self.mode.clone(),
+            self.mode.to_string(),
             "--op".into(),
-            self.op.clone(),
+            self.op.name().into(),
         ]
     }
 
@@ -75,39 +118,41 @@ impl AdviseShape {
     pub fn default_out(&self) -> std::path::PathBuf {
         std::path::Path::new("results").join(format!(
             "advise-g{}-s{}-b{}-{}-{}",
-            self.groups, self.steps, self.batch, self.mode, self.op
+            self.groups,
+            self.steps,
+            self.batch,
+            self.mode,
+            self.op.name()
         ))
     }
 }
 
-impl std::fmt::Display for AdviseShape {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "advise g{}-s{}-b{} {} {}",
-            self.groups, self.steps, self.batch, self.mode, self.op
-        )
+impl fmt::Display for AdviseShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&label(
+            self.groups,
+            self.steps,
+            self.batch,
+            &self.mode,
+            self.op.name(),
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
-    fn shape(groups: u32, mode: &str, op: &str) -> AdviseShape {
-        AdviseShape {
-            groups,
-            steps: 16,
-            batch: 4,
-            mode: mode.into(),
-            op: op.into(),
-        }
+    fn shape(groups: u32, mode: &str, op: &str) -> Result<Config, String> {
+        let shape = AdviseShape::new(groups, 16, 4, mode, op).map_err(|e| e.to_string())?;
+        shape
+            .config()
+            .map_err(|problem| problem.of(&shape).to_string())
     }
 
     #[test]
     fn the_sweep_is_every_ordered_style_at_one_cell_each() {
-        let config = Config::parse(&shape(4, "defer-taskrun", "nop").config_text()).unwrap();
+        let config = shape(4, "defer-taskrun", "nop").unwrap();
         let cells = crate::plan::plan(&config, None);
         let unordered: Vec<&str> = STYLES
             .iter()
@@ -124,16 +169,28 @@ mod tests {
         assert!(cells
             .iter()
             .all(|c| c.name.ends_with("/defer-taskrun/nop/g4-s16-b4-t1")));
+        assert_eq!(config.repetitions, REPETITIONS);
+        assert!(!config.profile && !config.reference);
     }
 
     #[test]
     fn bad_input_is_the_configs_one_line_error() {
-        for (s, says) in [
-            (shape(0, "default", "nop"), "groups: 0 is not allowed"),
-            (shape(1, "fast", "nop"), "fast"),
-            (shape(1, "default", "nope"), "nope"),
+        for (groups, mode, op, says) in [
+            (
+                0,
+                "default",
+                "nop",
+                "advise g0-s16-b4 default nop: groups: 0 is not allowed",
+            ),
+            (
+                1,
+                "fast",
+                "nop",
+                "advise g1-s16-b4 fast nop: modes: unknown mode `fast`",
+            ),
+            (1, "default", "nope", "ops: unknown op `nope`"),
         ] {
-            let e = Config::parse(&s.config_text()).err().expect("an error");
+            let e = shape(groups, mode, op).err().expect("an error");
             assert!(e.contains(says) && !e.contains('\n'), "{e}");
         }
     }

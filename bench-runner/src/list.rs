@@ -38,6 +38,8 @@ fn mode_verdicts(caps: &Capabilities, style: &'static dyn Style, variant: &str) 
             ring_entries: 64,
             // What a cell needs does not depend on where its threads run.
             placement: Placement::spread_over(vec![0]),
+            // What a style needs does not depend on the fsync directory.
+            fsync_dir: std::path::PathBuf::from(workloads::op::DEFAULT_FSYNC_DIR),
         };
         let v = verdict(spec.needs().and_then(|n| caps.check_all(&n)));
         match verdicts.iter_mut().find(|(text, _)| *text == v) {
@@ -82,7 +84,7 @@ pub fn render(caps: &Capabilities) -> String {
             "  {:<12} {:<58} {}\n",
             op.name(),
             op.about(),
-            verdict(caps.check_all(&op.needs()))
+            verdict(caps.check_all(&op.needs(&crate::config::fsync_dir_without_config())))
         ));
     }
     out.push_str("\nstyles (on nop, by mode):\n");

@@ -16,6 +16,7 @@ mod profile;
 mod progress;
 mod repro;
 mod resume;
+mod source;
 mod stopping;
 mod study;
 mod sweep;
@@ -278,7 +279,10 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
             let rendered = Results::read(&outcome.results)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
-                    let asked = study.map(study::Study::asked).transpose()?;
+                    let asked = study
+                        .map(study::Study::asked)
+                        .transpose()
+                        .map_err(|e| e.to_string())?;
                     render(std::slice::from_ref(&r), &args.out, true, asked.as_ref())?;
                     match then {
                         Then::Findings(s) => findings(s, &r, &args.out),
@@ -334,7 +338,7 @@ fn advice(results: &Results) {
 
 /// Prints a study's findings, which the reports wrote to findings.md.
 fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), String> {
-    let sentences = study.sentences(results)?;
+    let sentences = study.sentences(results).map_err(|e| e.to_string())?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
         print!("{}", stdout(&format!("- {s}\n")));
@@ -364,7 +368,7 @@ fn run_study(
         return ExitCode::from(EXIT_USAGE);
     };
     let args = sweep::SweepArgs {
-        config: config::ConfigSource::Study { name, quick },
+        config: source::ConfigSource::Study { name, quick },
         out: out.unwrap_or_else(|| Path::new("results").join(format!("study-{}", found.name))),
         resume,
         filter: None,
@@ -386,7 +390,7 @@ fn init(path: &Path, force: bool) -> ExitCode {
     }
     let written = options
         .open(path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, config::BUILT_IN.as_bytes()));
+        .and_then(|mut f| std::io::Write::write_all(&mut f, source::BUILT_IN.as_bytes()));
     match written {
         Ok(()) => {
             eprintln!(
@@ -422,7 +426,7 @@ fn main() -> ExitCode {
             out_owner_ok,
         } => run_sweep(
             sweep::SweepArgs {
-                config: config::ConfigSource::of(config),
+                config: source::ConfigSource::of(config),
                 out,
                 resume,
                 filter,
@@ -439,17 +443,13 @@ fn main() -> ExitCode {
             op,
             out,
             out_owner_ok,
-        } => run_advise(
-            advise::AdviseShape {
-                groups,
-                steps,
-                batch,
-                mode,
-                op,
-            },
-            out,
-            out_owner_ok,
-        ),
+        } => match advise::AdviseShape::new(groups, steps, batch, &mode, &op) {
+            Ok(shape) => run_advise(shape, out, out_owner_ok),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        },
         Command::Study {
             name,
             list,
@@ -470,8 +470,8 @@ fn main() -> ExitCode {
         } => run_repro(repro::ReproArgs {
             cell,
             source: study
-                .map(|name| config::ConfigSource::Study { name, quick: false })
-                .or(config.map(config::ConfigSource::File)),
+                .map(|name| source::ConfigSource::Study { name, quick: false })
+                .or(config.map(source::ConfigSource::File)),
             out,
             mail,
             out_owner_ok,
@@ -514,7 +514,7 @@ fn main() -> ExitCode {
 fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>, out_owner_ok: bool) -> ExitCode {
     let out = out.unwrap_or_else(|| shape.default_out());
     let args = sweep::SweepArgs {
-        config: config::ConfigSource::Advise(shape),
+        config: source::ConfigSource::Advise(shape),
         out,
         resume: false,
         filter: None,
@@ -558,7 +558,7 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
 /// `plan`: validates the config and prints the cells `filter` keeps, without
 /// running anything.
 fn print_plan(config: Option<PathBuf>, filter: Option<&str>) -> ExitCode {
-    match config::Config::from_source(&config::ConfigSource::of(config)) {
+    match config::Config::from_source(&source::ConfigSource::of(config)) {
         Ok(c) => {
             let cells = plan::plan(&c, filter);
             for cell in &cells {

@@ -117,6 +117,7 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
             shape,
             ring_entries: c.ring_entries,
             placement: c.placement.clone(),
+            fsync_dir: c.fsync_dir.clone(),
         };
         let threads = CellThreads::of(&spec);
         cells.push(PlannedCell {

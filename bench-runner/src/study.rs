@@ -1,13 +1,13 @@
 //! Studies: a question, the focused sweep that answers it and the
 //! comparisons whose findings are the answer. Each is a file under
 //! `studies/`: a sweep config like any other, validated by the same code with
-//! the same errors, followed by a `[study]` table (the question, where it was
+//! the same errors, and a `[study]` table (the question, where it was
 //! asked, the contrasts, costs and reproductions, see
-//! `reports::analysis::findings::question`), which comes last in the file. The shipped
-//! studies are built into the binary, so `study --list` and `study NAME` work
-//! from any directory.
+//! `reports::analysis::findings::question`). The TOML parser reads the file
+//! once into both ([`Study::parsed`]). The shipped studies are built into the
+//! binary, so `study --list` and `study NAME` work from any directory.
 
-use crate::config::Config;
+use crate::config::{Config, Problem};
 use reports::analysis::findings::{Question, StudyQuestion};
 use reports::analysis::model::Report;
 use reports::results::Results;
@@ -44,9 +44,6 @@ studies![
     "futex-lost-wakeup",
 ];
 
-/// The line that opens a study file's `[study]` table.
-const STUDY_TABLE: &str = "[study]";
-
 /// Repetitions of every cell under `--quick`: the fewest at which compare's
 /// test can still reach p < 0.05 between two cells (5 against 5).
 const QUICK_REPETITIONS: u32 = 5;
@@ -55,11 +52,39 @@ const QUICK_REP_TIME: Duration = Duration::from_millis(2);
 /// Warm-up per cell under `--quick`.
 const QUICK_WARMUP: Duration = Duration::from_millis(5);
 
-/// The `[study]` part of a study file.
+/// A study file as the TOML parser reads it: the `[study]` table, and the
+/// rest, which is the sweep.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StudyPart {
+struct StudyFile {
     study: Question,
+    #[serde(flatten)]
+    sweep: toml::Table,
+}
+
+/// A study file, parsed and validated: its sweep and its question.
+pub struct Parsed {
+    /// The sweep, as its file states it.
+    pub sweep: Config,
+    /// What the study asks, and the comparisons that answer it.
+    pub question: Question,
+}
+
+impl Parsed {
+    /// The sweep to run: `quick` gives every cell [`QUICK_REPETITIONS`]
+    /// short repetitions (and another hash, so that a quick run never
+    /// resumes a full one).
+    pub fn config(self, quick: bool) -> Config {
+        let mut config = self.sweep;
+        if quick {
+            config.repetitions = QUICK_REPETITIONS;
+            config.min_repetitions = QUICK_REPETITIONS;
+            config.rep_time = QUICK_REP_TIME;
+            config.warmup = QUICK_WARMUP;
+            config.time_budget = Duration::ZERO;
+            config.hash = format!("{:x}", Sha256::digest(format!("{} quick", config.hash)));
+        }
+        config
+    }
 }
 
 /// The shipped study of this name.
@@ -77,69 +102,39 @@ pub fn names() -> String {
 }
 
 impl Study {
-    /// The sweep part and the `[study]` part of the file, and the line the
-    /// latter starts on.
-    fn parts(&self) -> Result<(&'static str, &'static str, usize), String> {
-        let mut offset = 0;
-        for (n, line) in self.text.split_inclusive('\n').enumerate() {
-            if line.trim() == STUDY_TABLE {
-                return Ok((&self.text[..offset], &self.text[offset..], n));
-            }
-            offset += line.len();
-        }
-        Err(format!("no {STUDY_TABLE} table"))
-    }
-
-    /// The question and its comparisons.
-    pub fn question(&self) -> Result<Question, String> {
-        let (_, part, before) = self.parts()?;
-        toml::from_str::<StudyPart>(part)
-            .map(|p| p.study)
-            .map_err(|e| {
-                let line = e.span().map_or(String::new(), |s| {
-                    let n = before + part[..s.start].matches('\n').count() + 1;
-                    format!("line {n}: ")
-                });
-                format!("{line}{}", e.message().replace('\n', " ").trim())
-            })
-    }
-
-    /// The study's sweep, validated as any config is; `quick` gives every
-    /// cell [`QUICK_REPETITIONS`] short repetitions (and another hash, so
-    /// that a quick run never resumes a full one).
-    pub fn config(&self, quick: bool) -> Result<Config, String> {
-        let (sweep, _, _) = self.parts()?;
-        let mut config = Config::parse(sweep)?;
-        if quick {
-            config.repetitions = QUICK_REPETITIONS;
-            config.min_repetitions = QUICK_REPETITIONS;
-            config.rep_time = QUICK_REP_TIME;
-            config.warmup = QUICK_WARMUP;
-            config.time_budget = Duration::ZERO;
-            config.hash = format!("{:x}", Sha256::digest(format!("{} quick", config.hash)));
-        }
-        Ok(config)
+    /// The file read by the TOML parser into its sweep (validated as any
+    /// config is) and its question.
+    pub fn parsed(&self) -> Result<Parsed, Problem> {
+        let file: StudyFile =
+            toml::from_str(self.text).map_err(|e| Problem::toml(&e, self.text))?;
+        Ok(Parsed {
+            sweep: Config::from_table(file.sweep)?,
+            question: file.study,
+        })
     }
 
     /// The question's first line, for `study --list`.
     pub fn summary(&self) -> String {
-        self.question()
-            .map(|q| q.text.lines().next().unwrap_or_default().trim().to_string())
+        self.parsed()
+            .map(|p| {
+                let text = p.question.text;
+                text.lines().next().unwrap_or_default().trim().to_string()
+            })
             .unwrap_or_else(|e| format!("(invalid: {e})"))
     }
 
     /// The study as the reports take it: its name and its question.
-    pub fn asked(&self) -> Result<StudyQuestion, String> {
+    pub fn asked(&self) -> Result<StudyQuestion, Problem> {
         Ok(StudyQuestion {
             name: self.name.to_string(),
-            question: self.question()?,
+            question: self.parsed()?.question,
         })
     }
 
     /// The sentences of the findings of the results file (the reports
     /// write them to findings.md).
-    pub fn sentences(&self, results: &Results) -> Result<Vec<String>, String> {
-        let question = self.question()?;
+    pub fn sentences(&self, results: &Results) -> Result<Vec<String>, Problem> {
+        let question = self.parsed()?.question;
         let report = Report::build(std::slice::from_ref(results));
         let findings =
             reports::analysis::findings::find(&report, &question, &CompareOptions::default());
@@ -162,11 +157,11 @@ mod tests {
     #[test]
     fn every_study_is_valid_and_its_comparisons_take_cells_of_its_sweep() {
         for study in STUDIES {
-            let config = study
-                .config(false)
-                .unwrap_or_else(|e| panic!("{}: {e}", study.name));
-            let question = study
-                .question()
+            let Parsed {
+                sweep: config,
+                question,
+            } = study
+                .parsed()
                 .unwrap_or_else(|e| panic!("{}: {e}", study.name));
             let cells = plan(&config, None);
             let selectors: Vec<&Selector> = question
@@ -206,14 +201,19 @@ mod tests {
 
     #[test]
     fn a_minimum_rate_is_a_share_of_passes() {
-        const HEAD: &str = "styles = [\"link\"]\n[study]\ntext = \"q\"\nreference = \"r\"\n\
+        const HEAD: &str = "styles = [\"link\"]\nmodes = [\"default\"]\nops = [\"nop\"]\n\
+                            groups = [1]\nsteps = [2]\nbatch = [2]\n\
+                            [study]\ntext = \"q\"\nreference = \"r\"\n\
                             [[study.reproduce]]\ncells = {}\naxis = \"steps\"\nexpect = \"violation\"\n";
-        let rate = |text| Study { name: "rate", text }.question();
-        let question = rate(leaked(HEAD, "min_rate = 0.01\n")).unwrap();
+        let rate = |text| Study { name: "rate", text }.parsed();
+        let question = rate(leaked(HEAD, "min_rate = 0.01\n")).unwrap().question;
         assert_eq!(question.reproduce[0].min_rate, Some(0.01));
-        let err = rate(leaked(HEAD, "min_rate = 1.5\n")).unwrap_err();
+        let err = rate(leaked(HEAD, "min_rate = 1.5\n"))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
-            err.contains("line 9: min_rate: 1.5 is not a share of passes (0 to 1)"),
+            err.contains("line 14: min_rate: 1.5 is not a share of passes (0 to 1)"),
             "{err}"
         );
     }
@@ -226,7 +226,10 @@ mod tests {
     #[test]
     fn quick_keeps_the_cells_and_changes_the_hash() {
         let study = &STUDIES[0];
-        let (full, quick) = (study.config(false).unwrap(), study.config(true).unwrap());
+        let (full, quick) = (
+            study.parsed().unwrap().config(false),
+            study.parsed().unwrap().config(true),
+        );
         assert_ne!(full.hash, quick.hash);
         assert_eq!(quick.repetitions, QUICK_REPETITIONS);
         let names = |c: &Config| {

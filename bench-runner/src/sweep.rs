@@ -6,7 +6,7 @@
 //! results.jsonl the moment it is known. An interrupted sweep keeps everything measured and resumes from the
 //! file; a cell that breaks the order is recorded as failed, never as a timing.
 
-use crate::config::{Config, ConfigError, ConfigSource};
+use crate::config::{Config, ConfigError};
 use crate::family::{block_order, families};
 use crate::header;
 use crate::out_dir::{self, OutDirError};
@@ -15,6 +15,7 @@ use crate::plan::{plan, PlannedCell};
 use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
 use crate::resume;
+use crate::source::ConfigSource;
 use crate::stopping::{self, Member, Rule};
 use itertools::Itertools;
 use reports::analysis::paired::{Blocked, PairedRatio};

@@ -54,7 +54,7 @@ fn fsync_in_a_tmpfs_directory_is_a_recorded_skip() {
         assert!(reason.contains("/dev/shm is on tmpfs"), "{reason}");
     }
 
-    let default_dir = workloads::op::fsync_dir();
+    let default_dir = std::path::PathBuf::from(workloads::op::DEFAULT_FSYNC_DIR);
     if let Err(why) = workloads::durable::durable_dir(&default_dir) {
         eprintln!("skip the durable half: {why}");
         return;
@@ -74,7 +74,7 @@ fn fsync_in_a_tmpfs_directory_is_a_recorded_skip() {
 /// and the mail show the same in their machine sections.
 #[test]
 fn an_fsync_sweep_records_its_file_system_and_the_report_shows_it() {
-    let default_dir = workloads::op::fsync_dir();
+    let default_dir = std::path::PathBuf::from(workloads::op::DEFAULT_FSYNC_DIR);
     if let Err(why) = workloads::durable::durable_dir(&default_dir) {
         eprintln!("skip: {why}");
         return;

@@ -232,6 +232,7 @@ fn a_held_link_cell_runs_at_the_raw_loops_speed() {
         },
         ring_entries: 256,
         placement: workloads::placement::Placement::spread().unwrap(),
+        fsync_dir: workloads::op::DEFAULT_FSYNC_DIR.into(),
     };
     const PASSES: u64 = 100_000;
     let (mut repro, mut reference) = (Vec::new(), Vec::new());

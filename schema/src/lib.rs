@@ -142,7 +142,8 @@ pub struct Machine {
 /// Every part the machine would not tell is absent.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct FsyncDir {
-    /// The directory, as configured (`URING_SYNCBENCH_FSYNC_DIR` or its default).
+    /// The directory, as configured (the config's `fsync_dir`,
+    /// `URING_SYNCBENCH_FSYNC_DIR` over it, or the default).
     pub path: String,
     /// The file system's type: the mount's own name (`ext4`, `xfs`, `btrfs`,
     /// `tmpfs`), or statfs's magic by name or in hex (`0x2fc12fc1`) when no

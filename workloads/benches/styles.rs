@@ -43,6 +43,7 @@ fn styles(c: &mut Criterion) {
                     shape,
                     ring_entries: 64,
                     placement: Placement::spread().expect("this process may use some CPU"),
+                    fsync_dir: std::path::PathBuf::from(workloads::op::DEFAULT_FSYNC_DIR),
                 };
                 let name = if variant.is_empty() {
                     style.name().to_string()

@@ -94,6 +94,9 @@ pub struct CellSpec {
     pub ring_entries: u32,
     /// Where its threads run.
     pub placement: Placement,
+    /// Where an `fsync` op writes its files (a config's `fsync_dir`): what
+    /// the cell measures depends on the disk under it.
+    pub fsync_dir: std::path::PathBuf,
 }
 
 impl CellSpec {
@@ -119,7 +122,7 @@ impl CellSpec {
             ));
         }
         crate::style::variant::check(self)?;
-        let mut needs = self.op.needs();
+        let mut needs = self.op.needs(&self.fsync_dir);
         needs.push(Need::Mode(self.mode));
         needs.extend(self.style.needs(self).map_err(Unmet::combination)?);
         Ok(needs)
@@ -558,6 +561,7 @@ impl LaneRun {
             groups.start,
             groups.end - groups.start,
             spec.shape.steps,
+            &spec.fsync_dir,
         )
         .map_err(|e| CellError::Setup(format!("{}: {e}", spec.op.name())))?;
         // Before the style's instance, which may give its own ring the same buffers.

@@ -49,7 +49,7 @@ pub fn durable_dir(dir: &Path) -> Result<(), String> {
     let name = fs_name(kind);
     if VOLATILE_FS.contains(&name.as_str()) {
         Err(format!(
-            "{} is on {name}, whose fsync does nothing (set URING_SYNCBENCH_FSYNC_DIR)",
+            "{} is on {name}, whose fsync does nothing (set fsync_dir in the config, or URING_SYNCBENCH_FSYNC_DIR)",
             dir.display()
         ))
     } else if !dir.is_dir() {

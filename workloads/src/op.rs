@@ -62,16 +62,10 @@ pub const OPS: &[OpKind] = &[
     OpKind::Socket(SocketKind::Tcp),
 ];
 
-/// Where the `fsync` op's files go unless `URING_SYNCBENCH_FSYNC_DIR` says
-/// otherwise: a disk-backed directory on most systems, where /tmp may be tmpfs.
+/// Where the `fsync` op's files go unless the cell says otherwise
+/// ([`crate::cell::CellSpec::fsync_dir`], from the config): a disk-backed
+/// directory on most systems, where /tmp may be tmpfs.
 pub const DEFAULT_FSYNC_DIR: &str = "/var/tmp";
-
-/// The directory the `fsync` op writes in: `URING_SYNCBENCH_FSYNC_DIR`, or
-/// [`DEFAULT_FSYNC_DIR`].
-pub fn fsync_dir() -> PathBuf {
-    std::env::var_os("URING_SYNCBENCH_FSYNC_DIR")
-        .map_or_else(|| PathBuf::from(DEFAULT_FSYNC_DIR), PathBuf::from)
-}
 
 /// Socket buffers, each way: room for a pass of [`SOCKET_MAX_STEPS`] small
 /// sends, each of which the kernel charges a whole buffer for.
@@ -123,9 +117,9 @@ impl OpKind {
         }
     }
 
-    /// The kernel support a step of this op needs (and, for `fsync`, a file
-    /// system whose fsync writes somewhere).
-    pub fn needs(self) -> Vec<Need> {
+    /// The kernel support a step of this op needs (and, for `fsync`, that
+    /// `fsync_dir` is on a file system whose fsync writes somewhere).
+    pub fn needs(self, fsync_dir: &Path) -> Vec<Need> {
         let op = |code, name| Need::Opcode(code, name);
         match self {
             OpKind::Nop => vec![op(opcode::Nop::CODE, "NOP")],
@@ -134,7 +128,7 @@ impl OpKind {
             OpKind::Fsync => vec![
                 op(opcode::Write::CODE, "WRITE"),
                 op(opcode::Fsync::CODE, "FSYNC"),
-                Need::DurableDir(fsync_dir()),
+                Need::DurableDir(fsync_dir.to_path_buf()),
             ],
             OpKind::Copy => vec![
                 op(opcode::ReadFixed::CODE, "READ_FIXED"),
@@ -268,13 +262,15 @@ pub struct Ops {
 }
 
 impl Ops {
-    /// Builds the resources for groups `first_group..first_group + groups`.
+    /// Builds the resources for groups `first_group..first_group + groups`;
+    /// an `fsync` op's files go in `fsync_dir`.
     pub fn new(
         kind: OpKind,
         forced_async: bool,
         first_group: u32,
         groups: u32,
         steps: u32,
+        fsync_dir: &Path,
     ) -> io::Result<Ops> {
         let group_range = first_group..first_group + groups;
         let records: Vec<[u8; 8]> = group_range
@@ -295,7 +291,7 @@ impl Ops {
         };
         let io = match kind {
             OpKind::File => files(&std::env::temp_dir(), "group")?,
-            OpKind::Fsync => files(&fsync_dir(), "group")?,
+            OpKind::Fsync => files(fsync_dir, "group")?,
             OpKind::Copy => {
                 let dests = files(&std::env::temp_dir(), "dest")?;
                 let root = dir.as_ref().map(|d| d.path().to_path_buf());
@@ -644,7 +640,8 @@ mod tests {
     #[test]
     fn collect_checks_each_groups_records_and_empties_them() {
         for kind in DATA_OPS {
-            let mut ops = Ops::new(kind, false, 4, 2, 3).expect("pipes, files and sockets");
+            let mut ops = Ops::new(kind, false, 4, 2, 3, Path::new(DEFAULT_FSYNC_DIR))
+                .expect("pipes, files and sockets");
             assert!(ops.has_data());
             write_records(&ops, 4, &[0, 1, 2]);
             write_records(&ops, 5, &[0, 2, 1]);
@@ -672,7 +669,15 @@ mod tests {
 
     #[test]
     fn a_socket_pass_with_missing_bytes_is_read_as_far_as_it_came() {
-        let mut ops = Ops::new(OpKind::Socket(SocketKind::Unix), false, 0, 1, 3).expect("socket");
+        let mut ops = Ops::new(
+            OpKind::Socket(SocketKind::Unix),
+            false,
+            0,
+            1,
+            3,
+            Path::new(DEFAULT_FSYNC_DIR),
+        )
+        .expect("socket");
         write_records(&ops, 0, &[0, 1]);
         let GroupIo::Socket { receive, .. } = &mut ops.io[0] else {
             panic!("socket io")
@@ -692,7 +697,8 @@ mod tests {
     #[test]
     fn ops_without_a_data_path_collect_nothing() {
         for kind in [OpKind::Nop, OpKind::Timeout] {
-            let mut ops = Ops::new(kind, false, 0, 2, 3).expect("no resources");
+            let mut ops =
+                Ops::new(kind, false, 0, 2, 3, Path::new(DEFAULT_FSYNC_DIR)).expect("no resources");
             assert!(!ops.has_data());
             let mut log = OrderLog::new(2, 3);
             ops.collect(&mut log).expect("nothing to read");
@@ -738,7 +744,7 @@ mod tests {
     fn a_steps_sqes_are_its_parts_in_order_linked_inside() {
         let decode = |e: &Entry| UserData::decode(e.get_user_data()).expect("a step's word");
         for (kind, parts) in [(OpKind::Nop, 1), (OpKind::Copy, 2), (OpKind::File, 1)] {
-            let ops = Ops::new(kind, false, 2, 2, 4).expect("ops");
+            let ops = Ops::new(kind, false, 2, 2, 4, Path::new(DEFAULT_FSYNC_DIR)).expect("ops");
             let sqes = step(&ops, 3, 1, StepFlags::NONE);
             assert_eq!(sqes.len(), parts, "{}", kind.name());
             assert_eq!(ops.parts() as usize, parts);
@@ -752,7 +758,8 @@ mod tests {
 
     #[test]
     fn styles_flag_a_steps_first_inner_or_last_sqe() {
-        let ops = Ops::new(OpKind::Copy, false, 0, 1, 2).expect("copy");
+        let ops =
+            Ops::new(OpKind::Copy, false, 0, 1, 2, Path::new(DEFAULT_FSYNC_DIR)).expect("copy");
         let flags = |add| -> Vec<u8> { step(&ops, 0, 0, add).iter().map(sqe_flags).collect() };
         let link = Flags::IO_LINK.bits();
         let drain = Flags::IO_DRAIN.bits();
@@ -765,14 +772,15 @@ mod tests {
             ..StepFlags::NONE
         };
         assert_eq!(flags(inner), [link | hard, 0]);
-        let forced = Ops::new(OpKind::Copy, true, 0, 1, 2).expect("copy");
+        let forced =
+            Ops::new(OpKind::Copy, true, 0, 1, 2, Path::new(DEFAULT_FSYNC_DIR)).expect("copy");
         let asynchronous = Flags::ASYNC.bits();
         let sqes = step(&forced, 0, 1, StepFlags::NONE);
         assert_eq!(
             sqes.iter().map(sqe_flags).collect::<Vec<_>>(),
             [link | asynchronous, asynchronous]
         );
-        let nop = Ops::new(OpKind::Nop, false, 0, 1, 1).expect("nop");
+        let nop = Ops::new(OpKind::Nop, false, 0, 1, 1, Path::new(DEFAULT_FSYNC_DIR)).expect("nop");
         let both = StepFlags {
             first: Flags::IO_DRAIN,
             last: Flags::IO_LINK,
@@ -794,7 +802,8 @@ mod tests {
 
     #[test]
     fn a_copy_source_holds_its_groups_records_in_order() {
-        let ops = Ops::new(OpKind::Copy, false, 7, 2, 3).expect("copy");
+        let ops =
+            Ops::new(OpKind::Copy, false, 7, 2, 3, Path::new(DEFAULT_FSYNC_DIR)).expect("copy");
         for (local, group) in [(0, 7), (1, 8)] {
             let GroupIo::Copy { source, .. } = &ops.io[local] else {
                 panic!("copy io")

@@ -151,6 +151,7 @@ mod tests {
             },
             ring_entries: 64,
             placement: Placement::spread_over(vec![0, 1]),
+            fsync_dir: crate::op::DEFAULT_FSYNC_DIR.into(),
         }
     }
 

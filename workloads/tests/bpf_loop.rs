@@ -30,6 +30,7 @@ fn cell(mode: &str, op: OpKind, groups: u32, steps: u32) -> CellSpec {
         },
         ring_entries: 64,
         placement: Placement::spread().expect("this process may use some CPU"),
+        fsync_dir: workloads::op::DEFAULT_FSYNC_DIR.into(),
     }
 }
 

@@ -9,7 +9,7 @@ mod common;
 use common::{caps, label, run, shape, spec, WATCHDOG};
 use std::path::Path;
 use workloads::cell::CellError;
-use workloads::op::{fsync_dir, OpKind, SocketKind};
+use workloads::op::{OpKind, SocketKind, DEFAULT_FSYNC_DIR};
 use workloads::probe::Need;
 use workloads::style::STYLES;
 
@@ -124,9 +124,9 @@ fn independent_is_caught_reordering_fsync_and_the_others_are_counted() {
 /// file system check, or the cell is skipped with that check's reason.
 #[test]
 fn fsync_runs_on_a_file_system_whose_fsync_writes() {
-    let dir = fsync_dir();
+    let dir = std::path::PathBuf::from(DEFAULT_FSYNC_DIR);
     assert!(OpKind::Fsync
-        .needs()
+        .needs(&dir)
         .contains(&Need::DurableDir(dir.clone())));
     if let Err(unmet) = caps().check(&Need::DurableDir(dir.clone())) {
         eprintln!("skip: {unmet}");

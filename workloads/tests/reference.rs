@@ -157,6 +157,7 @@ fn the_placed_reference_runs_on_the_cells_cpus() {
     for mode in ["default", "sqpoll", "sqpoll-shared"] {
         let cell = CellSpec {
             placement: placement.clone(),
+            fsync_dir: std::path::PathBuf::from(workloads::op::DEFAULT_FSYNC_DIR),
             ..spec("link", "", mode, OpKind::Nop, false, shape(2, 8, 4))
         };
         if let Err(reason) = cell.needs().and_then(|n| caps().check_all(&n)) {

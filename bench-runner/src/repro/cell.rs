@@ -4,8 +4,9 @@
 //! whose cells a `--filter` pattern narrows to one. Either way the cell comes
 //! out of `plan`, with the config's ring size and placement.
 
-use crate::config::{Config, ConfigSource};
+use crate::config::Config;
 use crate::plan::{plan, PlannedCell};
+use crate::source::ConfigSource;
 
 /// Why no single cell was found.
 #[derive(thiserror::Error, Debug, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub fn find(name: &str, source: Option<&ConfigSource>) -> Result<PlannedCell, Ce
             source.to_string(),
         ),
         None => (
-            Config::parse(&config_text(name)?).map_err(CellNotFound::Config)?,
+            Config::parse(&config_text(name)?).map_err(|p| CellNotFound::Config(p.to_string()))?,
             "the name's config".to_string(),
         ),
     };

@@ -14,7 +14,7 @@ mod source;
 pub use cell::CellNotFound;
 pub use source::{Refusal, BUILD};
 
-use crate::config::ConfigSource;
+use crate::source::ConfigSource;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -280,7 +280,15 @@ mod tests {
     use std::time::Duration;
 
     fn nop_ops(groups: u32, steps: u32) -> Ops {
-        Ops::new(OpKind::Nop, false, 0, groups, steps).expect("nop ops need no resources")
+        Ops::new(
+            OpKind::Nop,
+            false,
+            0,
+            groups,
+            steps,
+            std::path::Path::new(crate::op::DEFAULT_FSYNC_DIR),
+        )
+        .expect("nop ops need no resources")
     }
 
     #[test]
@@ -347,7 +355,15 @@ mod tests {
         assert_eq!(failure.code(), ReasonCode::StepFailed);
         assert!(failure.to_string().contains("seq 1"), "{failure}");
 
-        let ops = Ops::new(OpKind::Copy, false, 0, 1, 2).expect("copy");
+        let ops = Ops::new(
+            OpKind::Copy,
+            false,
+            0,
+            1,
+            2,
+            std::path::Path::new(crate::op::DEFAULT_FSYNC_DIR),
+        )
+        .expect("copy");
         let stream = Stream::new(0..1, 2, 2);
         let mut log = OrderLog::new(1, 2);
         let relay = Relay::new(2);
@@ -403,7 +419,15 @@ mod tests {
 
     #[test]
     fn the_step_table_holds_each_steps_sqe_by_group_and_seq() {
-        let ops = Ops::new(OpKind::Nop, false, 3, 2, 4).expect("nop ops");
+        let ops = Ops::new(
+            OpKind::Nop,
+            false,
+            3,
+            2,
+            4,
+            std::path::Path::new(crate::op::DEFAULT_FSYNC_DIR),
+        )
+        .expect("nop ops");
         let table = StepTable::default();
         table.fill(&ops, &Stream::new(3..5, 4, 2));
         for (g, s) in [(3, 0), (3, 3), (4, 0), (4, 2)] {

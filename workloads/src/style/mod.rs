@@ -624,7 +624,15 @@ mod tests {
 
     #[test]
     fn waits_count_every_sqe_of_a_step_less_the_inner_parts_reaped() {
-        let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 2, 3).expect("copy");
+        let ops = Ops::new(
+            crate::op::OpKind::Copy,
+            false,
+            0,
+            2,
+            3,
+            std::path::Path::new(crate::op::DEFAULT_FSYNC_DIR),
+        )
+        .expect("copy");
         let stream = Stream::new(0..2, 3, 2);
         let mut log = OrderLog::new(2, 3);
         let mut ctx = StepCtx::new(&ops, &mut log, &stream);
@@ -643,7 +651,15 @@ mod tests {
         ctx.inner = 0;
         ctx.log.complete(0, 0);
         assert_eq!(ctx.outstanding(), 10);
-        let nop = Ops::new(crate::op::OpKind::Nop, false, 0, 2, 3).expect("nop");
+        let nop = Ops::new(
+            crate::op::OpKind::Nop,
+            false,
+            0,
+            2,
+            3,
+            std::path::Path::new(crate::op::DEFAULT_FSYNC_DIR),
+        )
+        .expect("nop");
         let mut log = OrderLog::new(2, 3);
         let ctx = StepCtx::new(&nop, &mut log, &stream);
         assert_eq!(
@@ -655,7 +671,15 @@ mod tests {
 
     #[test]
     fn a_chain_links_the_last_sqe_of_every_step_but_its_last() {
-        let ops = Ops::new(crate::op::OpKind::Copy, false, 0, 1, 3).expect("copy");
+        let ops = Ops::new(
+            crate::op::OpKind::Copy,
+            false,
+            0,
+            1,
+            3,
+            std::path::Path::new(crate::op::DEFAULT_FSYNC_DIR),
+        )
+        .expect("copy");
         let mut out = Vec::new();
         push_chain(&mut out, &ops, 0, 0..3, Flags::IO_HARDLINK);
         // SAFETY: an Entry is the 64-byte io_uring_sqe; flags is byte 1.

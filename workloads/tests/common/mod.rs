@@ -53,6 +53,7 @@ pub fn spec(
         shape,
         ring_entries: 64,
         placement: Placement::spread().expect("this process may use some CPU"),
+        fsync_dir: std::path::PathBuf::from(workloads::op::DEFAULT_FSYNC_DIR),
     }
 }
 

@@ -2,7 +2,8 @@
 //! value computed from the results and rendered as one sentence by one
 //! renderer ([`sentence`]), never written by hand.
 //!
-//! Three kinds answer the questions the studies ask:
+//! Five kinds; the first three answer the questions the studies ask, the
+//! last two are what a plain sweep supports:
 //! - a **contrast** ([`ContrastFinding`]): subject cells over their
 //!   reference cells along an axis, each point the ratio of medians with its
 //!   bootstrap interval and compare's test and minimum effect; the stretches

@@ -5,6 +5,13 @@
 //! across them (`identity.rs`), and value axes turn logarithmic when their
 //! values span more than 10× (`scale.rs`). Text is drawn with the DejaVu
 //! Sans font compiled into the crate, so rendering needs no system fonts.
+//!
+//! Text never collides: a panel's caption (its kernel, with several) is
+//! wrapped to the panel's width as the embedded font measures it, at most
+//! three lines, so panels side by side never run into each other; category
+//! names along an axis (the modes) are measured the same way, level when
+//! each pair of neighbours fits its spacing, else turned to run upward, every
+//! n-th shown when even turned they would touch.
 
 mod draw;
 mod figures;
