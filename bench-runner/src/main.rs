@@ -381,16 +381,19 @@ fn run_study(
 /// `init`: writes the built-in default sweep to `path`, never over a file
 /// unless `force`.
 fn init(path: &Path, force: bool) -> ExitCode {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
+    let text = source::BUILT_IN.as_bytes();
+    // Replacing goes through a temporary file renamed into place, so a link
+    // planted at `path` is replaced, never written through; a new file is
+    // created exclusively, which a link at `path` also refuses.
+    let written = if force {
+        reports::render::exporter::write_file(path, text).map_err(std::io::Error::other)
     } else {
-        options.create_new(true);
-    }
-    let written = options
-        .open(path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, source::BUILT_IN.as_bytes()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text))
+    };
     match written {
         Ok(()) => {
             eprintln!(

@@ -100,3 +100,27 @@ fn init_writes_the_default_sweep_and_keeps_an_existing_file() {
     assert!(init(&["--force"]).status.success());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
 }
+
+#[test]
+fn init_force_replaces_a_planted_link_instead_of_writing_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "kept").unwrap();
+    let path = dir.path().join("config.toml");
+    std::os::unix::fs::symlink(&victim, &path).unwrap();
+    let refused = bin().arg("init").arg(&path).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let forced = bin()
+        .arg("init")
+        .arg(&path)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(forced.status.success(), "{forced:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "kept");
+    let meta = std::fs::symlink_metadata(&path).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "the link was replaced by a file"
+    );
+}
