@@ -9,11 +9,13 @@ mod config;
 mod family;
 mod header;
 mod list;
+mod out_dir;
 mod perf_control;
 mod plan;
 mod profile;
 mod progress;
 mod repro;
+mod resume;
 mod source;
 mod stopping;
 mod study;
@@ -21,6 +23,7 @@ mod sweep;
 
 use clap::{Parser, Subcommand};
 use reports::results::Results;
+use reports::sanitize::stdout;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -51,9 +54,15 @@ enum Command {
         filter: Option<String>,
         /// Turn on a perf started with `-D -1 --control fifo:CTL,ACK` over
         /// each profile pass's counter window only, and off again, waiting
-        /// for its ack each time.
+        /// for its ack each time: at most 5 s (then the sweep stops with an
+        /// error), and Ctrl-C or SIGTERM ends the wait.
         #[arg(long, value_name = "CTL,ACK")]
         perf_control: Option<perf_control::PerfFifos>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Validate a config and print its cells, without running anything.
     Plan {
@@ -92,6 +101,11 @@ enum Command {
         /// seconds, with wider intervals.
         #[arg(long)]
         quick: bool,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Which style to use at one shape: a short sweep of every style that
     /// keeps order there, ranked by median with compare's significance rules.
@@ -114,6 +128,11 @@ enum Command {
         /// Output directory (default: results/advise-gG-sS-bB-MODE-OP).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Write repro.c: one cell as a short C program on liburing alone that
     /// checks the order as the tool does and counts the passes that broke it.
@@ -135,6 +154,11 @@ enum Command {
         /// report mail, from what it printed.
         #[arg(long)]
         mail: bool,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// List styles, modes and ops, and whether this machine supports each.
     List,
@@ -150,6 +174,11 @@ enum Command {
         /// Skip the plots (text outputs only).
         #[arg(long)]
         no_plots: bool,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
     /// Hold a run's harness overhead (each cell over its raw reference loop,
     /// measured in the same blocks) to limits; exit code 1 when the median or
@@ -183,6 +212,11 @@ enum Command {
         /// Where to write compare.md, compare-email.txt and compare-bench.json.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
     },
 }
 
@@ -275,6 +309,7 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
                 sweep::SweepError::Config(_)
                 | sweep::SweepError::HashMismatch { .. }
                 | sweep::SweepError::PerfControlWithoutProfile
+                | sweep::SweepError::OutDir(_)
                 | sweep::SweepError::PerfControl(perf_control::PerfControlError::NotFifo {
                     ..
                 })
@@ -294,7 +329,10 @@ fn advice(results: &Results) {
         reports::analysis::advice::Advice::of(&report, &reports::CompareOptions::default());
     print!(
         "{}",
-        reports::render::advice_text::text(&advice, &results.header.run.command)
+        stdout(&reports::render::advice_text::text(
+            &advice,
+            &results.header.run.command
+        ))
     );
 }
 
@@ -303,7 +341,7 @@ fn findings(study: &study::Study, results: &Results, out: &Path) -> Result<(), S
     let sentences = study.sentences(results).map_err(|e| e.to_string())?;
     println!("findings of study {}:", study.name);
     for s in &sentences {
-        println!("- {s}");
+        print!("{}", stdout(&format!("- {s}\n")));
     }
     eprintln!("findings: {}", out.join("findings.md").display());
     Ok(())
@@ -316,6 +354,7 @@ fn run_study(
     out: Option<PathBuf>,
     resume: bool,
     quick: bool,
+    out_owner_ok: bool,
 ) -> ExitCode {
     if list {
         for s in study::STUDIES {
@@ -334,6 +373,7 @@ fn run_study(
         resume,
         filter: None,
         perf_control: None,
+        out_owner_ok,
     };
     run_sweep(args, Then::Findings(found))
 }
@@ -383,6 +423,7 @@ fn main() -> ExitCode {
             resume,
             filter,
             perf_control,
+            out_owner_ok,
         } => run_sweep(
             sweep::SweepArgs {
                 config: source::ConfigSource::of(config),
@@ -390,6 +431,7 @@ fn main() -> ExitCode {
                 resume,
                 filter,
                 perf_control,
+                out_owner_ok,
             },
             Then::Reports,
         ),
@@ -400,8 +442,9 @@ fn main() -> ExitCode {
             mode,
             op,
             out,
+            out_owner_ok,
         } => match advise::AdviseShape::new(groups, steps, batch, &mode, &op) {
-            Ok(shape) => run_advise(shape, out),
+            Ok(shape) => run_advise(shape, out, out_owner_ok),
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::from(EXIT_USAGE)
@@ -413,7 +456,8 @@ fn main() -> ExitCode {
             out,
             resume,
             quick,
-        } => run_study(name, list, out, resume, quick),
+            out_owner_ok,
+        } => run_study(name, list, out, resume, quick, out_owner_ok),
         Command::Init { path, force } => init(&path, force),
         Command::Plan { config, filter } => print_plan(config, filter.as_deref()),
         Command::Repro {
@@ -422,6 +466,7 @@ fn main() -> ExitCode {
             study,
             config,
             mail,
+            out_owner_ok,
         } => run_repro(repro::ReproArgs {
             cell,
             source: study
@@ -429,13 +474,15 @@ fn main() -> ExitCode {
                 .or(config.map(source::ConfigSource::File)),
             out,
             mail,
+            out_owner_ok,
         }),
         Command::List => print_list(),
         Command::Report {
             results,
             out,
             no_plots,
-        } => report(&results, out, no_plots),
+            out_owner_ok,
+        } => report(&results, out, no_plots, out_owner_ok),
         Command::Fidelity {
             results,
             median,
@@ -451,18 +498,20 @@ fn main() -> ExitCode {
             alpha,
             include_oversubscribed,
             out,
+            out_owner_ok,
         } => compare(
             &base,
             &candidate,
             &compare_options(threshold, alpha, include_oversubscribed),
             out,
+            out_owner_ok,
         ),
     }
 }
 
 /// `advise`: a short sweep of every style that keeps order at `shape`, then
 /// its ranking; `out` defaults to the shape's own directory.
-fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
+fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>, out_owner_ok: bool) -> ExitCode {
     let out = out.unwrap_or_else(|| shape.default_out());
     let args = sweep::SweepArgs {
         config: source::ConfigSource::Advise(shape),
@@ -470,6 +519,7 @@ fn run_advise(shape: advise::AdviseShape, out: Option<PathBuf>) -> ExitCode {
         resume: false,
         filter: None,
         perf_control: None,
+        out_owner_ok,
     };
     run_sweep(args, Then::Advice)
 }
@@ -492,6 +542,10 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
         }
         Err(e @ repro::ReproError::Held(_)) => {
             eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+        Err(repro::ReproError::OutDir(e)) if !e.is_usage() => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -572,13 +626,16 @@ fn render(
     Ok(())
 }
 
-fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
+fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool, out_owner_ok: bool) -> ExitCode {
+    let out = out.unwrap_or_else(|| beside(&paths[0]));
+    if let Err(code) = prepare_out(&out, out_owner_ok) {
+        return code;
+    }
     let inputs = match read_all(paths) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    print!("{}", reports::text_table(&inputs));
-    let out = out.unwrap_or_else(|| beside(&paths[0]));
+    print!("{}", stdout(&reports::text_table(&inputs)));
     match render(&inputs, &out, !no_plots, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -586,6 +643,19 @@ fn report(paths: &[PathBuf], out: Option<PathBuf>, no_plots: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Checks (creating it if needed) the output directory of `report` or
+/// `compare` (see `out_dir`); `Err` is the exit code, its reason printed.
+fn prepare_out(out: &Path, owner_ok: bool) -> Result<(), ExitCode> {
+    out_dir::prepare(out, owner_ok).map_err(|e| {
+        eprintln!("error: {e}");
+        if e.is_usage() {
+            ExitCode::from(EXIT_USAGE)
+        } else {
+            ExitCode::FAILURE
+        }
+    })
 }
 
 /// `fidelity`: the harness overhead of `paths`' cells against `limits`.
@@ -597,7 +667,7 @@ fn fidelity(paths: &[PathBuf], limits: reports::analysis::fidelity::Limits) -> E
     let report = reports::analysis::model::Report::build(&inputs);
     let verdict = reports::analysis::fidelity::Fidelity::judge(&report, limits);
     for line in verdict.lines() {
-        println!("{line}");
+        print!("{}", stdout(&format!("{line}\n")));
     }
     if verdict.passed() {
         ExitCode::SUCCESS
@@ -631,14 +701,18 @@ fn compare(
     candidate: &Path,
     opts: &reports::CompareOptions,
     out: Option<PathBuf>,
+    out_owner_ok: bool,
 ) -> ExitCode {
+    let out = out.unwrap_or_else(|| beside(candidate));
+    if let Err(code) = prepare_out(&out, out_owner_ok) {
+        return code;
+    }
     let inputs = match read_all(&[base.to_path_buf(), candidate.to_path_buf()]) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
     let comparison = reports::compare(&inputs[0], &inputs[1], opts);
-    print!("{}", comparison.text());
-    let out = out.unwrap_or_else(|| beside(candidate));
+    print!("{}", stdout(&comparison.text()));
     if let Err(e) = reports::render_comparison(&comparison, &out) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
@@ -647,5 +721,20 @@ fn compare(
         ExitCode::from(EXIT_REGRESSION)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn perf_controls_help_states_how_long_it_waits_for_perf() {
+        let mut cli = Cli::command();
+        let sweep = cli.find_subcommand_mut("sweep").unwrap();
+        let help = sweep.render_long_help().to_string();
+        let wait = format!("at most {} s", perf_control::ACK_TIMEOUT.as_secs());
+        assert!(help.contains(&wait), "{help}");
     }
 }

@@ -14,15 +14,32 @@
 //! readings can be held against the tool's own (`tests/cross_check.rs`).
 //!
 //! A window of perf's is the tool's plus the handshake that closes it: one
-//! `write` and one blocking `read` of the ack, which may switch the main
+//! `write` and a wait in poll(2) for the ack, which may switch the main
 //! thread out once. Over many profile passes perf sums the windows.
+//!
+//! A perf that never answers cannot hold the sweep: each wait ends after
+//! [`ACK_TIMEOUT`] with an error, or at once on Ctrl-C/SIGTERM, when the
+//! cell's profile line is recorded `interrupted` like any interrupted pass.
+//! Each fifo is opened once, without following a symbolic link and without
+//! waiting, and checked to be a fifo through that descriptor.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long perf may take to acknowledge a command before the sweep stops
+/// with an error; `--perf-control`'s help states it. perf answers within
+/// milliseconds, so a perf that takes this long is not answering at all.
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often a wait for the ack looks at the interrupt flag, at the latest
+/// (a signal also ends the wait's poll(2) at once).
+const INTERRUPT_POLL: Duration = Duration::from_millis(100);
 
 /// The two fifos of `--perf-control`, as given: perf's `fifo:CTL,ACK`.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,7 +74,7 @@ impl FromStr for PerfFifos {
 /// Why perf could not be driven through its control fifos.
 #[derive(thiserror::Error, Debug)]
 pub enum PerfControlError {
-    /// A path is not a fifo (or cannot be looked at).
+    /// A path is not a fifo (a symbolic link, which is never followed, is not).
     #[error("--perf-control: {path} is not a fifo (create both with mkfifo, then start perf with -D -1 --control fifo:CTL,ACK)")]
     NotFifo {
         /// The path given.
@@ -87,6 +104,20 @@ pub enum PerfControlError {
         /// What came back (empty when perf closed the fifo).
         answer: String,
     },
+    /// perf did not answer within [`ACK_TIMEOUT`].
+    #[error("--perf-control: perf did not answer `{command}` on {path} within {} s", ACK_TIMEOUT.as_secs())]
+    Timeout {
+        /// The command sent.
+        command: &'static str,
+        /// The ack fifo.
+        path: PathBuf,
+    },
+    /// Ctrl-C or SIGTERM came while waiting for perf's answer.
+    #[error("--perf-control: interrupted while waiting for perf to answer `{command}`")]
+    Interrupted {
+        /// The command sent.
+        command: &'static str,
+    },
 }
 
 /// An open connection to a perf started with `--control fifo:CTL,ACK`.
@@ -96,42 +127,45 @@ pub struct PerfControl {
     ack: File,
 }
 
+/// Opens the fifo `path` once, never through a symbolic link and never
+/// waiting (`options` says read or write), and checks through the open
+/// descriptor that it is a fifo.
+fn open_fifo(path: &Path, options: &mut OpenOptions) -> Result<File, PerfControlError> {
+    let file = options
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|source| match source.raw_os_error() {
+            // Only a write-only open fails so: the fifo has no reader.
+            Some(libc::ENXIO) => PerfControlError::NoListener {
+                path: path.to_path_buf(),
+            },
+            Some(libc::ELOOP) => PerfControlError::NotFifo {
+                path: path.to_path_buf(),
+            },
+            _ => PerfControlError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+    match file.metadata() {
+        Ok(m) if m.file_type().is_fifo() => Ok(file),
+        _ => Err(PerfControlError::NotFifo {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
 impl PerfControl {
     /// Opens both fifos, failing at once when they are not fifos or when no
     /// perf reads the control fifo, so that a sweep started wrongly stops
     /// before it measures anything.
     pub fn open(fifos: &PerfFifos) -> Result<PerfControl, PerfControlError> {
-        for path in [&fifos.ctl, &fifos.ack] {
-            if !std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
-                return Err(PerfControlError::NotFifo { path: path.clone() });
-            }
-        }
-        // A write-only open of a fifo without a reader fails with ENXIO
-        // instead of waiting for one.
-        let ctl = OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifos.ctl)
-            .map_err(|source| match source.raw_os_error() {
-                Some(libc::ENXIO) => PerfControlError::NoListener {
-                    path: fifos.ctl.clone(),
-                },
-                _ => PerfControlError::Io {
-                    path: fifos.ctl.clone(),
-                    source,
-                },
-            })?;
-        // A read-only open of a fifo never waits when non-blocking; the reads
-        // of the ack then block again, until perf answers or closes it.
-        let ack = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifos.ack)
-            .and_then(|f| blocking(f.as_raw_fd()).map(|()| f))
-            .map_err(|source| PerfControlError::Io {
-                path: fifos.ack.clone(),
-                source,
-            })?;
+        // A non-blocking write-only open of a fifo without a reader fails
+        // with ENXIO instead of waiting for one.
+        let ctl = open_fifo(&fifos.ctl, OpenOptions::new().write(true))?;
+        // A non-blocking read-only open of a fifo never waits; the ack is
+        // then waited for with poll(2), so that the wait can end.
+        let ack = open_fifo(&fifos.ack, OpenOptions::new().read(true))?;
         Ok(PerfControl {
             fifos: fifos.clone(),
             ctl,
@@ -140,16 +174,20 @@ impl PerfControl {
     }
 
     /// Turns perf's events on and returns once perf says they are.
-    pub fn enable(&mut self) -> Result<(), PerfControlError> {
-        self.command("enable")
+    pub fn enable(&mut self, interrupt: &AtomicBool) -> Result<(), PerfControlError> {
+        self.command("enable", interrupt)
     }
 
     /// Turns perf's events off and returns once perf says they are.
-    pub fn disable(&mut self) -> Result<(), PerfControlError> {
-        self.command("disable")
+    pub fn disable(&mut self, interrupt: &AtomicBool) -> Result<(), PerfControlError> {
+        self.command("disable", interrupt)
     }
 
-    fn command(&mut self, command: &'static str) -> Result<(), PerfControlError> {
+    fn command(
+        &mut self,
+        command: &'static str,
+        interrupt: &AtomicBool,
+    ) -> Result<(), PerfControlError> {
         self.ctl
             .write_all(format!("{command}\n").as_bytes())
             .map_err(|source| PerfControlError::Io {
@@ -158,13 +196,31 @@ impl PerfControl {
             })?;
         // perf writes "ack\n" and nothing else on this fifo, some versions
         // with the string's NUL after it.
+        let deadline = Instant::now() + ACK_TIMEOUT;
         let mut answer = Vec::new();
         while !answer.contains(&b'\n') {
+            if interrupt.load(Ordering::Relaxed) {
+                return Err(PerfControlError::Interrupted { command });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(PerfControlError::Timeout {
+                    command,
+                    path: self.fifos.ack.clone(),
+                });
+            }
+            if !readable(&self.ack, left.min(INTERRUPT_POLL)) {
+                continue;
+            }
             let mut chunk = [0u8; 16];
             match self.ack.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => answer.extend(chunk[..n].iter().filter(|&&b| b != 0)),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                    ) => {}
                 Err(source) => {
                     return Err(PerfControlError::Io {
                         path: self.fifos.ack.clone(),
@@ -185,15 +241,17 @@ impl PerfControl {
     }
 }
 
-/// Clears O_NONBLOCK on `fd`.
-fn blocking(fd: i32) -> io::Result<()> {
-    // SAFETY: F_GETFL and F_SETFL only read and set the flags of an open
-    // descriptor, which `fd` is for the duration of the calls.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+/// Waits up to `wait` for `file` to have something to read (or its writer
+/// to have gone); `false` when the wait ran out or a signal ended it.
+fn readable(file: &File, wait: Duration) -> bool {
+    let mut fds = [libc::pollfd {
+        fd: file.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: one valid pollfd, for the duration of the call; `file` stays open.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, wait.as_millis() as libc::c_int) };
+    ready > 0
 }
 
 #[cfg(test)]

@@ -34,7 +34,18 @@ pub enum ProfileError {
     /// The outside perf stopped answering: the sweep stops there, every line
     /// written so far kept.
     #[error(transparent)]
-    PerfControl(#[from] PerfControlError),
+    PerfControl(PerfControlError),
+}
+
+impl From<PerfControlError> for ProfileError {
+    /// A wait for perf that Ctrl-C or SIGTERM ended is the pass interrupted,
+    /// recorded as such; any other failure of perf's stops the sweep.
+    fn from(e: PerfControlError) -> ProfileError {
+        match e {
+            PerfControlError::Interrupted { .. } => ProfileError::Cell(CellError::Interrupted),
+            e => ProfileError::PerfControl(e),
+        }
+    }
 }
 
 /// Why an observer recorded nothing: its code and its one-line text.
@@ -94,11 +105,11 @@ impl Observers {
         // The outside perf's window opens right before the counters' and
         // closes right after it, so that it holds the whole of it.
         if let Some(perf) = &mut self.perf {
-            perf.enable()?;
+            perf.enable(interrupt)?;
         }
         if let Err(e) = counters.as_mut().map_or(Ok(()), CounterSet::enable) {
             if let Some(perf) = &mut self.perf {
-                perf.disable()?;
+                perf.disable(interrupt)?;
             }
             return Err(CellError::Setup(format!("perf counters: {e}")).into());
         }
@@ -112,7 +123,7 @@ impl Observers {
         let steps_run = measured.as_ref().map_or(0, |m| m.steps);
         let disabled = counters.and_then(|mut c| c.disable().map(|()| c).map_err(Unobserved::from));
         if let Some(perf) = &mut self.perf {
-            perf.disable()?;
+            perf.disable(interrupt)?;
         }
         let readings = disabled.and_then(|mut c| c.read(steps_run).map_err(Unobserved::from));
         let m = measured?;

@@ -9,10 +9,12 @@
 use crate::config::{Config, ConfigError};
 use crate::family::{block_order, families};
 use crate::header;
+use crate::out_dir::{self, OutDirError};
 use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
 use crate::plan::{plan, PlannedCell};
 use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
+use crate::resume;
 use crate::source::ConfigSource;
 use crate::stopping::{self, Member, Rule};
 use itertools::Itertools;
@@ -45,6 +47,9 @@ pub struct SweepArgs {
     pub filter: Option<String>,
     /// The fifos of a perf to turn on around each profile pass's counters.
     pub perf_control: Option<PerfFifos>,
+    /// `--out-owner-ok`: use `out` even when another user could have
+    /// prepared it (see `out_dir`).
+    pub out_owner_ok: bool,
 }
 
 /// Why a sweep could not run or go on.
@@ -56,6 +61,9 @@ pub enum SweepError {
     /// The results file could not be read or written.
     #[error(transparent)]
     Results(#[from] ResultsError),
+    /// The output directory is refused (see `out_dir`).
+    #[error(transparent)]
+    OutDir(#[from] OutDirError),
     /// Another sweep holds the output directory.
     #[error("{0}: another sweep is writing to this directory")]
     Locked(PathBuf),
@@ -273,7 +281,7 @@ enum Visit {
 
 /// A line of `cell` with what every line of it carries and nothing measured
 /// yet: the pass fills in its outcome.
-fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellRecord {
+pub(crate) fn line_of(cell: &PlannedCell, pass: Pass, rep: u32, status: Status) -> CellRecord {
     CellRecord {
         name: cell.name.clone(),
         cell: cell.key.clone(),
@@ -572,7 +580,8 @@ impl Sweeper<'_> {
             let outcome = self.finish(a, reason)?;
             progress.advance(1, &a.cell.name, outcome);
         }
-        Ok(false)
+        // A signal during the last cell's profile pass interrupted it too.
+        Ok(self.interrupted())
     }
 
     /// Runs repetition `rep` of a cell (block `rep` of its family) on a fresh
@@ -804,21 +813,21 @@ fn reference_timing(m: &ReferenceMeasurement) -> ReferenceTiming {
     }
 }
 
-/// Holds the output directory's lock for the life of the sweep.
-fn lock_dir(out: &Path) -> Result<File, SweepError> {
-    let io = |source| SweepError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
-    fs::create_dir_all(out).map_err(io)?;
-    let lock = File::create(out.join(".lock")).map_err(io)?;
+/// Checks the output directory (see `out_dir`) and holds its lock for the
+/// life of the sweep.
+fn lock_dir(out: &Path, owner_ok: bool) -> Result<File, SweepError> {
+    out_dir::prepare(out, owner_ok)?;
+    let lock = out_dir::open_lock(&out.join(".lock"))?;
     match fs4::fs_std::FileExt::try_lock_exclusive(&lock) {
         Ok(true) => Ok(lock),
         Ok(false) => Err(SweepError::Locked(out.to_path_buf())),
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
             Err(SweepError::Locked(out.to_path_buf()))
         }
-        Err(e) => Err(io(e)),
+        Err(source) => Err(SweepError::Io {
+            path: out.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -828,6 +837,9 @@ pub fn command_line(args: &SweepArgs, resume: bool) -> Vec<String> {
     cmd.extend(["--out".into(), args.out.display().to_string()]);
     if let Some(f) = &args.filter {
         cmd.extend(["--filter".into(), f.clone()]);
+    }
+    if args.out_owner_ok {
+        cmd.push("--out-owner-ok".into());
     }
     if resume {
         cmd.push("--resume".into());
@@ -861,7 +873,17 @@ fn open_results(
         for w in &existing.warnings {
             eprintln!("warning: {}: {w}", path.display());
         }
+        let (existing, dropped) = resume::keep_planned(existing, &plan(config, None));
         let done = resume_from(&existing, &args.config, config)?;
+        if !dropped.is_empty() {
+            for d in &dropped {
+                eprintln!("warning: {}: {d}", path.display());
+            }
+            resume::rewrite(&existing).map_err(|source| SweepError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         return Ok((ResultsWriter::append_to(path)?, done));
     }
     let run = RunInfo {
@@ -925,7 +947,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         Some(fifos) => Some(PerfControl::open(fifos)?),
         None => None,
     };
-    let lock = lock_dir(&args.out)?;
+    let lock = lock_dir(&args.out, args.out_owner_ok)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
     let cells = plan(&config, args.filter.as_deref());

@@ -1,10 +1,15 @@
 //! The bench workflow's own logic, run here: `scripts/ci-results` merges the
 //! results of two jobs into one report and compares each job with its
 //! namesake in main's baseline (passing where there is none, exit 1 where a
-//! real sweep made slower by a busy delay per step regressed), and
+//! real sweep made slower by a busy delay per step regressed), and fences
+//! the job summary so that nothing in it closes the fence;
+//! `scripts/ci-runners` keeps a fork's pull request off self-hosted runners;
 //! `scripts/lint-workflows` passes `.github/workflows`, fails on a workflow
 //! with a mistake in it, and fails when the actionlint it runs would miss a
-//! `run:` script's shellcheck finding.
+//! `run:` script's shellcheck finding. Lints of the workflow's text check
+//! what actionlint does not: every action pinned to a commit, the baseline
+//! taken only from push runs of this repository, the runners chosen by
+//! `scripts/ci-runners`.
 
 mod common;
 
@@ -151,7 +156,7 @@ fn ci_results_refuses_what_it_cannot_do() {
     let bad = ci_results(&[Path::new("publish")]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
-        stderr(&bad).contains("merge or compare"),
+        stderr(&bad).contains("merge, compare or summary"),
         "{}",
         stderr(&bad)
     );
@@ -262,5 +267,166 @@ fn lint_fails_when_actionlint_would_miss_shellcheck() {
             .contains("reported no shellcheck finding in scripts/lint-workflows.d/broken.yml"),
         "{}",
         stderr(&out)
+    );
+}
+
+fn workflow() -> String {
+    std::fs::read_to_string(repo().join(".github/workflows/bench.yml")).unwrap()
+}
+
+/// The text of the workflow's step named `name`, up to the next step.
+fn step(workflow: &str, name: &str) -> String {
+    let start = workflow
+        .find(&format!("- name: {name}\n"))
+        .unwrap_or_else(|| panic!("no step named {name}"));
+    let rest = &workflow[start + 2..];
+    let end = rest.find("\n      - ").map_or(rest.len(), |e| e + 1);
+    rest[..end].to_string()
+}
+
+#[test]
+fn every_action_is_pinned_to_a_commit_with_its_tag_in_a_comment() {
+    let text = workflow();
+    let uses: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+        })
+        .collect();
+    assert!(uses.len() >= 5, "{uses:?}");
+    for u in uses {
+        let (action, tag) = u
+            .split_once(" # ")
+            .unwrap_or_else(|| panic!("{u}: no tag in a comment"));
+        let (_, sha) = action
+            .split_once('@')
+            .unwrap_or_else(|| panic!("{u}: no ref"));
+        assert!(
+            sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{u}: not pinned to a commit"
+        );
+        assert!(
+            tag.starts_with('v') && tag[1..].split('.').all(|n| n.parse::<u32>().is_ok()),
+            "{u}: the comment is not a release tag"
+        );
+    }
+}
+
+#[test]
+fn the_baseline_comes_only_from_push_runs_of_main_in_this_repository() {
+    let text = workflow();
+    let find = step(&text, "Find main's baseline");
+    for filter in [
+        "/actions/workflows/bench.yml/runs?branch=main&event=push",
+        r#".event == "push""#,
+        r#".head_branch == "main""#,
+        ".head_repository.full_name == env.GITHUB_REPOSITORY",
+    ] {
+        assert!(find.contains(filter), "no `{filter}` in:\n{find}");
+    }
+    assert!(
+        !find.contains("/actions/artifacts?"),
+        "the repository's artifacts, any run's upload among them:\n{find}"
+    );
+    let download = step(&text, "Download main's baseline");
+    assert!(
+        download.contains("run-id: ${{ steps.baseline.outputs.run-id }}"),
+        "{download}"
+    );
+    let keep = step(&text, "Keep this run as main's baseline");
+    assert!(
+        keep.contains("github.event_name == 'push' && github.ref == 'refs/heads/main'"),
+        "{keep}"
+    );
+}
+
+fn ci_runners(runners: &str, report: &str, event: &str, head: &str) -> (Output, String) {
+    let out = Command::new(repo().join("scripts/ci-runners"))
+        .args([runners, report, event, head, "team/uring-syncbench"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, stdout)
+}
+
+#[test]
+fn a_forks_pull_request_runs_only_on_github_hosted_runners() {
+    let text = workflow();
+    for wiring in [
+        "runner: ${{ fromJSON(needs.runners.outputs.runners) }}",
+        "runs-on: ${{ needs.runners.outputs.report-runner }}",
+        "HEAD_REPO: ${{ github.event.pull_request.head.repo.full_name }}",
+    ] {
+        assert!(text.contains(wiring), "no `{wiring}` in the workflow");
+    }
+    let runs_on: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("runs-on: "))
+        .collect();
+    assert_eq!(
+        runs_on,
+        [
+            "ubuntu-24.04",
+            "${{ matrix.runner }}",
+            "${{ needs.runners.outputs.report-runner }}"
+        ]
+    );
+
+    let mixed = r#"["ubuntu-24.04", ["self-hosted", "linux", "x64", "uring"], "lab-box"]"#;
+    let all = "runners=[\"ubuntu-24.04\",[\"self-hosted\",\"linux\",\"x64\",\"uring\"],\"lab-box\"]\nreport-runner=lab-box\n";
+    let hosted = "runners=[\"ubuntu-24.04\"]\nreport-runner=ubuntu-24.04\n";
+    let (out, fork) = ci_runners(mixed, "lab-box", "pull_request", "someone/uring-syncbench");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fork, hosted);
+    assert!(
+        stderr(&out).contains("not on self-hosted runners"),
+        "{}",
+        stderr(&out)
+    );
+    for (event, head) in [
+        ("pull_request", "team/uring-syncbench"),
+        ("push", ""),
+        ("workflow_dispatch", ""),
+    ] {
+        assert_eq!(ci_runners(mixed, "lab-box", event, head).1, all, "{event}");
+    }
+    let (_, only_self_hosted) = ci_runners(
+        r#"[["self-hosted", "uring"]]"#,
+        "ubuntu-24.04",
+        "pull_request",
+        "someone/uring-syncbench",
+    );
+    assert_eq!(only_self_hosted, hosted);
+    let (bad, _) = ci_runners("{}", "x", "push", "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+}
+
+#[test]
+fn the_job_summary_fence_is_longer_than_any_run_of_backticks_in_it() {
+    let text = workflow();
+    assert!(
+        step(&text, "Merge the results into one report").contains(
+            "scripts/ci-results summary ci-out/report/email.txt >>\"$GITHUB_STEP_SUMMARY\""
+        ),
+        "the summary is not fenced by ci-results"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("email.txt");
+    std::fs::write(&mail, "findings\n```\n```` closed?\nlast line").unwrap();
+    let out = ci_results(&[Path::new("summary"), &mail]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        summary,
+        "`````\nfindings\n```\n```` closed?\nlast line\n`````\n"
+    );
+    std::fs::write(&mail, "no backticks\n").unwrap();
+    let plain = ci_results(&[Path::new("summary"), &mail]);
+    assert_eq!(
+        String::from_utf8(plain.stdout).unwrap(),
+        "```\nno backticks\n```\n"
     );
 }

@@ -3,7 +3,8 @@
 //! `report`, `compare` and `sweep --resume` (a one-line error, or the bad line
 //! skipped with a warning and nothing else lost), and bounded, seeded fuzzing
 //! of the config parser (through `plan`) and of the results reader (in
-//! process, and through `report`/`compare`): never a panic.
+//! process, every file it reads rendered and compared within a time budget
+//! per megabyte, and through `report`/`compare`): never a panic.
 //!
 //! `FAULTS_SEED=N` fuzzes with another seed.
 
@@ -659,11 +660,66 @@ fn number_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Renders `r` (every text output) and compares it with `base` both ways,
+/// in process; `Err` says what took longer than its budget: a second, and a
+/// second per megabyte of the file.
+fn render_and_compare(
+    r: &Results,
+    base: &Results,
+    bytes: usize,
+    out: &Path,
+) -> Result<(), TestCaseError> {
+    let began = Instant::now();
+    let opts = reports::RenderOptions {
+        plots: false,
+        png: false,
+    };
+    let rendered = reports::render(std::slice::from_ref(r), &out.join("report"), &opts);
+    prop_assert!(rendered.is_ok(), "render: {:?}", rendered.err());
+    let _ = reports::text_table(std::slice::from_ref(r));
+    let compare = reports::CompareOptions::default();
+    for (a, b) in [(base, r), (r, base)] {
+        let comparison = reports::compare(a, b, &compare);
+        let _ = comparison.text();
+        let written = reports::render_comparison(&comparison, &out.join("compare"));
+        prop_assert!(written.is_ok(), "compare: {:?}", written.err());
+    }
+    let took = began.elapsed();
+    let budget = Duration::from_secs(1) + Duration::from_secs_f64(bytes as f64 / 1e6);
+    prop_assert!(took <= budget, "{bytes} bytes took {took:?}");
+    Ok(())
+}
+
 #[test]
 fn results_reader_fuzz_never_panics() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("results.jsonl");
     let base = corpus_results("ok-complete.jsonl");
+    std::fs::write(&path, &base).unwrap();
+    let base_results = Results::read(&path).unwrap();
+    // One file of megabytes of text in every free field, read, rendered and
+    // compared within its budget too.
+    let huge = String::from_utf8(base.clone())
+        .unwrap()
+        .replace(
+            "\"hostname\":\"vm\"",
+            &format!("\"hostname\":\"{}\"", "h".repeat(4 << 20)),
+        )
+        .replace(
+            "\"reason\":\"",
+            &format!("\"reason\":\"{}\\u001b\\n", "r \\u0007".repeat(1 << 16)),
+        );
+    std::fs::write(&path, &huge).unwrap();
+    let start = Instant::now();
+    let read = Results::read(&path).unwrap();
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    render_and_compare(&read, &base_results, huge.len(), dir.path()).unwrap();
+    eprintln!(
+        "{} MB of text read, rendered and compared in {:?}",
+        huge.len() >> 20,
+        start.elapsed()
+    );
+
     let input = prop_oneof![
         8 => prop::collection::vec(damage(), 1..5).prop_map(move |d| damaged(&base, &d)),
         1 => prop::collection::vec(any::<u8>(), 0..600),
@@ -685,6 +741,7 @@ fn results_reader_fuzz_never_panics() {
                 for w in &r.warnings {
                     prop_assert!(w.starts_with("line ") && !w.contains('\n'), "{w}");
                 }
+                render_and_compare(&r, &base_results, bytes.len(), dir.path())?;
             }
             Err(e) => {
                 bump(&refused);
@@ -697,7 +754,7 @@ fn results_reader_fuzz_never_panics() {
         panic!("{e}");
     }
     eprintln!(
-        "results reader fuzz: {} executions in {:?} ({} read, {} refused), seed {:#x}",
+        "results reader fuzz: {} executions, each read file rendered and compared both ways, in {:?} ({} read, {} refused), seed {:#x}",
         runs.get(),
         start.elapsed(),
         read.get(),

@@ -121,3 +121,77 @@ fn truncated_last_line_is_ignored_with_a_warning_on_resume() {
         .count();
     assert_eq!(ok, 6, "2 cells x 3 repetitions after the resume");
 }
+
+#[test]
+fn resume_redoes_impossible_timings_and_drops_cells_the_config_does_not_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), &config(""));
+    let out = dir.path().join("out");
+    assert!(sweep(&path, &out, &[]).status.success());
+    let results = out.join("results.jsonl");
+    // Every timing line forged to 1 ns/step (its wall time left as it was),
+    // and a cell the config has no style for, complete with its final line.
+    let text = std::fs::read_to_string(&results).unwrap();
+    let mut forged: Vec<String> = Vec::new();
+    let mut drain = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            forged.push(line.to_string());
+            continue;
+        }
+        let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["pass"] == "timing" && v["status"] == "ok" {
+            v["timing"]["ns_per_step"] = 1.0.into();
+        }
+        if v["name"].as_str().unwrap().starts_with("link/") {
+            let mut d = v.clone();
+            d["name"] = v["name"]
+                .as_str()
+                .unwrap()
+                .replace("link/", "drain/")
+                .into();
+            d["cell"]["style"] = "drain".into();
+            drain.push(d.to_string());
+        }
+        forged.push(v.to_string());
+    }
+    let timed_before = forged
+        .iter()
+        .filter(|l| l.contains("\"ns_per_step\":1.0"))
+        .count();
+    forged.extend(drain);
+    std::fs::write(&results, forged.join("\n") + "\n").unwrap();
+    assert_eq!(timed_before, 6, "2 cells x 3 repetitions forged");
+
+    let resumed = sweep(&path, &out, &["--resume"]);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("timing.ns_per_step is 1, but timing.wall_ns over the steps is")
+            .count(),
+        9,
+        "each forged line, the unplanned cell's three included: {stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "line(s) of drain/default/nop/g2-s4-b2-t1 dropped: not a cell of this config"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ok 1 ns/step"), "{stderr}");
+    let lines = cell_lines(&results);
+    assert!(
+        lines.iter().all(|l| l["cell"]["style"] != "drain"),
+        "the unplanned cell is still in the file"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!report.contains("drain"), "{report}");
+    let measured: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| l["pass"] == "timing" && l["status"] == "ok")
+        .filter(|l| l["timing"]["ns_per_step"].as_f64().unwrap() > 1.0)
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(measured.len(), 2, "both cells measured again: {measured:?}");
+}

@@ -22,6 +22,9 @@ pub enum ReportError {
         /// plotters' message.
         message: String,
     },
+    /// A directory the reports write into is a symbolic link or no directory.
+    #[error("{0}: a symbolic link or not a directory: refusing to write into it")]
+    NotADirectory(PathBuf),
     /// `render` was called without any results file.
     #[error("no results to render")]
     NoInputs,

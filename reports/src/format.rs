@@ -94,6 +94,19 @@ pub fn ratio(v: f64) -> String {
     }
 }
 
+/// 1234567 as "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The anchor's name as words: `futex_wake_round_trip` → "futex wake round
 /// trip", `msg_ring_round_trip` → "MSG_RING round trip".
 pub fn anchor_label(name: &str) -> String {
@@ -107,19 +120,6 @@ pub fn p_value(p: f64) -> String {
     } else {
         format!("{p:.3}")
     }
-}
-
-/// 1234567 as "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! It must never run a workload or touch io_uring: every output is re-renderable
 //! from results files alone, on any machine.
 //!
-//! Its modules follow the data: [`results`] reads the files, [`analysis`]
+//! Its modules follow the data: [`results`] reads the files (every string
+//! cleaned by [`sanitize`], every line held to what a measurement can give by
+//! [`checks`]), [`analysis`]
 //! turns them into numbers and verdicts (the model, statistics, judgement,
 //! findings, kernels, advice), [`mod@render`] writes those out (documents, mail,
 //! CI files, plots), and [`mod@format`] is how a number reads in both. Rendering
@@ -19,10 +21,12 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod checks;
 pub mod error;
 pub mod format;
 pub mod render;
 pub mod results;
+pub mod sanitize;
 pub use results_schema as schema;
 
 pub use analysis::judgement::{compare, CompareOptions, Comparison, Verdict};

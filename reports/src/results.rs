@@ -1,12 +1,18 @@
 //! Reading and appending `results.jsonl`. Writing appends one line at a time and
 //! flushes it, so a kill loses at most the line being written, and a write that
 //! fails (a full disk) is undone so the file still ends on a whole line; reading tolerates
-//! exactly that (a truncated or garbled line is skipped with a warning) and
-//! refuses what it cannot interpret (no header, another schema version).
+//! exactly that (a truncated or garbled line is skipped with a warning, as is
+//! one whose names or numbers no measurement gives, see `checks`) and refuses
+//! what it cannot interpret (no header, another schema version, an impossible
+//! anchor). Every string read passes through `sanitize::clean` first, so no
+//! control character and no overlong text reaches any output.
 
+use crate::checks::{self, Rejected};
+use crate::sanitize;
 use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Why a results file could not be read or written.
@@ -26,6 +32,15 @@ pub enum ResultsError {
     /// The first line is not a header.
     #[error("{0}: first line is not a results header")]
     NoHeader(PathBuf),
+    /// The header holds a number no measurement gives, or a registry name
+    /// of no form the tool writes (see `checks`).
+    #[error("{path}: header: {why}")]
+    Rejected {
+        /// The file.
+        path: PathBuf,
+        /// What, and why.
+        why: Rejected,
+    },
     /// Written by an incompatible version of the tool.
     #[error("{path}: results schema version {found} is not supported (this tool reads version {SCHEMA_VERSION})")]
     Version {
@@ -69,8 +84,9 @@ impl Results {
         let (_, first) = lines
             .next()
             .ok_or_else(|| ResultsError::Empty(path.to_path_buf()))?;
-        let value: serde_json::Value = serde_json::from_slice(first)
+        let mut value: serde_json::Value = serde_json::from_slice(first)
             .map_err(|_| ResultsError::NoHeader(path.to_path_buf()))?;
+        sanitize::clean_value(&mut value);
         if value.get("kind").and_then(|k| k.as_str()) != Some("header") {
             return Err(ResultsError::NoHeader(path.to_path_buf()));
         }
@@ -85,11 +101,22 @@ impl Results {
             Ok(Record::Header(h)) => *h,
             _ => return Err(ResultsError::NoHeader(path.to_path_buf())),
         };
+        checks::header(&header).map_err(|why| ResultsError::Rejected {
+            path: path.to_path_buf(),
+            why,
+        })?;
         let mut records = Vec::new();
         let mut warnings = Vec::new();
         for (index, line) in lines {
-            match serde_json::from_slice::<Record>(line) {
-                Ok(Record::Cell(cell)) => records.push(*cell),
+            let record = serde_json::from_slice::<serde_json::Value>(line).and_then(|mut v| {
+                sanitize::clean_value(&mut v);
+                serde_json::from_value::<Record>(v)
+            });
+            match record {
+                Ok(Record::Cell(cell)) => match checks::cell(&cell) {
+                    Ok(()) => records.push(*cell),
+                    Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
+                },
                 Ok(Record::Header(_)) => {
                     warnings.push(format!("line {}: second header ignored", index + 1))
                 }
@@ -135,15 +162,22 @@ impl ResultsWriter {
         Ok(writer)
     }
 
-    /// Opens an existing file for appending (resume). A last line cut short by a
-    /// kill is terminated first, so that the next record starts on its own line.
+    /// Opens an existing file for appending (resume), never through a
+    /// symbolic link. A last line cut short by a kill is terminated first, so
+    /// that the next record starts on its own line.
     pub fn append_to(path: &Path) -> Result<ResultsWriter, ResultsError> {
         let io_err = |source| ResultsError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let bytes = std::fs::read(path).map_err(io_err)?;
-        let mut file = OpenOptions::new().append(true).open(path).map_err(io_err)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(io_err)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io_err)?;
         let mut len = bytes.len() as u64;
         if bytes.last().is_some_and(|b| *b != b'\n') {
             file.write_all(b"\n").map_err(io_err)?;

@@ -28,6 +28,9 @@ pub struct ReproArgs {
     pub out: PathBuf,
     /// Also build and run it, and write bug.txt, the bug report mail.
     pub mail: bool,
+    /// `--out-owner-ok`: write into `out` even when another user could
+    /// have put files there (see `out_dir`).
+    pub out_owner_ok: bool,
 }
 
 /// Why no reproducer was written.
@@ -47,6 +50,10 @@ pub enum ReproError {
     /// Building or running the reproducer for the mail failed.
     #[error("{0}")]
     Run(String),
+    /// `out` is a directory another user could have prepared, or cannot
+    /// be created.
+    #[error(transparent)]
+    OutDir(#[from] crate::out_dir::OutDirError),
     /// The reproducer kept the order: there is no bug to report.
     #[error("no bug to report: {0}")]
     Held(String),
@@ -115,6 +122,9 @@ pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
         cell: cell.name.clone(),
         why,
     })?;
+    // Checked before anything is written there, the build with `--mail`
+    // included: gcc writes its program by path.
+    crate::out_dir::prepare(&args.out, args.out_owner_ok)?;
     let path = args.out.join("repro.c");
     save(&args.out, "repro.c", &text)?;
     let mail = match args.mail {
@@ -152,7 +162,9 @@ fn save(dir: &Path, name: &str, text: &str) -> Result<PathBuf, ReproError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(failed)?;
-    std::fs::write(&path, text).map_err(failed)?;
+    // Through a temporary file renamed into place: never through a link.
+    reports::render::exporter::write_file(&path, text.as_bytes())
+        .map_err(|e| failed(std::io::Error::other(e)))?;
     Ok(path)
 }
 

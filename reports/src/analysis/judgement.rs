@@ -197,7 +197,10 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
         .into_iter()
         .filter(|_| !opts.include_oversubscribed)
         .find_map(|(side, s)| s.oversubscribed.map(|_| side));
-    let timed = !base.ns_samples.is_empty() && !cand.ns_samples.is_empty();
+    // Each side's median divides the other's: only positive, finite
+    // samples are compared (the reader believes no others; see `checks`).
+    let usable = |xs: &[f64]| !xs.is_empty() && xs.iter().all(|x| x.is_finite() && *x > 0.0);
+    let timed = usable(&base.ns_samples) && usable(&cand.ns_samples);
     let (change, verdict, why) = match (base.status, cand.status, oversubscribed) {
         (CellStatus::Ok, CellStatus::Ok, Some(side)) if timed => (
             None,

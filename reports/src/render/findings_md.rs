@@ -9,6 +9,7 @@ use crate::error::ReportError;
 use crate::format::pct;
 use crate::render::exporter::Exporter;
 use crate::render::Rendered;
+use crate::sanitize::{fence, markdown as markdown_text};
 
 /// Writes findings.md when the report answers a study's question.
 pub struct FindingsExporter;
@@ -46,11 +47,12 @@ fn markdown(
     out.push_str(&format!("**Asked in.** {}\n\n", question.reference.trim()));
     for source in &report.sources {
         let h = &source.header;
+        let command = h.run.reproduce_with().join(" ");
+        let ticks = fence(&command).replace("```", "``");
         out.push_str(&format!(
-            "**Run.** `{}` on kernel {} ({}, {} CPUs){}.\n\n",
-            h.run.reproduce_with().join(" "),
-            h.machine.kernel,
-            h.machine.cpu_model,
+            "**Run.** {ticks} {command} {ticks} on kernel {} ({}, {} CPUs){}.\n\n",
+            markdown_text(&h.machine.kernel),
+            markdown_text(&h.machine.cpu_model),
             h.machine.cpus,
             if h.machine.emulated {
                 format!(", {}", EMULATED_MACHINE_LABEL)

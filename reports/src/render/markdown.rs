@@ -4,9 +4,11 @@
 use crate::error::ReportError;
 use crate::render::document::{Block, Document};
 use crate::render::exporter::Exporter;
+use crate::render::html;
 use crate::render::plots::PLOTS_DIR;
 use crate::render::table::{Align, Table};
 use crate::render::Rendered;
+use crate::sanitize::{fence, markdown};
 
 /// Writes report.md.
 pub struct MarkdownExporter;
@@ -21,14 +23,17 @@ impl Exporter<Rendered> for MarkdownExporter {
     }
 }
 
-/// Renders a document as Markdown.
+/// Renders a document as Markdown. Its text is plain text, some of it from
+/// results files: every piece is escaped (`sanitize::markdown`, HTML-escaped
+/// inside the `<details>` tag) so that none of it renders as markup, and a
+/// code block is fenced longer than any run of backticks in it.
 pub fn to_markdown(doc: &Document) -> String {
-    let mut out = format!("# {}\n", doc.title);
+    let mut out = format!("# {}\n", markdown(&doc.title));
     let contents = doc.contents();
     if contents.len() > 1 {
         out.push('\n');
         for (id, text) in contents {
-            out.push_str(&format!("- [{text}](#{id})\n"));
+            out.push_str(&format!("- [{}](#{id})\n", markdown(&text)));
         }
     }
     out.push_str(&blocks_md(&doc.blocks));
@@ -41,21 +46,28 @@ fn blocks_md(blocks: &[Block]) -> String {
         out.push('\n');
         match block {
             Block::Details(summary, inner) => {
-                out.push_str(&format!("<details><summary>{summary}</summary>\n"));
+                out.push_str(&format!(
+                    "<details><summary>{}</summary>\n",
+                    html::escape(summary)
+                ));
                 out.push_str(&blocks_md(inner));
                 out.push_str("\n</details>\n");
             }
             Block::Heading(level, text) => {
-                out.push_str(&format!("{} {text}\n", "#".repeat(usize::from(*level))));
+                let hashes = "#".repeat(usize::from(*level));
+                out.push_str(&format!("{hashes} {}\n", markdown(text)));
             }
-            Block::Paragraph(text) => out.push_str(&format!("{text}\n")),
+            Block::Paragraph(text) => out.push_str(&format!("{}\n", markdown(text))),
             Block::List(items) => {
                 for item in items {
-                    out.push_str(&format!("- {}\n", item.replace('\n', " ")));
+                    out.push_str(&format!("- {}\n", markdown(&item.replace('\n', " "))));
                 }
             }
             Block::Table(table) => out.push_str(&table_md(table)),
-            Block::Code(text) => out.push_str(&format!("```\n{text}\n```\n")),
+            Block::Code(text) => {
+                let fence = fence(text);
+                out.push_str(&format!("{fence}\n{text}\n{fence}\n"));
+            }
             Block::Figure(plot) => {
                 let png = if plot.png_path.is_some() {
                     format!(" ([PNG]({PLOTS_DIR}/{}.png))", plot.slug)
@@ -64,7 +76,8 @@ fn blocks_md(blocks: &[Block]) -> String {
                 };
                 out.push_str(&format!(
                     "![{}]({PLOTS_DIR}/{}.svg){png}\n",
-                    plot.title, plot.slug
+                    markdown(&plot.title),
+                    plot.slug
                 ));
             }
         }
@@ -73,7 +86,7 @@ fn blocks_md(blocks: &[Block]) -> String {
 }
 
 fn escape(cell: &str) -> String {
-    cell.replace('|', "\\|").replace('\n', " ")
+    markdown(&cell.replace('\n', " ")).replace('|', "\\|")
 }
 
 fn table_md(table: &Table) -> String {

@@ -26,6 +26,9 @@ pub struct Table {
 const TRUNCATED: char = '~';
 /// Narrowest a text column is shrunk to.
 const MIN_TEXT_WIDTH: usize = 5;
+/// Widest a column is, whatever it holds: more than any text of a results
+/// file (`sanitize::MAX_CHARS`), and far below the most `format!` can pad.
+const MAX_WIDTH: usize = 4 * crate::sanitize::MAX_CHARS;
 
 impl Table {
     /// An empty table with these columns.
@@ -51,6 +54,7 @@ impl Table {
                     .map(|s| s.chars().count())
                     .max()
                     .unwrap_or(0)
+                    .min(MAX_WIDTH)
             })
             .collect()
     }
@@ -132,6 +136,15 @@ mod tests {
         assert!(lines[3].starts_with("link "));
         assert!(lines[3].ends_with("  88.0"));
         assert_eq!(lines[2].len(), lines[3].len());
+    }
+
+    #[test]
+    fn a_cell_wider_than_any_column_is_cut_not_a_panic() {
+        let mut t = Table::new(&[("reason", Align::Left)]);
+        t.push(vec!["r".repeat(70_000)]);
+        let text = t.to_text(2, None);
+        assert!(text.lines().all(|l| l.chars().count() <= MAX_WIDTH));
+        assert!(text.contains('~'));
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn plan(report: &Report) -> Plan {
     for (i, (_, cells)) in groups.iter().enumerate() {
         plan.figures.extend(ctx.cost(i, cells));
     }
+    unique_slugs(plan.figures.iter_mut().map(|f| &mut f.slug));
     plan
 }
 
@@ -649,6 +650,9 @@ fn position(items: &[String], item: &str) -> usize {
 fn slug(s: &str) -> String {
     let mut out = String::new();
     for ch in s.chars() {
+        if out.len() >= MAX_SLUG {
+            break;
+        }
         if ch.is_ascii_alphanumeric() {
             out.push(ch.to_ascii_lowercase());
         } else if !out.ends_with('-') {
@@ -658,9 +662,38 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
+/// The most characters a part of a plot's file name takes from the data, so
+/// that a name stays far below a file system's 255 bytes.
+const MAX_SLUG: usize = 40;
+
+/// Makes every figure's file stem unique: a stem seen before gets `-2`,
+/// `-3`, ... (parts cut to [`MAX_SLUG`] may meet).
+fn unique_slugs<'a>(slugs: impl Iterator<Item = &'a mut String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for slug in slugs {
+        let mut stem = slug.clone();
+        let mut n = 1;
+        while !seen.insert(stem.clone()) {
+            n += 1;
+            stem = format!("{slug}-{n}");
+        }
+        *slug = stem;
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::pages;
+    use super::{pages, slug, unique_slugs, MAX_SLUG};
+
+    #[test]
+    fn file_names_from_data_are_bounded_and_unique() {
+        let long = format!("{}!", "op".repeat(200));
+        assert_eq!(slug(&long).len(), MAX_SLUG);
+        assert_eq!(slug("socket:unix  g1/s8"), "socket-unix-g1-s8");
+        let mut stems: Vec<String> = ["a", "b", "a", "a"].map(String::from).to_vec();
+        unique_slugs(stems.iter_mut());
+        assert_eq!(stems, ["a", "b", "a-2", "a-3"]);
+    }
 
     #[test]
     fn pages_keep_runs_together_where_they_fit() {

@@ -27,6 +27,9 @@ pub const PLOTS_DIR: &str = "plots";
 
 use crate::analysis::model::Report;
 use crate::error::ReportError;
+use crate::render::exporter::{own_dir, write_file};
+use image::codecs::png::PngEncoder;
+use image::{ColorType, ImageEncoder};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -73,7 +76,10 @@ pub struct Plots {
 /// write, so the directory matches the report.
 pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Plots, ReportError> {
     register_embedded_font();
-    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(ReportError::io(parent))?;
+    }
+    own_dir(dir)?;
     let plan = figures::plan(report);
     let plots = plan
         .figures
@@ -111,14 +117,21 @@ fn render_one(fig: &Figure, dir: &Path, png: bool) -> Result<PlotFile, ReportErr
         root.present().map_err(|e| plot_err(&e))?;
     }
     let svg_path = dir.join(format!("{}.svg", fig.slug));
-    std::fs::write(&svg_path, &svg).map_err(ReportError::io(&svg_path))?;
+    write_file(&svg_path, svg.as_bytes())?;
     let png_path = if png {
         let path = dir.join(format!("{}.png", fig.slug));
+        let (width, height) = fig.size;
+        let mut rgb = vec![0u8; width as usize * height as usize * 3];
         {
-            let root = BitMapBackend::new(&path, fig.size).into_drawing_area();
+            let root = BitMapBackend::with_buffer(&mut rgb, fig.size).into_drawing_area();
             draw::draw(&root, fig).map_err(|e| plot_err(&e))?;
             root.present().map_err(|e| plot_err(&e))?;
         }
+        let mut encoded = Vec::new();
+        PngEncoder::new(&mut encoded)
+            .write_image(&rgb, width, height, ColorType::Rgb8)
+            .map_err(|e| plot_err(&e))?;
+        write_file(&path, &encoded)?;
         Some(path)
     } else {
         None
