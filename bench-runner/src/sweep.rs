@@ -18,8 +18,8 @@ use crate::resume;
 use crate::source::ConfigSource;
 use crate::stopping::{self, Member, Rule};
 use itertools::Itertools;
-use reports::analysis::paired::{Blocked, PairedRatio};
-use reports::analysis::stats::{coefficient_of_variation, median, seed_for};
+use reports::analysis::paired::{median_ratio, Blocked};
+use reports::analysis::stats::{coefficient_of_variation, median};
 use reports::results::{Results, ResultsError, ResultsWriter};
 use reports::schema::{
     CellRecord, Pass, ReasonCode, Record, ReferenceSummary, ReferenceTiming, RunInfo, Status,
@@ -178,16 +178,16 @@ impl Reference {
     /// Its medians and the harness's overhead over them, given the cell's
     /// repetitions by block: the median of the per-block ratios where
     /// enough blocks pair up, else the ratio of the medians; `None` before
-    /// any repetition. `name` seeds the bootstrap as the reports seed it.
-    fn summary(&self, cell: &[Blocked], name: &str) -> Option<ReferenceSummary> {
+    /// any repetition.
+    fn summary(&self, cell: &[Blocked]) -> Option<ReferenceSummary> {
         let plain: Vec<f64> = self.plain.iter().map(|&(_, v)| v).collect();
         if plain.is_empty() || cell.is_empty() {
             return None;
         }
         let ns_per_step = median(&plain);
         let cell_values: Vec<f64> = cell.iter().map(|&(_, v)| v).collect();
-        let overhead = PairedRatio::of(cell, &self.plain, seed_for(name))
-            .map_or_else(|| median(&cell_values) / ns_per_step, |r| r.ratio);
+        let overhead =
+            median_ratio(cell, &self.plain).unwrap_or_else(|| median(&cell_values) / ns_per_step);
         let added: Vec<f64> = self
             .checked
             .iter()
@@ -722,10 +722,7 @@ impl Sweeper<'_> {
                 reason,
                 spent_ns: a.spent_ns,
             },
-            reference: a
-                .reference
-                .as_ref()
-                .and_then(|r| r.summary(&a.samples, &a.cell.name)),
+            reference: a.reference.as_ref().and_then(|r| r.summary(&a.samples)),
         };
         self.profile(a.cell, iterations, median, conclusion)?;
         Ok(outcome)

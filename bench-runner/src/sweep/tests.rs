@@ -230,9 +230,7 @@ fn the_reference_summary_states_the_overhead_over_the_plain_loop() {
         plain: vec![(0, 50.0), (1, 40.0), (2, 60.0)],
         checked: vec![60.0, 44.0, 70.0],
     };
-    let s = reference
-        .summary(&[(7, 100.0)], "c")
-        .expect("three repetitions");
+    let s = reference.summary(&[(7, 100.0)]).expect("three repetitions");
     assert_eq!(s.repetitions, 3);
     assert_eq!((s.ns_per_step, s.checked_ns_per_step), (50.0, 60.0));
     assert_eq!(s.order_check_ns_per_step, 10.0);
@@ -240,12 +238,12 @@ fn the_reference_summary_states_the_overhead_over_the_plain_loop() {
     // Paired: the median of the per-block ratios, which a drift between
     // blocks does not move.
     let cell = [(0, 110.0), (1, 88.0), (2, 132.0)];
-    let paired = reference.summary(&cell, "c").expect("three blocks");
+    let paired = reference.summary(&cell).expect("three blocks");
     assert!((paired.harness_overhead - 2.2).abs() < 1e-12, "{paired:?}");
     let none = Reference {
         iterations: None,
         plain: vec![],
         checked: vec![],
     };
-    assert!(none.summary(&cell, "c").is_none());
+    assert!(none.summary(&cell).is_none());
 }

@@ -2,7 +2,7 @@
 //! order verdict, labels, statistics, profile). Every rendering reads this
 //! model, never the raw lines, so all outputs agree on every number.
 
-use crate::analysis::paired::{Blocked, PairedRatio};
+use crate::analysis::paired::{median_ratio, Blocked, PairedRatio};
 use crate::analysis::stats::{seed_for, Rate, Summary};
 use crate::results::Results;
 use crate::schema::{
@@ -408,11 +408,14 @@ impl Report {
     /// medians (files written before blocks); none when either is
     /// oversubscribed.
     pub fn link_ratio(&self, cell: &CellSummary) -> Option<f64> {
-        if let Some(paired) = self.paired_link(cell) {
-            return Some(paired.ratio);
-        }
-        let base = self.link_of(cell)?.ranked_median()?;
-        Some(cell.ranked_median()? / base)
+        let link = self.link_of(cell)?;
+        let base = link.ranked_median()?;
+        let own = cell.ranked_median()?;
+        let paired = median_ratio(
+            &cell.by_block(&cell.ns_samples),
+            &link.by_block(&link.ns_samples),
+        );
+        Some(paired.unwrap_or(own / base))
     }
 
     /// This cell over `link`, block by block, with its interval: both

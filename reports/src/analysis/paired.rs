@@ -38,6 +38,14 @@ pub fn block_ratios(num: &[Blocked], den: &[Blocked]) -> Vec<f64> {
         .collect()
 }
 
+/// The median of the per-block ratios of `num` over `den`, without the
+/// interval: what a table or a summary quotes; `None` with fewer than
+/// [`MIN_BLOCKS`] blocks in common. Equal to [`PairedRatio::of`]'s `ratio`.
+pub fn median_ratio(num: &[Blocked], den: &[Blocked]) -> Option<f64> {
+    let ratios = block_ratios(num, den);
+    (ratios.len() >= MIN_BLOCKS).then(|| median(&ratios))
+}
+
 /// The ratio of two cells of one run, block by block: the median of the
 /// per-block ratios, its percentile bootstrap interval over blocks, and the
 /// Wilcoxon signed-rank test of whether the ratio differs from 1.
