@@ -4,7 +4,7 @@
 //! coordinate but the style), with the raw reference loops beside them. A
 //! family runs in blocks, each one repetition of every member (a cell's
 //! timing repetition, or its raw loop's) in a random order, back to back,
-//! each on a fresh set-up; ratios are then taken within a block
+//! each on a fresh set-up, a cell's raw loop right next to it; ratios are then taken within a block
 //! (`reports::analysis::paired`). Families run one after another, so the blocks of a
 //! family lie close together in time.
 
@@ -49,26 +49,34 @@ pub struct Unit {
 
 /// The repetitions of block `block` of the family named `family`, whose
 /// members are `(index, has a raw loop)`: each member's and each raw loop's
-/// once, shuffled (Fisher–Yates) by a generator seeded by the family and
-/// the block, so a sweep run again orders its blocks alike.
+/// once. The members come in a shuffled order (Fisher–Yates), and a member's
+/// raw loop runs right before or right after it (a coin toss per member),
+/// so that the ratio a reader trusts first, a cell over its raw loop, is
+/// taken between neighbours in time: on a guest whose vCPUs change speed
+/// over tenths of a second, neighbours share the speed far more often than
+/// repetitions further apart in the block. The generator is seeded by the
+/// family and the block, so a sweep run again orders its blocks alike.
 pub fn block_order(family: &str, block: u32, members: &[(usize, bool)]) -> Vec<Unit> {
-    let mut units: Vec<Unit> = members
-        .iter()
-        .flat_map(|&(member, has_loop)| {
-            let cell = Unit {
-                member,
-                reference: false,
-            };
-            let raw = has_loop.then_some(Unit {
-                member,
-                reference: true,
-            });
-            std::iter::once(cell).chain(raw)
-        })
-        .collect();
+    let mut order: Vec<(usize, bool)> = members.to_vec();
     let mut rng = Rng::new(seed_for(family) ^ u64::from(block).wrapping_mul(0x9e37_79b9));
-    for i in (1..units.len()).rev() {
-        units.swap(i, rng.below(i + 1));
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i + 1));
+    }
+    let mut units = Vec::with_capacity(order.len() * 2);
+    for (member, has_loop) in order {
+        let cell = Unit {
+            member,
+            reference: false,
+        };
+        let raw = Unit {
+            member,
+            reference: true,
+        };
+        match (has_loop, rng.below(2) == 0) {
+            (false, _) => units.push(cell),
+            (true, true) => units.extend([raw, cell]),
+            (true, false) => units.extend([cell, raw]),
+        }
     }
     units
 }
@@ -141,5 +149,18 @@ mod tests {
         for m in 0..4 {
             assert!((0..40).any(|b| block_order("f", b, &members)[0].member == m));
         }
+        // A raw loop runs next to its cell, before it in some blocks and
+        // after it in others.
+        let mut sides = std::collections::BTreeSet::new();
+        for b in 0..40 {
+            let units = block_order("f", b, &members);
+            for (i, u) in units.iter().enumerate().filter(|(_, u)| u.reference) {
+                let before = units.get(i + 1).is_some_and(|c| c.member == u.member);
+                let after = i > 0 && units[i - 1].member == u.member;
+                assert!(before || after, "block {b}: {units:?}");
+                sides.insert(before);
+            }
+        }
+        assert_eq!(sides.len(), 2, "raw loops run on both sides of their cells");
     }
 }
