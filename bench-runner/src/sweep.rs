@@ -511,6 +511,7 @@ impl Sweeper<'_> {
                     return Ok(true);
                 }
             }
+            self.writer.sync()?;
             let still: Vec<&Active<'_>> = members
                 .iter()
                 .map(|&i| &active[i])
