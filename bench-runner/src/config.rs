@@ -693,7 +693,7 @@ pub fn op_choice(name: &str) -> Result<OpKind, Problem> {
 }
 
 /// A `sharing` value: `per-submitter` or `shared`.
-fn sharing_choice(value: &str) -> Result<Sharing, Problem> {
+pub fn sharing_choice(value: &str) -> Result<Sharing, Problem> {
     match value {
         "per-submitter" => Ok(Sharing::PerSubmitter),
         "shared" => Ok(Sharing::Shared),
