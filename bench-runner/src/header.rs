@@ -1,4 +1,15 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
+//!
+//! Besides what the machine itself says, it records: inside a kernel-matrix
+//! guest, the package the kernel was booted from (`machine.kernel_package`,
+//! from [`KERNEL_SUITE_ENV`] and [`KERNEL_PACKAGE_ENV`]) and the host-side
+//! command that reproduces the run (`run.reproduce`, from [`REPRODUCE_ENV`],
+//! which the reports print instead of the in-guest command line through
+//! `RunInfo::reproduce_with`); when the plan has cells needing a durable
+//! directory (`fsync`: the config's `fsync_dir`), what that directory is on
+//! (`machine.fsync_dir`, from `workloads::durable`); the registry of styles
+//! and modes the reports order by; and the physical anchors
+//! (`workloads::anchors`), each judged by the reports' bootstrap as a cell is.
 
 use reports::analysis::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use reports::schema::{

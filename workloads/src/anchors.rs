@@ -504,12 +504,8 @@ fn ping_pong(
         if finished.recv_timeout(rule.budget + WATCHDOG_GRACE).is_err() {
             halt();
         }
-        let measured = initiator
-            .join()
-            .unwrap_or_else(|_| Err(AnchorError::Panicked));
-        let served = responder
-            .join()
-            .unwrap_or_else(|_| Err(AnchorError::Panicked));
+        let measured = initiator.join().unwrap_or(Err(AnchorError::Panicked));
+        let served = responder.join().unwrap_or(Err(AnchorError::Panicked));
         served.and(measured)
     })
 }
