@@ -120,7 +120,7 @@ pub(crate) use {
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use crate::op::{Ops, StepFlags};
+use crate::op::{Ops, PreparedSteps};
 use crate::probe::Need;
 use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
@@ -359,24 +359,24 @@ impl StepCtx<'_> {
 }
 
 /// Where a style takes a step's SQEs from: the lane's [`Ops`], or the
-/// [`handoff::StepTable`] a helper thread reads. Either writes each SQE once,
-/// with its final flags, into the caller's submission buffer.
+/// [`handoff::StepTable`] a helper thread reads. Both hand out the lane's one
+/// [`PreparedSteps`], so every style copies its steps at the same cost.
 pub(crate) trait StepSource {
-    /// Appends the SQEs of step `seq` of `group` to `out` with `add`.
-    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags);
+    /// The lane's prepared steps.
+    fn prepared(&self) -> &PreparedSteps;
 }
 
 impl StepSource for Ops {
-    #[inline]
-    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
-        Ops::push_step(self, out, group, seq, add);
+    #[inline(always)]
+    fn prepared(&self) -> &PreparedSteps {
+        Ops::prepared(self)
     }
 }
 
-/// Appends steps `seqs` of `group` to `out` as one chain: each step's SQEs
-/// (already linked inside the step by the op), and `flag` on the last SQE of
-/// every step but the chain's last, so that each step waits for the whole
-/// step before it.
+/// Appends steps `seqs` of `group` to `out` as one chain
+/// ([`PreparedSteps::push_chain`]): `flag` on the last SQE of every step but
+/// the chain's last.
+#[inline(always)]
 pub(crate) fn push_chain(
     out: &mut Vec<Entry>,
     steps: &impl StepSource,
@@ -384,15 +384,7 @@ pub(crate) fn push_chain(
     seqs: Range<u32>,
     flag: Flags,
 ) {
-    let last = seqs.end.saturating_sub(1);
-    for s in seqs {
-        let add = if s < last {
-            StepFlags::last(flag)
-        } else {
-            StepFlags::NONE
-        };
-        steps.push_step(out, group, s, add);
-    }
+    steps.prepared().push_chain(out, group, seqs, flag);
 }
 
 /// A group's steps within one batch, seqs `start..end`: consecutive, since the
