@@ -65,6 +65,33 @@
 //!   detects has a variant of its own (a helper that died, a lost wakeup,
 //!   a request of the style's that failed...), each with its reason code.
 //!
+//! # Steps of several SQEs, style by style
+//!
+//! A step of `fsync` (WRITE, then FSYNC) or `copy` (READ_FIXED, then
+//! WRITE_FIXED) is one unit, as the Contract says; what each style adds:
+//!
+//! - `independent`: nothing; a step's SQEs stay in order, the steps race
+//!   each other (the unordered control).
+//! - `link`, `hardlink`: the style's flag on the last SQE of every step but
+//!   its run's last, so the chain's tail is the last SQE of its last step.
+//! - `drain`: IOSQE_IO_DRAIN on the first SQE of each step.
+//! - `userspace`, `futex-syscall`: a group's next step (all its SQEs) goes
+//!   after the previous step's last CQE.
+//! - `sync-group` (both variants): chains as `link`; the chain cap counts
+//!   steps, sized so a chain's SQEs fill at most half the SQ; the completer
+//!   continues a chain at the last CQE of its tail step.
+//! - `msg-ring`: the reactor submits a step's SQEs together and the group's
+//!   next step after its last CQE; its ring registers the lane's fixed
+//!   buffers.
+//! - `futex` (every variant): the chain hardlinks every SQE, inner parts
+//!   too, so its bump and wake run even when a part fails; the SQ check
+//!   counts every SQE.
+//! - `bpf-loop`: runs NOP steps only and refuses the other ops.
+//!
+//! A config's batch of such steps must fit the SQ whole (`batch × parts ≤
+//! ring_entries`), and lanes sharing one ring cannot run `copy` (a ring has
+//! one table of fixed buffers): that cell is an `unsupported_combination`.
+//!
 //! A style's variants are parsed in one place, a `Variants` table of the
 //! style's own type; the order a cross-batch style keeps is a type parameter
 //! (`order::Order`), which only the `fault-injection` build breaks.
