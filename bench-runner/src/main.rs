@@ -196,7 +196,9 @@ enum Command {
         #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.cell)]
         cell: f64,
     },
-    /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
+    /// Compare a baseline with a candidate; exit code 1 when any cell
+    /// regressed or broke, a baseline cell is missing from the candidate
+    /// (unless --allow-missing), or nothing was compared.
     Compare {
         /// Baseline results.jsonl.
         base: PathBuf,
@@ -211,6 +213,10 @@ enum Command {
         /// Also give verdicts to oversubscribed cells (more busy threads than CPUs).
         #[arg(long)]
         include_oversubscribed: bool,
+        /// Accept baseline cells the candidate lacks (each is otherwise a
+        /// failure, exit code 1).
+        #[arg(long)]
+        allow_missing: bool,
         /// Where to write compare.md, compare-email.txt and compare-bench.json.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -503,12 +509,18 @@ fn main() -> ExitCode {
             threshold,
             alpha,
             include_oversubscribed,
+            allow_missing,
             out,
             out_owner_ok,
         } => compare(
             &base,
             &candidate,
-            &compare_options(threshold, alpha, include_oversubscribed),
+            &reports::CompareOptions {
+                threshold: threshold / 100.0,
+                alpha,
+                include_oversubscribed,
+                allow_missing,
+            },
             out,
             out_owner_ok,
         ),
@@ -734,19 +746,6 @@ fn beside(path: &Path) -> PathBuf {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-/// `compare`'s options from its flags, whose threshold is in percent.
-fn compare_options(
-    threshold_percent: f64,
-    alpha: f64,
-    include_oversubscribed: bool,
-) -> reports::CompareOptions {
-    reports::CompareOptions {
-        threshold: threshold_percent / 100.0,
-        alpha,
-        include_oversubscribed,
-    }
 }
 
 fn compare(

@@ -903,7 +903,7 @@ fn open_results(
             workloads::probe::Need::DurableDir(dir) => Some(dir),
             _ => None,
         });
-    let mut header = header::build(caps, run, caps.opcode_names(&used), fsync_dir.as_deref());
+    let mut header = header::build(caps, run, &used, fsync_dir.as_deref());
     header::calibrate_anchors(&mut header, &config.placement);
     Ok((ResultsWriter::create(path, &header)?, BTreeMap::new()))
 }

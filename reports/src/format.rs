@@ -122,9 +122,25 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Seconds since the Unix epoch as a UTC date and time to the second:
+/// `2026-12-06 05:53:56 UTC`.
+pub fn utc(unix: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
+    humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replace('T', " ")
+        .replace('Z', " UTC")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_times_read_as_utc_dates() {
+        assert_eq!(utc(1_796_521_585), "2026-12-06 01:46:25 UTC");
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+    }
 
     #[test]
     fn formats() {
