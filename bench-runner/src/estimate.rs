@@ -42,11 +42,17 @@ impl Estimate {
         // One unit (a cell or a raw loop) over `b` blocks: its warm-up, then
         // each repetition, the later ones after a re-warm.
         let unit = |b: u32| {
-            config.warmup.as_secs_f64() + f64::from(b) * rep + f64::from(b.saturating_sub(1)) * rep / 4.0
+            config.warmup.as_secs_f64()
+                + f64::from(b) * rep
+                + f64::from(b.saturating_sub(1)) * rep / 4.0
         };
         let profile = if config.profile { rep } else { 0.0 };
         let total = |b: u32| (cells + references) as f64 * unit(b) + cells as f64 * profile;
-        let anchors = if cells > 0 { DEFAULT_TARGET.budget } else { Duration::ZERO };
+        let anchors = if cells > 0 {
+            DEFAULT_TARGET.budget
+        } else {
+            Duration::ZERO
+        };
         Estimate {
             lower: Duration::from_secs_f64(total(blocks.0)),
             upper: Duration::from_secs_f64(total(blocks.1)) + anchors,

@@ -127,10 +127,19 @@ mod tests {
     #[test]
     fn a_leading_part_names_the_variants_and_additions_of_a_segment() {
         assert!(names("futex", "futex:private/default/nop/g1-s8-b8-t1"));
-        assert!(names("futex:shared", "futex:shared/default/nop/g1-s8-b8-t1"));
-        assert!(!names("futex:shared", "futex:private/default/nop/g1-s8-b8-t1"));
+        assert!(names(
+            "futex:shared",
+            "futex:shared/default/nop/g1-s8-b8-t1"
+        ));
+        assert!(!names(
+            "futex:shared",
+            "futex:private/default/nop/g1-s8-b8-t1"
+        ));
         assert!(!names("futex", "futex-syscall/default/nop/g1-s8-b8-t1"));
-        assert!(names("sqpoll", "link/sqpoll+registered-ring/nop/g1-s8-b8-t1"));
+        assert!(names(
+            "sqpoll",
+            "link/sqpoll+registered-ring/nop/g1-s8-b8-t1"
+        ));
         assert!(!names("sqpoll", "link/sqpoll-shared/nop/g1-s8-b8-t1"));
         assert!(names("nop", "link/default/nop+async/g1-s8-b8-t1"));
         assert!(names("g2", "link/default/nop/g2-s8-b8-t2-shared"));

@@ -80,14 +80,26 @@ pub fn render(caps: &Capabilities) -> String {
         caps.unavailable.as_deref().unwrap_or("available")
     ));
     out.push('\n');
-    let mut modes = Table::new(&[("mode", Align::Left), ("what it is", Align::Left), ("here", Align::Left)]);
+    let mut modes = Table::new(&[
+        ("mode", Align::Left),
+        ("what it is", Align::Left),
+        ("here", Align::Left),
+    ]);
     for name in ModeSpec::allowed() {
         let spec = ModeSpec::parse(&name).expect("allowed names parse");
-        modes.push(vec![name, spec.about(), verdict(caps.check(&Need::Mode(spec)))]);
+        modes.push(vec![
+            name,
+            spec.about(),
+            verdict(caps.check(&Need::Mode(spec))),
+        ]);
     }
     out.push_str(&indent(&modes.to_text(GAP, None)));
     out.push('\n');
-    let mut ops = Table::new(&[("op", Align::Left), ("what a step does", Align::Left), ("here", Align::Left)]);
+    let mut ops = Table::new(&[
+        ("op", Align::Left),
+        ("what a step does", Align::Left),
+        ("here", Align::Left),
+    ]);
     for op in OPS {
         ops.push(vec![
             op.name().to_string(),

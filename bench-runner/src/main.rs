@@ -590,7 +590,11 @@ fn print_plan(config: Option<PathBuf>, filter: Option<&str>) -> ExitCode {
     let filter = filter.map(filter::Filter::new);
     let planned = plan::plan_noting(&c, filter.as_ref());
     if let Some(f) = &filter {
-        if let Err(e) = f.check(planned.cells.len(), plan::plan(&c, None).len(), &source.to_string()) {
+        if let Err(e) = f.check(
+            planned.cells.len(),
+            plan::plan(&c, None).len(),
+            &source.to_string(),
+        ) {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
@@ -678,7 +682,10 @@ fn render(
     let written =
         reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
     for (file, what) in READ_FIRST {
-        if let Some(path) = written.iter().find(|p| p.file_name() == Some(file.as_ref())) {
+        if let Some(path) = written
+            .iter()
+            .find(|p| p.file_name() == Some(file.as_ref()))
+        {
             eprintln!("{what}: {}", path.display());
         }
     }

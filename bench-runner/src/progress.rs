@@ -121,10 +121,7 @@ impl Progress {
                     let elapsed = start.elapsed().as_secs_f64();
                     let eta = match *done {
                         0 => String::new(),
-                        d => format!(
-                            ", ETA {:.0}s",
-                            elapsed / d as f64 * (*total - d) as f64
-                        ),
+                        d => format!(", ETA {:.0}s", elapsed / d as f64 * (*total - d) as f64),
                     };
                     eprintln!("[{done}/{total} cells {elapsed:.0}s{eta}] {name}: {outcome}");
                     *last = Some(Instant::now());

@@ -80,9 +80,13 @@ pub fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-/// A signed change as a percentage: 0.2 → "+20.0%".
+/// A signed change as a percentage: 0.2 → "+20.0%"; a change that rounds
+/// to nothing reads "+0.0%", never "-0.0%".
 pub fn signed_pct(v: f64) -> String {
-    format!("{:+.1}%", v * 100.0)
+    match format!("{:+.1}%", v * 100.0) {
+        zero if zero == "-0.0%" => "+0.0%".into(),
+        text => text,
+    }
 }
 
 /// A ratio with two decimals below 10: 2.345 → "2.35x", 0.997 → "1.00x".
@@ -135,6 +139,12 @@ pub fn utc(unix: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_that_rounds_to_nothing_has_no_minus() {
+        assert_eq!(signed_pct(-0.000_01), "+0.0%");
+        assert_eq!(signed_pct(-0.001), "-0.1%");
+    }
 
     #[test]
     fn unix_times_read_as_utc_dates() {

@@ -338,9 +338,8 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
 pub fn detectable(base: &[f64], cand: &[f64], alpha: f64, seed: u64) -> Option<f64> {
     let relative = |xs: &[f64], seed: u64| {
         let m = median(xs);
-        (xs.len() >= MIN_BLOCKS && m > 0.0).then(|| {
-            bootstrap_median_ci(xs, 1.0 - alpha, RESAMPLES, seed).half_width_around(m) / m
-        })
+        (xs.len() >= MIN_BLOCKS && m > 0.0)
+            .then(|| bootstrap_median_ci(xs, 1.0 - alpha, RESAMPLES, seed).half_width_around(m) / m)
     };
     let (b, c) = (relative(base, seed)?, relative(cand, seed ^ 1)?);
     Some(b.hypot(c))
