@@ -1,12 +1,15 @@
-//! How long a sweep will take, from its config alone, for `plan`: each cell
-//! that will run (and its raw reference loop) is warmed up once, then runs
-//! one repetition of `rep_time` per block after a re-warm of a quarter of
-//! that, and, with `profile`, one more pass for its counters. Its family
+//! How long a sweep will measure, from its config alone, for `plan`: each
+//! cell that will run (and its raw reference loop) is warmed up once, then
+//! runs one repetition of `rep_time` per block after a re-warm of a quarter
+//! of that, and, with `profile`, one more pass for its counters. Its family
 //! runs at least `min_repetitions` blocks (the soonest the precision may
-//! stop it) and at most `repetitions`, or fewer where `time_budget` is spent
-//! first; the header's anchors take at most their budget. Setting up rings
-//! and threads comes on top of both bounds, and a cell that fails stops
-//! early, so the lower bound holds when no cell fails.
+//! stop it) and at most `repetitions`; where `time_budget` is spent first,
+//! about as many as the budget holds repetitions of `rep_time` (likely,
+//! not a bound: a repetition calibrated on a cold warm-up can be shorter);
+//! the header's anchors take at most their budget. Setting up rings and
+//! threads, loading the probes and rendering the reports come on top, and
+//! a cell that fails stops early, so the lower bound holds when no cell
+//! fails.
 
 use crate::config::Config;
 use std::fmt;
@@ -20,8 +23,11 @@ pub struct Estimate {
     pub lower: Duration,
     /// Every family running to its most blocks, the anchors their budget.
     pub upper: Duration,
-    /// Blocks per family at the lower and at the upper bound.
-    pub blocks: (u32, u32),
+    /// Every family stopping where its time budget runs out (or at a bound).
+    pub likely: Duration,
+    /// Blocks per family at the lower bound, the likely figure and the
+    /// upper bound.
+    pub blocks: (u32, u32, u32),
     /// Cells that will run.
     pub cells: usize,
     /// Raw reference loops beside them.
@@ -34,11 +40,11 @@ impl Estimate {
     pub fn of(config: &Config, cells: usize, references: usize) -> Estimate {
         let rep = config.rep_time.as_secs_f64();
         // The budget is checked after each block, on the repetitions' own
-        // wall time, which may fall a little short of `rep_time`: one block
-        // more than it holds whole.
-        let by_budget = (config.time_budget.as_secs_f64() / rep).floor() as u32 + 1;
-        let most = by_budget.clamp(config.min_repetitions, config.repetitions);
-        let blocks = (config.min_repetitions.min(most), most);
+        // wall time: the first block at which it holds is spent.
+        let by_budget = (config.time_budget.as_secs_f64() / rep).ceil() as u32;
+        let most = config.repetitions;
+        let least = config.min_repetitions.min(most);
+        let blocks = (least, by_budget.clamp(least, most), most);
         // One unit (a cell or a raw loop) over `b` blocks: its warm-up, then
         // each repetition, the later ones after a re-warm.
         let unit = |b: u32| {
@@ -55,7 +61,8 @@ impl Estimate {
         };
         Estimate {
             lower: Duration::from_secs_f64(total(blocks.0)),
-            upper: Duration::from_secs_f64(total(blocks.1)) + anchors,
+            likely: Duration::from_secs_f64(total(blocks.1)) + anchors,
+            upper: Duration::from_secs_f64(total(blocks.2)) + anchors,
             blocks,
             cells,
             references,
@@ -79,13 +86,16 @@ impl fmt::Display for Estimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "time: at least {} (if no cell fails, every family stopping at {} blocks), \
-             at most {} ({} blocks each), plus setting up rings and threads; \
-             {} cell(s) and {} raw loop(s) to run",
+            "time measuring: at least {} (every family stopping at {} blocks, no cell \
+             failing), likely about {} ({} blocks, where the time budget runs out), at most \
+             {} ({} blocks each); setting up rings and threads, loading the probes and \
+             rendering the reports come on top; {} cell(s) and {} raw loop(s) to run",
             readable(self.lower),
             self.blocks.0,
-            readable(self.upper),
+            readable(self.likely),
             self.blocks.1,
+            readable(self.upper),
+            self.blocks.2,
             self.cells,
             self.references
         )
@@ -111,21 +121,30 @@ mod tests {
              time_budget = \"100ms\"\nprofile = true",
         );
         let e = Estimate::of(&c, 2, 1);
-        // The budget of 100 ms holds 10 blocks of 10 ms whole: at most 11.
-        assert_eq!(e.blocks, (5, 11));
+        // The budget of 100 ms is spent after 10 blocks of 10 ms.
+        assert_eq!(e.blocks, (5, 10, 20));
         let ms = |d: Duration| (d.as_secs_f64() * 1e3 * 10.0).round() / 10.0;
         // 3 units × (20 + 5×10 + 4×2.5 ms) + 2 profile passes × 10 ms.
         assert_eq!(ms(e.lower), 260.0);
-        // 3 units × (20 + 11×10 + 10×2.5 ms) + 20 ms, and the anchors' budget.
-        assert_eq!(ms(e.upper - DEFAULT_TARGET.budget), 485.0);
+        // 3 units × (20 + 10×10 + 9×2.5 ms) + 20 ms, and the anchors' budget.
+        assert_eq!(ms(e.likely - DEFAULT_TARGET.budget), 447.5);
+        // 3 units × (20 + 20×10 + 19×2.5 ms) + 20 ms, and the anchors' budget.
+        assert_eq!(ms(e.upper - DEFAULT_TARGET.budget), 822.5);
         let text = e.to_string();
-        assert!(text.starts_with("time: at least 260 ms"), "{text}");
-        assert!(text.contains("(11 blocks each)"), "{text}");
+        assert!(
+            text.starts_with("time measuring: at least 260 ms"),
+            "{text}"
+        );
+        assert!(text.contains("likely about 1.6 s (10 blocks"), "{text}");
+        assert!(text.contains("at most 2.0 s (20 blocks each)"), "{text}");
     }
 
     #[test]
     fn nothing_to_run_takes_no_time() {
         let e = Estimate::of(&config(""), 0, 0);
-        assert_eq!((e.lower, e.upper), (Duration::ZERO, Duration::ZERO));
+        assert_eq!(
+            (e.lower, e.likely, e.upper),
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO)
+        );
     }
 }
