@@ -14,7 +14,7 @@
 use crate::config::Config;
 use std::fmt;
 use std::time::Duration;
-use workloads::anchors::DEFAULT_TARGET;
+use workloads::anchors::DEFAULT_RULE;
 
 /// The bounds of a sweep's measuring time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,7 +55,7 @@ impl Estimate {
         let profile = if config.profile { rep } else { 0.0 };
         let total = |b: u32| (cells + references) as f64 * unit(b) + cells as f64 * profile;
         let anchors = if cells > 0 {
-            DEFAULT_TARGET.budget
+            DEFAULT_RULE.budget
         } else {
             Duration::ZERO
         };
@@ -127,9 +127,9 @@ mod tests {
         // 3 units × (20 + 5×10 + 4×2.5 ms) + 2 profile passes × 10 ms.
         assert_eq!(ms(e.lower), 260.0);
         // 3 units × (20 + 10×10 + 9×2.5 ms) + 20 ms, and the anchors' budget.
-        assert_eq!(ms(e.likely - DEFAULT_TARGET.budget), 447.5);
+        assert_eq!(ms(e.likely - DEFAULT_RULE.budget), 447.5);
         // 3 units × (20 + 20×10 + 19×2.5 ms) + 20 ms, and the anchors' budget.
-        assert_eq!(ms(e.upper - DEFAULT_TARGET.budget), 822.5);
+        assert_eq!(ms(e.upper - DEFAULT_RULE.budget), 822.5);
         let text = e.to_string();
         assert!(
             text.starts_with("time measuring: at least 260 ms"),

@@ -17,7 +17,7 @@ use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
 use crate::resume;
 use crate::source::ConfigSource;
-use crate::stopping::{self, Member, Rule};
+use crate::stopping::{self, Member};
 use itertools::Itertools;
 use reports::analysis::paired::{median_ratio, Blocked};
 use reports::analysis::stats::{coefficient_of_variation, median};
@@ -474,7 +474,7 @@ impl Sweeper<'_> {
         members: &[usize],
         progress: &mut Progress,
     ) -> Result<bool, SweepError> {
-        let rule = Rule::of(self.config);
+        let rule = stopping::rule(self.config);
         let max = self.config.repetitions;
         for block in 0..max {
             let running: Vec<(usize, bool)> = members
@@ -503,6 +503,7 @@ impl Sweeper<'_> {
                     return Ok(true);
                 }
             }
+            self.writer.sync()?;
             let still: Vec<&Active<'_>> = members
                 .iter()
                 .map(|&i| &active[i])
@@ -510,7 +511,7 @@ impl Sweeper<'_> {
                 .collect();
             let spent = Duration::from_nanos(still.iter().map(|a| a.spent_ns).sum());
             let view: Vec<Member<'_>> = still.iter().map(|a| a.member()).collect();
-            if let Some(reason) = rule.decide(&view, block + 1, spent) {
+            if let Some(reason) = stopping::decide(&rule, &view, block + 1, spent) {
                 for &i in members {
                     let a = &mut active[i];
                     if a.running() {
