@@ -105,13 +105,15 @@ pub fn kernel_package() -> Option<KernelPackage> {
     })
 }
 
-/// Builds the header of a new results file; `fsync_dir` is the directory
-/// the sweep's `fsync` cells write in, if it has any, whose file system and
+/// Builds the header of a new results file; `used` is every opcode the
+/// planned cells submit (which the header lists as probed, and those of
+/// them the kernel has as its opcodes); `fsync_dir` is the directory the
+/// sweep's `fsync` cells write in, if it has any, whose file system and
 /// disk the header then describes.
 pub fn build(
     caps: &Capabilities,
     run: RunInfo,
-    opcodes: Vec<String>,
+    used: &[(u8, &'static str)],
     fsync_dir: Option<&Path>,
 ) -> Header {
     Header {
@@ -132,7 +134,8 @@ pub fn build(
         },
         io_uring: IoUringInfo {
             features: caps.features.iter().map(|f| f.to_string()).collect(),
-            opcodes,
+            opcodes: caps.opcode_names(used),
+            probed: used.iter().map(|(_, name)| name.to_string()).collect(),
             unavailable: caps.unavailable.clone(),
         },
         run,

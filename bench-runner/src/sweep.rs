@@ -8,6 +8,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::family::{block_order, families};
+use crate::filter::{Filter, NoMatch};
 use crate::header;
 use crate::out_dir::{self, OutDirError};
 use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
@@ -93,6 +94,9 @@ pub enum SweepError {
     /// parse as a shell command line.
     #[error("URING_SYNCBENCH_REPRODUCE is not a shell command line: {0}")]
     Reproduce(String),
+    /// `--filter` names no cell of the config.
+    #[error(transparent)]
+    NoMatch(#[from] NoMatch),
     /// The output directory could not be prepared.
     #[error("{path}: {source}")]
     Io {
@@ -421,12 +425,6 @@ impl Sweeper<'_> {
         self.interrupt.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Units of progress per cell: one per repetition and one for its profile
-    /// pass (or its skip).
-    fn units_per_cell(&self) -> u64 {
-        u64::from(self.config.repetitions) + 1
-    }
-
     /// The cells still to measure: complete ones are counted done, and those
     /// the machine cannot run are recorded as skipped with the reason.
     fn admit<'c>(
@@ -436,29 +434,23 @@ impl Sweeper<'_> {
         caps: &Capabilities,
         progress: &mut Progress,
     ) -> Result<Vec<Active<'c>>, SweepError> {
-        let per_cell = self.units_per_cell();
         let empty = Done::default();
         let mut active = Vec::new();
         for cell in cells {
             let done = done.get(&cell.name).unwrap_or(&empty);
             if done.complete(self.config.min_repetitions) {
-                progress.advance(
-                    per_cell,
-                    &cell.name,
-                    Outcome::Ok("(already measured)".into()),
-                );
+                progress.cell_done(&cell.name, Outcome::Ok("(already measured)".into()));
                 continue;
             }
-            if let Err(unmet) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
+            if let Err(unmet) = cell.check(caps) {
                 self.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
                     r.reason = Some(unmet.reason.clone());
                     r.reason_code = Some(unmet.code);
                 })?;
-                progress.advance(per_cell, &cell.name, Outcome::Skipped(unmet.reason));
+                progress.cell_done(&cell.name, Outcome::Skipped(unmet.reason));
                 continue;
             }
-            let has_reference = self.config.reference && reference::applies(&cell.spec).is_ok();
-            active.push(Active::resumed(cell, done, has_reference));
+            active.push(Active::resumed(cell, done, cell.has_reference(self.config)));
         }
         Ok(active)
     }
@@ -535,7 +527,7 @@ impl Sweeper<'_> {
                     if a.running() {
                         a.stopped = Some(reason);
                         let outcome = Outcome::Ok(format!("stopped on {}", reason.word()));
-                        progress.advance(u64::from(max - block - 1), &a.cell.name, outcome);
+                        progress.note(&a.cell.name, outcome);
                     }
                 }
                 break;
@@ -553,18 +545,17 @@ impl Sweeper<'_> {
         progress: &mut Progress,
     ) -> Result<Option<Visit>, SweepError> {
         if a.reps.contains(&rep) {
-            progress.advance(1, &a.cell.name, Outcome::Ok(String::new()));
+            progress.note(&a.cell.name, Outcome::Ok(String::new()));
             return Ok(None);
         }
         progress.start_cell(&a.cell.name);
         match self.visit(a, rep)? {
             Visit::Measured(ns) => {
-                progress.advance(1, &a.cell.name, Outcome::Ok(format!("{ns:.0} ns/step")));
+                progress.note(&a.cell.name, Outcome::Ok(format!("{ns:.0} ns/step")));
                 Ok(None)
             }
             Visit::Ended(reason) => {
-                let units = u64::from(self.config.repetitions - rep) + 1;
-                progress.advance(units, &a.cell.name, Outcome::Failed(reason));
+                progress.cell_done(&a.cell.name, Outcome::Failed(reason));
                 Ok(None)
             }
             Visit::Interrupted => Ok(Some(Visit::Interrupted)),
@@ -589,7 +580,7 @@ impl Sweeper<'_> {
             }
             progress.start_cell(&a.cell.name);
             let outcome = self.finish(a, reason)?;
-            progress.advance(1, &a.cell.name, outcome);
+            progress.cell_done(&a.cell.name, outcome);
         }
         // A signal during the last cell's profile pass interrupted it too.
         Ok(self.interrupted())
@@ -924,7 +915,7 @@ fn open_results(
             workloads::probe::Need::DurableDir(dir) => Some(dir),
             _ => None,
         });
-    let mut header = header::build(caps, run, caps.opcode_names(&used), fsync_dir.as_deref());
+    let mut header = header::build(caps, run, &used, fsync_dir.as_deref());
     header::calibrate_anchors(&mut header, &config.placement);
     Ok((ResultsWriter::create(path, &header)?, BTreeMap::new()))
 }
@@ -951,6 +942,15 @@ fn resume_from(
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
     let config = Config::from_source(&args.config)?;
+    let filter = args.filter.as_deref().map(Filter::new);
+    let cells = plan(&config, filter.as_ref());
+    if let Some(f) = &filter {
+        f.check(
+            cells.len(),
+            plan(&config, None).len(),
+            &args.config.to_string(),
+        )?;
+    }
     let perf = match &args.perf_control {
         Some(_) if !config.profile => return Err(SweepError::PerfControlWithoutProfile),
         Some(fifos) => Some(PerfControl::open(fifos)?),
@@ -959,7 +959,6 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
     let lock = lock_dir(&args.out, args.out_owner_ok)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
-    let cells = plan(&config, args.filter.as_deref());
     let (writer, done) = open_results(args, &config, &path, &cells, &caps)?;
     let mut sweeper = Sweeper {
         config: &config,
@@ -968,7 +967,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         observers: config.profile.then(|| Observers::load(perf)),
         written: 0,
     };
-    let mut progress = Progress::new(cells.len() as u64 * sweeper.units_per_cell());
+    let mut progress = Progress::new(cells.len() as u64);
     let mut active = sweeper.admit(&cells, &done, &caps, &mut progress)?;
     let interrupted = sweeper.families(&mut active, &mut progress)?;
     progress.finish();

@@ -183,6 +183,12 @@ pub struct IoUringInfo {
     /// Opcode names the kernel's probe reports as supported, of those the
     /// sweep's cells use (their ops' and their styles').
     pub opcodes: Vec<String>,
+    /// Every opcode name the sweep's cells use, supported or not: what
+    /// `opcodes` was probed among, so an opcode a filtered run never used
+    /// does not read as one its kernel lacks (absent in files written
+    /// before it: their `opcodes` alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probed: Vec<String>,
     /// Why io_uring could not be probed at all, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,

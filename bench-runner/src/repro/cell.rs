@@ -6,6 +6,7 @@
 //! out of `plan`, with the config's ring size and placement.
 
 use crate::config::{mode_choice, op_choice, sharing_choice, style_choices, Config, Grid, Problem};
+use crate::filter::Filter;
 use crate::plan::{plan, PlannedCell};
 use crate::source::ConfigSource;
 use sha2::{Digest, Sha256};
@@ -49,7 +50,7 @@ pub fn find(name: &str, source: Option<&ConfigSource>) -> Result<PlannedCell, Ce
     };
     // The name's own config plans its one cell, whose batch may read
     // smaller than the name's: a batch beyond the stream is the stream.
-    let mut cells = plan(&config, source.map(|_| name));
+    let mut cells = plan(&config, source.map(|_| Filter::new(name)).as_ref());
     if let Some(exact) = cells.iter().position(|c| c.name == name) {
         return Ok(cells.swap_remove(exact));
     }

@@ -34,6 +34,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
         io_uring: IoUringInfo {
             features: vec!["NODROP".into(), "SUBMIT_STABLE".into()],
             opcodes: vec!["NOP".into(), "WRITE".into(), "FUTEX_WAIT".into()],
+            probed: vec![],
             unavailable: None,
         },
         run: RunInfo {
