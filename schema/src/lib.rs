@@ -1,7 +1,8 @@
 //! The results schema: one JSON object per line. The first line of a file is a
 //! [`Header`] describing the machine and the run; every later line is a
 //! [`CellRecord`], one per repetition (timing pass), per repetition of the raw
-//! reference loop beside it (reference pass) or per profile pass of a cell. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
+//! reference loop beside it (reference pass) or per profile pass of a cell,
+//! or a [`ReproRun`], one per run of a built reproducer. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
 //!
 //! Every outcome that is not a plain measurement carries a [`ReasonCode`]
 //! beside its one-line text: readers decide by the code, people read the
@@ -35,8 +36,10 @@ const OLD_USERSPACE_EMULATION_LABEL: &str = "emulated";
 pub enum Record {
     /// The first line of every results file.
     Header(Box<Header>),
-    /// Every later line.
+    /// Every later line of a sweep.
     Cell(Box<CellRecord>),
+    /// One run of a built reproducer (`bench-runner presence`).
+    Repro(Box<ReproRun>),
 }
 
 /// Describes where and how a results file was produced; results from several
@@ -657,6 +660,68 @@ pub struct CellRecord {
     /// Set when the cell needs more busy threads than CPUs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oversubscribed: Option<Oversubscribed>,
+    /// Seconds since the Unix epoch when the line was written.
+    pub finished_unix: u64,
+}
+
+/// What one run of a reproducer found.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReproOutcome {
+    /// Every pass kept the order (exit 0): the behaviour is absent.
+    Held,
+    /// At least one pass broke the order or lost a wakeup (exit 1): the
+    /// behaviour is present.
+    Broken,
+    /// The kernel lacks what the cell needs (exit 77, the reason given).
+    Skipped,
+    /// The program could not run its passes (exit 2, a signal, or output
+    /// without its verdict): says nothing of the behaviour.
+    Failed,
+}
+
+impl ReproOutcome {
+    /// The word used in results and reports (the serialised name).
+    pub fn word(self) -> &'static str {
+        match self {
+            ReproOutcome::Held => "held",
+            ReproOutcome::Broken => "broken",
+            ReproOutcome::Skipped => "skipped",
+            ReproOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// One run of a reproducer built by `bench-runner repro` (a `repro` line):
+/// whether the behaviour it checks for was present on this kernel, over how
+/// many passes. Runs of one cell across kernels make the presence table.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReproRun {
+    /// The cell's name ([`CellKey::name`]), as the reproducer printed it.
+    pub name: String,
+    /// Coordinates of the cell.
+    pub cell: CellKey,
+    /// The run's index among the runs of this reproducer, from 0.
+    pub run: u32,
+    /// What it found.
+    pub outcome: ReproOutcome,
+    /// Passes it ran (0 when skipped or failed).
+    pub passes: u64,
+    /// Passes that broke (at most `passes`).
+    pub broken: u64,
+    /// The first violation, when it broke, in the tool's wording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    /// Why it was skipped or failed; one line, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The code of `reason`, what readers decide by.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_code"
+    )]
+    pub reason_code: Option<ReasonCode>,
     /// Seconds since the Unix epoch when the line was written.
     pub finished_unix: u64,
 }
