@@ -426,6 +426,59 @@ mod tests {
         }
     }
 
+    /// A reproducer run whose counts contradict its outcome is not
+    /// believed; one whose counts fit it is.
+    #[test]
+    fn repro_runs_must_fit_their_outcome() {
+        use crate::schema::{ReproOutcome, ReproRun};
+        let key = CellKey {
+            style: "link".into(),
+            variant: String::new(),
+            mode: "default".into(),
+            op: "nop".into(),
+            forced_async: false,
+            groups: 1,
+            steps: 8,
+            batch: 8,
+            submitters: 1,
+            sharing: "per-submitter".into(),
+        };
+        let run = |outcome, passes, broken| ReproRun {
+            name: key.name(),
+            cell: key.clone(),
+            run: 0,
+            outcome,
+            passes,
+            broken,
+            first: None,
+            reason: None,
+            reason_code: None,
+            finished_unix: 0,
+        };
+        assert_eq!(repro(&run(ReproOutcome::Held, 10, 0)), Ok(()));
+        assert_eq!(repro(&run(ReproOutcome::Broken, 10, 10)), Ok(()));
+        assert_eq!(repro(&run(ReproOutcome::Skipped, 0, 0)), Ok(()));
+        for (outcome, passes, broken) in [
+            (ReproOutcome::Held, 10, 1),
+            (ReproOutcome::Held, 0, 0),
+            (ReproOutcome::Broken, 10, 0),
+            (ReproOutcome::Broken, 3, 4),
+            (ReproOutcome::Failed, 5, 0),
+        ] {
+            let why = repro(&run(outcome, passes, broken)).unwrap_err();
+            assert_eq!(
+                why.to_string(),
+                format!(
+                    "outcome {} with {broken} of {passes} passes broken",
+                    outcome.word()
+                )
+            );
+        }
+        let mut misnamed = run(ReproOutcome::Held, 1, 0);
+        misnamed.name = "link/default/nop/g1-s8-b4-t1".into();
+        assert!(matches!(repro(&misnamed), Err(Rejected::Misnamed { .. })));
+    }
+
     #[test]
     fn a_timing_must_be_positive_and_its_total_over_its_steps() {
         assert_eq!(timing(&timed(125.0, 1000, 8)), Ok(()));

@@ -924,7 +924,28 @@ mod tests {
         );
     }
 
-    /// A sync-group cell line as written when its label said only
+    /// A reproducer run line reads back as written, its optional parts
+    /// absent from the text when empty.
+    #[test]
+    fn a_repro_line_round_trips() {
+        let text = r#"{"kind":"repro","name":"link/sqpoll-shared/nop/g1-s16-b16-t1",
+            "cell":{"style":"link","mode":"sqpoll-shared","op":"nop","forced_async":false,
+            "groups":1,"steps":16,"batch":16,"submitters":1,"sharing":"per-submitter"},
+            "run":3,"outcome":"broken","passes":64,"broken":63,
+            "first":"out of order (cqe): group 0 expected seq 0 got 8","finished_unix":7}"#;
+        let record: Record = serde_json::from_str(text).unwrap();
+        let Record::Repro(run) = &record else {
+            panic!("not a repro line: {record:?}")
+        };
+        assert_eq!(
+            (run.run, run.outcome, run.passes, run.broken),
+            (3, ReproOutcome::Broken, 64, 63)
+        );
+        let written = serde_json::to_string(&record).unwrap();
+        assert!(!written.contains("reason"), "{written}");
+        assert_eq!(serde_json::from_str::<Record>(&written).unwrap(), record);
+    }
+
     /// `emulated` reads with the current wording; the style registry's entry
     /// too; other labels pass unchanged.
     #[test]
