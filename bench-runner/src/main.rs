@@ -189,6 +189,10 @@ enum Command {
         /// The longest each run goes on (its `--seconds`).
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Seconds after which a run is killed and recorded failed with
+        /// code `timeout`.
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+        run_timeout: u64,
         /// Output directory for results.jsonl.
         #[arg(long, default_value = "results/presence")]
         out: PathBuf,
@@ -526,6 +530,7 @@ fn main() -> ExitCode {
             runs,
             passes,
             seconds,
+            run_timeout,
             out,
             out_owner_ok,
         } => run_presence(presence::PresenceArgs {
@@ -533,6 +538,7 @@ fn main() -> ExitCode {
             runs,
             passes,
             seconds,
+            run_timeout: std::time::Duration::from_secs(run_timeout),
             out,
             out_owner_ok,
         }),

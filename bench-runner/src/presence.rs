@@ -11,9 +11,10 @@ use crate::repro::cell;
 use reports::results::{ResultsError, ResultsWriter};
 use reports::schema::{ReasonCode, Record, ReproOutcome, ReproRun, RunInfo};
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What `bench-runner presence` was asked.
 pub struct PresenceArgs {
@@ -25,6 +26,10 @@ pub struct PresenceArgs {
     pub passes: u64,
     /// `--seconds` of each run.
     pub seconds: f64,
+    /// How long a run may take before it is killed and recorded failed
+    /// with code `timeout` (a reproducer stuck in the kernel ends no other
+    /// way).
+    pub run_timeout: Duration,
     /// Where results.jsonl goes.
     pub out: PathBuf,
     /// `--out-owner-ok`.
@@ -92,6 +97,21 @@ fn missing_code(why: &str) -> ReasonCode {
 }
 
 impl Ran {
+    /// A run of cell `cell` killed after `limit` without its verdict.
+    fn timed_out(limit: Duration, cell: String) -> Ran {
+        Ran {
+            cell: Some(cell),
+            outcome: ReproOutcome::Failed,
+            passes: 0,
+            broken: 0,
+            first: None,
+            reason: Some((
+                ReasonCode::Timeout,
+                format!("no verdict within {} s: killed", limit.as_secs()),
+            )),
+        }
+    }
+
     /// Reads a run from its exit code (`None`: killed by a signal) and what
     /// it printed: its verdict line decides held or broken, exit 77 skipped,
     /// anything else (or a verdict missing) failed with the last error line.
@@ -182,6 +202,67 @@ fn binary(path: &Path) -> PathBuf {
     }
 }
 
+/// How one run ended: its exit code (`None`: a signal) and output, or
+/// that it was killed at the deadline.
+enum Ended {
+    Exited(Option<i32>, String, String),
+    Killed,
+}
+
+/// Runs `binary` with `args`, killing it once `limit` has passed.
+fn run_once(binary: &Path, args: &[String], limit: Duration) -> std::io::Result<Ended> {
+    let mut child = Command::new(binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            text
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    match status {
+        Some(status) => Ok(Ended::Exited(
+            status.code(),
+            stdout.join().unwrap_or_default(),
+            stderr.join().unwrap_or_default(),
+        )),
+        // A process it forked may still hold the pipes: not waited for.
+        None => Ok(Ended::Killed),
+    }
+}
+
 fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -221,19 +302,21 @@ pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
     let mut writer = ResultsWriter::create(&path, &header::build(&caps, run_info, vec![], None))?;
     for b in &binaries {
         for i in 0..args.runs {
-            let ran = Command::new(b)
-                .args(["--passes", &args.passes.to_string()])
-                .args(["--seconds", &args.seconds.to_string()])
-                .output()
-                .map_err(|e| PresenceError::Reproducer {
+            let flags = [
+                "--passes".to_string(),
+                args.passes.to_string(),
+                "--seconds".to_string(),
+                args.seconds.to_string(),
+            ];
+            let ended =
+                run_once(b, &flags, args.run_timeout).map_err(|e| PresenceError::Reproducer {
                     path: b.display().to_string(),
                     why: e.to_string(),
                 })?;
-            let ran = Ran::read(
-                ran.status.code(),
-                &String::from_utf8_lossy(&ran.stdout),
-                &String::from_utf8_lossy(&ran.stderr),
-            );
+            let ran = match ended {
+                Ended::Exited(code, stdout, stderr) => Ran::read(code, &stdout, &stderr),
+                Ended::Killed => Ran::timed_out(args.run_timeout, name_of(b)?),
+            };
             let line = record(b, i, ran)?;
             eprintln!(
                 "presence: {} run {}: {}",
@@ -245,6 +328,28 @@ pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
         }
     }
     Ok(path)
+}
+
+/// The cell binary `b` is a reproducer of, from its source beside it
+/// (`CELL` in repro.c, as `repro` writes it): what a killed run, which
+/// printed nothing, is recorded under.
+fn name_of(b: &Path) -> Result<String, PresenceError> {
+    let source = b.with_file_name("repro.c");
+    std::fs::read_to_string(&source)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("#define CELL \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+                .map(str::to_string)
+        })
+        .ok_or_else(|| PresenceError::Reproducer {
+            path: b.display().to_string(),
+            why: format!(
+                "killed without a verdict, and {} names no cell",
+                source.display()
+            ),
+        })
 }
 
 /// Run `i` of binary `b` as a results line.
@@ -297,6 +402,33 @@ mod tests {
                 first: Some("out of order (cqe): group 0 expected seq 0 got 8".into()),
                 reason: None,
             }
+        );
+    }
+
+    /// A run past its limit is killed; one within it gives its output.
+    #[test]
+    fn a_run_past_its_limit_is_killed() {
+        let started = Instant::now();
+        let ended = run_once(
+            Path::new("sleep"),
+            &["10".into()],
+            Duration::from_millis(200),
+        );
+        assert!(matches!(ended, Ok(Ended::Killed)));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        match run_once(
+            Path::new("echo"),
+            &["cell x on Linux y".into()],
+            Duration::from_secs(5),
+        ) {
+            Ok(Ended::Exited(Some(0), out, _)) => assert_eq!(out, "cell x on Linux y\n"),
+            _ => panic!("echo did not exit 0"),
+        }
+        let killed = Ran::timed_out(Duration::from_secs(30), "c".into());
+        assert_eq!(killed.outcome, ReproOutcome::Failed);
+        assert_eq!(
+            killed.reason,
+            Some((ReasonCode::Timeout, "no verdict within 30 s: killed".into()))
         );
     }
 
