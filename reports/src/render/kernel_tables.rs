@@ -192,7 +192,12 @@ pub fn presence_blocks(report: &Report) -> Vec<Block> {
         .iter()
         .flat_map(|r| r.kernels.iter().map(|k| k.source))
         .collect();
-    sources.sort_by_key(|&s| kernels::release_numbers(&report.sources[s].header.machine.kernel));
+    sources.sort_by_key(|&s| {
+        (
+            kernels::release_numbers(&report.sources[s].header.machine.kernel),
+            s,
+        )
+    });
     sources.dedup();
     let names: Vec<String> = sources
         .iter()
