@@ -16,7 +16,7 @@ use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
 use crate::resume;
 use crate::source::ConfigSource;
-use crate::stopping::{self, Member, Rule};
+use crate::stopping::{self, Member};
 use itertools::Itertools;
 use reports::analysis::paired::{median_ratio, Blocked};
 use reports::analysis::stats::{coefficient_of_variation, median};
@@ -331,24 +331,34 @@ fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
 
 /// Runs passes for the warm-up time, in batches that double, and returns how
 /// many passes make one repetition of about `rep_time`; `run(n)` runs n
-/// passes. The estimate comes from the last batch alone, so that the first,
-/// cold passes (a new SQPOLL thread's first wake-up can take a scheduler
-/// tick) do not shrink a repetition to a pass or two.
+/// passes and returns the wall ns its timed window measured (a raw loop also
+/// runs its checked passes outside that window: a repetition of it then
+/// times as long as the cell's). The estimate comes from the last batch
+/// alone, so that the first, cold passes (a new SQPOLL thread's first
+/// wake-up can take a scheduler tick) do not shrink a repetition to a pass
+/// or two.
 fn calibrate(
     config: &Config,
-    mut run: impl FnMut(u64) -> Result<(), CellError>,
+    mut run: impl FnMut(u64) -> Result<u64, CellError>,
 ) -> Result<u64, CellError> {
     let start = Instant::now();
     let mut batch = 1u64;
     let per_pass = loop {
-        let began = Instant::now();
-        run(batch)?;
+        let timed_ns = run(batch)?;
         if batch > 1 && start.elapsed() >= config.warmup {
-            break began.elapsed().as_secs_f64() / batch as f64;
+            break timed_ns.max(1) as f64 / 1e9 / batch as f64;
         }
         batch = (batch * 2).min(1 << 16);
     };
     Ok(((config.rep_time.as_secs_f64() / per_pass).ceil() as u64).clamp(1, 1 << 24))
+}
+
+/// The passes a fresh set-up runs untimed before a repetition of `n`
+/// passes: half a repetition, the same for a cell and its raw loop. A
+/// repetition lasts milliseconds, and a new ring's first passes (cold
+/// caches, a new SQPOLL thread's first wake-up) must not fall inside it.
+fn rewarm(n: u64) -> u64 {
+    (n / 2).max(1)
 }
 
 struct Sweeper<'a> {
@@ -482,7 +492,7 @@ impl Sweeper<'_> {
         members: &[usize],
         progress: &mut Progress,
     ) -> Result<bool, SweepError> {
-        let rule = Rule::of(self.config);
+        let rule = stopping::rule(self.config);
         let max = self.config.repetitions;
         for block in 0..max {
             let running: Vec<(usize, bool)> = members
@@ -511,6 +521,7 @@ impl Sweeper<'_> {
                     return Ok(true);
                 }
             }
+            self.writer.sync()?;
             let still: Vec<&Active<'_>> = members
                 .iter()
                 .map(|&i| &active[i])
@@ -518,7 +529,7 @@ impl Sweeper<'_> {
                 .collect();
             let spent = Duration::from_nanos(still.iter().map(|a| a.spent_ns).sum());
             let view: Vec<Member<'_>> = still.iter().map(|a| a.member()).collect();
-            if let Some(reason) = rule.decide(&view, block + 1, spent) {
+            if let Some(reason) = stopping::decide(&rule, &view, block + 1, spent) {
                 for &i in members {
                     let a = &mut active[i];
                     if a.running() {
@@ -594,7 +605,7 @@ impl Sweeper<'_> {
         };
         let warmed = match a.iterations {
             Some(n) => run
-                .run((n / 4).max(1), self.config.watchdog, self.interrupt)
+                .run(rewarm(n), self.config.watchdog, self.interrupt)
                 .map(|_| n),
             None => self.warm_up(&mut run),
         };
@@ -640,8 +651,8 @@ impl Sweeper<'_> {
         let (config, interrupt, iterations) = (self.config, self.interrupt, reference.iterations);
         let measured = reference::run_placed(&a.cell.spec, |run| {
             let n = match iterations {
-                Some(n) => run.measure((n / 4).max(1), interrupt).map(|_| n)?,
-                None => calibrate(config, |k| run.measure(k, interrupt).map(drop))?,
+                Some(n) => run.measure(rewarm(n), interrupt).map(|_| n)?,
+                None => calibrate(config, |k| run.measure(k, interrupt).map(|m| m.wall_ns))?,
             };
             run.measure(n, interrupt).map(|m| (n, m))
         });
@@ -775,7 +786,8 @@ impl Sweeper<'_> {
     /// Finds how many passes of the cell make one repetition (see [`calibrate`]).
     fn warm_up(&self, run: &mut CellRun) -> Result<u64, CellError> {
         calibrate(self.config, |n| {
-            run.run(n, self.config.watchdog, self.interrupt).map(drop)
+            run.run(n, self.config.watchdog, self.interrupt)
+                .map(|m| m.wall_ns)
         })
     }
 }

@@ -434,7 +434,7 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::AnchorStop;
+    use crate::schema::StopReason;
 
     fn futex() -> AnchorValue {
         AnchorValue {
@@ -444,7 +444,7 @@ mod tests {
             ci_low: Some(44_810.0),
             ci_high: Some(45_480.0),
             precision: Some(0.0080),
-            stop: Some(AnchorStop::Precision),
+            stop: Some(StopReason::Precision),
             spent_ns: Some(250_000_000),
             unsupported: None,
         }
