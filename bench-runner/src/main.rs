@@ -14,6 +14,7 @@ mod list;
 mod out_dir;
 mod perf_control;
 mod plan;
+mod presence;
 mod profile;
 mod progress;
 mod repro;
@@ -156,6 +157,47 @@ enum Command {
         /// report mail, from what it printed.
         #[arg(long)]
         mail: bool,
+        /// Also build it statically (liburing's and libc's static
+        /// libraries) into OUT/repro: a binary that runs where liburing is
+        /// not installed, as in scripts/kernel-matrix's guests.
+        #[arg(long = "static")]
+        static_build: bool,
+        /// Results files of `bench-runner presence` runs (one per kernel,
+        /// e.g. from scripts/kernel-matrix): the mail says on which kernels
+        /// the behaviour is present, in how many runs.
+        #[arg(long, num_args = 1.., requires = "mail")]
+        kernels: Vec<PathBuf>,
+        /// Write into OUT even when another user owns it, or group or others
+        /// may write in it without the sticky bit (refused otherwise: as
+        /// root, such a directory could hold links planted to overwrite files).
+        #[arg(long)]
+        out_owner_ok: bool,
+    },
+    /// Run built reproducers (`repro --static`) several times each on this
+    /// kernel and record each run as a `repro` line of OUT/results.jsonl:
+    /// whether the behaviour was present (order broken, wakeup lost), held,
+    /// skipped or failed. `report` over several kernels' files gives the
+    /// presence table.
+    Presence {
+        /// Reproducer binaries, or directories holding one named `repro`.
+        #[arg(required = true)]
+        reproducers: Vec<PathBuf>,
+        /// Runs of each reproducer.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        runs: u32,
+        /// Passes of each run (its `--passes`).
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+        passes: u64,
+        /// The longest each run goes on (its `--seconds`).
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Seconds after which a run is killed and recorded failed with
+        /// code `timeout`.
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+        run_timeout: u64,
+        /// Output directory for results.jsonl.
+        #[arg(long, default_value = "results/presence")]
+        out: PathBuf,
         /// Write into OUT even when another user owns it, or group or others
         /// may write in it without the sticky bit (refused otherwise: as
         /// root, such a directory could hold links planted to overwrite files).
@@ -478,6 +520,8 @@ fn main() -> ExitCode {
             study,
             config,
             mail,
+            static_build,
+            kernels,
             out_owner_ok,
         } => run_repro(repro::ReproArgs {
             cell,
@@ -486,6 +530,25 @@ fn main() -> ExitCode {
                 .or(config.map(source::ConfigSource::File)),
             out,
             mail,
+            static_build,
+            kernels,
+            out_owner_ok,
+        }),
+        Command::Presence {
+            reproducers,
+            runs,
+            passes,
+            seconds,
+            run_timeout,
+            out,
+            out_owner_ok,
+        } => run_presence(presence::PresenceArgs {
+            reproducers,
+            runs,
+            passes,
+            seconds,
+            run_timeout: std::time::Duration::from_secs(run_timeout),
+            out,
             out_owner_ok,
         }),
         Command::List => print_list(),
@@ -553,6 +616,9 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
                 w.cell,
                 repro::BUILD
             );
+            if let Some(binary) = w.binary {
+                eprintln!("built {} ({})", binary.display(), repro::BUILD_STATIC);
+            }
             if let Some(mail) = w.mail {
                 eprintln!("wrote {}", mail.display());
             }
@@ -569,6 +635,38 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// `presence`: runs the reproducers and records their runs, or says in one
+/// line why not.
+fn run_presence(args: presence::PresenceArgs) -> ExitCode {
+    if !(args.seconds > 0.0 && args.seconds.is_finite()) {
+        eprintln!(
+            "error: --seconds must be a positive number, not {}",
+            args.seconds
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    match presence::run(&args) {
+        Ok(path) => {
+            eprintln!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(presence::PresenceError::OutDir(e)) if e.is_usage() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(
+            e @ (presence::PresenceError::Reproducer { .. } | presence::PresenceError::Cell { .. }),
+        ) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -149,6 +149,7 @@ mod tests {
             path: "out/results.jsonl".into(),
             header: *header,
             records,
+            repros: vec![],
             warnings: vec![],
         }
     }

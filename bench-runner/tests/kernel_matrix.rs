@@ -1020,3 +1020,94 @@ fn one_report_sets_the_guest_and_the_host_side_by_side() {
         assert!(bench.get(&name).is_some(), "{name} in {bench}");
     }
 }
+
+/// A reproducer inside a guest: `repro --static` builds the shared-poller
+/// split's program on the host, `--carry` takes it into the 7.2 guest, and
+/// `bench-runner presence` runs it there three times; each run comes back
+/// as a `repro` line that ran its passes, under the emulated header, and
+/// the report of the guest's file has the presence table with the kernel's
+/// column labelled emulated. Skips, with the reason, where gcc cannot link
+/// liburing statically.
+#[test]
+fn a_static_reproducer_runs_in_the_guest_and_its_runs_come_back() {
+    if should_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let carry = dir.path().join("carry");
+    let cell = "link/sqpoll-shared/nop/g1-s16-b64-t1";
+    let built = Command::new(env!("CARGO_BIN_EXE_bench-runner"))
+        .args(["repro", cell, "--static", "--out"])
+        .arg(carry.join("split"))
+        .output()
+        .expect("run bench-runner repro");
+    if !built.status.success() {
+        eprintln!(
+            "skipped: the static build failed (scripts/setup installs gcc and liburing-dev): {}",
+            String::from_utf8_lossy(&built.stderr).trim()
+        );
+        return;
+    }
+    let out = dir.path().join("out");
+    let Some(ran) = kernel_matrix(&[
+        "--kernel",
+        KERNEL,
+        "--bin",
+        env!("CARGO_BIN_EXE_bench-runner"),
+        "--carry",
+        carry.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--timeout",
+        "600",
+        "--",
+        "presence",
+        "{carry}/split",
+        "--runs",
+        "3",
+        "--passes",
+        "16",
+        "--seconds",
+        "2",
+    ]) else {
+        return;
+    };
+    assert!(ran.status.success(), "{}", describe(&ran));
+    let results = out.join(KERNEL).join("results.jsonl");
+    let text = read(&results);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines[0]["machine"]["kernel"], KERNEL);
+    assert_eq!(lines[0]["machine"]["emulated"], true);
+    let reproduce = lines[0]["run"]["reproduce"].as_array().expect("reproduce");
+    assert!(reproduce.iter().any(|w| w == "--carry"), "{reproduce:?}");
+    let runs = &lines[1..];
+    assert_eq!(runs.len(), 3, "{text}");
+    for r in runs {
+        assert_eq!(r["kind"], "repro", "{r}");
+        assert_eq!(r["name"], "link/sqpoll-shared/nop/g1-s16-b16-t1", "{r}");
+        assert!(r["outcome"] == "held" || r["outcome"] == "broken", "{r}");
+        assert_eq!(r["passes"], 16, "{r}");
+    }
+    let report = Command::new(env!("CARGO_BIN_EXE_bench-runner"))
+        .arg("report")
+        .arg(&results)
+        .args(["--no-plots", "--out"])
+        .arg(dir.path().join("report"))
+        .output()
+        .expect("report");
+    assert!(report.status.success(), "{}", describe(&report));
+    let md = read(dir.path().join("report/report.md"));
+    assert!(
+        md.contains(&format!(
+            "| reproducer | behaviour | {KERNEL} (emulated: timings not comparable) |"
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains("all emulated (qemu TCG: a rate, not a timing)"),
+        "{md}"
+    );
+}

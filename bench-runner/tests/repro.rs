@@ -23,11 +23,17 @@ impl Toolchain {
     /// `gcc` when it compiles and links a liburing program with `-l{lib}`, or
     /// why not.
     fn find(gcc: &str, lib: &str) -> Result<Toolchain, String> {
+        Toolchain::find_with(gcc, lib, &[])
+    }
+
+    /// [`Toolchain::find`] with `flags` on the build line (`-static`).
+    fn find_with(gcc: &str, lib: &str, flags: &[&str]) -> Result<Toolchain, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let source = dir.path().join("probe.c");
         let program = "#include <liburing.h>\nint main(void) { struct io_uring r; return io_uring_queue_init(1, &r, 0) < 0; }\n";
         std::fs::write(&source, program).map_err(|e| e.to_string())?;
         let output = Command::new(gcc)
+            .args(flags)
             .arg("-o")
             .arg(dir.path().join("probe"))
             .arg(&source)
@@ -376,4 +382,131 @@ fn the_bug_mail_copies_the_reproducers_rate_and_violation_within_72_columns() {
         "{tool}\n{mail}"
     );
     assert!(mail.contains("\n  bench-runner repro link/sqpoll-shared/nop/g1-s16-b64-t1 --mail\n  gcc -O2 -o repro repro.c -luring -lpthread\n  ./repro\n"), "{mail}");
+}
+
+/// `repro --static` builds a binary that needs no shared library (the one
+/// scripts/kernel-matrix carries into its guests), it runs here, and
+/// `presence` records its runs as `repro` lines that `report` turns into
+/// the presence table and `repro --mail --kernels` into the mail's sentence.
+#[test]
+fn a_static_reproducer_runs_here_and_presence_records_its_runs() {
+    if let Err(why) = Toolchain::find_with("gcc", "uring", &["-static"]) {
+        eprintln!("skip: {why} with -static (scripts/setup installs gcc and liburing-dev)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let built = dir.path().join("split");
+    let cell = "link/sqpoll-shared/nop/g1-s16-b64-t1";
+    let output = bin()
+        .args(["repro", cell, "--static", "--out"])
+        .arg(&built)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("(gcc -O2 -static -o repro repro.c -luring -lpthread)"),
+        "{stderr}"
+    );
+    let program = built.join("repro");
+    let ldd = Command::new("ldd").arg(&program).output().unwrap();
+    assert!(
+        !ldd.status.success() || String::from_utf8_lossy(&ldd.stdout).contains("not a dynamic"),
+        "{}",
+        String::from_utf8_lossy(&ldd.stdout)
+    );
+    let source = std::fs::read_to_string(built.join("repro.c")).unwrap();
+    assert!(source.contains(" * Static:  gcc -O2 -static -o repro repro.c -luring -lpthread\n"));
+    let once = run(&program, &["--passes", "32"]);
+    assert_eq!(once.passes, 32);
+
+    let out = dir.path().join("presence");
+    let output = bin()
+        .args([
+            "presence",
+            "--runs",
+            "3",
+            "--passes",
+            "32",
+            "--seconds",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&built)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["kind"], "header");
+    let runs: Vec<&serde_json::Value> = lines[1..].iter().collect();
+    assert_eq!(runs.len(), 3, "{text}");
+    for (i, r) in runs.iter().enumerate() {
+        assert_eq!(r["kind"], "repro");
+        assert_eq!(r["name"], "link/sqpoll-shared/nop/g1-s16-b16-t1");
+        assert_eq!(r["run"], i);
+        assert_eq!(r["passes"], 32, "{r}");
+        let broken = r["broken"].as_u64().unwrap();
+        let word = if broken > 0 { "broken" } else { "held" };
+        assert_eq!(r["outcome"], word, "{r}");
+    }
+    let broke = runs.iter().filter(|r| r["outcome"] == "broken").count();
+
+    let report = bin()
+        .arg("report")
+        .arg(out.join("results.jsonl"))
+        .args(["--no-plots", "--out"])
+        .arg(dir.path().join("report"))
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
+    let verdict = if broke > 0 { "present" } else { "absent" };
+    assert!(
+        md.contains(&format!(
+            "| link/sqpoll-shared/nop/g1-s16-b16-t1 | {} | {verdict}: {broke} of 3 runs",
+            runs.iter().find_map(|r| r["first"].as_str()).unwrap_or("-")
+        )),
+        "{md}"
+    );
+    if broke == 0 {
+        eprintln!("the split held on this kernel: no mail to check");
+        return;
+    }
+    let mail_dir = dir.path().join("mail");
+    let output = bin()
+        .args(["repro", cell, "--mail", "--kernels"])
+        .arg(out.join("results.jsonl"))
+        .arg("--out")
+        .arg(&mail_dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mail = std::fs::read_to_string(mail_dir.join("bug.txt")).unwrap();
+    let flat = mail.split_whitespace().collect::<Vec<_>>().join(" ");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let numbers: Vec<&str> = release.trim().split('.').take(2).collect();
+    assert!(
+        flat.contains(&format!(
+            "The reproducer's behaviour is present on {} in {broke} of 3 runs.",
+            numbers.join(".")
+        )),
+        "{mail}"
+    );
 }

@@ -21,7 +21,8 @@
 
 use crate::sanitize::quoted;
 use crate::schema::{
-    CellKey, CellRecord, Header, Profile, ReferenceSummary, ReferenceTiming, Timing,
+    CellKey, CellRecord, Header, Profile, ReferenceSummary, ReferenceTiming, ReproOutcome,
+    ReproRun, Timing,
 };
 use std::fmt;
 
@@ -39,6 +40,16 @@ pub enum Rejected {
         field: &'static str,
         /// What it is.
         value: String,
+    },
+    /// A reproducer run's counts contradict its outcome (held with broken
+    /// passes, broken without, more broken passes than passes).
+    Outcome {
+        /// The outcome it states.
+        outcome: ReproOutcome,
+        /// Its broken passes.
+        broken: u64,
+        /// Its passes.
+        passes: u64,
     },
     /// The line's name is not the name of its coordinates.
     Misnamed {
@@ -63,6 +74,15 @@ impl fmt::Display for Rejected {
                 f,
                 "{field} {} is not a name (at most {MAX_NAME} of A-Z a-z 0-9 - _ : + .)",
                 quoted(value)
+            ),
+            Rejected::Outcome {
+                outcome,
+                broken,
+                passes,
+            } => write!(
+                f,
+                "outcome {} with {broken} of {passes} passes broken",
+                outcome.word()
             ),
             Rejected::Misnamed { name, expected } => write!(
                 f,
@@ -330,6 +350,34 @@ pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
     Ok(())
 }
 
+/// Checks the names of a reproducer run line and that its counts are
+/// those its outcome needs: a run that held or broke ran passes, and broke
+/// in none or at least one of them; one skipped or failed ran none.
+pub fn repro(r: &ReproRun) -> Result<(), Rejected> {
+    key(&r.cell)?;
+    let expected = r.cell.name();
+    if r.name != expected {
+        return Err(Rejected::Misnamed {
+            name: r.name.clone(),
+            expected,
+        });
+    }
+    let consistent = r.broken <= r.passes
+        && match r.outcome {
+            ReproOutcome::Held => r.passes > 0 && r.broken == 0,
+            ReproOutcome::Broken => r.broken > 0,
+            ReproOutcome::Skipped | ReproOutcome::Failed => r.passes == 0,
+        };
+    match consistent {
+        true => Ok(()),
+        false => Err(Rejected::Outcome {
+            outcome: r.outcome,
+            broken: r.broken,
+            passes: r.passes,
+        }),
+    }
+}
+
 /// Checks the names of a header's registry, and its anchors, which
 /// findings divide by.
 pub fn header(h: &Header) -> Result<(), Rejected> {
@@ -376,6 +424,59 @@ mod tests {
             ns_per_step,
             cpu_ns_per_step: wall_ns as f64 / steps as f64,
         }
+    }
+
+    /// A reproducer run whose counts contradict its outcome is not
+    /// believed; one whose counts fit it is.
+    #[test]
+    fn repro_runs_must_fit_their_outcome() {
+        use crate::schema::{ReproOutcome, ReproRun};
+        let key = CellKey {
+            style: "link".into(),
+            variant: String::new(),
+            mode: "default".into(),
+            op: "nop".into(),
+            forced_async: false,
+            groups: 1,
+            steps: 8,
+            batch: 8,
+            submitters: 1,
+            sharing: "per-submitter".into(),
+        };
+        let run = |outcome, passes, broken| ReproRun {
+            name: key.name(),
+            cell: key.clone(),
+            run: 0,
+            outcome,
+            passes,
+            broken,
+            first: None,
+            reason: None,
+            reason_code: None,
+            finished_unix: 0,
+        };
+        assert_eq!(repro(&run(ReproOutcome::Held, 10, 0)), Ok(()));
+        assert_eq!(repro(&run(ReproOutcome::Broken, 10, 10)), Ok(()));
+        assert_eq!(repro(&run(ReproOutcome::Skipped, 0, 0)), Ok(()));
+        for (outcome, passes, broken) in [
+            (ReproOutcome::Held, 10, 1),
+            (ReproOutcome::Held, 0, 0),
+            (ReproOutcome::Broken, 10, 0),
+            (ReproOutcome::Broken, 3, 4),
+            (ReproOutcome::Failed, 5, 0),
+        ] {
+            let why = repro(&run(outcome, passes, broken)).unwrap_err();
+            assert_eq!(
+                why.to_string(),
+                format!(
+                    "outcome {} with {broken} of {passes} passes broken",
+                    outcome.word()
+                )
+            );
+        }
+        let mut misnamed = run(ReproOutcome::Held, 1, 0);
+        misnamed.name = "link/default/nop/g1-s8-b4-t1".into();
+        assert!(matches!(repro(&misnamed), Err(Rejected::Misnamed { .. })));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use crate::checks::{self, Rejected};
 use crate::sanitize;
-use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
+use crate::schema::{CellRecord, Header, Record, ReproRun, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -60,6 +60,8 @@ pub struct Results {
     pub header: Header,
     /// Every well-formed cell line, in file order.
     pub records: Vec<CellRecord>,
+    /// Every well-formed reproducer run line, in file order.
+    pub repros: Vec<ReproRun>,
     /// One message per skipped line (`line N: ...`).
     pub warnings: Vec<String>,
 }
@@ -106,6 +108,7 @@ impl Results {
             why,
         })?;
         let mut records = Vec::new();
+        let mut repros = Vec::new();
         let mut warnings = Vec::new();
         for (index, line) in lines {
             let record = serde_json::from_slice::<serde_json::Value>(line).and_then(|mut v| {
@@ -115,6 +118,10 @@ impl Results {
             match record {
                 Ok(Record::Cell(cell)) => match checks::cell(&cell) {
                     Ok(()) => records.push(*cell),
+                    Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
+                },
+                Ok(Record::Repro(run)) => match checks::repro(&run) {
+                    Ok(()) => repros.push(*run),
                     Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
                 },
                 Ok(Record::Header(_)) => {
@@ -129,6 +136,7 @@ impl Results {
             path: path.to_path_buf(),
             header,
             records,
+            repros,
             warnings,
         })
     }

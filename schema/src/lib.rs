@@ -1,7 +1,8 @@
 //! The results schema: one JSON object per line. The first line of a file is a
 //! [`Header`] describing the machine and the run; every later line is a
 //! [`CellRecord`], one per repetition (timing pass), per repetition of the raw
-//! reference loop beside it (reference pass) or per profile pass of a cell. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
+//! reference loop beside it (reference pass) or per profile pass of a cell,
+//! or a [`ReproRun`], one per run of a built reproducer. Files carry [`SCHEMA_VERSION`] so that newer readers can re-read old runs.
 //!
 //! Every outcome that is not a plain measurement carries a [`ReasonCode`]
 //! beside its one-line text: readers decide by the code, people read the
@@ -35,8 +36,10 @@ const OLD_USERSPACE_EMULATION_LABEL: &str = "emulated";
 pub enum Record {
     /// The first line of every results file.
     Header(Box<Header>),
-    /// Every later line.
+    /// Every later line of a sweep.
     Cell(Box<CellRecord>),
+    /// One run of a built reproducer (`bench-runner presence`).
+    Repro(Box<ReproRun>),
 }
 
 /// Describes where and how a results file was produced; results from several
@@ -664,6 +667,68 @@ pub struct CellRecord {
     pub finished_unix: u64,
 }
 
+/// What one run of a reproducer found.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReproOutcome {
+    /// Every pass kept the order (exit 0): the behaviour is absent.
+    Held,
+    /// At least one pass broke the order or lost a wakeup (exit 1): the
+    /// behaviour is present.
+    Broken,
+    /// The kernel lacks what the cell needs (exit 77, the reason given).
+    Skipped,
+    /// The program could not run its passes (exit 2, a signal, or output
+    /// without its verdict): says nothing of the behaviour.
+    Failed,
+}
+
+impl ReproOutcome {
+    /// The word used in results and reports (the serialised name).
+    pub fn word(self) -> &'static str {
+        match self {
+            ReproOutcome::Held => "held",
+            ReproOutcome::Broken => "broken",
+            ReproOutcome::Skipped => "skipped",
+            ReproOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// One run of a reproducer built by `bench-runner repro` (a `repro` line):
+/// whether the behaviour it checks for was present on this kernel, over how
+/// many passes. Runs of one cell across kernels make the presence table.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReproRun {
+    /// The cell's name ([`CellKey::name`]), as the reproducer printed it.
+    pub name: String,
+    /// Coordinates of the cell.
+    pub cell: CellKey,
+    /// The run's index among the runs of this reproducer, from 0.
+    pub run: u32,
+    /// What it found.
+    pub outcome: ReproOutcome,
+    /// Passes it ran (0 when skipped or failed).
+    pub passes: u64,
+    /// Passes that broke (at most `passes`).
+    pub broken: u64,
+    /// The first violation, when it broke, in the tool's wording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    /// Why it was skipped or failed; one line, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The code of `reason`, what readers decide by.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_code"
+    )]
+    pub reason_code: Option<ReasonCode>,
+    /// Seconds since the Unix epoch when the line was written.
+    pub finished_unix: u64,
+}
+
 /// Reads a reason code, taking one this build does not know (written by a
 /// newer tool) as absent, so that the line and its text still read.
 fn known_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ReasonCode>, D::Error> {
@@ -862,7 +927,28 @@ mod tests {
         );
     }
 
-    /// A sync-group cell line as written when its label said only
+    /// A reproducer run line reads back as written, its optional parts
+    /// absent from the text when empty.
+    #[test]
+    fn a_repro_line_round_trips() {
+        let text = r#"{"kind":"repro","name":"link/sqpoll-shared/nop/g1-s16-b16-t1",
+            "cell":{"style":"link","mode":"sqpoll-shared","op":"nop","forced_async":false,
+            "groups":1,"steps":16,"batch":16,"submitters":1,"sharing":"per-submitter"},
+            "run":3,"outcome":"broken","passes":64,"broken":63,
+            "first":"out of order (cqe): group 0 expected seq 0 got 8","finished_unix":7}"#;
+        let record: Record = serde_json::from_str(text).unwrap();
+        let Record::Repro(run) = &record else {
+            panic!("not a repro line: {record:?}")
+        };
+        assert_eq!(
+            (run.run, run.outcome, run.passes, run.broken),
+            (3, ReproOutcome::Broken, 64, 63)
+        );
+        let written = serde_json::to_string(&record).unwrap();
+        assert!(!written.contains("reason"), "{written}");
+        assert_eq!(serde_json::from_str::<Record>(&written).unwrap(), record);
+    }
+
     /// `emulated` reads with the current wording; the style registry's entry
     /// too; other labels pass unchanged.
     #[test]

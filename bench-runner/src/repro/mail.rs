@@ -4,6 +4,8 @@
 //! happened with the rate and first violation as the reproducer printed
 //! them, the kernel and machine, the reproducer inline when it is short and
 //! narrow enough (else named as the attachment) and the exact commands.
+//! With the runs of other kernels (`--kernels`), the kernel section says
+//! on which the behaviour is present, in how many runs.
 
 use crate::plan::PlannedCell;
 use reports::render::mail::{command_lines, wrap, MAIL_WIDTH};
@@ -47,6 +49,11 @@ pub struct MailFacts<'a> {
     pub machine: &'a str,
     /// The command that made the reproducer and this mail.
     pub command: &'a [String],
+    /// The line it was built with.
+    pub build: &'a str,
+    /// Where its behaviour is present and where not, across the kernels of
+    /// `bench-runner presence` runs (`repro --kernels`).
+    pub presence: Option<&'a str>,
 }
 
 /// The mode as the subject names it, or nothing for the default mode.
@@ -160,10 +167,12 @@ pub fn render(cell: &PlannedCell, facts: &MailFacts<'_>) -> String {
     let mut happened = para(&facts.run.verdict);
     happened.extend(para(&format!("({})", facts.run.timing)));
     section("What happened", happened);
-    section(
-        "Kernel and machine",
-        para(&format!("Linux {}, {}", facts.kernel, facts.machine)),
-    );
+    let mut machine = para(&format!("Linux {}, {}", facts.kernel, facts.machine));
+    if let Some(presence) = facts.presence {
+        machine.push(String::new());
+        machine.extend(para(presence));
+    }
+    section("Kernel and machine", machine);
     let source_lines = facts.source.lines().count();
     let narrow = facts
         .source
@@ -181,10 +190,7 @@ pub fn render(cell: &PlannedCell, facts: &MailFacts<'_>) -> String {
     section("Reproducer", reproducer);
     let mut commands = command_lines(facts.command);
     commands.extend(command_lines(
-        &crate::repro::BUILD
-            .split(' ')
-            .map(String::from)
-            .collect::<Vec<_>>(),
+        &facts.build.split(' ').map(String::from).collect::<Vec<_>>(),
     ));
     commands.extend(command_lines(&["./repro".into()]));
     section("Commands", commands);
@@ -202,6 +208,15 @@ mod tests {
         order broken in 4,091 of 4,096 passes (99.9%, 95% CI 99.7-99.9%), first: out of order (cqe): group 0 expected seq 0 got 8\n";
 
     fn mail(cell: &str, stdout: &str, source: &str) -> (String, RunSummary) {
+        mail_with(cell, stdout, source, None)
+    }
+
+    fn mail_with(
+        cell: &str,
+        stdout: &str,
+        source: &str,
+        presence: Option<&str>,
+    ) -> (String, RunSummary) {
         let cell = find(cell, None).expect("a cell");
         let run = RunSummary::parse(stdout).expect("a summary");
         let command: Vec<String> = ["bench-runner", "repro", &cell.name, "--mail"]
@@ -213,6 +228,8 @@ mod tests {
             kernel: "6.18.0",
             machine: "Intel(R) Xeon(R) Processor, 2 CPUs",
             command: &command,
+            build: crate::repro::BUILD,
+            presence,
         };
         (render(&cell, &facts), run)
     }
@@ -261,6 +278,37 @@ mod tests {
             text.contains("\nReproducer\nint main(void) { return 0; }\n"),
             "{text}"
         );
+    }
+
+    /// The presence sentence goes under the kernel and machine, wrapped
+    /// to the mail's width and copied word for word.
+    #[test]
+    fn the_presence_across_kernels_is_in_the_kernel_section() {
+        let said = "The reproducer's behaviour is present on 6.12 and 7.2 in 20 of 20 runs, \
+                    absent on 6.1 in 0 of 20; all emulated (qemu TCG: a rate, not a timing).";
+        let (text, _) = mail_with(
+            "link/sqpoll-shared/nop/g1-s16-b16-t1",
+            SPLIT,
+            "int main(void) { return 0; }\n",
+            Some(said),
+        );
+        assert!(
+            text.lines().all(|l| l.chars().count() <= MAIL_WIDTH),
+            "{text}"
+        );
+        let section: Vec<&str> = text
+            .split("\n\nKernel and machine\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\nReproducer\n").next())
+            .expect("the kernel section")
+            .lines()
+            .collect();
+        let flat = section
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(flat.contains(said), "{flat}");
     }
 
     #[test]

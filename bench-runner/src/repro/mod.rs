@@ -6,13 +6,16 @@
 //! counts passes and broken passes: it prints ns/step and the rate with a
 //! Wilson 95% interval, and exits 0 (held), 1 (broken), 2 (error) or 77 (a
 //! feature missing). `cell` finds the cell, `source` writes the program.
+//! Built statically (`--static`) it runs where liburing is not installed,
+//! as in `scripts/kernel-matrix`'s guests, whose runs (`bench-runner
+//! presence`) the mail then names kernel by kernel (`--kernels`).
 
-mod cell;
+pub(crate) mod cell;
 mod mail;
 mod source;
 
 pub use cell::CellNotFound;
-pub use source::{Refusal, BUILD};
+pub use source::{Refusal, BUILD, BUILD_STATIC};
 
 use crate::source::ConfigSource;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,12 @@ pub struct ReproArgs {
     pub out: PathBuf,
     /// Also build and run it, and write bug.txt, the bug report mail.
     pub mail: bool,
+    /// Build it statically ([`BUILD_STATIC`]): a binary that runs without
+    /// liburing installed.
+    pub static_build: bool,
+    /// Results files of `bench-runner presence` runs (one per kernel) whose
+    /// presence sentence for this cell the mail states.
+    pub kernels: Vec<PathBuf>,
     /// `--out-owner-ok`: write into `out` even when another user could
     /// have put files there (see `out_dir`).
     pub out_owner_ok: bool,
@@ -54,6 +63,9 @@ pub enum ReproError {
     /// be created.
     #[error(transparent)]
     OutDir(#[from] crate::out_dir::OutDirError),
+    /// A `--kernels` file cannot be read.
+    #[error(transparent)]
+    Kernels(#[from] reports::results::ResultsError),
     /// The reproducer kept the order: there is no bug to report.
     #[error("no bug to report: {0}")]
     Held(String),
@@ -77,6 +89,8 @@ pub struct Written {
     pub lines: usize,
     /// The bug report mail, with `--mail`.
     pub mail: Option<PathBuf>,
+    /// The static binary, with `--static`.
+    pub binary: Option<PathBuf>,
 }
 
 impl ReproArgs {
@@ -102,8 +116,14 @@ impl ReproArgs {
             }
             _ => {}
         }
+        if self.static_build {
+            words.push("--static".into());
+        }
         if self.mail {
             words.push("--mail".into());
+        }
+        for k in &self.kernels {
+            words.extend(["--kernels".into(), k.display().to_string()]);
         }
         words
     }
@@ -127,9 +147,17 @@ pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
     crate::out_dir::prepare(&args.out, args.out_owner_ok)?;
     let path = args.out.join("repro.c");
     save(&args.out, "repro.c", &text)?;
+    let build_line = match args.static_build {
+        true => BUILD_STATIC,
+        false => BUILD,
+    };
+    if args.static_build || args.mail {
+        build(&args.out, build_line)?;
+    }
+    let presence = presence(&args.kernels, &cell.name)?;
     let mail = match args.mail {
         true => {
-            let run = build_and_run(&args.out)?;
+            let run = run(&args.out)?;
             let machine = format!(
                 "{}, {} CPUs",
                 crate::header::cpu_model(),
@@ -141,6 +169,8 @@ pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
                 kernel: &kernel,
                 machine: &machine,
                 command: &args.words(),
+                build: build_line,
+                presence: presence.as_deref(),
             };
             Some(save(&args.out, "bug.txt", &mail::render(&cell, &facts))?)
         }
@@ -151,7 +181,37 @@ pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
         lines: text.lines().count(),
         path,
         mail,
+        binary: args.static_build.then(|| args.out.join("repro")),
     })
+}
+
+/// The presence sentence of cell `name` across the `bench-runner presence`
+/// results files `kernels`, with the kernels that ran it; `None` without
+/// files, and where none ran the cell.
+fn presence(kernels: &[PathBuf], name: &str) -> Result<Option<String>, ReproError> {
+    if kernels.is_empty() {
+        return Ok(None);
+    }
+    let inputs = kernels
+        .iter()
+        .map(|k| reports::results::Results::read(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = reports::analysis::model::Report::build(&inputs);
+    Ok(reports::analysis::presence::table(&report)
+        .iter()
+        .find(|row| row.name == name)
+        .map(|row| {
+            let on: Vec<String> = row
+                .kernels
+                .iter()
+                .map(|k| reports::analysis::kernels::kernel_described(&report, k.source))
+                .collect();
+            format!(
+                "The reproducer's behaviour is {}. Kernels: {}.",
+                reports::analysis::presence::sentence(&report, row),
+                on.join("; ")
+            )
+        }))
 }
 
 /// Writes `text` as `dir/name`, the directory created if need be.
@@ -168,14 +228,24 @@ fn save(dir: &Path, name: &str, text: &str) -> Result<PathBuf, ReproError> {
     Ok(path)
 }
 
-/// Builds `dir/repro.c` with [`BUILD`] and runs it with its defaults,
-/// keeping what it printed as `dir/repro.out`; a reproducer that held, or
-/// could not run, is an error.
-fn build_and_run(dir: &Path) -> Result<mail::RunSummary, ReproError> {
-    let mut build = BUILD.split(' ');
-    let compiler = build.next().unwrap_or("gcc");
+/// The last line of `bytes` that is not blank, trimmed.
+fn last_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Builds `dir/repro.c` into `dir/repro` with `line` ([`BUILD`] or
+/// [`BUILD_STATIC`]); a failed build is an error naming its last line.
+fn build(dir: &Path, line: &str) -> Result<(), ReproError> {
+    let mut words = line.split(' ');
+    let compiler = words.next().unwrap_or("gcc");
     let built = Command::new(compiler)
-        .args(build)
+        .args(words)
         .current_dir(dir)
         .output()
         .map_err(|e| {
@@ -183,21 +253,18 @@ fn build_and_run(dir: &Path) -> Result<mail::RunSummary, ReproError> {
                 "{compiler}: {e} (scripts/setup installs gcc and liburing-dev)"
             ))
         })?;
-    let last_line = |bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes);
-        text.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    };
-    if !built.status.success() {
-        return Err(ReproError::Run(format!(
-            "{BUILD}: {}",
+    match built.status.success() {
+        true => Ok(()),
+        false => Err(ReproError::Run(format!(
+            "{line}: {}",
             last_line(&built.stderr)
-        )));
+        ))),
     }
+}
+
+/// Runs the built `dir/repro` with its defaults, keeping what it printed as
+/// `dir/repro.out`; a reproducer that held, or could not run, is an error.
+fn run(dir: &Path) -> Result<mail::RunSummary, ReproError> {
     let program = std::fs::canonicalize(dir.join("repro"))
         .map_err(|e| ReproError::Run(format!("./repro: {e}")))?;
     let ran = Command::new(program)

@@ -13,6 +13,10 @@ use workloads::probe::Need;
 /// The build line every reproducer states and the tests run.
 pub const BUILD: &str = "gcc -O2 -o repro repro.c -luring -lpthread";
 
+/// The build line of a binary that runs where liburing is not installed
+/// (liburing's static library, e.g. Debian's liburing-dev, and libc's).
+pub const BUILD_STATIC: &str = "gcc -O2 -static -o repro repro.c -luring -lpthread";
+
 /// Passes a reproducer runs unless told otherwise (`--passes`).
 pub const DEFAULT_PASSES: u64 = 4096;
 /// The longest it runs unless told otherwise (`--seconds`).
@@ -256,6 +260,7 @@ fn header(cell: &PlannedCell, made: &Provenance<'_>) -> String {
         "as a program on liburing and libc alone.".into(),
         String::new(),
         format!("Build:   {BUILD}"),
+        format!("Static:  {BUILD_STATIC}"),
         format!(
             "Run:     ./repro [--passes N] [--seconds S]   (default {DEFAULT_PASSES}, at most {DEFAULT_SECONDS} s)"
         ),

@@ -15,4 +15,5 @@ pub mod judgement;
 pub mod kernels;
 pub mod model;
 pub mod paired;
+pub mod presence;
 pub mod stats;

@@ -9,7 +9,7 @@ use crate::schema::{
     AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
     Registry, Status, Stopping, Timing,
 };
-use crate::schema::{ReasonCode, ViolationRecord};
+use crate::schema::{ReasonCode, ReproRun, ViolationRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
@@ -39,6 +39,9 @@ pub struct Source {
     pub labels: Vec<String>,
     /// Lines the reader skipped.
     pub warnings: Vec<String>,
+    /// Its reproducer runs (`bench-runner presence`), in file order: what
+    /// the presence table counts.
+    pub repros: Vec<ReproRun>,
     /// The styles that promise no order, from the input's registry (else
     /// the first registry among the inputs): their cells are controls.
     pub unordered: BTreeSet<String>,
@@ -558,6 +561,7 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
                 label,
                 labels,
                 warnings: r.warnings.clone(),
+                repros: r.repros.clone(),
             }
         })
         .collect()

@@ -7,6 +7,7 @@
 use crate::analysis::judgement::{CompareOptions, Verdict};
 use crate::analysis::kernels::{self, Between, KernelCell};
 use crate::analysis::model::{CellStatus, Report};
+use crate::analysis::presence;
 use crate::format::{interval, num, p_value, ratio, signed_pct};
 use crate::render::document::Block;
 use crate::render::table::{Align, Table};
@@ -171,4 +172,58 @@ pub fn blocks(report: &Report) -> Vec<Block> {
         ));
     }
     out
+}
+
+/// What the presence table's rows and columns mean.
+pub(crate) const PRESENCE_RULE: &str = "Each built reproducer (`bench-runner presence`) run \
+     several times on each kernel: present when a run broke the order or lost a wakeup, \
+     absent when every run held; the 95% interval (Wilson) is of the share of runs that \
+     broke. A rate is no timing: it compares across real and emulated kernels alike.";
+
+/// The presence table, for report.md and report.html: one row per
+/// reproducer, one column per kernel (oldest release first), then each
+/// row's sentence; nothing when no input has reproducer runs.
+pub fn presence_blocks(report: &Report) -> Vec<Block> {
+    let rows = presence::table(report);
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut sources: Vec<usize> = rows
+        .iter()
+        .flat_map(|r| r.kernels.iter().map(|k| k.source))
+        .collect();
+    sources.sort_by_key(|&s| {
+        (
+            kernels::release_numbers(&report.sources[s].header.machine.kernel),
+            s,
+        )
+    });
+    sources.dedup();
+    let names: Vec<String> = sources
+        .iter()
+        .map(|&s| kernels::kernel_name(report, s))
+        .collect();
+    let mut columns = vec![("reproducer", Align::Left), ("behaviour", Align::Left)];
+    columns.extend(names.iter().map(|n| (n.as_str(), Align::Left)));
+    let mut t = Table::new(&columns);
+    for row in &rows {
+        let mut cells = vec![row.name.clone(), row.first.clone().unwrap_or("-".into())];
+        cells.extend(sources.iter().map(|&s| {
+            row.kernels
+                .iter()
+                .find(|k| k.source == s)
+                .map_or("not run".into(), presence::KernelPresence::text)
+        }));
+        t.push(cells);
+    }
+    vec![
+        Block::Heading(2, "Presence across kernels".into()),
+        Block::Paragraph(PRESENCE_RULE.into()),
+        Block::Table(t),
+        Block::List(
+            rows.iter()
+                .map(|r| format!("{}: {}", r.name, presence::sentence(report, r)))
+                .collect(),
+        ),
+    ]
 }

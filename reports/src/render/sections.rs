@@ -459,6 +459,8 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
     doc.blocks.extend(overview::blocks(report));
     doc.blocks
         .extend(crate::render::kernel_tables::blocks(report));
+    doc.blocks
+        .extend(crate::render::kernel_tables::presence_blocks(report));
     doc.blocks.extend(plot_blocks(plots));
     for section in [
         cell_blocks,

@@ -6,6 +6,7 @@
 use super::{wrap, MAIL_WIDTH};
 use crate::analysis::kernels::{self, Between, CellAcross, KernelCell};
 use crate::analysis::model::Report;
+use crate::analysis::presence;
 use crate::format::{ascii, ratio};
 use crate::render::kernel_tables::{change, value};
 
@@ -139,14 +140,31 @@ pub(super) fn mail_alone(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// The per-kernel summary as mail lines.
+/// The per-kernel summary as mail lines, then where each reproducer's
+/// behaviour is present (when the inputs have reproducer runs).
 pub fn mail_summary(report: &Report) -> Vec<String> {
-    if !report.multi() {
+    let mut lines = Vec::new();
+    if report.multi() {
+        lines.push("Styles per kernel:".to_string());
+        for s in kernels::summaries(report) {
+            lines.extend(wrap(&ascii(&s.line(report)), MAIL_WIDTH, "- ", "  "));
+        }
+    }
+    lines.extend(presence_lines(report));
+    lines
+}
+
+/// Each reproducer's presence sentence, one item each; nothing when no
+/// input has reproducer runs.
+pub fn presence_lines(report: &Report) -> Vec<String> {
+    let rows = presence::table(report);
+    if rows.is_empty() {
         return Vec::new();
     }
-    let mut lines = vec!["Styles per kernel:".to_string()];
-    for s in kernels::summaries(report) {
-        lines.extend(wrap(&ascii(&s.line(report)), MAIL_WIDTH, "- ", "  "));
+    let mut lines = vec!["Reproducers per kernel:".to_string()];
+    for row in &rows {
+        let text = format!("{}: {}", row.name, presence::sentence(report, row));
+        lines.extend(wrap(&ascii(&text), MAIL_WIDTH, "- ", "  "));
     }
     lines
 }

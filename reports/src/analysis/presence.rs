@@ -1,0 +1,452 @@
+//! Where on the kernel axis a reproducer's behaviour is present: the runs
+//! of built reproducers (`repro` lines, written by `bench-runner presence`)
+//! counted per cell and kernel. A run that broke the order (or lost a
+//! wakeup) is a run where the behaviour is present, one that held a run
+//! where it is absent; runs skipped for a missing feature or failed say
+//! nothing either way and are counted apart. A rate is no timing, so it
+//! compares across real and emulated kernels alike; the kernels that ran
+//! emulated are still named so.
+
+use crate::analysis::kernels::release_numbers;
+use crate::analysis::model::Report;
+use crate::analysis::stats::Rate;
+use crate::format::thousands;
+use crate::schema::{ReasonCode, ReproOutcome, ReproRun};
+
+/// What a kernel's runs of one reproducer say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// At least one run broke.
+    Present,
+    /// Every run that ran its passes held.
+    Absent,
+    /// No run ran its passes: the kernel lacks what the cell needs.
+    Skipped,
+    /// No run ran its passes, and not for a missing feature.
+    Failed,
+}
+
+impl Verdict {
+    /// The word tables and sentences use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Present => "present",
+            Verdict::Absent => "absent",
+            Verdict::Skipped => "skipped",
+            Verdict::Failed => "failed",
+        }
+    }
+}
+
+/// One reproducer's runs on one kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelPresence {
+    /// Index into [`Report::sources`].
+    pub source: usize,
+    /// Runs that broke, of the runs that held or broke.
+    pub runs: Rate,
+    /// Passes that broke, of those runs' passes.
+    pub passes: Rate,
+    /// Runs skipped for a missing feature.
+    pub skipped: u64,
+    /// Runs that failed to run their passes.
+    pub failed: u64,
+    /// The code of the first skipped or failed run.
+    pub code: Option<ReasonCode>,
+}
+
+impl KernelPresence {
+    /// What the runs say, taken together.
+    pub fn verdict(&self) -> Verdict {
+        match (self.runs.broken, self.runs.passes, self.skipped) {
+            (1.., _, _) => Verdict::Present,
+            (0, 1.., _) => Verdict::Absent,
+            (0, 0, 1..) => Verdict::Skipped,
+            _ => Verdict::Failed,
+        }
+    }
+
+    /// The table's cell: `present: 20 of 20 runs (95% CI 84-100%), 1,266
+    /// of 1,280 passes`, `absent: 0 of 20 runs (95% CI 0-16%), held in
+    /// 1,280 passes`, `skipped [missing_opcode]`, with the runs that failed
+    /// beside the others.
+    pub fn text(&self) -> String {
+        let code = || self.code.map_or("no code".to_string(), |c| c.to_string());
+        let mut text = match self.verdict() {
+            Verdict::Present | Verdict::Absent => {
+                let ci = self.runs.wilson95();
+                let passes = match self.passes.broken {
+                    0 => format!("held in {} passes", thousands(self.passes.passes)),
+                    k => format!(
+                        "{} of {} passes",
+                        thousands(k),
+                        thousands(self.passes.passes)
+                    ),
+                };
+                format!(
+                    "{}: {} of {} runs (95% CI {:.0}-{:.0}%), {passes}",
+                    self.verdict().word(),
+                    self.runs.broken,
+                    self.runs.passes,
+                    ci.lo * 100.0,
+                    ci.hi * 100.0
+                )
+            }
+            Verdict::Skipped => format!("skipped [{}]", code()),
+            Verdict::Failed => format!("failed in {} runs [{}]", self.failed, code()),
+        };
+        if self.failed > 0 && self.verdict() != Verdict::Failed {
+            text.push_str(&format!("; {} runs failed [{}]", self.failed, code()));
+        }
+        text
+    }
+}
+
+/// One reproducer across the report's kernels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresenceRow {
+    /// The cell's name.
+    pub name: String,
+    /// The first violation of the first run that broke, on any kernel.
+    pub first: Option<String>,
+    /// Its runs on each kernel that ran it, in the order of the kernels'
+    /// releases (oldest first).
+    pub kernels: Vec<KernelPresence>,
+}
+
+/// The sources in the order of their kernel releases, oldest first (the
+/// file order among equals).
+fn by_release(report: &Report) -> Vec<usize> {
+    let mut sources: Vec<usize> = (0..report.sources.len()).collect();
+    sources.sort_by_key(|&s| release_numbers(&report.sources[s].header.machine.kernel));
+    sources
+}
+
+/// Adds one run to a kernel's counts.
+fn count(k: &mut KernelPresence, run: &ReproRun) {
+    match run.outcome {
+        ReproOutcome::Held | ReproOutcome::Broken => {
+            let broke = u64::from(run.outcome == ReproOutcome::Broken);
+            k.runs = k.runs.plus(Rate {
+                broken: broke,
+                passes: 1,
+            });
+            k.passes = k.passes.plus(Rate {
+                broken: run.broken,
+                passes: run.passes,
+            });
+        }
+        ReproOutcome::Skipped => k.skipped += 1,
+        ReproOutcome::Failed => k.failed += 1,
+    }
+    if matches!(run.outcome, ReproOutcome::Skipped | ReproOutcome::Failed) && k.code.is_none() {
+        k.code = run.reason_code;
+    }
+}
+
+/// The presence table: one row per reproducer (in the order first seen),
+/// one entry per kernel that ran it. Empty when no input has runs.
+pub fn table(report: &Report) -> Vec<PresenceRow> {
+    let mut rows: Vec<PresenceRow> = Vec::new();
+    for source in by_release(report) {
+        for run in &report.sources[source].repros {
+            let at = match rows.iter().position(|r| r.name == run.name) {
+                Some(at) => at,
+                None => {
+                    rows.push(PresenceRow {
+                        name: run.name.clone(),
+                        first: None,
+                        kernels: Vec::new(),
+                    });
+                    rows.len() - 1
+                }
+            };
+            let row = &mut rows[at];
+            if row.first.is_none() {
+                row.first.clone_from(&run.first);
+            }
+            if row.kernels.last().is_none_or(|k| k.source != source) {
+                row.kernels.push(KernelPresence {
+                    source,
+                    runs: Rate::default(),
+                    passes: Rate::default(),
+                    skipped: 0,
+                    failed: 0,
+                    code: None,
+                });
+            }
+            let k = row.kernels.last_mut().expect("pushed above");
+            count(k, run);
+        }
+    }
+    rows
+}
+
+/// A kernel as a sentence names it: its series (`6.12`) when no other
+/// input has the same, else its label.
+pub fn short_name(report: &Report, source: usize) -> String {
+    let series = |s: usize| {
+        let numbers = release_numbers(&report.sources[s].header.machine.kernel);
+        match numbers.as_slice() {
+            [major, minor, ..] => Some(format!("{major}.{minor}")),
+            _ => None,
+        }
+    };
+    match series(source) {
+        Some(own)
+            if (0..report.sources.len())
+                .filter(|&s| series(s).as_deref() == Some(own.as_str()))
+                .count()
+                == 1 =>
+        {
+            own
+        }
+        _ => report.sources[source].label.clone(),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The row in one sentence, kernels of the same verdict and counts
+/// together: `present on 6.12 and 7.2 in 20 of 20 runs, absent on 6.1 in 0
+/// of 20; all emulated (qemu TCG)`. A kernel that ran emulated among real
+/// ones is marked `(emulated)` itself.
+pub fn sentence(report: &Report, row: &PresenceRow) -> String {
+    let emulated = |s: usize| report.sources[s].header.machine.emulated;
+    let all_emulated = row.kernels.iter().all(|k| emulated(k.source));
+    let name = |s: usize| match emulated(s) && !all_emulated {
+        true => format!("{} (emulated)", short_name(report, s)),
+        false => short_name(report, s),
+    };
+    // Groups of (verdict, broken runs, runs, code), present first.
+    let mut groups: Vec<(&KernelPresence, Vec<String>)> = Vec::new();
+    let order = [
+        Verdict::Present,
+        Verdict::Absent,
+        Verdict::Skipped,
+        Verdict::Failed,
+    ];
+    for verdict in order {
+        for k in row.kernels.iter().filter(|k| k.verdict() == verdict) {
+            let same = |g: &KernelPresence| {
+                g.verdict() == verdict
+                    && g.runs == k.runs
+                    && (verdict != Verdict::Skipped && verdict != Verdict::Failed
+                        || g.code == k.code)
+            };
+            match groups.iter_mut().find(|(g, _)| same(g)) {
+                Some((_, names)) => names.push(name(k.source)),
+                None => groups.push((k, vec![name(k.source)])),
+            }
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (k, names))| {
+            let runs = if i == 0 { " runs" } else { "" };
+            let code = k.code.map_or("no code".to_string(), |c| c.to_string());
+            let on = and_list(names);
+            match k.verdict() {
+                Verdict::Present | Verdict::Absent => format!(
+                    "{} on {on} in {} of {}{runs}",
+                    k.verdict().word(),
+                    k.runs.broken,
+                    k.runs.passes
+                ),
+                Verdict::Skipped => format!("skipped on {on} [{code}]"),
+                Verdict::Failed => format!("failed on {on} [{code}]"),
+            }
+        })
+        .collect();
+    let mut text = parts.join(", ");
+    if all_emulated && !row.kernels.is_empty() {
+        text.push_str("; all emulated (qemu TCG: a rate, not a timing)");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Results;
+    use crate::schema::{CellKey, Header, IoUringInfo, Machine, RunInfo, Tool, SCHEMA_VERSION};
+    use std::path::PathBuf;
+
+    fn key() -> CellKey {
+        CellKey {
+            style: "link".into(),
+            variant: String::new(),
+            mode: "sqpoll-shared".into(),
+            op: "nop".into(),
+            forced_async: false,
+            groups: 1,
+            steps: 16,
+            batch: 16,
+            submitters: 1,
+            sharing: "per-submitter".into(),
+        }
+    }
+
+    fn run(i: u32, outcome: ReproOutcome, passes: u64, broken: u64) -> ReproRun {
+        let skipped = matches!(outcome, ReproOutcome::Skipped | ReproOutcome::Failed);
+        ReproRun {
+            name: key().name(),
+            cell: key(),
+            run: i,
+            outcome,
+            passes,
+            broken,
+            first: (broken > 0).then(|| "out of order (cqe): group 0 expected seq 0 got 8".into()),
+            reason: skipped.then(|| "opcode FUTEX_WAIT not supported".into()),
+            reason_code: match outcome {
+                ReproOutcome::Skipped => Some(ReasonCode::MissingOpcode),
+                ReproOutcome::Failed => Some(ReasonCode::SetupFailed),
+                _ => None,
+            },
+            finished_unix: 0,
+        }
+    }
+
+    fn input(kernel: &str, emulated: bool, repros: Vec<ReproRun>) -> Results {
+        Results {
+            path: PathBuf::from(format!("{kernel}/results.jsonl")),
+            header: Header {
+                schema: SCHEMA_VERSION,
+                tool: Tool {
+                    version: "0".into(),
+                    commit: "c".into(),
+                },
+                machine: Machine {
+                    hostname: "kernel-matrix".into(),
+                    kernel: kernel.into(),
+                    cpu_model: "cpu".into(),
+                    cpus: 2,
+                    mitigations: Default::default(),
+                    emulated,
+                    kernel_package: None,
+                    fsync_dir: None,
+                },
+                io_uring: IoUringInfo::default(),
+                run: RunInfo {
+                    config_path: String::new(),
+                    config_hash: String::new(),
+                    started_unix: 0,
+                    command: vec![],
+                    reproduce: None,
+                },
+                anchors: vec![],
+                calibration: None,
+                registry: None,
+            },
+            records: vec![],
+            repros,
+            warnings: vec![],
+        }
+    }
+
+    fn runs(outcome: ReproOutcome, n: u32, passes: u64, broken: u64) -> Vec<ReproRun> {
+        (0..n).map(|i| run(i, outcome, passes, broken)).collect()
+    }
+
+    /// Three kernels given newest first: the table orders them by release,
+    /// counts runs and passes, and the sentence groups like kernels.
+    #[test]
+    fn the_table_counts_runs_per_kernel_and_the_sentence_groups_them() {
+        let report = Report::build(&[
+            input(
+                "7.2.13+deb14-cloud-amd64",
+                true,
+                runs(ReproOutcome::Broken, 20, 64, 63),
+            ),
+            input(
+                "6.1.0-50-cloud-amd64",
+                true,
+                runs(ReproOutcome::Held, 20, 64, 0),
+            ),
+            input(
+                "6.12.117+deb13-cloud-amd64",
+                true,
+                runs(ReproOutcome::Broken, 20, 64, 64),
+            ),
+        ]);
+        let rows = table(&report);
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(row.name, "link/sqpoll-shared/nop/g1-s16-b16-t1");
+        assert_eq!(
+            row.first.as_deref(),
+            Some("out of order (cqe): group 0 expected seq 0 got 8")
+        );
+        let order: Vec<usize> = row.kernels.iter().map(|k| k.source).collect();
+        assert_eq!(order, [1, 2, 0]);
+        let verdicts: Vec<Verdict> = row.kernels.iter().map(KernelPresence::verdict).collect();
+        assert_eq!(
+            verdicts,
+            [Verdict::Absent, Verdict::Present, Verdict::Present]
+        );
+        assert_eq!(
+            row.kernels[0].text(),
+            "absent: 0 of 20 runs (95% CI 0-16%), held in 1,280 passes"
+        );
+        assert_eq!(
+            row.kernels[2].text(),
+            "present: 20 of 20 runs (95% CI 84-100%), 1,260 of 1,280 passes"
+        );
+        assert_eq!(
+            sentence(&report, row),
+            "present on 6.12 and 7.2 in 20 of 20 runs, absent on 6.1 in 0 of 20; \
+             all emulated (qemu TCG: a rate, not a timing)"
+        );
+    }
+
+    /// A kernel lacking the feature is skipped with its code, failed runs
+    /// are counted beside the others, an emulated kernel among real ones is
+    /// marked, and two kernels of one series go by their labels.
+    #[test]
+    fn skips_failures_and_mixed_machines_are_said() {
+        let mut mixed = runs(ReproOutcome::Broken, 3, 10, 1);
+        mixed.push(run(3, ReproOutcome::Failed, 0, 0));
+        let report = Report::build(&[
+            input(
+                "5.15.0-1-amd64",
+                false,
+                runs(ReproOutcome::Skipped, 4, 0, 0),
+            ),
+            input("6.18.44-fc-v1", false, mixed),
+            input(
+                "6.18.2-cloud-amd64",
+                true,
+                runs(ReproOutcome::Held, 5, 8, 0),
+            ),
+        ]);
+        let row = &table(&report)[0];
+        let texts: Vec<String> = row.kernels.iter().map(KernelPresence::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "skipped [missing_opcode]",
+                "absent: 0 of 5 runs (95% CI 0-43%), held in 40 passes",
+                "present: 3 of 3 runs (95% CI 44-100%), 3 of 30 passes; 1 runs failed [setup_failed]",
+            ]
+        );
+        assert_eq!(
+            sentence(&report, row),
+            "present on 6.18.44-fc-v1 in 3 of 3 runs, absent on 6.18.2-cloud-amd64 (emulated) \
+             in 0 of 5, skipped on 5.15 [missing_opcode]"
+        );
+    }
+
+    #[test]
+    fn inputs_without_runs_have_no_table() {
+        let report = Report::build(&[input("6.1.0-50-cloud-amd64", true, vec![])]);
+        assert!(table(&report).is_empty());
+    }
+}
