@@ -968,6 +968,7 @@ fn styles_follow_the_registry_of_the_header_else_their_first_appearance() {
             })
             .collect(),
         modes: vec!["default".into()],
+        shared_poller: Vec::new(),
     });
     assert_eq!(order("registered.jsonl", &registered), "userspace,link");
     let mut old = header("6.18", false);

@@ -8,6 +8,7 @@
 //! `layout` test), so a rendering can change without touching a number.
 
 pub mod advice;
+pub mod causes;
 pub mod cost_sources;
 pub mod fidelity;
 pub mod findings;
@@ -16,3 +17,4 @@ pub mod kernels;
 pub mod model;
 pub mod paired;
 pub mod stats;
+pub mod verdict;
