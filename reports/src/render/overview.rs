@@ -196,6 +196,69 @@ pub const VISIBLE_OVERHEAD: f64 = 1.10;
 /// The interval half-widths whose shares the trust lines give.
 const PRECISION_STEPS: [f64; 3] = [0.01, 0.02, 0.05];
 
+/// The timed cells of one source.
+fn timed_cells(report: &Report, source: usize) -> Vec<&CellSummary> {
+    report
+        .cells
+        .iter()
+        .filter(|c| c.source == source && c.status == CellStatus::Ok)
+        .collect()
+}
+
+/// The harness's cost and the noise, the first of [`measurement_lines`]:
+/// the caution when the harness's overhead is visible in every figure, its
+/// overhead over the raw reference loop and the order check's cost (ranked
+/// cells only), and the cells' noise against their raw loops'. What the
+/// mail quotes of the measurement.
+pub fn overhead_lines(report: &Report, source: usize) -> Vec<String> {
+    let timed = timed_cells(report, source);
+    let mut lines = Vec::new();
+    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
+    if references.is_empty() {
+        return lines;
+    }
+    let overheads = sorted(
+        &references
+            .iter()
+            .map(|r| r.harness_overhead)
+            .collect::<Vec<_>>(),
+    );
+    let checks: Vec<f64> = references
+        .iter()
+        .map(|r| r.order_check_ns_per_step)
+        .collect();
+    let n = references.len();
+    let typical = quantile_sorted(&overheads, 0.5);
+    if typical > VISIBLE_OVERHEAD {
+        lines.push(format!(
+            "CAUTION: the harness costs {} its raw reference loop (above {}): every figure here includes the tool's own cost",
+            ratio(typical),
+            ratio(VISIBLE_OVERHEAD),
+        ));
+    }
+    lines.push(format!(
+        "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
+        ratio(quantile_sorted(&overheads, 0.5)),
+        ratio(quantile_sorted(&overheads, 0.25)),
+        ratio(quantile_sorted(&overheads, 0.75)),
+        if n == 1 { "" } else { "s" },
+        num(median(&checks)),
+    ));
+    let floor: Vec<(f64, f64)> = timed
+        .iter()
+        .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
+        .collect();
+    if !floor.is_empty() {
+        let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
+        lines.push(format!(
+            "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
+            pct(median(&cells)),
+            pct(median(&loops)),
+        ));
+    }
+    lines
+}
+
 /// What a source's cells say about the measurement itself: whether the
 /// harness's own cost is visible in the figures, its overhead over the raw
 /// reference loop and the order check's cost (ranked cells only), how wide
@@ -203,54 +266,8 @@ const PRECISION_STEPS: [f64; 3] = [0.01, 0.02, 0.05];
 /// their target precision. One line each, said only when there is
 /// something to say; shared by every rendering.
 pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
-    let timed: Vec<&CellSummary> = report
-        .cells
-        .iter()
-        .filter(|c| c.source == source && c.status == CellStatus::Ok)
-        .collect();
-    let mut lines = Vec::new();
-    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
-    if !references.is_empty() {
-        let overheads = sorted(
-            &references
-                .iter()
-                .map(|r| r.harness_overhead)
-                .collect::<Vec<_>>(),
-        );
-        let checks: Vec<f64> = references
-            .iter()
-            .map(|r| r.order_check_ns_per_step)
-            .collect();
-        let n = references.len();
-        let typical = quantile_sorted(&overheads, 0.5);
-        if typical > VISIBLE_OVERHEAD {
-            lines.push(format!(
-                "CAUTION: the harness costs {} its raw reference loop (above {}): every figure here includes the tool's own cost",
-                ratio(typical),
-                ratio(VISIBLE_OVERHEAD),
-            ));
-        }
-        lines.push(format!(
-            "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
-            ratio(quantile_sorted(&overheads, 0.5)),
-            ratio(quantile_sorted(&overheads, 0.25)),
-            ratio(quantile_sorted(&overheads, 0.75)),
-            if n == 1 { "" } else { "s" },
-            num(median(&checks)),
-        ));
-        let floor: Vec<(f64, f64)> = timed
-            .iter()
-            .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
-            .collect();
-        if !floor.is_empty() {
-            let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
-            lines.push(format!(
-                "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
-                pct(median(&cells)),
-                pct(median(&loops)),
-            ));
-        }
-    }
+    let timed = timed_cells(report, source);
+    let mut lines = overhead_lines(report, source);
     lines.extend(link_precision_line(report, &timed));
     let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
     if let Some(first) = stopped.first() {

@@ -58,7 +58,7 @@ fn cost_clause(c: &StyleCost) -> String {
         }
     };
     if c.ties > 0 {
-        text.push_str(&format!(" (ties at {} of {})", c.ties, c.ties + c.differs + c.too_few));
+        text.push_str(&format!(" ({} of {} tie)", c.ties, c.ties + c.differs + c.too_few));
     }
     text
 }
@@ -111,7 +111,7 @@ pub fn trust_sentence(report: &Report, source: usize) -> Option<String> {
     let (within, of) = t.precise;
     if of > 0 {
         parts.push(format!(
-            "×link intervals within ±{:.0}% on {:.0}% of {of} cells",
+            "x link intervals within ±{:.0}% on {:.0}% of {of} cells",
             TRUST_WIDTH * 100.0,
             100.0 * within as f64 / of as f64
         ));
@@ -123,18 +123,18 @@ pub fn trust_sentence(report: &Report, source: usize) -> Option<String> {
     (!parts.is_empty()).then(|| format!("{}{on}.", parts.join("; ")))
 }
 
-/// The verdict paragraph: every mode's sentence, then the trust sentence,
-/// input by input.
+/// The verdict paragraph, input by input: how far its figures can be
+/// trusted first (a reader cut short keeps it), then every mode's sentence.
 pub fn paragraph(report: &Report, verdicts: &[ModeVerdict]) -> Vec<String> {
     let mut out = Vec::new();
     for source in 0..report.sources.len() {
+        out.extend(trust_sentence(report, source));
         out.extend(
             verdicts
                 .iter()
                 .filter(|v| v.source == source)
                 .map(|v| mode_sentence(report, v)),
         );
-        out.extend(trust_sentence(report, source));
     }
     out
 }
