@@ -150,6 +150,17 @@ fn standing(
     }
 }
 
+/// Where `mode` stands in the registry of `source`'s header (files
+/// without one: all alike, so report order holds).
+fn mode_rank(report: &Report, source: usize, mode: &str) -> usize {
+    report.sources[source]
+        .header
+        .registry
+        .as_ref()
+        .and_then(|r| r.modes.iter().position(|m| m == mode))
+        .unwrap_or(usize::MAX)
+}
+
 /// One ranked style at a place.
 #[derive(Clone, Debug)]
 pub struct Entry<'r> {
@@ -254,15 +265,19 @@ impl<'r> Place<'r> {
         }
     }
 
-    /// Every place of the report, in report order.
+    /// Every place of the report, input by input and mode by mode (in the
+    /// registry's order of modes, `default` first), each mode's places in
+    /// report order.
     pub fn all(report: &'r Report, opts: &CompareOptions) -> Vec<Place<'r>> {
-        group_consecutive(&report.cells, |c| {
+        let mut places: Vec<Place> = group_consecutive(&report.cells, |c| {
             let p = c.parts();
             format!("{} {} {} {}", c.source, p.op, p.shape, p.mode)
         })
         .into_iter()
         .map(|(_, cells)| Place::of(report, &cells, opts))
-        .collect()
+        .collect();
+        places.sort_by_key(|p| (p.source, mode_rank(report, p.source, &p.mode)));
+        places
     }
 
     /// The cheapest style, or the styles tied for it: the cheapest by

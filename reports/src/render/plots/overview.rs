@@ -27,7 +27,7 @@ pub const OVERVIEW_SVG: &str = "overview.svg";
 /// Its slug (the figure's id in report.html).
 const SLUG: &str = "overview";
 /// Width and height in pixels.
-const SIZE: (u32, u32) = (900, 380);
+const SIZE: (u32, u32) = (900, 310);
 /// Room for the legend on the right, the axis labels left and the mode
 /// names below.
 const LEGEND_W: i32 = 170;
@@ -206,11 +206,6 @@ fn draw<DB: DrawingBackend>(
         vec![(x0, one), (x1, one)],
         BLACK.stroke_width(2),
     ))?;
-    root.draw_text(
-        "link = 1x",
-        &text(13, HPos::Left, VPos::Bottom),
-        (x0 + 4, one - 3),
-    )?;
     let looks = Identities::of(report);
     for p in &l.points {
         let c = looks.of_style(&p.style).colour;
@@ -222,10 +217,21 @@ fn draw<DB: DrawingBackend>(
         ))?;
         root.draw(&Circle::new((x, y_of(p.ratio)), 4, colour.filled()))?;
     }
+    let x = w - LEGEND_W + 14;
+    root.draw(&PathElement::new(
+        vec![(x - 8, TOP + 8), (x + 8, TOP + 8)],
+        BLACK.stroke_width(2),
+    ))?;
+    root.draw_text(
+        &format!("{BASELINE_STYLE} (1x)"),
+        &text(13, HPos::Left, VPos::Center),
+        (x + 12, TOP + 8),
+    )?;
+    // Entries 20 px apart, closer when that many would run off the figure.
+    let step = ((h - TOP - 40) / l.styles.len().max(1) as i32).clamp(10, 20);
     for (i, style) in l.styles.iter().enumerate() {
         let c = looks.of_style(style).colour;
-        let y = TOP + 8 + 20 * i as i32;
-        let x = w - LEGEND_W + 14;
+        let y = TOP + 28 + step * i as i32;
         root.draw(&Circle::new((x, y), 5, RGBColor(c.0, c.1, c.2).filled()))?;
         root.draw_text(style, &text(13, HPos::Left, VPos::Center), (x + 12, y))?;
     }
