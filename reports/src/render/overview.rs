@@ -38,10 +38,10 @@ pub fn blocks(
     let verdict = paragraph(report, &ModeVerdict::of_places(&places));
     if !verdict.is_empty() {
         blocks.push(Block::Paragraph(format!(
-            "{VERDICT} (×link paired block by block; a difference needs q < {} after \
-             Benjamini–Hochberg, at least {} and more than the harness overheads differ):",
+            "{VERDICT} (×link paired block by block; a difference from link needs q < {} \
+             after Benjamini–Hochberg, {:.0}% or more, beyond the harness overheads):",
             opts.alpha,
-            pct(opts.threshold)
+            opts.threshold * 100.0
         )));
         blocks.push(Block::List(verdict));
     }

@@ -72,7 +72,7 @@ pub fn mode_sentence(report: &Report, v: &ModeVerdict) -> String {
     };
     let mut parts = Vec::new();
     parts.push(match v.ties.len() {
-        1 => format!("{} is tied by no style", v.ties[0]),
+        1 => format!("no style ties with {}", v.ties[0]),
         _ => format!("{} tie", and_list(&v.ties)),
     });
     parts.extend(v.costs.iter().map(cost_clause));
