@@ -9,7 +9,8 @@
 //! - the findings: a study's, or for a plain sweep the verdict's claims
 //!   (a style's cost against link at named places, with intervals; a range
 //!   never crosses 1x: a style cheaper at one place and dearer at another
-//!   says so);
+//!   says so); with several kernels, the findings merged across kernels
+//!   (which say once what holds on several);
 //! - the failures, grouped by cause;
 //! - with several kernels, the cells that changed between them;
 //! - the measurement's overhead and noise lines;
@@ -104,8 +105,11 @@ pub fn email(input: &Rendered) -> String {
     let legend = headline.map_or_else(Vec::new, |h| legend_lines(&h.ranked[0].cell.key));
     let tail = tail_lines(report);
     let kernels = between_kernels(report, KERNEL_LINES);
-    let claims: Vec<Vec<String>> = match input.study.is_some() || !sweep_findings(&input.findings)
-    {
+    // A study's findings, and with several kernels the findings merged
+    // across them, are the findings' own; a plain sweep on one kernel
+    // gets the verdict's claims.
+    let own = input.study.is_some() || report.multi() || !sweep_findings(&input.findings);
+    let claims: Vec<Vec<String>> = match own {
         true => finding_lines(report, &mail_order(report, &input.findings)),
         false => verdicts
             .iter()
@@ -324,10 +328,20 @@ fn table_lines(report: &Report, places: &[Place], h: &Place) -> Vec<String> {
             None => "-".into(),
         }
     };
-    let mut out = vec![format!(
-        "x link at {} {} (ns/step over link's, +- its 95% interval):",
-        h.op, h.shape
-    )];
+    // One kernel's figures: an emulated kernel's never beside a real one's.
+    let on = match report.multi() {
+        true => format!(" on {}", ascii(&report.sources[h.source].label)),
+        false => String::new(),
+    };
+    let mut out = wrap(
+        &format!(
+            "x link at {} {}{on}, +- its 95% interval:",
+            h.op, h.shape
+        ),
+        MAIL_WIDTH,
+        "",
+        "  ",
+    );
     let mut modes: &[&Place] = &here;
     while !modes.is_empty() {
         let mut n = modes.len();
