@@ -64,7 +64,9 @@ impl ConfigSource {
         let ConfigSource::File(path) = self else {
             return None;
         };
-        std::fs::read_to_string(path).ok().map(|text| meaningful_lines(&text))
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| meaningful_lines(&text))
     }
 }
 
@@ -162,6 +164,9 @@ mod tests {
             r#"x = "a # b" "#,
             "a # in a string is kept"
         );
-        assert_eq!(without_comment(r#"x = "a \" # b" #c"#), r#"x = "a \" # b" "#);
+        assert_eq!(
+            without_comment(r#"x = "a \" # b" #c"#),
+            r#"x = "a \" # b" "#
+        );
     }
 }

@@ -153,7 +153,11 @@ fn report_html_shows_the_verdict_and_the_overview_figure_above_the_fold() {
     let (dir, _, out) = swept();
     let page = dir.path().join("measure.html");
     let report = out.join("report.html");
-    std::fs::write(&page, MEASURE.replace("REPORT", &report.display().to_string())).unwrap();
+    std::fs::write(
+        &page,
+        MEASURE.replace("REPORT", &report.display().to_string()),
+    )
+    .unwrap();
     let run = Command::new("timeout")
         .arg("120")
         .arg(browser)
@@ -169,7 +173,10 @@ fn report_html_shows_the_verdict_and_the_overview_figure_above_the_fold() {
             "--dump-dom",
             "--virtual-time-budget=5000",
         ])
-        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
@@ -184,11 +191,10 @@ fn report_html_shows_the_verdict_and_the_overview_figure_above_the_fold() {
         .and_then(|(_, rest)| rest.split_once("</pre>"))
         .map(|(m, _)| m.replace("&quot;", "\""))
         .expect("the measuring page's output");
-    let m: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let m: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
     for what in ["verdict", "verdict_list", "figure"] {
-        let bottom = m[what]
-            .as_f64()
-            .unwrap_or_else(|| panic!("no {what}: {m}"));
+        let bottom = m[what].as_f64().unwrap_or_else(|| panic!("no {what}: {m}"));
         assert!(bottom <= 900.0, "{what} ends at y = {bottom}: {m}");
     }
     assert!(m["width"].as_f64().unwrap() <= 1280.0, "{m}");

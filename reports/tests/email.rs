@@ -110,7 +110,9 @@ fn a_plain_sweep_of_216_cells_fits_and_says_each_styles_range_over_link() {
     // Every mode's verdict, and claims that never cross 1x.
     for mode in &MODES[..2] {
         assert!(
-            unwrapped.contains(&format!("- {mode}: no style ties with link; hardlink costs 1.3")),
+            unwrapped.contains(&format!(
+                "- {mode}: no style ties with link; hardlink costs 1.3"
+            )),
             "{mode}:\n{mail}"
         );
     }
@@ -122,9 +124,13 @@ fn a_plain_sweep_of_216_cells_fits_and_says_each_styles_range_over_link() {
     );
     // The table: the modes across, the headline shape's x link.
     let head = mail.lines().find(|l| l.starts_with("style ")).unwrap();
-    assert!(head.contains("default") && head.contains("sqpoll"), "{head}");
     assert!(
-        mail.lines().any(|l| l.starts_with("drain ") && l.contains("x +-")),
+        head.contains("default") && head.contains("sqpoll"),
+        "{head}"
+    );
+    assert!(
+        mail.lines()
+            .any(|l| l.starts_with("drain ") && l.contains("x +-")),
         "{mail}"
     );
     // Every style's range in every mode is in the attachment.

@@ -18,7 +18,12 @@ const BLOCKS: u32 = 12;
 
 /// `ns` per block for a cell, with a raw loop of `raw` per block beside it
 /// (when given), each block moved by a shared drift and a little noise.
-fn cell(style: &str, ns: f64, raw: Option<f64>, rng: &mut reports::analysis::stats::Rng) -> Vec<CellRecord> {
+fn cell(
+    style: &str,
+    ns: f64,
+    raw: Option<f64>,
+    rng: &mut reports::analysis::stats::Rng,
+) -> Vec<CellRecord> {
     let k = key(style, "default", "nop", 16, 4);
     let mut out = Vec::new();
     for b in 0..BLOCKS {
@@ -92,7 +97,10 @@ fn a_tie_is_a_tie_and_a_clear_lead_is_crowned() {
     ]);
     let report = Report::build(std::slice::from_ref(&input));
     let places = Place::all(&report, &opts);
-    assert_eq!(places[0].cheapest(), Some(Cheapest::One("userspace".into())));
+    assert_eq!(
+        places[0].cheapest(),
+        Some(Cheapest::One("userspace".into()))
+    );
     let advice = Advice::of(&report, &opts);
     assert_eq!(advice.ranked[0].style, "userspace");
     assert!(advice.equals().is_empty(), "{advice:?}");
@@ -125,8 +133,9 @@ fn a_lead_within_the_harness_overhead_difference_is_not_crowned() {
     );
     let text = cheapest_text(place).unwrap();
     assert!(
-        text.starts_with("userspace, link: no significant difference; userspace's lead over link (1.1")
-            && text.ends_with("not crowned"),
+        text.starts_with(
+            "userspace, link: no significant difference; userspace's lead over link (1.1"
+        ) && text.ends_with("not crowned"),
         "{text}"
     );
     // advise says the same: link is userspace's equal.
@@ -144,6 +153,12 @@ fn a_lead_within_the_harness_overhead_difference_is_not_crowned() {
     )
     .unwrap();
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("| userspace, link: no significant difference; "), "{md}");
-    assert!(md.contains("At 1 place the cheapest style's lead was within"), "{md}");
+    assert!(
+        md.contains("| userspace, link: no significant difference; "),
+        "{md}"
+    );
+    assert!(
+        md.contains("At 1 place the cheapest style's lead was within"),
+        "{md}"
+    );
 }

@@ -232,7 +232,11 @@ impl<'r> Place<'r> {
         let best = timed.first().map(|(c, _)| *c);
         let against = match best {
             Some(b) => judge(
-                &timed.iter().skip(1).map(|(c, _)| (b, *c)).collect::<Vec<_>>(),
+                &timed
+                    .iter()
+                    .skip(1)
+                    .map(|(c, _)| (b, *c))
+                    .collect::<Vec<_>>(),
                 opts,
             ),
             None => Vec::new(),
@@ -310,9 +314,7 @@ impl<'r> Place<'r> {
 
     /// The entry of link, when it was ranked here.
     pub fn link(&self) -> Option<&Entry<'r>> {
-        self.ranked
-            .iter()
-            .find(|e| e.style == BASELINE_STYLE)
+        self.ranked.iter().find(|e| e.style == BASELINE_STYLE)
     }
 }
 
@@ -390,7 +392,11 @@ impl ModeVerdict {
             verdict.within_overhead += usize::from(!place.within_overhead().is_empty());
             for entry in &place.ranked {
                 let Some(judged) = entry.x_link else { continue };
-                verdict.add(&entry.style, &format!("{} {}", place.op, place.shape), judged);
+                verdict.add(
+                    &entry.style,
+                    &format!("{} {}", place.op, place.shape),
+                    judged,
+                );
             }
         }
         for v in &mut out {
@@ -520,10 +526,22 @@ mod tests {
 
     #[test]
     fn a_lead_without_significance_or_size_is_a_tie() {
-        assert_eq!(standing(&change(1.01, 0.001), None, None, &OPTS), Standing::Tie);
-        assert_eq!(standing(&change(1.30, 0.20), None, None, &OPTS), Standing::Tie);
-        assert_eq!(standing(&change(1.30, 0.01), None, None, &OPTS), Standing::Dearer);
-        assert_eq!(standing(&change(0.70, 0.01), None, None, &OPTS), Standing::Cheaper);
+        assert_eq!(
+            standing(&change(1.01, 0.001), None, None, &OPTS),
+            Standing::Tie
+        );
+        assert_eq!(
+            standing(&change(1.30, 0.20), None, None, &OPTS),
+            Standing::Tie
+        );
+        assert_eq!(
+            standing(&change(1.30, 0.01), None, None, &OPTS),
+            Standing::Dearer
+        );
+        assert_eq!(
+            standing(&change(0.70, 0.01), None, None, &OPTS),
+            Standing::Cheaper
+        );
         let few = Change {
             min_p: 0.0625,
             ..change(3.0, 0.0625)
@@ -548,8 +566,14 @@ mod tests {
             Standing::WithinOverhead { .. }
         ));
         // Equal overheads: the lead is the style's.
-        assert_eq!(standing(&lead, Some(1.5), Some(1.5), &OPTS), Standing::Dearer);
+        assert_eq!(
+            standing(&lead, Some(1.5), Some(1.5), &OPTS),
+            Standing::Dearer
+        );
         // A lead the overhead works against stands.
-        assert_eq!(standing(&lead, Some(1.4), Some(1.6), &OPTS), Standing::Dearer);
+        assert_eq!(
+            standing(&lead, Some(1.4), Some(1.6), &OPTS),
+            Standing::Dearer
+        );
     }
 }

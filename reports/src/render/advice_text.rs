@@ -56,7 +56,12 @@ pub fn text(advice: &Advice, command: &[String]) -> String {
                     .iter()
                     .filter_map(|r| {
                         r.against_best.map(|j| {
-                            format!("{} {}{}", r.style, change_text(&j.change), overhead_note(&j))
+                            format!(
+                                "{} {}{}",
+                                r.style,
+                                change_text(&j.change),
+                                overhead_note(&j)
+                            )
                         })
                     })
                     .collect();

@@ -3,16 +3,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::analysis::judgement::CompareOptions;
 use crate::analysis::model::{
     group_consecutive, CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK,
     NOISE_FACTOR,
 };
+use crate::error::ReportError;
 use crate::format::{interval, num, pct, ratio};
 use crate::render::anchor_lines;
 use crate::render::document::{shell_line, Block, Document};
 use crate::render::overview::{self, measurement_lines};
-use crate::analysis::judgement::CompareOptions;
-use crate::error::ReportError;
 use crate::render::plots::Plots;
 use crate::render::table::{Align, Table};
 use crate::schema::{FsyncDir, ReasonCode, StopReason};

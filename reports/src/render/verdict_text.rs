@@ -8,7 +8,9 @@
 use crate::analysis::causes::{Cause, FailureGroup, SHARED_POLLER_STUDY};
 use crate::analysis::judgement::Change;
 use crate::analysis::model::Report;
-use crate::analysis::verdict::{Cheapest, CostKind, ModeVerdict, Place, StyleCost, Trust, TRUST_WIDTH};
+use crate::analysis::verdict::{
+    Cheapest, CostKind, ModeVerdict, Place, StyleCost, Trust, TRUST_WIDTH,
+};
 use crate::format::ratio;
 use crate::render::overview::VISIBLE_OVERHEAD;
 
@@ -58,7 +60,11 @@ fn cost_clause(c: &StyleCost) -> String {
         }
     };
     if c.ties > 0 {
-        text.push_str(&format!(" ({} of {} tie)", c.ties, c.ties + c.differs + c.too_few));
+        text.push_str(&format!(
+            " ({} of {} tie)",
+            c.ties,
+            c.ties + c.differs + c.too_few
+        ));
     }
     text
 }
@@ -193,7 +199,10 @@ pub fn failure_sentence(report: &Report, g: &FailureGroup) -> String {
         example.name,
         match &example.violation {
             Some(_) => example.order_verdict(),
-            None => example.reason.clone().unwrap_or_else(|| example.order_verdict()),
+            None => example
+                .reason
+                .clone()
+                .unwrap_or_else(|| example.order_verdict()),
         }
     )
 }

@@ -135,7 +135,12 @@ pub fn email(input: &Rendered) -> String {
     // The verdict's sentences, as many as leave room for the table and
     // what follows; then the findings in what is left.
     // The findings keep a few claims' room; the verdict takes the rest.
-    let reserve = claims.iter().map(Vec::len).sum::<usize>().min(FINDINGS_ROOM) + 2;
+    let reserve = claims
+        .iter()
+        .map(Vec::len)
+        .sum::<usize>()
+        .min(FINDINGS_ROOM)
+        + 2;
     let verdict_room = MAIL_LINES.saturating_sub(
         out.len() + verdict_title(&input.options).len() + 1 + table.len() + after_len + reserve,
     );
@@ -283,8 +288,13 @@ fn subject(report: &Report, headline: Option<&Place>) -> String {
         .collect();
     match candidates.iter().find(|s| s.len() <= MAIL_WIDTH) {
         Some(s) => s.clone(),
-        None => wrap(candidates.last().map_or("", String::as_str), MAIL_WIDTH, "", "")
-            .swap_remove(0),
+        None => wrap(
+            candidates.last().map_or("", String::as_str),
+            MAIL_WIDTH,
+            "",
+            "",
+        )
+        .swap_remove(0),
     }
 }
 
@@ -334,10 +344,7 @@ fn table_lines(report: &Report, places: &[Place], h: &Place) -> Vec<String> {
         false => String::new(),
     };
     let mut out = wrap(
-        &format!(
-            "x link at {} {}{on}, +- its 95% interval:",
-            h.op, h.shape
-        ),
+        &format!("x link at {} {}{on}, +- its 95% interval:", h.op, h.shape),
         MAIL_WIDTH,
         "",
         "  ",
@@ -359,7 +366,11 @@ fn table_lines(report: &Report, places: &[Place], h: &Place) -> Vec<String> {
     out
 }
 
-fn mode_table(modes: &[&Place], styles: &[String], value: impl Fn(&Place, &str) -> String) -> Table {
+fn mode_table(
+    modes: &[&Place],
+    styles: &[String],
+    value: impl Fn(&Place, &str) -> String,
+) -> Table {
     let mut columns = vec![("style", Align::Left)];
     columns.extend(modes.iter().map(|p| (p.mode.as_str(), Align::Right)));
     let mut t = Table::new(&columns);
@@ -379,7 +390,11 @@ fn claims(report: &Report, v: &ModeVerdict) -> Vec<String> {
         true => format!(" ({})", report.sources[v.source].label),
         false => String::new(),
     };
-    let mut out: Vec<String> = v.costs.iter().map(|c| cost_claim(&v.mode, &on, c)).collect();
+    let mut out: Vec<String> = v
+        .costs
+        .iter()
+        .map(|c| cost_claim(&v.mode, &on, c))
+        .collect();
     if v.ties.len() > 1 {
         out.push(format!(
             "{}{on}: {} show no significant difference from link at any place.",
@@ -396,7 +411,10 @@ fn cost_claim(mode: &str, on: &str, c: &StyleCost) -> String {
         0 => String::new(),
         n => format!(", ties at {n}"),
     };
-    let count = format!("differs from link at {} of {places} places{ties}", c.differs);
+    let count = format!(
+        "differs from link at {} of {places} places{ties}",
+        c.differs
+    );
     let (lo, hi) = (&c.low, &c.high);
     match (c.kind, lo.1 == hi.1) {
         (CostKind::Mixed, _) => format!(
@@ -494,7 +512,9 @@ fn toml_lines(line: &str, width: usize) -> Option<Vec<String>> {
 pub fn inline_config(src: &Source) -> Option<Vec<String>> {
     let run = &src.header.run;
     let lines = run.config_lines.as_ref()?;
-    run.reproduce_with().iter().find(|a| **a == run.config_path)?;
+    run.reproduce_with()
+        .iter()
+        .find(|a| **a == run.config_path)?;
     let mut out = Vec::new();
     for line in lines {
         out.extend(toml_lines(&ascii(line), MAIL_WIDTH)?);
@@ -526,7 +546,11 @@ fn reproduce_lines(src: &Source) -> Vec<String> {
                     false => a.clone(),
                 })
                 .collect();
-            out.extend(command_lines(&command).into_iter().map(|l| l.trim_start().to_string()));
+            out.extend(
+                command_lines(&command)
+                    .into_iter()
+                    .map(|l| l.trim_start().to_string()),
+            );
         }
         (None, Some(lines)) => {
             out.extend(command_lines(run.reproduce_with()));
@@ -644,8 +668,15 @@ mod tests {
     fn a_long_toml_array_is_cut_after_its_commas() {
         let line = r#"styles = ["independent", "link", "hardlink", "drain", "userspace", "sync-group", "msg-ring"]"#;
         let lines = toml_lines(line, 40).unwrap();
-        assert!(lines.len() > 2 && lines.iter().all(|l| l.len() <= 40), "{lines:?}");
+        assert!(
+            lines.len() > 2 && lines.iter().all(|l| l.len() <= 40),
+            "{lines:?}"
+        );
         assert_eq!(lines.concat().replace(' ', ""), line.replace(' ', ""));
-        assert_eq!(toml_lines(r#"x = "a, b, c, d""#, 8), None, "no cut inside a string");
+        assert_eq!(
+            toml_lines(r#"x = "a, b, c, d""#, 8),
+            None,
+            "no cut inside a string"
+        );
     }
 }

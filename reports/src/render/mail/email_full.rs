@@ -15,15 +15,15 @@ use crate::analysis::model::{
     group_consecutive, CellStatus, CellSummary, NameParts, Report, Source, EXPECTED_BREAK,
     NOISE_FACTOR,
 };
+use crate::analysis::verdict::{ModeVerdict, Place};
 use crate::error::ReportError;
 use crate::format::{ascii, num};
 use crate::render::exporter::Exporter;
 use crate::render::kernel_tables::rule_text;
-use crate::analysis::verdict::{ModeVerdict, Place};
 use crate::render::mail::email::verdict_title;
 use crate::render::overview::measurement_lines;
-use crate::render::verdict_text::paragraph;
 use crate::render::table::{Align, Table};
+use crate::render::verdict_text::paragraph;
 use crate::render::Rendered;
 
 /// The file with every finding and every cell, meant as the attachment.

@@ -27,7 +27,7 @@ pub const OVERVIEW_SVG: &str = "overview.svg";
 /// Its slug (the figure's id in report.html).
 const SLUG: &str = "overview";
 /// Width and height in pixels.
-const SIZE: (u32, u32) = (900, 310);
+const SIZE: (u32, u32) = (800, 310);
 /// Room for the legend on the right, the axis labels left and the mode
 /// names below.
 const LEGEND_W: i32 = 170;
@@ -197,7 +197,11 @@ fn draw<DB: DrawingBackend>(
                 RGBColor(246, 246, 246).filled(),
             ))?;
         }
-        root.draw_text(mode, &text(13, HPos::Center, VPos::Top), ((a + b) / 2, y1 + 6))?;
+        root.draw_text(
+            mode,
+            &text(13, HPos::Center, VPos::Top),
+            ((a + b) / 2, y1 + 6),
+        )?;
     }
     root.draw(&PathElement::new(vec![(x0, y0), (x0, y1), (x1, y1)], BLACK))?;
     // Link's line.
