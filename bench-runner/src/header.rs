@@ -159,6 +159,12 @@ fn registry() -> Registry {
             })
             .collect(),
         modes: workloads::mode::ModeSpec::allowed(),
+        shared_poller: workloads::mode::ModeSpec::allowed()
+            .into_iter()
+            .filter(|name| {
+                workloads::mode::ModeSpec::parse(name).is_some_and(|m| m.mode.shared_poller)
+            })
+            .collect(),
     }
 }
 

@@ -296,6 +296,8 @@ pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
             path: header::REPRODUCE_ENV.into(),
             why: format!("not a shell command line: {line}"),
         })?,
+        // Reproducers, not a config: nothing to quote.
+        config_lines: None,
     };
     let caps = workloads::probe::Capabilities::detect();
     let path = args.out.join("results.jsonl");

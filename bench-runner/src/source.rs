@@ -54,6 +54,57 @@ impl ConfigSource {
     }
 }
 
+impl ConfigSource {
+    /// A config file's lines as its parser reads them, for the results
+    /// header (comments, trailing comments and blank lines left out, so a
+    /// report can quote the config in a few lines); `None` for the built-in
+    /// configs, which the tool's version names, and for a file that cannot
+    /// be read (the sweep has already read it).
+    pub fn config_lines(&self) -> Option<Vec<String>> {
+        let ConfigSource::File(path) = self else {
+            return None;
+        };
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|text| meaningful_lines(&text))
+    }
+}
+
+/// The lines of TOML `text` without comments or blank lines; text with a
+/// multi-line string is kept whole but for its blank lines (a `#` there
+/// may be the string's).
+fn meaningful_lines(text: &str) -> Vec<String> {
+    let multiline = text.contains("\"\"\"") || text.contains("'''");
+    text.lines()
+        .map(|line| match multiline {
+            true => line.trim_end(),
+            false => without_comment(line).trim_end(),
+        })
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `line` up to its comment: the first `#` outside a quoted string.
+fn without_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some('"'), '\\') if !escaped => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q && !escaped => quote = None,
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+        escaped = false;
+    }
+    line
+}
+
 impl std::fmt::Display for ConfigSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -91,5 +142,31 @@ impl Config {
             ConfigSource::Advise(shape) => shape.config(),
         };
         built.map_err(|problem| problem.of(source))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configs_meaningful_lines_plan_the_same_cells() {
+        let lines = meaningful_lines(BUILT_IN);
+        assert!(lines.iter().all(|l| !l.contains('#')), "{lines:?}");
+        assert!(lines.len() < BUILT_IN.lines().count(), "{lines:?}");
+        let cells = |c: &Config| crate::plan::plan(c, None).len();
+        let whole = Config::parse(BUILT_IN).unwrap();
+        let quoted = Config::parse(&lines.join("\n")).unwrap();
+        assert_eq!(cells(&quoted), cells(&whole));
+        assert_eq!(quoted.precision, whole.precision);
+        assert_eq!(
+            without_comment(r#"x = "a # b" # c"#),
+            r#"x = "a # b" "#,
+            "a # in a string is kept"
+        );
+        assert_eq!(
+            without_comment(r#"x = "a \" # b" #c"#),
+            r#"x = "a \" # b" "#
+        );
     }
 }

@@ -892,6 +892,7 @@ fn open_results(
         started_unix: now_unix(),
         command: command_line(args, false),
         reproduce: header::reproduce().map_err(SweepError::Reproduce)?,
+        config_lines: args.config.config_lines(),
     };
     // Every opcode the planned cells need (their ops' and their styles'),
     // so the header says which of them this kernel has.

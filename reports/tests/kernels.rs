@@ -353,18 +353,17 @@ fn the_mail_names_the_kernels_each_finding_holds_on_and_fits() {
     );
     assert!(flat.contains("6.18.0 stands alone"), "{mail}");
     assert!(flat.contains("Styles per kernel:"), "{mail}");
-    // The chart holds one kernel's bars, named: never an emulated
+    // The table holds one kernel's figures, named: never an emulated
     // kernel's timings beside a real one's.
-    let chart = lines
+    let table = lines
         .iter()
-        .position(|l| l.starts_with("ns/step on 6.18.0, "))
+        .position(|l| l.starts_with("x link at nop g1-s8-b8-t1 on 6.18.0, "))
         .unwrap_or_else(|| panic!("{mail}"));
-    let bars: Vec<&&str> = lines[chart + 1..]
-        .iter()
-        .take_while(|l| l.contains(" |"))
-        .collect();
-    assert!(bars.len() >= 2, "{mail}");
-    assert!(bars.iter().all(|b| !b.starts_with("bpf-loop")), "{bars:?}");
+    assert!(lines[table + 1].starts_with("style "), "{mail}");
+    assert!(
+        lines[table + 3].starts_with("userspace ") && lines[table + 3].contains("0.60x"),
+        "{mail}"
+    );
     // The attachment has every cell across the kernels.
     let full = read(&out, "email-full.txt");
     assert!(full.contains("=== Between kernels ==="));
@@ -387,7 +386,8 @@ fn a_single_kernel_report_has_no_kernel_axis() {
     assert!(!md.contains("## Kernels") && !md.contains("Between kernels"));
     let mail = read(&out, "email.txt");
     assert!(!mail.contains("On every kernel") && !mail.contains("Styles per kernel"));
-    assert!(mail.contains("- default: userspace over link: "), "{mail}");
+    let flat = mail.replace("\n  ", " ");
+    assert!(flat.contains("- default: userspace costs 0."), "{mail}");
     let bmf: serde_json::Value = serde_json::from_str(&read(&out, "bench.json")).unwrap();
     assert!(bmf
         .get(key("link", "default", "nop", 8, 8).name())
@@ -517,10 +517,11 @@ fn the_mail_gives_each_distinct_reproduce_command_once() {
     reports::render(&inputs, &out, &TEXT_ONLY).unwrap();
     let mail = read(&out, "email.txt");
     let lines: Vec<&str> = mail.lines().collect();
-    let at = lines.iter().position(|l| *l == "Reproduce with:").unwrap();
-    let commands: Vec<&str> = lines[at + 1..]
+    let commands: Vec<&str> = lines
         .iter()
-        .take_while(|l| !l.is_empty())
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("Reproduce with uring-syncbench "))
+        .flat_map(|(at, _)| lines[at + 1..].iter().take_while(|l| !l.is_empty()))
         .map(|l| l.trim())
         .collect();
     // Three emulated kernels swept alike, the real one its own way.

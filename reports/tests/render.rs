@@ -76,8 +76,9 @@ fn renders_every_output_of_a_200_cell_sweep() {
         .filter(|p| p.extension().is_some_and(|e| e == "png"));
     // 6 op/shape groups: styles-by-mode, x link and cost (36 rows: two
     // figures) each; 8 steps families. The batch families have two batch
-    // sizes each: too few for a curve.
-    assert_eq!(svgs.count(), 6 + 6 + 2 * 6 + 8);
+    // sizes each: too few for a curve. And the overview, beside the report
+    // as SVG only.
+    assert_eq!(svgs.count(), 6 + 6 + 2 * 6 + 8 + 1);
     assert_eq!(pngs.count(), 6 + 6 + 2 * 6 + 8);
     for p in &written {
         assert!(p.exists(), "{} missing", p.display());
@@ -437,7 +438,11 @@ fn kernels_side_by_side_with_emulated_label_everywhere() {
     assert!(html.contains(label));
     // Self-contained: plots inline, nothing to load.
     let figures = written_plots(&out).len();
-    assert_eq!(html.matches("<svg").count(), figures, "every figure inline");
+    assert_eq!(
+        html.matches("<svg").count(),
+        figures + 1,
+        "every figure inline, the overview too"
+    );
     for external in ["<script", " src=", "<link", "url("] {
         assert!(!html.contains(external), "{external} in report.html");
     }
@@ -968,6 +973,7 @@ fn styles_follow_the_registry_of_the_header_else_their_first_appearance() {
             })
             .collect(),
         modes: vec!["default".into()],
+        shared_poller: Vec::new(),
     });
     assert_eq!(order("registered.jsonl", &registered), "userspace,link");
     let mut old = header("6.18", false);

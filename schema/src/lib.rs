@@ -77,6 +77,12 @@ pub struct Registry {
     pub styles: Vec<StyleEntry>,
     /// Every mode name a config accepts, in the same order.
     pub modes: Vec<String>,
+    /// The modes among them whose ring shares its SQPOLL thread with
+    /// another ring (IORING_SETUP_ATTACH_WQ): the poller takes a capped
+    /// number of a ring's SQEs per round, and a chain cut there can run out
+    /// of order. Empty in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_poller: Vec<String>,
 }
 
 /// One style of the [`Registry`].
@@ -215,6 +221,13 @@ pub struct RunInfo {
     /// on runs started directly and in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<Vec<String>>,
+    /// The config file's lines as its parser reads them (comments and
+    /// blank lines left out), so a report can quote the config it ran;
+    /// absent for the built-in configs (the default sweep, a study,
+    /// `advise`), which the tool's version names, and in files written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_lines: Option<Vec<String>>,
 }
 
 impl RunInfo {

@@ -44,6 +44,7 @@ fn header(config_hash: &str) -> Header {
             started_unix: 0,
             command: vec![],
             reproduce: None,
+            config_lines: None,
         },
         anchors: vec![],
         calibration: None,

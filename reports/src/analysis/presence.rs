@@ -341,6 +341,7 @@ mod tests {
                     started_unix: 0,
                     command: vec![],
                     reproduce: None,
+                    config_lines: None,
                 },
                 anchors: vec![],
                 calibration: None,

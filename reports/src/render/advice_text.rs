@@ -4,6 +4,7 @@
 
 use crate::analysis::advice::Advice;
 use crate::analysis::judgement::Change;
+use crate::analysis::verdict::{Judged, Standing};
 use crate::format::{ascii, num, ratio};
 use crate::render::document::shell_line;
 
@@ -25,6 +26,18 @@ fn change_text(c: &Change) -> String {
     )
 }
 
+/// Why a lead that passed the test is still no lead: the harness's
+/// overhead explains it.
+fn overhead_note(j: &Judged) -> String {
+    match j.standing {
+        Standing::WithinOverhead { overhead_ratio, .. } => format!(
+            ", a lead within the harness overheads' ratio ({})",
+            ratio(overhead_ratio)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// The advice in a few lines, ending with the command that asks it again.
 pub fn text(advice: &Advice, command: &[String]) -> String {
     let mut out = Vec::new();
@@ -42,8 +55,14 @@ pub fn text(advice: &Advice, command: &[String]) -> String {
                 let named: Vec<String> = equals
                     .iter()
                     .filter_map(|r| {
-                        r.against_best
-                            .map(|(c, _)| format!("{} {}", r.style, change_text(&c)))
+                        r.against_best.map(|j| {
+                            format!(
+                                "{} {}{}",
+                                r.style,
+                                change_text(&j.change),
+                                overhead_note(&j)
+                            )
+                        })
                     })
                     .collect();
                 out.push(format!(
@@ -55,7 +74,7 @@ pub fn text(advice: &Advice, command: &[String]) -> String {
                 .iter()
                 .find(|r| !equals.iter().any(|e| e.style == r.style))
             {
-                if let Some((c, _)) = runner.against_best {
+                if let Some(Judged { change: c, .. }) = runner.against_best {
                     let who = match equals.is_empty() {
                         true => "The runner-up",
                         false => "The fastest style significantly behind",

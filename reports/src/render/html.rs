@@ -19,7 +19,7 @@ impl Exporter<Rendered> for HtmlExporter {
     }
 
     fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
-        Ok(Some(to_html(&input.document()).into_bytes()))
+        Ok(Some(to_html(&input.document()?).into_bytes()))
     }
 }
 

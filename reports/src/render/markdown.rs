@@ -19,7 +19,7 @@ impl Exporter<Rendered> for MarkdownExporter {
     }
 
     fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
-        Ok(Some(to_markdown(&input.document()).into_bytes()))
+        Ok(Some(to_markdown(&input.document()?).into_bytes()))
     }
 }
 
@@ -74,11 +74,14 @@ fn blocks_md(blocks: &[Block]) -> String {
                 } else {
                     String::new()
                 };
-                out.push_str(&format!(
-                    "![{}]({PLOTS_DIR}/{}.svg){png}\n",
-                    markdown(&plot.title),
-                    plot.slug
-                ));
+                // A figure drawn for the document itself (the overview)
+                // carries its path beside the report; the plots are in
+                // their directory.
+                let svg = match plot.svg_path.is_relative() {
+                    true => plot.svg_path.display().to_string(),
+                    false => format!("{PLOTS_DIR}/{}.svg", plot.slug),
+                };
+                out.push_str(&format!("![{}]({svg}){png}\n", markdown(&plot.title)));
             }
         }
     }

@@ -22,6 +22,7 @@ pub mod overview;
 pub mod plots;
 pub mod sections;
 pub mod table;
+pub mod verdict_text;
 
 use crate::analysis::findings::{Finding, StudyQuestion};
 use crate::analysis::judgement::CompareOptions;
@@ -47,7 +48,13 @@ pub struct Rendered {
 
 impl Rendered {
     /// The report's content as a rendering-neutral document.
-    pub fn document(&self) -> Document {
-        sections::report_document(&self.report, &self.plots)
+    pub fn document(&self) -> Result<Document, crate::error::ReportError> {
+        sections::report_document(&self.report, &self.plots, &self.options)
+    }
+
+    /// Whether plots were drawn for this report (the overview figure is
+    /// one of them).
+    pub fn has_plots(&self) -> bool {
+        self.plots.drawn()
     }
 }

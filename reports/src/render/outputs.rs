@@ -7,6 +7,7 @@ use crate::render::exporter::Exporter;
 use crate::render::mail::compare_email::CompareEmailExporter;
 use crate::render::mail::email::EmailExporter;
 use crate::render::mail::email_full::EmailFullExporter;
+use crate::render::plots::overview::OverviewExporter;
 use crate::render::{bench_json, compare, findings_md, html, markdown, Rendered};
 
 /// The files of a report, in the order they are written.
@@ -18,6 +19,7 @@ pub const REPORT_OUTPUTS: &[&dyn Exporter<Rendered>] = &[
     &bench_json::BencherExporter,
     &bench_json::GithubBenchmarkExporter,
     &findings_md::FindingsExporter,
+    &OverviewExporter,
 ];
 
 /// The files of a comparison (`compare --out`).

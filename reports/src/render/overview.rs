@@ -1,27 +1,82 @@
-//! The first screen of a report: what ran and what became of it, the real
-//! failures by name, the verifier's controls apart from them, how far the
-//! measurement can be trusted, and the cheapest ordering style of every op,
-//! shape and mode. Everything after it is detail to look up.
+//! The first screen of a report, answering "which style, what does each
+//! cost here, and how far can I trust it": the verdict paragraph (per mode,
+//! who ties with link and what the others cost, then the harness's overhead
+//! and the share of precise `×link` intervals), the overview figure (every
+//! style's `×link` across every mode and shape), the failures grouped by
+//! cause, the skips folded one line per reason code; then the counts, the
+//! measurement's trust lines, the verifier's controls and the cheapest
+//! style of every place, each by [`crate::analysis::verdict`]'s one rule.
+//! Everything after it is detail to look up.
 
+use crate::analysis::causes::{failures, skips};
+use crate::analysis::judgement::CompareOptions;
 use crate::analysis::model::{CellStatus, CellSummary, Report, BASELINE_STYLE, EXPECTED_BREAK};
 use crate::analysis::stats::{median, quantile_sorted, sorted};
+use crate::analysis::verdict::{ModeVerdict, Place};
+use crate::error::ReportError;
 use crate::format::{num, pct, ratio};
 use crate::render::document::Block;
+use crate::render::plots::overview::figure;
 use crate::render::table::{Align, Table};
+use crate::render::verdict_text::{cheapest_text, failure_sentence, paragraph};
 use crate::schema::{StopReason, Stopping};
 
 /// Heading of the overview, the report's first section.
 pub const SUMMARY: &str = "Summary";
 
-/// How many real failures the overview names before it points to the full list.
-const NAMED_FAILURES: usize = 12;
+/// What opens the verdict paragraph.
+pub const VERDICT: &str = "Verdict";
 
-/// The overview's blocks.
-pub fn blocks(report: &Report) -> Vec<Block> {
-    let mut blocks = vec![
-        Block::Heading(2, SUMMARY.into()),
-        Block::List(status_lines(report)),
-    ];
+/// The overview's blocks; `with_figure` when the report draws plots.
+pub fn blocks(
+    report: &Report,
+    opts: &CompareOptions,
+    with_figure: bool,
+) -> Result<Vec<Block>, ReportError> {
+    let places = Place::all(report, opts);
+    let mut blocks = vec![Block::Heading(2, SUMMARY.into())];
+    let verdict = paragraph(report, &ModeVerdict::of_places(&places));
+    if !verdict.is_empty() {
+        blocks.push(Block::Paragraph(format!(
+            "{VERDICT} (×link paired block by block; a difference from link needs q < {} \
+             after Benjamini–Hochberg, {:.0}% or more, beyond the harness overheads):",
+            opts.alpha,
+            opts.threshold * 100.0
+        )));
+        blocks.push(Block::List(verdict));
+    }
+    if with_figure {
+        blocks.extend(figure(report, &places)?.map(Block::Figure));
+    }
+    let groups = failures(report);
+    if !groups.is_empty() {
+        let n: usize = groups.iter().map(|g| g.cells.len()).sum();
+        blocks.push(Block::Paragraph(format!("Failed ({n}), by cause:")));
+        blocks.push(Block::List(
+            groups.iter().map(|g| failure_sentence(report, g)).collect(),
+        ));
+    }
+    let skipped = skips(report);
+    if !skipped.is_empty() {
+        let n: usize = skipped.iter().map(|(_, _, n)| n).sum();
+        blocks.push(Block::Details(
+            format!(
+                "Skipped ({n}): {} reason{}",
+                skipped.len(),
+                if skipped.len() == 1 { "" } else { "s" }
+            ),
+            vec![Block::List(
+                skipped
+                    .iter()
+                    .map(|(code, reason, n)| match code {
+                        Some(code) => format!("{n} {code}: {reason}"),
+                        None => format!("{n}: {reason}"),
+                    })
+                    .collect(),
+            )],
+        ));
+    }
+    blocks.push(Block::List(vec![status_line(report)]));
     for (s, src) in report.sources.iter().enumerate() {
         let lines = measurement_lines(report, s);
         if !lines.is_empty() {
@@ -33,26 +88,6 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             blocks.push(Block::Paragraph(format!("Measurement{of}:")));
             blocks.push(Block::List(lines));
         }
-    }
-    let failed: Vec<&CellSummary> = report
-        .cells
-        .iter()
-        .filter(|c| c.status == CellStatus::Failed)
-        .collect();
-    if !failed.is_empty() {
-        blocks.push(Block::Paragraph(format!("Failed ({}):", failed.len())));
-        let mut items: Vec<String> = failed
-            .iter()
-            .take(NAMED_FAILURES)
-            .map(|c| format!("{}: {}", label(report, c), c.status_line()))
-            .collect();
-        if failed.len() > NAMED_FAILURES {
-            items.push(format!(
-                "and {} more, listed under \"Skipped, failed and interrupted cells\"",
-                failed.len() - NAMED_FAILURES
-            ));
-        }
-        blocks.push(Block::List(items));
     }
     let controls: Vec<String> = report
         .cells
@@ -67,15 +102,16 @@ pub fn blocks(report: &Report) -> Vec<Block> {
             controls.join(", ")
         )));
     }
-    if let Some(t) = cheapest_table(report) {
+    if let Some(t) = cheapest_table(report, &places) {
         blocks.push(Block::Paragraph(
             "The cheapest style that keeps the order, for every op, shape and mode \
-             (ranked cells only), with link's ns/step beside it and the cell's labels:"
+             (ranked cells only; styles the rule does not tell apart are named together), \
+             with link's ns/step beside it and the cell's labels:"
                 .into(),
         ));
         blocks.push(Block::Table(t));
     }
-    blocks
+    Ok(blocks)
 }
 
 /// A cell's name, with its kernel when several inputs are side by side.
@@ -88,7 +124,7 @@ fn label(report: &Report, cell: &CellSummary) -> String {
 }
 
 /// One line of counts: how many cells, and what became of them.
-fn status_lines(report: &Report) -> Vec<String> {
+fn status_line(report: &Report) -> String {
     let count = |status: CellStatus| report.cells.iter().filter(|c| c.status == status).count();
     let oversubscribed = report
         .cells
@@ -96,7 +132,7 @@ fn status_lines(report: &Report) -> Vec<String> {
         .filter(|c| c.status == CellStatus::Ok && c.oversubscribed.is_some())
         .count();
     let noisy = report.cells.iter().filter(|c| report.noisy(c)).count();
-    let mut lines = vec![format!(
+    format!(
         "{} cells: {} timed ({oversubscribed} of them oversubscribed, not ranked; {noisy} noisy), \
          {} failed, {} skipped, {} interrupted; controls: {} ({EXPECTED_BREAK})",
         report.cells.len(),
@@ -105,31 +141,13 @@ fn status_lines(report: &Report) -> Vec<String> {
         count(CellStatus::Skipped),
         count(CellStatus::Interrupted),
         count(CellStatus::Control),
-    )];
-    let skipped = report
-        .cells
-        .iter()
-        .filter(|c| c.status == CellStatus::Skipped)
-        .filter_map(|c| c.reason.as_deref());
-    let mut reasons: Vec<(&str, usize)> = Vec::new();
-    for reason in skipped {
-        match reasons.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, n)) => *n += 1,
-            None => reasons.push((reason, 1)),
-        }
-    }
-    lines.extend(
-        reasons
-            .into_iter()
-            .map(|(reason, n)| format!("skipped {n}: {reason}")),
-    );
-    lines
+    )
 }
 
-/// Per op, shape and mode (and kernel), the ordering style with the lowest
-/// ranked median; `independent` and every other style that promises no
-/// order are left out, as are groups where no ordering style was ranked.
-fn cheapest_table(report: &Report) -> Option<Table> {
+/// Per op, shape and mode (and kernel), the cheapest ordering style by
+/// the verdict's rule, or the styles tied for it; places where no ordering
+/// style was ranked are left out.
+fn cheapest_table(report: &Report, places: &[Place]) -> Option<Table> {
     let mut columns = Vec::new();
     if report.multi() {
         columns.push(("kernel", Align::Left));
@@ -145,35 +163,26 @@ fn cheapest_table(report: &Report) -> Option<Table> {
         ("notes", Align::Left),
     ]);
     let mut t = Table::new(&columns);
-    let groups = crate::analysis::model::group_consecutive(&report.cells, |c| {
-        let p = c.parts();
-        format!("{} {} {} {}", c.source, p.op, p.shape, p.mode)
-    });
-    for (_, cells) in groups {
-        let best = cells
-            .iter()
-            .filter(|c| report.promises_order(c))
-            .filter_map(|c| Some((*c, c.ranked_median()?)))
-            .min_by(|a, b| a.1.total_cmp(&b.1));
-        let Some((cell, median)) = best else { continue };
-        let p = cell.parts();
-        let link = cells
-            .iter()
-            .find(|c| c.key.style == crate::analysis::model::BASELINE_STYLE)
-            .and_then(|c| c.ranked_median());
+    for place in places {
+        let (Some(best), Some(text)) = (place.ranked.first(), cheapest_text(place)) else {
+            continue;
+        };
         let mut row = Vec::new();
         if report.multi() {
-            row.push(report.sources[cell.source].label.clone());
+            row.push(report.sources[place.source].label.clone());
         }
         row.extend([
-            p.op,
-            p.shape,
-            p.mode,
-            p.style,
-            num(median),
-            link.map_or("-".into(), num),
-            report.link_ratio(cell).map_or("-".into(), ratio),
-            cell.labels.join("; "),
+            place.op.clone(),
+            place.shape.clone(),
+            place.mode.clone(),
+            text,
+            num(best.median),
+            place.link().map_or("-".into(), |l| num(l.median)),
+            match best.style == BASELINE_STYLE {
+                true => ratio(1.0),
+                false => report.link_ratio(best.cell).map_or("-".into(), ratio),
+            },
+            best.cell.labels.join("; "),
         ]);
         t.push(row);
     }
@@ -187,6 +196,69 @@ pub const VISIBLE_OVERHEAD: f64 = 1.10;
 /// The interval half-widths whose shares the trust lines give.
 const PRECISION_STEPS: [f64; 3] = [0.01, 0.02, 0.05];
 
+/// The timed cells of one source.
+fn timed_cells(report: &Report, source: usize) -> Vec<&CellSummary> {
+    report
+        .cells
+        .iter()
+        .filter(|c| c.source == source && c.status == CellStatus::Ok)
+        .collect()
+}
+
+/// The harness's cost and the noise, the first of [`measurement_lines`]:
+/// the caution when the harness's overhead is visible in every figure, its
+/// overhead over the raw reference loop and the order check's cost (ranked
+/// cells only), and the cells' noise against their raw loops'. What the
+/// mail quotes of the measurement.
+pub fn overhead_lines(report: &Report, source: usize) -> Vec<String> {
+    let timed = timed_cells(report, source);
+    let mut lines = Vec::new();
+    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
+    if references.is_empty() {
+        return lines;
+    }
+    let overheads = sorted(
+        &references
+            .iter()
+            .map(|r| r.harness_overhead)
+            .collect::<Vec<_>>(),
+    );
+    let checks: Vec<f64> = references
+        .iter()
+        .map(|r| r.order_check_ns_per_step)
+        .collect();
+    let n = references.len();
+    let typical = quantile_sorted(&overheads, 0.5);
+    if typical > VISIBLE_OVERHEAD {
+        lines.push(format!(
+            "CAUTION: the harness costs {} its raw reference loop (above {}): every figure here includes the tool's own cost",
+            ratio(typical),
+            ratio(VISIBLE_OVERHEAD),
+        ));
+    }
+    lines.push(format!(
+        "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
+        ratio(quantile_sorted(&overheads, 0.5)),
+        ratio(quantile_sorted(&overheads, 0.25)),
+        ratio(quantile_sorted(&overheads, 0.75)),
+        if n == 1 { "" } else { "s" },
+        num(median(&checks)),
+    ));
+    let floor: Vec<(f64, f64)> = timed
+        .iter()
+        .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
+        .collect();
+    if !floor.is_empty() {
+        let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
+        lines.push(format!(
+            "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
+            pct(median(&cells)),
+            pct(median(&loops)),
+        ));
+    }
+    lines
+}
+
 /// What a source's cells say about the measurement itself: whether the
 /// harness's own cost is visible in the figures, its overhead over the raw
 /// reference loop and the order check's cost (ranked cells only), how wide
@@ -194,54 +266,8 @@ const PRECISION_STEPS: [f64; 3] = [0.01, 0.02, 0.05];
 /// their target precision. One line each, said only when there is
 /// something to say; shared by every rendering.
 pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
-    let timed: Vec<&CellSummary> = report
-        .cells
-        .iter()
-        .filter(|c| c.source == source && c.status == CellStatus::Ok)
-        .collect();
-    let mut lines = Vec::new();
-    let references: Vec<_> = timed.iter().filter_map(|c| c.ranked_reference()).collect();
-    if !references.is_empty() {
-        let overheads = sorted(
-            &references
-                .iter()
-                .map(|r| r.harness_overhead)
-                .collect::<Vec<_>>(),
-        );
-        let checks: Vec<f64> = references
-            .iter()
-            .map(|r| r.order_check_ns_per_step)
-            .collect();
-        let n = references.len();
-        let typical = quantile_sorted(&overheads, 0.5);
-        if typical > VISIBLE_OVERHEAD {
-            lines.push(format!(
-                "CAUTION: the harness costs {} its raw reference loop (above {}): every figure here includes the tool's own cost",
-                ratio(typical),
-                ratio(VISIBLE_OVERHEAD),
-            ));
-        }
-        lines.push(format!(
-            "harness overhead {} (middle half {}-{}) over {n} raw-reference cell{}; order check {} ns/step",
-            ratio(quantile_sorted(&overheads, 0.5)),
-            ratio(quantile_sorted(&overheads, 0.25)),
-            ratio(quantile_sorted(&overheads, 0.75)),
-            if n == 1 { "" } else { "s" },
-            num(median(&checks)),
-        ));
-        let floor: Vec<(f64, f64)> = timed
-            .iter()
-            .filter_map(|c| Some((c.ranked()?.cv?, c.ranked_reference()?.cv?)))
-            .collect();
-        if !floor.is_empty() {
-            let (cells, loops): (Vec<f64>, Vec<f64>) = floor.into_iter().unzip();
-            lines.push(format!(
-                "noise: median CV {} over those cells, {} for their raw loops in the same rounds (the machine's own)",
-                pct(median(&cells)),
-                pct(median(&loops)),
-            ));
-        }
-    }
+    let timed = timed_cells(report, source);
+    let mut lines = overhead_lines(report, source);
     lines.extend(link_precision_line(report, &timed));
     let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
     if let Some(first) = stopped.first() {

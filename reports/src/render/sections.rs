@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::analysis::judgement::CompareOptions;
 use crate::analysis::model::{
     group_consecutive, CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK,
     NOISE_FACTOR,
 };
+use crate::error::ReportError;
 use crate::format::{interval, num, pct, ratio};
 use crate::render::anchor_lines;
 use crate::render::document::{shell_line, Block, Document};
@@ -454,9 +456,14 @@ fn counters_without_value(report: &Report) -> Vec<String> {
 /// The whole report as a document: the overview first, then the plots,
 /// the full tables folded under one line each, the machines, and the cells
 /// that did not run as they should; a section with nothing to say is left out.
-pub fn report_document(report: &Report, plots: &Plots) -> Document {
+pub fn report_document(
+    report: &Report,
+    plots: &Plots,
+    opts: &CompareOptions,
+) -> Result<Document, ReportError> {
     let mut doc = Document::new(REPORT_TITLE);
-    doc.blocks.extend(overview::blocks(report));
+    doc.blocks
+        .extend(overview::blocks(report, opts, plots.drawn())?);
     doc.blocks
         .extend(crate::render::kernel_tables::blocks(report));
     doc.blocks
@@ -473,7 +480,7 @@ pub fn report_document(report: &Report, plots: &Plots) -> Document {
     ] {
         doc.blocks.extend(section(report));
     }
-    doc
+    Ok(doc)
 }
 
 /// The cell table, folded, with what its columns mean.

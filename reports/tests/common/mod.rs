@@ -50,6 +50,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
                 "results dir/results.jsonl".into(),
             ],
             reproduce: None,
+            config_lines: None,
         },
         anchors: vec![
             AnchorValue {
@@ -105,6 +106,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
             })
             .collect(),
             modes: vec!["default".into(), "sqpoll".into()],
+            shared_poller: Vec::new(),
         }),
     }
 }

@@ -1,41 +1,56 @@
-//! email.txt: the mail a person can post to the io-uring list. It holds at
-//! most [`MAIL_LINES`] lines of at most [`MAIL_WIDTH`] ASCII columns, in
-//! this order: the findings, one table of the cells the findings quote, a
-//! small chart of those cells, with several kernels the cells that changed
-//! between them, the machine (with the package its kernel was booted from,
-//! when the header names one) with the styles each kernel ran, and each
-//! distinct command that reproduces the run once. What does not fit is cut
-//! whole (a finding is never cut mid-sentence, a cell never mid-row) and
-//! counted in a "... and N more" line pointing to [`FULL_MAIL`], the
-//! attachment with every finding and every cell.
+//! email.txt: the mail a person can post to the io-uring list, built to
+//! make its point in thirty seconds. It holds at most [`MAIL_LINES`] lines
+//! of at most [`MAIL_WIDTH`] ASCII columns, in this order:
+//! - a `Subject:` line built from the headline finding (the cheapest style
+//!   at the headline place, and the dearest style there);
+//! - the verdict paragraph the report opens with ([`verdict_text`]);
+//! - one table: styles down, modes across, `×link` with its interval, at
+//!   the headline op and shape;
+//! - the findings: a study's, or for a plain sweep the verdict's claims
+//!   (a style's cost against link at named places, with intervals; a range
+//!   never crosses 1x: a style cheaper at one place and dearer at another
+//!   says so); with several kernels, the findings merged across kernels
+//!   (which say once what holds on several);
+//! - the failures, grouped by cause;
+//! - with several kernels, the cells that changed between them;
+//! - the measurement's overhead and noise lines;
+//! - a legend of the shape notation;
+//! - the machine and a reproduce block that works from the mail alone: a
+//!   config file's lines inline when the run had one and they fit, else
+//!   the built-in config's command with the tool's version.
+//!
+//! What does not fit is cut whole (a finding or a claim is never cut
+//! mid-sentence) and counted in a "... and N more" line pointing to
+//! [`FULL_MAIL`], the attachment with every finding and every cell.
 
 use super::email_full::FULL_MAIL;
 use super::kernel_lines::{mail_alone, mail_cell, mail_head, mail_summary};
-use super::{command_lines, finding_lines, machine_lines, op_table, wrap, Footnotes, MAIL_WIDTH};
-use crate::analysis::findings::question::{place, AXES};
-use crate::analysis::findings::Finding;
+use super::{command_lines, finding_lines, machine_lines, wrap, MAIL_WIDTH};
+use crate::analysis::causes::failures;
+use crate::analysis::findings::{Finding, Kind};
 use crate::analysis::judgement::CompareOptions;
 use crate::analysis::kernels::{self, CellAcross};
-use crate::analysis::model::{group_consecutive, CellSummary, Report};
+use crate::analysis::model::{Report, Source, BASELINE_STYLE, OVERSUBSCRIBED};
+use crate::analysis::verdict::{Cheapest, CostKind, ModeVerdict, Place, StyleCost};
 use crate::error::ReportError;
-use crate::format::num;
+use crate::format::{ascii, ratio};
 use crate::render::exporter::Exporter;
+use crate::render::overview::overhead_lines;
+use crate::render::table::{Align, Table};
+use crate::render::verdict_text::{failure_sentence, paragraph, with_interval};
 use crate::render::Rendered;
+use crate::schema::CellKey;
 
 /// Most lines email.txt has.
 pub const MAIL_LINES: usize = 100;
-/// Most cells the table shows.
-const TABLE_CELLS: usize = 16;
-/// Lines kept for the table before the findings take the rest.
-const TABLE_LINES: usize = 14;
 /// Most lines the between-kernels block takes.
 const KERNEL_LINES: usize = 20;
-/// Most bars the chart draws.
-const CHART_BARS: usize = 8;
-/// Widest a chart label is.
-const CHART_LABEL: usize = 28;
-/// A value axis spanning more than this factor is drawn log-scaled.
-const LOG_SPAN: f64 = 10.0;
+/// Lines kept for the findings before the verdict takes the rest.
+const FINDINGS_ROOM: usize = 12;
+/// Most lines a config is quoted in; a longer one is in [`FULL_MAIL`].
+pub const CONFIG_LINES: usize = 15;
+/// The file name the inline config is saved as.
+pub const INLINE_CONFIG: &str = "sweep.toml";
 
 /// Writes email.txt.
 pub struct EmailExporter;
@@ -46,7 +61,7 @@ impl Exporter<Rendered> for EmailExporter {
     }
 
     fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
-        Ok(Some(email(&input.report, &input.findings).into_bytes()))
+        Ok(Some(email(input).into_bytes()))
     }
 }
 
@@ -69,201 +84,493 @@ fn mail_order(report: &Report, findings: &[Finding]) -> Vec<Finding> {
 }
 
 /// The whole of email.txt.
-pub fn email(report: &Report, findings: &[Finding]) -> String {
-    let findings = &mail_order(report, findings)[..];
+pub fn email(input: &Rendered) -> String {
+    let report = &input.report;
+    let places = Place::all(report, &input.options);
+    let verdicts = ModeVerdict::of_places(&places);
+    let headline = headline(report, &places);
+    let verdict: Vec<Vec<String>> = paragraph(report, &verdicts)
+        .iter()
+        .map(|s| wrap(&ascii(s), MAIL_WIDTH, "- ", "  "))
+        .collect();
+    let table = headline.map_or_else(Vec::new, |h| table_lines(report, &places, h));
+    let failed: Vec<String> = failures(report)
+        .iter()
+        .flat_map(|g| wrap(&ascii(&failure_sentence(report, g)), MAIL_WIDTH, "- ", "  "))
+        .collect();
+    let measurement: Vec<String> = (0..report.sources.len())
+        .flat_map(|s| overhead_and_noise(report, s))
+        .flat_map(|l| wrap(&ascii(&l), MAIL_WIDTH, "- ", "  "))
+        .collect();
+    let legend = headline.map_or_else(Vec::new, |h| legend_lines(&h.ranked[0].cell.key));
     let tail = tail_lines(report);
-    let mut out = vec![
-        "uring-syncbench: what ordering io_uring work costs per step".to_string(),
-        String::new(),
-        "Findings:".to_string(),
-    ];
     let kernels = between_kernels(report, KERNEL_LINES);
-    // The tail with its blank line, the chart with its own (title, bars),
-    // and the kernels' block with its own.
-    let kernel_room = match kernels.is_empty() {
-        true => 0,
-        false => 1 + kernels.len(),
+    // A study's findings, and with several kernels the findings merged
+    // across them, are the findings' own; a plain sweep on one kernel
+    // gets the verdict's claims.
+    let own = input.study.is_some() || report.multi() || !sweep_findings(&input.findings);
+    let claims: Vec<Vec<String>> = match own {
+        true => finding_lines(report, &mail_order(report, &input.findings)),
+        false => verdicts
+            .iter()
+            .flat_map(|v| claims(report, v))
+            .map(|c| wrap(&ascii(&c), MAIL_WIDTH, "- ", "  "))
+            .collect(),
     };
-    let after_table = 1 + tail.len() + 1 + 2 + CHART_BARS + kernel_room;
-    let findings_room = MAIL_LINES.saturating_sub(out.len() + after_table + 1 + TABLE_LINES);
-    let (shown, lines) = fitted_findings(report, findings, findings_room);
-    out.extend(lines);
 
-    let cells = quoted_cells(report, &findings[..shown]);
-    let table_room = MAIL_LINES.saturating_sub(out.len() + 1 + after_table);
-    let (tabled, table) = fitted_table(report, &cells, table_room);
-    for block in [table, chart_lines(report, &cells[..tabled]), kernels] {
-        if !block.is_empty() {
-            out.push(String::new());
-            out.extend(block);
+    let mut out = vec![subject(report, headline), String::new()];
+    let titled = |title: &str, lines: Vec<String>| -> Vec<String> {
+        match lines.is_empty() {
+            true => lines,
+            false => std::iter::once(title.to_string()).chain(lines).collect(),
         }
+    };
+    let failed = titled("Failed, by cause:", failed);
+    let measurement = titled("Measurement:", measurement);
+    let after: Vec<Vec<String>> = [failed, kernels, measurement, legend, tail]
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .collect();
+    let after_len: usize = after.iter().map(|b| b.len() + 1).sum();
+    // The verdict's sentences, as many as leave room for the table and
+    // what follows; then the findings in what is left.
+    // The findings keep a few claims' room; the verdict takes the rest.
+    let reserve = claims
+        .iter()
+        .map(Vec::len)
+        .sum::<usize>()
+        .min(FINDINGS_ROOM)
+        + 2;
+    let verdict_room = MAIL_LINES.saturating_sub(
+        out.len() + verdict_title(&input.options).len() + 1 + table.len() + after_len + reserve,
+    );
+    let (_, verdict_lines) = fitted(&verdict, verdict_room, "verdicts");
+    if !verdict_lines.is_empty() {
+        out.extend(verdict_title(&input.options));
+        out.extend(verdict_lines);
     }
-    out.push(String::new());
-    out.extend(tail);
+    if !table.is_empty() {
+        out.push(String::new());
+        out.extend(table);
+    }
+    let findings_room = MAIL_LINES.saturating_sub(out.len() + 2 + after_len);
+    if findings_room > 1 && !claims.is_empty() {
+        let (_, lines) = fitted(&claims, findings_room - 1, "findings");
+        out.push(String::new());
+        out.push("Findings:".to_string());
+        out.extend(lines);
+    }
+    for block in after {
+        out.push(String::new());
+        out.extend(block);
+    }
     let mut text = out.join("\n");
     text.push('\n');
     text
 }
 
-/// As many whole findings as fit in `budget` lines, with the line counting
-/// the rest when some are left out; returns how many are shown.
-fn fitted_findings(report: &Report, findings: &[Finding], budget: usize) -> (usize, Vec<String>) {
-    let all = finding_lines(report, findings);
-    if all.is_empty() {
-        return (
-            0,
-            vec!["- No finding: no cell could be set against link.".into()],
-        );
-    }
-    let total: usize = all.iter().map(Vec::len).sum();
-    let room = if total <= budget {
-        budget
-    } else {
-        budget.saturating_sub(1)
+/// The measurement's overhead and noise lines of one input (its trust
+/// sentence in the verdict gives the share of precise intervals).
+fn overhead_and_noise(report: &Report, source: usize) -> Vec<String> {
+    let on = match report.multi() {
+        true => format!("{}: ", report.sources[source].label),
+        false => String::new(),
+    };
+    overhead_lines(report, source)
+        .into_iter()
+        .map(|l| format!("{on}{l}"))
+        .collect()
+}
+
+/// What the verdict's lines open with: the rule they follow.
+pub fn verdict_title(opts: &CompareOptions) -> Vec<String> {
+    wrap(
+        &format!(
+            "Verdict (a difference from link needs q < {} after \
+             Benjamini-Hochberg, {:.0}% or more, beyond the harness overheads):",
+            opts.alpha,
+            opts.threshold * 100.0
+        ),
+        MAIL_WIDTH,
+        "",
+        "",
+    )
+}
+
+/// Whether the findings are a plain sweep's (ranges and broken orders,
+/// which the verdict's claims and the failures by cause replace).
+fn sweep_findings(findings: &[Finding]) -> bool {
+    findings
+        .iter()
+        .all(|f| matches!(f.kind, Kind::Range(_) | Kind::Broken(_)))
+}
+
+/// As many whole items (each a few lines) as fit in `budget` lines, with a
+/// line counting the rest when some are left out; returns how many are shown.
+fn fitted(items: &[Vec<String>], budget: usize, what: &str) -> (usize, Vec<String>) {
+    let total: usize = items.iter().map(Vec::len).sum();
+    let room = match total <= budget {
+        true => budget,
+        false => budget.saturating_sub(1),
     };
     let mut out = Vec::new();
     let mut shown = 0;
-    for lines in &all {
+    for lines in items {
         if out.len() + lines.len() > room {
             break;
         }
         out.extend(lines.iter().cloned());
         shown += 1;
     }
-    if shown < all.len() {
-        out.push(more_line(all.len() - shown, "findings"));
+    if shown < items.len() {
+        out.push(more_line(items.len() - shown, what));
     }
     (shown, out)
 }
 
-/// The cells the shown findings quote, in the order they are first quoted.
-fn quoted_cells<'r>(report: &'r Report, findings: &[Finding]) -> Vec<&'r CellSummary> {
-    let mut cells: Vec<&CellSummary> = Vec::new();
-    for f in findings {
-        for name in f.cells() {
-            if let Some(c) = report.find(f.source, name) {
-                if !cells.iter().any(|k| std::ptr::eq(*k, c)) {
-                    cells.push(c);
-                }
-            }
+/// The headline place: of the preferred kernel, the op and shape where the
+/// most styles were set against link over every mode, at its first mode.
+fn headline<'p, 'r>(report: &Report, places: &'p [Place<'r>]) -> Option<&'p Place<'r>> {
+    let source = *kernels::preference(report).first()?;
+    let of_source = || {
+        places
+            .iter()
+            .filter(move |p| p.source == source && p.link().is_some())
+    };
+    let compared = |p: &Place| p.ranked.iter().filter(|e| e.x_link.is_some()).count();
+    let mut best: Option<(&Place, usize)> = None;
+    for p in of_source() {
+        let n: usize = of_source()
+            .filter(|q| q.op == p.op && q.shape == p.shape)
+            .map(compared)
+            .sum();
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((p, n));
         }
     }
-    cells
+    best.map(|(p, _)| p)
 }
 
-/// The table of as many of the quoted cells as fit in `room` lines (at
-/// most [`TABLE_CELLS`]), the rest counted; returns how many it shows.
-fn fitted_table(report: &Report, cells: &[&CellSummary], room: usize) -> (usize, Vec<String>) {
-    (0..=cells.len().min(TABLE_CELLS))
+/// `Subject:` from the headline place: the cheapest style (or the styles
+/// tied for it) and the dearest style's `×link`, shortened to the width.
+fn subject(report: &Report, headline: Option<&Place>) -> String {
+    let Some(h) = headline else {
+        return "Subject: [uring-syncbench] no style could be set against link".into();
+    };
+    let kernel = ascii(&report.sources[h.source].label);
+    let at = format!("{} {} {}", h.mode, h.op, h.shape);
+    let cheapest = match h.cheapest() {
+        Some(Cheapest::One(style)) => vec![format!("{style} cheapest")],
+        Some(Cheapest::Tie(styles)) => vec![
+            format!("{} tie cheapest", styles.join(" = ")),
+            format!("{} styles tie cheapest", styles.len()),
+        ],
+        None => vec![String::new()],
+    };
+    let dearest = h
+        .ranked
+        .iter()
         .rev()
-        .map(|n| (n, table_lines(report, cells, n)))
-        .find(|(_, lines)| lines.len() <= room)
-        .unwrap_or_default()
+        .find_map(|e| Some((e, e.x_link?)))
+        .filter(|(_, j)| j.standing.differs())
+        .map(|(e, j)| format!(", {} {} link", e.style, ratio(j.change.ratio)));
+    let dearest = dearest.unwrap_or_default();
+    let candidates: Vec<String> = cheapest
+        .iter()
+        .flat_map(|c| {
+            [
+                format!("Subject: [uring-syncbench] {kernel} {at}: {c}{dearest}"),
+                format!("Subject: [uring-syncbench] {kernel} {at}: {c}"),
+                format!("Subject: [uring-syncbench] {at}: {c}"),
+                format!("Subject: {at}: {c}"),
+            ]
+        })
+        .collect();
+    match candidates.iter().find(|s| s.len() <= MAIL_WIDTH) {
+        Some(s) => s.clone(),
+        None => wrap(
+            candidates.last().map_or("", String::as_str),
+            MAIL_WIDTH,
+            "",
+            "",
+        )
+        .swap_remove(0),
+    }
 }
 
-/// The table of the first `n` quoted cells, a block per input and op as the
-/// full mail has them, with the footnotes of their labels and the line
-/// counting the cells left out.
-fn table_lines(report: &Report, cells: &[&CellSummary], n: usize) -> Vec<String> {
-    if cells.is_empty() {
-        return Vec::new();
+/// A ratio's interval as `±2%` of it (under 1% with one decimal).
+fn plus_minus(c: &crate::analysis::judgement::Change) -> String {
+    let w = 100.0 * c.ci.half_width_around(c.ratio) / c.ratio;
+    match w < 1.0 {
+        true => format!("+-{w:.1}%"),
+        false => format!("+-{w:.0}%"),
     }
-    let mut notes = Footnotes::default();
-    let mut out = vec!["The cells quoted (median ns/step, +-CI, x link):".to_string()];
-    let blocks = group_consecutive(cells[..n].iter().copied(), |c| {
-        format!("{} {}", c.source, c.parts().op)
-    });
-    for (_, block) in blocks {
-        let op = block[0].parts().op;
-        out.push(match report.multi() {
-            true => format!("{} op {op}:", report.sources[block[0].source].label),
-            false => format!("op {op}:"),
-        });
-        let table = op_table(report, &block, &mut notes);
-        out.extend(
-            table
-                .to_text(1, Some(MAIL_WIDTH))
-                .lines()
-                .map(str::to_string),
-        );
+}
+
+/// The one table: every ordering style but link down, the modes across,
+/// each cell `×link ±interval` at the headline op and shape; split into
+/// blocks of modes when one would be wider than the mail.
+fn table_lines(report: &Report, places: &[Place], h: &Place) -> Vec<String> {
+    let here: Vec<&Place> = places
+        .iter()
+        .filter(|p| p.source == h.source && p.op == h.op && p.shape == h.shape)
+        .collect();
+    let mut styles: Vec<String> = Vec::new();
+    for c in report.cells.iter().filter(|c| {
+        let p = c.parts();
+        c.source == h.source && p.op == h.op && p.shape == h.shape && report.promises_order(c)
+    }) {
+        let style = c.parts().style;
+        if style != BASELINE_STYLE && !styles.contains(&style) {
+            styles.push(style);
+        }
     }
-    out.extend(notes.lines());
-    if cells.len() > n {
-        out.push(more_line(cells.len() - n, "cells"));
+    let value = |p: &Place, style: &str| -> String {
+        if let Some(e) = p.ranked.iter().find(|e| e.style == style) {
+            return match e.x_link {
+                Some(j) => format!("{} {}", ratio(j.change.ratio), plus_minus(&j.change)),
+                None => "-".into(),
+            };
+        }
+        match p.not_ranked.iter().find(|(c, _)| c.parts().style == style) {
+            Some((_, w)) if *w == OVERSUBSCRIBED => "oversub.".into(),
+            Some((_, w)) => (*w).into(),
+            None => "-".into(),
+        }
+    };
+    // One kernel's figures: an emulated kernel's never beside a real one's.
+    let on = match report.multi() {
+        true => format!(" on {}", ascii(&report.sources[h.source].label)),
+        false => String::new(),
+    };
+    let mut out = wrap(
+        &format!("x link at {} {}{on}, +- its 95% interval:", h.op, h.shape),
+        MAIL_WIDTH,
+        "",
+        "  ",
+    );
+    let mut modes: &[&Place] = &here;
+    while !modes.is_empty() {
+        let mut n = modes.len();
+        loop {
+            let t = mode_table(&modes[..n], &styles, value);
+            let text = t.to_text(1, None);
+            if n == 1 || text.lines().all(|l| l.len() <= MAIL_WIDTH) {
+                out.extend(t.to_text(1, Some(MAIL_WIDTH)).lines().map(str::to_string));
+                break;
+            }
+            n -= 1;
+        }
+        modes = &modes[n..];
     }
     out
 }
 
-/// A horizontal bar chart of the ns/step of the first ranked quoted cells,
-/// log-scaled when they span more than [`LOG_SPAN`]; each bar is labelled by
-/// the coordinates its cells do not share, the title says those they do.
-/// With several kernels it charts the first charted cell's kernel only,
-/// named in the title: bars of two kernels side by side would set an
-/// emulated machine's timings against a real one's.
-fn chart_lines(report: &Report, cells: &[&CellSummary]) -> Vec<String> {
-    let ranked = cells
-        .iter()
-        .filter_map(|c| c.ranked_median().filter(|m| *m > 0.0).map(|m| (*c, m)));
-    let source = ranked.clone().next().map(|(c, _)| c.source);
-    let ranked: Vec<(&CellSummary, f64)> = ranked
-        .filter(|(c, _)| Some(c.source) == source)
-        .take(CHART_BARS)
-        .collect();
-    if ranked.len() < 2 {
-        return Vec::new();
+fn mode_table(
+    modes: &[&Place],
+    styles: &[String],
+    value: impl Fn(&Place, &str) -> String,
+) -> Table {
+    let mut columns = vec![("style", Align::Left)];
+    columns.extend(modes.iter().map(|p| (p.mode.as_str(), Align::Right)));
+    let mut t = Table::new(&columns);
+    for style in styles {
+        let mut row = vec![style.clone()];
+        row.extend(modes.iter().map(|p| value(p, style)));
+        t.push(row);
     }
-    let keys: Vec<_> = ranked.iter().map(|(c, _)| &c.key).collect();
-    let shared = place(&keys, None);
-    let label = |c: &CellSummary| {
-        let own: Vec<String> = AXES
-            .into_iter()
-            .filter(|a| keys.iter().any(|k| a.value(k) != a.value(&c.key)))
-            .map(|a| a.coordinate(&c.key))
-            .collect();
-        let mut text = own.join(" ");
-        text.truncate(CHART_LABEL);
-        text
-    };
-    let labels: Vec<String> = ranked.iter().map(|(c, _)| label(c)).collect();
-    let label_w = labels.iter().map(String::len).max().unwrap_or(0);
-    let values: Vec<f64> = ranked.iter().map(|(_, m)| *m).collect();
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::MAX, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let log = hi / lo > LOG_SPAN;
-    let bar_w = MAIL_WIDTH - label_w - 12;
-    let length = |v: f64| {
-        let share = if log {
-            // The smallest bar keeps a quarter of the width's first step.
-            let floor = lo / 2.0;
-            (v / floor).ln() / (hi / floor).ln()
-        } else {
-            v / hi
-        };
-        ((share * bar_w as f64).round() as usize).clamp(1, bar_w)
-    };
-    let scale = if log { "log scale" } else { "linear from 0" };
+    t
+}
+
+/// The verdict of one mode as claims a reader can check: each style's cost
+/// against link at named places with intervals, the styles that tie with
+/// it, the styles too few blocks left undecided.
+fn claims(report: &Report, v: &ModeVerdict) -> Vec<String> {
     let on = match report.multi() {
-        true => format!(" on {}", kernels::kernel_name(report, ranked[0].0.source)),
+        true => format!(" ({})", report.sources[v.source].label),
         false => String::new(),
     };
-    let title = match shared.is_empty() {
-        true => format!("ns/step{on} ({scale}):"),
-        false => format!("ns/step{on}, {shared} ({scale}):"),
-    };
-    let mut out = wrap(&title, MAIL_WIDTH, "", "  ");
-    for (l, v) in labels.iter().zip(&values) {
+    let mut out: Vec<String> = v
+        .costs
+        .iter()
+        .map(|c| cost_claim(&v.mode, &on, c))
+        .collect();
+    if v.ties.len() > 1 {
         out.push(format!(
-            "{l:<label_w$} |{:<bar_w$} {}",
-            "#".repeat(length(*v)),
-            num(*v)
+            "{}{on}: {} show no significant difference from link at any place.",
+            v.mode,
+            crate::render::verdict_text::and_list(&v.ties[1..])
         ));
     }
     out
 }
 
-/// The machine of every input, then each distinct command that reproduces
-/// them, then where the rest is.
+fn cost_claim(mode: &str, on: &str, c: &StyleCost) -> String {
+    let places = c.differs + c.ties + c.too_few;
+    let ties = match c.ties {
+        0 => String::new(),
+        n => format!(", ties at {n}"),
+    };
+    let count = format!(
+        "differs from link at {} of {places} places{ties}",
+        c.differs
+    );
+    let (lo, hi) = (&c.low, &c.high);
+    match (c.kind, lo.1 == hi.1) {
+        (CostKind::Mixed, _) => format!(
+            "{mode}{on}: {} is cheaper than link at {}, {}, and dearer at {}, {} ({count}).",
+            c.style,
+            lo.1,
+            with_interval(&lo.0),
+            hi.1,
+            with_interval(&hi.0)
+        ),
+        (_, true) => format!(
+            "{mode}{on}: {} costs {} link at {} ({count}).",
+            c.style,
+            with_interval(&lo.0),
+            lo.1
+        ),
+        (_, false) => format!(
+            "{mode}{on}: {} costs {} link at {} to {} at {} ({count}).",
+            c.style,
+            with_interval(&lo.0),
+            lo.1,
+            with_interval(&hi.0),
+            hi.1
+        ),
+    }
+}
+
+/// What a shape's name means, with the headline's as the example.
+fn legend_lines(key: &CellKey) -> Vec<String> {
+    let sharing = match key.submitters > 1 {
+        true => format!(", sharing rings {}", key.sharing),
+        false => String::new(),
+    };
+    let plural = |n: u32, word: &str| match n {
+        1 => format!("{n} {word}"),
+        _ => format!("{n} {word}s"),
+    };
+    wrap(
+        &format!(
+            "Shapes: {} = {}, {} each, batch {} (steps per submission), {}{sharing}. \
+             x link: ns/step over link's at the same mode, op and shape.",
+            key.shape(),
+            plural(key.groups, "group"),
+            plural(key.steps, "step"),
+            key.batch,
+            plural(key.submitters, "submitter"),
+        ),
+        MAIL_WIDTH,
+        "",
+        "  ",
+    )
+}
+
+/// A TOML line cut after commas inside an array (outside strings) so that
+/// each piece fits `width`; `None` when it cannot be.
+fn toml_lines(line: &str, width: usize) -> Option<Vec<String>> {
+    if line.len() <= width {
+        return Some(vec![line.to_string()]);
+    }
+    let mut cuts = Vec::new();
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth -= 1,
+            (None, ',') if depth > 0 => cuts.push(i + 1),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    while line.len() - start + usize::from(start > 0) * 4 > width {
+        let limit = start + width - usize::from(start > 0) * 4;
+        let cut = cuts.iter().rev().find(|&&c| c > start && c <= limit)?;
+        out.push(line[start..*cut].to_string());
+        start = *cut;
+    }
+    out.push(line[start..].to_string());
+    Some(
+        out.iter()
+            .enumerate()
+            .map(|(i, piece)| match i {
+                0 => piece.trim_end().to_string(),
+                _ => format!("    {}", piece.trim()),
+            })
+            .collect(),
+    )
+}
+
+/// The config of `src`, as lines that fit the mail, when the run had a
+/// config file, its command names it, and it fits in [`CONFIG_LINES`].
+pub fn inline_config(src: &Source) -> Option<Vec<String>> {
+    let run = &src.header.run;
+    let lines = run.config_lines.as_ref()?;
+    run.reproduce_with()
+        .iter()
+        .find(|a| **a == run.config_path)?;
+    let mut out = Vec::new();
+    for line in lines {
+        out.extend(toml_lines(&ascii(line), MAIL_WIDTH)?);
+    }
+    (out.len() <= CONFIG_LINES && out.iter().all(|l| l.is_ascii())).then_some(out)
+}
+
+/// The reproduce block of one input: the config inline as a here-document
+/// and the command with [`INLINE_CONFIG`] in its place, or the command
+/// alone (a built-in config, which the tool's version names), or the
+/// command and where the config is.
+fn reproduce_lines(src: &Source) -> Vec<String> {
+    let tool = &src.header.tool;
+    let run = &src.header.run;
+    let mut out = vec![format!(
+        "Reproduce with uring-syncbench {} ({}):",
+        tool.version, tool.commit
+    )];
+    match (inline_config(src), &run.config_lines) {
+        (Some(config), _) => {
+            out.push(format!("cat > {INLINE_CONFIG} <<'EOF'"));
+            out.extend(config);
+            out.push("EOF".into());
+            let command: Vec<String> = run
+                .reproduce_with()
+                .iter()
+                .map(|a| match *a == run.config_path {
+                    true => INLINE_CONFIG.to_string(),
+                    false => a.clone(),
+                })
+                .collect();
+            out.extend(
+                command_lines(&command)
+                    .into_iter()
+                    .map(|l| l.trim_start().to_string()),
+            );
+        }
+        (None, Some(lines)) => {
+            out.extend(command_lines(run.reproduce_with()));
+            out.extend(wrap(
+                &format!(
+                    "The config ({} lines) is at the end of {FULL_MAIL}.",
+                    lines.len()
+                ),
+                MAIL_WIDTH,
+                "",
+                "",
+            ));
+        }
+        (None, None) => out.extend(command_lines(run.reproduce_with())),
+    }
+    out
+}
+
+/// The machine of every input, then each distinct reproduce block once,
+/// then where the rest is.
 fn tail_lines(report: &Report) -> Vec<String> {
     let mut out = Vec::new();
     for src in &report.sources {
@@ -289,17 +596,17 @@ fn tail_lines(report: &Report) -> Vec<String> {
         out.push(String::new());
         out.extend(summary);
     }
-    out.push(String::new());
-    out.push("Reproduce with:".into());
-    // Each distinct command once: kernels swept alike share theirs.
-    let mut commands: Vec<&[String]> = Vec::new();
+    // Each distinct block once: kernels swept alike share theirs.
+    let mut blocks: Vec<Vec<String>> = Vec::new();
     for src in &report.sources {
-        if !commands.contains(&src.header.run.reproduce_with()) {
-            commands.push(src.header.run.reproduce_with());
+        let block = reproduce_lines(src);
+        if !blocks.contains(&block) {
+            blocks.push(block);
         }
     }
-    for command in commands {
-        out.extend(command_lines(command));
+    for block in blocks {
+        out.push(String::new());
+        out.extend(block);
     }
     out.push(String::new());
     out.extend(wrap(
@@ -352,3 +659,24 @@ fn between_kernels(report: &Report, room: usize) -> Vec<String> {
 /// What the mail's between-kernels block opens with when it shows cells:
 /// what their rows hold.
 const MAIL_HEADING: &str = "Between kernels (ns/step, x link, change against the newest, q):";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_toml_array_is_cut_after_its_commas() {
+        let line = r#"styles = ["independent", "link", "hardlink", "drain", "userspace", "sync-group", "msg-ring"]"#;
+        let lines = toml_lines(line, 40).unwrap();
+        assert!(
+            lines.len() > 2 && lines.iter().all(|l| l.len() <= 40),
+            "{lines:?}"
+        );
+        assert_eq!(lines.concat().replace(' ', ""), line.replace(' ', ""));
+        assert_eq!(
+            toml_lines(r#"x = "a, b, c, d""#, 8),
+            None,
+            "no cut inside a string"
+        );
+    }
+}

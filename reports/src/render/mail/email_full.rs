@@ -15,12 +15,15 @@ use crate::analysis::model::{
     group_consecutive, CellStatus, CellSummary, NameParts, Report, Source, EXPECTED_BREAK,
     NOISE_FACTOR,
 };
+use crate::analysis::verdict::{ModeVerdict, Place};
 use crate::error::ReportError;
 use crate::format::{ascii, num};
 use crate::render::exporter::Exporter;
 use crate::render::kernel_tables::rule_text;
+use crate::render::mail::email::verdict_title;
 use crate::render::overview::measurement_lines;
 use crate::render::table::{Align, Table};
+use crate::render::verdict_text::paragraph;
 use crate::render::Rendered;
 
 /// The file with every finding and every cell, meant as the attachment.
@@ -37,14 +40,31 @@ impl Exporter<Rendered> for EmailFullExporter {
     }
 
     fn serialize(&self, input: &Rendered) -> Result<Option<Vec<u8>>, ReportError> {
-        let findings = finding_lines(&input.report, &input.findings);
-        let mut text = String::from("Findings:\n");
-        for line in findings.concat() {
-            text.push_str(&line);
-            text.push('\n');
+        let report = &input.report;
+        let places = Place::all(report, &input.options);
+        let mut lines = verdict_title(&input.options);
+        for sentence in paragraph(report, &ModeVerdict::of_places(&places)) {
+            lines.extend(wrap(&ascii(&sentence), MAIL_WIDTH, "- ", "  "));
         }
-        text.push('\n');
-        text.push_str(&report_email(&input.report));
+        lines.push(String::new());
+        lines.push("Findings:".into());
+        lines.extend(finding_lines(report, &input.findings).concat());
+        lines.push(String::new());
+        let mut text = lines.join("\n") + "\n";
+        text.push_str(&report_email(report));
+        for src in &report.sources {
+            if let Some(config) = &src.header.run.config_lines {
+                text.push_str(&format!(
+                    "\nThe config of the run on {} ({}):\n",
+                    ascii(&src.label),
+                    src.header.run.config_path
+                ));
+                for line in config {
+                    text.push_str(&ascii(line));
+                    text.push('\n');
+                }
+            }
+        }
         Ok(Some(text.into_bytes()))
     }
 }

@@ -16,6 +16,7 @@
 mod draw;
 mod figures;
 mod identity;
+pub mod overview;
 mod scale;
 mod spec;
 
@@ -69,6 +70,14 @@ pub struct Plots {
     pub files: Vec<PlotFile>,
     /// Figures left out, each with why (said in the report in one line).
     pub not_drawn: Vec<NotDrawn>,
+}
+
+impl Plots {
+    /// Whether plots were asked for and planned (what decides whether the
+    /// report shows its overview figure too).
+    pub fn drawn(&self) -> bool {
+        !self.files.is_empty() || !self.not_drawn.is_empty()
+    }
 }
 
 /// Draws every figure of `report` into `dir` (created if needed), and
