@@ -10,7 +10,7 @@
 use crate::analysis::model::Report;
 
 /// An sRGB colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Rgb(pub u8, pub u8, pub u8);
 
 /// Colours told apart on white and from each other, in the order styles
@@ -21,26 +21,26 @@ pub struct Rgb(pub u8, pub u8, pub u8);
 /// without a value). Chosen greedily from an sRGB grid, each next colour
 /// the one farthest from those before it, so the first styles differ most.
 pub const PALETTE: [Rgb; 20] = [
-    Rgb(31, 119, 180), // blue
-    Rgb(0, 195, 0), // green
+    Rgb(31, 119, 180),  // blue
+    Rgb(0, 195, 0),     // green
     Rgb(255, 105, 255), // pink
-    Rgb(150, 0, 0), // dark red
-    Rgb(135, 15, 105), // plum
+    Rgb(150, 0, 0),     // dark red
+    Rgb(135, 15, 105),  // plum
     Rgb(240, 135, 135), // salmon
-    Rgb(0, 90, 60), // pine
-    Rgb(60, 180, 180), // turquoise
-    Rgb(165, 105, 0), // ochre
-    Rgb(30, 30, 255), // ultramarine
-    Rgb(225, 0, 90), // raspberry
+    Rgb(0, 90, 60),     // pine
+    Rgb(60, 180, 180),  // turquoise
+    Rgb(165, 105, 0),   // ochre
+    Rgb(30, 30, 255),   // ultramarine
+    Rgb(225, 0, 90),    // raspberry
     Rgb(150, 105, 150), // mauve
     Rgb(135, 120, 255), // periwinkle
-    Rgb(75, 75, 135), // slate
-    Rgb(75, 120, 30), // moss
-    Rgb(150, 150, 75), // khaki
-    Rgb(90, 165, 120), // sage
-    Rgb(60, 165, 210), // sky
-    Rgb(255, 90, 165), // rose
-    Rgb(150, 75, 75), // umber
+    Rgb(75, 75, 135),   // slate
+    Rgb(75, 120, 30),   // moss
+    Rgb(150, 150, 75),  // khaki
+    Rgb(90, 165, 120),  // sage
+    Rgb(60, 165, 210),  // sky
+    Rgb(255, 90, 165),  // rose
+    Rgb(150, 75, 75),   // umber
 ];
 
 /// The least CIEDE2000 difference between two colours of [`PALETTE`].
@@ -249,7 +249,10 @@ pub(super) mod tests {
                 least = (least.0.min(seen), least.1.min(deut));
             }
         }
-        println!("least CIEDE2000: {:.1}, deuteranopia {:.1}", least.0, least.1);
+        println!(
+            "least CIEDE2000: {:.1}, deuteranopia {:.1}",
+            least.0, least.1
+        );
         // The pairs once told apart by hue alone: drain and futex:private
         // (slots 3 and 10), sync-group:append and futex-syscall (6 and 13).
         for (a, b) in [(3, 10), (6, 13)] {
