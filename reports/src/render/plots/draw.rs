@@ -1021,7 +1021,7 @@ mod tests {
         // A figure of four panels: its panels' width in the grouped and the
         // heatmap layouts, and the narrowest a panel gets.
         for panel_w in [80u32, 117, 131, 162, 400] {
-            let panels: Vec<Panel<Bar>> = KERNEL_CAPTIONS
+            let panels: Vec<Panel<Dot>> = KERNEL_CAPTIONS
                 .iter()
                 .map(|c| Panel {
                     caption: c.to_string(),

@@ -27,7 +27,11 @@ pub fn fold(figures: Vec<Figure>) -> Vec<Figure> {
     kept.into_iter()
         .map(|(mut fig, folded)| {
             if !folded.is_empty() {
-                fig.notes.push(fold_note(&folded));
+                let within = match fig.chart {
+                    Chart::Counts { .. } => "every count within 5% of its axis",
+                    _ => "every value within 10%",
+                };
+                fig.notes.push(fold_note(&folded, within));
                 let grown = fig.size.1 + super::spec::NOTE_H;
                 fig.size.1 = grown.min(super::spec::MAX_HEIGHT);
             }
@@ -36,15 +40,15 @@ pub fn fold(figures: Vec<Figure>) -> Vec<Figure> {
         .collect()
 }
 
-/// The note naming the figures folded into one.
-fn fold_note(folded: &[String]) -> String {
+/// The note naming the figures folded into one, and how alike they are.
+fn fold_note(folded: &[String], within: &str) -> String {
     let which = match folded {
         [one] => one.clone(),
         [a, b] => format!("{a} and {b}"),
         [a, rest @ ..] => format!("{a} and {} more", rest.len()),
         [] => String::new(),
     };
-    format!("also stands for {which} (every value within 10%)")
+    format!("also stands for {which} ({within})")
 }
 
 /// The kind of a figure: its title before the `:`.

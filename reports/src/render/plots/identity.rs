@@ -196,39 +196,41 @@ impl Identities {
     }
 }
 
+use palette::color_difference::Ciede2000;
+use palette::{IntoColor, Lab, LinSrgb, Srgb};
+
+/// CIE L*a*b* (D65) of an sRGB colour.
+fn lab(c: Rgb) -> Lab {
+    Srgb::new(c.0, c.1, c.2).into_format::<f32>().into_color()
+}
+
+/// How a deuteranope sees `c`: the Machado, Oliveira and Fernandes
+/// (2009) matrix of severity 1, applied in linear RGB.
+fn deuteranopia(c: Rgb) -> Rgb {
+    const M: [[f32; 3]; 3] = [
+        [0.367_322, 0.860_646, -0.227_968],
+        [0.280_085, 0.672_501, 0.047_413],
+        [-0.011_820, 0.042_940, 0.968_881],
+    ];
+    let lin: LinSrgb = Srgb::new(c.0, c.1, c.2).into_format::<f32>().into_linear();
+    let v = [lin.red, lin.green, lin.blue];
+    let row = |r: [f32; 3]| (r[0] * v[0] + r[1] * v[1] + r[2] * v[2]).clamp(0.0, 1.0);
+    let out: Srgb<u8> = Srgb::from_linear(LinSrgb::new(row(M[0]), row(M[1]), row(M[2])));
+    Rgb(out.red, out.green, out.blue)
+}
+
+/// The CIEDE2000 difference of two colours, as seen with normal vision
+/// and by a deuteranope: what [`MIN_DISTANCE`] and
+/// [`MIN_DISTANCE_DEUTERANOPIA`] bound over the palette.
+pub fn distances(a: Rgb, b: Rgb) -> (f64, f64) {
+    let seen = lab(a).difference(lab(b));
+    let deut = lab(deuteranopia(a)).difference(lab(deuteranopia(b)));
+    (f64::from(seen), f64::from(deut))
+}
+
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
-    use palette::color_difference::Ciede2000;
-    use palette::{IntoColor, Lab, LinSrgb, Srgb};
-
-    /// CIE L*a*b* (D65) of an sRGB colour.
-    fn lab(c: Rgb) -> Lab {
-        Srgb::new(c.0, c.1, c.2).into_format::<f32>().into_color()
-    }
-
-    /// How a deuteranope sees `c`: the Machado, Oliveira and Fernandes
-    /// (2009) matrix of severity 1, applied in linear RGB.
-    fn deuteranopia(c: Rgb) -> Rgb {
-        const M: [[f32; 3]; 3] = [
-            [0.367_322, 0.860_646, -0.227_968],
-            [0.280_085, 0.672_501, 0.047_413],
-            [-0.011_820, 0.042_940, 0.968_881],
-        ];
-        let lin: LinSrgb = Srgb::new(c.0, c.1, c.2).into_format::<f32>().into_linear();
-        let v = [lin.red, lin.green, lin.blue];
-        let row = |r: [f32; 3]| (r[0] * v[0] + r[1] * v[1] + r[2] * v[2]).clamp(0.0, 1.0);
-        let out: Srgb<u8> = Srgb::from_linear(LinSrgb::new(row(M[0]), row(M[1]), row(M[2])));
-        Rgb(out.red, out.green, out.blue)
-    }
-
-    /// The CIEDE2000 difference of two colours, as seen with normal vision
-    /// and by a deuteranope.
-    pub(in crate::render::plots) fn distances(a: Rgb, b: Rgb) -> (f64, f64) {
-        let seen = lab(a).difference(lab(b));
-        let deut = lab(deuteranopia(a)).difference(lab(deuteranopia(b)));
-        (f64::from(seen), f64::from(deut))
-    }
 
     #[test]
     fn palette_colours_are_far_apart_to_every_eye_and_visible_on_white() {

@@ -193,3 +193,50 @@ impl DrawingBackend for &mut Recorder {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::style::text_anchor::Pos;
+    use plotters_backend::FontTransform;
+
+    /// The recorded box is the font's: as wide as the text measures, moved
+    /// by its anchor and turned with it, so two texts drawn on one spot are
+    /// caught overlapping and two a box apart are not.
+    #[test]
+    fn a_texts_box_is_measured_anchored_and_turned_as_drawn() {
+        super::super::register_embedded_font();
+        let mut recorder = Recorder {
+            size: (400, 300),
+            texts: Vec::new(),
+        };
+        let style = ("sans-serif", 16).into_font().color(&BLACK);
+        let centred = style.pos(Pos::new(HPos::Center, VPos::Center));
+        let (width, height) = style.font.box_size("sqpoll-shared").unwrap();
+        {
+            let root = (&mut recorder).into_drawing_area();
+            root.draw_text("sqpoll-shared", &centred, (200, 100))
+                .unwrap();
+            root.draw_text("failed", &centred, (210, 104)).unwrap();
+            let turned = centred.transform(FontTransform::Rotate270);
+            root.draw_text("sqpoll-shared", &turned, (100, 200))
+                .unwrap();
+            root.draw_text("below", &style, (200, 100 + height as i32))
+                .unwrap();
+        }
+        let [level, on_it, turned, below] = &recorder.texts[..] else {
+            panic!("{:?}", recorder.texts);
+        };
+        assert_eq!((level.x1 - level.x0) as u32, width);
+        assert_eq!((level.y1 - level.y0) as u32, height);
+        assert!(level.x0 < 200 && level.x1 > 200 && level.y0 < 100 && level.y1 > 100);
+        assert!(level.overlaps(on_it) && on_it.overlaps(level));
+        // Turned: as tall as the text is wide, centred on its point.
+        assert_eq!((turned.y1 - turned.y0) as u32, width);
+        assert_eq!((turned.x1 - turned.x0) as u32, height);
+        assert!(turned.y0 < 200 && turned.y1 > 200);
+        assert!(!level.overlaps(turned));
+        // A box below another, touching, does not overlap it.
+        assert!(!level.overlaps(below), "{level:?} {below:?}");
+    }
+}

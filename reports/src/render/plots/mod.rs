@@ -21,7 +21,7 @@ mod layout;
 mod scale;
 mod spec;
 
-pub use identity::{Rgb, MIN_DISTANCE, MIN_DISTANCE_DEUTERANOPIA, PALETTE};
+pub use identity::{distances, Rgb, MIN_DISTANCE, MIN_DISTANCE_DEUTERANOPIA, PALETTE};
 pub use layout::{FigureLayout, TextBox};
 use spec::Figure;
 pub use spec::NotDrawn;
