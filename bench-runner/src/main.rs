@@ -9,6 +9,7 @@ mod config;
 mod family;
 mod header;
 mod list;
+mod load;
 mod out_dir;
 mod perf_control;
 mod plan;

@@ -21,7 +21,7 @@
 
 use crate::sanitize::quoted;
 use crate::schema::{
-    CellKey, CellRecord, Header, Profile, ReferenceSummary, ReferenceTiming, Timing,
+    CellKey, CellRecord, Header, LoadRecord, Profile, ReferenceSummary, ReferenceTiming, Timing,
 };
 use std::fmt;
 
@@ -327,6 +327,16 @@ pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
             check("stopping.precision", p, Rule::NonNegative)
         })?;
     }
+    Ok(())
+}
+
+/// Checks every number of a load line: a share of time stolen, a load
+/// average, a duration; its family is free text (sanitized on reading).
+pub fn load(l: &LoadRecord) -> Result<(), Rejected> {
+    check("load.steal", l.steal, Rule::Fraction)?;
+    check("load.load1", l.load1, Rule::NonNegative)?;
+    check("load.seconds", l.seconds, Rule::NonNegative)?;
+    at_least_one("load.cpus", u64::from(l.cpus))?;
     Ok(())
 }
 

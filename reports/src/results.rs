@@ -9,7 +9,7 @@
 
 use crate::checks::{self, Rejected};
 use crate::sanitize;
-use crate::schema::{CellRecord, Header, Record, SCHEMA_VERSION};
+use crate::schema::{CellRecord, Header, LoadRecord, Record, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -60,6 +60,9 @@ pub struct Results {
     pub header: Header,
     /// Every well-formed cell line, in file order.
     pub records: Vec<CellRecord>,
+    /// The machine's load over each block, in file order (none in files
+    /// written before it was recorded).
+    pub loads: Vec<LoadRecord>,
     /// One message per skipped line (`line N: ...`).
     pub warnings: Vec<String>,
 }
@@ -106,6 +109,7 @@ impl Results {
             why,
         })?;
         let mut records = Vec::new();
+        let mut loads = Vec::new();
         let mut warnings = Vec::new();
         for (index, line) in lines {
             let record = serde_json::from_slice::<serde_json::Value>(line).and_then(|mut v| {
@@ -115,6 +119,10 @@ impl Results {
             match record {
                 Ok(Record::Cell(cell)) => match checks::cell(&cell) {
                     Ok(()) => records.push(*cell),
+                    Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
+                },
+                Ok(Record::Load(load)) => match checks::load(&load) {
+                    Ok(()) => loads.push(*load),
                     Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
                 },
                 Ok(Record::Header(_)) => {
@@ -129,6 +137,7 @@ impl Results {
             path: path.to_path_buf(),
             header,
             records,
+            loads,
             warnings,
         })
     }

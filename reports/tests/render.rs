@@ -1046,17 +1046,22 @@ fn missed_precision(k: &reports::schema::CellKey, loop_cv: f64) -> reports::sche
 #[test]
 fn noisy_means_noisier_than_the_machine_in_the_same_rounds() {
     let dir = tempfile::tempdir().unwrap();
-    let spread = [100.0, 130.0, 80.0, 120.0, 90.0]; // CV about 19%
+    let spread = [100.0, 108.0, 92.0, 106.0, 94.0]; // CV about 6.5%
                                                     // Its raw loop was steady: the spread is the cell's own.
     let own = key("link", "default", "nop", 8, 8);
     // Its raw loop varied as much: the machine's noise, not the cell's.
     let machine = key("userspace", "default", "nop", 8, 8);
     let quiet = key("drain", "default", "nop", 8, 8);
+    // Past the absolute limit: noisy however noisy the machine was (a
+    // loaded machine would otherwise pass every cell as "not noisy").
+    let loaded = key("hardlink", "default", "nop", 8, 8);
     let mut records = reps(&own, &spread);
     records.push(missed_precision(&own, 0.01));
     records.extend(reps(&machine, &spread));
     records.push(missed_precision(&machine, 0.15));
     records.extend(reps(&quiet, &[100.0, 100.5, 99.5, 100.2, 99.8]));
+    records.extend(reps(&loaded, &[100.0, 130.0, 80.0, 120.0, 90.0]));
+    records.push(missed_precision(&loaded, 0.25));
     let input = write(dir.path(), "r.jsonl", &header("6.18", false), &records);
     let text = text_table(&[input]);
     let row = |style: &str| {
@@ -1068,6 +1073,7 @@ fn noisy_means_noisier_than_the_machine_in_the_same_rounds() {
     assert!(row("link").contains("noisy"), "{}", row("link"));
     assert!(!row("userspace").contains("noisy"), "{}", row("userspace"));
     assert!(!row("drain").contains("noisy"), "{}", row("drain"));
+    assert!(row("hardlink").contains("noisy"), "{}", row("hardlink"));
 }
 
 const PROBE_OUT: &str = "REPORTS_FONT_PROBE_OUT";

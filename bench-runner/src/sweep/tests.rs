@@ -56,6 +56,7 @@ fn results(config_hash: &str, records: Vec<CellRecord>) -> Results {
         path: PathBuf::from("out/results.jsonl"),
         header: header(config_hash),
         records,
+        loads: vec![],
         warnings: vec![],
     }
 }

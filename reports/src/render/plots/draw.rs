@@ -138,6 +138,19 @@ fn cut_to(mut lines: Vec<String>, n: usize, width: u32) -> Vec<String> {
     lines
 }
 
+/// `text` at font size `size` cut to `width` pixels, ended with `…` when
+/// cut (a footnote naming many labels).
+fn within(text: &str, size: u32, width: u32) -> String {
+    if text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.to_string();
+    while !cut.is_empty() && text_width(&format!("{cut}…"), size) > width {
+        cut.pop();
+    }
+    format!("{}…", cut.trim_end())
+}
+
 /// Every panel's caption lines for panels `width` pixels wide, and how
 /// many lines the tallest takes (0 when no panel has a caption).
 fn panel_captions<T>(panels: &[Panel<T>], width: u32) -> (Vec<Vec<String>>, usize) {
@@ -181,7 +194,8 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
     let notes_h = NOTE_H * fig.notes.len() as u32;
     for (i, note) in fig.notes.iter().enumerate() {
         let y = (h - notes_h + NOTE_H * i as u32 + NOTE_H / 2) as i32;
-        root.draw_text(note, &anchored(NOTE_PX, HPos::Left, VPos::Center), (12, y))?;
+        let note = within(note, NOTE_PX, w.saturating_sub(24));
+        root.draw_text(&note, &anchored(NOTE_PX, HPos::Left, VPos::Center), (12, y))?;
     }
     let body = root.margin(TITLE_H, notes_h, 0, 0);
     let legend_w = match &fig.chart {
