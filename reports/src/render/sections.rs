@@ -525,7 +525,7 @@ fn harness_blocks(report: &Report) -> Vec<Block> {
              crate, no harness, run beside every repetition): its median ns/step, the raw \
              loop's, their ratio, and what the order check adds to the raw loop per step \
              (checked minus plain, median of the loop's repetitions with its 95% \
-             interval; `in noise` where that interval crosses zero, so no figure is \
+             interval; \"in noise\" where that interval crosses zero, so no figure is \
              given)."
                 .into(),
         ));

@@ -645,7 +645,7 @@ fn mode_entry(mode: &str, index: usize) -> LegendEntry {
 /// `notes` footnotes: [`HEIGHT`], or more for a long legend.
 fn figure_height(entries: usize, notes: usize) -> u32 {
     let legend = LEGEND_TOP + LEGEND_LINE * entries as u32 + 12;
-    (legend + NOTE_H * notes as u32).max(HEIGHT).min(MAX_HEIGHT)
+    (legend + NOTE_H * notes as u32).clamp(HEIGHT, MAX_HEIGHT)
 }
 
 /// Height above the heatmap's notes that shows its colour scale whole.
