@@ -469,8 +469,9 @@ pub struct Config {
     pub repetitions: u32,
     /// Repetitions run even when the time budget is spent or the precision reached.
     pub min_repetitions: u32,
-    /// Repetitions stop once the median's bootstrap 95% interval half-width
-    /// is within this fraction of the median.
+    /// A family's repetitions stop once the bootstrap 95% interval of every
+    /// ratio it publishes (or, with none, of each cell's median) is within
+    /// this fraction of its centre (`stopping.rs`).
     pub precision: f64,
     /// Warm-up per cell before the first repetition.
     pub warmup: Duration,
@@ -693,7 +694,7 @@ pub fn op_choice(name: &str) -> Result<OpKind, Problem> {
 }
 
 /// A `sharing` value: `per-submitter` or `shared`.
-fn sharing_choice(value: &str) -> Result<Sharing, Problem> {
+pub fn sharing_choice(value: &str) -> Result<Sharing, Problem> {
     match value {
         "per-submitter" => Ok(Sharing::PerSubmitter),
         "shared" => Ok(Sharing::Shared),

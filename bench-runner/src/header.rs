@@ -1,4 +1,15 @@
 //! The results header: what machine, kernel, io_uring and tool produced a run.
+//!
+//! Besides what the machine itself says, it records: inside a kernel-matrix
+//! guest, the package the kernel was booted from (`machine.kernel_package`,
+//! from [`KERNEL_SUITE_ENV`] and [`KERNEL_PACKAGE_ENV`]) and the host-side
+//! command that reproduces the run (`run.reproduce`, from [`REPRODUCE_ENV`],
+//! which the reports print instead of the in-guest command line through
+//! `RunInfo::reproduce_with`); when the plan has cells needing a durable
+//! directory (`fsync`: the config's `fsync_dir`), what that directory is on
+//! (`machine.fsync_dir`, from `workloads::durable`); the registry of styles
+//! and modes the reports order by; and the physical anchors
+//! (`workloads::anchors`), each judged by the reports' bootstrap as a cell is.
 
 use reports::analysis::stats::{bootstrap_median_ci, median, seed_for, CONFIDENCE, RESAMPLES};
 use reports::schema::{
@@ -94,13 +105,15 @@ pub fn kernel_package() -> Option<KernelPackage> {
     })
 }
 
-/// Builds the header of a new results file; `fsync_dir` is the directory
-/// the sweep's `fsync` cells write in, if it has any, whose file system and
+/// Builds the header of a new results file; `used` is every opcode the
+/// planned cells submit (which the header lists as probed, and those of
+/// them the kernel has as its opcodes); `fsync_dir` is the directory the
+/// sweep's `fsync` cells write in, if it has any, whose file system and
 /// disk the header then describes.
 pub fn build(
     caps: &Capabilities,
     run: RunInfo,
-    opcodes: Vec<String>,
+    used: &[(u8, &'static str)],
     fsync_dir: Option<&Path>,
 ) -> Header {
     Header {
@@ -121,7 +134,8 @@ pub fn build(
         },
         io_uring: IoUringInfo {
             features: caps.features.iter().map(|f| f.to_string()).collect(),
-            opcodes,
+            opcodes: caps.opcode_names(used),
+            probed: used.iter().map(|(_, name)| name.to_string()).collect(),
             unavailable: caps.unavailable.clone(),
         },
         run,
@@ -160,12 +174,12 @@ fn bootstrap_median(samples: &[f64]) -> Estimate {
     }
 }
 
-/// Calibrates the physical anchors to [`anchors::DEFAULT_TARGET`], the
+/// Calibrates the physical anchors by [`anchors::DEFAULT_RULE`], the
 /// two-thread ones on `placement`'s submitter/helper pair, and records them,
 /// each with its interval and why it stopped, and the calibration's budget,
 /// time spent and overshoot, in `header`.
 pub fn calibrate_anchors(header: &mut Header, placement: &Placement) {
-    let calibration = anchors::calibrate(anchors::DEFAULT_TARGET, &bootstrap_median, placement);
+    let calibration = anchors::calibrate(anchors::DEFAULT_RULE, &bootstrap_median, placement);
     header.anchors = calibration.anchors.iter().map(|a| a.value()).collect();
     header.calibration = Some(calibration.record());
 }
@@ -174,7 +188,8 @@ pub fn calibrate_anchors(header: &mut Header, placement: &Placement) {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use workloads::sampling::{Sampler, Stop, Target, MIN_SAMPLES};
+    use workloads::anchors::DEFAULT_RULE;
+    use workloads::sampling::{Rule, Sampler, StopReason};
 
     /// The host-side command reads back word for word as the kernel
     /// matrix's quoting wrote it; blank is none; an unclosed quote is an
@@ -208,11 +223,12 @@ mod tests {
     /// Feeds `samples` through the stopping rule with the bootstrap, one per
     /// millisecond of a 1 s budget, until it stops.
     fn sampled(samples: impl IntoIterator<Item = f64>) -> workloads::sampling::Sampled {
-        let target = Target {
+        let rule = Rule {
             precision: 0.01,
             budget: Duration::from_secs(1),
+            ..DEFAULT_RULE
         };
-        let mut sampler = Sampler::new(target, &bootstrap_median);
+        let mut sampler = Sampler::new(rule, &bootstrap_median);
         samples
             .into_iter()
             .enumerate()
@@ -225,8 +241,8 @@ mod tests {
         // ±0.5% of uniform jitter around 1000 ns.
         let mut rng = reports::analysis::stats::Rng::new(1);
         let done = sampled((0..2000).map(|_| 995.0 + 10.0 * rng.unit()));
-        assert_eq!(done.stop, Stop::Precision);
-        assert_eq!(done.samples as usize, MIN_SAMPLES);
+        assert_eq!(done.stop, StopReason::Precision);
+        assert_eq!(done.samples, DEFAULT_RULE.min_samples);
         assert!((995.0..1005.0).contains(&done.estimate.median), "{done:?}");
         assert!(done.estimate.precision() <= 0.01, "{done:?}");
     }
@@ -237,10 +253,10 @@ mod tests {
         // reaches ±1% at about a hundred samples; a bimodal spread never does.
         let mut rng = reports::analysis::stats::Rng::new(2);
         let noisy = sampled((0..2000).map(|_| 950.0 + 100.0 * rng.unit()));
-        assert_eq!(noisy.stop, Stop::Precision, "{noisy:?}");
+        assert_eq!(noisy.stop, StopReason::Precision, "{noisy:?}");
         assert!((50..400).contains(&noisy.samples), "{noisy:?}");
         let bimodal = sampled((0..2000).map(|i| if i % 2 == 0 { 500.0 } else { 1500.0 }));
-        assert_eq!(bimodal.stop, Stop::Budget, "{bimodal:?}");
+        assert_eq!(bimodal.stop, StopReason::Budget, "{bimodal:?}");
         assert_eq!(
             bimodal.samples, 1001,
             "stopped at the first sample past 1 s"

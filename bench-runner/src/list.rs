@@ -2,6 +2,7 @@
 //! this process can run it, with the reason when not, from the same probe that
 //! gates the cells of a sweep.
 
+use reports::render::table::{Align, Table};
 use workloads::cell::{CellSpec, Shape, Sharing};
 use workloads::mode::ModeSpec;
 use workloads::op::{OpKind, OPS};
@@ -60,6 +61,15 @@ fn mode_verdicts(caps: &Capabilities, style: &'static dyn Style, variant: &str) 
         .collect()
 }
 
+/// Spaces between the columns of a table: wide enough that no two run
+/// together.
+const GAP: usize = 3;
+
+/// `text`, each line indented by two spaces.
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
 /// Renders the listing as text.
 pub fn render(caps: &Capabilities) -> String {
     let mut out = String::new();
@@ -69,32 +79,52 @@ pub fn render(caps: &Capabilities) -> String {
         caps.cpus,
         caps.unavailable.as_deref().unwrap_or("available")
     ));
-    out.push_str("\nmodes:\n");
+    out.push('\n');
+    let mut modes = Table::new(&[
+        ("mode", Align::Left),
+        ("what it is", Align::Left),
+        ("here", Align::Left),
+    ]);
     for name in ModeSpec::allowed() {
         let spec = ModeSpec::parse(&name).expect("allowed names parse");
-        out.push_str(&format!(
-            "  {name:<32} {:<44} {}\n",
-            spec.mode.about,
-            verdict(caps.check(&Need::Mode(spec)))
-        ));
+        modes.push(vec![
+            name,
+            spec.about(),
+            verdict(caps.check(&Need::Mode(spec))),
+        ]);
     }
-    out.push_str("\nops:\n");
+    out.push_str(&indent(&modes.to_text(GAP, None)));
+    out.push('\n');
+    let mut ops = Table::new(&[
+        ("op", Align::Left),
+        ("what a step does", Align::Left),
+        ("here", Align::Left),
+    ]);
     for op in OPS {
-        out.push_str(&format!(
-            "  {:<12} {:<58} {}\n",
-            op.name(),
-            op.about(),
-            verdict(caps.check_all(&op.needs(&crate::config::fsync_dir_without_config())))
-        ));
+        ops.push(vec![
+            op.name().to_string(),
+            op.about().to_string(),
+            verdict(caps.check_all(&op.needs(&crate::config::fsync_dir_without_config()))),
+        ]);
     }
+    out.push_str(&indent(&ops.to_text(GAP, None)));
     out.push_str("\nstyles (on nop, by mode):\n");
+    let name = |style: &dyn Style| match style.variants() {
+        [] => style.name().to_string(),
+        v => format!("{}:{{{}}}", style.name(), v.join(",")),
+    };
+    // A name wider than this (a style of many variants) pushes its text
+    // along rather than every other row's.
+    let width = STYLES
+        .iter()
+        .map(|s| name(*s).len())
+        .filter(|&w| w <= 28)
+        .max()
+        .unwrap_or(0);
     for style in STYLES {
-        let name = match style.variants() {
-            [] => style.name().to_string(),
-            v => format!("{}:{{{}}}", style.name(), v.join(",")),
-        };
+        let name = name(*style);
         let labels = style.labels().join(", ");
-        out.push_str(&format!("  {name:<24} {}", style.about()));
+        out.push_str(&format!("  {name:<width$}{:GAP$}{}", "", style.about()));
         if !labels.is_empty() {
             out.push_str(&format!(" [{labels}]"));
         }

@@ -6,7 +6,9 @@
 
 mod advise;
 mod config;
+mod estimate;
 mod family;
+mod filter;
 mod header;
 mod list;
 mod load;
@@ -195,7 +197,9 @@ enum Command {
         #[arg(long, default_value_t = reports::analysis::fidelity::Limits::CI.cell)]
         cell: f64,
     },
-    /// Compare a baseline with a candidate; exit code 1 when any cell regressed.
+    /// Compare a baseline with a candidate; exit code 1 when any cell
+    /// regressed or broke, a baseline cell is missing from the candidate
+    /// (unless --allow-missing), or nothing was compared.
     Compare {
         /// Baseline results.jsonl.
         base: PathBuf,
@@ -210,6 +214,10 @@ enum Command {
         /// Also give verdicts to oversubscribed cells (more busy threads than CPUs).
         #[arg(long)]
         include_oversubscribed: bool,
+        /// Accept baseline cells the candidate lacks (each is otherwise a
+        /// failure, exit code 1).
+        #[arg(long)]
+        allow_missing: bool,
         /// Where to write compare.md, compare-email.txt and compare-bench.json.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -311,6 +319,7 @@ fn run_sweep(args: sweep::SweepArgs, then: Then<'_>) -> ExitCode {
                 | sweep::SweepError::HashMismatch { .. }
                 | sweep::SweepError::PerfControlWithoutProfile
                 | sweep::SweepError::OutDir(_)
+                | sweep::SweepError::NoMatch(_)
                 | sweep::SweepError::PerfControl(perf_control::PerfControlError::NotFifo {
                     ..
                 })
@@ -501,12 +510,18 @@ fn main() -> ExitCode {
             threshold,
             alpha,
             include_oversubscribed,
+            allow_missing,
             out,
             out_owner_ok,
         } => compare(
             &base,
             &candidate,
-            &compare_options(threshold, alpha, include_oversubscribed),
+            &reports::CompareOptions {
+                threshold: threshold / 100.0,
+                alpha,
+                include_oversubscribed,
+                allow_missing,
+            },
             out,
             out_owner_ok,
         ),
@@ -559,23 +574,65 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
     }
 }
 
-/// `plan`: validates the config and prints the cells `filter` keeps, without
-/// running anything.
+/// `plan`: validates the config and prints the cells `filter` keeps, one
+/// name a line, then their count, without running anything; on stderr,
+/// which of them this machine would skip and why (the sweep's own check),
+/// the batches that run as smaller ones, and how long the sweep would take.
+/// A filter that keeps no cell is refused.
 fn print_plan(config: Option<PathBuf>, filter: Option<&str>) -> ExitCode {
-    match config::Config::from_source(&source::ConfigSource::of(config)) {
-        Ok(c) => {
-            let cells = plan::plan(&c, filter);
-            for cell in &cells {
-                println!("{}", cell.name);
-            }
-            println!("{} cell(s)", cells.len());
-            ExitCode::SUCCESS
-        }
+    let source = source::ConfigSource::of(config);
+    let c = match config::Config::from_source(&source) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(EXIT_USAGE)
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let filter = filter.map(filter::Filter::new);
+    let planned = plan::plan_noting(&c, filter.as_ref());
+    if let Some(f) = &filter {
+        if let Err(e) = f.check(
+            planned.cells.len(),
+            plan::plan(&c, None).len(),
+            &source.to_string(),
+        ) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
         }
     }
+    let caps = workloads::probe::Capabilities::detect();
+    let mut skips: Vec<(workloads::probe::Unmet, Vec<&str>)> = Vec::new();
+    let (mut runnable, mut references) = (0, 0);
+    for cell in &planned.cells {
+        println!("{}", cell.name);
+        match cell.check(&caps) {
+            Ok(()) => {
+                runnable += 1;
+                references += usize::from(cell.has_reference(&c));
+            }
+            Err(unmet) => match skips.iter_mut().find(|(u, _)| *u == unmet) {
+                Some((_, names)) => names.push(&cell.name),
+                None => skips.push((unmet, vec![&cell.name])),
+            },
+        }
+    }
+    println!("{} cell(s)", planned.cells.len());
+    for (unmet, names) in &skips {
+        eprintln!(
+            "{} cell(s) skipped on this machine ({}): {}",
+            names.len(),
+            unmet.code.as_str(),
+            stdout(&unmet.reason)
+        );
+        for name in names {
+            eprintln!("  {name}");
+        }
+    }
+    for clamp in &planned.clamps {
+        eprintln!("{clamp}");
+    }
+    eprintln!("{}", estimate::Estimate::of(&c, runnable, references));
+    ExitCode::SUCCESS
 }
 
 /// `list`: prints the styles, modes and ops and whether this machine
@@ -608,9 +665,13 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
     Ok(inputs)
 }
 
+/// The outputs a person opens first, named at the end of `sweep` and
+/// `report`: the page and the mail.
+const READ_FIRST: [(&str, &str); 2] = [("report.html", "report"), ("email.txt", "mail")];
+
 /// Renders every report output of `inputs` into `out`, the findings
 /// answering a study's question (and findings.md) when there is one,
-/// printing what was written.
+/// naming the files to read first and counting the rest.
 fn render(
     inputs: &[Results],
     out: &Path,
@@ -621,8 +682,16 @@ fn render(
     let start = std::time::Instant::now();
     let written =
         reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
+    for (file, what) in READ_FIRST {
+        if let Some(path) = written
+            .iter()
+            .find(|p| p.file_name() == Some(file.as_ref()))
+        {
+            eprintln!("{what}: {}", path.display());
+        }
+    }
     eprintln!(
-        "reports: {} file(s) in {} ({:.2} s)",
+        "{} file(s) in all in {} ({:.2} s)",
         written.len(),
         out.display(),
         start.elapsed().as_secs_f64()
@@ -685,19 +754,6 @@ fn beside(path: &Path) -> PathBuf {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-/// `compare`'s options from its flags, whose threshold is in percent.
-fn compare_options(
-    threshold_percent: f64,
-    alpha: f64,
-    include_oversubscribed: bool,
-) -> reports::CompareOptions {
-    reports::CompareOptions {
-        threshold: threshold_percent / 100.0,
-        alpha,
-        include_oversubscribed,
-    }
 }
 
 fn compare(

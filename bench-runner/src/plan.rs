@@ -3,9 +3,11 @@
 //! compared under the same conditions.
 
 use crate::config::Config;
+use crate::filter::Filter;
 use itertools::iproduct;
 use reports::schema::{CellKey, Oversubscribed, PlacementRecord};
 use workloads::cell::{CellSpec, Shape};
+use workloads::probe::{Capabilities, Unmet};
 use workloads::threads::CellThreads;
 
 /// One cell of the sweep.
@@ -39,35 +41,63 @@ fn placement_record(threads: &CellThreads) -> PlacementRecord {
     }
 }
 
-/// Matches `*` wildcards against the whole name; without `*`, a substring match.
-pub fn matches(pattern: &str, name: &str) -> bool {
-    if !pattern.contains('*') {
-        return name.contains(pattern);
+/// A batch of the config larger than the stream of a shape, which runs as
+/// the whole stream: `plan` says so rather than clamping in silence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Clamp {
+    /// The config's batch.
+    pub batch: u32,
+    /// Groups of the shape.
+    pub groups: u32,
+    /// Steps per group of the shape.
+    pub steps: u32,
+}
+
+impl std::fmt::Display for Clamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "batch {} clamped to {} at g{}-s{}: a batch is at most the whole stream (groups x steps)",
+            self.batch,
+            self.groups * self.steps,
+            self.groups,
+            self.steps
+        )
     }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let mut rest = name;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            let Some(at) = rest.find(part) else {
-                return false;
-            };
-            rest = &rest[at + part.len()..];
-        }
+}
+
+/// The cells of a config and what planning them changed.
+pub struct Plan {
+    /// Every cell, deduplicated, in running order.
+    pub cells: Vec<PlannedCell>,
+    /// Every batch that ran as a smaller one, once each.
+    pub clamps: Vec<Clamp>,
+}
+
+impl PlannedCell {
+    /// Whether this machine can run the cell: the capability check the
+    /// sweep gates every cell on (`Unmet` is the skip it records).
+    pub fn check(&self, caps: &Capabilities) -> Result<(), Unmet> {
+        self.spec.needs().and_then(|n| caps.check_all(&n))
     }
-    rest.is_empty()
+
+    /// Whether the sweep runs a raw reference loop beside the cell: the
+    /// config asks for them and the cell has one.
+    pub fn has_reference(&self, config: &Config) -> bool {
+        config.reference && workloads::reference::applies(&self.spec).is_ok()
+    }
 }
 
 /// Every cell of the config, deduplicated, optionally filtered by name.
-pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
+pub fn plan(config: &Config, filter: Option<&Filter>) -> Vec<PlannedCell> {
+    plan_noting(config, filter).cells
+}
+
+/// [`plan`], with the batches it clamped.
+pub fn plan_noting(config: &Config, filter: Option<&Filter>) -> Plan {
     let c = config;
     let mut cells: Vec<PlannedCell> = Vec::new();
+    let mut clamps = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
     let axes = c.grids.iter().flat_map(|g| {
         iproduct!(
@@ -105,7 +135,17 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
             sharing: sharing.name().into(),
         };
         let name = key.name();
-        if filter.is_some_and(|f| !matches(f, &name)) || !seen.insert(name.clone()) {
+        if filter.is_some_and(|f| !f.matches(&name)) {
+            continue;
+        }
+        if batch > shape.batch {
+            clamps.insert(Clamp {
+                batch,
+                groups,
+                steps,
+            });
+        }
+        if !seen.insert(name.clone()) {
             continue;
         }
         let spec = CellSpec {
@@ -137,13 +177,17 @@ pub fn plan(config: &Config, filter: Option<&str>) -> Vec<PlannedCell> {
             spec,
         });
     }
-    cells
+    Plan {
+        cells,
+        clamps: clamps.into_iter().collect(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{matches, plan};
+    use super::{plan, plan_noting, Clamp};
     use crate::config::Config;
+    use crate::filter::Filter;
 
     /// A config of these axes (TOML lines) over the required ones' defaults.
     fn config(axes: &str) -> Config {
@@ -165,7 +209,10 @@ mod tests {
     }
 
     fn names(config: &Config, filter: Option<&str>) -> Vec<String> {
-        plan(config, filter).into_iter().map(|c| c.name).collect()
+        plan(config, filter.map(Filter::new).as_ref())
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
     }
 
     #[test]
@@ -206,15 +253,6 @@ styles = ["link"]
     }
 
     #[test]
-    fn globs() {
-        assert!(matches("link/", "link/default/nop/g1-s8-b8-t1"));
-        assert!(matches("link/*/nop/*", "link/default/nop/g1-s8-b8-t1"));
-        assert!(!matches("link/*/pipe/*", "link/default/nop/g1-s8-b8-t1"));
-        assert!(matches("*-t1", "link/default/nop/g1-s8-b8-t1"));
-        assert!(!matches("hard*", "link/default/nop/g1-s8-b8-t1"));
-    }
-
-    #[test]
     fn a_grid_is_every_combination_styles_of_one_point_side_by_side() {
         let c = config("styles = [\"link\", \"drain\"]\ngroups = [1, 2]\nsteps = [4]\nbatch = [4]");
         assert_eq!(
@@ -232,8 +270,21 @@ styles = ["link"]
     fn a_batch_beyond_the_stream_is_the_stream_and_planned_once() {
         let c = config("groups = [2]\nsteps = [3]\nbatch = [6, 64]");
         assert_eq!(names(&c, None), ["link/default/nop/g2-s3-b6-t1"]);
-        let cell = &plan(&c, None)[0];
+        let planned = plan_noting(&c, None);
+        let cell = &planned.cells[0];
         assert_eq!((cell.spec.shape.batch, cell.key.batch), (6, 6));
+        assert_eq!(
+            planned.clamps,
+            [Clamp {
+                batch: 64,
+                groups: 2,
+                steps: 3
+            }]
+        );
+        assert_eq!(
+            planned.clamps[0].to_string(),
+            "batch 64 clamped to 6 at g2-s3: a batch is at most the whole stream (groups x steps)"
+        );
     }
 
     #[test]

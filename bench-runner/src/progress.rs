@@ -1,14 +1,16 @@
-//! Progress of a sweep: an indicatif bar (cell name, done/total, ETA) on a
-//! terminal; plain lines, one per finished cell and at most every few seconds
-//! otherwise, so logs of CI runs stay readable.
+//! Progress of a sweep, counted in cells (each cell's final line, or its
+//! skip or failure, is one): an indicatif bar (cell name, cells done/total,
+//! ETA) on a terminal; plain lines, one per skipped or failed cell and at
+//! most every few seconds otherwise, so logs of CI runs stay readable.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// What became of the work one [`Progress::advance`] reports: measurements
-/// are shown only when a line is due, skips and failures always.
+/// What became of the work [`Progress::cell_done`] or [`Progress::note`]
+/// reports: measurements are shown only when a line is due, skips and
+/// failures always.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// Measured (or found measured); the text says what, possibly nothing.
@@ -46,9 +48,9 @@ pub enum Progress {
     Bar(ProgressBar),
     /// Plain lines on stderr.
     Lines {
-        /// Units of work in the sweep (repetitions and profile passes).
+        /// Cells in the sweep.
         total: u64,
-        /// Units done.
+        /// Cells done: measured, skipped or failed.
         done: u64,
         /// When the sweep started.
         start: Instant,
@@ -58,13 +60,14 @@ pub enum Progress {
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal, lines otherwise.
+    /// A bar when stderr is a terminal, lines otherwise, for a sweep of
+    /// `total` cells.
     pub fn new(total: u64) -> Progress {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(total);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {msg}",
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} cells ETA {eta} {msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
@@ -87,11 +90,21 @@ impl Progress {
         }
     }
 
-    /// Records `units` of work done on a cell, with its outcome.
-    pub fn advance(&mut self, units: u64, name: &str, outcome: Outcome) {
+    /// Records that the cell `name` is done, with its outcome.
+    pub fn cell_done(&mut self, name: &str, outcome: Outcome) {
+        self.show(1, name, outcome);
+    }
+
+    /// Shows what became of a step of the cell `name` (a repetition, the
+    /// end of its repetitions) that leaves it still to finish.
+    pub fn note(&mut self, name: &str, outcome: Outcome) {
+        self.show(0, name, outcome);
+    }
+
+    fn show(&mut self, cells: u64, name: &str, outcome: Outcome) {
         match self {
             Progress::Bar(bar) => {
-                bar.inc(units);
+                bar.inc(cells);
                 if outcome.stands_out() {
                     bar.println(format!("{name}: {outcome}"));
                 }
@@ -102,12 +115,15 @@ impl Progress {
                 start,
                 last,
             } => {
-                *done += units;
+                *done += cells;
                 let due = last.is_none_or(|t| t.elapsed() >= Duration::from_secs(5));
-                if due || outcome.stands_out() || *done == *total {
+                if due || outcome.stands_out() || (cells > 0 && *done == *total) {
                     let elapsed = start.elapsed().as_secs_f64();
-                    let eta = elapsed / *done as f64 * (*total - *done) as f64;
-                    eprintln!("[{done}/{total} {elapsed:.0}s, ETA {eta:.0}s] {name}: {outcome}");
+                    let eta = match *done {
+                        0 => String::new(),
+                        d => format!(", ETA {:.0}s", elapsed / d as f64 * (*total - d) as f64),
+                    };
+                    eprintln!("[{done}/{total} cells {elapsed:.0}s{eta}] {name}: {outcome}");
                     *last = Some(Instant::now());
                 }
             }

@@ -1,45 +1,58 @@
-//! When a family of cells has run enough blocks (see `family.rs`): once
+//! The sweep's use of the one stopping rule (`workloads::sampling::Rule`,
+//! the anchors' too): a family of cells (see `family.rs`) runs blocks until
 //! every ratio the reports will publish between its cells (each style over
 //! `link`, each cell over its raw reference loop) has a bootstrap 95%
-//! interval within the target precision, once the family's time budget is
-//! spent, or at the most repetitions the config allows, each only after
-//! the minimum blocks ran. A family with no ratio to publish (one cell, no
-//! raw loop) is judged by the precision of each cell's median instead. The
-//! precision is computed with the statistics the reports show
-//! ([`PairedRatio::of`], [`Summary::of`], seeded by the cell's name), so a
-//! family the sweep stopped on precision reads as that precise in its report.
+//! interval within the target precision, its time budget (the config's, per
+//! cell of the family) is spent, or the most repetitions the config allows
+//! ran, each only after the config's minimum blocks. A family with no ratio
+//! to publish (one cell, no raw loop) is a lone measurement, judged as an
+//! anchor is: by the precision of each cell's median. The precision is
+//! computed with the statistics the reports show ([`PairedRatio::of`],
+//! [`Summary::of`], seeded by the cell's name), so a family the sweep
+//! stopped on precision reads as that precise in its report.
 
 use crate::config::Config;
 use reports::analysis::model::BASELINE_STYLE;
-use reports::analysis::paired::{Blocked, PairedRatio};
+use reports::analysis::paired::{Blocked, PairedRatio, MIN_BLOCKS};
 use reports::analysis::stats::{seed_for, Summary};
 use reports::schema::{CellKey, StopReason};
 use std::time::Duration;
+use workloads::sampling::Rule;
 
-/// The stopping rule of a sweep, from its config.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rule {
-    /// Target half-width of each ratio's interval (or a lone cell's median's),
-    /// as a fraction of it.
-    pub precision: f64,
-    /// Blocks run before any other limit counts.
-    pub min_repetitions: u32,
-    /// The most blocks of a family (repetitions of each of its cells).
-    pub max_repetitions: u32,
-    /// Time spent timing, per cell of the family, after which no further
-    /// block starts.
-    pub time_budget: Duration,
+/// The rule a config sets, per cell: a sample is a block (one repetition
+/// of each cell of the family), and the budget is each cell's share of its
+/// family's.
+pub fn rule(config: &Config) -> Rule {
+    Rule {
+        precision: config.precision,
+        min_samples: config.min_repetitions,
+        max_samples: Some(config.repetitions),
+        budget: config.time_budget,
+    }
 }
 
-/// Fewer repetitions than this have no interval worth the name: one sample's
-/// bootstrap interval has no width at all, two agree by luck.
-pub const MIN_SAMPLES: usize = 3;
+/// Why a family whose `members` ran `blocks` blocks, spending `spent`
+/// timing them, runs no further block by `rule` (per cell, so the family's
+/// budget is its members' together); `None` to go on.
+pub fn decide(
+    rule: &Rule,
+    members: &[Member<'_>],
+    blocks: u32,
+    spent: Duration,
+) -> Option<StopReason> {
+    let family = Rule {
+        budget: rule.budget * members.len().max(1) as u32,
+        ..*rule
+    };
+    family.decide(blocks, spent, || family_precision(members))
+}
 
 /// The precision a cell's repetitions reached: the half-width of the median's
-/// bootstrap interval over the median (`None` with fewer than [`MIN_SAMPLES`]
-/// or a zero median). `name` seeds the bootstrap as the reports seed it.
+/// bootstrap interval over the median (`None` with fewer than [`MIN_BLOCKS`]
+/// repetitions, which give no interval worth the name, or a zero median).
+/// `name` seeds the bootstrap as the reports seed it.
 pub fn precision(name: &str, samples: &[f64]) -> Option<f64> {
-    if samples.len() < MIN_SAMPLES {
+    if samples.len() < MIN_BLOCKS {
         return None;
     }
     let s = Summary::of(samples, seed_for(name))?;
@@ -94,50 +107,15 @@ pub fn family_precision(members: &[Member<'_>]) -> Option<f64> {
         .try_fold(0.0f64, |worst, r| Some(worst.max(r?.precision())))
 }
 
-impl Rule {
-    /// The rule a config sets.
-    pub fn of(config: &Config) -> Rule {
-        Rule {
-            precision: config.precision,
-            min_repetitions: config.min_repetitions,
-            max_repetitions: config.repetitions,
-            time_budget: config.time_budget,
-        }
-    }
-
-    /// Why a family whose `members` ran `blocks` blocks, spending `spent`
-    /// timing them, runs no further block; `None` to go on.
-    pub fn decide(
-        &self,
-        members: &[Member<'_>],
-        blocks: u32,
-        spent: Duration,
-    ) -> Option<StopReason> {
-        if blocks < self.min_repetitions {
-            return None;
-        }
-        let budget = self.time_budget * members.len().max(1) as u32;
-        if family_precision(members).is_some_and(|p| p <= self.precision) {
-            Some(StopReason::Precision)
-        } else if blocks >= self.max_repetitions {
-            Some(StopReason::MaxRepetitions)
-        } else if spent >= budget {
-            Some(StopReason::Budget)
-        } else {
-            None
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const RULE: Rule = Rule {
         precision: 0.01,
-        min_repetitions: 5,
-        max_repetitions: 20,
-        time_budget: Duration::from_secs(1),
+        min_samples: 5,
+        max_samples: Some(20),
+        budget: Duration::from_secs(1),
     };
     const EARLY: Duration = Duration::from_millis(10);
 
@@ -190,7 +168,10 @@ mod tests {
         );
         let family = [member(&link, &a), member(&userspace, &b)];
         assert!(family_precision(&family).unwrap() < 0.01);
-        assert_eq!(RULE.decide(&family, 6, EARLY), Some(StopReason::Precision));
+        assert_eq!(
+            decide(&RULE, &family, 6, EARLY),
+            Some(StopReason::Precision)
+        );
     }
 
     #[test]
@@ -199,13 +180,13 @@ mod tests {
         let a = drifting(100.0, 4, 0.0);
         let b = drifting(130.0, 4, 0.0);
         let family = [member(&link, &a), member(&userspace, &b)];
-        assert_eq!(RULE.decide(&family, 4, Duration::from_secs(60)), None);
+        assert_eq!(decide(&RULE, &family, 4, Duration::from_secs(60)), None);
         let two = [member(&link, &a[..2]), member(&userspace, &b[..2])];
         let one = Rule {
-            min_repetitions: 1,
+            min_samples: 1,
             ..RULE
         };
-        assert_eq!(one.decide(&two, 2, EARLY), None, "no interval yet");
+        assert_eq!(decide(&one, &two, 2, EARLY), None, "no interval yet");
     }
 
     #[test]
@@ -215,19 +196,19 @@ mod tests {
         let b = drifting(130.0, 20, 0.2);
         let family = [member(&link, &a[..8]), member(&userspace, &b[..8])];
         assert!(family_precision(&family).unwrap() > 0.01);
-        assert_eq!(RULE.decide(&family, 8, EARLY), None);
+        assert_eq!(decide(&RULE, &family, 8, EARLY), None);
         assert_eq!(
-            RULE.decide(&family, 8, Duration::from_millis(1999)),
+            decide(&RULE, &family, 8, Duration::from_millis(1999)),
             None,
             "the budget is per cell: two cells have two seconds"
         );
         assert_eq!(
-            RULE.decide(&family, 8, Duration::from_secs(2)),
+            decide(&RULE, &family, 8, Duration::from_secs(2)),
             Some(StopReason::Budget)
         );
         let all = [member(&link, &a), member(&userspace, &b)];
         assert_eq!(
-            RULE.decide(&all, 20, EARLY),
+            decide(&RULE, &all, 20, EARLY),
             Some(StopReason::MaxRepetitions)
         );
     }
@@ -261,7 +242,7 @@ mod tests {
             .map(|b| (b, 100.0 + f64::from(b % 2) * 0.2))
             .collect();
         assert_eq!(
-            RULE.decide(&[member(&link, &steady)], 6, EARLY),
+            decide(&RULE, &[member(&link, &steady)], 6, EARLY),
             Some(StopReason::Precision)
         );
         let samples = [100.0, 104.0, 97.0, 101.0, 99.0, 103.0, 98.0];
@@ -283,12 +264,12 @@ mod tests {
         )
         .expect("valid config");
         assert_eq!(
-            Rule::of(&config),
+            rule(&config),
             Rule {
                 precision: 0.02,
-                min_repetitions: 4,
-                max_repetitions: 12,
-                time_budget: Duration::from_secs(2),
+                min_samples: 4,
+                max_samples: Some(12),
+                budget: Duration::from_secs(2),
             }
         );
     }

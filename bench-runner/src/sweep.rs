@@ -8,6 +8,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::family::{block_order, families};
+use crate::filter::{Filter, NoMatch};
 use crate::header;
 use crate::load;
 use crate::out_dir::{self, OutDirError};
@@ -17,7 +18,7 @@ use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
 use crate::resume;
 use crate::source::ConfigSource;
-use crate::stopping::{self, Member, Rule};
+use crate::stopping::{self, Member};
 use itertools::Itertools;
 use reports::analysis::load as machine_load;
 use reports::analysis::paired::{median_ratio, Blocked};
@@ -95,6 +96,9 @@ pub enum SweepError {
     /// parse as a shell command line.
     #[error("URING_SYNCBENCH_REPRODUCE is not a shell command line: {0}")]
     Reproduce(String),
+    /// `--filter` names no cell of the config.
+    #[error(transparent)]
+    NoMatch(#[from] NoMatch),
     /// The output directory could not be prepared.
     #[error("{path}: {source}")]
     Io {
@@ -333,24 +337,34 @@ fn done_by_cell(results: &Results) -> BTreeMap<String, Done> {
 
 /// Runs passes for the warm-up time, in batches that double, and returns how
 /// many passes make one repetition of about `rep_time`; `run(n)` runs n
-/// passes. The estimate comes from the last batch alone, so that the first,
-/// cold passes (a new SQPOLL thread's first wake-up can take a scheduler
-/// tick) do not shrink a repetition to a pass or two.
+/// passes and returns the wall ns its timed window measured (a raw loop also
+/// runs its checked passes outside that window: a repetition of it then
+/// times as long as the cell's). The estimate comes from the last batch
+/// alone, so that the first, cold passes (a new SQPOLL thread's first
+/// wake-up can take a scheduler tick) do not shrink a repetition to a pass
+/// or two.
 fn calibrate(
     config: &Config,
-    mut run: impl FnMut(u64) -> Result<(), CellError>,
+    mut run: impl FnMut(u64) -> Result<u64, CellError>,
 ) -> Result<u64, CellError> {
     let start = Instant::now();
     let mut batch = 1u64;
     let per_pass = loop {
-        let began = Instant::now();
-        run(batch)?;
+        let timed_ns = run(batch)?;
         if batch > 1 && start.elapsed() >= config.warmup {
-            break began.elapsed().as_secs_f64() / batch as f64;
+            break timed_ns.max(1) as f64 / 1e9 / batch as f64;
         }
         batch = (batch * 2).min(1 << 16);
     };
     Ok(((config.rep_time.as_secs_f64() / per_pass).ceil() as u64).clamp(1, 1 << 24))
+}
+
+/// The passes a fresh set-up runs untimed before a repetition of `n`
+/// passes: half a repetition, the same for a cell and its raw loop. A
+/// repetition lasts milliseconds, and a new ring's first passes (cold
+/// caches, a new SQPOLL thread's first wake-up) must not fall inside it.
+fn rewarm(n: u64) -> u64 {
+    (n / 2).max(1)
 }
 
 struct Sweeper<'a> {
@@ -415,12 +429,6 @@ impl Sweeper<'_> {
         self.interrupt.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Units of progress per cell: one per repetition and one for its profile
-    /// pass (or its skip).
-    fn units_per_cell(&self) -> u64 {
-        u64::from(self.config.repetitions) + 1
-    }
-
     /// The cells still to measure: complete ones are counted done, and those
     /// the machine cannot run are recorded as skipped with the reason.
     fn admit<'c>(
@@ -430,29 +438,23 @@ impl Sweeper<'_> {
         caps: &Capabilities,
         progress: &mut Progress,
     ) -> Result<Vec<Active<'c>>, SweepError> {
-        let per_cell = self.units_per_cell();
         let empty = Done::default();
         let mut active = Vec::new();
         for cell in cells {
             let done = done.get(&cell.name).unwrap_or(&empty);
             if done.complete(self.config.min_repetitions) {
-                progress.advance(
-                    per_cell,
-                    &cell.name,
-                    Outcome::Ok("(already measured)".into()),
-                );
+                progress.cell_done(&cell.name, Outcome::Ok("(already measured)".into()));
                 continue;
             }
-            if let Err(unmet) = cell.spec.needs().and_then(|n| caps.check_all(&n)) {
+            if let Err(unmet) = cell.check(caps) {
                 self.write(cell, Pass::Timing, 0, Status::Skipped, |r| {
                     r.reason = Some(unmet.reason.clone());
                     r.reason_code = Some(unmet.code);
                 })?;
-                progress.advance(per_cell, &cell.name, Outcome::Skipped(unmet.reason));
+                progress.cell_done(&cell.name, Outcome::Skipped(unmet.reason));
                 continue;
             }
-            let has_reference = self.config.reference && reference::applies(&cell.spec).is_ok();
-            active.push(Active::resumed(cell, done, has_reference));
+            active.push(Active::resumed(cell, done, cell.has_reference(self.config)));
         }
         Ok(active)
     }
@@ -486,7 +488,7 @@ impl Sweeper<'_> {
         members: &[usize],
         progress: &mut Progress,
     ) -> Result<bool, SweepError> {
-        let rule = Rule::of(self.config);
+        let rule = stopping::rule(self.config);
         let max = self.config.repetitions;
         for block in 0..max {
             let running: Vec<(usize, bool)> = members
@@ -517,6 +519,7 @@ impl Sweeper<'_> {
                 }
             }
             self.record_load(started, family, block, progress)?;
+            self.writer.sync()?;
             let still: Vec<&Active<'_>> = members
                 .iter()
                 .map(|&i| &active[i])
@@ -524,13 +527,13 @@ impl Sweeper<'_> {
                 .collect();
             let spent = Duration::from_nanos(still.iter().map(|a| a.spent_ns).sum());
             let view: Vec<Member<'_>> = still.iter().map(|a| a.member()).collect();
-            if let Some(reason) = rule.decide(&view, block + 1, spent) {
+            if let Some(reason) = stopping::decide(&rule, &view, block + 1, spent) {
                 for &i in members {
                     let a = &mut active[i];
                     if a.running() {
                         a.stopped = Some(reason);
                         let outcome = Outcome::Ok(format!("stopped on {}", reason.word()));
-                        progress.advance(u64::from(max - block - 1), &a.cell.name, outcome);
+                        progress.note(&a.cell.name, outcome);
                     }
                 }
                 break;
@@ -569,18 +572,17 @@ impl Sweeper<'_> {
         progress: &mut Progress,
     ) -> Result<Option<Visit>, SweepError> {
         if a.reps.contains(&rep) {
-            progress.advance(1, &a.cell.name, Outcome::Ok(String::new()));
+            progress.note(&a.cell.name, Outcome::Ok(String::new()));
             return Ok(None);
         }
         progress.start_cell(&a.cell.name);
         match self.visit(a, rep)? {
             Visit::Measured(ns) => {
-                progress.advance(1, &a.cell.name, Outcome::Ok(format!("{ns:.0} ns/step")));
+                progress.note(&a.cell.name, Outcome::Ok(format!("{ns:.0} ns/step")));
                 Ok(None)
             }
             Visit::Ended(reason) => {
-                let units = u64::from(self.config.repetitions - rep) + 1;
-                progress.advance(units, &a.cell.name, Outcome::Failed(reason));
+                progress.cell_done(&a.cell.name, Outcome::Failed(reason));
                 Ok(None)
             }
             Visit::Interrupted => Ok(Some(Visit::Interrupted)),
@@ -605,7 +607,7 @@ impl Sweeper<'_> {
             }
             progress.start_cell(&a.cell.name);
             let outcome = self.finish(a, reason)?;
-            progress.advance(1, &a.cell.name, outcome);
+            progress.cell_done(&a.cell.name, outcome);
         }
         // A signal during the last cell's profile pass interrupted it too.
         Ok(self.interrupted())
@@ -621,7 +623,7 @@ impl Sweeper<'_> {
         };
         let warmed = match a.iterations {
             Some(n) => run
-                .run((n / 4).max(1), self.config.watchdog, self.interrupt)
+                .run(rewarm(n), self.config.watchdog, self.interrupt)
                 .map(|_| n),
             None => self.warm_up(&mut run),
         };
@@ -667,8 +669,8 @@ impl Sweeper<'_> {
         let (config, interrupt, iterations) = (self.config, self.interrupt, reference.iterations);
         let measured = reference::run_placed(&a.cell.spec, |run| {
             let n = match iterations {
-                Some(n) => run.measure((n / 4).max(1), interrupt).map(|_| n)?,
-                None => calibrate(config, |k| run.measure(k, interrupt).map(drop))?,
+                Some(n) => run.measure(rewarm(n), interrupt).map(|_| n)?,
+                None => calibrate(config, |k| run.measure(k, interrupt).map(|m| m.wall_ns))?,
             };
             run.measure(n, interrupt).map(|m| (n, m))
         });
@@ -802,7 +804,8 @@ impl Sweeper<'_> {
     /// Finds how many passes of the cell make one repetition (see [`calibrate`]).
     fn warm_up(&self, run: &mut CellRun) -> Result<u64, CellError> {
         calibrate(self.config, |n| {
-            run.run(n, self.config.watchdog, self.interrupt).map(drop)
+            run.run(n, self.config.watchdog, self.interrupt)
+                .map(|m| m.wall_ns)
         })
     }
 }
@@ -939,7 +942,7 @@ fn open_results(
             workloads::probe::Need::DurableDir(dir) => Some(dir),
             _ => None,
         });
-    let mut header = header::build(caps, run, caps.opcode_names(&used), fsync_dir.as_deref());
+    let mut header = header::build(caps, run, &used, fsync_dir.as_deref());
     header::calibrate_anchors(&mut header, &config.placement);
     Ok((ResultsWriter::create(path, &header)?, BTreeMap::new()))
 }
@@ -966,6 +969,15 @@ fn resume_from(
 /// Runs (or resumes) a sweep. `interrupt` is set by Ctrl-C/SIGTERM.
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
     let config = Config::from_source(&args.config)?;
+    let filter = args.filter.as_deref().map(Filter::new);
+    let cells = plan(&config, filter.as_ref());
+    if let Some(f) = &filter {
+        f.check(
+            cells.len(),
+            plan(&config, None).len(),
+            &args.config.to_string(),
+        )?;
+    }
     let perf = match &args.perf_control {
         Some(_) if !config.profile => return Err(SweepError::PerfControlWithoutProfile),
         Some(fifos) => Some(PerfControl::open(fifos)?),
@@ -974,7 +986,6 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
     let lock = lock_dir(&args.out, args.out_owner_ok)?;
     let path = args.out.join("results.jsonl");
     let caps = Capabilities::detect();
-    let cells = plan(&config, args.filter.as_deref());
     let (writer, done) = open_results(args, &config, &path, &cells, &caps)?;
     let mut sweeper = Sweeper {
         config: &config,
@@ -984,7 +995,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         written: 0,
         loaded: BTreeSet::new(),
     };
-    let mut progress = Progress::new(cells.len() as u64 * sweeper.units_per_cell());
+    let mut progress = Progress::new(cells.len() as u64);
     let mut active = sweeper.admit(&cells, &done, &caps, &mut progress)?;
     let interrupted = sweeper.families(&mut active, &mut progress)?;
     progress.finish();

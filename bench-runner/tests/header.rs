@@ -6,8 +6,7 @@
 mod common;
 
 use common::{cell_lines, config, sweep, write_config};
-use workloads::anchors::DEFAULT_TARGET;
-use workloads::sampling::MIN_SAMPLES;
+use workloads::anchors::DEFAULT_RULE;
 
 #[test]
 fn header_lists_the_opcodes_every_timed_cell_used() {
@@ -85,7 +84,7 @@ fn header_records_each_anchor_with_its_interval_and_why_it_stopped() {
     let text = std::fs::read_to_string(dir.path().join("out/results.jsonl")).unwrap();
     let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     let calibration = &header["calibration"];
-    let target = DEFAULT_TARGET.precision;
+    let target = DEFAULT_RULE.precision;
     eprintln!("calibration: {calibration}");
     let field = |name: &str| {
         calibration[name]
@@ -116,7 +115,10 @@ fn header_records_each_anchor_with_its_interval_and_why_it_stopped() {
         assert!(lo <= ns && ns <= hi, "{a}");
         let wider = (ns - lo).max(hi - ns) / ns;
         assert!((precision - wider).abs() < 1e-9, "{a}");
-        assert!(a["samples"].as_u64().unwrap() >= MIN_SAMPLES as u64, "{a}");
+        assert!(
+            a["samples"].as_u64().unwrap() >= u64::from(DEFAULT_RULE.min_samples),
+            "{a}"
+        );
         match a["stop"].as_str() {
             Some("precision") => assert!(precision <= target, "{a}"),
             Some("budget") => assert!(a["spent_ns"].as_u64().unwrap() >= budget / 4, "{a}"),

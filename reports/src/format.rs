@@ -80,9 +80,13 @@ pub fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-/// A signed change as a percentage: 0.2 → "+20.0%".
+/// A signed change as a percentage: 0.2 → "+20.0%"; a change that rounds
+/// to nothing reads "+0.0%", never "-0.0%".
 pub fn signed_pct(v: f64) -> String {
-    format!("{:+.1}%", v * 100.0)
+    match format!("{:+.1}%", v * 100.0) {
+        zero if zero == "-0.0%" => "+0.0%".into(),
+        text => text,
+    }
 }
 
 /// A ratio with two decimals below 10: 2.345 → "2.35x", 0.997 → "1.00x".
@@ -122,9 +126,31 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Seconds since the Unix epoch as a UTC date and time to the second:
+/// `2026-12-06 05:53:56 UTC`.
+pub fn utc(unix: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
+    humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replace('T', " ")
+        .replace('Z', " UTC")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_that_rounds_to_nothing_has_no_minus() {
+        assert_eq!(signed_pct(-0.000_01), "+0.0%");
+        assert_eq!(signed_pct(-0.001), "-0.1%");
+    }
+
+    #[test]
+    fn unix_times_read_as_utc_dates() {
+        assert_eq!(utc(1_796_521_585), "2026-12-06 01:46:25 UTC");
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+    }
 
     #[test]
     fn formats() {

@@ -209,6 +209,12 @@ pub struct IoUringInfo {
     /// Opcode names the kernel's probe reports as supported, of those the
     /// sweep's cells use (their ops' and their styles').
     pub opcodes: Vec<String>,
+    /// Every opcode name the sweep's cells use, supported or not: what
+    /// `opcodes` was probed among, so an opcode a filtered run never used
+    /// does not read as one its kernel lacks (absent in files written
+    /// before it: their `opcodes` alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probed: Vec<String>,
     /// Why io_uring could not be probed at all, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
@@ -263,25 +269,18 @@ pub struct AnchorValue {
     /// (0.008 = ±0.8%).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<f64>,
-    /// Why sampling stopped.
+    /// Why sampling stopped: [`StopReason::Precision`] when its interval
+    /// reached [`Calibration::target_precision`], [`StopReason::Budget`] when
+    /// its share of [`Calibration::budget_ns`] was spent first (an anchor has
+    /// no most samples).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<AnchorStop>,
+    pub stop: Option<StopReason>,
     /// Wall nanoseconds the anchor took, set-up included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spent_ns: Option<u64>,
     /// Why the anchor could not be measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<String>,
-}
-
-/// Why an anchor's sampling stopped.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AnchorStop {
-    /// Its interval reached [`Calibration::target_precision`].
-    Precision,
-    /// Its share of [`Calibration::budget_ns`] was spent first.
-    Budget,
 }
 
 /// How the anchors of a run were calibrated, and what it cost.
@@ -385,13 +384,17 @@ pub enum Pass {
     Reference,
 }
 
-/// Why a cell's timing repetitions stopped.
+/// Why a repeated measurement stopped taking samples: a cell's timing
+/// repetitions (the blocks of its family) or an anchor's samples. One
+/// stopping rule decides both (`workloads::sampling::Rule`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
-    /// The median's confidence interval came within the target precision.
+    /// The precision reached came within the target: the widest interval of
+    /// the ratios a family publishes, or, where there is no ratio (an
+    /// anchor, a lone cell), the median's.
     Precision,
-    /// The cell's time budget was spent (after the minimum repetitions).
+    /// The time budget was spent (after the minimum samples).
     Budget,
     /// The most repetitions the config allows ran.
     MaxRepetitions,
@@ -846,7 +849,7 @@ mod tests {
             ci_low: Some(95.0),
             ci_high: Some(96.1),
             precision: Some(0.0063),
-            stop: Some(AnchorStop::Budget),
+            stop: Some(StopReason::Budget),
             spent_ns: Some(300_000_000),
             ..h.anchors[0].clone()
         };

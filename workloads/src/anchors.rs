@@ -8,13 +8,17 @@
 //! of iterations) of the wall-clock nanoseconds per iteration, with its
 //! confidence interval: samples are taken until the interval is within a
 //! target precision or the anchor's share of the budget is spent, and which
-//! of the two happened is recorded with it (see [`crate::sampling`]). The
+//! of the two happened is recorded with it (see [`crate::sampling`], the
+//! rule the sweep's families stop by too). The
 //! two-thread anchors pin an initiator and a responder to the CPUs the sweep's
 //! placement gives a cell's submitter and its first helper
 //! ([`Placement::pair`]: by default two CPUs that are not SMT siblings when
 //! the process may use such a pair), so that they measure what the cells'
-//! thread pairs pay; the initiator does the timing.
+//! thread pairs pay; the initiator does the timing. An anchor that cannot be
+//! measured here, or whose measurement fails, carries an [`AnchorError`],
+//! recorded in the header as its sentence.
 
+use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
@@ -24,7 +28,7 @@ use io_uring::{opcode, squeue, types, IoUring, Probe};
 use results_schema::AnchorValue;
 
 use crate::placement::{pin_to, Placement};
-use crate::sampling::{Estimator, Sampled, Sampler, Target};
+use crate::sampling::{Estimator, Rule, Sampled, Sampler};
 use crate::sys::{futex, kernel_release};
 
 /// Two threads on two different cores hand one 64-byte aligned atomic back
@@ -47,30 +51,83 @@ pub const MSG_RING_ROUND_TRIP: &str = "msg_ring_round_trip";
 const ANCHORS: u32 = 4;
 
 /// What a sweep calibrates to: each anchor's median to ±1% (the wider side of
-/// its confidence interval), in about 1.2 s (0.3 s per anchor).
-pub const DEFAULT_TARGET: Target = Target {
+/// its confidence interval), from at least ten samples (fewer make a poor
+/// median of a noisy machine's timings), in about 1.2 s (0.3 s per anchor),
+/// with no most samples.
+pub const DEFAULT_RULE: Rule = Rule {
     precision: 0.01,
+    min_samples: 10,
+    max_samples: None,
     budget: Duration::from_millis(1200),
 };
 
+/// Why an anchor has no value: it cannot be measured on this machine
+/// (`not supported: ...`), or its measurement failed. Its message is what
+/// the results header records as the anchor's `unsupported`.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    /// The placement gives the submitter and its helper one CPU, the one
+    /// held: a cache line cannot travel between cores.
+    #[error(
+        "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU {0}"
+    )]
+    OneCpu(usize),
+    /// A ring of the MSG_RING anchor (`role`: initiator, responder or
+    /// control) could not be set up.
+    #[error("not supported: {role} ring: {error}")]
+    Ring {
+        /// Which of the three rings.
+        role: &'static str,
+        /// What io_uring_setup said.
+        error: io::Error,
+    },
+    /// The kernel would not say which opcodes it supports.
+    #[error("not supported: io_uring probe: {0}")]
+    Probe(io::Error),
+    /// The kernel lacks IORING_OP_MSG_RING (before 5.18).
+    #[error("not supported: IORING_OP_MSG_RING unsupported (kernel {kernel})")]
+    NoMsgRing {
+        /// The running kernel's release.
+        kernel: String,
+    },
+    /// A thread could not be pinned to its CPU (the placement's message).
+    #[error("{0}")]
+    Pin(String),
+    /// The other side stopped answering and the watchdog halted both.
+    #[error("stopped: no answer within the calibration budget")]
+    Stopped,
+    /// A measuring thread panicked.
+    #[error("measuring thread panicked")]
+    Panicked,
+    /// A MSG_RING could not be queued.
+    #[error("submission queue full")]
+    QueueFull,
+    /// io_uring_enter failed (other than by a signal).
+    #[error("io_uring_enter: {0}")]
+    Enter(io::Error),
+    /// A MSG_RING completed with an error.
+    #[error("MSG_RING failed: {0}")]
+    MsgRing(io::Error),
+}
+
 /// One calibrated anchor.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Anchor {
     /// Stable name: [`CACHE_LINE_ROUND_TRIP`], [`SYSCALL`],
     /// [`FUTEX_WAKE_ROUND_TRIP`] or [`MSG_RING_ROUND_TRIP`].
     pub name: &'static str,
     /// Nanoseconds per iteration (median, interval, samples, why sampling
     /// stopped), or why there is no value (missing CPU, opcode or failure).
-    pub measured: Result<Sampled, String>,
+    pub measured: Result<Sampled, AnchorError>,
     /// Wall time the anchor took, its set-up and threads included.
     pub spent: Duration,
 }
 
 /// The anchors of one calibration and what it cost.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Calibration {
-    /// The precision asked of every anchor, and the budget of all of them.
-    pub target: Target,
+    /// The rule every anchor stopped by; its budget is all of theirs.
+    pub rule: Rule,
     /// The anchors, in the order of their constants.
     pub anchors: Vec<Anchor>,
     /// Wall time of the whole calibration.
@@ -96,7 +153,7 @@ impl Anchor {
             Err(reason) => AnchorValue {
                 name: self.name.to_string(),
                 spent_ns,
-                unsupported: Some(reason.clone()),
+                unsupported: Some(reason.to_string()),
                 ..AnchorValue::default()
             },
         }
@@ -112,35 +169,35 @@ impl Calibration {
     /// What the results header records of the calibration besides its anchors.
     pub fn record(&self) -> results_schema::Calibration {
         results_schema::Calibration {
-            target_precision: self.target.precision,
-            budget_ns: nanos(self.target.budget),
+            target_precision: self.rule.precision,
+            budget_ns: nanos(self.rule.budget),
             spent_ns: nanos(self.spent),
             overshoot_ns: nanos(self.overshoot()),
         }
     }
 
     /// How far the calibration ran past its budget (zero within it): every
-    /// anchor takes [`MIN_SAMPLES`](crate::sampling::MIN_SAMPLES) samples and
-    /// finishes the one under way, and set-up and threads take time too.
+    /// anchor takes its rule's [`Rule::min_samples`] and finishes the one
+    /// under way, and set-up and threads take time too.
     pub fn overshoot(&self) -> Duration {
-        self.spent.saturating_sub(self.target.budget)
+        self.spent.saturating_sub(self.rule.budget)
     }
 }
 
 /// Measures all four anchors, in the order of their constants. Each samples
-/// until its median is within `target.precision` (as `estimator` judges it)
-/// or its quarter of `target.budget` is spent. The two-thread anchors run on
+/// by `rule`: until its median is within `rule.precision` (as `estimator`
+/// judges it) or its quarter of `rule.budget` is spent. The two-thread anchors run on
 /// `placement`'s submitter/helper pair; when both are one CPU, the cache-line
 /// anchor is unsupported and the others include a context switch instead of
 /// a cross-CPU wake-up.
-pub fn calibrate(target: Target, estimator: &impl Estimator, placement: &Placement) -> Calibration {
+pub fn calibrate(rule: Rule, estimator: &impl Estimator, placement: &Placement) -> Calibration {
     let started = Instant::now();
-    let share = Target {
-        budget: target.budget / ANCHORS,
-        ..target
+    let share = Rule {
+        budget: rule.budget / ANCHORS,
+        ..rule
     };
     let pair = placement.pair();
-    let timed = |name, measure: &dyn Fn() -> Result<Sampled, String>| {
+    let timed = |name, measure: &dyn Fn() -> Result<Sampled, AnchorError>| {
         let start = Instant::now();
         let measured = measure();
         Anchor {
@@ -152,10 +209,7 @@ pub fn calibrate(target: Target, estimator: &impl Estimator, placement: &Placeme
     let anchors = vec![
         timed(CACHE_LINE_ROUND_TRIP, &|| {
             if pair.0 == pair.1 {
-                Err(format!(
-                    "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU {}",
-                    pair.0
-                ))
+                Err(AnchorError::OneCpu(pair.0))
             } else {
                 cache_line_round_trip(share, estimator, pair)
             }
@@ -169,7 +223,7 @@ pub fn calibrate(target: Target, estimator: &impl Estimator, placement: &Placeme
         }),
     ];
     Calibration {
-        target,
+        rule,
         anchors,
         spent: started.elapsed(),
     }
@@ -186,13 +240,13 @@ const MAX_BATCH: u64 = 1 << 30;
 /// that a thread still starting or a stalled vCPU does not fix the batch too
 /// small); then batches of that size are sampled until the [`Sampler`] stops.
 fn measure(
-    target: Target,
+    rule: Rule,
     estimator: &dyn Estimator,
-    mut run: impl FnMut(u64) -> Result<(), String>,
-) -> Result<Sampled, String> {
+    mut run: impl FnMut(u64) -> Result<(), AnchorError>,
+) -> Result<Sampled, AnchorError> {
     let started = Instant::now();
-    let sample_target = (target.budget / SAMPLES_PER_BUDGET).max(Duration::from_micros(20));
-    let mut timed = |n: u64| -> Result<Duration, String> {
+    let sample_target = (rule.budget / SAMPLES_PER_BUDGET).max(Duration::from_micros(20));
+    let mut timed = |n: u64| -> Result<Duration, AnchorError> {
         let start = Instant::now();
         run(n)?;
         Ok(start.elapsed())
@@ -202,7 +256,7 @@ fn measure(
     while batch < MAX_BATCH && (timed(batch)? < long_enough || timed(batch)? < long_enough) {
         batch *= 2;
     }
-    let mut sampler = Sampler::new(target, estimator);
+    let mut sampler = Sampler::new(rule, estimator);
     loop {
         let sample = timed(batch)?.as_nanos() as f64 / batch as f64;
         if let Some(done) = sampler.push(sample, started.elapsed()) {
@@ -211,7 +265,7 @@ fn measure(
     }
 }
 
-fn bare_syscalls(n: u64) -> Result<(), String> {
+fn bare_syscalls(n: u64) -> Result<(), AnchorError> {
     for _ in 0..n {
         // SAFETY: getppid takes no arguments and cannot fail.
         unsafe { libc::syscall(libc::SYS_getppid) };
@@ -224,10 +278,10 @@ fn bare_syscalls(n: u64) -> Result<(), String> {
 struct Line<T>(T);
 
 fn cache_line_round_trip(
-    target: Target,
+    rule: Rule,
     estimator: &dyn Estimator,
     pair: (usize, usize),
-) -> Result<Sampled, String> {
+) -> Result<Sampled, AnchorError> {
     // The initiator makes the value odd, the responder makes it even again.
     let line = Line(AtomicU64::new(0));
     let stop = Line(AtomicBool::new(false));
@@ -247,7 +301,7 @@ fn cache_line_round_trip(
             line.0.store(value, Ordering::Release);
             while line.0.load(Ordering::Acquire) != value + 1 {
                 if stop.0.load(Ordering::Relaxed) {
-                    return Err(STOPPED.to_string());
+                    return Err(AnchorError::Stopped);
                 }
                 std::hint::spin_loop();
             }
@@ -255,7 +309,7 @@ fn cache_line_round_trip(
         Ok(())
     };
     let halt = || stop.0.store(true, Ordering::Relaxed);
-    ping_pong(target, estimator, pair, respond, ping, halt)
+    ping_pong(rule, estimator, pair, respond, ping, halt)
 }
 
 const INITIATOR_TURN: u32 = 0;
@@ -263,10 +317,10 @@ const RESPONDER_TURN: u32 = 1;
 const HALTED: u32 = 2;
 
 fn futex_wake_round_trip(
-    target: Target,
+    rule: Rule,
     estimator: &dyn Estimator,
     pair: (usize, usize),
-) -> Result<Sampled, String> {
+) -> Result<Sampled, AnchorError> {
     let turn = Line(AtomicU32::new(INITIATOR_TURN));
     let stop = Line(AtomicBool::new(false));
     let respond = || {
@@ -288,12 +342,12 @@ fn futex_wake_round_trip(
             futex_wake(&turn.0);
             while turn.0.load(Ordering::Acquire) == RESPONDER_TURN {
                 if stop.0.load(Ordering::Acquire) {
-                    return Err(STOPPED.to_string());
+                    return Err(AnchorError::Stopped);
                 }
                 futex_wait(&turn.0, RESPONDER_TURN);
             }
             if stop.0.load(Ordering::Acquire) {
-                return Err(STOPPED.to_string());
+                return Err(AnchorError::Stopped);
             }
         }
         Ok(())
@@ -304,7 +358,7 @@ fn futex_wake_round_trip(
         turn.0.store(HALTED, Ordering::Release);
         futex_wake(&turn.0);
     };
-    ping_pong(target, estimator, pair, respond, ping, halt)
+    ping_pong(rule, estimator, pair, respond, ping, halt)
 }
 
 /// Sleeps while `word` holds `expected`. EAGAIN (word already changed) and
@@ -330,11 +384,11 @@ const STOP: u64 = 3;
 const SEND: u64 = 4;
 
 fn msg_ring_round_trip(
-    target: Target,
+    rule: Rule,
     estimator: &dyn Estimator,
     pair: (usize, usize),
-) -> Result<Sampled, String> {
-    let setup = |what| IoUring::new(8).map_err(|e| format!("not supported: {what} ring: {e}"));
+) -> Result<Sampled, AnchorError> {
+    let setup = |role| IoUring::new(8).map_err(|error| AnchorError::Ring { role, error });
     let mut ring_a: IoUring = setup("initiator")?;
     let mut ring_b: IoUring = setup("responder")?;
     let control: Mutex<IoUring> = Mutex::new(setup("control")?);
@@ -342,12 +396,11 @@ fn msg_ring_round_trip(
     ring_a
         .submitter()
         .register_probe(&mut probe)
-        .map_err(|e| format!("not supported: io_uring probe: {e}"))?;
+        .map_err(AnchorError::Probe)?;
     if !probe.is_supported(opcode::MsgRingData::CODE) {
-        return Err(format!(
-            "not supported: IORING_OP_MSG_RING unsupported (kernel {})",
-            kernel_release()
-        ));
+        return Err(AnchorError::NoMsgRing {
+            kernel: kernel_release(),
+        });
     }
     let (fd_a, fd_b) = (ring_a.as_raw_fd(), ring_b.as_raw_fd());
     let respond = || loop {
@@ -372,7 +425,7 @@ fn msg_ring_round_trip(
                 };
                 match cqe.user_data() {
                     PONG => break,
-                    STOP => return Err(STOPPED.to_string()),
+                    STOP => return Err(AnchorError::Stopped),
                     _ => return Err(msg_ring_failure(cqe.result())),
                 }
             }
@@ -389,38 +442,33 @@ fn msg_ring_round_trip(
             }
         }
     };
-    ping_pong(target, estimator, pair, respond, ping, halt)
+    ping_pong(rule, estimator, pair, respond, ping, halt)
 }
 
 /// Queues a MSG_RING carrying `message` to the ring `target`; nothing is
 /// posted on the sending ring unless it fails.
-fn send(ring: &mut IoUring, target: RawFd, message: u64) -> Result<(), String> {
+fn send(ring: &mut IoUring, target: RawFd, message: u64) -> Result<(), AnchorError> {
     let sqe = opcode::MsgRingData::new(types::Fd(target), 0, message, None)
         .build()
         .flags(squeue::Flags::SKIP_SUCCESS)
         .user_data(SEND);
     // SAFETY: a MSG_RING data message references no memory.
-    unsafe { ring.submission().push(&sqe) }.map_err(|_| "submission queue full".to_string())
+    unsafe { ring.submission().push(&sqe) }.map_err(|_| AnchorError::QueueFull)
 }
 
 /// io_uring_enter, retried when a signal interrupts it.
-fn enter(result: std::io::Result<usize>) -> Result<(), String> {
+fn enter(result: io::Result<usize>) -> Result<(), AnchorError> {
     match result {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(()),
-        Err(e) => Err(format!("io_uring_enter: {e}")),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+        Err(e) => Err(AnchorError::Enter(e)),
     }
 }
 
-fn msg_ring_failure(result: i32) -> String {
-    format!(
-        "MSG_RING failed: {}",
-        std::io::Error::from_raw_os_error(-result)
-    )
+/// The error of a MSG_RING completion whose result is `-errno`.
+fn msg_ring_failure(result: i32) -> AnchorError {
+    AnchorError::MsgRing(io::Error::from_raw_os_error(-result))
 }
-
-const STOPPED: &str = "stopped: no answer within the calibration budget";
-const PANICKED: &str = "measuring thread panicked";
 
 /// How long past its budget a ping-pong may run before both sides are halted.
 const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
@@ -430,39 +478,34 @@ const WATCHDOG_GRACE: Duration = Duration::from_secs(2);
 /// initiator calls it when done, and so does a watchdog when the initiator
 /// overruns its budget by [`WATCHDOG_GRACE`] (a lost message).
 fn ping_pong(
-    target: Target,
+    rule: Rule,
     estimator: &dyn Estimator,
     pair: (usize, usize),
-    respond: impl FnOnce() -> Result<(), String> + Send,
-    ping: impl FnMut(u64) -> Result<(), String> + Send,
+    respond: impl FnOnce() -> Result<(), AnchorError> + Send,
+    ping: impl FnMut(u64) -> Result<(), AnchorError> + Send,
     halt: impl Fn() + Sync,
-) -> Result<Sampled, String> {
+) -> Result<Sampled, AnchorError> {
     let (done, finished) = mpsc::channel();
     std::thread::scope(|scope| {
         let halt = &halt;
         let responder = scope.spawn(move || {
-            let pinned = pin_to(pair.1);
+            let pinned = pin_to(pair.1).map_err(AnchorError::Pin);
             let served = respond();
             pinned.and(served)
         });
         let initiator = scope.spawn(move || {
-            let measured = pin_to(pair.0).and_then(|()| measure(target, estimator, ping));
+            let measured = pin_to(pair.0)
+                .map_err(AnchorError::Pin)
+                .and_then(|()| measure(rule, estimator, ping));
             halt();
             let _ = done.send(());
             measured
         });
-        if finished
-            .recv_timeout(target.budget + WATCHDOG_GRACE)
-            .is_err()
-        {
+        if finished.recv_timeout(rule.budget + WATCHDOG_GRACE).is_err() {
             halt();
         }
-        let measured = initiator
-            .join()
-            .unwrap_or_else(|_| Err(PANICKED.to_string()));
-        let served = responder
-            .join()
-            .unwrap_or_else(|_| Err(PANICKED.to_string()));
+        let measured = initiator.join().unwrap_or(Err(AnchorError::Panicked));
+        let served = responder.join().unwrap_or(Err(AnchorError::Panicked));
         served.and(measured)
     })
 }
@@ -470,7 +513,7 @@ fn ping_pong(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::{Estimate, Stop, MIN_SAMPLES};
+    use crate::sampling::{Estimate, StopReason};
 
     /// An estimator whose "median" is the fastest sample, with no interval:
     /// the least disturbed sample of a spin of known length.
@@ -483,21 +526,21 @@ mod tests {
         }
     }
 
-    const TARGET: Target = Target {
-        precision: 0.01,
+    const RULE: Rule = Rule {
         budget: Duration::from_millis(20),
+        ..DEFAULT_RULE
     };
 
     #[test]
     fn samples_are_nanoseconds_per_iteration() {
-        let sampled = measure(TARGET, &fastest, |n| {
+        let sampled = measure(RULE, &fastest, |n| {
             let until = Instant::now() + Duration::from_micros(10) * n as u32;
             while Instant::now() < until {}
             Ok(())
         })
         .unwrap();
-        assert_eq!(sampled.stop, Stop::Precision);
-        assert_eq!(sampled.samples as usize, MIN_SAMPLES);
+        assert_eq!(sampled.stop, StopReason::Precision);
+        assert_eq!(sampled.samples, RULE.min_samples);
         // A batch of n spins until n × 10 µs have passed: no sample can be
         // faster. The fastest of ten is slower only if all ten were
         // preempted past their end by half their length; a wrong divisor
@@ -510,8 +553,57 @@ mod tests {
     }
 
     #[test]
+    fn every_error_prints_the_sentence_the_header_records() {
+        let os = |errno| io::Error::from_raw_os_error(errno);
+        let cases = [
+            (
+                AnchorError::OneCpu(3),
+                "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU 3",
+            ),
+            (
+                AnchorError::Ring {
+                    role: "responder",
+                    error: os(libc::ENOMEM),
+                },
+                "not supported: responder ring: Cannot allocate memory (os error 12)",
+            ),
+            (
+                AnchorError::Probe(os(libc::EINVAL)),
+                "not supported: io_uring probe: Invalid argument (os error 22)",
+            ),
+            (
+                AnchorError::NoMsgRing {
+                    kernel: "5.15.0".into(),
+                },
+                "not supported: IORING_OP_MSG_RING unsupported (kernel 5.15.0)",
+            ),
+            (
+                AnchorError::Pin("cannot pin to CPU 9999: beyond CPU_SETSIZE".into()),
+                "cannot pin to CPU 9999: beyond CPU_SETSIZE",
+            ),
+            (
+                AnchorError::Stopped,
+                "stopped: no answer within the calibration budget",
+            ),
+            (AnchorError::Panicked, "measuring thread panicked"),
+            (AnchorError::QueueFull, "submission queue full"),
+            (
+                AnchorError::Enter(os(libc::EBADF)),
+                "io_uring_enter: Bad file descriptor (os error 9)",
+            ),
+            (
+                msg_ring_failure(-libc::EBADFD),
+                "MSG_RING failed: File descriptor in bad state (os error 77)",
+            ),
+        ];
+        for (error, sentence) in cases {
+            assert_eq!(error.to_string(), sentence);
+        }
+    }
+
+    #[test]
     fn a_failing_run_fails_the_measure() {
-        let failed = measure(TARGET, &fastest, |_| Err("boom".to_string()));
-        assert_eq!(failed.err(), Some("boom".to_string()));
+        let failed = measure(RULE, &fastest, |_| Err(AnchorError::QueueFull));
+        assert!(matches!(failed, Err(AnchorError::QueueFull)), "{failed:?}");
     }
 }

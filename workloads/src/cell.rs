@@ -457,10 +457,16 @@ impl Drop for CellRun {
                 w.join.take()
             })
             .collect();
+        // An idle worker leaves as soon as its channel closes; one still in
+        // a wait leaves once kicked. Poll with a backoff from 20 us, so that
+        // the usual case costs tens of microseconds rather than a sleep of
+        // milliseconds per repetition.
         for join in joins {
+            let mut pause = Duration::from_micros(20);
             while !join.is_finished() {
                 self.cancel.kick();
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(5));
             }
             let _ = join.join();
         }

@@ -1,10 +1,13 @@
 //! The workloads crate owns everything that touches io_uring while a cell runs:
 //! ring set-up per mode, the ops a step performs, the ordering styles, the
 //! order verifier, the capability probe, CPU-time accounting, perf counters and
-//! the physical anchors. It knows the results vocabulary (`results_schema`: the
-//! counter and anchor values, the reason code of every failure and skip) but
-//! must not know about configs, files on disk or reports: it takes a fully
-//! described cell and returns what happened.
+//! the physical anchors, and the stopping rule every repeated measurement
+//! ends by (`sampling`: the anchors' and the sweep's families'). It knows the
+//! results vocabulary (`results_schema`: the counter and anchor values, the
+//! reason code of every failure and skip, why sampling stopped) but must not
+//! know about configs, files on disk or reports: it takes a fully described
+//! cell and returns what happened, and the statistics it judges by come from
+//! its caller.
 
 #![warn(missing_docs)]
 

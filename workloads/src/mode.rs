@@ -197,6 +197,21 @@ impl ModeSpec {
     }
 }
 
+/// What a registered ring fd changes, as `bench-runner list` says it.
+const REGISTERED_ABOUT: &str = "enters by a registered ring fd (IORING_REGISTER_RING_FDS)";
+
+impl ModeSpec {
+    /// What the mode is for, shown by `bench-runner list`: the base mode's
+    /// `about`, or, with a registered ring fd, the base mode's name and
+    /// what registering adds to it.
+    pub fn about(&self) -> String {
+        match (self.mode, self.registered) {
+            (_, false) => self.mode.about.to_string(),
+            (mode, true) => format!("{}, {REGISTERED_ABOUT}", mode.name),
+        }
+    }
+}
+
 /// The default mode without a registered ring fd ([`ModeSpec::DEFAULT`]).
 impl Default for ModeSpec {
     fn default() -> ModeSpec {
@@ -235,5 +250,15 @@ mod tests {
                 .unwrap()
                 .registered
         );
+    }
+
+    #[test]
+    fn a_registered_ring_says_what_registering_adds() {
+        let about = |name: &str| ModeSpec::parse(name).unwrap().about();
+        assert_eq!(about("default"), Mode::DEFAULT.about);
+        assert_ne!(about("registered-ring"), about("default"));
+        assert!(about("registered-ring").contains("IORING_REGISTER_RING_FDS"));
+        assert!(about("sqpoll+registered-ring").starts_with("sqpoll, "));
+        assert!(about("sqpoll+registered-ring").contains("IORING_REGISTER_RING_FDS"));
     }
 }

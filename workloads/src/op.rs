@@ -12,10 +12,12 @@ use io_uring::{opcode, squeue::Entry, squeue::Flags, types};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::ops::Range;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The connected stream sockets a `socket` op can use.
@@ -214,21 +216,60 @@ impl StepFlags {
             ..StepFlags::NONE
         }
     }
+}
 
-    /// The flags SQE `part` of a step of `parts` SQEs carries: these, the
-    /// op's link between its parts and `forced` (IOSQE_ASYNC or nothing).
-    #[inline]
-    pub(crate) fn of(self, part: usize, parts: usize, forced: Flags) -> Flags {
-        let mut flags = forced;
-        if part == 0 {
-            flags |= self.first;
+/// Every SQE of every step of a lane, built once per cell with its part's
+/// user_data and the op's own flags (IOSQE_IO_LINK between a step's parts,
+/// IOSQE_ASYNC when forced): what a step is never changes from pass to pass,
+/// so a pass only copies it, adding the style's flags on the way. Shared by
+/// the lane thread ([`Ops::push_step`]) and a style's helper threads, so
+/// every style takes its steps through this one path at one cost.
+pub struct PreparedSteps {
+    first_group: u32,
+    steps: u32,
+    parts: usize,
+    sqes: Box<[Entry]>,
+}
+
+impl PreparedSteps {
+    /// Where the SQEs of step `seq` of `group` start in the table.
+    #[inline(always)]
+    fn at(&self, group: u32, seq: u32) -> usize {
+        let local = (group - self.first_group) as usize;
+        (local * self.steps as usize + seq as usize) * self.parts
+    }
+
+    /// Appends the SQEs of step `seq` of `group` to `out`, in order, each
+    /// copied once with the style's flags `add` set.
+    #[inline(always)]
+    pub fn push(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
+        let at = self.at(group, seq);
+        match &self.sqes[at..at + self.parts] {
+            [only] => out.push(only.clone().flags(add.first | add.last)),
+            [head, inner @ .., tail] => {
+                out.push(head.clone().flags(add.first | add.inner));
+                out.extend(inner.iter().map(|sqe| sqe.clone().flags(add.inner)));
+                out.push(tail.clone().flags(add.last));
+            }
+            [] => unreachable!("a step has at least one SQE"),
         }
-        if part + 1 == parts {
-            flags |= self.last;
-        } else {
-            flags |= Flags::IO_LINK | self.inner;
+    }
+
+    /// Appends steps `seqs` of `group` to `out` as one chain: the steps'
+    /// SQEs (consecutive in the table) copied in one go, then `flag` set on
+    /// the last SQE of every step but the chain's last, so that each step
+    /// waits for the whole step before it.
+    #[inline(always)]
+    pub fn push_chain(&self, out: &mut Vec<Entry>, group: u32, seqs: Range<u32>, flag: Flags) {
+        let (start, end) = (self.at(group, seqs.start), self.at(group, seqs.end));
+        let from = out.len();
+        out.extend_from_slice(&self.sqes[start..end]);
+        // The last SQE of each step but the chain's last.
+        let mut tail = from + self.parts - 1;
+        while tail + self.parts < out.len() {
+            out[tail] = out[tail].clone().flags(flag);
+            tail += self.parts;
         }
-        flags
     }
 }
 
@@ -257,6 +298,8 @@ pub struct Ops {
     fixed: Box<[u8]>,
     timespecs: Vec<types::Timespec>,
     io: Vec<GroupIo>,
+    /// Every step's SQEs, built once.
+    prepared: Arc<PreparedSteps>,
     _dir: Option<tempfile::TempDir>,
     scratch: Vec<u8>,
 }
@@ -332,7 +375,7 @@ impl Ops {
             .iter()
             .map(|us| types::Timespec::new().nsec(*us as u32 * 1000))
             .collect();
-        Ok(Ops {
+        let mut ops = Ops {
             kind,
             forced: if forced_async {
                 Flags::ASYNC
@@ -346,9 +389,33 @@ impl Ops {
             fixed,
             timespecs,
             io,
+            prepared: Arc::new(PreparedSteps {
+                first_group,
+                steps,
+                parts: kind.parts() as usize,
+                sqes: Box::default(),
+            }),
             _dir: dir,
             scratch: Vec::with_capacity(steps as usize * 8),
-        })
+        };
+        let mut sqes = Vec::with_capacity(ops.records.len() * ops.parts);
+        for group in group_range {
+            for seq in 0..steps {
+                ops.build_step(group, seq, |part, sqe| {
+                    let last = part + 1 == ops.parts;
+                    let link = if last { Flags::empty() } else { Flags::IO_LINK };
+                    sqes.push(
+                        sqe.flags(ops.forced | link)
+                            .user_data(UserData::step_part(group, seq, part as u8, last)),
+                    );
+                });
+            }
+        }
+        ops.prepared = Arc::new(PreparedSteps {
+            sqes: sqes.into_boxed_slice(),
+            ..*ops.prepared
+        });
+        Ok(ops)
     }
 
     /// Registers the op's buffers with `ring`, which will run its steps: a
@@ -361,19 +428,22 @@ impl Ops {
     }
 
     /// Appends the SQEs of step `seq` of `group` to `out`, in order, each
-    /// written once with its final flags (`add`, the op's IOSQE_IO_LINK
-    /// between its parts, IOSQE_ASYNC on every part when forced) and its
-    /// part's user_data ([`UserData::step_part`]).
+    /// copied once from the prepared steps with the style's flags `add` (see
+    /// [`PreparedSteps::push`]).
     #[inline(always)]
     pub fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
-        let (parts, forced) = (self.parts, self.forced);
-        let mut emit = |part: usize, sqe: Entry| {
-            let last = part + 1 == parts;
-            out.push(
-                sqe.flags(add.of(part, parts, forced))
-                    .user_data(UserData::step_part(group, seq, part as u8, last)),
-            );
-        };
+        self.prepared.push(out, group, seq, add);
+    }
+
+    /// The prepared steps, for a style's helper thread to take steps from.
+    pub(crate) fn prepared(&self) -> &Arc<PreparedSteps> {
+        &self.prepared
+    }
+
+    /// Hands each SQE of step `seq` of `group` to `emit` with its part
+    /// number, as the op builds it (no flags, no user_data): once per step
+    /// and cell, when the table is built.
+    fn build_step(&self, group: u32, seq: u32, mut emit: impl FnMut(usize, Entry)) {
         let local = (group - self.first_group) as usize;
         let slot = local * self.steps as usize + seq as usize;
         match (self.kind, &self.io[local]) {

@@ -2,7 +2,23 @@
 //! wants: when to enter, with which flags, through the raw or the registered fd.
 //! Submission and completion sides each sit behind their own lock, so a style
 //! may submit from one thread and reap from another; a ring that only its own
-//! thread drives takes no lock at all, as a plain liburing loop takes none.
+//! thread drives takes no lock at all, as a plain liburing loop takes none:
+//! the locks are taken once the ring is marked shared, before a second
+//! handle can reach another thread (a lane cloned for a completer, lanes
+//! sharing one ring).
+//!
+//! [`Ring::submit_and_wait`] pushes, syncs and reads the SQ in one look and
+//! enters once to submit and wait together (an SQPOLL ring enters only to
+//! wake its poller, to wait for room, or to wait for CQEs not yet there).
+//! Styles pass the number of CQEs their next decision needs: `link` the rest
+//! of the chains the next batch continues, `drain`/`independent` nothing
+//! until the last batch and then everything, the completers the rest of the
+//! chains in flight. A DEFER_TASKRUN ring runs its task_work only in such a
+//! wait, so a wait of one CQE at a time would run one link per enter: the
+//! syscall budget test (`bench-runner/tests/enter_budget.rs`) holds every
+//! style to its [`Style::enter_budget`](crate::style::Style::enter_budget)
+//! in every mode, steps of two SQEs included. Submit and reap are inlined
+//! into each style's loop, as the raw reference loop's are.
 
 use crate::cancel::Cancel;
 use crate::mode::ModeSpec;

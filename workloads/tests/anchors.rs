@@ -12,11 +12,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use workloads::anchors::{
-    calibrate, Anchor, Calibration, CACHE_LINE_ROUND_TRIP, DEFAULT_TARGET, FUTEX_WAKE_ROUND_TRIP,
-    MSG_RING_ROUND_TRIP, SYSCALL,
+    calibrate, Anchor, AnchorError, Calibration, CACHE_LINE_ROUND_TRIP, DEFAULT_RULE,
+    FUTEX_WAKE_ROUND_TRIP, MSG_RING_ROUND_TRIP, SYSCALL,
 };
 use workloads::placement::{allowed_cpus, pin_to, Placement};
-use workloads::sampling::{Estimate, Stop, Target, MIN_SAMPLES};
+use workloads::sampling::{Estimate, Rule, StopReason};
 
 /// The anchors pin threads to CPUs: calibrations running side by side would
 /// disturb each other.
@@ -69,7 +69,7 @@ fn assert_accounted(calibration: &Calibration) {
     eprintln!(
         "calibration spent {:?} of {:?} (overshoot {:?})",
         calibration.spent,
-        calibration.target.budget,
+        calibration.rule.budget,
         calibration.overshoot()
     );
     let names: Vec<&str> = calibration.anchors.iter().map(|a| a.name).collect();
@@ -82,31 +82,37 @@ fn assert_accounted(calibration: &Calibration) {
             MSG_RING_ROUND_TRIP
         ]
     );
-    let share = calibration.target.budget / 4;
+    let share = calibration.rule.budget / 4;
     for anchor in &calibration.anchors {
         let Ok(sampled) = &anchor.measured else {
             continue;
         };
         let e = sampled.estimate;
-        assert!(sampled.samples as usize >= MIN_SAMPLES, "{anchor:?}");
+        assert!(
+            sampled.samples >= calibration.rule.min_samples,
+            "{anchor:?}"
+        );
         assert!(e.low <= e.median && e.median <= e.high, "{anchor:?}");
         match sampled.stop {
-            Stop::Precision => assert!(e.precision() <= calibration.target.precision, "{anchor:?}"),
-            Stop::Budget => assert!(anchor.spent >= share, "{anchor:?}"),
+            StopReason::Precision => {
+                assert!(e.precision() <= calibration.rule.precision, "{anchor:?}")
+            }
+            StopReason::Budget => assert!(anchor.spent >= share, "{anchor:?}"),
+            StopReason::MaxRepetitions => panic!("an anchor has no most samples: {anchor:?}"),
         }
     }
     let anchors_spent: Duration = calibration.anchors.iter().map(|a| a.spent).sum();
     assert!(calibration.spent >= anchors_spent, "{calibration:?}");
     assert_eq!(
         calibration.overshoot(),
-        calibration.spent.saturating_sub(calibration.target.budget)
+        calibration.spent.saturating_sub(calibration.rule.budget)
     );
 }
 
 #[test]
 fn calibration_is_plausible_and_accounted_for() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let calibration = calibrate(DEFAULT_TARGET, &spread, &placement());
+    let calibration = calibrate(DEFAULT_RULE, &spread, &placement());
     assert_accounted(&calibration);
     let anchors = &calibration.anchors;
 
@@ -152,16 +158,17 @@ fn a_tiny_budget_stops_every_anchor_on_the_budget_and_records_the_overshoot() {
     // A precision of zero is reached only by bit-identical samples: every
     // anchor samples until its quarter of 2 ms is spent, and past it until it
     // has the minimum samples.
-    let target = Target {
+    let rule = Rule {
         precision: 0.0,
         budget: Duration::from_millis(2),
+        ..DEFAULT_RULE
     };
-    let calibration = calibrate(target, &spread, &placement());
+    let calibration = calibrate(rule, &spread, &placement());
     assert_accounted(&calibration);
     let mut measured = 0;
     for anchor in &calibration.anchors {
         if let Ok(sampled) = &anchor.measured {
-            assert_eq!(sampled.stop, Stop::Budget, "{anchor:?}");
+            assert_eq!(sampled.stop, StopReason::Budget, "{anchor:?}");
             measured += 1;
         }
     }
@@ -182,11 +189,11 @@ fn single_cpu_skips_only_the_cache_line_anchor() {
     let (first, calibration) = std::thread::spawn(|| {
         let first = allowed_cpus().unwrap()[0];
         pin_to(first).unwrap();
-        let target = Target {
+        let rule = Rule {
             budget: Duration::from_millis(200),
-            ..DEFAULT_TARGET
+            ..DEFAULT_RULE
         };
-        (first, calibrate(target, &spread, &placement()))
+        (first, calibrate(rule, &spread, &placement()))
     })
     .join()
     .unwrap();
@@ -199,7 +206,10 @@ fn single_cpu_skips_only_the_cache_line_anchor() {
     let expected = format!(
         "not supported: needs two CPUs, the placement puts the submitter and its helper both on CPU {first}"
     );
-    assert_eq!(line.measured.as_ref().err(), Some(&expected));
+    let Err(error @ AnchorError::OneCpu(cpu)) = &line.measured else {
+        panic!("{line:?}");
+    };
+    assert_eq!((*cpu, error.to_string()), (first, expected));
     // The other anchors still run, both threads sharing the one CPU.
     for name in [SYSCALL, FUTEX_WAKE_ROUND_TRIP, MSG_RING_ROUND_TRIP] {
         assert!(ns(anchors, name).is_some(), "{name} on one CPU");

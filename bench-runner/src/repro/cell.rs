@@ -1,12 +1,15 @@
 //! Finding the one cell a reproducer is made for: from its name as the
-//! reports print it (`link/sqpoll-shared/nop/g1-s16-b16-t1`), turned into a
-//! one-cell config and planned like any other, or from a config or study
+//! reports print it (`link/sqpoll-shared/nop/g1-s16-b16-t1`), read into a
+//! one-cell [`Config`] built from typed values (checked by the config's own
+//! rules, as `advise`'s is) and planned like any other, or from a config or study
 //! whose cells a `--filter` pattern narrows to one. Either way the cell comes
 //! out of `plan`, with the config's ring size and placement.
 
-use crate::config::Config;
+use crate::config::{mode_choice, op_choice, sharing_choice, style_choices, Config, Grid, Problem};
+use crate::filter::Filter;
 use crate::plan::{plan, PlannedCell};
 use crate::source::ConfigSource;
+use sha2::{Digest, Sha256};
 
 /// Why no single cell was found.
 #[derive(thiserror::Error, Debug, PartialEq, Eq)]
@@ -43,14 +46,11 @@ pub fn find(name: &str, source: Option<&ConfigSource>) -> Result<PlannedCell, Ce
             Config::from_source(source).map_err(|e| CellNotFound::Config(e.to_string()))?,
             source.to_string(),
         ),
-        None => (
-            Config::parse(&config_text(name)?).map_err(|p| CellNotFound::Config(p.to_string()))?,
-            "the name's config".to_string(),
-        ),
+        None => (config_of(name)?, "the name's config".to_string()),
     };
     // The name's own config plans its one cell, whose batch may read
     // smaller than the name's: a batch beyond the stream is the stream.
-    let mut cells = plan(&config, source.map(|_| name));
+    let mut cells = plan(&config, source.map(|_| Filter::new(name)).as_ref());
     if let Some(exact) = cells.iter().position(|c| c.name == name) {
         return Ok(cells.swap_remove(exact));
     }
@@ -67,8 +67,11 @@ pub fn find(name: &str, source: Option<&ConfigSource>) -> Result<PlannedCell, Ce
     }
 }
 
-/// The config of the one cell `name` names: its axes, each with one value.
-fn config_text(name: &str) -> Result<String, CellNotFound> {
+/// The config of the one cell `name` names: its axes, each with one value
+/// (a style named without its variant keeps every variant, as in a config),
+/// everything else at the config's defaults. Its hash is sha256 of the name
+/// (a reproducer resumes nothing).
+fn config_of(name: &str) -> Result<Config, CellNotFound> {
     let not_a_name = || CellNotFound::NotAName(name.to_string());
     let [style, mode, op, shape] = name.split('/').collect::<Vec<_>>()[..] else {
         return Err(not_a_name());
@@ -87,16 +90,25 @@ fn config_text(name: &str) -> Result<String, CellNotFound> {
     };
     let (groups, steps, batch, submitters) = (count('g')?, count('s')?, count('b')?, count('t')?);
     let sharing = parts.next().unwrap_or("per-submitter");
-    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-    Ok(format!(
-        "styles = [{}]\nmodes = [{}]\nops = [{}]\nasync = [{forced_async}]\n\
-         groups = [{groups}]\nsteps = [{steps}]\nbatch = [{batch}]\n\
-         submitters = [{submitters}]\nsharing = [{}]\n",
-        quote(style),
-        quote(mode),
-        quote(op),
-        quote(sharing)
-    ))
+    // The names are read in the order a config's axes are, so a name with
+    // two wrong parts gets the message a config would.
+    let grid = || -> Result<Grid, Problem> {
+        Ok(Grid {
+            styles: style_choices(style)?,
+            modes: vec![mode_choice(mode)?],
+            ops: vec![op_choice(op)?],
+            forced_async: vec![forced_async],
+            groups: vec![groups],
+            steps: vec![steps],
+            batch: vec![batch],
+            submitters: vec![submitters],
+            sharing: vec![sharing_choice(sharing)?],
+        })
+    };
+    let hash = format!("{:x}", Sha256::digest(name));
+    grid()
+        .and_then(|grid| Config::of_grid(hash, grid, |_| {}))
+        .map_err(|problem| CellNotFound::Config(problem.to_string()))
 }
 
 #[cfg(test)]

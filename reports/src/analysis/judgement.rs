@@ -3,18 +3,25 @@
 //! another, and a study's findings. Cells are matched by name, each with the
 //! change of its median, the bootstrap confidence interval of that change,
 //! a Mann–Whitney U test on the repetitions, and a verdict that needs both
-//! significance and a minimum effect size ([`Change::verdict`]). Cells present
-//! on one side only are listed, and header differences (kernel, machine,
-//! tool, config) come first, since they explain most changes.
+//! significance and a minimum effect size ([`Change::verdict`]). Each cell
+//! also states the smallest change its repetitions could have shown
+//! ([`detectable`]; a cell that could not see the threshold is
+//! *underpowered*) and, where both runs have raw reference loops, the change
+//! of its ns/step over its own run's loop ([`CellComparison::normalised`]),
+//! which a machine that got faster or slower between the runs moves on both
+//! sides alike. Cells present on one side only are listed (a baseline cell
+//! the candidate lacks fails the comparison unless allowed), and header
+//! differences (kernel, machine, tool, config) come first, since they
+//! explain most changes.
 //!
 //! It renders nothing: [`crate::render::compare`] and
 //! [`crate::render::mail::compare_email`] write a [`Comparison`] out.
 
 use crate::analysis::model::{CellStatus, CellSummary, Report, Source, EXPECTED_BREAK};
-use crate::analysis::paired::PairedRatio;
+use crate::analysis::paired::{block_ratios, PairedRatio, MIN_BLOCKS};
 use crate::analysis::stats::{
-    benjamini_hochberg, bootstrap_ratio_ci, mann_whitney, median, seed_for, Interval, CONFIDENCE,
-    RESAMPLES,
+    benjamini_hochberg, bootstrap_median_ci, bootstrap_ratio_ci, mann_whitney, median, seed_for,
+    Interval, CONFIDENCE, RESAMPLES,
 };
 use crate::format::{anchor_label, time};
 use crate::results::Results;
@@ -30,6 +37,9 @@ pub struct CompareOptions {
     /// Give oversubscribed cells a verdict too (by default they are not
     /// comparable: their threads took turns on a CPU).
     pub include_oversubscribed: bool,
+    /// Accept baseline cells the candidate lacks (by default each fails the
+    /// comparison: a filtered or broken candidate must not pass on less).
+    pub allow_missing: bool,
 }
 
 impl Default for CompareOptions {
@@ -38,6 +48,7 @@ impl Default for CompareOptions {
             threshold: 0.05,
             alpha: 0.05,
             include_oversubscribed: false,
+            allow_missing: false,
         }
     }
 }
@@ -121,6 +132,51 @@ pub struct CellComparison {
     pub verdict: Verdict,
     /// Why, for verdicts other than the plain statistical ones.
     pub why: Option<String>,
+    /// The smallest relative change of the median these repetitions could
+    /// have shown at the options' alpha ([`detectable`]), when the cell has
+    /// a change; `None` there when too few repetitions show any.
+    pub detectable: Option<f64>,
+    /// The change of the cell's ns/step over its own run's raw reference
+    /// loop, block by block, from baseline to candidate: what is left of
+    /// the change once the machine's own drift between the runs is taken
+    /// out. `None` unless both runs have the cell's loop in enough blocks.
+    pub normalised: Option<Change>,
+}
+
+impl CellComparison {
+    /// Whether the cell has a change but could not have shown one of the
+    /// threshold: its [`detectable`] change is larger, there is none, or
+    /// its repetitions cannot reach significance at all (inconclusive).
+    pub fn underpowered(&self, opts: &CompareOptions) -> bool {
+        self.change.is_some()
+            && (self.verdict == Verdict::Inconclusive
+                || self.detectable.is_none_or(|d| d > opts.threshold))
+    }
+}
+
+/// Why a comparison fails a CI run (exit code 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Cells regressed or broke (their number).
+    Regressed(usize),
+    /// Baseline cells the candidate lacks (their number), without
+    /// [`CompareOptions::allow_missing`].
+    Missing(usize),
+    /// No cell got a verdict on both sides: nothing was compared.
+    NothingCompared,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Regressed(n) => write!(f, "{n} cell(s) regressed or broke"),
+            Failure::Missing(n) => write!(
+                f,
+                "{n} baseline cell(s) missing from the candidate (--allow-missing accepts that)"
+            ),
+            Failure::NothingCompared => f.write_str("no cell was compared"),
+        }
+    }
 }
 
 /// A complete baseline/candidate comparison.
@@ -140,6 +196,11 @@ pub struct Comparison {
     pub only_cand: Vec<String>,
     /// The options used.
     pub options: CompareOptions,
+    /// How the raw reference loops changed from baseline to candidate: the
+    /// median over the cells both runs have loops of, of the ratio of
+    /// their loops' medians, and how many cells that is. The machine's own
+    /// drift, which [`CellComparison::normalised`] takes out.
+    pub raw_loops: Option<(f64, usize)>,
 }
 
 /// Compares a candidate run against a baseline run.
@@ -159,10 +220,21 @@ pub fn compare(base: &Results, cand: &Results, opts: &CompareOptions) -> Compari
             .map(|x| x.name.clone())
             .collect()
     };
+    let loops: Vec<f64> = cells
+        .iter()
+        .filter_map(|c| {
+            let raw = |s: &CellSummary| {
+                let v: Vec<f64> = s.reference_samples.iter().map(|&(_, v)| v).collect();
+                (!v.is_empty()).then(|| median(&v))
+            };
+            Some(raw(&c.cand)? / raw(&c.base)?)
+        })
+        .collect();
     Comparison {
         header_diff: header_diff(&base.header, &cand.header),
         only_base: missing(&b, &c),
         only_cand: missing(&c, &b),
+        raw_loops: (!loops.is_empty()).then(|| (median(&loops), loops.len())),
         cells,
         base: b.sources[0].clone(),
         cand: c.sources[0].clone(),
@@ -201,6 +273,7 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
     // samples are compared (the reader believes no others; see `checks`).
     let usable = |xs: &[f64]| !xs.is_empty() && xs.iter().all(|x| x.is_finite() && *x > 0.0);
     let timed = usable(&base.ns_samples) && usable(&cand.ns_samples);
+    let seed = seed_for(&base.name);
     let (change, verdict, why) = match (base.status, cand.status, oversubscribed) {
         (CellStatus::Ok, CellStatus::Ok, Some(side)) if timed => (
             None,
@@ -210,7 +283,7 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
             )),
         ),
         (CellStatus::Ok, CellStatus::Ok, None) if timed => {
-            let change = Change::measure(&base.ns_samples, &cand.ns_samples, seed_for(&base.name));
+            let change = Change::measure(&base.ns_samples, &cand.ns_samples, seed);
             // Provisional: the verdict waits for the q-values of all cells.
             (Some(change), Verdict::NoChange, None)
         }
@@ -238,15 +311,49 @@ fn compare_cell(base: &CellSummary, cand: &CellSummary, opts: &CompareOptions) -
             Some(format!("baseline {}, candidate {}", b.word(), c.word())),
         ),
     };
+    let measured = change.is_some();
     CellComparison {
         name: base.name.clone(),
         labels,
+        detectable: measured
+            .then(|| detectable(&base.ns_samples, &cand.ns_samples, opts.alpha, seed))
+            .flatten(),
+        normalised: measured.then(|| normalised(base, cand, seed)).flatten(),
         base: base.clone(),
         cand: cand.clone(),
         change,
         verdict,
         why,
     }
+}
+
+/// The smallest relative change of the median that `base` and `cand`, the
+/// repetitions of two runs, could show as significant at `alpha`: each
+/// side's bootstrap interval of its median at level 1 − alpha, as a
+/// fraction of the median, the two combined in quadrature (the critical
+/// value of the change of two independent medians: a true change this
+/// large is seen about half the time, a smaller one mostly missed). `None`
+/// with fewer than [`MIN_BLOCKS`] repetitions on a side, whose interval
+/// says nothing. `seed` fixes the bootstraps.
+pub fn detectable(base: &[f64], cand: &[f64], alpha: f64, seed: u64) -> Option<f64> {
+    let relative = |xs: &[f64], seed: u64| {
+        let m = median(xs);
+        (xs.len() >= MIN_BLOCKS && m > 0.0)
+            .then(|| bootstrap_median_ci(xs, 1.0 - alpha, RESAMPLES, seed).half_width_around(m) / m)
+    };
+    let (b, c) = (relative(base, seed)?, relative(cand, seed ^ 1)?);
+    Some(b.hypot(c))
+}
+
+/// The change of `cand`'s ns/step over its run's raw loop from `base`'s,
+/// each side's values the per-block ratios of the cell over its loop;
+/// `None` unless both sides have [`MIN_BLOCKS`] of them.
+fn normalised(base: &CellSummary, cand: &CellSummary, seed: u64) -> Option<Change> {
+    let over_loop = |s: &CellSummary| {
+        let ratios = block_ratios(&s.by_block(&s.ns_samples), &s.reference_samples);
+        (ratios.len() >= MIN_BLOCKS).then_some(ratios)
+    };
+    Some(Change::measure(&over_loop(base)?, &over_loop(cand)?, seed))
 }
 
 /// Adjusts the p-values of all measured cells for their number, then gives
@@ -373,22 +480,41 @@ fn header_diff(a: &Header, b: &Header) -> Vec<String> {
     if !changed.is_empty() {
         out.push(format!("mitigations changed: {}", changed.join(", ")));
     }
-    for (name, x, y) in [
+    // Features are every one the kernel reported; opcodes only those of
+    // the opcodes each run's cells used (`probed`, or in older files the
+    // listed ones alone), so an opcode counts as gone or new only where
+    // the other run probed it too.
+    let probed = |io: &crate::schema::IoUringInfo| -> Vec<String> {
+        if io.probed.is_empty() {
+            io.opcodes.clone()
+        } else {
+            io.probed.clone()
+        }
+    };
+    for (name, x, y, x_probed, y_probed) in [
         (
             "io_uring features",
             &a.io_uring.features,
             &b.io_uring.features,
+            a.io_uring.features.clone(),
+            b.io_uring.features.clone(),
         ),
-        ("io_uring opcodes", &a.io_uring.opcodes, &b.io_uring.opcodes),
+        (
+            "io_uring opcodes",
+            &a.io_uring.opcodes,
+            &b.io_uring.opcodes,
+            probed(&a.io_uring),
+            probed(&b.io_uring),
+        ),
     ] {
         let gone: Vec<&str> = x
             .iter()
-            .filter(|f| !y.contains(f))
+            .filter(|f| !y.contains(f) && y_probed.contains(f))
             .map(String::as_str)
             .collect();
         let new: Vec<&str> = y
             .iter()
-            .filter(|f| !x.contains(f))
+            .filter(|f| !x.contains(f) && x_probed.contains(f))
             .map(String::as_str)
             .collect();
         if !gone.is_empty() || !new.is_empty() {
@@ -425,16 +551,46 @@ fn anchor_moved(base: &AnchorValue, cand: &AnchorValue) -> Option<String> {
 }
 
 impl Comparison {
-    /// Whether any cell regressed or broke: drives exit code 1.
+    /// Why the comparison fails a CI run, each reason once: cells that
+    /// regressed or broke, baseline cells the candidate lacks (unless
+    /// allowed), or nothing compared at all.
+    pub fn failures(&self) -> Vec<Failure> {
+        let mut out = Vec::new();
+        let failed = self.cells.iter().filter(|c| c.verdict.fails()).count();
+        if failed > 0 {
+            out.push(Failure::Regressed(failed));
+        }
+        if !self.only_base.is_empty() && !self.options.allow_missing {
+            out.push(Failure::Missing(self.only_base.len()));
+        }
+        if self
+            .cells
+            .iter()
+            .all(|c| c.verdict == Verdict::NotComparable)
+        {
+            out.push(Failure::NothingCompared);
+        }
+        out
+    }
+
+    /// Whether the comparison fails: drives exit code 1.
     pub fn has_regression(&self) -> bool {
-        self.cells.iter().any(|c| c.verdict.fails())
+        !self.failures().is_empty()
+    }
+
+    /// The cells compared that could not have shown a change of the threshold.
+    pub fn underpowered(&self) -> usize {
+        self.cells
+            .iter()
+            .filter(|c| c.underpowered(&self.options))
+            .count()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::AnchorStop;
+    use crate::schema::StopReason;
 
     fn futex() -> AnchorValue {
         AnchorValue {
@@ -444,7 +600,7 @@ mod tests {
             ci_low: Some(44_810.0),
             ci_high: Some(45_480.0),
             precision: Some(0.0080),
-            stop: Some(AnchorStop::Precision),
+            stop: Some(StopReason::Precision),
             spent_ns: Some(250_000_000),
             unsupported: None,
         }

@@ -7,7 +7,7 @@
 //! [`crate::analysis::judgement`].
 
 use crate::format::{anchor_label, num, pct, time, time_unit};
-use crate::schema::{AnchorStop, AnchorValue, Calibration};
+use crate::schema::{AnchorValue, Calibration, StopReason};
 
 /// One anchor: its median with the interval and precision it reached, and a
 /// note when its budget ran out before the target precision; the reason
@@ -24,8 +24,10 @@ pub fn line(anchor: &AnchorValue) -> String {
     match (anchor.ci_low, anchor.ci_high, anchor.precision) {
         (Some(lo), Some(hi), Some(precision)) => {
             let stop = match anchor.stop {
-                Some(AnchorStop::Budget) => ", budget spent first",
-                Some(AnchorStop::Precision) | None => "",
+                Some(StopReason::Budget) => ", budget spent first",
+                // The calibration sets no most samples; a file may still say so.
+                Some(StopReason::MaxRepetitions) => ", most samples taken first",
+                Some(StopReason::Precision) | None => "",
             };
             format!(
                 "{value} (95% CI {}–{}, ±{}{stop})",
@@ -70,7 +72,7 @@ mod tests {
             ci_low: Some(44_810.0),
             ci_high: Some(45_480.0),
             precision: Some(0.0080),
-            stop: Some(AnchorStop::Precision),
+            stop: Some(StopReason::Precision),
             spent_ns: Some(250_000_000),
             unsupported: None,
         }
@@ -88,7 +90,7 @@ mod tests {
             ci_low: Some(910.0),
             ci_high: Some(1010.0),
             precision: Some(0.063),
-            stop: Some(AnchorStop::Budget),
+            stop: Some(StopReason::Budget),
             ..futex()
         };
         assert_eq!(

@@ -9,8 +9,10 @@
 //! family's blocks ([`MEASURE_STEAL`], [`MEASURE_LOAD`]), and
 //! bench-github.json's text the warning when it was high. Names are stable across runs
 //! ([`crate::schema::CellKey::name`], plus `@kernel` with several inputs).
-//! A comparison's `compare-bench.json` is BMF too: the candidate's ns/step
-//! and its ratio to the baseline.
+//! A comparison's `compare-bench.json` is BMF too: the candidate's ns/step,
+//! its ratio to the baseline, that ratio over the raw loops when both runs
+//! have them, and the smallest change the cell could show with whether that
+//! is over the threshold (`underpowered`, 0 or 1).
 
 use crate::analysis::judgement::Comparison;
 use crate::analysis::load::LoadSummary;
@@ -164,7 +166,9 @@ impl Exporter<Rendered> for GithubBenchmarkExporter {
     }
 }
 
-/// BMF of the candidate: its ns/step and its ratio to the baseline.
+/// BMF of the candidate: its ns/step, its ratio to the baseline (plain and
+/// over the raw loops), the smallest change it could show and whether it is
+/// underpowered.
 impl Exporter<Comparison> for CompareBenchExporter {
     fn file_name(&self) -> &'static str {
         "compare-bench.json"
@@ -176,17 +180,26 @@ impl Exporter<Comparison> for CompareBenchExporter {
             let (Some(ns), Some(change)) = (&c.cand.ns, &c.change) else {
                 continue;
             };
-            root.insert(
-                c.name.clone(),
-                json!({
-                    MEASURE_LATENCY: bmf_metric(ns),
-                    "ratio-to-baseline": {
-                        "value": change.ratio,
-                        "lower_value": change.ci.lo,
-                        "upper_value": change.ci.hi,
-                    },
-                }),
-            );
+            let mut measures = json!({
+                MEASURE_LATENCY: bmf_metric(ns),
+                "ratio-to-baseline": {
+                    "value": change.ratio,
+                    "lower_value": change.ci.lo,
+                    "upper_value": change.ci.hi,
+                },
+                "underpowered": { "value": u8::from(c.underpowered(&input.options)) },
+            });
+            if let Some(n) = &c.normalised {
+                measures["ratio-to-baseline-over-raw-loop"] = json!({
+                    "value": n.ratio,
+                    "lower_value": n.ci.lo,
+                    "upper_value": n.ci.hi,
+                });
+            }
+            if let Some(d) = c.detectable {
+                measures["detectable-change"] = json!({ "value": d });
+            }
+            root.insert(c.name.clone(), measures);
         }
         Ok(Some(to_bytes(&Value::Object(root))))
     }

@@ -1,7 +1,9 @@
 //! compare.md and the terminal's text of a [`Comparison`]: the header
-//! differences first, then a row per cell (both medians, the change with its
-//! interval, p and q, the verdict and why), the cells missing on either
-//! side, and a line counting the verdicts. The mail of the same comparison
+//! differences and the raw loops' drift first, then a row per cell (both
+//! medians, the ns/step change with its interval, the change over the raw
+//! loop, the smallest change it could show, p and q, the verdict and why),
+//! the cells missing on either side, and a line counting the verdicts, the
+//! underpowered cells and why the comparison fails, if it does. The mail of the same comparison
 //! is [`crate::render::mail::compare_email`].
 
 use crate::analysis::judgement::{Comparison, Verdict, VERDICTS};
@@ -27,18 +29,55 @@ impl Comparison {
             .map(|v| format!("{} {}", count(*v), v.word()))
             .collect();
         if !self.only_base.is_empty() {
-            parts.push(format!("{} only in baseline", self.only_base.len()));
+            parts.push(format!(
+                "{} only in baseline{}",
+                self.only_base.len(),
+                if self.options.allow_missing {
+                    " (allowed)"
+                } else {
+                    ""
+                }
+            ));
         }
         if !self.only_cand.is_empty() {
             parts.push(format!("{} only in candidate", self.only_cand.len()));
         }
-        format!(
+        let underpowered = self.underpowered();
+        if underpowered > 0 {
+            parts.push(format!(
+                "{underpowered} underpowered (could not detect a {} change)",
+                self.threshold_word()
+            ));
+        }
+        let mut line = format!(
             "{} cells compared (threshold {}, alpha {}): {}",
             self.cells.len(),
-            signed_pct(self.options.threshold).trim_start_matches('+'),
+            self.threshold_word(),
             self.options.alpha,
             parts.join(", ")
-        )
+        );
+        let failures: Vec<String> = self.failures().iter().map(ToString::to_string).collect();
+        if !failures.is_empty() {
+            line.push_str(&format!("; FAILED: {}", failures.join("; ")));
+        }
+        line
+    }
+
+    /// The threshold as a percentage without its sign.
+    fn threshold_word(&self) -> String {
+        signed_pct(self.options.threshold)
+            .trim_start_matches('+')
+            .to_string()
+    }
+
+    /// The raw loops' drift between the runs, as one sentence.
+    pub fn raw_loops_line(&self) -> Option<String> {
+        let (ratio, cells) = self.raw_loops?;
+        Some(format!(
+            "Raw reference loops: {} ns/step from baseline to candidate (median over {cells} \
+             cells): the machine's own change, which the change over the raw loop takes out.",
+            signed_pct(ratio - 1.0)
+        ))
     }
 
     fn table(&self) -> Table {
@@ -46,8 +85,10 @@ impl Comparison {
             ("cell", Align::Left),
             ("base ns/step", Align::Right),
             ("cand ns/step", Align::Right),
-            ("change", Align::Right),
+            ("ns/step change", Align::Right),
             ("95% CI of change", Align::Right),
+            ("over raw loop", Align::Right),
+            ("detectable", Align::Right),
             ("p", Align::Right),
             ("q", Align::Right),
             ("verdict", Align::Left),
@@ -70,12 +111,28 @@ impl Comparison {
             };
             let mut notes = c.labels.clone();
             notes.extend(c.why.clone());
+            if c.underpowered(&self.options) {
+                notes.push(format!(
+                    "underpowered: cannot detect a {} change",
+                    self.threshold_word()
+                ));
+            }
+            let normalised = c
+                .normalised
+                .map_or("-".into(), |n| signed_pct(n.ratio - 1.0));
+            let detectable = match (&c.change, c.detectable) {
+                (None, _) => "-".into(),
+                (Some(_), None) => "none".into(),
+                (Some(_), Some(d)) => format!("±{}", signed_pct(d).trim_start_matches('+')),
+            };
             t.push(vec![
                 c.name.clone(),
                 value(&c.base),
                 value(&c.cand),
                 change,
                 ci,
+                normalised,
+                detectable,
                 p,
                 q,
                 c.verdict.word().into(),
@@ -95,6 +152,9 @@ impl Comparison {
                 out.push_str(&format!("  {line}\n"));
             }
             out.push('\n');
+        }
+        if let Some(line) = self.raw_loops_line() {
+            out.push_str(&format!("{line}\n\n"));
         }
         out.push_str(&format!(
             "baseline:  {}\ncandidate: {}\n\n",
@@ -126,6 +186,9 @@ impl Comparison {
             doc.push(Block::Heading(2, "Runs differ".into()));
             doc.push(Block::List(self.header_diff.clone()));
         }
+        if let Some(line) = self.raw_loops_line() {
+            doc.push(Block::Paragraph(line));
+        }
         doc.push(Block::List(vec![
             format!(
                 "baseline: {} ({})",
@@ -142,10 +205,17 @@ impl Comparison {
             "A verdict needs both significance (the Mann-Whitney U p-value of the \
              repetitions, adjusted for the number of cells compared by \
              Benjamini-Hochberg into q, below {}) and a change of the median of \
-             at least {}; the interval is the bootstrap {:.0}% CI of the ratio of medians.",
+             at least {}; the interval is the bootstrap {:.0}% CI of the ratio of medians. \
+             \"over raw loop\" is the same change of each cell's ns/step over its own run's raw \
+             reference loop, block by block, which a machine that got faster or slower between \
+             the runs moves on both sides alike. \"detectable\" is the smallest change the two \
+             runs' repetitions could show at alpha {} (their medians' intervals combined); a \
+             cell whose detectable change exceeds the threshold is underpowered: a regression \
+             of the threshold there would pass unseen.",
             self.options.alpha,
-            signed_pct(self.options.threshold).trim_start_matches('+'),
-            CONFIDENCE * 100.0
+            self.threshold_word(),
+            CONFIDENCE * 100.0,
+            self.options.alpha
         )));
         let oversubscribed = self
             .cells

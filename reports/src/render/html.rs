@@ -1,5 +1,8 @@
 //! report.html: the document as one self-contained HTML file (inline CSS and
-//! inline SVG plots, no scripts, nothing fetched from a network).
+//! inline SVG plots, no scripts, nothing fetched from a network). A table of
+//! contents links every section; tables fit a window 1280 px wide (numbers
+//! never wrap, text does), which `reports/tests/browser.rs` checks in a real
+//! browser.
 
 use crate::error::ReportError;
 use crate::render::document::{heading_id, Block, Document};

@@ -218,8 +218,10 @@ pub fn machine_facts(src: &Source) -> Vec<String> {
         h.tool.version, h.tool.commit
     ));
     facts.push(format!(
-        "config {} (sha256 {}), started at {} (unix)",
-        h.run.config_path, h.run.config_hash, h.run.started_unix
+        "config {} (sha256 {}), started {}",
+        h.run.config_path,
+        h.run.config_hash,
+        crate::format::utc(h.run.started_unix)
     ));
     facts.push(format!("results file {}", src.path.display()));
     facts

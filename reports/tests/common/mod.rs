@@ -34,6 +34,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
         io_uring: IoUringInfo {
             features: vec!["NODROP".into(), "SUBMIT_STABLE".into()],
             opcodes: vec!["NOP".into(), "WRITE".into(), "FUTEX_WAIT".into()],
+            probed: vec![],
             unavailable: None,
         },
         run: RunInfo {
@@ -58,7 +59,7 @@ pub fn header(kernel: &str, emulated: bool) -> Header {
                 ci_low: Some(94.2),
                 ci_high: Some(95.6),
                 precision: Some(0.0084),
-                stop: Some(AnchorStop::Precision),
+                stop: Some(StopReason::Precision),
                 spent_ns: Some(120_000_000),
                 unsupported: None,
             },

@@ -5,15 +5,14 @@
 //! relays only the CQE that completes a step (its last SQE's); an inner
 //! part's CQE is dropped, or made the handoff's failure when it failed.
 
-use super::{StepCtx, StepError, StepSource, Stream};
+use super::{StepCtx, StepError, StepSource};
 use crate::cancel::Cancel;
-use crate::op::{OpKind, Ops, StepFlags};
+use crate::op::{OpKind, Ops, PreparedSteps};
 use crate::ring::RingError;
 use crate::sys::futex;
 use crate::userdata::UserData;
-use io_uring::squeue::{Entry, Flags};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The seq of a style's own stop request (never a step's seq).
 pub(super) const STOP_SEQ: u32 = u32::MAX;
@@ -214,54 +213,28 @@ impl Handoff {
     }
 }
 
-/// The SQEs of every step of a lane, built once by the lane thread from its ops
-/// (whose buffers live for the whole cell) so that a helper thread can submit
-/// steps without touching the ops. A step's SQEs are copied from the table
-/// into the helper's buffer with the style's flags set on the way.
+/// The lane's [`PreparedSteps`], handed by the lane thread to its helper
+/// thread, so that the helper submits steps without touching the ops (whose
+/// buffers live for the whole cell) and copies each step's SQEs exactly as
+/// the lane thread would.
 #[derive(Default)]
 pub(super) struct StepTable {
-    entries: OnceLock<Table>,
-}
-
-/// A filled [`StepTable`]: every step's SQEs, `parts` to a step, by group and seq.
-struct Table {
-    first_group: u32,
-    steps: u32,
-    parts: usize,
-    sqes: Box<[Entry]>,
+    prepared: OnceLock<Arc<PreparedSteps>>,
 }
 
 impl StepTable {
-    /// Builds the table on the first call; later calls do nothing.
-    pub fn fill(&self, ops: &Ops, stream: &Stream) {
-        self.entries.get_or_init(|| {
-            let groups = stream.groups();
-            let mut sqes = Vec::new();
-            for g in groups.clone() {
-                for s in 0..stream.steps {
-                    ops.push_step(&mut sqes, g, s, StepFlags::NONE);
-                }
-            }
-            Table {
-                first_group: groups.start,
-                steps: stream.steps,
-                parts: ops.parts() as usize,
-                sqes: sqes.into_boxed_slice(),
-            }
-        });
+    /// Takes the lane's prepared steps on the first call; later calls do nothing.
+    pub fn fill(&self, ops: &Ops) {
+        self.prepared.get_or_init(|| ops.prepared().clone());
     }
 }
 
 impl StepSource for StepTable {
     /// Panics if the table was not filled first, which would be a bug of the
     /// style (it fills before anything is submitted).
-    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
-        let t = self.entries.get().expect("step table filled");
-        let at = ((group - t.first_group) * t.steps + seq) as usize * t.parts;
-        for (part, sqe) in t.sqes[at..at + t.parts].iter().enumerate() {
-            // The op's own flags are already set; `of` adds the style's.
-            out.push(sqe.clone().flags(add.of(part, t.parts, Flags::empty())));
-        }
+    #[inline]
+    fn prepared(&self) -> &PreparedSteps {
+        self.prepared.get().expect("step table filled")
     }
 }
 
@@ -272,11 +245,11 @@ pub(super) fn decode(user_data: u64) -> Result<UserData, StepError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Stream;
     use super::*;
-    use crate::op::OpKind;
+    use crate::op::{OpKind, StepFlags};
     use crate::verify::OrderLog;
     use results_schema::ReasonCode;
-    use std::sync::Arc;
     use std::time::Duration;
 
     fn nop_ops(groups: u32, steps: u32) -> Ops {
@@ -429,10 +402,10 @@ mod tests {
         )
         .expect("nop ops");
         let table = StepTable::default();
-        table.fill(&ops, &Stream::new(3..5, 4, 2));
+        table.fill(&ops);
         for (g, s) in [(3, 0), (3, 3), (4, 0), (4, 2)] {
             let mut sqes = Vec::new();
-            table.push_step(&mut sqes, g, s, StepFlags::NONE);
+            table.prepared().push(&mut sqes, g, s, StepFlags::NONE);
             assert_eq!(sqes.len(), 1);
             assert_eq!(sqes[0].get_user_data(), UserData::step(g, s));
         }

@@ -65,6 +65,33 @@
 //!   detects has a variant of its own (a helper that died, a lost wakeup,
 //!   a request of the style's that failed...), each with its reason code.
 //!
+//! # Steps of several SQEs, style by style
+//!
+//! A step of `fsync` (WRITE, then FSYNC) or `copy` (READ_FIXED, then
+//! WRITE_FIXED) is one unit, as the Contract says; what each style adds:
+//!
+//! - `independent`: nothing; a step's SQEs stay in order, the steps race
+//!   each other (the unordered control).
+//! - `link`, `hardlink`: the style's flag on the last SQE of every step but
+//!   its run's last, so the chain's tail is the last SQE of its last step.
+//! - `drain`: IOSQE_IO_DRAIN on the first SQE of each step.
+//! - `userspace`, `futex-syscall`: a group's next step (all its SQEs) goes
+//!   after the previous step's last CQE.
+//! - `sync-group` (both variants): chains as `link`; the chain cap counts
+//!   steps, sized so a chain's SQEs fill at most half the SQ; the completer
+//!   continues a chain at the last CQE of its tail step.
+//! - `msg-ring`: the reactor submits a step's SQEs together and the group's
+//!   next step after its last CQE; its ring registers the lane's fixed
+//!   buffers.
+//! - `futex` (every variant): the chain hardlinks every SQE, inner parts
+//!   too, so its bump and wake run even when a part fails; the SQ check
+//!   counts every SQE.
+//! - `bpf-loop`: runs NOP steps only and refuses the other ops.
+//!
+//! A config's batch of such steps must fit the SQ whole (`batch × parts ≤
+//! ring_entries`), and lanes sharing one ring cannot run `copy` (a ring has
+//! one table of fixed buffers): that cell is an `unsupported_combination`.
+//!
 //! A style's variants are parsed in one place, a `Variants` table of the
 //! style's own type; the order a cross-batch style keeps is a type parameter
 //! (`order::Order`), which only the `fault-injection` build breaks.
@@ -93,7 +120,7 @@ pub(crate) use {
 
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use crate::op::{Ops, StepFlags};
+use crate::op::{Ops, PreparedSteps};
 use crate::probe::Need;
 use crate::ring::RingError;
 use crate::userdata::{Tag, UserData};
@@ -332,24 +359,24 @@ impl StepCtx<'_> {
 }
 
 /// Where a style takes a step's SQEs from: the lane's [`Ops`], or the
-/// [`handoff::StepTable`] a helper thread reads. Either writes each SQE once,
-/// with its final flags, into the caller's submission buffer.
+/// [`handoff::StepTable`] a helper thread reads. Both hand out the lane's one
+/// [`PreparedSteps`], so every style copies its steps at the same cost.
 pub(crate) trait StepSource {
-    /// Appends the SQEs of step `seq` of `group` to `out` with `add`.
-    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags);
+    /// The lane's prepared steps.
+    fn prepared(&self) -> &PreparedSteps;
 }
 
 impl StepSource for Ops {
-    #[inline]
-    fn push_step(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
-        Ops::push_step(self, out, group, seq, add);
+    #[inline(always)]
+    fn prepared(&self) -> &PreparedSteps {
+        Ops::prepared(self)
     }
 }
 
-/// Appends steps `seqs` of `group` to `out` as one chain: each step's SQEs
-/// (already linked inside the step by the op), and `flag` on the last SQE of
-/// every step but the chain's last, so that each step waits for the whole
-/// step before it.
+/// Appends steps `seqs` of `group` to `out` as one chain
+/// ([`PreparedSteps::push_chain`]): `flag` on the last SQE of every step but
+/// the chain's last.
+#[inline(always)]
 pub(crate) fn push_chain(
     out: &mut Vec<Entry>,
     steps: &impl StepSource,
@@ -357,15 +384,7 @@ pub(crate) fn push_chain(
     seqs: Range<u32>,
     flag: Flags,
 ) {
-    let last = seqs.end.saturating_sub(1);
-    for s in seqs {
-        let add = if s < last {
-            StepFlags::last(flag)
-        } else {
-            StepFlags::NONE
-        };
-        steps.push_step(out, group, s, add);
-    }
+    steps.prepared().push_chain(out, group, seqs, flag);
 }
 
 /// A group's steps within one batch, seqs `start..end`: consecutive, since the

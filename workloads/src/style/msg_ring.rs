@@ -198,7 +198,7 @@ impl Run {
 
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        self.table.fill(ctx.ops, ctx.stream);
+        self.table.fill(ctx.ops);
         self.handoff.relay.reset();
         let groups = ctx.stream.groups().len() as u32;
         let expected = if self.per_step {
@@ -346,7 +346,9 @@ impl<O: Order> Reactor<O> {
                 let gi = g as usize;
                 // With the order ignored, every requested step goes at once.
                 while (!busy[gi] || !O::KEPT) && next[gi] < requested[gi] {
-                    self.table.push_step(&mut out, g, next[gi], StepFlags::NONE);
+                    self.table
+                        .prepared()
+                        .push(&mut out, g, next[gi], StepFlags::NONE);
                     next[gi] += 1;
                     busy[gi] = true;
                 }

@@ -410,7 +410,7 @@ fn continue_chain(
 
 impl<O: Order> Instance for Append<O> {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
-        self.table.fill(ctx.ops, ctx.stream);
+        self.table.fill(ctx.ops);
         self.handoff.relay.reset();
         // Nothing is in flight between passes: the completer sees these first.
         for g in ctx.stream.groups() {

@@ -53,6 +53,10 @@ impl Comparison {
                 out.extend(wrap(&ascii(line), MAIL_WIDTH, "  ", "    "));
             }
         }
+        if let Some(line) = self.raw_loops_line() {
+            out.push(String::new());
+            out.extend(wrap(&ascii(&line), MAIL_WIDTH, "", ""));
+        }
         for (side, src) in [("Baseline", &self.base), ("Candidate", &self.cand)] {
             out.push(String::new());
             out.push(format!("{side}:"));
@@ -79,18 +83,17 @@ impl Comparison {
         text
     }
 
-    /// One line per regressed cell (`-10.9% regression of CELL`: the change
-    /// of its steps per second, with its ns/step change beside it) and per
-    /// cell that broke, with why.
+    /// One line per regressed cell (`ns/step +12.2%: regression of CELL`,
+    /// one figure: the change of its median ns/step) and per cell that
+    /// broke, with why.
     pub fn headlines(&self) -> Vec<String> {
         self.cells
             .iter()
             .filter_map(|c| match (c.verdict, &c.change) {
                 (Verdict::Regression, Some(ch)) => Some(format!(
-                    "{} regression of {} (ns/step {})",
-                    signed_pct(1.0 / ch.ratio - 1.0),
-                    c.name,
-                    signed_pct(ch.ratio - 1.0)
+                    "ns/step {}: regression of {}",
+                    signed_pct(ch.ratio - 1.0),
+                    c.name
                 )),
                 (Verdict::Broken, _) => Some(format!(
                     "{} newly failed: {}",
