@@ -11,6 +11,7 @@ mod family;
 mod filter;
 mod header;
 mod list;
+mod load;
 mod out_dir;
 mod perf_control;
 mod plan;

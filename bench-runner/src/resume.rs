@@ -104,7 +104,11 @@ pub fn rewrite(results: &Results) -> io::Result<()> {
         .records
         .iter()
         .map(|r| Record::Cell(Box::new(r.clone())));
-    for record in std::iter::once(header).chain(cells) {
+    let loads = results
+        .loads
+        .iter()
+        .map(|l| Record::Load(Box::new(l.clone())));
+    for record in std::iter::once(header).chain(cells).chain(loads) {
         serde_json::to_writer(&mut file, &record)?;
         file.write_all(b"\n")?;
     }
@@ -150,6 +154,7 @@ mod tests {
             header: *header,
             records,
             repros: vec![],
+            loads: vec![],
             warnings: vec![],
         }
     }

@@ -10,6 +10,7 @@ use crate::config::{Config, ConfigError};
 use crate::family::{block_order, families};
 use crate::filter::{Filter, NoMatch};
 use crate::header;
+use crate::load;
 use crate::out_dir::{self, OutDirError};
 use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
 use crate::plan::{plan, PlannedCell};
@@ -19,6 +20,7 @@ use crate::resume;
 use crate::source::ConfigSource;
 use crate::stopping::{self, Member};
 use itertools::Itertools;
+use reports::analysis::load as machine_load;
 use reports::analysis::paired::{median_ratio, Blocked};
 use reports::analysis::stats::{coefficient_of_variation, median};
 use reports::results::{Results, ResultsError, ResultsWriter};
@@ -371,6 +373,8 @@ struct Sweeper<'a> {
     interrupt: &'a AtomicBool,
     observers: Option<Observers>,
     written: usize,
+    /// Families whose load was warned of.
+    loaded: BTreeSet<String>,
 }
 
 impl Sweeper<'_> {
@@ -495,6 +499,7 @@ impl Sweeper<'_> {
             if running.is_empty() {
                 break;
             }
+            let started = load::BlockStart::now();
             for unit in block_order(family, block, &running) {
                 if self.interrupted() {
                     return Ok(true);
@@ -513,6 +518,7 @@ impl Sweeper<'_> {
                     return Ok(true);
                 }
             }
+            self.record_load(started, family, block, progress)?;
             self.writer.sync()?;
             let still: Vec<&Active<'_>> = members
                 .iter()
@@ -534,6 +540,27 @@ impl Sweeper<'_> {
             }
         }
         Ok(false)
+    }
+
+    /// Writes the machine's load over block `block` of `family`, warning
+    /// when it was high (once per family: its later blocks are in the line).
+    fn record_load(
+        &mut self,
+        started: load::BlockStart,
+        family: &str,
+        block: u32,
+        progress: &mut Progress,
+    ) -> Result<(), SweepError> {
+        let Some(line) = started.finish(family, block) else {
+            return Ok(());
+        };
+        let first_high = !self.loaded.contains(family) && machine_load::high(&line);
+        if let Some(warning) = machine_load::block_warning(&line).filter(|_| first_high) {
+            self.loaded.insert(family.to_string());
+            progress.println(&warning);
+        }
+        self.writer.append(&Record::Load(Box::new(line)))?;
+        Ok(())
     }
 
     /// Repetition `rep` of a cell, unless an earlier run recorded it, with
@@ -967,6 +994,7 @@ pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, S
         interrupt,
         observers: config.profile.then(|| Observers::load(perf)),
         written: 0,
+        loaded: BTreeSet::new(),
     };
     let mut progress = Progress::new(cells.len() as u64);
     let mut active = sweeper.admit(&cells, &done, &caps, &mut progress)?;

@@ -21,8 +21,8 @@
 
 use crate::sanitize::quoted;
 use crate::schema::{
-    CellKey, CellRecord, Header, Profile, ReferenceSummary, ReferenceTiming, ReproOutcome,
-    ReproRun, Timing,
+    CellKey, CellRecord, Header, LoadRecord, Profile, ReferenceSummary, ReferenceTiming,
+    ReproOutcome, ReproRun, Timing,
 };
 use std::fmt;
 
@@ -376,6 +376,16 @@ pub fn repro(r: &ReproRun) -> Result<(), Rejected> {
             passes: r.passes,
         }),
     }
+}
+
+/// Checks every number of a load line: a share of time stolen, a load
+/// average, a duration; its family is free text (sanitized on reading).
+pub fn load(l: &LoadRecord) -> Result<(), Rejected> {
+    check("load.steal", l.steal, Rule::Fraction)?;
+    check("load.load1", l.load1, Rule::NonNegative)?;
+    check("load.seconds", l.seconds, Rule::NonNegative)?;
+    at_least_one("load.cpus", u64::from(l.cpus))?;
+    Ok(())
 }
 
 /// Checks the names of a header's registry, and its anchors, which

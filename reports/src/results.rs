@@ -9,7 +9,7 @@
 
 use crate::checks::{self, Rejected};
 use crate::sanitize;
-use crate::schema::{CellRecord, Header, Record, ReproRun, SCHEMA_VERSION};
+use crate::schema::{CellRecord, Header, LoadRecord, Record, ReproRun, SCHEMA_VERSION};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -62,6 +62,9 @@ pub struct Results {
     pub records: Vec<CellRecord>,
     /// Every well-formed reproducer run line, in file order.
     pub repros: Vec<ReproRun>,
+    /// The machine's load over each block, in file order (none in files
+    /// written before it was recorded).
+    pub loads: Vec<LoadRecord>,
     /// One message per skipped line (`line N: ...`).
     pub warnings: Vec<String>,
 }
@@ -109,6 +112,7 @@ impl Results {
         })?;
         let mut records = Vec::new();
         let mut repros = Vec::new();
+        let mut loads = Vec::new();
         let mut warnings = Vec::new();
         for (index, line) in lines {
             let record = serde_json::from_slice::<serde_json::Value>(line).and_then(|mut v| {
@@ -124,6 +128,10 @@ impl Results {
                     Ok(()) => repros.push(*run),
                     Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
                 },
+                Ok(Record::Load(load)) => match checks::load(&load) {
+                    Ok(()) => loads.push(*load),
+                    Err(why) => warnings.push(format!("line {}: {why}; skipped", index + 1)),
+                },
                 Ok(Record::Header(_)) => {
                     warnings.push(format!("line {}: second header ignored", index + 1))
                 }
@@ -137,6 +145,7 @@ impl Results {
             header,
             records,
             repros,
+            loads,
             warnings,
         })
     }

@@ -36,10 +36,36 @@ const OLD_USERSPACE_EMULATION_LABEL: &str = "emulated";
 pub enum Record {
     /// The first line of every results file.
     Header(Box<Header>),
-    /// Every later line of a sweep.
+    /// Every later line about a cell.
     Cell(Box<CellRecord>),
     /// One run of a built reproducer (`bench-runner presence`).
     Repro(Box<ReproRun>),
+    /// The machine's load over one block of a family's repetitions, written
+    /// after the block's cell lines (absent in files written before it was
+    /// recorded).
+    Load(Box<LoadRecord>),
+}
+
+/// How loaded the machine was while one block of a family ran: the time
+/// the hypervisor took from this guest (steal) and the runnable threads
+/// (load average), from /proc/stat and /proc/loadavg. A timing taken while
+/// others ran on the same CPUs measures them too; the reports warn when
+/// either was high.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LoadRecord {
+    /// The family (every coordinate but the style) the block belongs to.
+    pub family: String,
+    /// The block: repetition `block` of each of the family's cells.
+    pub block: u32,
+    /// Wall-clock seconds the block took.
+    pub seconds: f64,
+    /// Share of every CPU's time over the block stolen by the hypervisor
+    /// for other guests, 0 to 1.
+    pub steal: f64,
+    /// The one-minute load average when the block ended.
+    pub load1: f64,
+    /// CPUs online when the block ended.
+    pub cpus: u32,
 }
 
 /// Describes where and how a results file was produced; results from several

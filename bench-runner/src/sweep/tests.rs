@@ -58,6 +58,7 @@ fn results(config_hash: &str, records: Vec<CellRecord>) -> Results {
         header: header(config_hash),
         records,
         repros: vec![],
+        loads: vec![],
         warnings: vec![],
     }
 }

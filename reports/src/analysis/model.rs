@@ -6,8 +6,8 @@ use crate::analysis::paired::{median_ratio, Blocked, PairedRatio};
 use crate::analysis::stats::{seed_for, Rate, Summary};
 use crate::results::Results;
 use crate::schema::{
-    AnchorValue, CellKey, CellRecord, Header, Oversubscribed, Pass, Profile, ReferenceSummary,
-    Registry, Status, Stopping, Timing,
+    AnchorValue, CellKey, CellRecord, Header, LoadRecord, Oversubscribed, Pass, Profile,
+    ReferenceSummary, Registry, Status, Stopping, Timing,
 };
 use crate::schema::{ReasonCode, ReproRun, ViolationRecord};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -45,6 +45,9 @@ pub struct Source {
     /// The styles that promise no order, from the input's registry (else
     /// the first registry among the inputs): their cells are controls.
     pub unordered: BTreeSet<String>,
+    /// The machine's load over each block (none in files written before
+    /// it was recorded).
+    pub loads: Vec<LoadRecord>,
 }
 
 /// What became of a cell as a whole.
@@ -142,6 +145,15 @@ impl ObserverCost {
 /// target precision missed, to be called noisy.
 pub const NOISE_FACTOR: f64 = 2.0;
 
+/// The fewest repetitions of a raw loop whose order-check cost gets an
+/// interval: fewer give none worth printing.
+pub const MIN_ORDER_CHECK_REPS: usize = 3;
+
+/// The CV of a cell's repetitions above which it is noisy however noisy
+/// the machine itself was: a median known to ±1% needs its repetitions
+/// within about this spread.
+pub const CV_LIMIT: f64 = 0.10;
+
 /// Everything the report says about one cell of one input.
 #[derive(Clone, Debug)]
 pub struct CellSummary {
@@ -181,6 +193,10 @@ pub struct CellSummary {
     /// Its raw reference loop's plain ns/step by block, for the harness's
     /// overhead block by block; empty without a loop or blocks.
     pub reference_samples: Vec<Blocked>,
+    /// What the order check added to the raw loop per step (checked minus
+    /// plain ns/step), each from one repetition of the loop, so paired
+    /// within its block; empty without a loop.
+    pub order_check_samples: Vec<f64>,
     /// Repetitions abandoned by an interrupt.
     pub interrupted: usize,
     /// The profile pass, when it ran.
@@ -285,6 +301,18 @@ impl CellSummary {
         PairedRatio::of(&own, &self.reference_samples, seed_for(&self.name))
     }
 
+    /// What the order check costs the raw loop per step, with its
+    /// interval (the median of the per-repetition differences, bootstrapped
+    /// over the repetitions): a ranked cell whose loop ran at least
+    /// [`MIN_ORDER_CHECK_REPS`] times.
+    pub fn order_check(&self) -> Option<Summary> {
+        self.ranked_reference()?;
+        if self.order_check_samples.len() < MIN_ORDER_CHECK_REPS {
+            return None;
+        }
+        Summary::of(&self.order_check_samples, seed_for(&self.name) ^ 2)
+    }
+
     /// Why the cell has no ranked value, in one word: its status when it has
     /// no timing, `oversubscribed` when it has one that must not be ranked.
     pub fn unranked_word(&self) -> Option<&'static str> {
@@ -369,6 +397,12 @@ impl Report {
                     .into_values()
                     .map(|records| summarize(i, &sources[i].labels, unordered, &records)),
             );
+        }
+        for cell in &mut cells {
+            let anchors = &sources[cell.source].header.anchors;
+            if let Some(label) = crate::analysis::bare_metal::label(anchors, &cell.key.style) {
+                cell.labels.push(label);
+            }
         }
         cells.sort_by_cached_key(|c| order.key(c));
         let index = cells
@@ -469,19 +503,22 @@ impl Report {
             .map(|v| crate::analysis::stats::median(&v))
     }
 
-    /// Whether a timed cell is noisy: its repetitions missed their target
-    /// precision (when it is recorded) and their CV is more than
-    /// [`NOISE_FACTOR`] times the machine's own noise ([`Report::noise_floor`]).
-    /// A flag that marks the cells whose spread is their own, not the machine's.
+    /// Whether a timed cell is noisy: its repetitions' CV is above
+    /// [`CV_LIMIT`] whatever the machine's own noise (a loaded machine is
+    /// noisy throughout, and a relative test alone would pass it), or they
+    /// missed their target precision (when it is recorded) with a CV more
+    /// than [`NOISE_FACTOR`] times the machine's own noise
+    /// ([`Report::noise_floor`]): a spread of the cell's own.
     pub fn noisy(&self, cell: &CellSummary) -> bool {
         let Some(cv) = cell.ns.as_ref().and_then(|s| s.cv) else {
             return false;
         };
         let missed = cell.stopping.is_none() || !cell.precise();
-        missed
+        let relative = missed
             && self
                 .noise_floor(cell)
-                .is_some_and(|floor| cv > NOISE_FACTOR * floor)
+                .is_some_and(|floor| cv > NOISE_FACTOR * floor);
+        relative || cv > CV_LIMIT
     }
 
     /// Cells grouped by op and shape (everything but mode and style), in report order.
@@ -556,6 +593,7 @@ fn sources_of(inputs: &[Results]) -> Vec<Source> {
                 .unwrap_or_default();
             Source {
                 unordered,
+                loads: r.loads.clone(),
                 path: r.path.clone(),
                 header: r.header.clone(),
                 label,
@@ -600,6 +638,12 @@ fn summarize(
         .filter(|r| r.status == Status::Ok)
         .filter_map(|r| Some((r.block?, r.reference_timing.as_ref()?.ns_per_step)))
         .collect();
+    let order_check_samples: Vec<f64> = reference_lines
+        .iter()
+        .filter(|r| r.status == Status::Ok)
+        .filter_map(|r| r.reference_timing.as_ref())
+        .map(|t| t.checked_ns_per_step - t.ns_per_step)
+        .collect();
     let cpu = ok_samples(&timing, |t| t.cpu_ns_per_step);
     let seed = seed_for(&first.name);
     let timed = status == CellStatus::Ok;
@@ -621,6 +665,11 @@ fn summarize(
         cpu_ns_samples: if timed { cpu } else { Vec::new() },
         blocks: if timed { blocks } else { Vec::new() },
         reference_samples: if timed { reference_samples } else { Vec::new() },
+        order_check_samples: if timed {
+            order_check_samples
+        } else {
+            Vec::new()
+        },
         interrupted: timing
             .iter()
             .filter(|r| r.status == Status::Interrupted)

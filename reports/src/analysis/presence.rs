@@ -349,6 +349,7 @@ mod tests {
             },
             records: vec![],
             repros,
+            loads: vec![],
             warnings: vec![],
         }
     }

@@ -4,7 +4,10 @@
 //! cell that starts failing is seen as such rather than missing: its
 //! [`MEASURE_NOT_OK`] goes from 0 to 1. Timings appear for ranked cells only
 //! (timed, and not oversubscribed: dashboards compare what they get), rounded
-//! to the digits their 95% interval supports. Names are stable across runs
+//! to the digits their 95% interval supports; with the machine's load
+//! recorded, each cell also carries the worst steal and load of its
+//! family's blocks ([`MEASURE_STEAL`], [`MEASURE_LOAD`]), and
+//! bench-github.json's text the warning when it was high. Names are stable across runs
 //! ([`crate::schema::CellKey::name`], plus `@kernel` with several inputs).
 //! A comparison's `compare-bench.json` is BMF too: the candidate's ns/step,
 //! its ratio to the baseline, that ratio over the raw loops when both runs
@@ -12,6 +15,7 @@
 //! is over the threshold (`underpowered`, 0 or 1).
 
 use crate::analysis::judgement::Comparison;
+use crate::analysis::load::LoadSummary;
 use crate::analysis::model::{CellSummary, Report};
 use crate::analysis::stats::{Summary, CONFIDENCE};
 use crate::error::ReportError;
@@ -32,6 +36,13 @@ pub const MEASURE_CPU: &str = "cpu-latency";
 /// interrupted). Smaller is better, like the timings, so a dashboard's
 /// threshold on it fires when a cell newly fails.
 pub const MEASURE_NOT_OK: &str = "not-ok";
+/// BMF measure of the largest share of CPU time the hypervisor stole in a
+/// block of the cell's family (0 to 1): a dashboard can refuse a timing
+/// taken on a loaded machine ([`crate::analysis::load::STEAL_LIMIT`]).
+pub const MEASURE_STEAL: &str = "machine-steal";
+/// BMF measure of the largest one-minute load average per CPU at the end
+/// of a block of the cell's family: above 1, more runnable threads than CPUs.
+pub const MEASURE_LOAD: &str = "machine-load-per-cpu";
 /// Unit of the timings in bench-github.json.
 pub const UNIT: &str = "ns/step";
 /// Unit of the [`MEASURE_NOT_OK`] entries in bench-github.json.
@@ -101,6 +112,11 @@ impl Exporter<Rendered> for BencherExporter {
                 }
             }
             measures.insert(MEASURE_NOT_OK.into(), json!({ "value": not_ok(cell) }));
+            if let Some(load) = LoadSummary::of_cell(&report.sources[cell.source].loads, cell) {
+                let per_cpu = load.max_load / f64::from(load.cpus.max(1));
+                measures.insert(MEASURE_STEAL.into(), json!({ "value": load.max_steal }));
+                measures.insert(MEASURE_LOAD.into(), json!({ "value": per_cpu }));
+            }
             root.insert(ci_name(report, cell), Value::Object(measures));
         }
         Ok(Some(to_bytes(&Value::Object(root))))
@@ -120,6 +136,10 @@ impl Exporter<Rendered> for GithubBenchmarkExporter {
             let mut status = cell.status_line();
             if !cell.labels.is_empty() {
                 status.push_str(&format!("; labels: {}", cell.labels.join(", ")));
+            }
+            let load = LoadSummary::of_cell(&report.sources[cell.source].loads, cell);
+            if let Some(warning) = load.and_then(|l| l.warning()) {
+                status.push_str(&format!("; {warning}"));
             }
             if let Some(ns) = cell.ranked() {
                 let (value, lo, hi) = rounded(ns);

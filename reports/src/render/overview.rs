@@ -10,6 +10,7 @@
 
 use crate::analysis::causes::{failures, skips};
 use crate::analysis::judgement::CompareOptions;
+use crate::analysis::load::LoadSummary;
 use crate::analysis::model::{CellStatus, CellSummary, Report, BASELINE_STYLE, EXPECTED_BREAK};
 use crate::analysis::stats::{median, quantile_sorted, sorted};
 use crate::analysis::verdict::{ModeVerdict, Place};
@@ -263,12 +264,14 @@ pub fn overhead_lines(report: &Report, source: usize) -> Vec<String> {
 /// harness's own cost is visible in the figures, its overhead over the raw
 /// reference loop and the order check's cost (ranked cells only), how wide
 /// the `×link` intervals are per mode, and how many timed cells reached
-/// their target precision. One line each, said only when there is
-/// something to say; shared by every rendering.
+/// their target precision, and the machine's load (a warning when it was
+/// high). One line each, said only when there is something to say; shared
+/// by every rendering.
 pub fn measurement_lines(report: &Report, source: usize) -> Vec<String> {
     let timed = timed_cells(report, source);
     let mut lines = overhead_lines(report, source);
     lines.extend(link_precision_line(report, &timed));
+    lines.extend(LoadSummary::of(&report.sources[source].loads).map(|l| l.line()));
     let stopped: Vec<&Stopping> = timed.iter().filter_map(|c| c.stopping.as_ref()).collect();
     if let Some(first) = stopped.first() {
         let target = if stopped.iter().all(|s| s.target == first.target) {

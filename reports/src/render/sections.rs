@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::analysis::judgement::CompareOptions;
 use crate::analysis::model::{
-    group_consecutive, CellStatus, CellSummary, ObserverCost, Report, Source, EXPECTED_BREAK,
-    NOISE_FACTOR,
+    group_consecutive, CellStatus, CellSummary, ObserverCost, Report, Source, CV_LIMIT,
+    EXPECTED_BREAK, NOISE_FACTOR,
 };
 use crate::error::ReportError;
 use crate::format::{interval, num, pct, ratio};
@@ -133,12 +133,25 @@ fn harness_table(report: &Report) -> Option<Table> {
             num(median),
             num(r.ns_per_step),
             ratio(r.harness_overhead),
-            num(r.order_check_ns_per_step),
+            order_check_text(cell),
             r.repetitions.to_string(),
         ]);
         t.push(row);
     }
     (!t.rows.is_empty()).then_some(t)
+}
+
+/// What the order check costs a cell's raw loop per step: the median with
+/// its interval when the interval lies on one side of zero, `in noise`
+/// when it crosses zero (the figure would be noise), `-` without one.
+fn order_check_text(cell: &CellSummary) -> String {
+    match cell.order_check() {
+        Some(s) if s.ci.lo > 0.0 || s.ci.hi < 0.0 => {
+            format!("{} {}", num(s.median), interval(s.ci.lo, s.ci.hi))
+        }
+        Some(_) => "in noise".to_string(),
+        None => "-".to_string(),
+    }
 }
 
 /// Labels, the skip/failure reason and interrupted repetitions of a cell, in one line.
@@ -490,6 +503,7 @@ fn cell_blocks(report: &Report) -> Vec<Block> {
     blocks.push(Block::Paragraph(format!(
         "Median ns per step over the timing repetitions with its bootstrap 95% \
          confidence interval; CV is the coefficient of variation, marked noisy when \
+         it is over {} whatever the machine, or when \
          the cell missed its target precision and its CV is over {NOISE_FACTOR} times \
          the machine's own (its raw loop's in the same rounds; without raw loops, \
          the median CV of the input's cells); \
@@ -502,7 +516,8 @@ fn cell_blocks(report: &Report) -> Vec<Block> {
          \"{EXPECTED_BREAK}\". A cell noted oversubscribed needed more busy threads \
          (submitters, SQPOLL threads, helpers on every step's path) than the \
          CPUs it could use: its threads took turns on a CPU, so its number is \
-         shown but left out of every ratio, chart scale and comparison."
+         shown but left out of every ratio, chart scale and comparison.",
+        pct(CV_LIMIT)
     )));
     blocks.push(folded(
         format!("All {} cells", report.cells.len()),
@@ -519,7 +534,10 @@ fn harness_blocks(report: &Report) -> Vec<Block> {
         blocks.push(Block::Paragraph(
             "Each cell with a raw reference loop (the same stream of NOPs on the io-uring \
              crate, no harness, run beside every repetition): its median ns/step, the raw \
-             loop's, their ratio, and what the order check adds to the raw loop per step."
+             loop's, their ratio, and what the order check adds to the raw loop per step \
+             (checked minus plain, median of the loop's repetitions with its 95% \
+             interval; \"in noise\" where that interval crosses zero, so no figure is \
+             given)."
                 .into(),
         ));
         blocks.push(folded(format!("{} cells", t.rows.len()), t));

@@ -13,6 +13,7 @@ pub mod kernel_lines;
 
 use crate::analysis::findings::{sentence, Finding};
 use crate::analysis::kernels;
+use crate::analysis::load::LoadSummary;
 use crate::analysis::model::{CellStatus, CellSummary, Report, Source};
 use crate::format::{ascii, num, ratio};
 use crate::render::anchor_lines;
@@ -112,6 +113,10 @@ pub fn machine_lines(src: &Source) -> Vec<String> {
     let mut lines = wrap(&text, MAIL_WIDTH, "", "");
     if let Some(d) = &m.fsync_dir {
         lines.extend(wrap(&ascii(&fsync_dir_line(d)), MAIL_WIDTH, "", "  "));
+    }
+    // A loaded machine is said beside the machine, in every mail.
+    if let Some(warning) = LoadSummary::of(&src.loads).and_then(|l| l.warning()) {
+        lines.extend(wrap(&ascii(&warning), MAIL_WIDTH, "", "  "));
     }
     lines
 }

@@ -22,6 +22,8 @@ type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCo
 
 /// Marks of cells without a value, and tiles without a ratio.
 const GREY: RGBColor = RGBColor(120, 120, 120);
+/// The mark and tile of a failed cell: a finding, darker than any grey.
+const FAILED: RGBColor = RGBColor(40, 40, 40);
 const GRID: RGBColor = RGBColor(225, 225, 225);
 const NO_VALUE: RGBColor = RGBColor(238, 238, 238);
 /// The ends of the ×link scale: faster than link, slower than link.
@@ -34,6 +36,8 @@ const TITLE_H: u32 = 36;
 const TITLE_PX: u32 = 22;
 const LABEL_PX: u32 = 16;
 const NOTE_PX: u32 = 15;
+/// The smallest text a heatmap tile takes before it goes without.
+const SMALLEST_PX: u32 = 10;
 /// Radius of a point marker.
 const MARKER_R: i32 = 5;
 /// Most lines a panel caption wraps to; what does not fit ends in `…`.
@@ -134,6 +138,19 @@ fn cut_to(mut lines: Vec<String>, n: usize, width: u32) -> Vec<String> {
     lines
 }
 
+/// `text` at font size `size` cut to `width` pixels, ended with `…` when
+/// cut (a footnote naming many labels).
+fn within(text: &str, size: u32, width: u32) -> String {
+    if text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.to_string();
+    while !cut.is_empty() && text_width(&format!("{cut}…"), size) > width {
+        cut.pop();
+    }
+    format!("{}…", cut.trim_end())
+}
+
 /// Every panel's caption lines for panels `width` pixels wide, and how
 /// many lines the tallest takes (0 when no panel has a caption).
 fn panel_captions<T>(panels: &[Panel<T>], width: u32) -> (Vec<Vec<String>>, usize) {
@@ -177,7 +194,8 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
     let notes_h = NOTE_H * fig.notes.len() as u32;
     for (i, note) in fig.notes.iter().enumerate() {
         let y = (h - notes_h + NOTE_H * i as u32 + NOTE_H / 2) as i32;
-        root.draw_text(note, &anchored(NOTE_PX, HPos::Left, VPos::Center), (12, y))?;
+        let note = within(note, NOTE_PX, w.saturating_sub(24));
+        root.draw_text(&note, &anchored(NOTE_PX, HPos::Left, VPos::Center), (12, y))?;
     }
     let body = root.margin(TITLE_H, notes_h, 0, 0);
     let legend_w = match &fig.chart {
@@ -185,12 +203,14 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
         _ => legend_width(&fig.legend),
     };
     let (plot_area, legend_area) = body.split_horizontally(w - legend_w);
-    let (x0, y0) = legend_area.get_base_pixel();
+    let (x0, _) = legend_area.get_base_pixel();
+    let legend_top = LEGEND_TOP as i32;
     for (i, entry) in fig.legend.iter().enumerate() {
-        legend_entry(root, (x0 + 6, y0 + 30 + 24 * i as i32), entry)?;
+        let y = legend_top + (LEGEND_LINE * i as u32) as i32;
+        legend_entry(root, (x0 + 6, y), entry)?;
     }
     match &fig.chart {
-        Chart::Grouped {
+        Chart::Dots {
             x_desc,
             y_desc,
             y,
@@ -202,16 +222,13 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
             let (captions, tall) = panel_captions(panels, areas[0].dim_in_pixel().0);
             for ((area, panel), caption) in areas.iter().zip(panels).zip(&captions) {
                 let caption = (caption.as_slice(), tall);
-                grouped(
-                    root,
-                    area,
-                    panel,
-                    caption,
-                    (x_desc, y_desc),
+                let axes = DotAxes {
+                    desc: (x_desc, y_desc),
                     y,
                     groups,
-                    *slots,
-                )?;
+                    slots: *slots,
+                };
+                dots(root, area, panel, caption, &axes)?;
             }
         }
         Chart::Lines {
@@ -229,7 +246,13 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
                 lines(root, area, panel, caption, (x_desc, y_desc), (x, y), xs)?;
             }
         }
-        Chart::Stacked { x_desc, x, rows } => stacked(root, &plot_area, x_desc, x, rows)?,
+        Chart::Counts {
+            rows,
+            kinds,
+            axes,
+            series,
+            counts: cells,
+        } => counts(root, &plot_area, (rows, kinds), axes, series, cells)?,
         Chart::Heatmap {
             rows,
             cols,
@@ -237,38 +260,38 @@ pub fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> 
             panels,
         } => {
             heatmap(root, &plot_area, rows, cols, scale, panels)?;
-            colour_scale(root, (x0 + 8, y0 + 30), scale)?;
+            colour_scale(root, (x0 + 8, legend_top), scale)?;
         }
     }
     Ok(())
 }
 
-/// Width of the legend strip: its longest label, within bounds.
+/// Width of the legend strip: its longest label as the font measures it,
+/// within bounds.
 fn legend_width(legend: &[LegendEntry]) -> u32 {
-    let widest = legend.iter().map(|e| e.label.chars().count()).max();
-    widest.map_or(0, |n| (n as u32 * 9 + 40).clamp(110, 230))
+    let widest = legend.iter().map(|e| text_width(&e.label, LABEL_PX)).max();
+    widest.map_or(0, |w| (w + 44).clamp(110, 260))
 }
 
-/// One legend entry: a short line in the colour with the marker on it, or
-/// a colour box for a series drawn as areas; then the label.
+/// One legend entry: a short line in the colour with the marker on it (a
+/// style), the marker alone (a series of points) or the mark of a missing
+/// value; then the label.
 fn legend_entry<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (x, y): (i32, i32),
     entry: &LegendEntry,
 ) -> DrawResult<DB> {
     let c = rgb(entry.colour);
-    match entry.marker {
-        Some(m) => {
+    match entry.swatch {
+        Swatch::Style(m) => {
             root.draw(&PathElement::new(
                 vec![(x, y), (x + 22, y)],
                 c.stroke_width(3),
             ))?;
             marker(root, (x + 11, y), c, m, MARKER_R)?;
         }
-        None => root.draw(&Rectangle::new(
-            [(x + 4, y - 7), (x + 18, y + 7)],
-            c.filled(),
-        ))?,
+        Swatch::Point(m) => marker(root, (x + 11, y), c, m, MARKER_R)?,
+        Swatch::Absent(a) => absent_mark(root, (x + 11, y), a, 5)?,
     }
     root.draw_text(
         &entry.label,
@@ -340,34 +363,47 @@ fn cross<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (x, y): (i32, i32),
     c: RGBColor,
+    r: i32,
 ) -> DrawResult<DB> {
     let s = c.stroke_width(2);
-    root.draw(&PathElement::new(vec![(x - 4, y - 4), (x + 4, y + 4)], s))?;
-    root.draw(&PathElement::new(vec![(x - 4, y + 4), (x + 4, y - 4)], s))
+    root.draw(&PathElement::new(vec![(x - r, y - r), (x + r, y + r)], s))?;
+    root.draw(&PathElement::new(vec![(x - r, y + r), (x + r, y - r)], s))
 }
 
-/// A cell without a value: a grey cross on the baseline at `at` and its
-/// word next to it (running up for a bar, right for a row), so it can never
-/// be read as a bar and never sets the scale.
-fn missing<DB: DrawingBackend>(
+/// The mark of a place without a value, of half-size `r`, one look per
+/// reason: a failure (a finding) a black cross in a ring, a skip a grey
+/// cross, an oversubscribed cell a grey ring, a control a grey tick, the
+/// rest a grey bar.
+fn absent_mark<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (x, y): (i32, i32),
-    word: &str,
-    upward: bool,
+    absent: Absent,
+    r: i32,
 ) -> DrawResult<DB> {
-    let style = text_style(NOTE_PX).color(&GREY);
-    let (len, _) = root.estimate_text_size(word, &style)?;
-    let len = len as i32;
-    if upward {
-        cross(root, (x, y - 6), GREY)?;
-        let style = style
-            .transform(FontTransform::Rotate270)
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        root.draw_text(word, &style, (x, y - 16 - len / 2))
-    } else {
-        cross(root, (x + 8, y), GREY)?;
-        let style = style.pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw_text(word, &style, (x + 18, y))
+    let grey = GREY.stroke_width(2);
+    match absent {
+        Absent::Failed => {
+            root.draw(&Circle::new((x, y), r + 1, FAILED.filled()))?;
+            let white = WHITE.stroke_width(2);
+            let k = (r * 2) / 3;
+            root.draw(&PathElement::new(
+                vec![(x - k, y - k), (x + k, y + k)],
+                white,
+            ))?;
+            root.draw(&PathElement::new(
+                vec![(x - k, y + k), (x + k, y - k)],
+                white,
+            ))
+        }
+        Absent::Skipped => cross(root, (x, y), GREY, r - 1),
+        Absent::Oversubscribed => root.draw(&Circle::new((x, y), r, grey)),
+        Absent::Control => root.draw(&PathElement::new(
+            vec![(x - r, y), (x - r / 3, y + r), (x + r, y - r)],
+            grey,
+        )),
+        Absent::Interrupted | Absent::NoLink | Absent::NoProfile => {
+            root.draw(&PathElement::new(vec![(x - r, y), (x + r, y)], grey))
+        }
     }
 }
 
@@ -549,20 +585,36 @@ fn category_labels<DB: DrawingBackend>(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn grouped<DB: DrawingBackend>(
+/// The axes of a dot chart: descriptions, value axis, the groups along x
+/// and the slots in each.
+struct DotAxes<'a> {
+    desc: (&'a str, &'a str),
+    y: &'a ValueAxis,
+    groups: &'a [String],
+    slots: usize,
+}
+
+/// A dot chart: in each group (mode) a slot per style with its median as
+/// the style's marker and its interval as a whisker, the reference style's
+/// median as a dashed line across the group, and a cell without a value as
+/// its reason's mark on the baseline.
+fn dots<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
-    panel: &Panel<Bar>,
+    panel: &Panel<Dot>,
     caption: Caption,
-    desc: (&str, &str),
-    y: &ValueAxis,
-    groups: &[String],
-    slots: usize,
+    axes: &DotAxes<'_>,
 ) -> DrawResult<DB> {
+    let DotAxes {
+        desc,
+        y,
+        groups,
+        slots,
+    } = *axes;
     // The plot's width is the area's less its margins and the value axis.
     let plot_w = (area.dim_in_pixel().0 as i32 - 20 - 66).max(1) as u32;
-    let layout = tick_layout(groups, plot_w / groups.len().max(1) as u32);
+    let group_px = plot_w / groups.len().max(1) as u32;
+    let layout = tick_layout(groups, group_px);
     let chart = frame(
         area,
         caption,
@@ -574,34 +626,52 @@ fn grouped<DB: DrawingBackend>(
     let px = |x: f64, v: f64| chart.backend_coord(&(x, y.pos(v)));
     category_labels(root, groups, |g| px(g as f64 + 0.5, y.lo), &layout, true)?;
     let width = 0.84 / slots.max(1) as f64;
-    for bar in &panel.items {
-        let x0 = bar.group as f64 + 0.08 + bar.slot as f64 * width;
-        let x1 = x0 + width * 0.88;
-        let xc = (x0 + x1) / 2.0;
+    let slot_px = (group_px as f64 * width) as i32;
+    let r = (slot_px / 2).clamp(2, MARKER_R);
+    // Marks of missing values keep their size; where slots are narrower
+    // than a mark, every other slot's mark stands a row higher.
+    let absent_r = 4;
+    let rows = if slot_px < 2 * absent_r + 4 { 2 } else { 1 };
+    for dot in panel.items.iter().filter(|d| d.reference) {
+        if let Mark::Value { median, .. } = dot.mark {
+            let g = dot.group as f64;
+            let (from, to) = (px(g + 0.03, median), px(g + 0.97, median));
+            dashed(root, (from, to.0), rgb(dot.look.colour))?;
+        }
+    }
+    for dot in &panel.items {
+        let xc = dot.group as f64 + 0.08 + (dot.slot as f64 + 0.5) * width;
         let (cx, base) = px(xc, y.lo);
-        match &bar.mark {
+        match &dot.mark {
             Mark::Value { median, lo, hi } => {
-                let c = rgb(bar.look.colour);
-                let (top_left, top) = (px(x0, *median), px(xc, *median).1);
-                root.draw(&Rectangle::new([top_left, px(x1, y.lo)], c.filled()))?;
-                let bar_px = px(x1, y.lo).0 - top_left.0;
-                if bar_px >= 2 * MARKER_R {
-                    marker(root, (cx, top), c, bar.look.marker, MARKER_R)?;
-                }
+                let c = rgb(dot.look.colour);
                 let (lo_px, hi_px) = (px(xc, *lo).1, px(xc, *hi).1);
-                whisker(root, cx, (lo_px, hi_px), BLACK)?;
-                if !bar.footnote.is_empty() {
-                    root.draw_text(
-                        &bar.footnote,
-                        &anchored(LABEL_PX, HPos::Center, VPos::Bottom),
-                        (cx, hi_px.min(top - MARKER_R) - 2),
-                    )?;
-                }
+                whisker(root, cx, (lo_px, hi_px), c)?;
+                marker(root, (cx, px(xc, *median).1), c, dot.look.marker, r)?;
             }
-            Mark::Missing(word) => {
-                missing(root, (cx, base), &format!("{word}{}", bar.footnote), true)?
+            Mark::Missing(absent) => {
+                let row = (dot.slot % rows) as i32;
+                absent_mark(root, (cx, base - 8 - 11 * row), *absent, absent_r)?
             }
         }
+    }
+    Ok(())
+}
+
+/// A horizontal dashed line from `(x, y)` to `x_end`.
+fn dashed<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ((x, y), x_end): ((i32, i32), i32),
+    c: RGBColor,
+) -> DrawResult<DB> {
+    let mut at = x;
+    while at < x_end {
+        let end = (at + 6).min(x_end);
+        root.draw(&PathElement::new(
+            vec![(at, y), (end, y)],
+            c.stroke_width(2),
+        ))?;
+        at += 10;
     }
     Ok(())
 }
@@ -649,7 +719,7 @@ fn lines<DB: DrawingBackend>(
                         }
                     };
                     let (cx, cy) = px(*xv, y.lo);
-                    cross(root, (cx, cy - 8 - 11 * stacked), c)?;
+                    cross(root, (cx, cy - 8 - 11 * stacked), c, 4)?;
                 }
             }
         }
@@ -678,48 +748,116 @@ fn lines<DB: DrawingBackend>(
     Ok(())
 }
 
-fn stacked<DB: DrawingBackend>(
+/// The event counts: the row (style) names on the left, then a small
+/// chart per kind of event, each with its own axis from zero, a point per
+/// mode in each row; a cell without counts is its reason's mark beside
+/// its row's name.
+fn counts<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     area: &DrawingArea<DB, Shift>,
-    x_desc: &str,
-    x: &ValueAxis,
-    rows: &[StackRow],
+    (rows, kinds): (&[String], &[String]),
+    axes: &[ValueAxis],
+    series: &[LegendEntry],
+    cells: &[CountRow],
 ) -> DrawResult<DB> {
-    let n = rows.len() as f64;
-    let chart = frame(
-        area,
-        (&[], 0),
-        (x_desc, ""),
-        (x.range(), 0f64..n),
-        (48, 230),
-    )?;
-    value_ticks(root, &chart, x, false)?;
+    let (left, top) = area.get_base_pixel();
+    let (w, h) = area.dim_in_pixel();
+    let (right, bottom) = (left + w as i32 - 8, top + h as i32);
+    let gutter = rows
+        .iter()
+        .map(|r| text_width(r, LABEL_PX))
+        .max()
+        .unwrap_or(0) as i32
+        + 34;
+    let between = 18;
+    let panel_w =
+        (right - left - gutter - between * (kinds.len() as i32 - 1)) / kinds.len().max(1) as i32;
+    let names: Vec<Vec<String>> = kinds
+        .iter()
+        .map(|k| caption_lines(k, panel_w.max(1) as u32))
+        .collect();
+    let name_lines = names.iter().map(Vec::len).max().unwrap_or(0) as i32;
+    let body_top = top + 6 + CAPTION_LINE_H * name_lines + 6;
+    // Rows take their nominal height, or share what room there is.
+    let room = (bottom - 52 - body_top) / rows.len().max(1) as i32;
+    let row_h = (super::figures::count_row_h(series.len()) as i32).min(room);
+    let gap = ((row_h - 8) / series.len().max(1) as i32).max(1);
+    let axis_y = body_top + row_h * rows.len() as i32;
     for (i, row) in rows.iter().enumerate() {
-        let top = n - i as f64 - 0.12;
-        let bottom = n - i as f64 - 0.88;
-        let (px, py) = chart.backend_coord(&(x.lo, n - i as f64 - 0.5));
+        let y = body_top + row_h * i as i32 + row_h / 2;
         root.draw_text(
-            &row.label,
+            row,
             &anchored(LABEL_PX, HPos::Right, VPos::Center),
-            (px - 6, py),
+            (left + gutter - 22, y),
         )?;
-        if let Some(word) = &row.missing {
-            missing(root, (px, py), word, false)?;
-            continue;
-        }
-        let mut at = 0.0;
-        for (c, v) in &row.segments {
-            root.draw(&Rectangle::new(
-                [
-                    chart.backend_coord(&(at, top)),
-                    chart.backend_coord(&(at + v, bottom)),
-                ],
-                rgb(*c).filled(),
-            ))?;
-            at += v;
+        if i > 0 {
+            let line = vec![(left + gutter, y - row_h / 2), (right, y - row_h / 2)];
+            root.draw(&PathElement::new(line, GRID))?;
         }
     }
-    Ok(())
+    let point_y =
+        |c: &CountRow| body_top + row_h * c.row as i32 + 4 + gap * c.series as i32 + gap / 2;
+    for cell in cells {
+        if let Err(absent) = cell.counts {
+            absent_mark(root, (left + gutter - 10, point_y(cell)), absent, 3)?;
+        }
+    }
+    for (k, axis) in axes.iter().enumerate() {
+        let x0 = left + gutter + (panel_w + between) * k as i32;
+        let x1 = x0 + panel_w;
+        draw_caption(root, &names[k], (x0 + panel_w / 2, top + 6))?;
+        let at = |v: f64| {
+            let span = (axis.hi - axis.lo).max(f64::MIN_POSITIVE);
+            x0 + ((v - axis.lo) / span * panel_w as f64).round() as i32
+        };
+        root.draw(&Rectangle::new(
+            [(x0, body_top), (x1, axis_y)],
+            GREY.stroke_width(1),
+        ))?;
+        let bounds = (x0 - between / 2, x1 + between / 2);
+        for v in thinned(&axis.ticks(), at, bounds) {
+            let x = at(v);
+            root.draw(&PathElement::new(vec![(x, body_top), (x, axis_y)], GRID))?;
+            root.draw(&PathElement::new(vec![(x, axis_y), (x, axis_y + 5)], BLACK))?;
+            root.draw_text(
+                &compact(v),
+                &anchored(LABEL_PX, HPos::Center, VPos::Top),
+                (x, axis_y + 7),
+            )?;
+        }
+        for cell in cells {
+            let Ok(values) = &cell.counts else { continue };
+            let look = series.get(cell.series);
+            if let (Some(v), Some(look)) = (values.get(k).copied().flatten(), look) {
+                let m = match look.swatch {
+                    Swatch::Point(m) | Swatch::Style(m) => m,
+                    Swatch::Absent(_) => continue,
+                };
+                marker(root, (at(v), point_y(cell)), rgb(look.colour), m, 3)?;
+            }
+        }
+    }
+    root.draw_text(
+        "events per step (profile pass)",
+        &anchored(LABEL_PX, HPos::Center, VPos::Top),
+        ((left + gutter + right) / 2, axis_y + 28),
+    )
+}
+
+/// The ticks whose labels, centred under them, keep [`TICK_GAP`] apart
+/// and inside `bounds`, first to last.
+fn thinned(ticks: &[f64], at: impl Fn(f64) -> i32, bounds: (i32, i32)) -> Vec<f64> {
+    let mut kept = Vec::new();
+    let mut end = bounds.0;
+    for &v in ticks {
+        let w = tick_size(&compact(v)).0 as i32;
+        let (from, to) = (at(v) - w / 2, at(v) + w - w / 2);
+        if from >= end && to <= bounds.1 {
+            kept.push(v);
+            end = to + TICK_GAP as i32;
+        }
+    }
+    kept
 }
 
 /// The colour of a ratio on a ×link scale: white at 1, full colour at the
@@ -731,14 +869,11 @@ fn ratio_colour(scale: &ValueAxis, r: f64) -> (RGBColor, f64) {
     (RGBColor(mix(end.0), mix(end.1), mix(end.2)), t.abs())
 }
 
-/// Width of the heatmap's row labels: the longest, with room for a marker.
+/// Width of the heatmap's row labels: the longest as the font measures
+/// it, with room for a marker.
 fn row_label_width(rows: &[LegendEntry]) -> i32 {
-    let widest = rows
-        .iter()
-        .map(|r| r.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    (widest as i32 * 9 + 34).clamp(80, 240)
+    let widest = rows.iter().map(|r| text_width(&r.label, LABEL_PX)).max();
+    (widest.unwrap_or(0) as i32 + 36).clamp(80, 260)
 }
 
 fn heatmap<DB: DrawingBackend>(
@@ -769,7 +904,7 @@ fn heatmap<DB: DrawingBackend>(
     let row_h = ((bottom - top - header_h - 8) / rows.len().max(1) as i32).min(34);
     for (i, row) in rows.iter().enumerate() {
         let y = top + header_h + row_h * i as i32 + row_h / 2;
-        if let Some(m) = row.marker {
+        if let Swatch::Style(m) = row.swatch {
             marker(root, (left + 14, y), rgb(row.colour), m, MARKER_R)?;
         }
         root.draw_text(
@@ -798,20 +933,44 @@ fn heatmap<DB: DrawingBackend>(
                     let (fill, strength) = ratio_colour(scale, *r);
                     root.draw(&Rectangle::new(rect, fill.filled()))?;
                     let ink = if strength > 0.55 { WHITE } else { BLACK };
-                    let style = anchored(LABEL_PX, HPos::Center, VPos::Center).color(&ink);
-                    root.draw_text(&crate::format::ratio(*r), &style, centre)?;
+                    tile_text(root, &crate::format::ratio(*r), ink, centre, col_w - 6)?;
                 }
-                TileValue::Missing(word) => {
+                // A failure is a finding: a dark tile, never the grey of
+                // a cell that did not run.
+                TileValue::Missing(Absent::Failed) => {
+                    root.draw(&Rectangle::new(rect, FAILED.filled()))?;
+                    tile_text(root, Absent::Failed.word(), WHITE, centre, col_w - 6)?;
+                }
+                TileValue::Missing(absent) => {
                     root.draw(&Rectangle::new(rect, NO_VALUE.filled()))?;
-                    let px = (col_w as f64 * 1.7 / word.chars().count().max(1) as f64)
-                        .clamp(11.0, 15.0) as u32;
-                    let style = anchored(px, HPos::Center, VPos::Center).color(&GREY);
-                    root.draw_text(word, &style, centre)?;
+                    tile_text(root, absent.word(), GREY, centre, col_w - 6)?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// A tile's text centred on `centre`, at the largest size from
+/// [`LABEL_PX`] down to [`SMALLEST_PX`] at which it fits `room` pixels;
+/// left out when none does (the tile's colour still says it).
+fn tile_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+    ink: RGBColor,
+    centre: (i32, i32),
+    room: i32,
+) -> DrawResult<DB> {
+    let fits = (SMALLEST_PX..=LABEL_PX)
+        .rev()
+        .find(|&px| text_width(text, px) as i32 <= room);
+    match fits {
+        Some(px) => {
+            let style = anchored(px, HPos::Center, VPos::Center).color(&ink);
+            root.draw_text(text, &style, centre)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The ×link colour scale: a vertical bar from the slowest ratio (top) to
@@ -826,7 +985,7 @@ fn colour_scale<DB: DrawingBackend>(
         &anchored(LABEL_PX, HPos::Left, VPos::Bottom),
         (x, y),
     )?;
-    let (top, h, w) = (y + 8, 220, 18);
+    let (top, h, w) = (y + 8, COLOUR_BAR_H as i32, 18);
     let range = scale.range();
     let at =
         |v: f64| top + ((range.end - scale.pos(v)) / (range.end - range.start) * h as f64) as i32;
@@ -876,7 +1035,7 @@ mod tests {
         // A figure of four panels: its panels' width in the grouped and the
         // heatmap layouts, and the narrowest a panel gets.
         for panel_w in [80u32, 117, 131, 162, 400] {
-            let panels: Vec<Panel<Bar>> = KERNEL_CAPTIONS
+            let panels: Vec<Panel<Dot>> = KERNEL_CAPTIONS
                 .iter()
                 .map(|c| Panel {
                     caption: c.to_string(),

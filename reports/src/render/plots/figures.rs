@@ -3,7 +3,8 @@
 //! run, and oversubscribed cells, are carried as [`Mark::Missing`] so they
 //! are drawn as such, never as zero, and never set an axis's range.
 
-use super::identity::{Identities, PALETTE};
+use super::fold;
+use super::identity::{Identities, Identity, Marker};
 use super::scale::{Scale, ValueAxis};
 use super::spec::*;
 use crate::analysis::cost_sources::COST_SOURCES;
@@ -27,8 +28,11 @@ pub fn plan(report: &Report) -> Plan {
     let ctx = Ctx::new(report);
     let groups = report.by_op_shape();
     let mut plan = Plan::default();
-    for (i, (_, cells)) in groups.iter().enumerate() {
-        plan.figures.push(ctx.styles_by_mode(i, cells));
+    for (i, (group, cells)) in groups.iter().enumerate() {
+        match ctx.styles_by_mode(i, group, cells) {
+            Ok(fig) => plan.figures.push(fig),
+            Err(why) => plan.not_drawn.push(why),
+        }
     }
     for (i, (group, cells)) in groups.iter().enumerate() {
         match ctx.heatmap(i, group, cells) {
@@ -41,9 +45,10 @@ pub fn plan(report: &Report) -> Plan {
         plan.figures.extend(figures);
         plan.not_drawn.extend(not_drawn);
     }
-    for (i, (_, cells)) in groups.iter().enumerate() {
-        plan.figures.extend(ctx.cost(i, cells));
+    for (i, (group, cells)) in groups.iter().enumerate() {
+        plan.figures.extend(ctx.counts(i, group, cells));
     }
+    plan.figures = fold::fold(plan.figures);
     unique_slugs(plan.figures.iter_mut().map(|f| &mut f.slug));
     plan
 }
@@ -124,7 +129,7 @@ impl<'a> Ctx<'a> {
                 lo: s.ci.lo,
                 hi: s.ci.hi,
             },
-            None => Mark::Missing(cell.unranked_word().unwrap_or_default().to_string()),
+            None => Mark::Missing(absent(cell)),
         }
     }
 
@@ -173,46 +178,77 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
-    /// ns/step of every style, grouped by mode, for one op and shape.
-    fn styles_by_mode(&self, index: usize, cells: &[&CellSummary]) -> Figure {
+    /// ns/step of every style, grouped by mode, for one op and shape: a
+    /// dot per cell with its interval, link's median across each mode;
+    /// none when fewer than two cells have a ranked value.
+    fn styles_by_mode(
+        &self,
+        index: usize,
+        group: &str,
+        cells: &[&CellSummary],
+    ) -> Result<Figure, NotDrawn> {
+        let values = cells.iter().filter(|c| c.ranked().is_some()).count();
+        if values < 2 {
+            return Err(NotDrawn::FewValues {
+                group: group.to_string(),
+                values,
+            });
+        }
         let parts = cells[0].parts();
         let modes = distinct(cells.iter().map(|c| c.parts().mode));
         let styles = distinct(cells.iter().map(|c| c.parts().style));
         let mut notes = Notes::default();
+        let mut footnotes = vec![String::new(); styles.len()];
         let mut panels = self.panels(cells);
         for (source, panel) in &mut panels {
             for c in cells.iter().filter(|c| c.source == *source) {
                 let p = c.parts();
-                panel.items.push(Bar {
+                let slot = position(&styles, &p.style);
+                let footnote = notes.marker(self.report, c);
+                if footnotes[slot].is_empty() {
+                    footnotes[slot] = footnote;
+                }
+                panel.items.push(Dot {
                     group: position(&modes, &p.mode),
-                    slot: position(&styles, &p.style),
+                    slot,
                     look: self.looks.of_style(&p.style),
                     mark: Self::mark(c),
-                    footnote: notes.marker(self.report, c),
+                    reference: p.style == BASELINE_STYLE,
                 });
             }
         }
-        let y = ValueAxis::fitting(
-            panels
-                .iter()
-                .flat_map(|(_, p)| p.items.iter().flat_map(|b| b.mark.extent())),
-            None,
-        );
-        Figure {
+        let dots = || panels.iter().flat_map(|(_, p)| p.items.iter());
+        let mut y = ValueAxis::fitting(dots().flat_map(|d| d.mark.extent()), None);
+        let missing = dots().any(|d| matches!(d.mark, Mark::Missing(_)));
+        if missing && y.scale == Scale::Log {
+            // Room on the baseline for the marks of missing values.
+            y.lo /= 1.6;
+        }
+        let has_link = dots().any(|d| d.reference && matches!(d.mark, Mark::Value { .. }));
+        let mut legend: Vec<LegendEntry> = styles
+            .iter()
+            .zip(&footnotes)
+            .map(|(s, f)| LegendEntry::style(&format!("{s}{f}"), self.looks.of_style(s)))
+            .collect();
+        legend.extend(absent_entries(dots().map(|d| &d.mark)));
+        let mut notes = notes.finish();
+        if has_link {
+            notes.insert(0, format!("dashed: {BASELINE_STYLE}'s median in each mode"));
+        }
+        let height = figure_height(legend.len(), notes.len());
+        Ok(Figure {
             slug: format!(
                 "styles-{:02}-{}-{}",
                 index + 1,
                 slug(&parts.op),
                 slug(&parts.shape)
             ),
-            title: format!(
-                "ns per step by style and mode: {} {}",
-                parts.op, parts.shape
-            ),
-            size: (WIDTH, HEIGHT),
-            legend: self.legend(&styles),
-            notes: notes.finish(),
-            chart: Chart::Grouped {
+            subject: group.to_string(),
+            title: format!("ns per step by style and mode: {group}"),
+            size: (WIDTH, height),
+            legend,
+            notes,
+            chart: Chart::Dots {
                 x_desc: "submission mode".into(),
                 y_desc: y_desc(y),
                 y,
@@ -220,7 +256,7 @@ impl<'a> Ctx<'a> {
                 groups: modes,
                 panels: panels.into_iter().map(|(_, p)| p).collect(),
             },
-        }
+        })
     }
 
     /// Every cell's ×link, styles down and modes across, for one op and shape.
@@ -244,10 +280,10 @@ impl<'a> Ctx<'a> {
                 if footnotes[row].is_empty() {
                     footnotes[row] = footnote;
                 }
-                let value = match (c.unranked_word(), self.report.link_ratio(c)) {
-                    (Some(word), _) => TileValue::Missing(word.to_string()),
-                    (None, None) => TileValue::Missing("no link".into()),
-                    (None, Some(r)) => {
+                let value = match (c.ranked(), self.report.link_ratio(c)) {
+                    (None, _) => TileValue::Missing(absent(c)),
+                    (Some(_), None) => TileValue::Missing(Absent::NoLink),
+                    (Some(_), Some(r)) => {
                         compared |= p.style != BASELINE_STYLE;
                         TileValue::Ratio(r)
                     }
@@ -274,7 +310,9 @@ impl<'a> Ctx<'a> {
             .fold(2.0, f64::max);
         let parts = cells[0].parts();
         let notes = notes.finish();
-        let height = (150 + 34 * styles.len() as u32 + NOTE_H * notes.len() as u32).min(MAX_HEIGHT);
+        // Tall enough for its rows and for the whole colour scale beside them.
+        let rows_h = (150 + 34 * styles.len() as u32).max(HEATMAP_MIN_BODY);
+        let height = (rows_h + NOTE_H * notes.len() as u32).min(MAX_HEIGHT);
         Ok(Figure {
             slug: format!(
                 "xlink-{:02}-{}-{}",
@@ -282,6 +320,7 @@ impl<'a> Ctx<'a> {
                 slug(&parts.op),
                 slug(&parts.shape)
             ),
+            subject: group.to_string(),
             title: format!("x link by style and mode: {group}"),
             size: (WIDTH, height),
             legend: Vec::new(),
@@ -404,6 +443,7 @@ impl<'a> Ctx<'a> {
         let name = axis.name();
         Figure {
             slug: format!("by-{name}-{:02}-{}", index + 1, slug(family)),
+            subject: family.to_string(),
             title: format!("ns per step vs {name}: {family}"),
             size: (WIDTH, HEIGHT),
             legend: self.legend(&styles),
@@ -453,11 +493,13 @@ impl<'a> Ctx<'a> {
         ))
     }
 
-    /// Where the cost goes: profile events per step stacked by source, one row
-    /// per cell (and kernel), over as many figures as keep each within
-    /// [`MAX_HEIGHT`] (whole modes to a figure where they fit); none when no
-    /// cell of the group has any.
-    fn cost(&self, index: usize, cells: &[&CellSummary]) -> Vec<Figure> {
+    /// Where the cost goes: the profile pass's events per step, a small
+    /// chart per kind of event on its own axis (they cost unlike amounts,
+    /// so they are never added up), a row per style with a point per mode;
+    /// none when no cell of the group has any. Styles no cell of which ran
+    /// are named in a note instead of a row. The cells' labels are left to
+    /// the other figures and the tables: counts are no timings.
+    fn counts(&self, index: usize, group: &str, cells: &[&CellSummary]) -> Option<Figure> {
         let present: Vec<usize> = (0..COST_SOURCES.len())
             .filter(|&s| {
                 cells.iter().any(|c| {
@@ -468,125 +510,155 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         if present.is_empty() {
-            return Vec::new();
+            return None;
         }
-        let absent: Vec<&str> = (0..COST_SOURCES.len())
-            .filter(|s| !present.contains(s))
-            .map(|s| COST_SOURCES[s].name)
+        let ran = |c: &&&CellSummary| c.status != CellStatus::Skipped;
+        let rows = distinct(cells.iter().filter(ran).map(|c| c.parts().style));
+        let not_run = distinct(
+            cells
+                .iter()
+                .map(|c| c.parts().style)
+                .filter(|s| !rows.contains(s)),
+        );
+        let modes = distinct(cells.iter().filter(ran).map(|c| c.parts().mode));
+        let mut counts = Vec::new();
+        for c in cells.iter().filter(ran) {
+            let p = c.parts();
+            let recorded = match (&c.profile, absent_or_none(c)) {
+                (_, Some(why)) => Err(why),
+                (None, None) => Err(Absent::NoProfile),
+                (Some(prof), None) => Ok(present
+                    .iter()
+                    .map(|&s| COST_SOURCES[s].per_step(prof))
+                    .collect()),
+            };
+            counts.push(CountRow {
+                row: position(&rows, &p.style),
+                series: position(&modes, &p.mode),
+                counts: recorded,
+            });
+        }
+        let axes: Vec<ValueAxis> = (0..present.len())
+            .map(|k| {
+                let values = counts.iter().filter_map(|r| r.counts.as_ref().ok()?[k]);
+                ValueAxis::fitting(values, Some(Scale::Linear))
+            })
             .collect();
-        let parts = cells[0].parts();
-        let pages = pages(cells, |c| c.parts().mode, COST_ROWS);
-        let paged = pages.len() > 1;
-        pages
-            .into_iter()
+        let mut notes = vec![
+            "each kind of event on its own axis: they cost unlike amounts, so are never added"
+                .to_string(),
+        ];
+        if !not_run.is_empty() {
+            notes.push(format!("not run: {}", not_run.join(", ")));
+        }
+        let absent: Vec<&Absent> = counts
+            .iter()
+            .filter_map(|r| r.counts.as_ref().err())
+            .collect();
+        let mut legend: Vec<LegendEntry> = modes
+            .iter()
             .enumerate()
-            .map(|(page, cells)| {
-                let modes = distinct(cells.iter().map(|c| c.parts().mode));
-                let mut notes = Notes::default();
-                let rows: Vec<StackRow> = cells
+            .map(|(i, m)| mode_entry(m, i))
+            .collect();
+        legend.extend(absent_legend(absent.into_iter().copied()));
+        let parts = cells[0].parts();
+        let height = (COUNTS_FIXED_H
+            + count_row_h(modes.len()) * rows.len() as u32
+            + NOTE_H * notes.len() as u32)
+            .max(figure_height(legend.len(), notes.len()))
+            .min(MAX_HEIGHT);
+        Some(Figure {
+            slug: format!(
+                "cost-{:02}-{}-{}",
+                index + 1,
+                slug(&parts.op),
+                slug(&parts.shape)
+            ),
+            subject: group.to_string(),
+            title: format!("events per step by style and mode: {group}"),
+            size: (WIDTH, height),
+            legend,
+            notes,
+            chart: Chart::Counts {
+                rows,
+                kinds: present
                     .iter()
-                    .map(|c| self.cost_row(c, &present, &mut notes))
-                    .collect();
-                let mut all_notes = notes.finish();
-                if !absent.is_empty() {
-                    all_notes.push(format!("not recorded: {}", absent.join(", ")));
-                }
-                let (slug_tail, title_tail) = if paged {
-                    (
-                        format!("-p{}", page + 1),
-                        format!(" ({})", modes.join(", ")),
-                    )
-                } else {
-                    (String::new(), String::new())
-                };
-                let height = (130 + ROW_H * rows.len() as u32 + NOTE_H * all_notes.len() as u32)
-                    .clamp(HEIGHT.min(MAX_HEIGHT), MAX_HEIGHT);
-                Figure {
-                    slug: format!(
-                        "cost-{:02}-{}-{}{slug_tail}",
-                        index + 1,
-                        slug(&parts.op),
-                        slug(&parts.shape)
-                    ),
-                    title: format!(
-                        "where the cost goes: {} {}{title_tail}",
-                        parts.op, parts.shape
-                    ),
-                    size: (WIDTH, height),
-                    legend: present
-                        .iter()
-                        .map(|&s| LegendEntry {
-                            label: COST_SOURCES[s].name.to_string(),
-                            colour: PALETTE[s],
-                            marker: None,
-                        })
-                        .collect(),
-                    notes: all_notes,
-                    chart: Chart::Stacked {
-                        x_desc: "events per step (profile pass)".into(),
-                        x: ValueAxis::fitting(
-                            rows.iter().map(|r| r.segments.iter().map(|(_, v)| v).sum()),
-                            Some(Scale::Linear),
-                        ),
-                        rows,
-                    },
-                }
-            })
-            .collect()
-    }
-
-    /// One cell's row of the cost chart.
-    fn cost_row(&self, c: &CellSummary, present: &[usize], notes: &mut Notes) -> StackRow {
-        let p = c.parts();
-        let mut label = format!("{} {}", p.style, p.mode);
-        if self.report.multi() {
-            label = format!("{label} @{}", self.report.sources[c.source].label);
-        }
-        label.push_str(&notes.marker(self.report, c));
-        let missing = match (&c.profile, c.status) {
-            (_, CellStatus::Failed) => Some("failed".to_string()),
-            (None, CellStatus::Ok) => Some("no profile".to_string()),
-            (None, status) => Some(status.word().to_string()),
-            (Some(_), _) => None,
-        };
-        let segments = c
-            .profile
-            .as_ref()
-            .filter(|_| missing.is_none())
-            .map(|prof| {
-                present
+                    .map(|&s| COST_SOURCES[s].name.to_string())
+                    .collect(),
+                axes,
+                series: modes
                     .iter()
-                    .map(|&s| (PALETTE[s], COST_SOURCES[s].per_step(prof).unwrap_or(0.0)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        StackRow {
-            label,
-            segments,
-            missing,
-        }
+                    .enumerate()
+                    .map(|(i, m)| mode_entry(m, i))
+                    .collect(),
+                counts,
+            },
+        })
     }
 }
 
-/// Height of one row of the cost chart.
-const ROW_H: u32 = 20;
-/// Most rows in one cost figure: what fits [`MAX_HEIGHT`] with a few notes.
-const COST_ROWS: usize = ((MAX_HEIGHT - 130 - 3 * NOTE_H) / ROW_H) as usize;
-
-/// Splits `items` into pages of at most `cap`, keeping runs with the same
-/// `key` on one page where they fit (a longer run gets pages of its own).
-fn pages<'a, T>(items: &[&'a T], key: impl Fn(&T) -> String, cap: usize) -> Vec<Vec<&'a T>> {
-    let mut out: Vec<Vec<&T>> = Vec::new();
-    for (_, run) in group_consecutive(items.iter().copied(), key) {
-        for chunk in run.chunks(cap) {
-            match out.last_mut() {
-                Some(page) if page.len() + chunk.len() <= cap => page.extend(chunk),
-                _ => out.push(chunk.to_vec()),
-            }
-        }
-    }
-    out
+/// Why a cell has no ranked value, as its mark.
+fn absent(cell: &CellSummary) -> Absent {
+    absent_or_none(cell).unwrap_or(Absent::Oversubscribed)
 }
+
+/// Why a cell has no value at all (its status), none when it was timed.
+fn absent_or_none(cell: &CellSummary) -> Option<Absent> {
+    match cell.status {
+        CellStatus::Ok if cell.ns.is_some() => None,
+        CellStatus::Ok | CellStatus::Skipped => Some(Absent::Skipped),
+        CellStatus::Failed => Some(Absent::Failed),
+        CellStatus::Control => Some(Absent::Control),
+        CellStatus::Interrupted => Some(Absent::Interrupted),
+    }
+}
+
+/// The legend entries of the kinds of missing value among `marks`.
+fn absent_entries<'m>(marks: impl Iterator<Item = &'m Mark>) -> Vec<LegendEntry> {
+    absent_legend(marks.filter_map(|m| match m {
+        Mark::Missing(a) => Some(*a),
+        Mark::Value { .. } => None,
+    }))
+}
+
+/// One legend entry per kind of missing value, in a fixed order.
+fn absent_legend(kinds: impl Iterator<Item = Absent>) -> Vec<LegendEntry> {
+    let kinds: std::collections::BTreeSet<Absent> = kinds.collect();
+    kinds.into_iter().map(LegendEntry::absent).collect()
+}
+
+/// The look of mode `index` in the event counts: a point of its own shape,
+/// in the colours of the style slots.
+fn mode_entry(mode: &str, index: usize) -> LegendEntry {
+    let look = Identity::slot(index);
+    LegendEntry {
+        label: mode.to_string(),
+        colour: look.colour,
+        swatch: Swatch::Point(Marker {
+            shape: look.marker.shape,
+            filled: true,
+        }),
+    }
+}
+
+/// Height of a figure whose legend has `entries` lines and which has
+/// `notes` footnotes: [`HEIGHT`], or more for a long legend.
+fn figure_height(entries: usize, notes: usize) -> u32 {
+    let legend = LEGEND_TOP + LEGEND_LINE * entries as u32 + 12;
+    (legend + NOTE_H * notes as u32).clamp(HEIGHT, MAX_HEIGHT)
+}
+
+/// Height above the heatmap's notes that shows its colour scale whole.
+const HEATMAP_MIN_BODY: u32 = LEGEND_TOP + COLOUR_BAR_H + 24;
+
+/// Height of one row of the event counts, for `modes` points in it.
+pub(super) fn count_row_h(modes: usize) -> u32 {
+    COUNT_POINT_GAP * modes.max(1) as u32 + 8
+}
+
+/// Height of the event counts' figure besides its rows and notes: title,
+/// kind names, tick labels and the axis description.
+const COUNTS_FIXED_H: u32 = 150;
 
 /// The y axis description, naming a log scale.
 fn y_desc(axis: ValueAxis) -> String {
@@ -683,7 +755,7 @@ fn unique_slugs<'a>(slugs: impl Iterator<Item = &'a mut String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{pages, slug, unique_slugs, MAX_SLUG};
+    use super::{slug, unique_slugs, MAX_SLUG};
 
     #[test]
     fn file_names_from_data_are_bounded_and_unique() {
@@ -693,28 +765,5 @@ mod tests {
         let mut stems: Vec<String> = ["a", "b", "a", "a"].map(String::from).to_vec();
         unique_slugs(stems.iter_mut());
         assert_eq!(stems, ["a", "b", "a-2", "a-3"]);
-    }
-
-    #[test]
-    fn pages_keep_runs_together_where_they_fit() {
-        let items: Vec<String> = ["a1", "a2", "b1", "b2", "b3", "c1", "c2", "c3", "c4", "c5"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let refs: Vec<&String> = items.iter().collect();
-        let run = |s: &String| s[..1].to_string();
-        let paged: Vec<Vec<&str>> = pages(&refs, run, 4)
-            .into_iter()
-            .map(|p| p.into_iter().map(String::as_str).collect())
-            .collect();
-        assert_eq!(
-            paged,
-            [
-                vec!["a1", "a2"],
-                vec!["b1", "b2", "b3"],
-                vec!["c1", "c2", "c3", "c4"],
-                vec!["c5"]
-            ]
-        );
     }
 }

@@ -10,34 +10,45 @@
 use crate::analysis::model::Report;
 
 /// An sRGB colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Rgb(pub u8, pub u8, pub u8);
 
-/// Colours told apart on white and from each other (every pair at least
-/// 25 CIE76 units apart), in the order styles take them. Greys come last
-/// so the first styles never resemble the grey of cells without a value.
+/// Colours told apart on white and from each other, in the order styles
+/// take them: every pair at least [`MIN_DISTANCE`] CIEDE2000 units apart,
+/// and at least [`MIN_DISTANCE_DEUTERANOPIA`] under a simulation of
+/// deuteranopia (the commonest colour-vision deficiency), each with
+/// lightness L* between 30 and 70, and none a grey (the colour of cells
+/// without a value). Chosen greedily from an sRGB grid, each next colour
+/// the one farthest from those before it, so the first styles differ most.
 pub const PALETTE: [Rgb; 20] = [
     Rgb(31, 119, 180),  // blue
-    Rgb(255, 127, 14),  // orange
-    Rgb(44, 160, 44),   // green
-    Rgb(214, 39, 40),   // red
-    Rgb(148, 103, 189), // purple
-    Rgb(140, 86, 75),   // brown
-    Rgb(227, 119, 194), // pink
-    Rgb(188, 189, 34),  // olive
-    Rgb(23, 190, 207),  // cyan
-    Rgb(0, 0, 128),     // navy
-    Rgb(128, 0, 0),     // maroon
-    Rgb(0, 128, 128),   // teal
-    Rgb(230, 171, 2),   // gold
-    Rgb(255, 0, 255),   // magenta
-    Rgb(0, 224, 0),     // bright green
-    Rgb(192, 0, 96),    // crimson
-    Rgb(176, 176, 255), // lavender
-    Rgb(91, 58, 0),     // dark brown
-    Rgb(127, 127, 127), // grey
-    Rgb(64, 64, 64),    // dark grey
+    Rgb(0, 195, 0),     // green
+    Rgb(255, 105, 255), // pink
+    Rgb(150, 0, 0),     // dark red
+    Rgb(135, 15, 105),  // plum
+    Rgb(240, 135, 135), // salmon
+    Rgb(0, 90, 60),     // pine
+    Rgb(60, 180, 180),  // turquoise
+    Rgb(165, 105, 0),   // ochre
+    Rgb(30, 30, 255),   // ultramarine
+    Rgb(225, 0, 90),    // raspberry
+    Rgb(150, 105, 150), // mauve
+    Rgb(135, 120, 255), // periwinkle
+    Rgb(75, 75, 135),   // slate
+    Rgb(75, 120, 30),   // moss
+    Rgb(150, 150, 75),  // khaki
+    Rgb(90, 165, 120),  // sage
+    Rgb(60, 165, 210),  // sky
+    Rgb(255, 90, 165),  // rose
+    Rgb(150, 75, 75),   // umber
 ];
+
+/// The least CIEDE2000 difference between two colours of [`PALETTE`].
+pub const MIN_DISTANCE: f64 = 15.0;
+
+/// The least CIEDE2000 difference between two colours of [`PALETTE`] as a
+/// deuteranope sees them (Machado, Oliveira and Fernandes 2009, severity 1).
+pub const MIN_DISTANCE_DEUTERANOPIA: f64 = 8.0;
 
 /// The outline of a marker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -185,56 +196,76 @@ impl Identities {
     }
 }
 
+use palette::color_difference::Ciede2000;
+use palette::{IntoColor, Lab, LinSrgb, Srgb};
+
+/// CIE L*a*b* (D65) of an sRGB colour.
+fn lab(c: Rgb) -> Lab {
+    Srgb::new(c.0, c.1, c.2).into_format::<f32>().into_color()
+}
+
+/// How a deuteranope sees `c`: the Machado, Oliveira and Fernandes
+/// (2009) matrix of severity 1, applied in linear RGB.
+fn deuteranopia(c: Rgb) -> Rgb {
+    const M: [[f32; 3]; 3] = [
+        [0.367_322, 0.860_646, -0.227_968],
+        [0.280_085, 0.672_501, 0.047_413],
+        [-0.011_820, 0.042_940, 0.968_881],
+    ];
+    let lin: LinSrgb = Srgb::new(c.0, c.1, c.2).into_format::<f32>().into_linear();
+    let v = [lin.red, lin.green, lin.blue];
+    let row = |r: [f32; 3]| (r[0] * v[0] + r[1] * v[1] + r[2] * v[2]).clamp(0.0, 1.0);
+    let out: Srgb<u8> = Srgb::from_linear(LinSrgb::new(row(M[0]), row(M[1]), row(M[2])));
+    Rgb(out.red, out.green, out.blue)
+}
+
+/// The CIEDE2000 difference of two colours, as seen with normal vision
+/// and by a deuteranope: what [`MIN_DISTANCE`] and
+/// [`MIN_DISTANCE_DEUTERANOPIA`] bound over the palette.
+pub fn distances(a: Rgb, b: Rgb) -> (f64, f64) {
+    let seen = lab(a).difference(lab(b));
+    let deut = lab(deuteranopia(a)).difference(lab(deuteranopia(b)));
+    (f64::from(seen), f64::from(deut))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// CIE L*a*b* of an sRGB colour (D65).
-    fn lab(c: Rgb) -> [f64; 3] {
-        let lin = |u: u8| {
-            let u = u as f64 / 255.0;
-            if u <= 0.04045 {
-                u / 12.92
-            } else {
-                ((u + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        let (r, g, b) = (lin(c.0), lin(c.1), lin(c.2));
-        let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-        let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-        let f = |t: f64| {
-            if t > 0.008856 {
-                t.cbrt()
-            } else {
-                7.787 * t + 16.0 / 116.0
-            }
-        };
-        [
-            116.0 * f(y) - 16.0,
-            500.0 * (f(x) - f(y)),
-            200.0 * (f(y) - f(z)),
-        ]
-    }
-
-    fn delta_e(a: Rgb, b: Rgb) -> f64 {
-        let (a, b) = (lab(a), lab(b));
-        (0..3).map(|i| (a[i] - b[i]).powi(2)).sum::<f64>().sqrt()
-    }
-
     #[test]
-    fn palette_colours_are_far_apart_and_visible_on_white() {
+    fn palette_colours_are_far_apart_to_every_eye_and_visible_on_white() {
+        let mut least = (f64::INFINITY, f64::INFINITY);
         for (i, &a) in PALETTE.iter().enumerate() {
-            let lightness = lab(a)[0];
+            let lightness = lab(a).l;
             assert!(
-                lightness < 85.0,
-                "{a:?} too light on white: L* {lightness:.0}"
+                (30.0..=70.5).contains(&lightness),
+                "{a:?}: L* {lightness:.0}"
             );
             for &b in &PALETTE[i + 1..] {
-                let d = delta_e(a, b);
-                assert!(d >= 25.0, "{a:?} and {b:?} only {d:.1} apart");
+                let (seen, deut) = distances(a, b);
+                assert!(seen >= MIN_DISTANCE, "{a:?} and {b:?}: {seen:.1} apart");
+                assert!(
+                    deut >= MIN_DISTANCE_DEUTERANOPIA,
+                    "{a:?} and {b:?}: {deut:.1} apart to a deuteranope"
+                );
+                least = (least.0.min(seen), least.1.min(deut));
             }
         }
+        println!(
+            "least CIEDE2000: {:.1}, deuteranopia {:.1}",
+            least.0, least.1
+        );
+        // The pairs once told apart by hue alone: drain and futex:private
+        // (slots 3 and 10), sync-group:append and futex-syscall (6 and 13).
+        for (a, b) in [(3, 10), (6, 13)] {
+            let (seen, deut) = distances(PALETTE[a], PALETTE[b]);
+            assert!(seen >= 20.0 && deut >= 10.0, "{a} {b}: {seen:.1} {deut:.1}");
+        }
+        // The old palette's olive and bright green (slots 7 and 14), 21
+        // units apart to the eye, read as one to a deuteranope: the
+        // simulation has a case to catch.
+        let (_, deut) = distances(Rgb(188, 189, 34), Rgb(0, 224, 0));
+        assert!(deut < MIN_DISTANCE_DEUTERANOPIA, "{deut:.1}");
     }
 
     #[test]

@@ -15,11 +15,15 @@
 
 mod draw;
 mod figures;
+mod fold;
 mod identity;
+mod layout;
 pub mod overview;
 mod scale;
 mod spec;
 
+pub use identity::{distances, Rgb, MIN_DISTANCE, MIN_DISTANCE_DEUTERANOPIA, PALETTE};
+pub use layout::{FigureLayout, TextBox};
 use spec::Figure;
 pub use spec::NotDrawn;
 
@@ -110,6 +114,17 @@ pub fn render_all(report: &Report, dir: &Path, png: bool) -> Result<Plots, Repor
         files: plots,
         not_drawn: plan.not_drawn,
     })
+}
+
+/// The layout of every figure `report` would draw (after folding): each
+/// text's box as the embedded font measures it, and the styles' colours;
+/// see [`layout`].
+pub fn layouts(report: &Report) -> Vec<FigureLayout> {
+    figures::plan(report)
+        .figures
+        .iter()
+        .map(layout::of)
+        .collect()
 }
 
 /// Draws one figure as SVG (and PNG when `png`) into `dir`.

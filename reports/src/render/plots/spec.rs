@@ -16,6 +16,55 @@ pub const MAX_HEIGHT: u32 = 600;
 /// Height of one footnote line under a chart.
 pub const NOTE_H: u32 = 20;
 
+/// Where the legend's first line (or the colour scale's name) sits below
+/// the figure's top.
+pub const LEGEND_TOP: u32 = 66;
+
+/// Height of one legend line.
+pub const LEGEND_LINE: u32 = 24;
+
+/// Height of the ×link colour scale's bar.
+pub const COLOUR_BAR_H: u32 = 220;
+
+/// Vertical distance between the points of two modes in a row of the
+/// event counts.
+pub const COUNT_POINT_GAP: u32 = 5;
+
+/// Why a place in a figure has no value. Each has a mark of its own, so
+/// a broken order (a finding) never looks like a cell that did not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Absent {
+    /// A repetition broke the order or errored.
+    Failed,
+    /// A control's order broke, as it should.
+    Control,
+    /// Timed, but with more busy threads than CPUs: never ranked.
+    Oversubscribed,
+    /// Not run on this machine.
+    Skipped,
+    /// Every repetition was interrupted.
+    Interrupted,
+    /// Timed, but without a link cell to set it against.
+    NoLink,
+    /// Ran, but has no profile pass to count events in.
+    NoProfile,
+}
+
+impl Absent {
+    /// The word it is shown with (a legend entry, a heatmap tile).
+    pub fn word(self) -> &'static str {
+        match self {
+            Absent::Failed => "failed",
+            Absent::Control => "control",
+            Absent::Oversubscribed => "oversubscribed",
+            Absent::Skipped => "skipped",
+            Absent::Interrupted => "interrupted",
+            Absent::NoLink => "no link",
+            Absent::NoProfile => "no profile",
+        }
+    }
+}
+
 /// One plotted value, or the reason there is none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Mark {
@@ -28,9 +77,8 @@ pub enum Mark {
         /// Upper bound of the interval.
         hi: f64,
     },
-    /// Not run, failed or oversubscribed: a small mark with this word on
-    /// the baseline, outside the axis's range.
-    Missing(String),
+    /// No value: its own mark on the baseline, outside the axis's range.
+    Missing(Absent),
 }
 
 impl Mark {
@@ -44,15 +92,26 @@ impl Mark {
     }
 }
 
-/// A legend entry: text, colour and (for a style) its marker.
+/// What a legend entry shows before its text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Swatch {
+    /// A style: a short line in its colour with its marker.
+    Style(Marker),
+    /// A series drawn as points only (a mode in the event counts).
+    Point(Marker),
+    /// The mark of a place without a value.
+    Absent(Absent),
+}
+
+/// A legend entry: text, colour and what is drawn before it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LegendEntry {
     /// Series name.
     pub label: String,
     /// Its colour.
     pub colour: Rgb,
-    /// Its marker; none for series drawn only as areas (cost sources).
-    pub marker: Option<Marker>,
+    /// Its mark.
+    pub swatch: Swatch,
 }
 
 impl LegendEntry {
@@ -61,14 +120,23 @@ impl LegendEntry {
         LegendEntry {
             label: label.to_string(),
             colour: look.colour,
-            marker: Some(look.marker),
+            swatch: Swatch::Style(look.marker),
+        }
+    }
+
+    /// The entry of a kind of missing value.
+    pub fn absent(absent: Absent) -> LegendEntry {
+        LegendEntry {
+            label: absent.word().to_string(),
+            colour: Rgb(0, 0, 0),
+            swatch: Swatch::Absent(absent),
         }
     }
 }
 
-/// One bar of a grouped bar chart.
+/// One dot of a dot chart: a style's value in one category.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
+pub struct Dot {
     /// Group (x category) index.
     pub group: usize,
     /// Slot inside the group.
@@ -77,8 +145,9 @@ pub struct Bar {
     pub look: Identity,
     /// Value or reason.
     pub mark: Mark,
-    /// Footnote marker for the cell's labels (`*`, `**`), empty when none.
-    pub footnote: String,
+    /// Whether it is the reference style's (link), whose median is drawn
+    /// as a line across its group.
+    pub reference: bool,
 }
 
 /// One line of a line chart.
@@ -92,15 +161,16 @@ pub struct Line {
     pub footnote: String,
 }
 
-/// One horizontal row of a stacked chart.
+/// One cell's row of event counts: a style (row) in one mode (series).
 #[derive(Clone, Debug, PartialEq)]
-pub struct StackRow {
-    /// Row label.
-    pub label: String,
-    /// (colour, value) segments, left to right.
-    pub segments: Vec<(Rgb, f64)>,
-    /// Why there is nothing to stack.
-    pub missing: Option<String>,
+pub struct CountRow {
+    /// Row (style) index.
+    pub row: usize,
+    /// Series (mode) index.
+    pub series: usize,
+    /// Events per step of each kind (none where not recorded), or why the
+    /// cell has no counts.
+    pub counts: Result<Vec<Option<f64>>, Absent>,
 }
 
 /// One tile of a heatmap.
@@ -119,8 +189,8 @@ pub struct Tile {
 pub enum TileValue {
     /// A ratio, coloured on the chart's scale and written out.
     Ratio(f64),
-    /// No ratio: grey, with this word.
-    Missing(String),
+    /// No ratio: its word, on a tile of its own look.
+    Missing(Absent),
 }
 
 /// One side-by-side part of a figure (one per kernel).
@@ -135,8 +205,9 @@ pub struct Panel<T> {
 /// The drawable content of a figure.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Chart {
-    /// Bars grouped along x, one slot per series, with CI whiskers.
-    Grouped {
+    /// Dots grouped along x, one slot per series, with CI whiskers, and
+    /// the reference style's median drawn across each group.
+    Dots {
         /// x axis description.
         x_desc: String,
         /// y axis description.
@@ -148,7 +219,7 @@ pub enum Chart {
         /// Slots per group.
         slots: usize,
         /// Panels side by side.
-        panels: Vec<Panel<Bar>>,
+        panels: Vec<Panel<Dot>>,
     },
     /// Lines over numeric x values, with CI whiskers and markers.
     Lines {
@@ -165,15 +236,20 @@ pub enum Chart {
         /// Panels side by side.
         panels: Vec<Panel<Line>>,
     },
-    /// Horizontal stacked bars, one row per cell, on a linear axis (the
-    /// only one on which segments add up).
-    Stacked {
-        /// x axis description.
-        x_desc: String,
-        /// The x axis (linear).
-        x: ValueAxis,
-        /// Rows, top to bottom.
-        rows: Vec<StackRow>,
+    /// Events per step, one small chart per kind of event side by side,
+    /// each on its own linear axis from zero: kinds of unlike cost are
+    /// never added up. A row per style, a point per mode in it.
+    Counts {
+        /// Row names (styles), top to bottom.
+        rows: Vec<String>,
+        /// The kinds of event, left to right.
+        kinds: Vec<String>,
+        /// Each kind's axis.
+        axes: Vec<ValueAxis>,
+        /// The series (modes): their looks, top to bottom inside a row.
+        series: Vec<LegendEntry>,
+        /// Every cell's counts.
+        counts: Vec<CountRow>,
     },
     /// Rows × columns of tiles coloured by a ratio on a log scale centred
     /// on 1, each with its ratio written out.
@@ -194,6 +270,9 @@ pub enum Chart {
 pub struct Figure {
     /// File stem, unique within a report.
     pub slug: String,
+    /// What it is drawn for (op and shape, or a family of cells), which a
+    /// figure folded into it names.
+    pub subject: String,
     /// Title drawn on top.
     pub title: String,
     /// Pixel size, at most [`WIDTH`] × [`MAX_HEIGHT`].
@@ -225,6 +304,14 @@ pub enum NotDrawn {
         /// Op and shape, e.g. `nop g1-s8-b8-t1`.
         group: String,
     },
+    /// Styles by mode needs two ranked values to set side by side: this op
+    /// and shape has fewer.
+    FewValues {
+        /// Op and shape.
+        group: String,
+        /// The ranked values it has.
+        values: usize,
+    },
 }
 
 impl fmt::Display for NotDrawn {
@@ -252,6 +339,13 @@ impl fmt::Display for NotDrawn {
             NotDrawn::NoLinkRatio { group } => write!(
                 f,
                 "the x link heatmap of {group} is not drawn: no style has a timed link cell beside it"
+            ),
+            NotDrawn::FewValues { group, values } => write!(
+                f,
+                "ns per step by style and mode is not drawn for {group}: {values} ranked \
+                 value{}, the tables give {}",
+                if *values == 1 { "" } else { "s" },
+                if *values == 1 { "it" } else { "every cell" }
             ),
         }
     }
