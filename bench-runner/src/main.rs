@@ -768,8 +768,8 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<Results>, ExitCode> {
 const READ_FIRST: [(&str, &str); 2] = [("report.html", "report"), ("email.txt", "mail")];
 
 /// Renders every report output of `inputs` into `out`, the findings
-/// answering a study's question (and findings.md) when there is one,
-/// naming the files to read first and counting the rest.
+/// answering a study's question (and findings.md) when there is one, then
+/// prints the verdict, names the files to read first and counts the rest.
 fn render(
     inputs: &[Results],
     out: &Path,
@@ -780,6 +780,9 @@ fn render(
     let start = std::time::Instant::now();
     let written =
         reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
+    for line in reports::verdict_text(inputs, 78) {
+        eprintln!("{line}");
+    }
     for (file, what) in READ_FIRST {
         if let Some(path) = written
             .iter()

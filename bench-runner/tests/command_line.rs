@@ -148,7 +148,7 @@ fn swept(dir: &Path, name: &str, config_text: &str, extra: &[&str]) -> (PathBuf,
 }
 
 #[test]
-fn a_sweep_counts_its_progress_in_cells_and_names_the_page_and_the_mail() {
+fn a_sweep_counts_its_progress_in_cells_prints_its_verdict_and_names_the_page_and_the_mail() {
     let dir = tempfile::tempdir().unwrap();
     let (results, err) = swept(dir.path(), "run", &config(""), &[]);
     let counts: Vec<&str> = err
@@ -163,6 +163,13 @@ fn a_sweep_counts_its_progress_in_cells_and_names_the_page_and_the_mail() {
         assert!(err.lines().any(|l| l == line), "no `{line}` in:\n{err}");
         assert!(out.join(file).exists());
     }
+    // The verdict, as the page and the mail give it, comes before them.
+    let verdict = err
+        .lines()
+        .position(|l| l.starts_with("- ") && l.contains("x link intervals within"))
+        .unwrap_or_else(|| panic!("no verdict in:\n{err}"));
+    let page = err.lines().position(|l| l.starts_with("report: ")).unwrap();
+    assert!(verdict < page, "{err}");
     // The machine section dates the run.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     let started = md

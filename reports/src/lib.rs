@@ -121,6 +121,21 @@ pub fn render_comparison(
     write_all(COMPARISON_OUTPUTS, comparison, out_dir)
 }
 
+/// The verdict paragraph for the terminal (what `sweep` and `report` print
+/// last, beside the files to open): how far the figures can be trusted,
+/// then each mode's answer, by the one verdict rule of the page and the
+/// mail, each sentence wrapped to `width` columns.
+pub fn verdict_text(inputs: &[Results], width: usize) -> Vec<String> {
+    use analysis::judgement::CompareOptions;
+    use analysis::verdict::{ModeVerdict, Place};
+    let report = Report::build(inputs);
+    let places = Place::all(&report, &CompareOptions::default());
+    render::verdict_text::paragraph(&report, &ModeVerdict::of_places(&places))
+        .iter()
+        .flat_map(|sentence| render::mail::wrap(sentence, width, "- ", "  "))
+        .collect()
+}
+
 /// Plain-text table of every cell for the terminal (what `bench-runner
 /// report` prints): one row per cell and kernel, with its median, interval,
 /// noise flag, ratio to link, order verdict and labels.
