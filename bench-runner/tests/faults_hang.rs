@@ -68,11 +68,17 @@ const TEARDOWN: Duration = Duration::from_secs(5);
 /// machine, where the sweep and this watcher both wait for a CPU, passes.
 const WATCHDOG_BOUND: Duration = Duration::from_secs(10);
 
-/// The last whole line of the results file, and how many there are.
+/// How many whole lines the results file has, and its last cell line (a
+/// block's load line, which follows its cells, is passed over).
 fn last_line(path: &std::path::Path) -> (usize, String) {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let n = text.lines().count();
-    (n, text.lines().last().unwrap_or("").to_string())
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.starts_with("{\"kind\":\"load\""))
+        .unwrap_or("");
+    (n, last.to_string())
 }
 
 /// Samples the sweep's process until it exits.
@@ -86,7 +92,7 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
         let Some(snap) = Snapshot::take(pid) else {
             break;
         };
-        let (m, after) = last_line(results);
+        let (m, _) = last_line(results);
         if child.try_wait().unwrap().is_some() {
             break;
         }
@@ -96,8 +102,16 @@ fn watch(pid: u32, child: &mut std::process::Child, results: &Path, tmp: &Path) 
             hung_since.get_or_insert(now);
         }
         if m != seen_lines {
+            // A block's load line can follow a timeout at once: read every
+            // new line, not only the last.
+            let text = std::fs::read_to_string(results).unwrap_or_default();
+            let timed_out = text
+                .lines()
+                .skip(seen_lines)
+                .take(m.saturating_sub(seen_lines))
+                .any(|l| l.contains("timeout after"));
             seen_lines = m;
-            if after.contains("timeout after") {
+            if timed_out {
                 let hung = previous.clone().unwrap_or_default();
                 let threads = hung.threads.iter().filter(|(t, _)| *t != pid).cloned();
                 w.timeouts.push((now, threads.collect()));
