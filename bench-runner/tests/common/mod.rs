@@ -93,13 +93,15 @@ pub fn finished_sweep(config_text: &str) -> (tempfile::TempDir, PathBuf, Vec<ser
     (dir, results, lines)
 }
 
-/// The cell lines of a results file as JSON values.
+/// The cell lines of a results file as JSON values (not its header, nor
+/// the load lines written after each block).
 pub fn cell_lines(results: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(results)
         .unwrap()
         .lines()
         .skip(1)
-        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "cell")
         .collect()
 }
 
