@@ -778,10 +778,14 @@ fn render(
 ) -> Result<(), String> {
     let opts = reports::RenderOptions { plots, png: plots };
     let start = std::time::Instant::now();
-    let written =
-        reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
-    for line in reports::verdict_text(inputs, 78) {
-        eprintln!("{line}");
+    let reports::Written {
+        paths: written,
+        verdict,
+    } = reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
+    for sentence in &verdict {
+        for line in reports::render::mail::wrap(sentence, 78, "- ", "  ") {
+            eprintln!("{line}");
+        }
     }
     for (file, what) in READ_FIRST {
         if let Some(path) = written

@@ -325,16 +325,22 @@ fn profile(p: &Profile) -> Result<(), Implausible> {
     })
 }
 
-/// Checks the names and every number of a cell line.
-pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
-    key(&r.cell)?;
-    let expected = r.cell.name();
-    if r.name != expected {
+/// Checks a line's cell key and that its name is the one the key gives.
+fn named(name: &str, cell: &CellKey) -> Result<(), Rejected> {
+    key(cell)?;
+    let expected = cell.name();
+    if name != expected {
         return Err(Rejected::Misnamed {
-            name: r.name.clone(),
+            name: name.to_string(),
             expected,
         });
     }
+    Ok(())
+}
+
+/// Checks the names and every number of a cell line.
+pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
+    named(&r.name, &r.cell)?;
     r.timing.as_ref().map_or(Ok(()), timing)?;
     r.reference_timing
         .as_ref()
@@ -354,14 +360,7 @@ pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
 /// those its outcome needs: a run that held or broke ran passes, and broke
 /// in none or at least one of them; one skipped or failed ran none.
 pub fn repro(r: &ReproRun) -> Result<(), Rejected> {
-    key(&r.cell)?;
-    let expected = r.cell.name();
-    if r.name != expected {
-        return Err(Rejected::Misnamed {
-            name: r.name.clone(),
-            expected,
-        });
-    }
+    named(&r.name, &r.cell)?;
     let consistent = r.broken <= r.passes
         && match r.outcome {
             ReproOutcome::Held => r.passes > 0 && r.broken == 0,

@@ -71,7 +71,17 @@ pub fn render(
     out_dir: &Path,
     opts: &RenderOptions,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    render_answering(inputs, out_dir, opts, None)
+    render_answering(inputs, out_dir, opts, None).map(|w| w.paths)
+}
+
+/// What [`render_answering`] wrote, and the verdict it gave.
+pub struct Written {
+    /// Every file written.
+    pub paths: Vec<PathBuf>,
+    /// The verdict paragraph of the page and the mail, sentence by sentence
+    /// (how far the figures can be trusted, then each mode's answer), for a
+    /// terminal to print beside the files.
+    pub verdict: Vec<String>,
 }
 
 /// [`render()`], with the mail's findings those of a study's question, and
@@ -81,7 +91,7 @@ pub fn render_answering(
     out_dir: &Path,
     opts: &RenderOptions,
     study: Option<&StudyQuestion>,
-) -> Result<Vec<PathBuf>, ReportError> {
+) -> Result<Written, ReportError> {
     if inputs.is_empty() {
         return Err(ReportError::NoInputs);
     }
@@ -108,7 +118,15 @@ pub fn render_answering(
         written.push(plot.svg_path.clone());
         written.extend(plot.png_path.clone());
     }
-    Ok(written)
+    let places = analysis::verdict::Place::all(&rendered.report, &rendered.options);
+    let verdict = render::verdict_text::paragraph(
+        &rendered.report,
+        &analysis::verdict::ModeVerdict::of_places(&places),
+    );
+    Ok(Written {
+        paths: written,
+        verdict,
+    })
 }
 
 /// Writes every output of a comparison into `out_dir` (compare.md,
@@ -119,21 +137,6 @@ pub fn render_comparison(
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
     write_all(COMPARISON_OUTPUTS, comparison, out_dir)
-}
-
-/// The verdict paragraph for the terminal (what `sweep` and `report` print
-/// last, beside the files to open): how far the figures can be trusted,
-/// then each mode's answer, by the one verdict rule of the page and the
-/// mail, each sentence wrapped to `width` columns.
-pub fn verdict_text(inputs: &[Results], width: usize) -> Vec<String> {
-    use analysis::judgement::CompareOptions;
-    use analysis::verdict::{ModeVerdict, Place};
-    let report = Report::build(inputs);
-    let places = Place::all(&report, &CompareOptions::default());
-    render::verdict_text::paragraph(&report, &ModeVerdict::of_places(&places))
-        .iter()
-        .flat_map(|sentence| render::mail::wrap(sentence, width, "- ", "  "))
-        .collect()
 }
 
 /// Plain-text table of every cell for the terminal (what `bench-runner
