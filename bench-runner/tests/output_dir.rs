@@ -201,7 +201,12 @@ fn kernel_matrix_locks_its_cache_without_writing_through_a_planted_lock() {
 
 #[test]
 fn report_replaces_links_planted_where_its_files_go_and_never_writes_through_them() {
-    let (dir, results, _) = finished_sweep(&tiny());
+    // Two styles, so the report has a comparison to draw: plots/ holds files.
+    let two_styles = tiny().replace(
+        r#"styles = ["link"]"#,
+        r#"styles = ["link", "independent"]"#,
+    );
+    let (dir, results, _) = finished_sweep(&two_styles);
     let out = dir.path().join("report");
     let report = || {
         bin()
