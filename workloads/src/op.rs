@@ -520,9 +520,10 @@ impl Ops {
         self.kind.succeeded(part, res)
     }
 
-    /// SQEs per step ([`OpKind::parts`]).
+    /// SQEs per step ([`OpKind::parts`]), as looked up once.
+    #[inline(always)]
     pub fn parts(&self) -> u32 {
-        self.kind.parts()
+        self.parts as u32
     }
 
     /// Reads back what the last run wrote, checks each group's records are in

@@ -271,7 +271,9 @@ impl StepCtx<'_> {
     /// Submits `entries`, waits for `want` ready CQEs, and hands every reaped
     /// completion to `on` (step completions are checked and logged first).
     /// A step of several SQEs completes with its last SQE's CQE, the only one
-    /// `on` sees; an inner part that failed fails the step.
+    /// `on` sees; an inner part that failed fails the step. Inlined into
+    /// each style's loop, as the raw loop's submit and reap are into its own.
+    #[inline(always)]
     pub fn submit_and_reap(
         &mut self,
         lane: &Lane,
