@@ -4,6 +4,7 @@
 
 use crate::schema::CellKey;
 use crate::schema::ReasonCode;
+use crate::schema::ReproFinding;
 use serde::Deserialize;
 
 /// A study's question and the comparisons that answer it.
@@ -90,6 +91,27 @@ pub struct Reproduction {
     /// than one that reproduces in every tenth. Absent: any share.
     #[serde(default, deserialize_with = "share")]
     pub min_rate: Option<f64>,
+}
+
+impl Reproduction {
+    /// Whether the study expects some of its cells to break (a violation
+    /// or a failure): those are the cells a reproducer is built for.
+    pub fn expects_break(&self) -> bool {
+        self.expect != Expect::Held
+    }
+
+    /// The finding of study `study` that cell `key` of this reproduction
+    /// belongs to, as its reproducer's runs record it: the cells sharing
+    /// every coordinate but the axis are one finding, as in the study's own
+    /// findings ([`place`]).
+    pub fn finding(&self, study: &str, key: &CellKey) -> ReproFinding {
+        ReproFinding {
+            study: study.to_string(),
+            place: place(&[key], Some(self.axis)),
+            axis: self.axis.name().to_string(),
+            value: self.axis.value(key),
+        }
+    }
 }
 
 /// Reads a share of passes, refusing what is not one.
