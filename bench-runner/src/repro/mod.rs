@@ -13,10 +13,12 @@
 pub(crate) mod cell;
 mod mail;
 mod source;
+pub mod study;
 
 pub use cell::CellNotFound;
 pub use source::{Refusal, BUILD, BUILD_STATIC};
 
+use crate::plan::PlannedCell;
 use crate::source::ConfigSource;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +68,9 @@ pub enum ReproError {
     /// A `--kernels` file cannot be read.
     #[error(transparent)]
     Kernels(#[from] reports::results::ResultsError),
+    /// The study is unknown, invalid, or expects no break.
+    #[error("{0}")]
+    Study(String),
     /// The reproducer kept the order: there is no bug to report.
     #[error("no bug to report: {0}")]
     Held(String),
@@ -129,31 +134,57 @@ impl ReproArgs {
     }
 }
 
-/// Writes the reproducer of the cell `args` names into `args.out`; with
-/// `mail`, builds and runs it there and writes bug.txt from what it printed.
-pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
-    let cell = cell::find(&args.cell, args.source.as_ref())?;
+/// Where and how one reproducer is written: its directory, the command
+/// its header names, and the line to build it with, if any.
+struct Target<'a> {
+    out: &'a Path,
+    command: &'a str,
+    build: Option<&'a str>,
+    out_owner_ok: bool,
+}
+
+/// Writes the reproducer of `cell` as `target.out/repro.c` (and builds it
+/// when asked); returns its text.
+fn emit(cell: &PlannedCell, target: &Target<'_>) -> Result<String, ReproError> {
     let kernel = workloads::sys::kernel_release();
     let made = source::Provenance {
-        command: &args.command(),
+        command: target.command,
         kernel: &kernel,
     };
-    let text = source::render(&cell, &made).map_err(|why| ReproError::Refused {
+    let text = source::render(cell, &made).map_err(|why| ReproError::Refused {
         cell: cell.name.clone(),
         why,
     })?;
-    // Checked before anything is written there, the build with `--mail`
-    // included: gcc writes its program by path.
-    crate::out_dir::prepare(&args.out, args.out_owner_ok)?;
-    let path = args.out.join("repro.c");
-    save(&args.out, "repro.c", &text)?;
+    // Checked before anything is written there, the build included: gcc
+    // writes its program by path.
+    crate::out_dir::prepare(target.out, target.out_owner_ok)?;
+    save(target.out, "repro.c", &text)?;
+    if let Some(line) = target.build {
+        build(target.out, line)?;
+    }
+    Ok(text)
+}
+
+/// Writes the reproducer of the cell `args` names into `args.out`; with
+/// `mail`, builds and runs it there and writes bug.txt from what it printed
+/// or, where it held here, from the kernels it broke on (`--kernels`).
+pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
+    let cell = cell::find(&args.cell, args.source.as_ref())?;
+    let kernel = workloads::sys::kernel_release();
     let build_line = match args.static_build {
         true => BUILD_STATIC,
         false => BUILD,
     };
-    if args.static_build || args.mail {
-        build(&args.out, build_line)?;
-    }
+    let text = emit(
+        &cell,
+        &Target {
+            out: &args.out,
+            command: &args.command(),
+            build: (args.static_build || args.mail).then_some(build_line),
+            out_owner_ok: args.out_owner_ok,
+        },
+    )?;
+    let path = args.out.join("repro.c");
     let presence = presence(&args.kernels, &cell.name)?;
     let mail = match args.mail {
         true => {

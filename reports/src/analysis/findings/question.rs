@@ -100,17 +100,29 @@ impl Reproduction {
         self.expect != Expect::Held
     }
 
-    /// The finding of study `study` that cell `key` of this reproduction
-    /// belongs to, as its reproducer's runs record it: the cells sharing
-    /// every coordinate but the axis are one finding, as in the study's own
-    /// findings ([`place`]).
-    pub fn finding(&self, study: &str, key: &CellKey) -> ReproFinding {
-        ReproFinding {
-            study: study.to_string(),
-            place: place(&[key], Some(self.axis)),
-            axis: self.axis.name().to_string(),
-            value: self.axis.value(key),
-        }
+    /// The findings of study `study` that `keys`, cells this reproduction
+    /// takes, belong to, one per key in order, as its reproducers' runs
+    /// record them: cells sharing every coordinate but the axis (a batch
+    /// that is the whole stream aside) are one finding, named by the
+    /// coordinates they share, as the study's own findings group and name
+    /// them (`contrast::along`, [`place`]).
+    pub fn findings(&self, study: &str, keys: &[&CellKey]) -> Vec<ReproFinding> {
+        let off_axis = |k: &CellKey| super::contrast::without(self.axis, k);
+        keys.iter()
+            .map(|key| {
+                let group: Vec<&CellKey> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| off_axis(k) == off_axis(key))
+                    .collect();
+                ReproFinding {
+                    study: study.to_string(),
+                    place: place(&group, Some(self.axis)),
+                    axis: self.axis.name().to_string(),
+                    value: self.axis.value(key),
+                }
+            })
+            .collect()
     }
 }
 
