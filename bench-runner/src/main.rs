@@ -538,16 +538,16 @@ fn main() -> ExitCode {
         } => match (cell, study) {
             (None, Some(study)) => run_study_repro(&study, &out, static_build, out_owner_ok),
             (cell, study) => run_repro(repro::ReproArgs {
-            cell: cell.unwrap_or_default(),
-            source: study
-                .map(|name| source::ConfigSource::Study { name, quick: false })
-                .or(config.map(source::ConfigSource::File)),
-            out,
-            mail,
-            static_build,
-            kernels,
-            out_owner_ok,
-        }),
+                cell: cell.unwrap_or_default(),
+                source: study
+                    .map(|name| source::ConfigSource::Study { name, quick: false })
+                    .or(config.map(source::ConfigSource::File)),
+                out,
+                mail,
+                static_build,
+                kernels,
+                out_owner_ok,
+            }),
         },
         Command::Presence {
             reproducers,

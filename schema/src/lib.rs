@@ -1021,7 +1021,11 @@ mod tests {
         };
         let finding = run.finding.expect("its finding");
         assert_eq!(
-            (finding.study.as_str(), finding.axis.as_str(), finding.value.as_str()),
+            (
+                finding.study.as_str(),
+                finding.axis.as_str(),
+                finding.value.as_str()
+            ),
             ("shared-sqpoll-split", "steps", "16")
         );
     }

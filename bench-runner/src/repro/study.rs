@@ -43,7 +43,12 @@ fn reproductions(name: &str) -> Result<Vec<(PlannedCell, ReproFinding)>, ReproEr
         .map_err(|e| ReproError::Study(format!("{name}: {e}")))?;
     let cells = plan(&parsed.sweep, None);
     let mut chosen: Vec<(PlannedCell, ReproFinding)> = Vec::new();
-    for r in parsed.question.reproduce.iter().filter(|r| r.expects_break()) {
+    for r in parsed
+        .question
+        .reproduce
+        .iter()
+        .filter(|r| r.expects_break())
+    {
         let taken: Vec<&PlannedCell> = cells.iter().filter(|c| r.cells.matches(&c.key)).collect();
         let keys: Vec<_> = taken.iter().map(|c| &c.key).collect();
         for (cell, finding) in taken.into_iter().zip(r.findings(name, &keys)) {
@@ -119,7 +124,10 @@ mod tests {
         assert_eq!(places[1], "hardlink/sqpoll-shared/nop g1-t1");
         let (cell, finding) = &chosen[10];
         assert_eq!(cell.name, "link/sqpoll-shared/nop/g1-s16-b16-t1");
-        assert_eq!((finding.axis.as_str(), finding.value.as_str()), ("steps", "16"));
+        assert_eq!(
+            (finding.axis.as_str(), finding.value.as_str()),
+            ("steps", "16")
+        );
         let futex = reproductions("futex-lost-wakeup").unwrap();
         let names: Vec<&str> = futex.iter().map(|(c, _)| c.name.as_str()).collect();
         assert_eq!(
@@ -129,7 +137,10 @@ mod tests {
                 "futex:private-fresh/defer-taskrun/timeout/g2-s8-b2-t1"
             ]
         );
-        assert_eq!(futex[0].1.place, "futex:private-fresh/defer-taskrun g2-s8-b2-t1");
+        assert_eq!(
+            futex[0].1.place,
+            "futex:private-fresh/defer-taskrun g2-s8-b2-t1"
+        );
         assert!(matches!(reproductions("nope"), Err(ReproError::Study(_))));
     }
 

@@ -106,23 +106,7 @@ impl KernelPresence {
         let at = self.along.as_ref().map_or(String::new(), Along::at);
         let mut text = match self.verdict() {
             Verdict::Present | Verdict::Absent => {
-                let ci = self.runs.wilson95();
-                let passes = match self.passes.broken {
-                    0 => format!("held in {} passes", thousands(self.passes.passes)),
-                    k => format!(
-                        "{} of {} passes",
-                        thousands(k),
-                        thousands(self.passes.passes)
-                    ),
-                };
-                format!(
-                    "{}{at}: {} of {} runs (95% CI {:.0}-{:.0}%), {passes}",
-                    self.verdict().word(),
-                    self.runs.broken,
-                    self.runs.passes,
-                    ci.lo * 100.0,
-                    ci.hi * 100.0
-                )
+                format!("{}{at}: {}", self.verdict().word(), self.rate())
             }
             Verdict::Skipped => format!("skipped [{}]", code()),
             Verdict::Failed => format!("failed in {} runs [{}]", self.failed, code()),
@@ -142,6 +126,28 @@ impl KernelPresence {
             text.push_str(&format!("; {} runs failed [{}]", self.failed, code()));
         }
         text
+    }
+
+    /// The runs that broke with their Wilson interval, and the passes:
+    /// `20 of 20 runs (95% CI 84-100%), 1,266 of 1,280 passes`, or `0 of 20
+    /// runs (95% CI 0-16%), held in 1,280 passes`.
+    pub fn rate(&self) -> String {
+        let ci = self.runs.wilson95();
+        let passes = match self.passes.broken {
+            0 => format!("held in {} passes", thousands(self.passes.passes)),
+            k => format!(
+                "{} of {} passes",
+                thousands(k),
+                thousands(self.passes.passes)
+            ),
+        };
+        format!(
+            "{} of {} runs (95% CI {:.0}-{:.0}%), {passes}",
+            self.runs.broken,
+            self.runs.passes,
+            ci.lo * 100.0,
+            ci.hi * 100.0
+        )
     }
 
     /// No runs yet on kernel `source`.
@@ -667,7 +673,10 @@ mod tests {
         let rows = table(&report);
         assert_eq!(rows.len(), 1, "{rows:?}");
         let row = &rows[0];
-        assert_eq!(row.name, "shared-sqpoll-split: link/sqpoll-shared/nop g1-b64-t1");
+        assert_eq!(
+            row.name,
+            "shared-sqpoll-split: link/sqpoll-shared/nop g1-b64-t1"
+        );
         let texts: Vec<String> = row.kernels.iter().map(KernelPresence::text).collect();
         assert_eq!(
             texts,

@@ -205,7 +205,10 @@ pub fn presence_blocks(report: &Report) -> Vec<Block> {
         .iter()
         .map(|&s| kernels::kernel_name(report, s))
         .collect();
-    let mut columns = vec![("reproducer or finding", Align::Left), ("behaviour", Align::Left)];
+    let mut columns = vec![
+        ("reproducer or finding", Align::Left),
+        ("behaviour", Align::Left),
+    ];
     columns.extend(names.iter().map(|n| (n.as_str(), Align::Left)));
     let mut t = Table::new(&columns);
     for row in &rows {
