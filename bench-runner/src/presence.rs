@@ -506,6 +506,48 @@ mod tests {
         );
     }
 
+    /// A study's directory names the `repro` of each subdirectory, in
+    /// name order, each with the finding beside it; a directory without
+    /// one is refused, and so is a finding file that is not one.
+    #[test]
+    fn a_studys_directory_runs_each_reproducer_with_its_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        let finding = ReproFinding {
+            study: "futex-lost-wakeup".into(),
+            place: "futex:private-fresh/defer-taskrun g2-s8-b2-t1".into(),
+            axis: "op".into(),
+            value: "nop".into(),
+        };
+        for name in ["02-b", "01-a"] {
+            let sub = dir.path().join(name);
+            std::fs::create_dir(&sub).unwrap();
+            std::fs::write(sub.join("repro"), "").unwrap();
+        }
+        std::fs::write(
+            dir.path().join("01-a").join(repro::study::FINDING_FILE),
+            serde_json::to_string(&finding).unwrap(),
+        )
+        .unwrap();
+        let found = binaries_in(dir.path()).unwrap();
+        assert_eq!(
+            found,
+            [dir.path().join("01-a/repro"), dir.path().join("02-b/repro")]
+        );
+        assert_eq!(finding_of(&found[0]).unwrap(), Some(finding));
+        assert_eq!(finding_of(&found[1]).unwrap(), None);
+        assert_eq!(binaries_in(&found[1]).unwrap(), [found[1].clone()]);
+        std::fs::write(dir.path().join("02-b/finding.json"), "{").unwrap();
+        assert!(finding_of(&found[1])
+            .unwrap_err()
+            .to_string()
+            .contains("not a finding"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(binaries_in(empty.path())
+            .unwrap_err()
+            .to_string()
+            .contains("holds no `repro`"));
+    }
+
     #[test]
     fn a_held_run_counts_its_passes() {
         let out =
