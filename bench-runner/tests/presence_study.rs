@@ -4,8 +4,10 @@
 //! the report makes one row of the presence table; and `repro --mail
 //! --kernels` writes the bug mail from another kernel's runs where the
 //! reproducer held here, or says in one line that there is no bug to
-//! report. The other kernel is a fixture: the results a 7.2 guest of
-//! `scripts/kernel-matrix` brought back (`corpus/presence`). The tests skip,
+//! report. The other kernel is a fixture: the results two runs in a 7.2
+//! guest of `scripts/kernel-matrix` brought back (`corpus/presence`), one
+//! of single cells' reproducers written before runs carried a finding, one
+//! of both studies' reproducers carried in with `--carry`. The tests skip,
 //! with the reason, where gcc or liburing-dev is missing.
 
 mod common;
@@ -20,7 +22,20 @@ use std::path::{Path, PathBuf};
 /// of 8 passes of the split and both futex-lost-wakeup cells), written
 /// before runs carried a finding.
 fn guest_fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/presence/guest-7.2-emulated.jsonl")
+    corpus("guest-7.2-emulated.jsonl")
+}
+
+/// Results of `presence '{carry}/futex' '{carry}/split'` in a 7.2 guest
+/// under qemu (`repro --study NAME --static` of both studies carried in; 5
+/// runs of 8 passes each): runs that carry their finding.
+fn guest_study_fixture() -> PathBuf {
+    corpus("guest-7.2-study.jsonl")
+}
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus/presence")
+        .join(name)
 }
 
 /// Every line of a results file.
@@ -82,10 +97,12 @@ fn a_studys_reproductions_run_here_as_one_row_per_finding() {
     let broke = ran.iter().filter(|r| r["outcome"] == "broken").count();
     let passes: u64 = ran.iter().map(|r| r["passes"].as_u64().unwrap()).sum();
 
-    // This kernel's file beside a guest's written before findings: both read.
+    // This kernel's file beside a guest's with findings, and one written
+    // before findings: all read.
     let report = bin()
         .arg("report")
         .arg(out.join("results.jsonl"))
+        .arg(guest_study_fixture())
         .arg(guest_fixture())
         .args(["--no-plots", "--out"])
         .arg(dir.path().join("report"))
@@ -110,33 +127,72 @@ fn a_studys_reproductions_run_here_as_one_row_per_finding() {
     } else {
         assert!(row.contains("| present at op "), "{row}");
     }
+    let guest = runs_of(
+        &guest_study_fixture(),
+        "futex:private-fresh/defer-taskrun/nop/g2-s8-b2-t1",
+    );
+    let killed = runs_of(
+        &guest_study_fixture(),
+        "futex:private-fresh/defer-taskrun/timeout/g2-s8-b2-t1",
+    );
+    assert!(guest.broke > 0 && killed.ran == 0 && killed.failed > 0);
+    assert!(
+        row.contains(&format!(
+            "| present at op nop: {} of {} runs (95% CI ",
+            guest.broke, guest.ran
+        )) && row.contains(&format!(
+            "{} of {} passes; {} runs failed [timeout] |",
+            guest.broken_passes, guest.passes, killed.failed
+        )),
+        "the guest's column: {row}"
+    );
     assert!(
         md.contains("| futex:private-fresh/defer-taskrun/nop/g2-s8-b2-t1 | lost wakeup"),
         "the guest's runs without a finding stay a row of their cell: {md}"
     );
 }
 
-/// The guest's runs of `cell`: (runs that broke, runs that ran, passes
-/// that broke, passes, first violation).
-fn guest_runs(cell: &str) -> (usize, usize, u64, u64, String) {
-    let all = lines(&guest_fixture());
-    let ran: Vec<&Value> = all
+/// The runs of one cell in a results file, counted.
+struct Runs {
+    /// Runs that broke.
+    broke: usize,
+    /// Runs that held or broke.
+    ran: usize,
+    /// Runs that failed.
+    failed: usize,
+    /// Passes that broke.
+    broken_passes: u64,
+    /// Passes of the runs that held or broke.
+    passes: u64,
+    /// The first violation.
+    first: String,
+}
+
+/// The runs of `cell` in `file`.
+fn runs_of(file: &Path, cell: &str) -> Runs {
+    let all = lines(file);
+    let of_cell: Vec<&Value> = all
         .iter()
         .filter(|l| l["kind"] == "repro" && l["name"] == cell)
+        .collect();
+    let ran: Vec<&Value> = of_cell
+        .iter()
+        .copied()
         .filter(|l| l["outcome"] == "held" || l["outcome"] == "broken")
         .collect();
     let sum = |field: &str| ran.iter().map(|r| r[field].as_u64().unwrap()).sum();
-    let first = ran
-        .iter()
-        .find_map(|r| r["first"].as_str())
-        .unwrap_or_default();
-    (
-        ran.iter().filter(|r| r["outcome"] == "broken").count(),
-        ran.len(),
-        sum("broken"),
-        sum("passes"),
-        first.to_string(),
-    )
+    Runs {
+        broke: ran.iter().filter(|r| r["outcome"] == "broken").count(),
+        ran: ran.len(),
+        failed: of_cell.iter().filter(|r| r["outcome"] == "failed").count(),
+        broken_passes: sum("broken"),
+        passes: sum("passes"),
+        first: ran
+            .iter()
+            .find_map(|r| r["first"].as_str())
+            .unwrap_or_default()
+            .to_string(),
+    }
 }
 
 #[test]
@@ -184,8 +240,17 @@ fn where_it_held_here_the_mail_tells_the_kernel_it_broke_on() {
         assert!(flat(&mail).contains(verdict), "{mail}");
         return;
     }
-    let (k, n, broken_passes, passes, first) =
-        guest_runs("futex:private-fresh/defer-taskrun/nop/g2-s8-b2-t1");
+    let Runs {
+        broke: k,
+        ran: n,
+        broken_passes,
+        passes,
+        first,
+        ..
+    } = runs_of(
+        &guest_fixture(),
+        "futex:private-fresh/defer-taskrun/nop/g2-s8-b2-t1",
+    );
     assert!(k > 0, "the fixture's 7.2 runs lost the wakeup");
     let said = flat(&mail);
     assert!(
@@ -218,8 +283,11 @@ fn present_nowhere_there_is_no_bug_to_report() {
         return;
     }
     // On the guest every run of the timeout cell was killed: no verdict.
-    let (_, n, ..) = guest_runs("futex:private-fresh/defer-taskrun/timeout/g2-s8-b2-t1");
-    assert_eq!(n, 0);
+    let timeout = runs_of(
+        &guest_fixture(),
+        "futex:private-fresh/defer-taskrun/timeout/g2-s8-b2-t1",
+    );
+    assert_eq!(timeout.ran, 0);
     let dir = tempfile::tempdir().unwrap();
     let mail_dir = dir.path().join("mail");
     let output = bin()
