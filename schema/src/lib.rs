@@ -736,7 +736,8 @@ impl ReproOutcome {
 
 /// One run of a reproducer built by `bench-runner repro` (a `repro` line):
 /// whether the behaviour it checks for was present on this kernel, over how
-/// many passes. Runs of one cell across kernels make the presence table.
+/// many passes. Runs of one cell (or of one study finding) across kernels make
+/// the presence table.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ReproRun {
     /// The cell's name ([`CellKey::name`]), as the reproducer printed it.
