@@ -17,6 +17,7 @@ use std::time::Duration;
 use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, CellSpec};
 use workloads::counters::{CounterError, CounterSet};
+use workloads::settle;
 
 /// The BPF probes, loaded once per sweep (or why they cannot be), and the
 /// outside perf to turn on with the counters, if any.
@@ -95,6 +96,7 @@ impl Observers {
     ) -> Result<Profile, ProfileError> {
         // Counters are opened before the cell's threads and rings exist, so that
         // every thread the cell creates inherits them.
+        settle::await_pollers_exit(settle::poller_limit());
         let mut counters = CounterSet::open().map_err(Unobserved::from);
         let mut run = CellRun::start(spec, Cancel::new())?;
         run.run(1, watchdog, interrupt)?;

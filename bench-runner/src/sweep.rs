@@ -37,6 +37,7 @@ use workloads::cancel::Cancel;
 use workloads::cell::{CellError, CellRun, Measurement};
 use workloads::probe::Capabilities;
 use workloads::reference::{self, ReferenceMeasurement};
+use workloads::settle;
 
 /// What `bench-runner sweep` was asked to do.
 pub struct SweepArgs {
@@ -617,6 +618,7 @@ impl Sweeper<'_> {
     /// set-up: warmed up (the first visit also finds how many passes make a
     /// repetition), timed, recorded.
     fn visit(&mut self, a: &mut Active<'_>, rep: u32) -> Result<Visit, SweepError> {
+        settle::await_pollers_exit(settle::poller_limit());
         let mut run = match CellRun::start(&a.cell.spec, Cancel::new()) {
             Ok(run) => run,
             Err(e) => return self.visit_failed(a, rep, &e, None),
@@ -667,6 +669,7 @@ impl Sweeper<'_> {
             return Ok(None);
         };
         let (config, interrupt, iterations) = (self.config, self.interrupt, reference.iterations);
+        settle::await_pollers_exit(settle::poller_limit());
         let measured = reference::run_placed(&a.cell.spec, |run| {
             let n = match iterations {
                 Some(n) => run.measure(rewarm(n), interrupt).map(|_| n)?,

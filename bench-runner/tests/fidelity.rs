@@ -67,7 +67,8 @@ fn twenty_nanoseconds_more_per_step_fail_the_check_by_name() {
         assert!(name.ends_with("/nop/g1-s16-b16-t1"), "{line}");
         let low = figure.split(['[', ',']).nth(1).unwrap_or(figure);
         let ratio: f64 = low.trim().trim_end_matches('x').parse().expect("a ratio");
-        assert!(ratio > 1.20, "its interval lies above the limit: {line}");
+        // Printed to two decimals: a bound just above 1.20 reads "1.20x".
+        assert!(ratio >= 1.20, "its interval lies above the limit: {line}");
     }
 }
 

@@ -27,6 +27,7 @@ pub mod probe;
 pub mod reference;
 pub mod ring;
 pub mod sampling;
+pub mod settle;
 pub mod style;
 pub mod sys;
 pub mod threads;

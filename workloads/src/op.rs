@@ -244,7 +244,13 @@ impl PreparedSteps {
     #[inline(always)]
     pub fn push(&self, out: &mut Vec<Entry>, group: u32, seq: u32, add: StepFlags) {
         let at = self.at(group, seq);
-        match &self.sqes[at..at + self.parts] {
+        let sqes = &self.sqes[at..at + self.parts];
+        if add == StepFlags::NONE {
+            // The step as prepared: one plain copy.
+            out.extend_from_slice(sqes);
+            return;
+        }
+        match sqes {
             [only] => out.push(only.clone().flags(add.first | add.last)),
             [head, inner @ .., tail] => {
                 out.push(head.clone().flags(add.first | add.inner));
@@ -514,9 +520,10 @@ impl Ops {
         self.kind.succeeded(part, res)
     }
 
-    /// SQEs per step ([`OpKind::parts`]).
+    /// SQEs per step ([`OpKind::parts`]), as looked up once.
+    #[inline(always)]
     pub fn parts(&self) -> u32 {
-        self.kind.parts()
+        self.parts as u32
     }
 
     /// Reads back what the last run wrote, checks each group's records are in

@@ -27,7 +27,7 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::thread::{self, ThreadId};
+use std::cell::Cell;
 
 const ENTER_GETEVENTS: u32 = 1 << 0;
 const ENTER_SQ_WAKEUP: u32 = 1 << 1;
@@ -82,7 +82,8 @@ pub struct Ring {
     sqpoll: bool,
     /// COOP_TASKRUN with TASKRUN_FLAG: reaping checks IORING_SQ_TASKRUN.
     coop: bool,
-    registered: Option<(u32, ThreadId)>,
+    /// The registered fd's index and the thread ([`thread_id`]) it belongs to.
+    registered: Option<(u32, u32)>,
     /// The fixed buffers' regions (address, length), once registered.
     fixed: OnceLock<Vec<(usize, usize)>>,
     cancel: Arc<Cancel>,
@@ -132,7 +133,7 @@ impl Ring {
                 data: ring.fd() as u64,
             };
             ring.register(REGISTER_RING_FDS, &mut update)?;
-            ring.registered = Some((update.offset, thread::current().id()));
+            ring.registered = Some((update.offset, thread_id()));
         }
         Ok(ring)
     }
@@ -239,7 +240,7 @@ impl Ring {
     #[inline]
     fn enter(&self, to_submit: u32, min_complete: u32, flags: u32) -> io::Result<u32> {
         let (fd, flags) = match self.registered {
-            Some((index, owner)) if owner == thread::current().id() => {
+            Some((index, owner)) if owner == thread_id() => {
                 (index as i32, flags | ENTER_REGISTERED_RING)
             }
             _ => (self.fd(), flags),
@@ -362,6 +363,26 @@ impl Ring {
     }
 }
 
+/// The calling thread's id (gettid), read once per thread: a registered ring
+/// fd belongs to the thread that registered it, and every enter asks whether
+/// it is that thread, which `thread::current()` would answer with an atomic
+/// reference count taken and dropped per system call.
+#[inline(always)]
+fn thread_id() -> u32 {
+    thread_local! {
+        static TID: Cell<u32> = const { Cell::new(0) };
+    }
+    TID.with(|tid| match tid.get() {
+        0 => {
+            // SAFETY: gettid has no arguments and cannot fail.
+            let id = unsafe { libc::gettid() } as u32;
+            tid.set(id);
+            id
+        }
+        id => id,
+    })
+}
+
 /// How many of `len` entries to push into an SQ of `capacity` entries with
 /// `room` free. A submission that fits the SQ goes in whole or not at all: a
 /// prefix that an SQPOLL thread picks up alone would cut its link chains. One
@@ -413,7 +434,7 @@ fn poller_enter(
 impl Drop for Ring {
     fn drop(&mut self) {
         if let Some((index, owner)) = self.registered {
-            if owner == thread::current().id() {
+            if owner == thread_id() {
                 let mut update = RsrcUpdate {
                     offset: index,
                     resv: 0,

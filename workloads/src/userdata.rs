@@ -90,6 +90,14 @@ impl UserData {
             | u64::from(self.seq)
     }
 
+    /// (group, seq) when `word` is a one-SQE step's (or a step's last and
+    /// only part): the one test the hot path makes per completion before
+    /// [`UserData::decode`] handles every other word.
+    #[inline(always)]
+    pub fn whole_step(word: u64) -> Option<(u32, u32)> {
+        (word >> 56 == Tag::Step as u64).then_some((((word >> 32) & 0xff_ffff) as u32, word as u32))
+    }
+
     /// Unpacks a CQE word; `None` for words this tool never writes.
     pub fn decode(word: u64) -> Option<UserData> {
         let tag = match (word >> 56) & 0xf {
@@ -116,6 +124,21 @@ impl UserData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_step_is_told_apart_from_a_part_and_a_styles_own_request() {
+        assert_eq!(UserData::whole_step(UserData::step(5, 9)), Some((5, 9)));
+        assert_eq!(
+            UserData::whole_step(UserData::step_part(5, 9, 1, true)),
+            None
+        );
+        assert_eq!(
+            UserData::whole_step(UserData::step_part(5, 9, 0, false)),
+            None
+        );
+        assert_eq!(UserData::whole_step(UserData::aux(5, 9)), None);
+        assert_eq!(UserData::whole_step(0), None);
+    }
 
     #[test]
     fn round_trips() {

@@ -8,10 +8,10 @@
 //! the style's flag goes on its last SQE, so the next step waits for the whole
 //! step, and the chain's tail is the last SQE of its last step.
 
-use super::{push_chain, Batch, Completion, Instance, StepCtx, StepError, Style};
+use super::{push_chain, Batch, Completion, Instance, PassSqes, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
-use io_uring::squeue::{Entry, Flags};
+use io_uring::squeue::Flags;
 
 /// A chaining style: which link flag it uses.
 pub struct Chain {
@@ -50,7 +50,7 @@ impl Style for Chain {
         Ok(Box::new(Run {
             flag: self.flag,
             in_flight: vec![0; cell.shape.groups as usize],
-            entries: Vec::new(),
+            pass: None,
         }))
     }
 }
@@ -59,48 +59,50 @@ struct Run {
     flag: Flags,
     /// Per group: steps of its chain in flight still to complete (0: none in flight).
     in_flight: Vec<u32>,
-    entries: Vec<Entry>,
+    /// The pass's chains, laid out on the first pass.
+    pass: Option<PassSqes>,
 }
 
-impl Run {
-    /// The steps that must complete before `batch` may be submitted: the rest
-    /// of every chain in flight of a group the batch continues. Chains complete
-    /// in order, so a group is free exactly when all of them did.
-    fn blocking(&self, batch: &Batch) -> u32 {
-        batch
-            .runs
-            .iter()
-            .map(|r| self.in_flight[r.group as usize])
-            .sum()
-    }
+/// The steps that must complete before `batch` may be submitted: the rest of
+/// every chain in flight (`in_flight`, per group) of a group the batch
+/// continues. Chains complete in order, so a group is free exactly when all
+/// of them did.
+fn blocking(in_flight: &[u32], batch: &Batch) -> u32 {
+    batch.runs.iter().map(|r| in_flight[r.group as usize]).sum()
 }
 
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         let batches = ctx.stream.batches();
+        let (ops, flag) = (ctx.ops, self.flag);
+        let pass = self.pass.get_or_insert_with(|| {
+            PassSqes::lay_out(batches, |out, batch| {
+                for run in &batch.runs {
+                    push_chain(out, ops, run.group, run.seqs(), flag);
+                }
+            })
+        });
         for (i, batch) in batches.iter().enumerate() {
             // Only when the previous wait was satisfied by other groups' CQEs.
             loop {
-                let want = ctx.step_cqes(self.blocking(batch));
+                let want = ctx.step_cqes(blocking(&self.in_flight, batch));
                 if want == 0 {
                     break;
                 }
                 let in_flight = &mut self.in_flight;
                 ctx.submit_and_reap(lane, &[], want, |c| arrived(in_flight, c))?;
             }
-            self.entries.clear();
             for run in &batch.runs {
-                push_chain(&mut self.entries, ctx.ops, run.group, run.seqs(), self.flag);
                 self.in_flight[run.group as usize] = run.steps();
             }
             // One enter submits this batch and waits for what the next needs
             // (all that is left, after the last).
             let want = match batches.get(i + 1) {
-                Some(next) => ctx.step_cqes(self.blocking(next)),
+                Some(next) => ctx.step_cqes(blocking(&self.in_flight, next)),
                 None => ctx.outstanding(),
             };
             let in_flight = &mut self.in_flight;
-            ctx.submit_and_reap(lane, &self.entries, want, |c| arrived(in_flight, c))?;
+            ctx.submit_and_reap(lane, pass.batch(i), want, |c| arrived(in_flight, c))?;
         }
         ctx.drain(lane)?;
         self.in_flight.iter_mut().for_each(|n| *n = 0);

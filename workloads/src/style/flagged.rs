@@ -12,11 +12,11 @@
 //! link keeps its later SQEs behind its first. `independent` adds nothing, so
 //! its steps still run their own SQEs in order but race each other.
 
-use super::{Instance, StepCtx, StepError, Style};
+use super::{Instance, PassSqes, StepCtx, StepError, Style};
 use crate::cell::CellSpec;
 use crate::lane::Lane;
 use crate::op::StepFlags;
-use io_uring::squeue::{Entry, Flags};
+use io_uring::squeue::Flags;
 
 /// A style whose steps all carry `flags`.
 pub struct Flagged {
@@ -61,31 +61,32 @@ impl Style for Flagged {
             cell.shape.batches_per_pass()
         }
     }
-    fn instance(&self, cell: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
-        let sqes = cell.shape.batch as usize * cell.op.parts() as usize;
+    fn instance(&self, _: &CellSpec, _: &Lane) -> Result<Box<dyn Instance>, StepError> {
         Ok(Box::new(Run {
             flags: self.flags,
-            entries: Vec::with_capacity(sqes),
+            pass: None,
         }))
     }
 }
 
 struct Run {
     flags: Flags,
-    /// One batch's SQEs, reused by every batch of every pass.
-    entries: Vec<Entry>,
+    /// The pass's SQEs, laid out on the first pass.
+    pass: Option<PassSqes>,
 }
 
 impl Instance for Run {
     fn run(&mut self, lane: &Lane, ctx: &mut StepCtx<'_>) -> Result<(), StepError> {
         let batches = ctx.stream.batches();
-        let entries = &mut self.entries;
-        for (i, batch) in batches.iter().enumerate() {
-            entries.clear();
-            for &(g, s) in &batch.steps {
-                ctx.ops
-                    .push_step(entries, g, s, StepFlags::first(self.flags));
-            }
+        let (ops, flags) = (ctx.ops, StepFlags::first(self.flags));
+        let pass = self.pass.get_or_insert_with(|| {
+            PassSqes::lay_out(batches, |out, batch| {
+                for &(g, s) in &batch.steps {
+                    ops.push_step(out, g, s, flags);
+                }
+            })
+        });
+        for i in 0..batches.len() {
             // Nothing needs a completion before the end of the pass: the last
             // submission also waits for everything.
             let want = if i + 1 == batches.len() {
@@ -93,7 +94,7 @@ impl Instance for Run {
             } else {
                 0
             };
-            ctx.submit_and_reap(lane, entries, want, |_| {})?;
+            ctx.submit_and_reap(lane, pass.batch(i), want, |_| {})?;
         }
         ctx.drain(lane)
     }

@@ -271,7 +271,9 @@ impl StepCtx<'_> {
     /// Submits `entries`, waits for `want` ready CQEs, and hands every reaped
     /// completion to `on` (step completions are checked and logged first).
     /// A step of several SQEs completes with its last SQE's CQE, the only one
-    /// `on` sees; an inner part that failed fails the step.
+    /// `on` sees; an inner part that failed fails the step. Inlined into
+    /// each style's loop, as the raw loop's submit and reap are into its own.
+    #[inline(always)]
     pub fn submit_and_reap(
         &mut self,
         lane: &Lane,
@@ -282,39 +284,49 @@ impl StepCtx<'_> {
         lane.submit_and_wait(entries, want)?;
         let mut failure = None;
         let inner_parts = self.ops.parts() - 1;
-        let n = lane.reap(|user_data, res| match UserData::decode(user_data) {
-            Some(UserData {
-                tag: Tag::Step,
-                group,
-                seq,
-                part,
-                last,
-            }) => {
-                if !self.ops.succeeded(part, res) {
+        let n = lane.reap(|user_data, res| {
+            if let Some((group, seq)) = UserData::whole_step(user_data) {
+                if !self.ops.succeeded(0, res) {
                     failure.get_or_insert(StepError::Failed { group, seq, res });
                 }
-                if !last {
-                    self.inner += 1;
-                    return;
-                }
-                self.inner = self.inner.saturating_sub(inner_parts);
                 self.log.complete(group, seq);
                 on(Completion::Step { group, seq });
+                return;
             }
-            Some(UserData {
-                tag: Tag::Aux,
-                group,
-                seq,
-                ..
-            }) => on(Completion::Aux { group, seq, res }),
-            Some(UserData {
-                tag: Tag::Msg,
-                group,
-                seq,
-                ..
-            }) => on(Completion::Msg { group, seq }),
-            None => {
-                failure.get_or_insert(StepError::Unexpected(user_data));
+            match UserData::decode(user_data) {
+                Some(UserData {
+                    tag: Tag::Step,
+                    group,
+                    seq,
+                    part,
+                    last,
+                }) => {
+                    if !self.ops.succeeded(part, res) {
+                        failure.get_or_insert(StepError::Failed { group, seq, res });
+                    }
+                    if !last {
+                        self.inner += 1;
+                        return;
+                    }
+                    self.inner = self.inner.saturating_sub(inner_parts);
+                    self.log.complete(group, seq);
+                    on(Completion::Step { group, seq });
+                }
+                Some(UserData {
+                    tag: Tag::Aux,
+                    group,
+                    seq,
+                    ..
+                }) => on(Completion::Aux { group, seq, res }),
+                Some(UserData {
+                    tag: Tag::Msg,
+                    group,
+                    seq,
+                    ..
+                }) => on(Completion::Msg { group, seq }),
+                None => {
+                    failure.get_or_insert(StepError::Unexpected(user_data));
+                }
             }
         })?;
         failure.map_or(Ok(n), Err)
@@ -385,6 +397,40 @@ pub(crate) fn push_chain(
     flag: Flags,
 ) {
     steps.prepared().push_chain(out, group, seqs, flag);
+}
+
+/// A whole pass's SQEs in submission order, with the style's flags, for a
+/// style whose submissions do not depend on its completions (`independent`,
+/// `drain`, `link`, `hardlink`): laid out on the first pass, then every pass
+/// submits batch `i` straight from [`PassSqes::batch`], so each SQE is
+/// written once per pass, by the copy into its SQ slot, as a plain loop
+/// that preps each SQE in place does.
+pub struct PassSqes {
+    sqes: Vec<Entry>,
+    /// Where each batch ends in `sqes`.
+    ends: Vec<usize>,
+}
+
+impl PassSqes {
+    /// Lays out `batches`, `push` appending each batch's SQEs in order.
+    pub fn lay_out(batches: &[Batch], mut push: impl FnMut(&mut Vec<Entry>, &Batch)) -> PassSqes {
+        let mut sqes = Vec::new();
+        let ends = batches
+            .iter()
+            .map(|batch| {
+                push(&mut sqes, batch);
+                sqes.len()
+            })
+            .collect();
+        PassSqes { sqes, ends }
+    }
+
+    /// The SQEs of batch `i`.
+    #[inline(always)]
+    pub fn batch(&self, i: usize) -> &[Entry] {
+        let start = i.checked_sub(1).map_or(0, |prev| self.ends[prev]);
+        &self.sqes[start..self.ends[i]]
+    }
 }
 
 /// A group's steps within one batch, seqs `start..end`: consecutive, since the
