@@ -492,6 +492,24 @@ mod tests {
         let mut misnamed = run(ReproOutcome::Held, 1, 0);
         misnamed.name = "link/default/nop/g1-s8-b4-t1".into();
         assert!(matches!(repro(&misnamed), Err(Rejected::Misnamed { .. })));
+        let mut found = run(ReproOutcome::Held, 1, 0);
+        found.finding = Some(crate::schema::ReproFinding {
+            study: "shared-sqpoll-split".into(),
+            place: "link/sqpoll-shared/nop g1-t1".into(),
+            axis: "steps".into(),
+            value: "8".into(),
+        });
+        assert_eq!(repro(&found), Ok(()));
+        if let Some(f) = found.finding.as_mut() {
+            f.study = "../../etc".into();
+        }
+        assert!(matches!(
+            repro(&found),
+            Err(Rejected::NotAName {
+                field: "finding.study",
+                ..
+            })
+        ));
     }
 
     #[test]

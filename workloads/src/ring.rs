@@ -23,11 +23,11 @@
 use crate::cancel::Cancel;
 use crate::mode::ModeSpec;
 use io_uring::{squeue::Entry, IoUring};
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::cell::Cell;
 
 const ENTER_GETEVENTS: u32 = 1 << 0;
 const ENTER_SQ_WAKEUP: u32 = 1 << 1;
