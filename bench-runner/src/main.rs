@@ -140,11 +140,15 @@ enum Command {
     },
     /// Write repro.c: one cell as a short C program on liburing alone that
     /// checks the order as the tool does and counts the passes that broke it.
+    /// With --study and no CELL: the reproducers of every cell the study's
+    /// reproductions expect to break, built, one directory each under OUT
+    /// with the finding it belongs to (what `presence` runs).
     Repro {
         /// The cell, named as the reports print it
         /// (`link/sqpoll-shared/nop/g1-s16-b16-t1`); with --study or
         /// --config, a `--filter` pattern that matches one of its cells.
-        cell: String,
+        #[arg(required_unless_present = "study")]
+        cell: Option<String>,
         /// Where to write repro.c.
         #[arg(long, default_value = ".")]
         out: PathBuf,
@@ -155,8 +159,9 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
         /// Also build and run it (gcc, liburing) and write bug.txt, the bug
-        /// report mail, from what it printed.
-        #[arg(long)]
+        /// report mail, from what it printed (or, where it held here, from
+        /// the --kernels it broke on).
+        #[arg(long, requires = "cell")]
         mail: bool,
         /// Also build it statically (liburing's and libc's static
         /// libraries) into OUT/repro: a binary that runs where liburing is
@@ -180,9 +185,15 @@ enum Command {
     /// skipped or failed. `report` over several kernels' files gives the
     /// presence table.
     Presence {
-        /// Reproducer binaries, or directories holding one named `repro`.
-        #[arg(required = true)]
+        /// Reproducer binaries, directories holding one named `repro`, or
+        /// a study's directory of them (`repro --study NAME`).
+        #[arg(required_unless_present = "study")]
         reproducers: Vec<PathBuf>,
+        /// Write and build this study's reproducers (as `repro --study
+        /// NAME`) into OUT/reproducers first and run them too: one row per
+        /// finding in the presence table.
+        #[arg(long)]
+        study: Option<String>,
         /// Runs of each reproducer.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         runs: u32,
@@ -524,19 +535,23 @@ fn main() -> ExitCode {
             static_build,
             kernels,
             out_owner_ok,
-        } => run_repro(repro::ReproArgs {
-            cell,
-            source: study
-                .map(|name| source::ConfigSource::Study { name, quick: false })
-                .or(config.map(source::ConfigSource::File)),
-            out,
-            mail,
-            static_build,
-            kernels,
-            out_owner_ok,
-        }),
+        } => match (cell, study) {
+            (None, Some(study)) => run_study_repro(&study, &out, static_build, out_owner_ok),
+            (cell, study) => run_repro(repro::ReproArgs {
+                cell: cell.unwrap_or_default(),
+                source: study
+                    .map(|name| source::ConfigSource::Study { name, quick: false })
+                    .or(config.map(source::ConfigSource::File)),
+                out,
+                mail,
+                static_build,
+                kernels,
+                out_owner_ok,
+            }),
+        },
         Command::Presence {
             reproducers,
+            study,
             runs,
             passes,
             seconds,
@@ -545,6 +560,7 @@ fn main() -> ExitCode {
             out_owner_ok,
         } => run_presence(presence::PresenceArgs {
             reproducers,
+            study,
             runs,
             passes,
             seconds,
@@ -640,6 +656,33 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
     }
 }
 
+/// `repro --study NAME`: writes and builds the reproducers of the study's
+/// findings, or says in one line why not.
+fn run_study_repro(study: &str, out: &Path, static_build: bool, out_owner_ok: bool) -> ExitCode {
+    match repro::study::write(study, out, static_build, out_owner_ok) {
+        Ok(built) => {
+            for b in &built {
+                eprintln!("built {} for {}", b.dir.join("repro").display(), b.cell);
+            }
+            eprintln!(
+                "wrote {} reproducers of {study}'s findings into {}; run them with: bench-runner presence {}",
+                built.len(),
+                out.display(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(repro::ReproError::OutDir(e)) if !e.is_usage() => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
 /// `presence`: runs the reproducers and records their runs, or says in one
 /// line why not.
 fn run_presence(args: presence::PresenceArgs) -> ExitCode {
@@ -660,7 +703,11 @@ fn run_presence(args: presence::PresenceArgs) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         Err(
-            e @ (presence::PresenceError::Reproducer { .. } | presence::PresenceError::Cell { .. }),
+            e @ (presence::PresenceError::Reproducer { .. }
+            | presence::PresenceError::Cell { .. }
+            | presence::PresenceError::Study(
+                repro::ReproError::Study(_) | repro::ReproError::Refused { .. },
+            )),
         ) => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_USAGE)

@@ -4,12 +4,15 @@
 //! lost), held, skipped for a missing feature or failed, over how many
 //! passes. `scripts/kernel-matrix` carries the binaries into its guests and
 //! runs this there, so the reports of several kernels' files hold the
-//! presence table (`reports::analysis::presence`).
+//! presence table (`reports::analysis::presence`). A directory of a
+//! study's reproducers (`repro --study NAME`) runs each of them, every run
+//! recorded with the finding it belongs to; `--study NAME` writes and
+//! builds that directory here first.
 
 use crate::header;
-use crate::repro::cell;
+use crate::repro::{self, cell};
 use reports::results::{ResultsError, ResultsWriter};
-use reports::schema::{ReasonCode, Record, ReproOutcome, ReproRun, RunInfo};
+use reports::schema::{ReasonCode, Record, ReproFinding, ReproOutcome, ReproRun, RunInfo};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,8 +21,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What `bench-runner presence` was asked.
 pub struct PresenceArgs {
-    /// Reproducer binaries, or directories holding one named `repro`.
+    /// Reproducer binaries, directories holding one named `repro`, or
+    /// directories of such directories (a study's, `repro --study`).
     pub reproducers: Vec<PathBuf>,
+    /// A study whose reproducers to write and build into
+    /// `out/reproducers` and run first.
+    pub study: Option<String>,
     /// Runs of each.
     pub runs: u32,
     /// `--passes` of each run.
@@ -61,6 +68,9 @@ pub enum PresenceError {
     /// Writing the results failed.
     #[error(transparent)]
     Results(#[from] ResultsError),
+    /// The study's reproducers could not be written or built.
+    #[error(transparent)]
+    Study(#[from] repro::ReproError),
 }
 
 /// What one run printed and how it ended, as a line's fields.
@@ -194,12 +204,58 @@ impl Ran {
     }
 }
 
-/// The binary a `REPRO` argument names: itself, or `repro` in a directory.
-fn binary(path: &Path) -> PathBuf {
-    match path.is_dir() {
-        true => path.join("repro"),
-        false => path.to_path_buf(),
+/// The binaries a `REPRO` argument names: itself, `repro` in a directory,
+/// or that of each subdirectory holding one (in name order) in a
+/// directory without its own.
+fn binaries_in(path: &Path) -> Result<Vec<PathBuf>, PresenceError> {
+    let own = path.join("repro");
+    if !path.is_dir() || own.exists() {
+        return Ok(vec![match path.is_dir() {
+            true => own,
+            false => path.to_path_buf(),
+        }]);
     }
+    let unreadable = |e: std::io::Error| PresenceError::Reproducer {
+        path: path.display().to_string(),
+        why: e.to_string(),
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(unreadable)? {
+        let inner = entry.map_err(unreadable)?.path().join("repro");
+        if inner.is_file() {
+            found.push(inner);
+        }
+    }
+    found.sort();
+    match found.is_empty() {
+        true => Err(PresenceError::Reproducer {
+            path: path.display().to_string(),
+            why: "holds no `repro`, nor directories that do".into(),
+        }),
+        false => Ok(found),
+    }
+}
+
+/// The finding binary `b` was built for, from `finding.json` beside it
+/// (`repro --study`); `None` for a reproducer of a single cell.
+fn finding_of(b: &Path) -> Result<Option<ReproFinding>, PresenceError> {
+    let file = b.with_file_name(repro::study::FINDING_FILE);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(PresenceError::Reproducer {
+                path: file.display().to_string(),
+                why: e.to_string(),
+            })
+        }
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| PresenceError::Reproducer {
+            path: file.display().to_string(),
+            why: format!("not a finding: {e}"),
+        })
 }
 
 /// How one run ended: its exit code (`None`: a signal) and output, or
@@ -273,7 +329,17 @@ fn now_unix() -> u64 {
 /// line per run to `args.out/results.jsonl` as soon as it ended; returns
 /// the file.
 pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
-    let binaries: Vec<PathBuf> = args.reproducers.iter().map(|p| binary(p)).collect();
+    crate::out_dir::prepare(&args.out, args.out_owner_ok)?;
+    let mut reproducers = args.reproducers.clone();
+    if let Some(study) = &args.study {
+        let dir = args.out.join("reproducers");
+        repro::study::write(study, &dir, false, args.out_owner_ok)?;
+        reproducers.push(dir);
+    }
+    let mut binaries = Vec::new();
+    for r in &reproducers {
+        binaries.extend(binaries_in(r)?);
+    }
     let mut hash = Sha256::new();
     for b in &binaries {
         let bytes = std::fs::read(b).map_err(|e| PresenceError::Reproducer {
@@ -282,7 +348,6 @@ pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
         })?;
         hash.update(&bytes);
     }
-    crate::out_dir::prepare(&args.out, args.out_owner_ok)?;
     let run_info = RunInfo {
         config_path: binaries
             .iter()
@@ -303,6 +368,7 @@ pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
     let path = args.out.join("results.jsonl");
     let mut writer = ResultsWriter::create(&path, &header::build(&caps, run_info, &[], None))?;
     for b in &binaries {
+        let finding = finding_of(b)?;
         for i in 0..args.runs {
             let flags = [
                 "--passes".to_string(),
@@ -319,7 +385,7 @@ pub fn run(args: &PresenceArgs) -> Result<PathBuf, PresenceError> {
                 Ended::Exited(code, stdout, stderr) => Ran::read(code, &stdout, &stderr),
                 Ended::Killed => Ran::timed_out(args.run_timeout, name_of(b)?),
             };
-            let line = record(b, i, ran)?;
+            let line = record(b, i, ran, finding.clone())?;
             eprintln!(
                 "presence: {} run {}: {}",
                 line.name,
@@ -354,8 +420,13 @@ fn name_of(b: &Path) -> Result<String, PresenceError> {
         })
 }
 
-/// Run `i` of binary `b` as a results line.
-fn record(b: &Path, i: u32, ran: Ran) -> Result<ReproRun, PresenceError> {
+/// Run `i` of binary `b`, made for `finding` if any, as a results line.
+fn record(
+    b: &Path,
+    i: u32,
+    ran: Ran,
+    finding: Option<ReproFinding>,
+) -> Result<ReproRun, PresenceError> {
     let name = ran.cell.ok_or_else(|| PresenceError::Reproducer {
         path: b.display().to_string(),
         why: "its first line names no cell: not a reproducer of `bench-runner repro`".into(),
@@ -375,6 +446,7 @@ fn record(b: &Path, i: u32, ran: Ran) -> Result<ReproRun, PresenceError> {
         first: ran.first,
         reason,
         reason_code,
+        finding,
         finished_unix: now_unix(),
     })
 }
@@ -432,6 +504,48 @@ mod tests {
             killed.reason,
             Some((ReasonCode::Timeout, "no verdict within 30 s: killed".into()))
         );
+    }
+
+    /// A study's directory names the `repro` of each subdirectory, in
+    /// name order, each with the finding beside it; a directory without
+    /// one is refused, and so is a finding file that is not one.
+    #[test]
+    fn a_studys_directory_runs_each_reproducer_with_its_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        let finding = ReproFinding {
+            study: "futex-lost-wakeup".into(),
+            place: "futex:private-fresh/defer-taskrun g2-s8-b2-t1".into(),
+            axis: "op".into(),
+            value: "nop".into(),
+        };
+        for name in ["02-b", "01-a"] {
+            let sub = dir.path().join(name);
+            std::fs::create_dir(&sub).unwrap();
+            std::fs::write(sub.join("repro"), "").unwrap();
+        }
+        std::fs::write(
+            dir.path().join("01-a").join(repro::study::FINDING_FILE),
+            serde_json::to_string(&finding).unwrap(),
+        )
+        .unwrap();
+        let found = binaries_in(dir.path()).unwrap();
+        assert_eq!(
+            found,
+            [dir.path().join("01-a/repro"), dir.path().join("02-b/repro")]
+        );
+        assert_eq!(finding_of(&found[0]).unwrap(), Some(finding));
+        assert_eq!(finding_of(&found[1]).unwrap(), None);
+        assert_eq!(binaries_in(&found[1]).unwrap(), [found[1].clone()]);
+        std::fs::write(dir.path().join("02-b/finding.json"), "{").unwrap();
+        assert!(finding_of(&found[1])
+            .unwrap_err()
+            .to_string()
+            .contains("not a finding"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(binaries_in(empty.path())
+            .unwrap_err()
+            .to_string()
+            .contains("holds no `repro`"));
     }
 
     #[test]

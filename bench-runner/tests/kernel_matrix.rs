@@ -1102,7 +1102,7 @@ fn a_static_reproducer_runs_in_the_guest_and_its_runs_come_back() {
     let md = read(dir.path().join("report/report.md"));
     assert!(
         md.contains(&format!(
-            "| reproducer | behaviour | {KERNEL} (emulated: timings not comparable) |"
+            "| reproducer or finding | behaviour | {KERNEL} (emulated: timings not comparable) |"
         )),
         "{md}"
     );

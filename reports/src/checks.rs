@@ -356,11 +356,16 @@ pub fn cell(r: &CellRecord) -> Result<(), Rejected> {
     Ok(())
 }
 
-/// Checks the names of a reproducer run line and that its counts are
+/// Checks the names of a reproducer run line (its cell, and its finding's study
+/// and axis) and that its counts are
 /// those its outcome needs: a run that held or broke ran passes, and broke
 /// in none or at least one of them; one skipped or failed ran none.
 pub fn repro(r: &ReproRun) -> Result<(), Rejected> {
     named(&r.name, &r.cell)?;
+    if let Some(f) = &r.finding {
+        name("finding.study", &f.study, false)?;
+        name("finding.axis", &f.axis, false)?;
+    }
     let consistent = r.broken <= r.passes
         && match r.outcome {
             ReproOutcome::Held => r.passes > 0 && r.broken == 0,
@@ -462,6 +467,7 @@ mod tests {
             first: None,
             reason: None,
             reason_code: None,
+            finding: None,
             finished_unix: 0,
         };
         assert_eq!(repro(&run(ReproOutcome::Held, 10, 0)), Ok(()));
@@ -486,6 +492,24 @@ mod tests {
         let mut misnamed = run(ReproOutcome::Held, 1, 0);
         misnamed.name = "link/default/nop/g1-s8-b4-t1".into();
         assert!(matches!(repro(&misnamed), Err(Rejected::Misnamed { .. })));
+        let mut found = run(ReproOutcome::Held, 1, 0);
+        found.finding = Some(crate::schema::ReproFinding {
+            study: "shared-sqpoll-split".into(),
+            place: "link/sqpoll-shared/nop g1-t1".into(),
+            axis: "steps".into(),
+            value: "8".into(),
+        });
+        assert_eq!(repro(&found), Ok(()));
+        if let Some(f) = found.finding.as_mut() {
+            f.study = "../../etc".into();
+        }
+        assert!(matches!(
+            repro(&found),
+            Err(Rejected::NotAName {
+                field: "finding.study",
+                ..
+            })
+        ));
     }
 
     #[test]

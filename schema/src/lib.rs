@@ -736,7 +736,8 @@ impl ReproOutcome {
 
 /// One run of a reproducer built by `bench-runner repro` (a `repro` line):
 /// whether the behaviour it checks for was present on this kernel, over how
-/// many passes. Runs of one cell across kernels make the presence table.
+/// many passes. Runs of one cell (or of one study finding) across kernels make
+/// the presence table.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ReproRun {
     /// The cell's name ([`CellKey::name`]), as the reproducer printed it.
@@ -764,8 +765,31 @@ pub struct ReproRun {
         deserialize_with = "known_code"
     )]
     pub reason_code: Option<ReasonCode>,
+    /// The study finding the run reproduces, when its reproducer was built
+    /// for one (`bench-runner repro --study NAME`); absent for a reproducer
+    /// of a single cell, and in files written before findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<ReproFinding>,
     /// Seconds since the Unix epoch when the line was written.
     pub finished_unix: u64,
+}
+
+/// Which study finding a reproducer belongs to: the study, the reproduction
+/// it is a cell of, told as the study's findings tell it (the coordinates
+/// its cells share and the axis they run along), and where on that axis
+/// this cell sits. The presence table makes one row of every run of one
+/// finding.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ReproFinding {
+    /// The study's name (`futex-lost-wakeup`).
+    pub study: String,
+    /// The coordinates the reproduction's cells share, all but the axis
+    /// (`futex:private-fresh/defer-taskrun g2-s8-b2-t1`).
+    pub place: String,
+    /// The axis the reproduction runs along (`op`).
+    pub axis: String,
+    /// This cell's value on it (`nop`).
+    pub value: String,
 }
 
 /// Reads a reason code, taking one this build does not know (written by a
@@ -983,9 +1007,28 @@ mod tests {
             (run.run, run.outcome, run.passes, run.broken),
             (3, ReproOutcome::Broken, 64, 63)
         );
+        assert_eq!(run.finding, None, "a line without a finding reads");
         let written = serde_json::to_string(&record).unwrap();
         assert!(!written.contains("reason"), "{written}");
+        assert!(!written.contains("finding"), "{written}");
         assert_eq!(serde_json::from_str::<Record>(&written).unwrap(), record);
+        let with = text.replace(
+            r#""finished_unix":7"#,
+            r#""finding":{"study":"shared-sqpoll-split","place":"link/sqpoll-shared/nop g1-b64-t1",
+            "axis":"steps","value":"16"},"finished_unix":7"#,
+        );
+        let Record::Repro(run) = serde_json::from_str::<Record>(&with).unwrap() else {
+            panic!("not a repro line")
+        };
+        let finding = run.finding.expect("its finding");
+        assert_eq!(
+            (
+                finding.study.as_str(),
+                finding.axis.as_str(),
+                finding.value.as_str()
+            ),
+            ("shared-sqpoll-split", "steps", "16")
+        );
     }
 
     /// `emulated` reads with the current wording; the style registry's entry

@@ -5,7 +5,10 @@
 //! them, the kernel and machine, the reproducer inline when it is short and
 //! narrow enough (else named as the attachment) and the exact commands.
 //! With the runs of other kernels (`--kernels`), the kernel section says
-//! on which the behaviour is present, in how many runs.
+//! on which the behaviour is present, in how many runs; and where the
+//! reproducer held on this machine but broke on another kernel, the subject
+//! and "What happened" come from that kernel's runs, and the mail says
+//! plainly that it did not reproduce here.
 
 use crate::plan::PlannedCell;
 use reports::render::mail::{command_lines, wrap, MAIL_WIDTH};
@@ -37,10 +40,47 @@ impl RunSummary {
     }
 }
 
+/// Where the behaviour was present on another kernel: what the mail says
+/// happened when the reproducer held on this machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PresentElsewhere {
+    /// The kernel it broke on, as the reports describe it (release,
+    /// package, emulated).
+    pub kernel: String,
+    /// Its runs there with their Wilson interval, and the passes
+    /// (`reports::analysis::presence::KernelPresence::rate`).
+    pub rate: String,
+    /// The first violation there.
+    pub first: Option<String>,
+}
+
+/// What happened, as the mail tells it.
+pub enum Happened<'a> {
+    /// The reproducer broke on this machine: what it printed.
+    Here(&'a RunSummary),
+    /// It held here (what it printed) but broke on another kernel.
+    Elsewhere {
+        /// What it printed here.
+        here: &'a RunSummary,
+        /// Its runs on the kernel where it broke.
+        there: &'a PresentElsewhere,
+    },
+}
+
+impl Happened<'_> {
+    /// The first violation the subject is built from.
+    fn first(&self) -> Option<&str> {
+        match self {
+            Happened::Here(run) => run.first.as_deref(),
+            Happened::Elsewhere { there, .. } => there.first.as_deref(),
+        }
+    }
+}
+
 /// Where the mail's facts come from besides the cell.
 pub struct MailFacts<'a> {
-    /// What the reproducer printed.
-    pub run: &'a RunSummary,
+    /// What happened, here or on another kernel.
+    pub happened: Happened<'a>,
     /// The reproducer's source.
     pub source: &'a str,
     /// The kernel release it ran on.
@@ -86,8 +126,8 @@ fn mechanism(cell: &PlannedCell) -> String {
 }
 
 /// The subject: what broke, where, and how, from the first violation.
-pub fn subject(cell: &PlannedCell, run: &RunSummary) -> String {
-    let first = run.first.as_deref().unwrap_or("");
+pub fn subject(cell: &PlannedCell, first: Option<&str>) -> String {
+    let first = first.unwrap_or("");
     let under = mode_words(cell).map_or(String::new(), |m| format!(" under {m}"));
     let body = if first.starts_with("lost wakeup") {
         let fresh = cell.key.variant.ends_with("-fresh");
@@ -156,7 +196,12 @@ fn expected(cell: &PlannedCell) -> String {
 
 /// The mail.
 pub fn render(cell: &PlannedCell, facts: &MailFacts<'_>) -> String {
-    let mut lines = wrap(&subject(cell, facts.run), MAIL_WIDTH, "Subject: ", " ");
+    let mut lines = wrap(
+        &subject(cell, facts.happened.first()),
+        MAIL_WIDTH,
+        "Subject: ",
+        " ",
+    );
     let mut section = |title: &str, body: Vec<String>| {
         lines.push(String::new());
         lines.push(title.to_string());
@@ -164,8 +209,27 @@ pub fn render(cell: &PlannedCell, facts: &MailFacts<'_>) -> String {
     };
     let para = |text: &str| wrap(text, MAIL_WIDTH, "  ", "  ");
     section("Expected", para(&expected(cell)));
-    let mut happened = para(&facts.run.verdict);
-    happened.extend(para(&format!("({})", facts.run.timing)));
+    let happened = match &facts.happened {
+        Happened::Here(run) => [para(&run.verdict), para(&format!("({})", run.timing))].concat(),
+        Happened::Elsewhere { here, there } => {
+            let first = there
+                .first
+                .as_ref()
+                .map_or(String::new(), |f| format!(", first: {f}"));
+            [
+                para(&format!(
+                    "On Linux {}, order broken in {}{first}.",
+                    there.kernel, there.rate
+                )),
+                vec![String::new()],
+                para(&format!(
+                    "It did not reproduce on this machine (Linux {}): {}; {}.",
+                    facts.kernel, here.verdict, here.timing
+                )),
+            ]
+            .concat()
+        }
+    };
     section("What happened", happened);
     let mut machine = para(&format!("Linux {}, {}", facts.kernel, facts.machine));
     if let Some(presence) = facts.presence {
@@ -223,7 +287,7 @@ mod tests {
             .map(String::from)
             .to_vec();
         let facts = MailFacts {
-            run: &run,
+            happened: Happened::Here(&run),
             source,
             kernel: "6.18.0",
             machine: "Intel(R) Xeon(R) Processor, 2 CPUs",
@@ -309,6 +373,77 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         assert!(flat.contains(said), "{flat}");
+    }
+
+    /// Held here, broken on another kernel: the subject and "What
+    /// happened" come from that kernel's runs, copied word for word, and
+    /// the mail says it did not reproduce here; every line within 72
+    /// columns, every section present.
+    #[test]
+    fn a_mail_from_another_kernels_runs_says_it_held_here() {
+        let cell = find("futex:private-fresh/defer-taskrun/nop/g2-s8-b2-t1", None).unwrap();
+        let here = RunSummary::parse(
+            "ns/step 90000.0 over 4,096 passes of 16 steps\n\
+             order held in all 4,096 passes (broken in at most 0.1%, 95% CI)\n",
+        )
+        .unwrap();
+        let there = PresentElsewhere {
+            kernel: "7.2.13+deb14-cloud-amd64 (sid 7.2.13-1, emulated)".into(),
+            rate: "20 of 20 runs (95% CI 84-100%), 160 of 160 passes".into(),
+            first: Some("lost wakeup (group 0, step 1, scope private)".into()),
+        };
+        let command: Vec<String> = ["bench-runner", "repro", &cell.name, "--mail"]
+            .map(String::from)
+            .to_vec();
+        let text = render(
+            &cell,
+            &MailFacts {
+                happened: Happened::Elsewhere {
+                    here: &here,
+                    there: &there,
+                },
+                source: "int main(void) { return 0; }\n",
+                kernel: "6.18.0",
+                machine: "Intel(R) Xeon(R) Processor, 2 CPUs",
+                command: &command,
+                build: crate::repro::BUILD,
+                presence: None,
+            },
+        );
+        assert!(
+            text.lines().all(|l| l.chars().count() <= MAIL_WIDTH),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("Subject: [BUG] io_uring: private FUTEX_WAIT armed"),
+            "{text}"
+        );
+        for title in [
+            "Expected",
+            "What happened",
+            "Kernel and machine",
+            "Reproducer",
+            "Commands",
+        ] {
+            assert!(text.contains(&format!("\n\n{title}\n")), "{title}: {text}");
+        }
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(&format!(
+                "On Linux {}, order broken in {}, first: {}.",
+                there.kernel,
+                there.rate,
+                there.first.as_deref().unwrap()
+            )),
+            "{flat}"
+        );
+        assert!(
+            flat.contains(&format!(
+                "It did not reproduce on this machine (Linux 6.18.0): {}",
+                here.verdict
+            )),
+            "{flat}"
+        );
     }
 
     #[test]

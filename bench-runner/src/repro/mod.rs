@@ -13,10 +13,12 @@
 pub(crate) mod cell;
 mod mail;
 mod source;
+pub mod study;
 
 pub use cell::CellNotFound;
 pub use source::{Refusal, BUILD, BUILD_STATIC};
 
+use crate::plan::PlannedCell;
 use crate::source::ConfigSource;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +68,9 @@ pub enum ReproError {
     /// A `--kernels` file cannot be read.
     #[error(transparent)]
     Kernels(#[from] reports::results::ResultsError),
+    /// The study is unknown, invalid, or expects no break.
+    #[error("{0}")]
+    Study(String),
     /// The reproducer kept the order: there is no bug to report.
     #[error("no bug to report: {0}")]
     Held(String),
@@ -129,48 +134,86 @@ impl ReproArgs {
     }
 }
 
-/// Writes the reproducer of the cell `args` names into `args.out`; with
-/// `mail`, builds and runs it there and writes bug.txt from what it printed.
-pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
-    let cell = cell::find(&args.cell, args.source.as_ref())?;
+/// Where and how one reproducer is written: its directory, the command
+/// its header names, and the line to build it with, if any.
+struct Target<'a> {
+    out: &'a Path,
+    command: &'a str,
+    build: Option<&'a str>,
+    out_owner_ok: bool,
+}
+
+/// Writes the reproducer of `cell` as `target.out/repro.c` (and builds it
+/// when asked); returns its text.
+fn emit(cell: &PlannedCell, target: &Target<'_>) -> Result<String, ReproError> {
     let kernel = workloads::sys::kernel_release();
     let made = source::Provenance {
-        command: &args.command(),
+        command: target.command,
         kernel: &kernel,
     };
-    let text = source::render(&cell, &made).map_err(|why| ReproError::Refused {
+    let text = source::render(cell, &made).map_err(|why| ReproError::Refused {
         cell: cell.name.clone(),
         why,
     })?;
-    // Checked before anything is written there, the build with `--mail`
-    // included: gcc writes its program by path.
-    crate::out_dir::prepare(&args.out, args.out_owner_ok)?;
-    let path = args.out.join("repro.c");
-    save(&args.out, "repro.c", &text)?;
+    // Checked before anything is written there, the build included: gcc
+    // writes its program by path.
+    crate::out_dir::prepare(target.out, target.out_owner_ok)?;
+    save(target.out, "repro.c", &text)?;
+    if let Some(line) = target.build {
+        build(target.out, line)?;
+    }
+    Ok(text)
+}
+
+/// Writes the reproducer of the cell `args` names into `args.out`; with
+/// `mail`, builds and runs it there and writes bug.txt from what it printed
+/// or, where it held here, from the kernels it broke on (`--kernels`).
+pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
+    let cell = cell::find(&args.cell, args.source.as_ref())?;
+    let kernel = workloads::sys::kernel_release();
     let build_line = match args.static_build {
         true => BUILD_STATIC,
         false => BUILD,
     };
-    if args.static_build || args.mail {
-        build(&args.out, build_line)?;
-    }
+    let text = emit(
+        &cell,
+        &Target {
+            out: &args.out,
+            command: &args.command(),
+            build: (args.static_build || args.mail).then_some(build_line),
+            out_owner_ok: args.out_owner_ok,
+        },
+    )?;
+    let path = args.out.join("repro.c");
     let presence = presence(&args.kernels, &cell.name)?;
     let mail = match args.mail {
         true => {
-            let run = run(&args.out)?;
+            let here = run(&args.out)?;
+            let elsewhere = presence.as_ref().and_then(|p| p.elsewhere.as_ref());
+            let happened = match (&here, elsewhere) {
+                (Here::Broke(run), _) => mail::Happened::Here(run),
+                (Here::Held(here), Some(there)) => mail::Happened::Elsewhere { here, there },
+                (Here::Held(run), None) => {
+                    let nowhere = match args.kernels.is_empty() {
+                        true => "",
+                        false => ", nor on any kernel of --kernels",
+                    };
+                    return Err(ReproError::Held(format!("{}{nowhere}", run.verdict)));
+                }
+            };
             let machine = format!(
                 "{}, {} CPUs",
                 crate::header::cpu_model(),
                 std::thread::available_parallelism().map_or(0, usize::from)
             );
             let facts = mail::MailFacts {
-                run: &run,
+                happened,
                 source: &text,
                 kernel: &kernel,
                 machine: &machine,
                 command: &args.words(),
                 build: build_line,
-                presence: presence.as_deref(),
+                presence: presence.as_ref().map(|p| p.sentence.as_str()),
             };
             Some(save(&args.out, "bug.txt", &mail::render(&cell, &facts))?)
         }
@@ -185,10 +228,18 @@ pub fn write(args: &ReproArgs) -> Result<Written, ReproError> {
     })
 }
 
-/// The presence sentence of cell `name` across the `bench-runner presence`
-/// results files `kernels`, with the kernels that ran it; `None` without
-/// files, and where none ran the cell.
-fn presence(kernels: &[PathBuf], name: &str) -> Result<Option<String>, ReproError> {
+/// What the `--kernels` files say of a cell: the sentence the mail's
+/// kernel section states, and the oldest kernel where it broke.
+struct Presence {
+    sentence: String,
+    elsewhere: Option<mail::PresentElsewhere>,
+}
+
+/// The runs of cell `name` across the `bench-runner presence` results
+/// files `kernels` (its own reproducer's, or a study's that it is a cell
+/// of); `None` without files, and where none ran the cell.
+fn presence(kernels: &[PathBuf], name: &str) -> Result<Option<Presence>, ReproError> {
+    use reports::analysis::{kernels::kernel_described, presence};
     if kernels.is_empty() {
         return Ok(None);
     }
@@ -197,21 +248,30 @@ fn presence(kernels: &[PathBuf], name: &str) -> Result<Option<String>, ReproErro
         .map(|k| reports::results::Results::read(k))
         .collect::<Result<Vec<_>, _>>()?;
     let report = reports::analysis::model::Report::build(&inputs);
-    Ok(reports::analysis::presence::table(&report)
-        .iter()
-        .find(|row| row.name == name)
-        .map(|row| {
-            let on: Vec<String> = row
-                .kernels
-                .iter()
-                .map(|k| reports::analysis::kernels::kernel_described(&report, k.source))
-                .collect();
-            format!(
+    Ok(presence::of_cell(&report, name).map(|row| {
+        let on: Vec<String> = row
+            .kernels
+            .iter()
+            .map(|k| kernel_described(&report, k.source))
+            .collect();
+        let elsewhere = row
+            .kernels
+            .iter()
+            .find(|k| k.verdict() == presence::Verdict::Present)
+            .map(|k| mail::PresentElsewhere {
+                kernel: kernel_described(&report, k.source),
+                rate: k.rate(),
+                first: row.first.clone(),
+            });
+        Presence {
+            sentence: format!(
                 "The reproducer's behaviour is {}. Kernels: {}.",
-                reports::analysis::presence::sentence(&report, row),
+                presence::sentence(&report, &row),
                 on.join("; ")
-            )
-        }))
+            ),
+            elsewhere,
+        }
+    }))
 }
 
 /// Writes `text` as `dir/name`, the directory created if need be.
@@ -262,9 +322,16 @@ fn build(dir: &Path, line: &str) -> Result<(), ReproError> {
     }
 }
 
+/// How the reproducer ran on this machine: what it printed, and whether
+/// the order broke.
+enum Here {
+    Broke(mail::RunSummary),
+    Held(mail::RunSummary),
+}
+
 /// Runs the built `dir/repro` with its defaults, keeping what it printed as
-/// `dir/repro.out`; a reproducer that held, or could not run, is an error.
-fn run(dir: &Path) -> Result<mail::RunSummary, ReproError> {
+/// `dir/repro.out`; one that could not run is an error.
+fn run(dir: &Path) -> Result<Here, ReproError> {
     let program = std::fs::canonicalize(dir.join("repro"))
         .map_err(|e| ReproError::Run(format!("./repro: {e}")))?;
     let ran = Command::new(program)
@@ -274,8 +341,8 @@ fn run(dir: &Path) -> Result<mail::RunSummary, ReproError> {
     save(dir, "repro.out", &String::from_utf8_lossy(&ran.stdout))?;
     let summary = mail::RunSummary::parse(&String::from_utf8_lossy(&ran.stdout));
     match (ran.status.code(), summary) {
-        (Some(1), Some(run)) => Ok(run),
-        (Some(0), Some(run)) => Err(ReproError::Held(run.verdict)),
+        (Some(1), Some(run)) => Ok(Here::Broke(run)),
+        (Some(0), Some(run)) => Ok(Here::Held(run)),
         (code, _) => Err(ReproError::Run(format!(
             "./repro exited {}: {}",
             code.map_or("by a signal".into(), |c| c.to_string()),

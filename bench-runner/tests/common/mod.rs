@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod outside;
+pub mod toolchain;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

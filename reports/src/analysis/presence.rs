@@ -1,6 +1,9 @@
 //! Where on the kernel axis a reproducer's behaviour is present: the runs
 //! of built reproducers (`repro` lines, written by `bench-runner presence`)
-//! counted per cell and kernel. A run that broke the order (or lost a
+//! counted per row and kernel. A row is one cell's reproducer, or one study
+//! finding (runs that carry a `ReproFinding`): every reproducer built for
+//! the cells of one reproduction that share all but its axis, told at the
+//! axis values where it was present. A run that broke the order (or lost a
 //! wakeup) is a run where the behaviour is present, one that held a run
 //! where it is absent; runs skipped for a missing feature or failed say
 //! nothing either way and are counted apart. A rate is no timing, so it
@@ -38,12 +41,14 @@ impl Verdict {
     }
 }
 
-/// One reproducer's runs on one kernel.
+/// One row's runs on one kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelPresence {
     /// Index into [`Report::sources`].
     pub source: usize,
-    /// Runs that broke, of the runs that held or broke.
+    /// Runs that broke, of the runs that held or broke (for a finding
+    /// present on this kernel: of the runs at the values in
+    /// [`Along::present`]).
     pub runs: Rate,
     /// Passes that broke, of those runs' passes.
     pub passes: Rate,
@@ -53,6 +58,32 @@ pub struct KernelPresence {
     pub failed: u64,
     /// The code of the first skipped or failed run.
     pub code: Option<ReasonCode>,
+    /// For a finding's row: where on its axis it was present.
+    pub along: Option<Along>,
+}
+
+/// Where on its axis a finding was present on one kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Along {
+    /// The axis (`steps`).
+    pub axis: String,
+    /// The values at which a run broke, in the order first run.
+    pub present: Vec<String>,
+    /// The values at which every run that ran held, when it was present
+    /// at others (else the runs above hold them all).
+    pub held: Vec<String>,
+    /// The passes of the runs at `held`.
+    pub held_passes: u64,
+}
+
+impl Along {
+    /// `at steps 9, 16` (nothing when present nowhere).
+    fn at(&self) -> String {
+        match self.present.is_empty() {
+            true => String::new(),
+            false => format!(" at {} {}", self.axis, self.present.join(", ")),
+        }
+    }
 }
 
 impl KernelPresence {
@@ -72,40 +103,123 @@ impl KernelPresence {
     /// beside the others.
     pub fn text(&self) -> String {
         let code = || self.code.map_or("no code".to_string(), |c| c.to_string());
+        let at = self.along.as_ref().map_or(String::new(), Along::at);
         let mut text = match self.verdict() {
             Verdict::Present | Verdict::Absent => {
-                let ci = self.runs.wilson95();
-                let passes = match self.passes.broken {
-                    0 => format!("held in {} passes", thousands(self.passes.passes)),
-                    k => format!(
-                        "{} of {} passes",
-                        thousands(k),
-                        thousands(self.passes.passes)
-                    ),
-                };
-                format!(
-                    "{}: {} of {} runs (95% CI {:.0}-{:.0}%), {passes}",
-                    self.verdict().word(),
-                    self.runs.broken,
-                    self.runs.passes,
-                    ci.lo * 100.0,
-                    ci.hi * 100.0
-                )
+                format!("{}{at}: {}", self.verdict().word(), self.rate())
             }
             Verdict::Skipped => format!("skipped [{}]", code()),
             Verdict::Failed => format!("failed in {} runs [{}]", self.failed, code()),
         };
+        if let Some(a) = self.along.as_ref().filter(|a| !a.held.is_empty()) {
+            text.push_str(&format!(
+                "; held at {} {} in {} passes",
+                a.axis,
+                a.held.join(", "),
+                thousands(a.held_passes)
+            ));
+        }
+        if self.skipped > 0 && self.verdict() != Verdict::Skipped {
+            text.push_str(&format!("; {} runs skipped [{}]", self.skipped, code()));
+        }
         if self.failed > 0 && self.verdict() != Verdict::Failed {
             text.push_str(&format!("; {} runs failed [{}]", self.failed, code()));
         }
         text
     }
+
+    /// The runs that broke with their Wilson interval, and the passes:
+    /// `20 of 20 runs (95% CI 84-100%), 1,266 of 1,280 passes`, or `0 of 20
+    /// runs (95% CI 0-16%), held in 1,280 passes`.
+    pub fn rate(&self) -> String {
+        let ci = self.runs.wilson95();
+        let passes = match self.passes.broken {
+            0 => format!("held in {} passes", thousands(self.passes.passes)),
+            k => format!(
+                "{} of {} passes",
+                thousands(k),
+                thousands(self.passes.passes)
+            ),
+        };
+        format!(
+            "{} of {} runs (95% CI {:.0}-{:.0}%), {passes}",
+            self.runs.broken,
+            self.runs.passes,
+            ci.lo * 100.0,
+            ci.hi * 100.0
+        )
+    }
+
+    /// No runs yet on kernel `source`.
+    fn empty(source: usize) -> KernelPresence {
+        KernelPresence {
+            source,
+            runs: Rate::default(),
+            passes: Rate::default(),
+            skipped: 0,
+            failed: 0,
+            code: None,
+            along: None,
+        }
+    }
+
+    /// The counts of `self` and `other` together.
+    fn plus(mut self, other: &KernelPresence) -> KernelPresence {
+        self.runs = self.runs.plus(other.runs);
+        self.passes = self.passes.plus(other.passes);
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.code = self.code.or(other.code);
+        self
+    }
 }
 
-/// One reproducer across the report's kernels.
+/// A finding's runs on one kernel, one entry per axis value, folded into
+/// one: where some value's runs broke, the runs at those values (runs that
+/// held elsewhere on the axis do not dilute the rate, they are named as
+/// held); else every run.
+fn fold(source: usize, axis: &str, values: &[(String, KernelPresence)]) -> KernelPresence {
+    let present: Vec<&(String, KernelPresence)> = values
+        .iter()
+        .filter(|(_, k)| k.verdict() == Verdict::Present)
+        .collect();
+    let held: Vec<&(String, KernelPresence)> = values
+        .iter()
+        .filter(|(_, k)| k.verdict() == Verdict::Absent)
+        .collect();
+    let mut folded = KernelPresence::empty(source);
+    for (_, k) in values {
+        let counted = present.is_empty() || k.verdict() == Verdict::Present;
+        folded = match counted {
+            true => folded.plus(k),
+            false => KernelPresence {
+                skipped: folded.skipped + k.skipped,
+                failed: folded.failed + k.failed,
+                code: folded.code.or(k.code),
+                ..folded
+            },
+        };
+    }
+    let values_of = |of: &[&(String, KernelPresence)]| of.iter().map(|(v, _)| v.clone()).collect();
+    folded.along = Some(Along {
+        axis: axis.to_string(),
+        present: values_of(&present),
+        held: match present.is_empty() {
+            true => Vec::new(),
+            false => values_of(&held),
+        },
+        held_passes: match present.is_empty() {
+            true => 0,
+            false => held.iter().map(|(_, k)| k.passes.passes).sum(),
+        },
+    });
+    folded
+}
+
+/// One reproducer, or one study finding, across the report's kernels.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PresenceRow {
-    /// The cell's name.
+    /// The cell's name, or the finding's (`study: place`).
     pub name: String,
     /// The first violation of the first run that broke, on any kernel.
     pub first: Option<String>,
@@ -144,42 +258,108 @@ fn count(k: &mut KernelPresence, run: &ReproRun) {
     }
 }
 
-/// The presence table: one row per reproducer (in the order first seen),
-/// one entry per kernel that ran it. Empty when no input has runs.
-pub fn table(report: &Report) -> Vec<PresenceRow> {
-    let mut rows: Vec<PresenceRow> = Vec::new();
+/// Which row a run counts in: its name, and for a finding the axis and
+/// the run's value on it.
+struct RowKey {
+    name: String,
+    along: Option<(String, String)>,
+}
+
+/// A row being counted: per kernel, per axis value.
+struct Counting {
+    row: PresenceRow,
+    axis: Option<String>,
+    kernels: Vec<(usize, Vec<(String, KernelPresence)>)>,
+}
+
+/// The rows `key` sorts the runs into (in the order first seen; a run it
+/// gives no key is left out), counted per kernel and, for a finding, per
+/// axis value, then folded.
+fn rows(report: &Report, key: impl Fn(&ReproRun) -> Option<RowKey>) -> Vec<PresenceRow> {
+    let mut rows: Vec<Counting> = Vec::new();
     for source in by_release(report) {
         for run in &report.sources[source].repros {
-            let at = match rows.iter().position(|r| r.name == run.name) {
+            let Some(key) = key(run) else { continue };
+            let at = match rows.iter().position(|r| r.row.name == key.name) {
                 Some(at) => at,
                 None => {
-                    rows.push(PresenceRow {
-                        name: run.name.clone(),
-                        first: None,
+                    rows.push(Counting {
+                        row: PresenceRow {
+                            name: key.name.clone(),
+                            first: None,
+                            kernels: Vec::new(),
+                        },
+                        axis: key.along.as_ref().map(|(axis, _)| axis.clone()),
                         kernels: Vec::new(),
                     });
                     rows.len() - 1
                 }
             };
-            let row = &mut rows[at];
-            if row.first.is_none() {
-                row.first.clone_from(&run.first);
+            let counting = &mut rows[at];
+            if counting.row.first.is_none() {
+                counting.row.first.clone_from(&run.first);
             }
-            if row.kernels.last().is_none_or(|k| k.source != source) {
-                row.kernels.push(KernelPresence {
-                    source,
-                    runs: Rate::default(),
-                    passes: Rate::default(),
-                    skipped: 0,
-                    failed: 0,
-                    code: None,
-                });
+            if counting.kernels.last().is_none_or(|(s, _)| *s != source) {
+                counting.kernels.push((source, Vec::new()));
             }
-            let k = row.kernels.last_mut().expect("pushed above");
-            count(k, run);
+            let (_, values) = counting.kernels.last_mut().expect("pushed above");
+            let value = key.along.map(|(_, value)| value).unwrap_or_default();
+            let at = match values.iter().position(|(v, _)| *v == value) {
+                Some(at) => at,
+                None => {
+                    values.push((value, KernelPresence::empty(source)));
+                    values.len() - 1
+                }
+            };
+            count(&mut values[at].1, run);
         }
     }
-    rows
+    rows.into_iter()
+        .map(|c| {
+            let mut row = c.row;
+            row.kernels = c
+                .kernels
+                .iter()
+                .map(|(source, values)| match &c.axis {
+                    Some(axis) => fold(*source, axis, values),
+                    None => values
+                        .iter()
+                        .fold(KernelPresence::empty(*source), |k, (_, v)| k.plus(v)),
+                })
+                .collect();
+            row
+        })
+        .collect()
+}
+
+/// The presence table: one row per reproducer of a single cell and one per
+/// study finding (in the order first seen), one entry per kernel that ran
+/// it. Empty when no input has runs.
+pub fn table(report: &Report) -> Vec<PresenceRow> {
+    rows(report, |run| {
+        Some(match &run.finding {
+            Some(f) => RowKey {
+                name: format!("{}: {}", f.study, f.place),
+                along: Some((f.axis.clone(), f.value.clone())),
+            },
+            None => RowKey {
+                name: run.name.clone(),
+                along: None,
+            },
+        })
+    })
+}
+
+/// The runs of cell `name` alone, whether or not they were made for a
+/// finding, as one row; `None` when no input ran it.
+pub fn of_cell(report: &Report, name: &str) -> Option<PresenceRow> {
+    rows(report, |run| {
+        (run.name == name).then(|| RowKey {
+            name: run.name.clone(),
+            along: None,
+        })
+    })
+    .pop()
 }
 
 /// A kernel as a sentence names it: its series (`6.12`) when no other
@@ -238,6 +418,7 @@ pub fn sentence(report: &Report, row: &PresenceRow) -> String {
             let same = |g: &KernelPresence| {
                 g.verdict() == verdict
                     && g.runs == k.runs
+                    && g.along.as_ref().map(|a| &a.present) == k.along.as_ref().map(|a| &a.present)
                     && (verdict != Verdict::Skipped && verdict != Verdict::Failed
                         || g.code == k.code)
             };
@@ -256,10 +437,11 @@ pub fn sentence(report: &Report, row: &PresenceRow) -> String {
             let on = and_list(names);
             match k.verdict() {
                 Verdict::Present | Verdict::Absent => format!(
-                    "{} on {on} in {} of {}{runs}",
+                    "{} on {on} in {} of {}{runs}{}",
                     k.verdict().word(),
                     k.runs.broken,
-                    k.runs.passes
+                    k.runs.passes,
+                    k.along.as_ref().map_or(String::new(), Along::at)
                 ),
                 Verdict::Skipped => format!("skipped on {on} [{code}]"),
                 Verdict::Failed => format!("failed on {on} [{code}]"),
@@ -277,7 +459,9 @@ pub fn sentence(report: &Report, row: &PresenceRow) -> String {
 mod tests {
     use super::*;
     use crate::results::Results;
-    use crate::schema::{CellKey, Header, IoUringInfo, Machine, RunInfo, Tool, SCHEMA_VERSION};
+    use crate::schema::{
+        CellKey, Header, IoUringInfo, Machine, ReproFinding, RunInfo, Tool, SCHEMA_VERSION,
+    };
     use std::path::PathBuf;
 
     fn key() -> CellKey {
@@ -311,6 +495,7 @@ mod tests {
                 ReproOutcome::Failed => Some(ReasonCode::SetupFailed),
                 _ => None,
             },
+            finding: None,
             finished_unix: 0,
         }
     }
@@ -444,6 +629,75 @@ mod tests {
             "present on 6.18.44-fc-v1 in 3 of 3 runs, absent on 6.18.2-cloud-amd64 (emulated) \
              in 0 of 5, skipped on 5.15 [missing_opcode]"
         );
+    }
+
+    /// Runs of the split finding at steps 4 and 16: `n` runs of each,
+    /// those at 16 broken when `broken`.
+    fn split_finding(n: u32, broken: bool) -> Vec<ReproRun> {
+        let mut out = Vec::new();
+        for steps in [4, 16] {
+            let mut key = key();
+            (key.steps, key.batch) = (steps, steps);
+            for i in 0..n {
+                let breaks = broken && steps == 16;
+                let outcome = match breaks {
+                    true => ReproOutcome::Broken,
+                    false => ReproOutcome::Held,
+                };
+                out.push(ReproRun {
+                    name: key.name(),
+                    cell: key.clone(),
+                    finding: Some(ReproFinding {
+                        study: "shared-sqpoll-split".into(),
+                        place: "link/sqpoll-shared/nop g1-b64-t1".into(),
+                        axis: "steps".into(),
+                        value: steps.to_string(),
+                    }),
+                    ..run(i, outcome, 8, u64::from(breaks) * 7)
+                });
+            }
+        }
+        out
+    }
+
+    /// A study's runs make one row per finding: on a kernel where it broke
+    /// at some values, the rate counts the runs there and names the values
+    /// that held; where it held everywhere, every run counts. The cell's
+    /// own row still reads from the same runs.
+    #[test]
+    fn a_finding_is_one_row_told_where_on_its_axis_it_broke() {
+        let report = Report::build(&[
+            input("6.12.117+deb13-cloud-amd64", true, split_finding(3, false)),
+            input("7.2.13+deb14-cloud-amd64", true, split_finding(3, true)),
+        ]);
+        let rows = table(&report);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let row = &rows[0];
+        assert_eq!(
+            row.name,
+            "shared-sqpoll-split: link/sqpoll-shared/nop g1-b64-t1"
+        );
+        let texts: Vec<String> = row.kernels.iter().map(KernelPresence::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "absent: 0 of 6 runs (95% CI 0-39%), held in 48 passes",
+                "present at steps 16: 3 of 3 runs (95% CI 44-100%), 21 of 24 passes; \
+                 held at steps 4 in 24 passes",
+            ]
+        );
+        assert_eq!(
+            sentence(&report, row),
+            "present on 7.2 in 3 of 3 runs at steps 16, absent on 6.12 in 0 of 6; \
+             all emulated (qemu TCG: a rate, not a timing)"
+        );
+        let cell = of_cell(&report, "link/sqpoll-shared/nop/g1-s16-b16-t1").expect("ran");
+        assert_eq!(cell.kernels.len(), 2);
+        assert_eq!(
+            cell.kernels[1].text(),
+            "present: 3 of 3 runs (95% CI 44-100%), 21 of 24 passes"
+        );
+        assert_eq!(of_cell(&report, "link/default/nop/g1-s8-b8-t1"), None);
     }
 
     #[test]

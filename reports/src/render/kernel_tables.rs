@@ -178,10 +178,12 @@ pub fn blocks(report: &Report) -> Vec<Block> {
 pub(crate) const PRESENCE_RULE: &str = "Each built reproducer (`bench-runner presence`) run \
      several times on each kernel: present when a run broke the order or lost a wakeup, \
      absent when every run held; the 95% interval (Wilson) is of the share of runs that \
-     broke. A rate is no timing: it compares across real and emulated kernels alike.";
+     broke. A study's finding (`bench-runner repro --study NAME`) is one row: its cells \
+     along the study's axis, counted at the values where it broke, the others named as held. \
+     A rate is no timing: it compares across real and emulated kernels alike.";
 
 /// The presence table, for report.md and report.html: one row per
-/// reproducer, one column per kernel (oldest release first), then each
+/// reproducer or study finding, one column per kernel (oldest release first), then each
 /// row's sentence; nothing when no input has reproducer runs.
 pub fn presence_blocks(report: &Report) -> Vec<Block> {
     let rows = presence::table(report);
@@ -203,7 +205,10 @@ pub fn presence_blocks(report: &Report) -> Vec<Block> {
         .iter()
         .map(|&s| kernels::kernel_name(report, s))
         .collect();
-    let mut columns = vec![("reproducer", Align::Left), ("behaviour", Align::Left)];
+    let mut columns = vec![
+        ("reproducer or finding", Align::Left),
+        ("behaviour", Align::Left),
+    ];
     columns.extend(names.iter().map(|n| (n.as_str(), Align::Left)));
     let mut t = Table::new(&columns);
     for row in &rows {

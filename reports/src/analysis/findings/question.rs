@@ -4,6 +4,7 @@
 
 use crate::schema::CellKey;
 use crate::schema::ReasonCode;
+use crate::schema::ReproFinding;
 use serde::Deserialize;
 
 /// A study's question and the comparisons that answer it.
@@ -90,6 +91,39 @@ pub struct Reproduction {
     /// than one that reproduces in every tenth. Absent: any share.
     #[serde(default, deserialize_with = "share")]
     pub min_rate: Option<f64>,
+}
+
+impl Reproduction {
+    /// Whether the study expects some of its cells to break (a violation
+    /// or a failure): those are the cells a reproducer is built for.
+    pub fn expects_break(&self) -> bool {
+        self.expect != Expect::Held
+    }
+
+    /// The findings of study `study` that `keys`, cells this reproduction
+    /// takes, belong to, one per key in order, as its reproducers' runs
+    /// record them: cells sharing every coordinate but the axis (a batch
+    /// that is the whole stream aside) are one finding, named by the
+    /// coordinates they share, as the study's own findings group and name
+    /// them (`contrast::along`, [`place`]).
+    pub fn findings(&self, study: &str, keys: &[&CellKey]) -> Vec<ReproFinding> {
+        let off_axis = |k: &CellKey| super::contrast::without(self.axis, k);
+        keys.iter()
+            .map(|key| {
+                let group: Vec<&CellKey> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| off_axis(k) == off_axis(key))
+                    .collect();
+                ReproFinding {
+                    study: study.to_string(),
+                    place: place(&group, Some(self.axis)),
+                    axis: self.axis.name().to_string(),
+                    value: self.axis.value(key),
+                }
+            })
+            .collect()
+    }
 }
 
 /// Reads a share of passes, refusing what is not one.
