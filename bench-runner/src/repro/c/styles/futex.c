@@ -204,8 +204,20 @@ static void run_pass(void)
 		memcpy(result->lost, lost, sizeof lost);
 		_exit(0);
 	}
+	/* Its pass ends within 20 stalls; an exit that takes longer is stuck
+	 * in the kernel (cancelling what the pass left armed): say so. */
 	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+	uint64_t limit = now_ns() + 21 * STALL_MS * 1000000ull;
+	pid_t got;
+	while (pid > 0 && (got = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (now_ns() >= limit) {
+			kill(pid, SIGKILL);
+			die(ERROR, "the fresh process did not exit within %d ms of starting its pass",
+			    21 * STALL_MS);
+		}
+		usleep(1000);
+	}
+	if (pid < 0 || got != pid)
 		die(ERROR, "fresh process: %s", strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
 		die(ERROR, "fresh process ended abnormally (wait status %#x)", status);
