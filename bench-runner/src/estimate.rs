@@ -1,17 +1,20 @@
 //! How long a sweep will measure, from its config alone, for `plan`: each
 //! cell that will run (and its raw reference loop) is warmed up once, then
-//! runs one repetition of `rep_time` per block after a re-warm of a quarter
-//! of that, and, with `profile`, one more pass for its counters. Its family
+//! runs one repetition of `rep_time` per block after a re-warm of half of
+//! that (`sweep::REWARM_DIVISOR`), and, with `profile`, one more pass for its counters. Its family
 //! runs at least `min_repetitions` blocks (the soonest the precision may
 //! stop it) and at most `repetitions`; where `time_budget` is spent first,
 //! about as many as the budget holds repetitions of `rep_time` (likely,
 //! not a bound: a repetition calibrated on a cold warm-up can be shorter);
 //! the header's anchors take at most their budget. Setting up rings and
-//! threads, loading the probes and rendering the reports come on top, and
+//! threads, waiting for a SQPOLL ring's poller to exit before the next
+//! repetition (tens of milliseconds in a guest: `workloads::settle`),
+//! loading the probes and rendering the reports come on top, and
 //! a cell that fails stops early, so the lower bound holds when no cell
 //! fails.
 
 use crate::config::Config;
+use crate::sweep::REWARM_DIVISOR;
 use std::fmt;
 use std::time::Duration;
 use workloads::anchors::DEFAULT_RULE;
@@ -50,7 +53,7 @@ impl Estimate {
         let unit = |b: u32| {
             config.warmup.as_secs_f64()
                 + f64::from(b) * rep
-                + f64::from(b.saturating_sub(1)) * rep / 4.0
+                + f64::from(b.saturating_sub(1)) * rep / REWARM_DIVISOR as f64
         };
         let profile = if config.profile { rep } else { 0.0 };
         let total = |b: u32| (cells + references) as f64 * unit(b) + cells as f64 * profile;
@@ -88,8 +91,8 @@ impl fmt::Display for Estimate {
             f,
             "time measuring: at least {} (every family stopping at {} blocks, no cell \
              failing), likely about {} ({} blocks, where the time budget runs out), at most \
-             {} ({} blocks each); setting up rings and threads, loading the probes and \
-             rendering the reports come on top; {} cell(s) and {} raw loop(s) to run",
+             {} ({} blocks each); setting up rings and threads, waiting for SQPOLL \
+             pollers to exit, loading the probes and rendering the reports come on top; {} cell(s) and {} raw loop(s) to run",
             readable(self.lower),
             self.blocks.0,
             readable(self.likely),
@@ -124,19 +127,21 @@ mod tests {
         // The budget of 100 ms is spent after 10 blocks of 10 ms.
         assert_eq!(e.blocks, (5, 10, 20));
         let ms = |d: Duration| (d.as_secs_f64() * 1e3 * 10.0).round() / 10.0;
-        // 3 units × (20 + 5×10 + 4×2.5 ms) + 2 profile passes × 10 ms.
-        assert_eq!(ms(e.lower), 260.0);
-        // 3 units × (20 + 10×10 + 9×2.5 ms) + 20 ms, and the anchors' budget.
-        assert_eq!(ms(e.likely - DEFAULT_RULE.budget), 447.5);
-        // 3 units × (20 + 20×10 + 19×2.5 ms) + 20 ms, and the anchors' budget.
-        assert_eq!(ms(e.upper - DEFAULT_RULE.budget), 822.5);
+        // 3 units × (20 + 5×10 + 4×5 ms) + 2 profile passes × 10 ms.
+        assert_eq!(ms(e.lower), 290.0);
+        // 3 units × (20 + 10×10 + 9×5 ms) + 20 ms, and the anchors' budget.
+        assert_eq!(ms(e.likely - DEFAULT_RULE.budget), 515.0);
+        // 3 units × (20 + 20×10 + 19×5 ms) + 20 ms, and the anchors' budget.
+        assert_eq!(ms(e.upper - DEFAULT_RULE.budget), 965.0);
         let text = e.to_string();
         assert!(
-            text.starts_with("time measuring: at least 260 ms"),
+            text.starts_with("time measuring: at least 290 ms"),
             "{text}"
         );
-        assert!(text.contains("likely about 1.6 s (10 blocks"), "{text}");
-        assert!(text.contains("at most 2.0 s (20 blocks each)"), "{text}");
+        let likely = format!("likely about {} (10 blocks", readable(e.likely));
+        assert!(text.contains(&likely), "{text}");
+        let most = format!("at most {} (20 blocks each)", readable(e.upper));
+        assert!(text.contains(&most), "{text}");
     }
 
     #[test]

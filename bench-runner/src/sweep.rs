@@ -360,12 +360,16 @@ fn calibrate(
     Ok(((config.rep_time.as_secs_f64() / per_pass).ceil() as u64).clamp(1, 1 << 24))
 }
 
+/// A fresh set-up runs 1/`REWARM_DIVISOR` of a repetition untimed before
+/// it (see [`rewarm`]); `plan`'s estimate counts the same.
+pub const REWARM_DIVISOR: u64 = 2;
+
 /// The passes a fresh set-up runs untimed before a repetition of `n`
 /// passes: half a repetition, the same for a cell and its raw loop. A
 /// repetition lasts milliseconds, and a new ring's first passes (cold
 /// caches, a new SQPOLL thread's first wake-up) must not fall inside it.
 fn rewarm(n: u64) -> u64 {
-    (n / 2).max(1)
+    (n / REWARM_DIVISOR).max(1)
 }
 
 struct Sweeper<'a> {
