@@ -641,15 +641,24 @@ fn run_repro(args: repro::ReproArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e @ repro::ReproError::Held(_)) => {
+        Err(e) => repro_failed(e),
+    }
+}
+
+/// What `repro` says and exits with when it wrote nothing: a held cell
+/// (no bug to report) and an output directory it may not write are
+/// failures (1), anything else a usage error (2).
+fn repro_failed(e: repro::ReproError) -> ExitCode {
+    match e {
+        e @ repro::ReproError::Held(_) => {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
-        Err(repro::ReproError::OutDir(e)) if !e.is_usage() => {
+        repro::ReproError::OutDir(e) if !e.is_usage() => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
-        Err(e) => {
+        e => {
             eprintln!("error: {e}");
             ExitCode::from(EXIT_USAGE)
         }
@@ -672,14 +681,7 @@ fn run_study_repro(study: &str, out: &Path, static_build: bool, out_owner_ok: bo
             );
             ExitCode::SUCCESS
         }
-        Err(repro::ReproError::OutDir(e)) if !e.is_usage() => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_USAGE)
-        }
+        Err(e) => repro_failed(e),
     }
 }
 
