@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::bin;
 use common::toolchain::Toolchain;
+use common::{assert_mail_shape, bin, succeeds};
 use reports::render::mail::MAIL_WIDTH;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -62,17 +62,12 @@ fn a_studys_reproductions_run_here_as_one_row_per_finding() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("presence");
-    let output = bin()
-        .args(["presence", "--study", "futex-lost-wakeup", "--runs", "2"])
-        .args(["--passes", "16", "--seconds", "2", "--run-timeout", "30"])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeds(
+        bin()
+            .args(["presence", "--study", "futex-lost-wakeup", "--runs", "2"])
+            .args(["--passes", "16", "--seconds", "2", "--run-timeout", "30"])
+            .arg("--out")
+            .arg(&out),
     );
     let built: Vec<String> = std::fs::read_dir(out.join("reproducers"))
         .unwrap()
@@ -99,19 +94,14 @@ fn a_studys_reproductions_run_here_as_one_row_per_finding() {
 
     // This kernel's file beside a guest's with findings, and one written
     // before findings: all read.
-    let report = bin()
-        .arg("report")
-        .arg(out.join("results.jsonl"))
-        .arg(guest_study_fixture())
-        .arg(guest_fixture())
-        .args(["--no-plots", "--out"])
-        .arg(dir.path().join("report"))
-        .output()
-        .unwrap();
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stderr)
+    succeeds(
+        bin()
+            .arg("report")
+            .arg(out.join("results.jsonl"))
+            .arg(guest_study_fixture())
+            .arg(guest_fixture())
+            .args(["--no-plots", "--out"])
+            .arg(dir.path().join("report")),
     );
     let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
     let row = md
@@ -195,6 +185,19 @@ fn runs_of(file: &Path, cell: &str) -> Runs {
     }
 }
 
+/// `repro CELL --study futex-lost-wakeup --mail --kernels` with the 7.2
+/// guest's results, into `dir`.
+fn mail_from_guest(cell: &str, dir: &Path) -> std::process::Output {
+    bin()
+        .args(["repro", cell])
+        .args(["--study", "futex-lost-wakeup", "--mail", "--kernels"])
+        .arg(guest_fixture())
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn where_it_held_here_the_mail_tells_the_kernel_it_broke_on() {
     if Toolchain::or_skip().is_none() {
@@ -202,35 +205,13 @@ fn where_it_held_here_the_mail_tells_the_kernel_it_broke_on() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mail_dir = dir.path().join("mail");
-    let output = bin()
-        .args(["repro", "futex:private-fresh/defer-taskrun/nop/*"])
-        .args(["--study", "futex-lost-wakeup", "--mail", "--kernels"])
-        .arg(guest_fixture())
-        .arg("--out")
-        .arg(&mail_dir)
-        .output()
-        .unwrap();
+    let output = mail_from_guest("futex:private-fresh/defer-taskrun/nop/*", &mail_dir);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let here = std::fs::read_to_string(mail_dir.join("repro.out")).unwrap();
     let mail = std::fs::read_to_string(mail_dir.join("bug.txt")).unwrap();
-    assert!(
-        mail.lines().all(|l| l.chars().count() <= MAIL_WIDTH),
-        "{mail}"
-    );
-    for title in [
-        "Expected",
-        "What happened",
-        "Kernel and machine",
-        "Reproducer",
-        "Commands",
-    ] {
-        assert!(mail.contains(&format!("\n\n{title}\n")), "{title}: {mail}");
-    }
-    assert!(
-        mail.starts_with("Subject: [BUG] io_uring: private FUTEX_WAIT armed"),
-        "{mail}"
-    );
+    assert_eq!(MAIL_WIDTH, 72);
+    assert_mail_shape(&mail, "Subject: [BUG] io_uring: private FUTEX_WAIT armed");
     let verdict = here
         .lines()
         .find(|l| l.starts_with("order "))
@@ -290,14 +271,7 @@ fn present_nowhere_there_is_no_bug_to_report() {
     assert_eq!(timeout.ran, 0);
     let dir = tempfile::tempdir().unwrap();
     let mail_dir = dir.path().join("mail");
-    let output = bin()
-        .args(["repro", "futex:private-fresh/defer-taskrun/timeout/*"])
-        .args(["--study", "futex-lost-wakeup", "--mail", "--kernels"])
-        .arg(guest_fixture())
-        .arg("--out")
-        .arg(&mail_dir)
-        .output()
-        .unwrap();
+    let output = mail_from_guest("futex:private-fresh/defer-taskrun/timeout/*", &mail_dir);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let here = std::fs::read_to_string(mail_dir.join("repro.out")).unwrap();
     if here.contains("order broken") {

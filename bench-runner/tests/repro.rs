@@ -10,7 +10,7 @@
 mod common;
 
 use common::toolchain::Toolchain;
-use common::{bin, config, finished_sweep};
+use common::{assert_mail_shape, bin, config, finished_sweep, succeeds};
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
@@ -292,22 +292,10 @@ fn the_bug_mail_copies_the_reproducers_rate_and_violation_within_72_columns() {
     assert!(output.status.success(), "{stderr}");
     let mail = std::fs::read_to_string(dir.path().join("bug.txt")).unwrap();
     let printed = std::fs::read_to_string(dir.path().join("repro.out")).unwrap();
-    assert!(mail.lines().all(|l| l.chars().count() <= 72), "{mail}");
-    assert!(
-        mail.starts_with(
-            "Subject: [BUG] io_uring: shared SQPOLL splits IOSQE_IO_LINK chains of 16\n SQEs\n"
-        ),
-        "{mail}"
+    assert_mail_shape(
+        &mail,
+        "Subject: [BUG] io_uring: shared SQPOLL splits IOSQE_IO_LINK chains of 16\n SQEs\n",
     );
-    for title in [
-        "Expected",
-        "What happened",
-        "Kernel and machine",
-        "Reproducer",
-        "Commands",
-    ] {
-        assert!(mail.contains(&format!("\n\n{title}\n")), "{title}: {mail}");
-    }
     // The rate and the first violation are the program's own words.
     let verdict = printed
         .lines()
@@ -362,25 +350,20 @@ fn a_static_reproducer_runs_here_and_presence_records_its_runs() {
     assert_eq!(once.passes, 32);
 
     let out = dir.path().join("presence");
-    let output = bin()
-        .args([
-            "presence",
-            "--runs",
-            "3",
-            "--passes",
-            "32",
-            "--seconds",
-            "1",
-            "--out",
-        ])
-        .arg(&out)
-        .arg(&built)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeds(
+        bin()
+            .args([
+                "presence",
+                "--runs",
+                "3",
+                "--passes",
+                "32",
+                "--seconds",
+                "1",
+                "--out",
+            ])
+            .arg(&out)
+            .arg(&built),
     );
     let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = text
@@ -401,17 +384,12 @@ fn a_static_reproducer_runs_here_and_presence_records_its_runs() {
     }
     let broke = runs.iter().filter(|r| r["outcome"] == "broken").count();
 
-    let report = bin()
-        .arg("report")
-        .arg(out.join("results.jsonl"))
-        .args(["--no-plots", "--out"])
-        .arg(dir.path().join("report"))
-        .output()
-        .unwrap();
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stderr)
+    succeeds(
+        bin()
+            .arg("report")
+            .arg(out.join("results.jsonl"))
+            .args(["--no-plots", "--out"])
+            .arg(dir.path().join("report")),
     );
     let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
     let verdict = if broke > 0 { "present" } else { "absent" };
@@ -427,17 +405,12 @@ fn a_static_reproducer_runs_here_and_presence_records_its_runs() {
         return;
     }
     let mail_dir = dir.path().join("mail");
-    let output = bin()
-        .args(["repro", cell, "--mail", "--kernels"])
-        .arg(out.join("results.jsonl"))
-        .arg("--out")
-        .arg(&mail_dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeds(
+        bin()
+            .args(["repro", cell, "--mail", "--kernels"])
+            .arg(out.join("results.jsonl"))
+            .arg("--out")
+            .arg(&mail_dir),
     );
     let mail = std::fs::read_to_string(mail_dir.join("bug.txt")).unwrap();
     let flat = mail.split_whitespace().collect::<Vec<_>>().join(" ");

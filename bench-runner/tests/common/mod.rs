@@ -15,6 +15,34 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bench-runner"))
 }
 
+/// A bug mail's shape: every line within 72 columns, the subject as given,
+/// and the sections a kernel developer reads in order.
+pub fn assert_mail_shape(mail: &str, subject: &str) {
+    assert!(mail.lines().all(|l| l.chars().count() <= 72), "{mail}");
+    assert!(mail.starts_with(subject), "{mail}");
+    for title in [
+        "Expected",
+        "What happened",
+        "Kernel and machine",
+        "Reproducer",
+        "Commands",
+    ] {
+        assert!(mail.contains(&format!("\n\n{title}\n")), "{title}: {mail}");
+    }
+}
+
+/// Runs `cmd` and returns its output, failing the test with its stderr
+/// unless it exited 0.
+pub fn succeeds(cmd: &mut Command) -> Output {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// A small, valid config; `extra` lines replace keys of the same name.
 pub fn config(extra: &str) -> String {
     let base = [

@@ -2,7 +2,7 @@
 //! links a liburing program, or the reason it does not (the tests skip
 //! with it; `scripts/setup` installs gcc and liburing-dev).
 
-use super::bin;
+use super::{bin, succeeds};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -60,32 +60,17 @@ impl Toolchain {
     /// Writes the reproducer of `cell` (with `extra` arguments to `repro`)
     /// into `dir` and builds it with the build line it states.
     pub fn build(&self, dir: &Path, cell: &str, extra: &[&str]) -> PathBuf {
-        let output = bin()
-            .args(["repro", cell, "--out"])
-            .arg(dir)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        succeeds(bin().args(["repro", cell, "--out"]).arg(dir).args(extra));
         let source = std::fs::read_to_string(dir.join("repro.c")).unwrap();
         let line = "gcc -O2 -o repro repro.c -luring -lpthread";
         assert!(
             source.contains(&format!(" * Build:   {line}\n")),
             "{source}"
         );
-        let build = Command::new(&self.gcc)
-            .args(line.split(' ').skip(1))
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            build.status.success(),
-            "{}",
-            String::from_utf8_lossy(&build.stderr)
+        succeeds(
+            Command::new(&self.gcc)
+                .args(line.split(' ').skip(1))
+                .current_dir(dir),
         );
         dir.join("repro")
     }
