@@ -160,6 +160,7 @@ static int pass(void)
 static struct fresh_result {
 	uint32_t done[GROUPS];
 	char first[200], lost[200], error[200];
+	int pass_ended; /* set before the child exits */
 } *result;
 
 static void style_setup(void)
@@ -202,18 +203,21 @@ static void run_pass(void)
 		memcpy(result->done, done, sizeof done);
 		memcpy(result->first, first, sizeof first);
 		memcpy(result->lost, lost, sizeof lost);
+		result->pass_ended = 1;
 		_exit(0);
 	}
-	/* Its pass ends within 20 stalls; an exit that takes longer is stuck
-	 * in the kernel (cancelling what the pass left armed): say so. */
+	/* Its pass gives up after 20 stalls in a row (and dies saying so): a
+	 * child still there after twice that is stuck in the kernel, in its
+	 * pass or in its exit (cancelling what the pass left armed). */
 	int status;
-	uint64_t limit = now_ns() + 21 * STALL_MS * 1000000ull;
+	uint64_t limit = now_ns() + 40 * STALL_MS * 1000000ull;
 	pid_t got;
 	while (pid > 0 && (got = waitpid(pid, &status, WNOHANG)) == 0) {
 		if (now_ns() >= limit) {
 			kill(pid, SIGKILL);
-			die(ERROR, "the fresh process did not exit within %d ms of starting its pass",
-			    21 * STALL_MS);
+			die(ERROR, "the fresh process was still there %d ms after starting its pass: "
+				   "stuck in %s", 40 * STALL_MS,
+			    result->pass_ended ? "its exit, after its pass ended" : "its pass");
 		}
 		usleep(1000);
 	}
