@@ -267,3 +267,50 @@ fn report_replaces_links_planted_where_its_files_go_and_never_writes_through_the
         "a plot was written through plots/"
     );
 }
+
+#[test]
+fn kernel_matrix_writes_into_the_directory_it_made_after_a_link_takes_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir(&elsewhere).unwrap();
+    // The "command" does what OUT's owner could do mid-run: move the
+    // kernel's directory away and put a link to another directory in its
+    // place. What kernel-matrix writes afterwards (console.log,
+    // exit-status) must land in the moved directory.
+    let command = dir.path().join("swap");
+    std::fs::write(
+        &command,
+        format!(
+            "#!/bin/sh\nmv {out}/host {out}/moved && ln -s {elsewhere} {out}/host\n",
+            out = out.display(),
+            elsewhere = elsewhere.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&command, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = std::process::Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/kernel-matrix"),
+    )
+    .args(["--kernel", "host", "--bin"])
+    .arg(&command)
+    .arg("--out")
+    .arg(&out)
+    .args(["--", "x"])
+    .output()
+    .unwrap();
+    let log = String::from_utf8_lossy(&run.stdout).into_owned() + &stderr(&run);
+    assert!(run.status.success(), "{log}");
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "written through the link: {log}"
+    );
+    let moved = out.join("moved");
+    assert_eq!(
+        std::fs::read_to_string(moved.join("exit-status")).unwrap(),
+        "0\n"
+    );
+    assert!(moved.join("console.log").is_file(), "{log}");
+}

