@@ -13,7 +13,7 @@ use crate::header;
 use crate::load;
 use crate::out_dir::{self, OutDirError};
 use crate::perf_control::{PerfControl, PerfControlError, PerfFifos};
-use crate::plan::{plan, PlannedCell};
+use crate::plan::{plan, plan_noting, PlannedCell};
 use crate::profile::{Observers, ProfileError};
 use crate::progress::{Outcome, Progress};
 use crate::resume;
@@ -978,7 +978,12 @@ fn resume_from(
 pub fn sweep(args: &SweepArgs, interrupt: &AtomicBool) -> Result<SweepOutcome, SweepError> {
     let config = Config::from_source(&args.config)?;
     let filter = args.filter.as_deref().map(Filter::new);
-    let cells = plan(&config, filter.as_ref());
+    let planned = plan_noting(&config, filter.as_ref());
+    // What `plan` says of a batch larger than its stream, the sweep says too.
+    for clamp in &planned.clamps {
+        eprintln!("{clamp}");
+    }
+    let cells = planned.cells;
     if let Some(f) = &filter {
         f.check(
             cells.len(),

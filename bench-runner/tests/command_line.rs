@@ -104,6 +104,26 @@ fn plan_states_skips_clamped_batches_and_how_long_the_sweep_takes() {
 }
 
 #[test]
+fn sweep_says_which_batch_it_clamped_as_plan_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &config(
+            "styles = [\"link\"]\ngroups = [1]\nsteps = [4]\nbatch = [8]\n\
+             repetitions = 2\nmin_repetitions = 1\nprofile = false",
+        ),
+    );
+    let output = sweep(&config, &dir.path().join("out"), &[]);
+    assert!(output.status.success(), "{output:?}");
+    let err = text(&output.stderr);
+    assert_eq!(
+        err.lines().next(),
+        Some("batch 8 clamped to 4 at g1-s4: a batch is at most the whole stream (groups x steps)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn list_keeps_its_columns_apart_and_describes_a_registered_ring() {
     let output = bin().arg("list").output().unwrap();
     assert!(output.status.success());
