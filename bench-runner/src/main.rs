@@ -830,11 +830,15 @@ fn render(
     let reports::Written {
         paths: written,
         verdict,
+        table,
     } = reports::render_answering(inputs, out, &opts, study).map_err(|e| e.to_string())?;
     for sentence in &verdict {
         for line in reports::render::mail::wrap(sentence, 78, "- ", "  ") {
             eprintln!("{line}");
         }
+    }
+    for line in &table {
+        eprintln!("{line}");
     }
     for (file, what) in READ_FIRST {
         if let Some(path) = written

@@ -190,6 +190,14 @@ fn a_sweep_counts_its_progress_in_cells_prints_its_verdict_and_names_the_page_an
         .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| panic!("no verdict in:\n{err}"));
     assert!(verdict.contains("x link intervals within"), "{err}");
+    // Then the mail's table of verdicts, line for line as the mail has it.
+    let mail = std::fs::read_to_string(out.join("email.txt")).unwrap();
+    let table: Vec<&str> = before_page
+        .lines()
+        .skip_while(|l| !l.starts_with("x link at "))
+        .collect();
+    assert!(table.len() >= 4, "no table of verdicts in:\n{err}");
+    assert!(mail.contains(&table.join("\n")), "{mail}");
     // The machine section dates the run.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     let started = md

@@ -82,6 +82,9 @@ pub struct Written {
     /// (how far the figures can be trusted, then each mode's answer), for a
     /// terminal to print beside the files.
     pub verdict: Vec<String>,
+    /// The mail's table of ×link at the headline op and shape, styles down
+    /// and modes across, line by line (plain ASCII, at most 72 columns).
+    pub table: Vec<String>,
 }
 
 /// [`render()`], with the mail's findings those of a study's question, and
@@ -123,9 +126,11 @@ pub fn render_answering(
         &rendered.report,
         &analysis::verdict::ModeVerdict::of_places(&places),
     );
+    let table = render::mail::email::headline_table(&rendered.report, &places);
     Ok(Written {
         paths: written,
         verdict,
+        table,
     })
 }
 

@@ -93,7 +93,7 @@ pub fn email(input: &Rendered) -> String {
         .iter()
         .map(|s| wrap(&ascii(s), MAIL_WIDTH, "- ", "  "))
         .collect();
-    let table = headline.map_or_else(Vec::new, |h| table_lines(report, &places, h));
+    let table = headline_table(report, &places);
     let failed: Vec<String> = failures(report)
         .iter()
         .flat_map(|g| wrap(&ascii(&failure_sentence(report, g)), MAIL_WIDTH, "- ", "  "))
@@ -305,6 +305,13 @@ fn plus_minus(c: &crate::analysis::judgement::Change) -> String {
         true => format!("+-{w:.1}%"),
         false => format!("+-{w:.0}%"),
     }
+}
+
+/// The mail's table of verdicts at its headline op and shape (see
+/// [`table_lines`]), for a terminal to print at the end of a sweep; empty
+/// when no place has link timed.
+pub fn headline_table(report: &Report, places: &[Place]) -> Vec<String> {
+    headline(report, places).map_or_else(Vec::new, |h| table_lines(report, places, h))
 }
 
 /// The one table: every ordering style but link down, the modes across,
