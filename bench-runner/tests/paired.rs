@@ -75,12 +75,12 @@ fn a_slow_phase_moves_each_cell_but_not_their_paired_ratio() {
         .expect("16 blocks");
     // Two runs on a guest whose vCPUs change speed between them: the slow
     // phase that moved each cell by more than half moves their paired ratio
-    // by no more than the two runs differ anyway (their intervals overlap,
-    // or the ratios lie within 5% of each other; a steady pair of runs here
-    // differs by up to about 3%).
+    // by no more than runs differ anyway (their intervals overlap, or the
+    // ratios lie within 10% of each other: five steady runs back to back
+    // beside a build gave 1.21-1.31 here).
     let overlap = before.ci.lo <= paired.ci.hi && paired.ci.lo <= before.ci.hi;
     assert!(
-        overlap || (paired.ratio / before.ratio - 1.0).abs() < 0.05,
+        overlap || (paired.ratio / before.ratio - 1.0).abs() < 0.10,
         "steady {before:?}, drifted {paired:?}"
     );
     let unpaired = Change::measure(
